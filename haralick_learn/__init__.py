@@ -1,0 +1,5 @@
+"""Haralick texture features as scikit-learn estimators."""
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]
