@@ -1,0 +1,5 @@
+"""Sample data for examples, tutorials and tests."""
+
+from ._samples import load_sample_images
+
+__all__ = ["load_sample_images"]
