@@ -1,5 +1,20 @@
-"""Haralick texture features as scikit-learn estimators."""
+"""Haralick texture features as scikit-learn estimators.
+
+Featurize images (:class:`HaralickFeaturizer`), label them from their file
+names (:class:`FilenameLabelExtractor`) and find the most similar ones
+(:class:`DistanceNeighbors`), all composable in a scikit-learn ``Pipeline``.
+"""
+
+from ._featurizer import HaralickFeaturizer, ImageFeaturizationWarning
+from ._labels import FilenameLabelExtractor
+from ._neighbors import DistanceNeighbors
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "DistanceNeighbors",
+    "FilenameLabelExtractor",
+    "HaralickFeaturizer",
+    "ImageFeaturizationWarning",
+    "__version__",
+]

@@ -1,0 +1,40 @@
+"""Real photographs shipped by installed packages, used as test data.
+
+Licences (as stated by the shipping packages):
+- scikit-learn ``datasets/images/china.jpg``, ``flower.jpg``: CC BY 2.0
+  (see sklearn/datasets/images/README.txt).
+- scikit-image ``data/rocket.jpg`` (NASA, public domain), ``data/coffee.png``,
+  ``data/chelsea.png`` and ``data/astronaut.png`` (CC0 / public domain, see
+  the docstrings of skimage.data).
+- haralick_learn's own sample images (CC0, see haralick_learn/datasets/data/README.md).
+"""
+
+import os
+
+import pytest
+
+
+def _package_file(module_name, *parts):
+    module = pytest.importorskip(module_name)
+    path = os.path.join(os.path.dirname(module.__file__), *parts)
+    if not os.path.exists(path):
+        pytest.skip(f"{path} is not shipped by this {module_name} install")
+    return path
+
+
+SKLEARN_JPEGS = ["china.jpg", "flower.jpg"]
+SKIMAGE_PHOTOS = ["rocket.jpg", "coffee.png", "chelsea.png", "astronaut.png"]
+
+
+@pytest.fixture(scope="session")
+def photo_paths():
+    """Paths of real RGB photographs (JPEG and PNG) on disk."""
+    paths = [_package_file("sklearn.datasets", "images", name) for name in SKLEARN_JPEGS]
+    paths += [_package_file("skimage.data", name) for name in SKIMAGE_PHOTOS]
+    return paths
+
+
+@pytest.fixture(scope="session")
+def jpeg_paths():
+    """Real RGB JPEG photographs from scikit-learn."""
+    return [_package_file("sklearn.datasets", "images", name) for name in SKLEARN_JPEGS]
