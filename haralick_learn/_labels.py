@@ -1,0 +1,141 @@
+"""FilenameLabelExtractor: the class of each image from its path."""
+
+import os
+import re
+from pathlib import PureWindowsPath
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import StrOptions
+
+# Trailing index digits and the separators around them: "cat_001" -> "cat".
+_TRAILING_INDEX = re.compile(r"[\d\s_.\-]+$")
+
+
+class FilenameLabelExtractor(TransformerMixin, BaseEstimator):
+    """Extract a class label from each image's path.
+
+    By default the label is the file's stem with its trailing index digits
+    and separators removed: ``building07.jpg`` gives ``building`` and
+    ``photos/cat_001.png`` gives ``cat``. Paths may use ``/`` or ``\\`` on any
+    operating system.
+
+    Parameters
+    ----------
+    pattern : str or None, default=None
+        A regular expression searched in the file name (with
+        ``source="name"``) or the folder name (with ``source="parent"``). The
+        label is its group named ``label`` if it has one, else its first
+        group, else the whole match. ``None`` uses the default rule above
+        (with ``source="parent"``: the folder name itself).
+    source : {"name", "parent"}, default="name"
+        Where the label comes from: the file name, or the name of the folder
+        that holds the file.
+
+    See Also
+    --------
+    HaralickFeaturizer : Features of the same images.
+
+    Examples
+    --------
+    >>> from haralick_learn import FilenameLabelExtractor
+    >>> FilenameLabelExtractor().fit_transform(["img/building07.jpg", r"C:\\data\\cat_001.png"])
+    array(['building', 'cat'], dtype='<U8')
+    >>> FilenameLabelExtractor(source="parent").fit_transform(["train/dog/1.jpg"])
+    array(['dog'], dtype='<U3')
+    >>> FilenameLabelExtractor(pattern=r"^(\\w+?)-").fit_transform(["sky-2024.jpg"])
+    array(['sky'], dtype='<U3')
+    """
+
+    _parameter_constraints = {
+        "pattern": [None, str],
+        "source": [StrOptions({"name", "parent"})],
+    }
+
+    def __init__(self, *, pattern=None, source="name"):
+        self.pattern = pattern
+        self.source = source
+
+    def fit(self, X, y=None):
+        """Check the parameters; nothing is learned.
+
+        Parameters
+        ----------
+        X : sequence of str or os.PathLike
+            Paths of the images.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The extractor itself.
+        """
+        self._validate_params()
+        self._compiled_pattern()
+        return self
+
+    def transform(self, X):
+        """Return the label of each path.
+
+        Parameters
+        ----------
+        X : sequence of str or os.PathLike
+            Paths of the images.
+
+        Returns
+        -------
+        labels : ndarray of str, shape (n_samples,)
+            One label per path, in input order.
+        """
+        self._validate_params()
+        pattern = self._compiled_pattern()
+        if isinstance(X, (str, os.PathLike)):
+            raise TypeError("X must be a sequence of paths, got a single path; wrap it in a list")
+        labels = [self._label(path, index, pattern) for index, path in enumerate(X)]
+        return np.asarray(labels, dtype=str) if labels else np.empty(0, dtype=str)
+
+    def __sklearn_is_fitted__(self):
+        """Stateless: always ready to transform."""
+        return True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        # Paths are a 1-D sequence of strings, not a numeric matrix: the
+        # array-based common checks do not apply (see tests/test_common.py).
+        tags.input_tags.two_d_array = False
+        tags.input_tags.one_d_array = True
+        tags.input_tags.string = True
+        return tags
+
+    def _compiled_pattern(self):
+        if self.pattern is None:
+            return None
+        try:
+            return re.compile(self.pattern)
+        except re.error as exc:
+            raise ValueError(f"pattern {self.pattern!r} is not a valid regex: {exc}") from exc
+
+    def _label(self, path, index, pattern):
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(
+                f"sample {index}: expected a path (str or os.PathLike), got {type(path).__name__}"
+            )
+        text = os.fspath(path)
+        # PureWindowsPath splits on both "/" and "\\", so Windows paths work everywhere.
+        parsed = PureWindowsPath(text)
+        part = parsed.parent.name if self.source == "parent" else parsed.name
+        if pattern is None:
+            label = part if self.source == "parent" else _TRAILING_INDEX.sub("", parsed.stem)
+        else:
+            match = pattern.search(part)
+            if match is None:
+                raise ValueError(f"{text!r}: pattern {self.pattern!r} does not match {part!r}")
+            if "label" in pattern.groupindex:
+                label = match.group("label")
+            else:
+                label = match.group(1) if pattern.groups else match.group(0)
+        if not label:
+            raise ValueError(f"{text!r}: the label extracted from {part!r} is empty")
+        return label

@@ -1,0 +1,68 @@
+"""FilenameLabelExtractor on the shipped sample paths and on tricky names."""
+
+import numpy as np
+import pytest
+
+from haralick_learn import FilenameLabelExtractor
+from haralick_learn.datasets import load_sample_images
+
+
+@pytest.mark.parametrize(
+    "path, label",
+    [
+        ("building07.jpg", "building"),
+        ("photos/cat_001.png", "cat"),
+        ("a/b/dog-12.jpeg", "dog"),
+        (r"C:\Users\me\photos\tree 3.JPG", "tree"),
+        ("v2_cat.jpg", "v2_cat"),
+        ("sky.tar.gz", "sky.tar"),
+        ("noindex.jpg", "noindex"),
+    ],
+)
+def test_default_rule(path, label):
+    assert FilenameLabelExtractor().fit_transform([path]).tolist() == [label]
+
+
+def test_sample_images_labels_in_order():
+    data = load_sample_images()
+    labels = FilenameLabelExtractor().fit_transform(data.paths)
+    np.testing.assert_array_equal(labels, data.target)
+    assert labels.shape == (90,)
+
+
+def test_parent_source_with_windows_and_posix_paths():
+    paths = ["train/dog/001.jpg", r"D:\train\cat\002.jpg"]
+    assert FilenameLabelExtractor(source="parent").fit_transform(paths).tolist() == ["dog", "cat"]
+
+
+def test_pattern_group_named_group_and_whole_match():
+    paths = ["scan_lung_0001.tif", "scan_liver_0002.tif"]
+    assert FilenameLabelExtractor(pattern=r"scan_([a-z]+)_").fit_transform(paths).tolist() == [
+        "lung",
+        "liver",
+    ]
+    named = FilenameLabelExtractor(pattern=r"(?P<prefix>scan)_(?P<label>[a-z]+)")
+    assert named.fit_transform(paths).tolist() == ["lung", "liver"]
+    assert FilenameLabelExtractor(pattern=r"l[a-z]+").fit_transform(paths).tolist() == [
+        "lung",
+        "liver",
+    ]
+
+
+def test_empty_label_is_value_error_naming_the_path():
+    with pytest.raises(ValueError, match=r"'photos/0042.jpg'.*empty"):
+        FilenameLabelExtractor().fit_transform(["ok1.jpg", "photos/0042.jpg"])
+
+
+def test_pattern_without_match_names_the_path():
+    with pytest.raises(ValueError, match=r"'x/other.jpg'.*does not match"):
+        FilenameLabelExtractor(pattern=r"scan_(\w+)").fit_transform(["x/other.jpg"])
+
+
+def test_invalid_regex_and_non_path_input():
+    with pytest.raises(ValueError, match="not a valid regex"):
+        FilenameLabelExtractor(pattern="(").fit(["a.jpg"])
+    with pytest.raises(TypeError, match="sample 1: expected a path"):
+        FilenameLabelExtractor().fit_transform(["a1.jpg", 3])
+    with pytest.raises(TypeError, match="single path"):
+        FilenameLabelExtractor().fit_transform("a1.jpg")
