@@ -4,15 +4,17 @@ import os
 import sys
 import time
 import warnings
+from functools import partial
 from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed
 from PIL import Image
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, validate_data
 
+from ._cache import cached_featurize_one, make_cache
 from ._io import describe_source, load_image, to_gray_levels
 
 FEATURE_NAMES = (
@@ -98,6 +100,16 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         processors.
     verbose : int, default=0
         Show a progress bar on standard error when positive.
+    memory : str, os.PathLike or joblib.Memory, default=None
+        Cache each image's row on disk so that transforming it again (other
+        folds of a cross-validation, another run) reads the row instead of
+        computing it. ``None`` caches nothing; a path is the cache's folder;
+        a :class:`joblib.Memory` lends its ``location`` (``location=None``:
+        no cache). A row is keyed by the image's content (the file's bytes,
+        or an array's pixels, shape and dtype) and every parameter that
+        changes the numbers, so a changed file gets new features. Parallel
+        workers share the cache safely; a corrupt entry is recomputed. Rows
+        of failed images are not cached. See the user guide.
 
     Attributes
     ----------
@@ -154,6 +166,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         "on_error": [StrOptions({"raise", "nan"})],
         "n_jobs": [None, Integral],
         "verbose": ["verbose"],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
     }
 
     def __init__(
@@ -170,6 +183,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         on_error="raise",
         n_jobs=None,
         verbose=0,
+        memory=None,
     ):
         self.distance = distance
         self.aggregate = aggregate
@@ -182,6 +196,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         self.on_error = on_error
         self.n_jobs = n_jobs
         self.verbose = verbose
+        self.memory = memory
 
     def fit(self, X, y=None):
         """Validate the parameters (and ``X`` when it is a numeric array).
@@ -348,7 +363,11 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
             backend=backend,
         )
         catch = self.on_error == "nan"
-        jobs = (delayed(_featurize_one)(image, index, catch, settings)
+        task = _featurize_one
+        cache = make_cache(self.memory, settings, len(self.get_feature_names_out()))
+        if cache is not None:
+            task = partial(cached_featurize_one, cache, _featurize_one)
+        jobs = (delayed(task)(image, index, catch, settings)
                 for index, image in enumerate(images))
         parallel = Parallel(n_jobs=self.n_jobs, prefer="threads", return_as="generator")
         progress = _Progress(len(images), enabled=self.verbose > 0)

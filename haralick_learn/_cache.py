@@ -1,0 +1,234 @@
+"""Per-image feature cache behind ``HaralickFeaturizer(memory=...)``.
+
+Each image's row is stored in its own small file, named by a key that hashes
+
+* the image's *content*: the bytes of the file for a path (so a file that
+  changes gets new features, and a copy of a file at another path hits the
+  same entry), or the pixels, shape and dtype of an array / PIL image;
+* every featurization setting that changes the numbers (``distances``,
+  ``levels``, ``ignore_zeros``, ``compute_14th_feature``,
+  ``use_x_minus_y_variance``, ``aggregate``, and any setting added later),
+  but not ``backend`` (every backend gives the same numbers) nor ``n_jobs``,
+  ``verbose`` or ``on_error`` (they are not settings of a row). ``image_shape``
+  enters through the shape of each reshaped image;
+* :data:`CACHE_FORMAT_VERSION` and the package version, so that an upgrade
+  never reads rows computed by another version.
+
+Layout: ``<folder>/haralick_learn/v<format>/<2 hex>/<64 hex>.row``. An entry
+is ``MAGIC | key (32 bytes) | n (uint64) | n float64 | sha256 of the rest``,
+little-endian. A reader checks the length, magic, key, ``n`` and checksum; an
+entry that fails any check (truncated, garbage, another shape) is a miss: the
+row is recomputed and the entry rewritten.
+
+Writers never expose a partial entry: they write a uniquely named temporary
+file in the entry's own folder then ``os.replace`` it, which is atomic, so
+threads, processes and Dask workers on a shared file system can fill one
+cache at the same time (two writers of one key write the same bytes).
+
+Rows of images that fail (``on_error="nan"``) are never stored. A file that
+changes while it is being featurized (its size or modification time differs
+before and after) is not stored either.
+"""
+
+import hashlib
+import json
+import os
+import struct
+import threading
+import uuid
+import warnings
+
+import numpy as np
+from PIL import Image
+
+#: Bump when the entry format or the meaning of a row changes.
+CACHE_FORMAT_VERSION = 1
+
+_MAGIC = b"HLROW\x00\x01\n"
+_KEY_SIZE = 32  # sha256 digest
+_HEADER = struct.Struct("<8s32sQ")
+_CHECKSUM_SIZE = 32
+# Settings of a row that never change its numbers.
+_NOT_IN_KEY = frozenset({"backend"})
+_CHUNK = 1 << 20
+
+
+class FeatureCache:
+    """Content-addressed store of feature rows in a folder.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        Root folder; entries go under ``folder/haralick_learn/v<format>/``.
+    settings : dict
+        The featurizer's row settings (``_featurize_one``'s ``settings``).
+    n_features : int
+        Length of a row; an entry of another length is corrupt.
+    """
+
+    def __init__(self, folder, settings, n_features):
+        from . import __version__
+
+        self.root = os.path.join(
+            os.fspath(folder), "haralick_learn", f"v{CACHE_FORMAT_VERSION}"
+        )
+        self.n_features = int(n_features)
+        keyed = {k: v for k, v in settings.items() if k not in _NOT_IN_KEY}
+        self.params = json.dumps(
+            {"format": CACHE_FORMAT_VERSION, "version": __version__, "settings": keyed},
+            sort_keys=True,
+            default=repr,
+        ).encode()
+
+    # -- keys ------------------------------------------------------------
+
+    def key(self, image):
+        """``(key, signature)`` of one image, or ``(None, None)`` if it cannot be keyed.
+
+        ``signature`` is the file's ``(size, mtime_ns)`` for a path (checked
+        again before storing), else ``None``. An unreadable file or an
+        unsupported object is not keyed: it is featurized without the cache,
+        which raises (or reports) its error as usual.
+        """
+        hasher = hashlib.sha256(self.params)
+        signature = None
+        try:
+            if isinstance(image, (str, os.PathLike)):
+                signature = _file_signature(image)
+                hasher.update(b"\0file\0")
+                with open(image, "rb") as f:
+                    while chunk := f.read(_CHUNK):
+                        hasher.update(chunk)
+            elif isinstance(image, Image.Image):
+                hasher.update(b"\0pil\0")
+                hasher.update(repr((image.mode, image.size)).encode())
+                palette = image.getpalette() if image.mode in ("P", "PA") else None
+                hasher.update(repr((palette, image.info.get("transparency"))).encode())
+                hasher.update(image.tobytes())
+            else:
+                array = np.asarray(image)
+                if array.dtype.kind not in "biuf":
+                    return None, None
+                hasher.update(b"\0array\0")
+                hasher.update(repr((array.dtype.str, array.shape)).encode())
+                hasher.update(np.ascontiguousarray(array).data)
+        except (OSError, ValueError, TypeError):
+            return None, None
+        return hasher.digest(), signature
+
+    def path(self, key):
+        """Where the entry of ``key`` lives."""
+        name = key.hex()
+        return os.path.join(self.root, name[:2], name + ".row")
+
+    # -- entries ---------------------------------------------------------
+
+    def load(self, key):
+        """The stored row of ``key``, or ``None`` when absent or corrupt."""
+        try:
+            with open(self.path(key), "rb") as f:
+                blob = f.read()
+        except OSError:
+            return None
+        expected = _HEADER.size + 8 * self.n_features + _CHECKSUM_SIZE
+        if len(blob) != expected:
+            return None
+        body, checksum = blob[:-_CHECKSUM_SIZE], blob[-_CHECKSUM_SIZE:]
+        magic, stored_key, n = _HEADER.unpack_from(body)
+        if (
+            magic != _MAGIC
+            or stored_key != key
+            or n != self.n_features
+            or hashlib.sha256(body).digest() != checksum
+        ):
+            return None
+        return np.frombuffer(body, dtype="<f8", offset=_HEADER.size).astype(np.float64)
+
+    def store(self, key, row):
+        """Write the entry of ``key`` atomically; warn (never raise) on failure."""
+        row = np.ascontiguousarray(row, dtype="<f8").ravel()
+        if row.size != self.n_features:
+            return
+        body = _HEADER.pack(_MAGIC, key, row.size) + row.tobytes()
+        blob = body + hashlib.sha256(body).digest()
+        final = self.path(key)
+        tmp = f"{final}.{os.getpid()}-{threading.get_ident()}-{uuid.uuid4().hex}.tmp"
+        try:
+            os.makedirs(os.path.dirname(final), exist_ok=True)
+            with open(tmp, "xb") as f:
+                f.write(blob)
+            os.replace(tmp, final)
+        except OSError as exc:
+            _remove_quietly(tmp)
+            if not os.path.exists(final):  # else another writer got there first
+                warnings.warn(
+                    f"haralick_learn feature cache: could not write {final!r} ({exc}); "
+                    "the row is computed but not cached",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
+
+    def unchanged(self, image, signature):
+        """True unless ``image`` is a file whose size or mtime changed since keyed."""
+        if signature is None:
+            return True
+        try:
+            return _file_signature(image) == signature
+        except OSError:
+            return False
+
+
+def make_cache(memory, settings, n_features):
+    """The :class:`FeatureCache` of a ``memory`` parameter, or ``None``.
+
+    ``memory`` is ``None`` (no cache), a folder path, or a :class:`joblib.Memory`
+    whose ``location`` is used as the folder (``location=None``: no cache).
+    The folder is created here, in the caller's process, so that a bad path
+    fails at once rather than in every worker.
+    """
+    if memory is None:
+        return None
+    if isinstance(memory, (str, os.PathLike)):
+        folder = memory
+    else:
+        folder = getattr(memory, "location", None)
+        if folder is None:
+            return None
+        if not isinstance(folder, (str, os.PathLike)):
+            raise ValueError(
+                "memory must be None, a folder path or a joblib.Memory with a "
+                f"location on disk; got {memory!r} with location {folder!r}"
+            )
+    cache = FeatureCache(folder, settings, n_features)
+    os.makedirs(cache.root, exist_ok=True)
+    return cache
+
+
+def cached_featurize_one(cache, featurize_one, image, *args):
+    """``featurize_one(image, *args)`` through ``cache``: a hit skips the computation.
+
+    Module-level (with ``cache`` a plain object) so that it pickles by
+    reference when joblib ships it to processes or Dask workers; the worker
+    receives the path and hashes the file itself.
+    """
+    key, signature = cache.key(image)
+    if key is not None:
+        row = cache.load(key)
+        if row is not None:
+            return row, None
+    row, error = featurize_one(image, *args)
+    if key is not None and error is None and cache.unchanged(image, signature):
+        cache.store(key, row)
+    return row, error
+
+
+def _file_signature(path):
+    stat = os.stat(path)
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _remove_quietly(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
