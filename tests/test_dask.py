@@ -1,0 +1,128 @@
+"""HaralickFeaturizer on a real Dask cluster, through joblib's ``dask`` backend.
+
+The cluster has 2 worker processes. The featurizer's code is unchanged: its
+joblib ``Parallel`` call goes to the cluster inside
+``joblib.parallel_config(backend="dask")``.
+
+Dask's nanny starts each worker with ``OMP_NUM_THREADS=1`` /
+``OPENBLAS_NUM_THREADS=1``, and the reference backend (mahotas) calls BLAS,
+whose sums depend on its thread count in the last bits. So the ``n_jobs=1``
+rows compared with are computed with BLAS limited to one thread too: same
+arithmetic, so the rows must be *equal*, not merely close.
+"""
+
+import logging
+import os
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+
+distributed = pytest.importorskip("distributed")
+
+from threadpoolctl import threadpool_limits  # noqa: E402  (a scikit-learn dependency)
+
+import haralick_learn  # noqa: E402
+from haralick_learn import HaralickFeaturizer, ImageFeaturizationWarning  # noqa: E402
+from haralick_learn.datasets import load_sample_images  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def images(jpeg_paths):
+    """The 90 shipped sample images and scikit-learn's two photographs."""
+    return load_sample_images().paths + jpeg_paths
+
+
+def reference(paths, **params):
+    with threadpool_limits(limits=1), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ImageFeaturizationWarning)
+        return HaralickFeaturizer(n_jobs=1, **params).fit_transform(paths)
+
+
+def _install_recorder():
+    """On a worker: record what each featurization task receives and computes."""
+    from haralick_learn import _featurizer
+
+    if not hasattr(_featurizer, "_recorded"):
+        _featurizer._recorded = {"received": [], "computed": 0}
+        featurize_one, row_from_gray = _featurizer._featurize_one, _featurizer._row_from_gray
+
+        def recording_featurize_one(image, *args):
+            _featurizer._recorded["received"].append(
+                image if isinstance(image, str) else type(image).__name__
+            )
+            return featurize_one(image, *args)
+
+        def counting_row_from_gray(*args):
+            _featurizer._recorded["computed"] += 1
+            return row_from_gray(*args)
+
+        _featurizer._featurize_one = recording_featurize_one
+        _featurizer._row_from_gray = counting_row_from_gray
+    recorded = dict(_featurizer._recorded)
+    _featurizer._recorded.update(received=[], computed=0)
+    return {"pid": os.getpid(), "package": haralick_learn.__file__, **recorded}
+
+
+def recorded(client):
+    """What the workers received and computed since the last call."""
+    return list(client.run(_install_recorder).values())
+
+
+def test_workers_import_this_checkout(client):
+    for worker in recorded(client):
+        assert worker["package"] == haralick_learn.__file__
+        assert worker["pid"] != os.getpid()
+
+
+def test_dask_backend_gives_the_same_rows_in_order(client, images):
+    expected = reference(images)
+    recorded(client)
+    with joblib.parallel_config(backend="dask"):
+        got = HaralickFeaturizer().fit_transform(images)
+    np.testing.assert_array_equal(got, expected)
+    workers = recorded(client)
+    # Both workers took part, and every task received a path, never pixels.
+    assert all(worker["received"] for worker in workers)
+    received = [item for worker in workers for item in worker["received"]]
+    assert sorted(received) == sorted(images)
+    assert sum(worker["computed"] for worker in workers) == len(images)
+
+
+def test_dask_backend_with_other_parameters(client, images):
+    params = dict(distance=[1, 3], aggregate="mean_ptp", levels=64, on_error="nan")
+    paths = images[::10] + ["/nonexistent/image.jpg"]
+    expected = reference(paths, **params)
+    with joblib.parallel_config(backend="dask"), pytest.warns(ImageFeaturizationWarning, match="1 of"):
+        got = HaralickFeaturizer(**params).fit_transform(paths)
+    np.testing.assert_array_equal(got, expected)
+    assert np.isnan(got[-1]).all()
+
+
+def test_workers_fill_and_share_one_cache(client, images, tmp_path):
+    paths = images[::6]
+    expected = reference(paths)
+    featurizer = HaralickFeaturizer(memory=tmp_path)
+    recorded(client)
+    with joblib.parallel_config(backend="dask"):
+        first = featurizer.fit_transform(paths)
+        assert sum(worker["computed"] for worker in recorded(client)) == len(paths)
+        second = featurizer.fit_transform(paths)
+        assert sum(worker["computed"] for worker in recorded(client)) == 0
+    np.testing.assert_array_equal(first, expected)
+    np.testing.assert_array_equal(second, expected)
+    # The client reads what the workers wrote.
+    np.testing.assert_array_equal(featurizer.fit_transform(paths), expected)
