@@ -4,7 +4,10 @@ Each image's row is stored in its own small file, named by a key that hashes
 
 * the image's *content*: the bytes of the file for a path (so a file that
   changes gets new features, and a copy of a file at another path hits the
-  same entry), or the pixels, shape and dtype of an array / PIL image;
+  same entry), or the pixels, shape and dtype of an array / PIL image. A
+  process remembers the digest of a file it has hashed while the file's
+  ``os.stat`` signature (device, inode, size, mtime, ctime) stays the same,
+  so repeated transforms (cross-validation folds) hash each file once;
 * every featurization setting that changes the numbers (``distances``,
   ``levels``, ``ignore_zeros``, ``compute_14th_feature``,
   ``use_x_minus_y_variance``, ``aggregate``, and any setting added later),
@@ -35,6 +38,7 @@ import json
 import os
 import struct
 import threading
+import time
 import uuid
 import warnings
 
@@ -85,8 +89,8 @@ class FeatureCache:
     def key(self, image):
         """``(key, signature)`` of one image, or ``(None, None)`` if it cannot be keyed.
 
-        ``signature`` is the file's ``(size, mtime_ns)`` for a path (checked
-        again before storing), else ``None``. An unreadable file or an
+        ``signature`` is the file's :func:`os.stat` signature for a path
+        (checked again before storing), else ``None``. An unreadable file or an
         unsupported object is not keyed: it is featurized without the cache,
         which raises (or reports) its error as usual.
         """
@@ -94,11 +98,9 @@ class FeatureCache:
         signature = None
         try:
             if isinstance(image, (str, os.PathLike)):
-                signature = _file_signature(image)
+                signature, digest = file_digest(image)
                 hasher.update(b"\0file\0")
-                with open(image, "rb") as f:
-                    while chunk := f.read(_CHUNK):
-                        hasher.update(chunk)
+                hasher.update(digest)
             elif isinstance(image, Image.Image):
                 hasher.update(b"\0pil\0")
                 hasher.update(repr((image.mode, image.size)).encode())
@@ -223,8 +225,43 @@ def cached_featurize_one(cache, featurize_one, image, *args):
 
 
 def _file_signature(path):
+    """What changes whenever a file's content may have: identity, size, mtime, ctime.
+
+    ``st_ctime_ns`` moves on every write and cannot be set by users (``touch``,
+    ``cp -p`` and ``rsync -t`` set only ``mtime``).
+    """
     stat = os.stat(path)
-    return stat.st_size, stat.st_mtime_ns
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns
+
+
+# Content digests of files already hashed by this process, by their stat
+# signature, so that the folds of a cross-validation read each file once to
+# hash it rather than once per fold. Like git's index, a digest is remembered
+# only when the file's timestamps are older than _RACY_NS at hashing time: a
+# rewrite within the same timestamp tick cannot then go unnoticed.
+_DIGESTS = {}
+_MAX_DIGESTS = 1 << 18
+_RACY_NS = 2_000_000_000
+
+
+def file_digest(path):
+    """``(signature, sha256 of the file's bytes)``, remembered while the file is unchanged."""
+    signature = _file_signature(path)
+    digest = _DIGESTS.get(signature)
+    if digest is not None:
+        return signature, digest
+    hasher = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            hasher.update(chunk)
+    digest = hasher.digest()
+    _, _, _, mtime_ns, ctime_ns = signature
+    settled = time.time_ns() - max(mtime_ns, ctime_ns) > _RACY_NS
+    if settled and _file_signature(path) == signature:
+        if len(_DIGESTS) >= _MAX_DIGESTS:
+            _DIGESTS.clear()
+        _DIGESTS[signature] = digest
+    return signature, digest
 
 
 def _remove_quietly(path):

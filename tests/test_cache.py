@@ -3,6 +3,7 @@
 import os
 import shutil
 import threading
+import time
 import warnings
 
 import joblib
@@ -16,7 +17,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from haralick_learn import HaralickFeaturizer, ImageFeaturizationWarning
-from haralick_learn import _featurizer
+from haralick_learn import _cache, _featurizer
 from haralick_learn._cache import CACHE_FORMAT_VERSION, FeatureCache
 from haralick_learn.datasets import load_sample_images
 
@@ -113,6 +114,65 @@ def test_changed_file_gets_new_features(sample_paths, tmp_path, computed):
     shutil.copyfile(path, copy)
     np.testing.assert_array_equal(featurizer.fit_transform([copy]), after)
     assert len(computed) == 2
+
+
+def write_bmp(path, seed):
+    """A 64 x 64 gray BMP: every such file has the same size, whatever its pixels."""
+    pixels = np.random.default_rng(seed).integers(0, 256, (64, 64), dtype=np.uint8)
+    Image.fromarray(pixels).save(path, format="BMP")
+    return path
+
+
+@pytest.fixture
+def eager_digests(monkeypatch):
+    """Remember file digests at once (no 2 s settling delay), from an empty memo."""
+    monkeypatch.setattr(_cache, "_RACY_NS", 0)
+    monkeypatch.setattr(_cache, "_DIGESTS", {})
+    reads = []
+    real_open = open
+
+    def counting_open(file, mode="r", *args, **kwargs):
+        if "r" in mode and str(file).endswith(".bmp"):
+            reads.append(file)
+        return real_open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(_cache, "open", counting_open, raising=False)
+    return reads
+
+
+def test_unchanged_file_is_hashed_once_per_process(tmp_path, computed, eager_digests):
+    paths = [write_bmp(tmp_path / f"im{i}.bmp", i) for i in range(3)]
+    featurizer = HaralickFeaturizer(memory=tmp_path / "cache")
+    for _ in range(4):
+        featurizer.fit_transform(paths)
+    assert len(eager_digests) == 3
+    assert len(computed) == 3
+
+
+def test_same_size_rewrite_with_mtime_restored_gets_new_features(
+    tmp_path, computed, eager_digests
+):
+    path = write_bmp(tmp_path / "im.bmp", 0)
+    featurizer = HaralickFeaturizer(memory=tmp_path / "cache")
+    before = featurizer.fit_transform([path])
+    stat = os.stat(path)
+    time.sleep(0.05)  # past the file system's timestamp tick
+    write_bmp(tmp_path / "other.bmp", 1)
+    with open(path, "r+b") as f:  # in place: same inode, same size
+        f.write((tmp_path / "other.bmp").read_bytes())
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as `cp -p` or `touch -d` would
+    assert os.path.getsize(path) == stat.st_size and os.stat(path).st_mtime_ns == stat.st_mtime_ns
+    after = featurizer.fit_transform([path])
+    assert len(computed) == 2
+    assert not np.array_equal(before, after)
+    np.testing.assert_array_equal(after, HaralickFeaturizer().fit_transform([tmp_path / "other.bmp"]))
+
+
+def test_freshly_written_file_is_not_remembered(tmp_path, monkeypatch):
+    monkeypatch.setattr(_cache, "_DIGESTS", {})
+    path = write_bmp(tmp_path / "im.bmp", 0)
+    HaralickFeaturizer(memory=tmp_path / "cache").fit_transform([path])
+    assert _cache._DIGESTS == {}  # a rewrite within the same timestamp tick stays visible
 
 
 @pytest.mark.parametrize(
