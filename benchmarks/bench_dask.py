@@ -3,11 +3,12 @@
 Usage::
 
     pip install ".[distributed]"
-    python benchmarks/bench_dask.py [--photos 12] [--workers 2] [--backend auto] [--repeat 3]
+    python benchmarks/bench_dask.py [--photos 24] [--workers 2] [--backend auto] [--repeat 3]
 
-Same images as ``bench_cache.py`` (the 90 shipped samples and ``--photos``
-~3 MP photographs made from scikit-learn's and scikit-image's photos).
-Printed: wall-clock ms per image and per-core ms per image (wall x cores / images)
+Two image sets, timed apart: the 90 shipped samples (small: the per-task
+overhead shows) and ``--photos`` 5 MP photographs made from scikit-learn's and
+scikit-image's photos as in ``bench_cache.py``. Printed for each:
+wall-clock ms per image and per-core ms per image (wall x cores / images)
 for ``n_jobs=1``, ``n_jobs=<workers>`` with threads, and
 ``joblib.parallel_config(backend="dask")`` on a ``LocalCluster`` of
 ``--workers`` processes of one thread each; the cluster's start-up time; and
@@ -28,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_cache import SIZE, make_photos  # noqa: E402
+from bench_cache import make_photos  # noqa: E402
 
 
 def best_time(repeat, function):
@@ -42,7 +43,7 @@ def best_time(repeat, function):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--photos", type=int, default=12)
+    parser.add_argument("--photos", type=int, default=24)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--backend", default="auto", choices=["auto", "numba", "mahotas"])
     parser.add_argument("--repeat", type=int, default=3)
@@ -55,24 +56,35 @@ def main():
     from haralick_learn import HaralickFeaturizer
     from haralick_learn.datasets import load_sample_images
 
+    # Dask's nanny starts workers with one BLAS thread; do the same here so that
+    # threads and processes do the same work (threadpoolctl limits the libraries
+    # already loaded, hence after the imports).
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
+
     work = tempfile.mkdtemp(prefix="bench_dask_")
     try:
-        paths = load_sample_images().paths + make_photos(work, args.photos)
-        n = len(paths)
+        sets = {
+            "90 samples (~170 px)": load_sample_images().paths,
+            f"{args.photos} photos (5 MP)": make_photos(work, args.photos),
+        }
         resolved = HaralickFeaturizer(backend=args.backend)._resolve_backend()
         print(f"haralick_learn {haralick_learn.__version__}, backend={args.backend} "
               f"({resolved}); Python {platform.python_version()}, {platform.machine()}, "
-              f"{os.cpu_count()} CPUs")
-        print(f"{n} images (90 samples + {args.photos} photos of {SIZE[0]}x{SIZE[1]})")
+              f"{os.cpu_count()} CPUs; {args.workers} workers/threads; best of {args.repeat}")
         featurizer = HaralickFeaturizer(backend=args.backend)
-        featurizer.fit_transform(paths[:2])  # imports, compilation
+        featurizer.fit_transform(sets[next(iter(sets))][:2])  # imports, compilation
 
-        results = {}
-        seconds, X = best_time(args.repeat, lambda: featurizer.fit_transform(paths))
-        results["n_jobs=1"] = (seconds, 1)
-        threads = featurizer.set_params(n_jobs=args.workers)
-        seconds, X_threads = best_time(args.repeat, lambda: threads.fit_transform(paths))
-        results[f"n_jobs={args.workers}, threads"] = (seconds, args.workers)
+        ways = ["n_jobs=1", f"n_jobs={args.workers}, threads",
+                f"dask, {args.workers} worker processes"]
+        results = {}  # (set, way) -> seconds
+        outputs = {}
+        for name, paths in sets.items():
+            for way, n_jobs in zip(ways[:2], (1, args.workers)):
+                featurizer.set_params(n_jobs=n_jobs)
+                results[name, way], outputs[name, way] = best_time(
+                    args.repeat, lambda: featurizer.fit_transform(paths))
         featurizer.set_params(n_jobs=None)
 
         start = time.perf_counter()
@@ -80,21 +92,27 @@ def main():
                           dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
                 Client(cluster) as client, joblib.parallel_config(backend="dask"):
             startup = time.perf_counter() - start
-            featurizer.fit_transform(paths[:2 * args.workers])  # workers import the package
-            seconds, X_dask = best_time(args.repeat, lambda: featurizer.fit_transform(paths))
+            featurizer.fit_transform(sets[next(iter(sets))][:4])  # workers import the package
             assert len(client.ncores()) == args.workers
-        results[f"dask, {args.workers} worker processes"] = (seconds, args.workers)
-        np.testing.assert_allclose(X_dask, X, rtol=1e-10)
-        np.testing.assert_array_equal(X_threads, X)
+            for name, paths in sets.items():
+                results[name, ways[2]], outputs[name, ways[2]] = best_time(
+                    args.repeat, lambda: featurizer.fit_transform(paths))
+        for name in sets:
+            np.testing.assert_array_equal(outputs[name, ways[1]], outputs[name, ways[0]])
+            np.testing.assert_allclose(outputs[name, ways[2]], outputs[name, ways[0]],
+                                       rtol=1e-10)
 
-        print(f"\nbest of {args.repeat}:{'':27s} {'wall s':>7s} {'ms/image':>9s} "
-              f"{'core-ms/image':>14s} {'speed-up':>9s}")
-        base = results["n_jobs=1"][0]
-        for name, (seconds, cores) in results.items():
-            print(f"{name:38s} {seconds:7.2f} {1000 * seconds / n:9.1f} "
-                  f"{1000 * seconds * cores / n:14.1f} {base / seconds:8.2f}x")
+        for name, paths in sets.items():
+            n = len(paths)
+            base = results[name, ways[0]]
+            print(f"\n{name:38s} {'wall s':>7s} {'ms/image':>9s} {'core-ms/image':>14s} "
+                  f"{'speed-up':>9s}")
+            for way, cores in zip(ways, (1, args.workers, args.workers)):
+                seconds = results[name, way]
+                print(f"  {way:36s} {seconds:7.2f} {1000 * seconds / n:9.1f} "
+                      f"{1000 * seconds * cores / n:14.1f} {base / seconds:8.2f}x")
         print(f"\ncluster start-up: {startup:.1f} s (not in the figures above)")
-        path = paths[-1]
+        path = sets[f"{args.photos} photos (5 MP)"][-1]
         with Image.open(path) as im:
             pixels = np.asarray(im).nbytes
         print(f"one task ships its path, {len(pickle.dumps(path))} bytes pickled, "

@@ -126,3 +126,10 @@ def test_workers_fill_and_share_one_cache(client, images, tmp_path):
     np.testing.assert_array_equal(second, expected)
     # The client reads what the workers wrote.
     np.testing.assert_array_equal(featurizer.fit_transform(paths), expected)
+
+
+def test_errors_reach_the_client_with_their_message(client, images, tmp_path):
+    missing = str(tmp_path / "missing.jpg")
+    with joblib.parallel_config(backend="dask"), pytest.raises(FileNotFoundError,
+                                                                match="missing.jpg"):
+        HaralickFeaturizer().fit_transform(images[:3] + [missing])
