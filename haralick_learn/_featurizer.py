@@ -109,7 +109,8 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         or an array's pixels, shape and dtype) and every parameter that
         changes the numbers, so a changed file gets new features. Parallel
         workers share the cache safely; a corrupt entry is recomputed. Rows
-        of failed images are not cached. See the user guide.
+        of failed images are not cached. See "Featurizing millions of
+        images" in the documentation.
 
     Attributes
     ----------
