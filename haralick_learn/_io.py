@@ -100,7 +100,7 @@ def _read_file(path):
 def _pil_to_array(im):
     """Pixels of a PIL image as an array, colour modes reduced to L, RGB(A) or numeric."""
     if im.mode == "P":
-        im = _expand_palette(im)
+        return _expand_palette(im)
     target = _PIL_CONVERSIONS.get(im.mode)
     if target is not None:
         im = im.convert(target)
@@ -108,17 +108,22 @@ def _pil_to_array(im):
 
 
 def _expand_palette(im):
-    """Palette indices -> the colours they stand for.
+    """Palette indices -> the colours they stand for, as an array.
 
-    A palette of grays only (a gray GIF, say) becomes those gray values
-    exactly; any other palette becomes RGB, then gray by the reference
-    conversion like any RGB image. Converting to a mode with alpha keeps the
-    palette's transparency out of the way (and Pillow quiet); alpha is
-    dropped afterwards like any alpha channel.
+    A palette of grays only (a gray GIF, say) gives those gray values
+    exactly; any other palette gives RGB, turned gray afterwards by the
+    reference conversion like any RGB image. Transparency is ignored (alpha
+    is dropped). Done by lookup rather than ``im.convert("RGBA")``, which
+    rewrites the palette of the caller's image in place when it has
+    transparency.
     """
-    palette = np.asarray(im.getpalette(rawmode="RGB") or [], np.uint8).reshape(-1, 3)
-    gray_palette = len(palette) > 0 and bool((palette == palette[:, :1]).all())
-    return im.convert("LA" if gray_palette else "RGBA")
+    indices = np.asarray(im)
+    palette = np.zeros((256, 3), np.uint8)  # entries past the palette's end are black
+    entries = np.asarray(im.getpalette(rawmode="RGB") or [], np.uint8).reshape(-1, 3)[:256]
+    palette[: len(entries)] = entries
+    if (entries == entries[:, :1]).all():
+        return palette[:, 0][indices]
+    return palette[indices]
 
 
 def load_image(image, index=0):
@@ -318,10 +323,10 @@ def _bin_integers(gray, n_levels):
 def _bin_floats(gray, n_levels):
     """``floor((value - min) / (max - min) * k)`` in float64."""
     scaled = gray.astype(np.float64)
-    lo, hi = scaled.min(), scaled.max()
+    lo, hi = float(scaled.min()), float(scaled.max())
     if hi == lo:
         return np.zeros(gray.shape, np.uint8)
-    span = hi - lo
+    span = hi - lo  # Python floats: inf on overflow, without a warning
     if not np.isfinite(span):  # e.g. -1e308 .. 1e308: halve everything (exact)
         scaled *= 0.5
         lo, span = lo * 0.5, hi * 0.5 - lo * 0.5
