@@ -196,7 +196,7 @@ def _array_to_gray(array, source):
         if n_channels in (1, 2):  # gray, gray + alpha
             array = array[:, :, 0]
         elif n_channels in (3, 4):  # RGB, RGBA
-            array = _rgb_to_gray(array[:, :, :3])
+            array = array[:, :, :3]
         else:
             raise ValueError(
                 f"{source}: a 3-D image must have 1 to 4 channels in its last axis, "
@@ -207,12 +207,15 @@ def _array_to_gray(array, source):
             f"{source}: an image must be 2-D (gray) or 3-D (colour), got {array.ndim} "
             f"dimension(s) with shape {array.shape}"
         )
+    # Checked on the channels used (a NaN alpha is dropped with the alpha).
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise ValueError(f"{source}: image contains NaN or infinity")
     if array.shape[0] * array.shape[1] < 2:
         raise ValueError(
-            f"{source}: image of shape {array.shape} is too small to have any pixel pair"
+            f"{source}: image of shape {array.shape[:2]} is too small to have any pixel pair"
         )
+    if array.ndim == 3:
+        array = _rgb_to_gray(array)
     return array
 
 
@@ -230,11 +233,21 @@ def _rgb_to_gray(rgb):
         # 8-bit colour in any integer dtype: the reference conversion, so
         # that an int64 copy of a uint8 image gives the same gray image.
         return rgb_to_gray_uint8(rgb.astype(np.uint8, copy=False))
-    # Same weights as the reference, kept in float so that wider images lose
-    # nothing before quantization.
-    gray = rgb[:, :, 0] * 0.30
-    gray += rgb[:, :, 1] * 0.59
-    gray += rgb[:, :, 2] * 0.11
+    # Same weights as the reference, in float64 (as the reference computes)
+    # so that wider images lose nothing before quantization.
+    with np.errstate(over="ignore"):
+        gray = _weighted_sum(rgb, 1.0)
+        if not np.isfinite(gray).all():
+            # Channels near float64's maximum: a power-of-two scale is exact
+            # and binning is scale-free, so the levels are the same.
+            gray = _weighted_sum(rgb, 0.25)
+    return gray
+
+
+def _weighted_sum(rgb, scale):
+    gray = rgb[:, :, 0].astype(np.float64) * (0.30 * scale)
+    gray += rgb[:, :, 1].astype(np.float64) * (0.59 * scale)
+    gray += rgb[:, :, 2].astype(np.float64) * (0.11 * scale)
     return gray
 
 
