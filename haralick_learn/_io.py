@@ -167,9 +167,11 @@ def load_image(image, index=0):
         array = _read_file(image)
     elif isinstance(image, Image.Image):
         try:
-            array = _pil_to_array(image)
+            # A lazily opened PIL image decodes its file only now: the same
+            # policy as for paths, truncated data is an error.
+            with _refuse_truncated_files():
+                array = _pil_to_array(image)
         except (OSError, SyntaxError, EOFError, ValueError) as exc:
-            # A lazily loaded PIL image decodes its file only now.
             raise ValueError(f"{source}: cannot decode image data ({exc})") from exc
     else:
         array = np.asarray(image)
