@@ -198,11 +198,11 @@ def test_cmyk_converts_sensibly(tmp_path):
     cmyk = Image.fromarray(np.repeat(inks[:, None, :], 8, axis=1), "CMYK")
     expected_rgb = np.array([[255, 255, 255], [0, 0, 0], [127, 127, 127], [0, 255, 255],
                              [215, 215, 215]], np.uint8)
-    expected = rgb_to_gray_uint8(expected_rgb)[:, None].repeat(8, axis=1)
+    expected = rgb_to_gray_uint8(expected_rgb[:, None, :]).repeat(8, axis=1)
     np.testing.assert_array_equal(load_image(cmyk), expected)
-    for fmt, ext, tolerance in (("TIFF", "tif", 0), ("JPEG", "jpg", 3)):
-        path = save(cmyk, tmp_path / f"cmyk.{ext}", fmt, quality=100) if fmt == "JPEG" else save(
-            cmyk, tmp_path / f"cmyk.{ext}", fmt)
+    for fmt, ext, options, tolerance in (("TIFF", "tif", {}, 0),
+                                         ("JPEG", "jpg", {"quality": 100}, 3)):
+        path = save(cmyk, tmp_path / f"cmyk.{ext}", fmt, **options)
         assert Image.open(path).mode == "CMYK"
         assert np.abs(load_image(path).astype(int) - expected).max() <= tolerance, fmt
 
@@ -272,7 +272,8 @@ def test_48_bit_rgb_png_is_read_at_8_bits_per_channel(tmp_path):
     rgb16 = texture_rgb().astype(np.uint16) * 257 + 100
     path = _write_rgb48_png(tmp_path / "rgb48.png", rgb16)
     # Pillow keeps the high byte of each channel; then the reference conversion.
-    np.testing.assert_array_equal(load_image(path), rgb_to_gray_uint8((rgb16 >> 8).astype(np.uint8)))
+    high_bytes = (rgb16 >> 8).astype(np.uint8)
+    np.testing.assert_array_equal(load_image(path), rgb_to_gray_uint8(high_bytes))
 
 
 def test_a_sample_does_not_depend_on_its_batch():
@@ -469,7 +470,7 @@ def test_ignore_zeros_without_a_non_zero_pair_is_an_error(backend):
     isolated = np.zeros((6, 6), np.uint8)
     isolated[::3, ::3] = 9  # non-zero pixels, none of them neighbours
     for image in (np.zeros((6, 6), np.uint8), isolated):
-        with pytest.raises(ValueError, match="sample 0: .*no pair of non-zero pixels at distance 1"):
+        with pytest.raises(ValueError, match="^sample 0: .*no pair of non-zero pixels at distance"):
             featurize([image], ignore_zeros=True, backend=backend)
     # A binned image's darkest bin is level 0 too: one bright pixel has no non-zero pair.
     spot = np.full((3, 3), -1.5)
