@@ -438,13 +438,14 @@ def _row_from_gray(gray, source, settings):
     aggregate = settings["aggregate"]
     if aggregate is None:
         return features.ravel()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns stay NaN
-        mean = np.nanmean(features, axis=1)
-        if aggregate == "mean":
-            return mean.ravel()
-        ptp = np.nanmax(features, axis=1) - np.nanmin(features, axis=1)
-    return np.concatenate([mean, ptp], axis=1).ravel()
+    blocks = []
+    for block in features:
+        # Directions without any pair (all-NaN rows) are left out of the aggregate.
+        present = block[~np.isnan(block).all(axis=1)]
+        blocks.append(present.mean(axis=0))
+        if aggregate == "mean_ptp":
+            blocks.append(np.ptp(present, axis=0))
+    return np.concatenate(blocks)
 
 
 def _mahotas_features(gray, distances, *, ignore_zeros, compute_14th_feature,
