@@ -127,8 +127,11 @@ def cooccurrence(gray, distances=(1,)):
     assert gray.ndim == 2 and gray.size > 0
     distances = np.asarray(distances, dtype=np.intp)
     assert distances.ndim == 1 and np.all(distances > 0)
-    gray = np.ascontiguousarray(gray)
     n_levels = int(gray.max()) + 1
+    assert n_levels <= 2**16
+    # Two compiled specialisations only (each costs ~1 s to compile):
+    # uint8, the hot path, and uint16 for every other integer dtype.
+    gray = np.ascontiguousarray(gray, dtype=np.uint8 if gray.dtype == np.uint8 else np.uint16)
     # int32 accumulators halve the cache footprint of the hot loop; a single
     # matrix never holds more than height * width pairs.
     acc_dtype = np.int32 if gray.size < 2**31 else np.int64

@@ -294,7 +294,8 @@ def haralick_features(
     assert np.issubdtype(cmats.dtype, np.integer)
     batch_shape = cmats.shape[:-2]
     n_levels = cmats.shape[-1]
-    flat = np.ascontiguousarray(cmats.reshape((-1, n_levels, n_levels)))
+    # one compiled specialisation (int64); no copy for cooccurrence's output
+    flat = np.ascontiguousarray(cmats.reshape((-1, n_levels, n_levels)), dtype=np.int64)
     n_features = 14 if compute_14th_feature else 13
     out = np.empty((flat.shape[0], n_features), dtype=np.float64)
     _haralick_kernel(flat, bool(ignore_zeros), bool(use_x_minus_y_variance), out)
