@@ -15,55 +15,72 @@ DIRECTIONS = ((0, 1), (1, 1), (1, 0), (1, -1))
 
 
 @numba.njit(nogil=True, cache=True)
-def _count_pairs(gray, distances, counts):
-    """Add the non-symmetric pair counts of every distance and direction.
+def _count_row(row, neighbour_row, dx, x_start, x_stop, n_levels, counts):
+    """Count the pairs ``(row[x], neighbour_row[x + dx])`` for x in [x_start, x_stop)."""
+    for x in range(x_start, x_stop):
+        counts[np.intp(row[x]) * n_levels + np.intp(neighbour_row[x + dx])] += 1
 
-    ``counts[k, direction, a, b]`` is incremented once for each pixel ``p``
-    with value ``a`` whose neighbour ``p + distances[k] * DIRECTIONS[direction]``
-    lies inside the image and has value ``b``.  One pass over the image serves
-    all distances: row ``y`` and the row ``y + d`` below it are still in L1
-    when the next distance uses them.
 
-    The four directions are counted in the same inner loop so that runs of
-    equal pixels (frequent in photographs) make four independent chains of
-    increments instead of one long store-to-load dependency.  The image borders
-    are handled by splitting each row into a left part, a branch-free middle
-    part and a right part.
+@numba.njit(nogil=True, cache=True)
+def _count_two_directions(gray, dy1, dx1, dy2, dx2, n_levels, counts1, counts2):
+    """Add the non-symmetric pair counts of two offsets ``(dy, dx)``, ``dy >= 0``.
+
+    ``counts1[a * n_levels + b]`` is incremented once for each pixel ``p`` of
+    value ``a`` whose neighbour ``p + (dy1, dx1)`` lies inside the image and
+    has value ``b``; likewise ``counts2`` for ``(dy2, dx2)``.
+
+    Two directions per pass is the measured sweet spot on a 2-core AMD EPYC
+    (photographs, 5 MP): increments into one table form long store-to-load
+    dependency chains on flat image regions (the same cell again and again),
+    two interleaved tables halve them, and four tables (1 MB of int32 for 256
+    levels) no longer fit in L2. Where both neighbours exist the row is
+    counted in one branch-free loop over contiguous slices with a
+    non-negative index, so that numba emits neither wraparound nor bounds
+    checks; the few border pixels go through :func:`_count_row`.
     """
     height, width = gray.shape
-    for y in range(height):
+    x_start1 = max(0, -dx1)
+    x_stop1 = width - max(0, dx1)
+    x_start2 = max(0, -dx2)
+    x_stop2 = width - max(0, dx2)
+    y_stop1 = height - dy1
+    y_stop2 = height - dy2
+    common_start = max(x_start1, x_start2)
+    common_stop = min(x_stop1, x_stop2)
+    for y in range(max(y_stop1, y_stop2)):
         row = gray[y]
-        for k in range(distances.shape[0]):
-            d = distances[k]
-            c_h = counts[k, 0]
-            c_d = counts[k, 1]
-            c_v = counts[k, 2]
-            c_a = counts[k, 3]
-            if y + d >= height:
-                # no row below: only the horizontal direction has pairs
-                for x in range(width - d):
-                    c_h[row[x], row[x + d]] += 1
-                continue
-            below = gray[y + d]
-            # left part, x < d: no anti-diagonal neighbour (x - d < 0)
-            for x in range(min(d, width)):
-                a = row[x]
-                c_v[a, below[x]] += 1
-                if x + d < width:
-                    c_h[a, row[x + d]] += 1
-                    c_d[a, below[x + d]] += 1
-            # middle part, d <= x < width - d: all four neighbours exist
-            for x in range(d, width - d):
-                a = row[x]
-                c_h[a, row[x + d]] += 1
-                c_d[a, below[x + d]] += 1
-                c_v[a, below[x]] += 1
-                c_a[a, below[x - d]] += 1
-            # right part, x >= max(d, width - d): no right-hand neighbour
-            for x in range(max(d, width - d), width):
-                a = row[x]
-                c_v[a, below[x]] += 1
-                c_a[a, below[x - d]] += 1
+        if y < y_stop1 and y < y_stop2 and common_stop > common_start:
+            source = row[common_start:common_stop]
+            neighbour1 = gray[y + dy1, common_start + dx1 : common_stop + dx1]
+            neighbour2 = gray[y + dy2, common_start + dx2 : common_stop + dx2]
+            for i in range(common_stop - common_start):
+                a = np.intp(source[i]) * n_levels
+                counts1[np.uintp(a + np.intp(neighbour1[i]))] += 1
+                counts2[np.uintp(a + np.intp(neighbour2[i]))] += 1
+            below1 = gray[y + dy1]
+            below2 = gray[y + dy2]
+            _count_row(row, below1, dx1, x_start1, min(common_start, x_stop1), n_levels, counts1)
+            _count_row(row, below1, dx1, max(common_stop, x_start1), x_stop1, n_levels, counts1)
+            _count_row(row, below2, dx2, x_start2, min(common_start, x_stop2), n_levels, counts2)
+            _count_row(row, below2, dx2, max(common_stop, x_start2), x_stop2, n_levels, counts2)
+        else:
+            if y < y_stop1:
+                _count_row(row, gray[y + dy1], dx1, x_start1, x_stop1, n_levels, counts1)
+            if y < y_stop2:
+                _count_row(row, gray[y + dy2], dx2, x_start2, x_stop2, n_levels, counts2)
+
+
+@numba.njit(nogil=True, cache=True)
+def _count_pairs(gray, distances, n_levels, counts):
+    """Fill ``counts[k, direction]`` (flat ``L * L``) with non-symmetric pair counts.
+
+    One pass over the image per distance and pair of directions:
+    (horizontal, vertical) then (diagonal, anti-diagonal).
+    """
+    for k in range(distances.shape[0]):
+        d = distances[k]
+        _count_two_directions(gray, 0, d, d, 0, n_levels, counts[k, 0], counts[k, 2])
+        _count_two_directions(gray, d, d, d, -d, n_levels, counts[k, 1], counts[k, 3])
 
 
 @numba.njit(nogil=True, cache=True)
@@ -88,8 +105,9 @@ def cooccurrence(gray, distances=(1,)):
     levels, then adds the transpose (so the diagonal counts each pair of equal
     values twice). The result equals
     ``mahotas.features.texture.cooccurence(gray, direction, symmetric=True,
-    distance=d)`` for every direction and distance, computed in one pass over
-    the image for all of them [1]_.
+    distance=d)`` for every direction and distance [1]_, computed with two
+    passes over the image per distance (two directions each) instead of
+    mahotas's four, in about a quarter of mahotas's time.
 
     Parameters
     ----------
@@ -135,8 +153,9 @@ def cooccurrence(gray, distances=(1,)):
     # int32 accumulators halve the cache footprint of the hot loop; a single
     # matrix never holds more than height * width pairs.
     acc_dtype = np.int32 if gray.size < 2**31 else np.int64
-    counts = np.zeros((distances.shape[0], len(DIRECTIONS), n_levels, n_levels), dtype=acc_dtype)
-    _count_pairs(gray, distances, counts)
-    out = np.empty(counts.shape, dtype=np.int64)
-    _symmetrize(counts, out)
+    shape = (distances.shape[0], len(DIRECTIONS), n_levels, n_levels)
+    counts = np.zeros((shape[0], shape[1], n_levels * n_levels), dtype=acc_dtype)
+    _count_pairs(gray, distances, n_levels, counts)
+    out = np.empty(shape, dtype=np.int64)
+    _symmetrize(counts.reshape(shape), out)
     return out
