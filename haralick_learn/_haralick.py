@@ -33,6 +33,19 @@ HARALICK_LABELS = (
 )
 
 
+# log2 of the small counts: 4096 entries (32 KB) cover ~99% of the non-zero
+# cells of a photograph's co-occurrence matrix and spare one libm call each.
+_LOG2_SMALL_COUNTS = np.log2(np.maximum(np.arange(4096, dtype=np.float64), 1.0))
+
+
+@numba.njit(nogil=True, cache=True)
+def _log2_count(count, log2_small):
+    """log2 of a positive integer count, from the table when it is small."""
+    if count < log2_small.shape[0]:
+        return log2_small[count]
+    return np.log2(float(count))
+
+
 @numba.njit(nogil=True, cache=True)
 def _entropy(prob):
     """``-sum(p * log2(p))`` over the non-zero entries (mahotas maps 0 to log2(1))."""
@@ -43,8 +56,8 @@ def _entropy(prob):
     return -total
 
 
-@numba.njit(nogil=True, cache=True)
-def _haralick_kernel(cmats, ignore_zeros, use_x_minus_y_variance, out):
+@numba.njit(nogil=True, cache=True, fastmath={"reassoc"})
+def _haralick_kernel(cmats, ignore_zeros, use_x_minus_y_variance, log2_small, out):
     """Write the 13 Haralick features of each ``cmats[m]`` into ``out[m, :13]``.
 
     ``out[m]`` is all NaN when the matrix (without row and column 0 if
@@ -57,6 +70,7 @@ def _haralick_kernel(cmats, ignore_zeros, use_x_minus_y_variance, out):
     py = np.empty(n_levels)  # row sums, p.sum(1)
     log_px = np.empty(n_levels)
     log_py = np.empty(n_levels)
+    py_mask = np.empty(n_levels)
     px_plus_y = np.empty(2 * n_levels)
     px_minus_y = np.empty(n_levels)
     inverse_difference = np.empty(n_levels)  # 1 / (1 + (i - j)**2)
@@ -73,6 +87,7 @@ def _haralick_kernel(cmats, ignore_zeros, use_x_minus_y_variance, out):
             out[m, :13] = np.nan
             continue
         total_f = float(total)
+        log2_total = _log2_count(total, log2_small)
 
         px[:] = 0.0
         py[:] = 0.0
@@ -81,7 +96,7 @@ def _haralick_kernel(cmats, ignore_zeros, use_x_minus_y_variance, out):
         angular_second_moment = 0.0
         sum_ij_p = 0.0
         inverse_difference_moment = 0.0
-        p_log_p = 0.0
+        c_log_c = 0.0
         # Sums over the L**2 entries are accumulated per row, then over rows:
         # a single running sum of 65536 terms loses ~1e-12 relative, which the
         # cancellation in IMC1 amplifies beyond 1e-10.
@@ -103,12 +118,15 @@ def _haralick_kernel(cmats, ignore_zeros, use_x_minus_y_variance, out):
                 row_asm += p * p
                 row_ij += (i * j) * p
                 row_idm += inverse_difference[diff] * p
-                row_log += np.log2(p) * p
+                # p * log2(p) * T, with log2(p) = log2(count) - log2(T): the
+                # same function for both logs, so a lone cell (count == T)
+                # gives exactly 0, as in mahotas
+                row_log += (_log2_count(count, log2_small) - log2_total) * count
             angular_second_moment += row_asm
             sum_ij_p += row_ij
             inverse_difference_moment += row_idm
-            p_log_p += row_log
-        entropy = -p_log_p
+            c_log_c += row_log
+        entropy = -c_log_c / total_f
 
         ux = 0.0
         uy = 0.0
@@ -125,6 +143,7 @@ def _haralick_kernel(cmats, ignore_zeros, use_x_minus_y_variance, out):
             sum_py += py[k]
             log_px[k] = np.log2(px[k]) if px[k] != 0.0 else 0.0
             log_py[k] = np.log2(py[k]) if py[k] != 0.0 else 0.0
+            py_mask[k] = 1.0 if py[k] != 0.0 else 0.0
         vx = px_k2 - ux**2
         vy = py_k2 - uy**2
         sx = np.sqrt(vx)
@@ -134,17 +153,19 @@ def _haralick_kernel(cmats, ignore_zeros, use_x_minus_y_variance, out):
         # the product is 0. No product of non-zero marginals underflows (each
         # is >= 1 / total), so log2(px[i] * py[j]) = log2(px[i]) + log2(py[j])
         # up to rounding, without a log per entry.
+        # Branch-free over j (vectorisable): log_py is 0 where py is 0 and
+        # py_mask zeroes p there, so only cells with px[i] * py[j] > 0 count.
         p_log_pxpy = 0.0
         for i in range(start, n_levels):
             if px[i] == 0.0:
                 continue
+            row_p = 0.0
             row_log = 0.0
             for j in range(start, n_levels):
-                count = cmat[i, j]
-                if count == 0 or py[j] == 0.0:
-                    continue
-                row_log += (np.int64(count) / total_f) * (log_px[i] + log_py[j])
-            p_log_pxpy += row_log
+                p = cmat[i, j] / total_f
+                row_p += p * py_mask[j]
+                row_log += p * log_py[j]
+            p_log_pxpy += log_px[i] * row_p + row_log
         hxy1 = -p_log_pxpy
 
         hx = _entropy(px)
@@ -298,7 +319,9 @@ def haralick_features(
     flat = np.ascontiguousarray(cmats.reshape((-1, n_levels, n_levels)), dtype=np.int64)
     n_features = 14 if compute_14th_feature else 13
     out = np.empty((flat.shape[0], n_features), dtype=np.float64)
-    _haralick_kernel(flat, bool(ignore_zeros), bool(use_x_minus_y_variance), out)
+    _haralick_kernel(
+        flat, bool(ignore_zeros), bool(use_x_minus_y_variance), _LOG2_SMALL_COUNTS, out
+    )
     if compute_14th_feature:
         for m in range(flat.shape[0]):
             out[m, 13] = _maximal_correlation_coefficient(flat[m], ignore_zeros)

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from sklearn.datasets import load_sample_images
+from threadpoolctl import threadpool_limits
 
 from haralick_learn._glcm import DIRECTIONS, cooccurrence
 from haralick_learn._gray import rgb_to_gray_uint8
@@ -30,6 +31,13 @@ def _sample_images():
 
 
 SAMPLE_IMAGES = _sample_images()
+
+
+@pytest.fixture(autouse=True)
+def _single_threaded_blas():
+    """The 14th feature's 256x256 eigenproblems only oversubscribe 2 cores with threads."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def _gray(image):
@@ -101,15 +109,18 @@ def assert_features_match(ours, reference, atol=None, squared_imc2=False):
         reference[..., 12] **= 2
         atol = atol.copy()
         atol[12] = 1e-12
-    for index in range(reference.shape[-1]):
-        np.testing.assert_allclose(
-            ours[..., index],
-            reference[..., index],
-            rtol=RTOL,
-            atol=atol[index],
-            equal_nan=True,
-            err_msg=HARALICK_LABELS[index],
-        )
+    # one vectorised check (hypothesis calls this thousands of times), with
+    # assert_allclose's rule: |ours - reference| <= atol + RTOL * |reference|
+    close = np.abs(ours - reference) <= atol + RTOL * np.abs(reference)
+    close |= np.isnan(ours) & np.isnan(reference)
+    if not close.all():
+        bad = sorted(set(np.nonzero(~close)[-1]))
+        details = [
+            f"{HARALICK_LABELS[i]}: ours {ours[..., i]!r} mahotas {reference[..., i]!r} "
+            f"atol {atol[i]:.3g}"
+            for i in bad
+        ]
+        raise AssertionError("features differ beyond rtol=%g:\n%s" % (RTOL, "\n".join(details)))
 
 
 # --------------------------------------------------------------------------
@@ -189,7 +200,7 @@ def gray_images(draw):
     return draw(hnp.arrays(dtype, shape, elements=st.integers(low, max_value)))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     gray=gray_images(),
     distance=st.integers(1, 4),
