@@ -63,6 +63,9 @@ def _haralick_kernel(cmats, ignore_zeros, use_x_minus_y_variance, log2_small, ou
     ``out[m]`` is all NaN when the matrix (without row and column 0 if
     ``ignore_zeros``) sums to 0.  Zero entries are skipped: they add nothing
     to any sum and mahotas's ``p + (p == 0)`` trick makes their log terms 0.
+
+    ``fastmath={"reassoc"}`` only lets LLVM reorder (vectorise) the sums; no
+    approximate functions, no flush-to-zero, NaN and inf semantics intact.
     """
     n_mats, n_levels, _ = cmats.shape
     start = 1 if ignore_zeros else 0
