@@ -18,7 +18,9 @@ from haralick_learn._haralick import HARALICK_LABELS, haralick_features, haralic
 RTOL = 1e-10
 
 # Photographs shipped inside the installed packages (no network needed).
-SKIMAGE_RGB = ["astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "hubble_deep_field"]
+SKIMAGE_RGB = [
+    "astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "hubble_deep_field",
+]
 SKIMAGE_GRAY = ["camera", "brick", "grass", "gravel", "moon", "coins"]
 
 
@@ -261,7 +263,9 @@ def test_non_symmetric_matrices_match_mahotas(cmats, ignore_zeros):
     np.testing.assert_array_equal(cmats, original)
     for m, cmat in enumerate(cmats):
         try:
-            expected = mahotas_texture.haralick_features([cmat.copy()], ignore_zeros=ignore_zeros)[0]
+            expected = mahotas_texture.haralick_features(
+                [cmat.copy()], ignore_zeros=ignore_zeros
+            )[0]
         except ValueError:
             assert np.isnan(ours[m]).all()
             continue
