@@ -7,11 +7,12 @@ import warnings
 from numbers import Integral
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from PIL import Image
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, validate_data
+from threadpoolctl import threadpool_limits
 
 from ._io import describe_source, load_image, to_gray_levels
 
@@ -353,12 +354,16 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         parallel = Parallel(n_jobs=self.n_jobs, prefer="threads", return_as="generator")
         progress = _Progress(len(images), enabled=self.verbose > 0)
         rows, failures = [], []
-        for index, (row, error) in enumerate(parallel(jobs)):
-            if error is not None:
-                failures.append((index, error))
-                row = np.full(len(self.get_feature_names_out()), np.nan)
-            rows.append(row)
-            progress.update()
+        # Parallel images already use the cores: BLAS threads inside each
+        # (mahotas's np.dot, the 14th feature's eigvalsh) would oversubscribe them.
+        blas_limit = 1 if effective_n_jobs(self.n_jobs) > 1 else None
+        with threadpool_limits(limits=blas_limit, user_api="blas"):
+            for index, (row, error) in enumerate(parallel(jobs)):
+                if error is not None:
+                    failures.append((index, error))
+                    row = np.full(len(self.get_feature_names_out()), np.nan)
+                rows.append(row)
+                progress.update()
         progress.close()
         if failures:
             shown = "; ".join(reason for _, reason in failures[:3])
