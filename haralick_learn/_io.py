@@ -97,14 +97,40 @@ def _read_file(path):
         raise ValueError(f"{name!r}: cannot decode image data ({exc})") from exc
 
 
+# Rows converted at a time by _pil_rgb_to_gray: small next to a 5 MP image.
+_GRAY_STRIP_ROWS = 128
+
+
 def _pil_to_array(im):
-    """Pixels of a PIL image as an array, colour modes reduced to L, RGB(A) or numeric."""
+    """Pixels of a PIL image as an array, colour modes reduced to L, RGB(A) or numeric.
+
+    8-bit RGB(A) comes back already gray (see :func:`_pil_rgb_to_gray`).
+    """
     if im.mode == "P":
         return _expand_palette(im)
+    if im.mode in ("RGB", "RGBA", "RGBX"):
+        return _pil_rgb_to_gray(im)
     target = _PIL_CONVERSIONS.get(im.mode)
     if target is not None:
         im = im.convert(target)
     return np.asarray(im)
+
+
+def _pil_rgb_to_gray(im):
+    """Reference gray conversion of an 8-bit RGB(A) PIL image, a strip of rows at a time.
+
+    ``np.asarray(im)`` would copy the whole decoded image (which Pillow keeps
+    at 4 bytes a pixel) before the conversion; strips keep the peak memory of
+    a read near the decoded image plus its gray result.
+    """
+    im.load()
+    width, height = im.size
+    gray = np.empty((height, width), np.uint8)
+    for top in range(0, height, _GRAY_STRIP_ROWS):
+        bottom = min(height, top + _GRAY_STRIP_ROWS)
+        strip = np.asarray(im.crop((0, top, width, bottom)))
+        gray[top:bottom] = rgb_to_gray_uint8(strip[:, :, :3])
+    return gray
 
 
 def _expand_palette(im):
