@@ -106,34 +106,8 @@ class SimilarImagesDisplay:
         -------
         display : SimilarImagesDisplay
         """
-        searcher, featurize = _split_estimator(estimator)
-        images = _as_list(images, "images")
-        if len(images) != searcher.n_samples_fit_:
-            raise ValueError(
-                f"images has {len(images)} entries but the estimator was fitted on "
-                f"{searcher.n_samples_fit_} rows; pass the images it was fitted on, in order"
-            )
-        queries = _as_list(queries, "queries")
-        by_index = [i for i, q in enumerate(queries) if _is_index(q)]
-        by_image = [i for i, q in enumerate(queries) if not _is_index(q)]
-        neighbor_indices = np.empty((len(queries), n_neighbors), dtype=np.intp)
-        distances = np.empty((len(queries), n_neighbors))
-        if by_index:
-            rows = np.array([_check_index(queries[i], len(images)) for i in by_index])
-            distances[by_index], neighbor_indices[by_index] = searcher._kneighbors_of_fitted(
-                rows, n_neighbors
-            )
-        if by_image:
-            if featurize is None:
-                raise TypeError(
-                    "queries that are images need a Pipeline whose earlier steps turn images "
-                    "into the DistanceNeighbors' feature rows; with a bare DistanceNeighbors "
-                    "pass the indices of fitted images"
-                )
-            features = featurize.transform([queries[i] for i in by_image])
-            distances[by_image], neighbor_indices[by_image] = searcher.kneighbors(
-                features, n_neighbors=n_neighbors
-            )
+        images, queries, distances, neighbor_indices = _search(
+            estimator, images, queries, n_neighbors)
         display = cls(images, queries, neighbor_indices, distances)
         return display.plot(ax=ax, imshow_kw=imshow_kw)
 
@@ -242,6 +216,42 @@ class SimilarImagesDisplay:
                 axes[r, c].axis("off")
         self.figure_, self.axes_, self.images_ = fig, axes, drawn
         return self
+
+
+def _search(estimator, images, queries, n_neighbors):
+    """The neighbours of ``queries`` (indices or images) among ``images``.
+
+    Returns the images and queries as lists, the distances and the indices.
+    """
+    searcher, featurize = _split_estimator(estimator)
+    images = _as_list(images, "images")
+    if len(images) != searcher.n_samples_fit_:
+        raise ValueError(
+            f"images has {len(images)} entries but the estimator was fitted on "
+            f"{searcher.n_samples_fit_} rows; pass the images it was fitted on, in order"
+        )
+    queries = _as_list(queries, "queries")
+    by_index = [i for i, q in enumerate(queries) if _is_index(q)]
+    by_image = [i for i, q in enumerate(queries) if not _is_index(q)]
+    neighbor_indices = np.empty((len(queries), n_neighbors), dtype=np.intp)
+    distances = np.empty((len(queries), n_neighbors))
+    if by_index:
+        rows = np.array([_check_index(queries[i], len(images)) for i in by_index])
+        distances[by_index], neighbor_indices[by_index] = searcher._kneighbors_of_fitted(
+            rows, n_neighbors
+        )
+    if by_image:
+        if featurize is None:
+            raise TypeError(
+                "queries that are images need a Pipeline whose earlier steps turn images "
+                "into the DistanceNeighbors' feature rows; with a bare DistanceNeighbors "
+                "pass the indices of fitted images"
+            )
+        features = featurize.transform([queries[i] for i in by_image])
+        distances[by_image], neighbor_indices[by_image] = searcher.kneighbors(
+            features, n_neighbors=n_neighbors
+        )
+    return images, queries, distances, neighbor_indices
 
 
 def _split_estimator(estimator):
