@@ -188,7 +188,8 @@ def main():
               f"{extra:10.0f} MiB  {'yes' if same else 'NO'}")
         if config[0] == "ours":
             exact = all(
-                np.array_equal(m["ind"][sample], exact_ind) and np.array_equal(m["dist"], exact_dist)
+                np.array_equal(m["ind"][sample], exact_ind)
+                and np.array_equal(m["dist"], exact_dist)
                 for m in runs
             )
             verdicts.append((config, ratio, peak / 1024, same, exact))

