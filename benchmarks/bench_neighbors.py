@@ -19,8 +19,11 @@ Configurations:
   every core through OpenMP whatever ``n_jobs``;
 * ``DistanceNeighbors(n_neighbors=5)`` at its default ``n_jobs=None`` (every
   core, threads) and with ``n_jobs=-1`` (the same), each compared with
-  scikit-learn at the same ``n_jobs``; and ``n_jobs=1`` (one thread), for
-  information only, compared with scikit-learn's default.
+  scikit-learn at the same ``n_jobs``;
+* for information, one thread each: ``DistanceNeighbors(n_jobs=1)`` against
+  scikit-learn run with ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1``: a
+  like-for-like comparison per core, less disturbed by other work on the
+  machine than the all-core one.
 
 The check: the neighbour indices of every configuration must be identical to
 scikit-learn's, and the returned distances of a random sample of rows must be
@@ -45,6 +48,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, ROOT)  # this checkout's haralick_learn, in this process and (PYTHONPATH) workers
 TARGET_RATIO = 1.5
 TARGET_PEAK_GIB = 1.5
 
@@ -79,8 +83,10 @@ def worker(args):
     if args.estimator == "sklearn":
         from sklearn.neighbors import NearestNeighbors
 
+        n_jobs = None if args.n_jobs in ("None", "1") else int(args.n_jobs)
+
         def make():
-            return NearestNeighbors(n_neighbors=k, algorithm="brute")
+            return NearestNeighbors(n_neighbors=k, algorithm="brute", n_jobs=n_jobs)
     else:
         from haralick_learn import DistanceNeighbors
 
@@ -125,6 +131,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=3, help="processes per configuration")
     parser.add_argument("--worker", choices=["sklearn", "ours"], help=argparse.SUPPRESS)
     parser.add_argument("--n-jobs", default="None", help=argparse.SUPPRESS)
+    parser.add_argument("--one-thread", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--data-file", help=argparse.SUPPRESS)
     parser.add_argument("--result-file", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -134,31 +141,40 @@ def main():
 
     X = make_data(args.data, args.n, args.d)
     configs = [("sklearn", "None"), ("ours", "None"), ("sklearn", "-1"), ("ours", "-1"),
-               ("ours", "1")]
+               ("sklearn", "1"), ("ours", "1")]
     labels = {
-        ("sklearn", "None"): "NearestNeighbors(algorithm='brute')          [all cores, OpenMP]",
-        ("sklearn", "-1"): "NearestNeighbors(algorithm='brute', n_jobs=-1)  [all cores, OpenMP]",
-        ("ours", "None"): "DistanceNeighbors()                          [all cores, threads]",
-        ("ours", "-1"): "DistanceNeighbors(n_jobs=-1)                 [all cores, threads]",
-        ("ours", "1"): "DistanceNeighbors(n_jobs=1)                  [one thread]",
+        ("sklearn", "None"): "NearestNeighbors(algorithm='brute')            all cores (OpenMP)",
+        ("sklearn", "-1"): "NearestNeighbors(algorithm='brute', n_jobs=-1) all cores (OpenMP)",
+        ("ours", "None"): "DistanceNeighbors()                            all cores (threads)",
+        ("ours", "-1"): "DistanceNeighbors(n_jobs=-1)                   all cores (threads)",
+        ("sklearn", "1"): "NearestNeighbors(algorithm='brute')            "
+                          "1 thread (OMP_NUM_THREADS=1)",
+        ("ours", "1"): "DistanceNeighbors(n_jobs=1)                    1 thread",
     }
-    # Which scikit-learn run each of ours is compared with; n_jobs=1 is information only.
-    baseline_of = {"None": "None", "-1": "-1", "1": "None"}
-    targeted = {"None", "-1"}
+    targeted = {"None", "-1"}  # n_jobs=1 (one thread each) is information only
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.environ.get("PYTHONPATH", "")]))
+    one_thread = dict(env, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     results = {c: [] for c in configs}
     with tempfile.TemporaryDirectory() as tmp:
         data_file = os.path.join(tmp, "X.npy")
         np.save(data_file, X)
         print(f"{args.n} x {args.d} {args.data} float64 rows, k = {args.k}, "
               f"{os.cpu_count()} CPUs, {args.repeat} process(es) per configuration", flush=True)
+        import sklearn
+
+        matrix_gib = args.n ** 2 * 8 / 2**30
+        if matrix_gib * 1024 <= sklearn.get_config()["working_memory"]:
+            print(f"Note: the {matrix_gib:.2f} GiB distance matrix fits in working_memory, so "
+                  "DistanceNeighbors takes its small-n path, dists_ = squareform(pdist(X)) (no "
+                  "BLAS); the targets are about larger collections.", flush=True)
         for r in range(args.repeat):
             for estimator, n_jobs in configs:
                 result_file = os.path.join(tmp, f"{estimator}_{n_jobs}_{r}.npy")
                 out = subprocess.run(
                     [sys.executable, __file__, "--worker", estimator, "--n-jobs", n_jobs,
                      "--data-file", data_file, "--result-file", result_file, "-k", str(args.k)],
-                    capture_output=True, text=True, env=env, check=False,
+                    capture_output=True, text=True, check=False,
+                    env=one_thread if (estimator, n_jobs) == ("sklearn", "1") else env,
                 )
                 if out.returncode:
                     raise SystemExit(f"worker {estimator} n_jobs={n_jobs} failed:\n{out.stderr}")
@@ -166,7 +182,7 @@ def main():
                 measure["ind"] = np.load(result_file)
                 measure["dist"] = np.load(result_file.replace(".npy", "_dist.npy"))
                 results[(estimator, n_jobs)].append(measure)
-                print(f"  run {r + 1}: {labels[(estimator, n_jobs)].split('[')[0].strip():40s}"
+                print(f"  run {r + 1}: {labels[(estimator, n_jobs)]:78s}"
                       f"{measure['seconds']:8.2f} s", flush=True)
 
     reference = results[("sklearn", "None")][0]["ind"]
@@ -174,7 +190,7 @@ def main():
     exact_dist, exact_ind = exact_reference(X, sample, args.k)
     best = {c: min(m["seconds"] for m in runs) for c, runs in results.items()}
     print()
-    print(f"{'configuration':64s} {'time (s)':>9s} {'ratio':>6s} {'peak RSS':>10s} "
+    print(f"{'configuration':78s} {'time (s)':>9s} {'ratio':>6s} {'peak RSS':>10s} "
           f"{'over baseline':>14s}  same indices as sklearn")
     verdicts = []
     for config in configs:
@@ -182,9 +198,9 @@ def main():
         peak = max(m["peak_mib"] for m in runs)
         extra = max(m["peak_mib"] - m["baseline_mib"] for m in runs)
         same = all(np.array_equal(m["ind"], reference) for m in runs)
-        ratio = best[config] / best[("sklearn", baseline_of.get(config[1], config[1]))]
+        ratio = best[config] / best[("sklearn", config[1])]
         ratio_text = f"{ratio:6.2f}" if config[0] == "ours" else f"{'-':>6s}"
-        print(f"{labels[config]:64s} {best[config]:9.2f} {ratio_text} {peak / 1024:6.2f} GiB "
+        print(f"{labels[config]:78s} {best[config]:9.2f} {ratio_text} {peak / 1024:6.2f} GiB "
               f"{extra:10.0f} MiB  {'yes' if same else 'NO'}")
         if config[0] == "ours":
             exact = all(
@@ -194,8 +210,8 @@ def main():
             )
             verdicts.append((config, ratio, peak / 1024, same, exact))
     print()
-    print("ratio: our best time / scikit-learn's best time at the same n_jobs (n_jobs=1: at its "
-          f"default). Times: best of {args.repeat}.")
+    print("ratio: our best time / scikit-learn's best time at the same n_jobs (n_jobs=1: "
+          f"scikit-learn on one thread). Times: best of {args.repeat}.")
     print("peak RSS: ru_maxrss of each worker process (RUSAGE_SELF at its end), the whole "
           "process; over baseline: minus its RSS after imports, data and warm-up.")
     ok = True
