@@ -144,3 +144,18 @@ def test_figure_saves_as_png(fitted_pipeline, image_files, tmp_path):
     display.figure_.savefig(out, dpi=50)
     with Image.open(out) as im:
         assert im.format == "PNG" and im.width > 3 * im.height
+
+
+def test_colour_files_and_modes_are_shown_in_colour(tmp_path):
+    rgb = np.zeros((6, 8, 3), dtype=np.uint8)
+    rgb[..., 0] = 200  # red
+    Image.fromarray(rgb).save(tmp_path / "red.png")
+    Image.fromarray(rgb).convert("P", palette=Image.Palette.ADAPTIVE).save(tmp_path / "palette.png")
+    Image.fromarray(rgb[..., 0]).save(tmp_path / "gray.png")
+    paths = [str(tmp_path / name) for name in ("red.png", "palette.png", "gray.png")]
+    display = SimilarImagesDisplay.from_predictions(paths, [0], [[1, 2]], [[0.0, 1.0]])
+    np.testing.assert_array_equal(display.images_[0, 0].get_array(), rgb)
+    np.testing.assert_array_equal(display.images_[0, 1].get_array(), rgb)
+    assert display.images_[0, 2].get_array().shape == (6, 8)
+    with pytest.raises(FileNotFoundError, match="missing.png"):
+        SimilarImagesDisplay.from_predictions([str(tmp_path / "missing.png")], [0], [[0]], [[0.0]])
