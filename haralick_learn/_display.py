@@ -4,10 +4,11 @@ import os
 from numbers import Integral
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from ._io import load_display_pixels
 from ._neighbors import DistanceNeighbors
 
 
@@ -300,35 +301,9 @@ def _name(image, index):
     return f"#{index}"
 
 
-def _read_pixels(image):
-    """The pixels to show, in colour when the image has colour.
-
-    Only for display: the features' gray conversion is ``_io``'s, which
-    turns colour files into gray as it reads them.
-    """
-    if not isinstance(image, (str, os.PathLike)):
-        return _pil_pixels(image) if isinstance(image, Image.Image) else np.asarray(image)
-    name = os.fspath(image)
-    try:
-        with Image.open(name) as im:
-            im.seek(0)  # multi-frame files: the first frame, as the features use
-            return _pil_pixels(im)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"{name!r}: no such file") from None
-    except UnidentifiedImageError as exc:
-        raise ValueError(f"{name!r}: not an image file Pillow can read ({exc})") from exc
-
-
-def _pil_pixels(im):
-    if im.mode in ("L", "LA", "RGB", "RGBA", "I", "I;16", "F"):
-        return np.asarray(im)
-    has_alpha = "A" in im.mode or "transparency" in im.info
-    return np.asarray(im.convert("RGBA" if has_alpha else "RGB"))
-
-
 def _displayable(image):
     """Pixels ``imshow`` draws faithfully, and its default keywords for them."""
-    pixels = _read_pixels(image)
+    pixels = load_display_pixels(image)
     if pixels.dtype == bool:
         pixels = pixels.astype(np.uint8) * 255
     if pixels.ndim == 3 and pixels.shape[2] in (1, 2):

@@ -72,8 +72,9 @@ def describe_source(image, index):
     return f"sample {index}"
 
 
-def _read_file(path):
-    """Decode the first frame of an image file into a numpy array."""
+def _read_file(path, to_array=None):
+    """Decode the first frame of an image file into a numpy array (``to_array(im)``)."""
+    to_array = to_array or _pil_to_array
     name = os.fspath(path)
     if not os.path.exists(name):
         raise FileNotFoundError(f"{name!r}: no such file")
@@ -84,7 +85,7 @@ def _read_file(path):
     try:
         with _refuse_truncated_files(), Image.open(name) as im:
             im.seek(0)  # multi-frame files (GIF, TIFF stacks): the first frame
-            return _pil_to_array(im)
+            return to_array(im)
     except UnidentifiedImageError as exc:
         raise ValueError(f"{name!r}: not an image file Pillow can read ({exc})") from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -131,6 +132,26 @@ def _pil_rgb_to_gray(im):
         strip = np.asarray(im.crop((0, top, width, bottom)))
         gray[top:bottom] = rgb_to_gray_uint8(strip[:, :, :3])
     return gray
+
+
+def load_display_pixels(image):
+    """The pixels of a sample as a person should see them: in colour when it has colour.
+
+    For pictures only (``SimilarImagesDisplay``); features use :func:`load_image`.
+    Files are read with the same checks and error messages as :func:`load_image`.
+    """
+    if isinstance(image, (str, os.PathLike)):
+        return _read_file(image, to_array=_pil_display_pixels)
+    if isinstance(image, Image.Image):
+        return _pil_display_pixels(image)
+    return np.asarray(image)
+
+
+def _pil_display_pixels(im):
+    if im.mode in ("L", "LA", "RGB", "RGBA", "I", "I;16", "F"):
+        return np.asarray(im)
+    has_alpha = "A" in im.mode or "transparency" in im.info
+    return np.asarray(im.convert("RGBA" if has_alpha else "RGB"))
 
 
 def _expand_palette(im):
