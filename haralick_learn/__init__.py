@@ -5,6 +5,7 @@ names (:class:`FilenameLabelExtractor`) and find the most similar ones
 (:class:`DistanceNeighbors`), all composable in a scikit-learn ``Pipeline``.
 """
 
+from ._display import SimilarImagesDisplay
 from ._featurizer import HaralickFeaturizer, ImageFeaturizationWarning
 from ._labels import FilenameLabelExtractor
 from ._neighbors import DistanceNeighbors
@@ -16,5 +17,6 @@ __all__ = [
     "FilenameLabelExtractor",
     "HaralickFeaturizer",
     "ImageFeaturizationWarning",
+    "SimilarImagesDisplay",
     "__version__",
 ]

@@ -8,11 +8,12 @@ from functools import partial
 from numbers import Integral
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from PIL import Image
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, validate_data
+from threadpoolctl import threadpool_limits
 
 from ._cache import cached_featurize_one, make_cache
 from ._io import describe_source, load_image, to_gray_levels
@@ -373,12 +374,16 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         parallel = Parallel(n_jobs=self.n_jobs, prefer="threads", return_as="generator")
         progress = _Progress(len(images), enabled=self.verbose > 0)
         rows, failures = [], []
-        for index, (row, error) in enumerate(parallel(jobs)):
-            if error is not None:
-                failures.append((index, error))
-                row = np.full(len(self.get_feature_names_out()), np.nan)
-            rows.append(row)
-            progress.update()
+        # Parallel images already use the cores: BLAS threads inside each
+        # (mahotas's np.dot, the 14th feature's eigvalsh) would oversubscribe them.
+        blas_limit = 1 if effective_n_jobs(self.n_jobs) > 1 else None
+        with threadpool_limits(limits=blas_limit, user_api="blas"):
+            for index, (row, error) in enumerate(parallel(jobs)):
+                if error is not None:
+                    failures.append((index, error))
+                    row = np.full(len(self.get_feature_names_out()), np.nan)
+                rows.append(row)
+                progress.update()
         progress.close()
         if failures:
             shown = "; ".join(reason for _, reason in failures[:3])
@@ -458,13 +463,14 @@ def _row_from_gray(gray, source, settings):
     aggregate = settings["aggregate"]
     if aggregate is None:
         return features.ravel()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns stay NaN
-        mean = np.nanmean(features, axis=1)
-        if aggregate == "mean":
-            return mean.ravel()
-        ptp = np.nanmax(features, axis=1) - np.nanmin(features, axis=1)
-    return np.concatenate([mean, ptp], axis=1).ravel()
+    blocks = []
+    for block in features:
+        # Directions without any pair (all-NaN rows) are left out of the aggregate.
+        present = block[~np.isnan(block).all(axis=1)]
+        blocks.append(present.mean(axis=0))
+        if aggregate == "mean_ptp":
+            blocks.append(np.ptp(present, axis=0))
+    return np.concatenate(blocks)
 
 
 def _mahotas_features(gray, distances, *, ignore_zeros, compute_14th_feature,

@@ -16,19 +16,20 @@ Two steps:
 """
 
 import os
-import warnings
+import threading
+from contextlib import contextmanager
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from ._gray import rgb_to_gray_uint8
 
-# PIL modes that are converted before anything else, and what to.
+# PIL modes that are converted before anything else, and what to. Mode "P"
+# is handled apart (see _expand_palette).
 _PIL_CONVERSIONS = {
     "1": "L",  # bilevel -> 0/255
-    "P": "RGBA",  # palette expanded; alpha (if any) dropped below
     "PA": "RGBA",
-    "CMYK": "RGB",
+    "CMYK": "RGB",  # Pillow's conversion, no ICC profile
     "YCbCr": "RGB",
     "LAB": "RGB",
     "HSV": "RGB",
@@ -36,6 +37,29 @@ _PIL_CONVERSIONS = {
     "RGBa": "RGBA",
     "RGBX": "RGB",
 }
+
+# Pillow's decoders read the module-wide ImageFile.LOAD_TRUNCATED_IMAGES when
+# they decode. A truncated file decoded anyway has its missing rows filled
+# with a constant, which is not the texture: we refuse truncated files even
+# when the flag is set, by switching it off while any of our reads runs.
+_truncation_lock = threading.Lock()
+_truncation_state = {"readers": 0, "saved": False}
+
+
+@contextmanager
+def _refuse_truncated_files():
+    with _truncation_lock:
+        if _truncation_state["readers"] == 0:
+            _truncation_state["saved"] = ImageFile.LOAD_TRUNCATED_IMAGES
+        _truncation_state["readers"] += 1
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        yield
+    finally:
+        with _truncation_lock:
+            _truncation_state["readers"] -= 1
+            if _truncation_state["readers"] == 0:
+                ImageFile.LOAD_TRUNCATED_IMAGES = _truncation_state["saved"]
 
 
 def describe_source(image, index):
@@ -48,8 +72,9 @@ def describe_source(image, index):
     return f"sample {index}"
 
 
-def _read_file(path):
-    """Decode the first frame of an image file into a numpy array."""
+def _read_file(path, to_array=None):
+    """Decode the first frame of an image file into a numpy array (``to_array(im)``)."""
+    to_array = to_array or _pil_to_array
     name = os.fspath(path)
     if not os.path.exists(name):
         raise FileNotFoundError(f"{name!r}: no such file")
@@ -58,29 +83,94 @@ def _read_file(path):
     if os.path.getsize(name) == 0:
         raise ValueError(f"{name!r}: empty file, not an image")
     try:
-        with Image.open(name) as im:
+        with _refuse_truncated_files(), Image.open(name) as im:
             im.seek(0)  # multi-frame files (GIF, TIFF stacks): the first frame
-            return _pil_to_array(im)
+            return to_array(im)
     except UnidentifiedImageError as exc:
         raise ValueError(f"{name!r}: not an image file Pillow can read ({exc})") from exc
-    except Image.DecompressionBombError as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        # The warning arrives here as an exception only when the user turned
+        # it into an error (warnings.simplefilter("error", ...)).
         raise ValueError(f"{name!r}: refused as a decompression bomb ({exc})") from exc
-    except (OSError, SyntaxError) as exc:
-        # Truncated or corrupt data surfaces as OSError (or SyntaxError for
-        # some broken headers) only when the pixels are decoded.
+    except (OSError, SyntaxError, EOFError, ValueError) as exc:
+        # Truncated or corrupt data surfaces as OSError (SyntaxError or
+        # ValueError for some broken headers) only when the pixels are decoded.
         raise ValueError(f"{name!r}: cannot decode image data ({exc})") from exc
 
 
+# Rows converted at a time by _pil_rgb_to_gray: small next to a 5 MP image.
+_GRAY_STRIP_ROWS = 128
+
+
 def _pil_to_array(im):
-    """Pixels of a PIL image as an array, colour modes reduced to L, RGB(A) or numeric."""
-    with warnings.catch_warnings():
-        # Pillow warns (not raises) between its two decompression-bomb limits;
-        # we let the hard limit raise and keep the batch quiet otherwise.
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        target = _PIL_CONVERSIONS.get(im.mode)
-        if target is not None:
-            im = im.convert(target)
+    """Pixels of a PIL image as an array, colour modes reduced to L, RGB(A) or numeric.
+
+    8-bit RGB(A) comes back already gray (see :func:`_pil_rgb_to_gray`).
+    """
+    if im.mode == "P":
+        return _expand_palette(im)
+    if im.mode in ("RGB", "RGBA", "RGBX"):
+        return _pil_rgb_to_gray(im)
+    target = _PIL_CONVERSIONS.get(im.mode)
+    if target is not None:
+        im = im.convert(target)
+    return np.asarray(im)
+
+
+def _pil_rgb_to_gray(im):
+    """Reference gray conversion of an 8-bit RGB(A) PIL image, a strip of rows at a time.
+
+    ``np.asarray(im)`` would copy the whole decoded image (which Pillow keeps
+    at 4 bytes a pixel) before the conversion; strips keep the peak memory of
+    a read near the decoded image plus its gray result.
+    """
+    im.load()
+    width, height = im.size
+    gray = np.empty((height, width), np.uint8)
+    for top in range(0, height, _GRAY_STRIP_ROWS):
+        bottom = min(height, top + _GRAY_STRIP_ROWS)
+        strip = np.asarray(im.crop((0, top, width, bottom)))
+        gray[top:bottom] = rgb_to_gray_uint8(strip[:, :, :3])
+    return gray
+
+
+def load_display_pixels(image):
+    """The pixels of a sample as a person should see them: in colour when it has colour.
+
+    For pictures only (``SimilarImagesDisplay``); features use :func:`load_image`.
+    Files are read with the same checks and error messages as :func:`load_image`.
+    """
+    if isinstance(image, (str, os.PathLike)):
+        return _read_file(image, to_array=_pil_display_pixels)
+    if isinstance(image, Image.Image):
+        return _pil_display_pixels(image)
+    return np.asarray(image)
+
+
+def _pil_display_pixels(im):
+    if im.mode in ("L", "LA", "RGB", "RGBA", "I", "I;16", "F"):
         return np.asarray(im)
+    has_alpha = "A" in im.mode or "transparency" in im.info
+    return np.asarray(im.convert("RGBA" if has_alpha else "RGB"))
+
+
+def _expand_palette(im):
+    """Palette indices -> the colours they stand for, as an array.
+
+    A palette of grays only (a gray GIF, say) gives those gray values
+    exactly; any other palette gives RGB, turned gray afterwards by the
+    reference conversion like any RGB image. Transparency is ignored (alpha
+    is dropped). Done by lookup rather than ``im.convert("RGBA")``, which
+    rewrites the palette of the caller's image in place when it has
+    transparency.
+    """
+    indices = np.asarray(im)
+    palette = np.zeros((256, 3), np.uint8)  # entries past the palette's end are black
+    entries = np.asarray(im.getpalette(rawmode="RGB") or [], np.uint8).reshape(-1, 3)[:256]
+    palette[: len(entries)] = entries
+    if (entries == entries[:, :1]).all():
+        return palette[:, 0][indices]
+    return palette[indices]
 
 
 def load_image(image, index=0):
@@ -89,9 +179,11 @@ def load_image(image, index=0):
     Parameters
     ----------
     image : str, os.PathLike, PIL.Image.Image or array-like
-        A path to an image file, a PIL image, a 2-D gray array, or a 3-D
-        ``(height, width, channels)`` array with 1, 2 (gray + alpha), 3 (RGB)
-        or 4 (RGBA) channels. Alpha is dropped.
+        A path to an image file (its first frame), a PIL image (its current
+        frame), a 2-D gray array, or a 3-D ``(height, width, channels)`` array
+        with 1, 2 (gray + alpha), 3 (RGB) or 4 (RGBA) channels. Alpha is
+        dropped. Boolean pixels are 0 and 255.
+
     index : int, default=0
         Position of the sample in its batch, used to name it in errors.
 
@@ -105,19 +197,45 @@ def load_image(image, index=0):
     ------
     FileNotFoundError, IsADirectoryError, ValueError, TypeError
         With a message that names the file (or the sample's index) and the reason.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> load_image(np.array([[True, False], [False, True]]))
+    array([[255,   0],
+           [  0, 255]], dtype=uint8)
+    >>> load_image(np.ones((1, 1)), index=3)
+    Traceback (most recent call last):
+    ...
+    ValueError: sample 3: image of shape (1, 1) is too small to have any pixel pair
     """
+    source = describe_source(image, index)
     if isinstance(image, (str, os.PathLike)):
         array = _read_file(image)
     elif isinstance(image, Image.Image):
-        array = _pil_to_array(image)
+        try:
+            # A lazily opened PIL image decodes its file only now: the same
+            # policy as for paths, truncated data is an error.
+            with _refuse_truncated_files():
+                array = _pil_to_array(image)
+        except (OSError, SyntaxError, EOFError, ValueError) as exc:
+            raise ValueError(f"{source}: cannot decode image data ({exc})") from exc
     else:
         array = np.asarray(image)
-    return _array_to_gray(array, describe_source(image, index))
+        if array.dtype == object and array.ndim == 0:
+            raise TypeError(
+                f"{source}: expected a path, a PIL image or an array, "
+                f"got {type(image).__name__}"
+            )
+    return _array_to_gray(array, source)
 
 
 def _array_to_gray(array, source):
     if array.dtype == bool:
-        array = array.view(np.uint8)
+        # Black and white on the 8-bit scale, as Pillow's mode "1" (which
+        # np.asarray also gives as bool): 0/1 would be two adjacent gray
+        # levels, and one level once binned with ``levels``.
+        array = array.astype(np.uint8) * np.uint8(255)
     if array.dtype.kind not in "uif":
         raise TypeError(
             f"{source}: unsupported pixel dtype {array.dtype}; expected integers or floats"
@@ -127,7 +245,7 @@ def _array_to_gray(array, source):
         if n_channels in (1, 2):  # gray, gray + alpha
             array = array[:, :, 0]
         elif n_channels in (3, 4):  # RGB, RGBA
-            array = _rgb_to_gray(array[:, :, :3])
+            array = array[:, :, :3]
         else:
             raise ValueError(
                 f"{source}: a 3-D image must have 1 to 4 channels in its last axis, "
@@ -138,23 +256,47 @@ def _array_to_gray(array, source):
             f"{source}: an image must be 2-D (gray) or 3-D (colour), got {array.ndim} "
             f"dimension(s) with shape {array.shape}"
         )
+    # Checked on the channels used (a NaN alpha is dropped with the alpha).
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise ValueError(f"{source}: image contains NaN or infinity")
     if array.shape[0] * array.shape[1] < 2:
         raise ValueError(
-            f"{source}: image of shape {array.shape} is too small to have any pixel pair"
+            f"{source}: image of shape {array.shape[:2]} is too small to have any pixel pair"
         )
+    if array.ndim == 3:
+        array = _rgb_to_gray(array)
     return array
 
 
+def _is_8bit(array):
+    """uint8, or integers that all lie within 0..255."""
+    if array.dtype == np.uint8:
+        return True
+    return bool(
+        array.dtype.kind in "ui" and array.size and array.min() >= 0 and array.max() <= 255
+    )
+
+
 def _rgb_to_gray(rgb):
-    if rgb.dtype == np.uint8:
-        return rgb_to_gray_uint8(rgb)
-    # Same weights as the reference, kept in float so that wider images lose
-    # nothing before quantization.
-    gray = rgb[:, :, 0] * 0.30
-    gray += rgb[:, :, 1] * 0.59
-    gray += rgb[:, :, 2] * 0.11
+    if _is_8bit(rgb):
+        # 8-bit colour in any integer dtype: the reference conversion, so
+        # that an int64 copy of a uint8 image gives the same gray image.
+        return rgb_to_gray_uint8(rgb.astype(np.uint8, copy=False))
+    # Same weights as the reference, in float64 (as the reference computes)
+    # so that wider images lose nothing before quantization.
+    with np.errstate(over="ignore"):
+        gray = _weighted_sum(rgb, 1.0)
+        if not np.isfinite(gray).all():
+            # Channels near float64's maximum: a power-of-two scale is exact
+            # and binning is scale-free, so the levels are the same.
+            gray = _weighted_sum(rgb, 0.25)
+    return gray
+
+
+def _weighted_sum(rgb, scale):
+    gray = rgb[:, :, 0].astype(np.float64) * (0.30 * scale)
+    gray += rgb[:, :, 1].astype(np.float64) * (0.59 * scale)
+    gray += rgb[:, :, 2].astype(np.float64) * (0.11 * scale)
     return gray
 
 
@@ -171,7 +313,12 @@ def to_gray_levels(gray, levels=None):
     * Any other image (wider integers such as 16-bit, negative values, floats)
       is rescaled from its own ``[min, max]`` onto ``k`` bins (``k=256`` when
       ``levels=None``): ``level = floor((value - min) / (max - min) * k)``,
-      the maximum going to ``k - 1``. A constant image becomes all zeros.
+      the maximum going to ``k - 1``, computed exactly in integers for integer
+      images and in float64 for float images. A constant image becomes all
+      zeros.
+
+    Either way the result has at most ``k`` levels, so a co-occurrence matrix
+    has at most ``k**2`` cells, whatever the input's bit depth.
 
     Parameters
     ----------
@@ -196,20 +343,58 @@ def to_gray_levels(gray, levels=None):
     >>> to_gray_levels(np.array([[0.0, 0.5], [0.75, 1.0]]), levels=4)
     array([[0, 2],
            [3, 3]], dtype=uint8)
+    >>> to_gray_levels(np.array([[0, 256], [32768, 65535]], dtype=np.uint16))
+    array([[  0,   1],
+           [128, 255]], dtype=uint8)
     """
-    if gray.dtype == np.uint8 or (
-        gray.dtype.kind in "ui" and gray.size and gray.min() >= 0 and gray.max() <= 255
-    ):
+    if _is_8bit(gray):
         eight_bit = gray.astype(np.uint8, copy=False)
         if levels is None or levels == 256:
             return eight_bit
         return (eight_bit.astype(np.uint16) * levels // 256).astype(np.uint8)
-    n_levels = 256 if levels is None else levels
-    lo = gray.min()
-    hi = gray.max()
+    n_levels = 256 if levels is None else int(levels)
+    if gray.dtype.kind in "ui":
+        return _bin_integers(gray, n_levels)
+    return _bin_floats(gray, n_levels)
+
+
+def _bin_integers(gray, n_levels):
+    """``floor((value - min) * k / (max - min))``, exactly, in integers."""
+    lo, hi = int(gray.min()), int(gray.max())
+    span = hi - lo
+    if span == 0:
+        return np.zeros(gray.shape, np.uint8)
+    if span * n_levels < 2**32:  # 16-bit images: 4 bytes per pixel
+        work = np.uint32
+    elif span * n_levels < 2**64:
+        work = np.uint64
+    else:  # int64/uint64 ranges beyond 2**56: Python integers, slow but exact
+        work = object
+    if work is object:
+        diff = gray.astype(object) - lo
+    else:
+        # Modulo 2**bits the difference is exact, because it lies in [0, span].
+        diff = gray.astype(work)
+        diff -= work(lo % 2 ** (8 * np.dtype(work).itemsize))
+    diff *= n_levels
+    diff //= span
+    np.minimum(diff, n_levels - 1, out=diff)  # the maximum goes to k - 1
+    return diff.astype(np.uint8)
+
+
+def _bin_floats(gray, n_levels):
+    """``floor((value - min) / (max - min) * k)`` in float64."""
+    scaled = gray.astype(np.float64)
+    lo, hi = float(scaled.min()), float(scaled.max())
     if hi == lo:
         return np.zeros(gray.shape, np.uint8)
-    scaled = (gray.astype(np.float64) - float(lo)) * (n_levels / (float(hi) - float(lo)))
+    span = hi - lo  # Python floats: inf on overflow, without a warning
+    if not np.isfinite(span):  # e.g. -1e308 .. 1e308: halve everything (exact)
+        scaled *= 0.5
+        lo, span = lo * 0.5, hi * 0.5 - lo * 0.5
+    scaled -= lo
+    scaled /= span
+    scaled *= n_levels
     np.floor(scaled, out=scaled)
     np.clip(scaled, 0, n_levels - 1, out=scaled)
     return scaled.astype(np.uint8)

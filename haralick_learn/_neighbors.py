@@ -1,8 +1,12 @@
 """DistanceNeighbors: exact nearest neighbours over feature rows."""
 
+import math
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from numbers import Integral
 
 import numpy as np
+from joblib import effective_n_jobs
 from scipy.spatial.distance import cdist, pdist, squareform
 from sklearn import get_config
 from sklearn.base import BaseEstimator
@@ -19,6 +23,17 @@ SCIPY_METRICS = frozenset(
     }
 )
 
+# Metrics searched with matrix products (BLAS) then exact distances of a few
+# candidates; every other metric goes through scipy's cdist, chunk by chunk.
+_PRODUCT_METRICS = frozenset({"euclidean", "sqeuclidean"})
+# Below this many (query, fitted row) pairs cdist is as fast and the compiled
+# kernels need not be loaded.
+_PRODUCT_MIN_PAIRS = 2**20
+# One tile of keys per thread: small enough to stay in cache while the scan
+# kernel reads what the matrix product has just written.
+_TILE_BYTES = 2 * 2**20
+_TILE_MAX_ROWS = 256
+
 
 class DistanceNeighbors(BaseEstimator):
     """Exact nearest neighbours of feature rows, with scipy's distances.
@@ -27,12 +42,13 @@ class DistanceNeighbors(BaseEstimator):
     ``working_memory`` (see :func:`sklearn.set_config`), ``fit`` computes
     ``dists_ = squareform(pdist(X, metric))``, exactly the matrix of the
     hand-written reference, and neighbours are read from it. Larger
-    collections are searched in chunks of rows that each fit in
-    ``working_memory``, with the same results.
+    collections are searched in chunks that each fit in ``working_memory``,
+    with the same results, without ever holding the full matrix.
 
     Neighbours are ordered by distance, ties by index (a stable sort), which
     is the reference's ``dists[n].argsort()`` ranking whenever distances are
-    distinct.
+    distinct. Returned distances are bit for bit those of ``pdist`` /
+    ``cdist``, whichever way they were found.
 
     Parameters
     ----------
@@ -44,6 +60,13 @@ class DistanceNeighbors(BaseEstimator):
     metric_params : dict, default=None
         Extra keyword arguments of the metric (e.g. ``{"p": 3}`` for
         ``"minkowski"``).
+    n_jobs : int, default=None
+        Number of threads searching chunks of queries in parallel when the
+        full matrix is not used (each runs single-threaded BLAS). ``None``
+        means all processors, as scikit-learn's brute-force
+        :class:`~sklearn.neighbors.NearestNeighbors` uses whatever its
+        ``n_jobs``, unless a :func:`joblib.parallel_config` context sets
+        ``n_jobs``; ``-1`` means all processors too, ``1`` one thread.
 
     Attributes
     ----------
@@ -66,6 +89,21 @@ class DistanceNeighbors(BaseEstimator):
     See Also
     --------
     sklearn.neighbors.NearestNeighbors : The same queries with tree indexes.
+    SimilarImagesDisplay : Show query images next to their neighbours.
+
+    Notes
+    -----
+    Without the full matrix, ``"euclidean"`` and ``"sqeuclidean"`` (without
+    ``metric_params``) are searched with the expansion
+    ``||q - y||^2 = ||q||^2 - 2 q.y + ||y||^2``, one matrix product (BLAS)
+    per tile of queries x fitted rows. Rounding makes those values
+    approximate, so they only select candidates: every fitted row whose
+    approximate value is within a margin of the k-th smallest, the margin
+    being twice a bound on the rounding error derived from the rows' norms
+    (see the user guide). That set provably holds the k nearest rows and every
+    row tied with the k-th; their distances are then recomputed from the
+    differences, as ``pdist`` does, and ranked by (distance, index). Other
+    metrics use :func:`scipy.spatial.distance.cdist` on chunks of queries.
 
     Examples
     --------
@@ -89,12 +127,14 @@ class DistanceNeighbors(BaseEstimator):
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
         "metric": [StrOptions(SCIPY_METRICS), callable],
         "metric_params": [dict, None],
+        "n_jobs": [Integral, None],
     }
 
-    def __init__(self, n_neighbors=5, *, metric="euclidean", metric_params=None):
+    def __init__(self, n_neighbors=5, *, metric="euclidean", metric_params=None, n_jobs=None):
         self.n_neighbors = n_neighbors
         self.metric = metric
         self.metric_params = metric_params
+        self.n_jobs = n_jobs
 
     def fit(self, X, y=None):
         """Store the rows to search and, when it fits, their distance matrix.
@@ -159,13 +199,30 @@ class DistanceNeighbors(BaseEstimator):
             Indices of the neighbours among the fitted rows, nearest first.
         """
         check_is_fitted(self, "n_samples_fit_")
+        n_neighbors = self._check_n_neighbors(n_neighbors, query_is_train=X is None)
+        if X is None:
+            queries, exclude = self._fit_X, np.arange(self.n_samples_fit_)
+        else:
+            queries, exclude = validate_data(self, X, dtype=np.float64, reset=False), None
+        neigh_dist, neigh_ind = self._search(queries, exclude, n_neighbors)
+        if return_distance:
+            return neigh_dist, neigh_ind
+        return neigh_ind
+
+    def _kneighbors_of_fitted(self, indices, n_neighbors=None):
+        """``kneighbors()`` of the fitted rows ``indices`` only (each not its own neighbour)."""
+        check_is_fitted(self, "n_samples_fit_")
+        n_neighbors = self._check_n_neighbors(n_neighbors, query_is_train=True)
+        indices = np.asarray(indices, dtype=np.intp)
+        return self._search(self._fit_X[indices], indices, n_neighbors)
+
+    def _check_n_neighbors(self, n_neighbors, query_is_train):
         if n_neighbors is None:
             n_neighbors = self.n_neighbors
         if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, Integral):
             raise TypeError(f"n_neighbors does not take {type(n_neighbors)} value, enter integer value")
         if n_neighbors <= 0:
             raise ValueError(f"Expected n_neighbors > 0. Got {n_neighbors}")
-        query_is_train = X is None
         available = self.n_samples_fit_ - int(query_is_train)
         if n_neighbors > available:
             raise ValueError(
@@ -173,44 +230,198 @@ class DistanceNeighbors(BaseEstimator):
                 f"{', less the query itself' if query_is_train else ''}), "
                 f"but n_neighbors = {n_neighbors}"
             )
-        if query_is_train:
-            queries = self._fit_X
-        else:
-            queries = validate_data(self, X, dtype=np.float64, reset=False)
+        return int(n_neighbors)
 
+    def _search(self, queries, exclude, k):
+        """Neighbours of ``queries``; ``exclude[i]`` is a fitted row query i must skip."""
         n_queries = queries.shape[0]
-        neigh_dist = np.empty((n_queries, n_neighbors))
-        neigh_ind = np.empty((n_queries, n_neighbors), dtype=np.intp)
-        for start, stop in self._chunks(n_queries):
-            if query_is_train and self._dists is not None:
-                block = self._dists[start:stop].copy()
-            else:
-                block = cdist(
-                    queries[start:stop], self._fit_X, self.effective_metric_,
-                    **self.effective_metric_params_,
-                )
-            if query_is_train:
-                # A row is not its own neighbour, even when a duplicate ties with it.
-                block[np.arange(stop - start), np.arange(start, stop)] = np.inf
-            ind = _k_smallest_stable(block, n_neighbors)
-            neigh_ind[start:stop] = ind
-            neigh_dist[start:stop] = np.take_along_axis(block, ind, axis=1)
-        if return_distance:
+        neigh_dist = np.empty((n_queries, k))
+        neigh_ind = np.empty((n_queries, k), dtype=np.intp)
+        if n_queries == 0:
             return neigh_dist, neigh_ind
-        return neigh_ind
+        if exclude is not None and self._dists is not None:
+            # Rows of the stored matrix: the reference's own numbers.
+            for start, stop in _ranges(n_queries, self._chunk_rows(1)):
+                block = self._dists[exclude[start:stop]]
+                block[np.arange(stop - start), exclude[start:stop]] = np.inf
+                _rank_block(block, k, neigh_dist[start:stop], neigh_ind[start:stop])
+            return neigh_dist, neigh_ind
+        n_threads = max(1, min(_n_threads(self.n_jobs), n_queries))
+        if (
+            self.effective_metric_ in _PRODUCT_METRICS
+            and not self.effective_metric_params_
+            and n_queries * self.n_samples_fit_ >= _PRODUCT_MIN_PAIRS
+            and self._product_search(queries, exclude, k, n_threads, neigh_dist, neigh_ind)
+        ):
+            return neigh_dist, neigh_ind
+        rows = self._chunk_rows(n_threads)
+
+        def task(start):
+            stop = min(start + rows, n_queries)
+            self._cdist_rows(
+                queries[start:stop], None if exclude is None else exclude[start:stop], k,
+                neigh_dist[start:stop], neigh_ind[start:stop],
+            )
+
+        _run(task, range(0, n_queries, rows), n_threads, limit_blas=False)
+        return neigh_dist, neigh_ind
+
+    def _cdist_rows(self, queries, exclude, k, neigh_dist, neigh_ind):
+        """Exact neighbours of a few queries from their full rows of cdist (-1: no exclusion)."""
+        block = cdist(queries, self._fit_X, self.effective_metric_, **self.effective_metric_params_)
+        if exclude is not None:
+            # A row is not its own neighbour, even when a duplicate ties with it.
+            rows = np.flatnonzero(exclude >= 0)
+            block[rows, exclude[rows]] = np.inf
+        _rank_block(block, k, neigh_dist, neigh_ind)
+
+    def _product_search(self, queries, exclude, k, n_threads, neigh_dist, neigh_ind):
+        """Euclidean search by matrix products, candidates, exact re-ranking.
+
+        Returns False, having done nothing, when the data are too large in
+        magnitude for the products to be bounded (the caller then uses cdist).
+        """
+        from . import _neighbors_kernels as kernels
+
+        fitted = self._fit_X
+        n_fit, n_features = fitted.shape
+        n_queries = queries.shape[0]
+        # Centring changes no distance and shrinks the norms, hence the margin.
+        mean = fitted.mean(axis=0)
+        augmented = np.empty((n_fit, n_features + 1))
+        centred = augmented[:, :n_features]
+        np.subtract(fitted, mean, out=centred)
+        augmented[:, n_features] = np.einsum("ij,ij->i", centred, centred)
+        query_centred = centred.copy() if queries is fitted else queries - mean
+        centred *= -2.0  # exact: [q, 1] . [-2 y, ||y||^2] = ||y||^2 - 2 q.y
+        query_norms = np.sqrt(np.einsum("ij,ij->i", query_centred, query_centred))
+        margin = _selection_margin(query_norms, math.sqrt(augmented[:, n_features].max()),
+                                   n_features)
+        if not (np.isfinite(margin).all() and np.isfinite(augmented).all()):
+            return False
+        if exclude is None:
+            exclude = np.full(n_queries, -1, dtype=np.intp)
+        squared = self.effective_metric_ == "sqeuclidean"
+        tile_elements = max(1, min(_TILE_BYTES, _working_memory_bytes() // n_threads) // 8)
+        rows = max(1, min(_TILE_MAX_ROWS, -(-n_queries // n_threads), tile_elements // 256))
+        cols = max(1, min(n_fit, tile_elements // rows))
+        capacity = 2 * k + 64
+
+        def task(start):
+            stop = min(start + rows, n_queries)
+            n_rows = stop - start
+            query_block = np.empty((n_rows, n_features + 1))
+            query_block[:, :n_features] = query_centred[start:stop]
+            query_block[:, n_features] = 1.0
+            best = np.full((n_rows, k), np.inf)
+            cand_key = np.empty((n_rows, capacity))
+            cand_idx = np.empty((n_rows, capacity), dtype=np.intp)
+            cand_n = np.zeros(n_rows, dtype=np.intp)
+            overflow = np.zeros(n_rows, dtype=bool)
+            keys = np.empty((n_rows, cols))
+            for col0 in range(0, n_fit, cols):
+                col1 = min(col0 + cols, n_fit)
+                tile = keys[:, : col1 - col0]
+                np.matmul(query_block, augmented[col0:col1].T, out=tile)
+                kernels.scan_keys(tile, col0, exclude[start:stop], margin[start:stop],
+                                  best, cand_key, cand_idx, cand_n, overflow)
+            kernels.rank_candidates(queries[start:stop], fitted, margin[start:stop], best,
+                                    cand_key, cand_idx, cand_n, overflow, squared,
+                                    neigh_dist[start:stop], neigh_ind[start:stop])
+            crowded = np.flatnonzero(overflow)
+            if crowded.size:  # more near-ties than candidate slots: full rows instead
+                at = start + crowded
+                sub_dist = np.empty((at.size, k))
+                sub_ind = np.empty((at.size, k), dtype=np.intp)
+                self._cdist_rows(queries[at], exclude[at], k, sub_dist, sub_ind)
+                neigh_dist[at], neigh_ind[at] = sub_dist, sub_ind
+
+        _run(task, range(0, n_queries, rows), n_threads, limit_blas=True)
+        return True
 
     def _full_matrix_bytes(self):
         return self.n_samples_fit_ ** 2 * 8
 
-    def _chunks(self, n_queries):
-        # A few temporaries of the block's size live at once.
-        rows = max(1, _working_memory_bytes() // (4 * 8 * max(self.n_samples_fit_, 1)))
-        for start in range(0, n_queries, rows):
-            yield start, min(start + rows, n_queries)
+    def _chunk_rows(self, n_threads):
+        # Each thread holds a few temporaries of its block's size at once.
+        per_thread = _working_memory_bytes() // n_threads
+        return max(1, per_thread // (4 * 8 * max(self.n_samples_fit_, 1)))
+
+
+def _selection_margin(query_norms, fitted_max_norm, n_features):
+    """Twice a bound on how far a selection key can be from its exact value.
+
+    With ``u = 2**-53`` (unit roundoff), ``q`` and ``y`` centred query and
+    fitted rows, ``r = ||q|| + max ||y||`` and ``d = n_features``, the key
+    ``fl(||y||^2 - 2 q.y)`` (a dot product of ``d + 1`` terms after
+    ``||y||^2`` was itself summed in floating point) differs from
+    ``||q - y||^2 - ||q||^2`` by at most ``(2d + 1) u r^2`` (the standard
+    bound ``gamma_n sum |a_i b_i|`` on a dot product, whatever its summation
+    order or use of FMA, and Cauchy-Schwarz); rounding in the centring moves
+    the squared distance by at most about ``2 u r^2``; and ``pdist``'s own
+    squared distance differs from the exact one by at most ``(d + 3) u r^2``.
+    All together below ``(3d + 6) u r^2``; the bound used is
+    ``e = 8 (d + 4) u r^2``, more than twice that, plus a tiny absolute term
+    for underflow.
+
+    Why twice: let ``t`` be a query's k-th smallest key. The k rows with keys
+    ``<= t`` have distances ``<= t + ||q||^2 + e``, so the k-th smallest
+    distance is at most that; any row at most that far has a key
+    ``<= t + 2e``. Keeping every row with key ``<= t + 2e`` therefore keeps
+    the k nearest rows and every row tied with the k-th, and ranking those by
+    their exact distance and index gives the full sort's answer.
+    """
+    error = 8.0 * (n_features + 4) * 2.0**-53 * (query_norms + fitted_max_norm) ** 2
+    return 2.0 * (error + (n_features + 4) * np.finfo(np.float64).tiny)
+
+
+def _n_threads(n_jobs):
+    """Threads for ``n_jobs``: ``None`` is every core unless a joblib context sets n_jobs.
+
+    scikit-learn's brute-force neighbours use every core (OpenMP) whatever
+    their ``n_jobs``; ``None`` does the same here.
+    """
+    if n_jobs is None:
+        from joblib.parallel import get_active_backend
+
+        n_jobs = get_active_backend()[1] or -1
+    return effective_n_jobs(n_jobs)
+
+
+def _run(task, starts, n_threads, *, limit_blas):
+    """Run ``task(start)`` for every start, in ``n_threads`` threads."""
+    starts = list(starts)
+    if limit_blas:
+        # Each thread runs its own small products: nested BLAS threads would
+        # only compete for the same cores.
+        from threadpoolctl import threadpool_limits
+
+        context = threadpool_limits(limits=1, user_api="blas")
+    else:
+        context = nullcontext()
+    with context:
+        if n_threads == 1 or len(starts) == 1:
+            for start in starts:
+                task(start)
+            return
+        with ThreadPoolExecutor(max_workers=n_threads) as pool:
+            for future in [pool.submit(task, start) for start in starts]:
+                future.result()
+
+
+def _ranges(n, step):
+    for start in range(0, n, step):
+        yield start, min(start + step, n)
 
 
 def _working_memory_bytes():
     return int(get_config()["working_memory"] * 2**20)
+
+
+def _rank_block(block, k, neigh_dist, neigh_ind):
+    ind = _k_smallest_stable(block, k)
+    neigh_ind[:] = ind
+    neigh_dist[:] = np.take_along_axis(block, ind, axis=1)
 
 
 def _k_smallest_stable(block, k):

@@ -1,17 +1,183 @@
-"""The ``haralick-learn`` command."""
+"""The ``haralick-learn`` command.
+
+Exit codes: 0 success, 1 runtime error (one line on standard error, e.g. an
+unreadable image), 2 usage error (argparse's message and usage).
+"""
 
 import argparse
+import csv
+import glob
 import os
 import sys
+import textwrap
+import warnings
+
+#: Files a directory contributes, by extension (case-insensitive).
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".webp")
+
+
+class CommandError(Exception):
+    """A runtime error reported as one line, exit code 1."""
+
+
+def find_images(source, *, recursive=False):
+    """Sorted image files of a directory, or the files a glob pattern matches.
+
+    A directory gives its files with an image extension (``IMAGE_EXTENSIONS``,
+    any case), hidden files excluded, with its subdirectories when
+    ``recursive``; a glob pattern gives the files it matches (``**`` spans
+    directories when ``recursive``); a file gives itself.
+    """
+    if os.path.isdir(source):
+        if recursive:
+            found = [os.path.join(folder, name) for folder, dirs, names in os.walk(source)
+                     for name in names]
+        else:
+            found = [os.path.join(source, name) for name in os.listdir(source)]
+        found = [path for path in found if os.path.isfile(path)
+                 and not os.path.basename(path).startswith(".")
+                 and path.lower().endswith(IMAGE_EXTENSIONS)]
+        if not found:
+            raise CommandError(
+                f"no image files in {source!r} (looked for {', '.join(IMAGE_EXTENSIONS)}"
+                f"{'' if recursive else '; --recursive searches subdirectories'})"
+            )
+    elif glob.has_magic(source):
+        found = [path for path in glob.glob(source, recursive=recursive) if os.path.isfile(path)]
+        if not found:
+            raise CommandError(f"no files match {source!r}")
+    elif os.path.isfile(source):
+        found = [source]
+    else:
+        raise CommandError(f"{source!r}: no such directory, file or glob pattern")
+    return sorted(found)
+
+
+def _featurizer(args):
+    from . import HaralickFeaturizer
+
+    return HaralickFeaturizer(n_jobs=args.n_jobs, verbose=1,
+                              on_error=getattr(args, "on_error", "raise"))
+
+
+def _featurize(args):
+    paths = find_images(args.images, recursive=args.recursive)
+    featurizer = _featurizer(args)
+    features = featurizer.fit_transform(paths)
+    names = featurizer.get_feature_names_out()
+    to_stdout = args.output == "-"
+    out = sys.stdout if to_stdout else open(args.output, "w", newline="", encoding="utf-8")
+    try:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["path", *names])
+        for path, row in zip(paths, features):
+            writer.writerow([path, *(repr(float(value)) for value in row)])
+    finally:
+        if not to_stdout:
+            out.close()
+    report = sys.stderr if to_stdout else sys.stdout
+    where = "standard output" if to_stdout else os.path.abspath(args.output)
+    print(f"Wrote {len(paths)} images x {len(names)} features to {where}", file=report)
+    return 0
+
+
+def _resolve_query(query, folder):
+    """A query path as given, else the file of that name in the collection's folder."""
+    if os.path.exists(query) or not os.path.isdir(folder):
+        return query
+    inside = os.path.join(folder, query)
+    return inside if os.path.exists(inside) else query
+
+
+def _similar(args):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from . import DistanceNeighbors
+    from ._display import _search
+
+    paths = find_images(args.images, recursive=args.recursive)
+    where = {os.path.realpath(path): i for i, path in enumerate(paths)}
+    queries = []
+    for query in args.queries:
+        query = _resolve_query(query, args.images)
+        if not os.path.isfile(query):
+            raise CommandError(f"query {query!r}: no such file")
+        # An image of the collection is queried as itself: not its own neighbour.
+        queries.append(where.get(os.path.realpath(query), query))
+    search = make_pipeline(_featurizer(args), StandardScaler(), DistanceNeighbors()).fit(paths)
+    _, queries, distances, indices = _search(search, paths, queries, args.k)
+    for query, dist, ind in zip(queries, distances, indices):
+        name = paths[query] if isinstance(query, int) else query
+        print(f"{args.k} images most similar to {name}:")
+        for rank, (d, i) in enumerate(zip(dist, ind), start=1):
+            print(f"  {rank}. {paths[i]}  distance {d:.3f}")
+    if args.plot:
+        figure = _plot(paths, queries, indices, distances)
+        _save(figure, args.plot)
+    return 0
+
+
+def _plot(images, queries, indices, distances):
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: must run without a display
+    from . import SimilarImagesDisplay
+
+    return SimilarImagesDisplay.from_predictions(images, queries, indices, distances).figure_
+
+
+def _save(figure, path):
+    import matplotlib.pyplot as plt
+
+    out = os.path.abspath(path)
+    figure.savefig(out, dpi=100)
+    plt.close(figure)
+    print(f"Wrote the similar-images figure to {out}")
+
+
+def _evaluate(args):
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import classification_report
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_val_score
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from . import FilenameLabelExtractor
+
+    paths = find_images(args.images, recursive=args.recursive)
+    labels = FilenameLabelExtractor(source=args.labels).fit_transform(paths)
+    classes, counts = np.unique(labels, return_counts=True)
+    print(f"{len(paths)} images, {len(classes)} classes: "
+          + ", ".join(f"{c} ({n})" for c, n in zip(classes, counts)))
+    if len(classes) < 2:
+        source = "file names" if args.labels == "name" else "folder names"
+        other = "parent" if args.labels == "name" else "name"
+        raise CommandError(f"need at least 2 classes to evaluate, found {len(classes)} "
+                           f"(labels from the {source}; try --labels {other})")
+    if counts.min() < args.cv:
+        raise CommandError(f"class '{classes[counts.argmin()]}' has {counts.min()} images, "
+                           f"fewer than the {args.cv} folds of --cv {args.cv}")
+    # The featurizer is stateless: featurizing once and cross-validating the
+    # rest of the pipeline scores the whole pipeline on the paths.
+    features = _featurizer(args).fit_transform(paths)
+    classifier = Pipeline([("preproc", StandardScaler()),
+                           ("classifier", LogisticRegression(max_iter=1000))])
+    folds = StratifiedKFold(n_splits=args.cv)
+    scores = cross_val_score(classifier, features, labels, cv=folds)
+    print(f"{args.cv}-fold accuracy: {scores.mean():.1%} (+/- {scores.std():.1%})")
+    predicted = cross_val_predict(classifier, features, labels, cv=folds)
+    print(f"Per class, over the {args.cv} held-out folds:")
+    print(classification_report(labels, predicted, zero_division=0))
+    return 0
 
 
 def _demo(args):
     import matplotlib
 
     matplotlib.use("Agg")  # files only: the demo must run without a display
-    import matplotlib.pyplot as plt
     import numpy as np
-    from PIL import Image
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_score
     from sklearn.pipeline import Pipeline
@@ -41,31 +207,106 @@ def _demo(args):
     for rank, (d, i) in enumerate(zip(distances[query], indices[query]), start=1):
         print(f"  {rank}. {os.path.basename(paths[i])}  distance {d:.3f}")
 
-    fig, axes = plt.subplots(1, 4, figsize=(12, 3.6), layout="constrained")
-    shown = [(paths[query], "original")] + [
-        (paths[i], f"{os.path.basename(paths[i])}\ndistance {d:.2f}")
-        for d, i in zip(distances[query], indices[query])
-    ]
-    for ax, (path, title) in zip(axes, shown):
-        with Image.open(path) as im:
-            ax.imshow(np.asarray(im.convert("RGB")))
-        ax.set_title(title)
-        ax.axis("off")
-    out = os.path.abspath(args.output)
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
-    print(f"Wrote the similar-images figure to {out}")
+    _save(_plot(paths, [query], indices[[query]], distances[[query]]), args.output)
     return 0
 
 
+def _wrap(text):
+    return textwrap.fill(text, width=79)
+
+
+def _n_jobs(parser):
+    parser.add_argument("--n-jobs", type=int, default=None, metavar="N",
+                        help="images featurized in parallel (default 1; -1: all processors)")
+
+
+def _positive(minimum):
+    def check(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return check
+
+
 def build_parser():
+    from . import __version__
+
     parser = argparse.ArgumentParser(
         prog="haralick-learn",
         description="Haralick texture features for scikit-learn: classify images, "
         "find similar ones.",
+        epilog="Run 'haralick-learn COMMAND --help' for a command's options. Exit codes: "
+        "0 success, 1 runtime error, 2 usage error.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
+    formatter = argparse.RawDescriptionHelpFormatter  # examples in epilogs keep their lines
+
+    featurize = commands.add_parser(
+        "featurize", formatter_class=formatter,
+        help="write the Haralick features of a folder of images to CSV",
+        description=_wrap("Featurize every image of a folder (or the files a glob pattern matches) "
+        "and write one CSV row per image: a 'path' column, then the named features "
+        "(contrast_horizontal_d1, ...)."),
+        epilog="examples:\n  haralick-learn featurize photos -o features.csv\n"
+        "  haralick-learn featurize 'photos/**/*.png' --recursive -o - > features.csv",
+    )
+    featurize.add_argument("images", metavar="DIR_OR_GLOB",
+                           help=f"a folder (its {', '.join(IMAGE_EXTENSIONS)} files, sorted), "
+                           "a quoted glob pattern, or one file")
+    featurize.add_argument("-o", "--output", default="features.csv",
+                           help="CSV file to write, '-' for standard output "
+                           "(default ./features.csv)")
+    featurize.add_argument("-r", "--recursive", action="store_true",
+                           help="include subfolders (a glob's ** spans folders)")
+    featurize.add_argument("--on-error", choices=["raise", "nan"], default="raise",
+                           help="an unreadable image stops the run (raise, default) or gets a "
+                           "row of NaN and a warning (nan)")
+    _n_jobs(featurize)
+    featurize.set_defaults(func=_featurize)
+
+    similar = commands.add_parser(
+        "similar", formatter_class=formatter,
+        help="list (and draw) the images of a folder most similar to query images",
+        description=_wrap("Rank the images of DIR by their distance to each QUERY, on standardised "
+        "Haralick features (euclidean). A query that is one of DIR's images is not its own "
+        "neighbour; a query may be given by its file name within DIR."),
+        epilog="example:\n  haralick-learn similar photos photos/cat01.jpg -k 5 --plot similar.png",
+    )
+    similar.add_argument("images", metavar="DIR", help="the folder (or glob) to search")
+    similar.add_argument("queries", metavar="QUERY", nargs="+", help="query image file(s)")
+    similar.add_argument("-k", type=_positive(1), default=3, metavar="K",
+                         help="similar images per query (default 3)")
+    similar.add_argument("--plot", metavar="PNG",
+                         help="also draw each query and its similar images into this file")
+    similar.add_argument("-r", "--recursive", action="store_true", help="include subfolders")
+    _n_jobs(similar)
+    similar.set_defaults(func=_similar)
+
+    evaluate = commands.add_parser(
+        "evaluate", formatter_class=formatter,
+        help="cross-validated accuracy of a classifier on the images of a folder",
+        description=_wrap("Label each image of DIR from its file name (building07.jpg -> building) "
+        "or its folder (--labels parent), featurize, and cross-validate "
+        "StandardScaler + LogisticRegression: the accuracy over the folds with its spread, "
+        "then a per-class report (precision, recall, F1) of the held-out predictions."),
+        epilog="example:\n  haralick-learn evaluate dataset --labels parent --recursive --cv 5",
+    )
+    evaluate.add_argument("images", metavar="DIR", help="the folder (or glob) of labelled images")
+    evaluate.add_argument("--labels", choices=["name", "parent"], default="name",
+                          help="label from the file name (default) or the parent folder's name")
+    evaluate.add_argument("--cv", type=_positive(2), default=5, metavar="FOLDS",
+                          help="number of stratified folds (default 5)")
+    evaluate.add_argument("-r", "--recursive", action="store_true", help="include subfolders")
+    _n_jobs(evaluate)
+    evaluate.set_defaults(func=_evaluate)
+
     demo = commands.add_parser(
         "demo",
         help="classify the shipped sample images and show the most similar ones",
@@ -78,7 +319,7 @@ def build_parser():
         "-o", "--output", default="similar_images.png",
         help="where to write the figure (default ./similar_images.png)",
     )
-    demo.add_argument("--n-jobs", type=int, default=None, help="images featurized in parallel")
+    _n_jobs(demo)
     demo.set_defaults(func=_demo)
     return parser
 
@@ -87,11 +328,22 @@ def main(argv=None):
     """Entry point of the ``haralick-learn`` command; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+
+    def one_line_warning(message, category, filename, lineno, file=None, line=None):
+        text = " ".join(str(message).split())
+        print(f"haralick-learn {args.command}: warning: {text}", file=sys.stderr)
+
     try:
-        return args.func(args)
-    except (OSError, ValueError, TypeError) as exc:
-        print(f"haralick-learn {args.command}: error: {exc}", file=sys.stderr)
+        with warnings.catch_warnings():
+            warnings.showwarning = one_line_warning
+            return args.func(args)
+    except (CommandError, OSError, ValueError, TypeError, IndexError, MemoryError) as exc:
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"haralick-learn {args.command}: error: {message}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print(f"haralick-learn {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -86,3 +86,213 @@ def test_too_many_neighbors_is_a_clear_error():
     with pytest.raises(ValueError, match="n_neighbors <= 4"):
         nn.kneighbors(X, n_neighbors=5)
     assert nn.kneighbors(X, n_neighbors=4, return_distance=False).shape == (4, 4)
+
+
+# --- Beyond the full matrix: products (euclidean) and cdist chunks, against the references ---
+
+import haralick_learn._neighbors as neighbors_module  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+SMALL_MEMORY = 1  # MiB: a 3000 x 3000 matrix (72 MB) does not fit, tiles stay small
+
+
+def reference_kneighbors(X, k, queries=None, metric="euclidean"):
+    """The reference ranking: full cdist rows, stable sort, (distance, index)."""
+    if queries is None:
+        block = cdist(X, X, metric)
+        np.fill_diagonal(block, np.inf)
+    else:
+        block = cdist(queries, X, metric)
+    ind = np.argsort(block, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(block, ind, axis=1), ind
+
+
+@pytest.fixture
+def product_path(monkeypatch):
+    """Count the searches that go through the matrix products, even tiny ones."""
+    monkeypatch.setattr(neighbors_module, "_PRODUCT_MIN_PAIRS", 0)
+    calls = []
+    original = DistanceNeighbors._product_search
+
+    def spy(self, *args, **kwargs):
+        done = original(self, *args, **kwargs)
+        calls.append(done)
+        return done
+
+    monkeypatch.setattr(DistanceNeighbors, "_product_search", spy)
+    return calls
+
+
+@pytest.fixture(scope="module")
+def random_rows():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(3000, 52))
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2, None])
+def test_large_path_equals_sklearn_and_the_reference(random_rows, n_jobs):
+    X = random_rows
+    with sklearn.config_context(working_memory=SMALL_MEMORY):
+        nn = DistanceNeighbors(n_neighbors=5, n_jobs=n_jobs).fit(X)
+        with pytest.raises(MemoryError, match=r"3000 x 3000 matrix of 0\.1 GiB.*kneighbors"):
+            nn.dists_
+        dist, ind = nn.kneighbors()
+    ref_dist, ref_ind = NearestNeighbors(n_neighbors=5, algorithm="brute").fit(X).kneighbors()
+    np.testing.assert_array_equal(ind, ref_ind)
+    np.testing.assert_allclose(dist, ref_dist, rtol=1e-10)
+    # Bit for bit what the small-n path (pdist) gives.
+    exact_dist, exact_ind = reference_kneighbors(X, 5)
+    np.testing.assert_array_equal(ind, exact_ind)
+    np.testing.assert_array_equal(dist, exact_dist)
+    np.testing.assert_array_equal(dist, squareform(pdist(X))[np.arange(len(X))[:, None], ind])
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_large_path_new_queries(random_rows, n_jobs, product_path):
+    X, rng = random_rows, np.random.default_rng(1)
+    queries = np.vstack([rng.normal(size=(400, 52)), X[:50]])  # fitted rows too: distance 0
+    with sklearn.config_context(working_memory=SMALL_MEMORY):
+        dist, ind = DistanceNeighbors(n_neighbors=7, n_jobs=n_jobs).fit(X).kneighbors(queries)
+    assert product_path == [True]
+    exact_dist, exact_ind = reference_kneighbors(X, 7, queries)
+    np.testing.assert_array_equal(ind, exact_ind)
+    np.testing.assert_array_equal(dist, exact_dist)
+    sk_ind = NearestNeighbors(n_neighbors=7, algorithm="brute").fit(X).kneighbors(
+        queries, return_distance=False)
+    np.testing.assert_array_equal(ind, sk_ind)
+    assert (ind[400:, 0] == np.arange(50)).all() and (dist[400:, 0] == 0).all()
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean"])
+def test_large_path_duplicates_and_ties_by_index(metric, product_path):
+    rng = np.random.default_rng(2)
+    # Each row 6 times (zero-distance ties) and a small integer grid (many equal distances).
+    X = np.vstack([np.repeat(rng.normal(size=(200, 6)), 6, axis=0),
+                   rng.integers(0, 3, size=(800, 6)).astype(float)])
+    X = X[rng.permutation(len(X))]
+    with sklearn.config_context(working_memory=SMALL_MEMORY):
+        nn = DistanceNeighbors(n_neighbors=9, metric=metric).fit(X)
+        dist, ind = nn.kneighbors()
+        new_dist, new_ind = nn.kneighbors(X[:300])
+    assert product_path == [True, True]
+    for got, expected in [((dist, ind), reference_kneighbors(X, 9, metric=metric)),
+                          ((new_dist, new_ind), reference_kneighbors(X, 9, X[:300], metric))]:
+        np.testing.assert_array_equal(got[1], expected[1])
+        np.testing.assert_array_equal(got[0], expected[0])
+
+
+def test_large_path_crowded_rows_fall_back_to_full_rows(product_path, monkeypatch):
+    # Two points, each repeated 500 times: every query has 499 candidates at
+    # distance 0, more than the candidate slots; those rows use full cdist rows.
+    X = np.repeat([[0.0, 0.0], [3.0, 4.0]], 500, axis=0)
+    full_rows = []
+    original = DistanceNeighbors._cdist_rows
+    monkeypatch.setattr(DistanceNeighbors, "_cdist_rows",
+                        lambda self, q, *a: full_rows.append(len(q)) or original(self, q, *a))
+    with sklearn.config_context(working_memory=SMALL_MEMORY):
+        dist, ind = DistanceNeighbors(n_neighbors=3).fit(X).kneighbors()
+    assert product_path == [True] and sum(full_rows) == 1000
+    assert ind[0].tolist() == [1, 2, 3] and ind[999].tolist() == [500, 501, 502]
+    np.testing.assert_array_equal(dist, np.zeros((1000, 3)))
+
+
+def test_large_path_ranks_near_ties_exactly(product_path):
+    # Neighbours whose distances differ in the last bits, far from the origin,
+    # with a distant outlier inflating the rounding margin: the product keys
+    # cannot order them; the exact re-ranking must.
+    rng = np.random.default_rng(3)
+    base = np.full(8, 1e4)
+    directions = rng.normal(size=(300, 8))
+    directions /= np.linalg.norm(directions, axis=1, keepdims=True)
+    near = base + directions * (1.0 + rng.integers(-3, 4, size=(300, 1)) * 1e-15)
+    X = np.vstack([near, [base * -10], rng.normal(size=(700, 8)) * 50 + base])
+    queries = np.vstack([base, base + 1e-13])
+    with sklearn.config_context(working_memory=SMALL_MEMORY):
+        nn = DistanceNeighbors(n_neighbors=20).fit(X)
+        dist, ind = nn.kneighbors(queries)
+        train_dist, train_ind = nn.kneighbors()
+    assert product_path == [True, True]
+    exact_dist, exact_ind = reference_kneighbors(X, 20, queries)
+    np.testing.assert_array_equal(ind, exact_ind)
+    np.testing.assert_array_equal(dist, exact_dist)
+    exact_dist, exact_ind = reference_kneighbors(X, 20)
+    np.testing.assert_array_equal(train_ind, exact_ind)
+    np.testing.assert_array_equal(train_dist, exact_dist)
+
+
+def test_large_path_huge_values_use_cdist(product_path):
+    X = np.random.default_rng(4).normal(size=(300, 4)) * 1e160  # squares overflow
+    with sklearn.config_context(working_memory=0.1):
+        dist, ind = DistanceNeighbors(n_neighbors=4).fit(X).kneighbors()
+    assert product_path == [False]
+    exact_dist, exact_ind = reference_kneighbors(X, 4)
+    np.testing.assert_array_equal(ind, exact_ind)
+    np.testing.assert_array_equal(dist, exact_dist)
+
+
+@pytest.mark.parametrize("metric, params", [("cityblock", {}), ("minkowski", {"p": 3}),
+                                            ("euclidean", {"w": np.arange(1.0, 5.0)})])
+def test_other_metrics_search_cdist_chunks_in_threads(metric, params, product_path):
+    X = np.random.default_rng(5).normal(size=(500, 4))
+    full = DistanceNeighbors(n_neighbors=6, metric=metric, metric_params=params).fit(X)
+    with sklearn.config_context(working_memory=0.05):
+        chunked = DistanceNeighbors(n_neighbors=6, metric=metric, metric_params=params,
+                                    n_jobs=2).fit(X)
+        got = chunked.kneighbors()
+        got_new = chunked.kneighbors(X[::3] + 0.1)
+    assert product_path == []  # weighted euclidean included: only cdist knows "w"
+    expected = full.kneighbors()
+    np.testing.assert_array_equal(got[1], expected[1])
+    np.testing.assert_array_equal(got[0], expected[0])
+    expected_new = full.kneighbors(X[::3] + 0.1)
+    np.testing.assert_array_equal(got_new[1], expected_new[1])
+    np.testing.assert_array_equal(got_new[0], expected_new[0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    X=arrays(np.float64, st.tuples(st.integers(8, 60), st.integers(1, 5)),
+             elements=st.sampled_from([-2.0, -0.5, 0.0, 0.1, 1.0, 3.0, 1e3, -1e-3])),
+    k=st.integers(1, 6),
+)
+def test_large_path_equals_full_matrix_property(X, k):
+    # Few distinct values: duplicates, ties and cancellation everywhere.
+    k = min(k, len(X) - 1)
+    expected = DistanceNeighbors(n_neighbors=k).fit(X).kneighbors()
+    expected_new = DistanceNeighbors(n_neighbors=k).fit(X).kneighbors(X[::-2] * 0.5)
+    with sklearn.config_context(working_memory=0.0001):
+        original = neighbors_module._PRODUCT_MIN_PAIRS
+        neighbors_module._PRODUCT_MIN_PAIRS = 0
+        try:
+            nn = DistanceNeighbors(n_neighbors=k, n_jobs=2).fit(X)
+            got, got_new = nn.kneighbors(), nn.kneighbors(X[::-2] * 0.5)
+        finally:
+            neighbors_module._PRODUCT_MIN_PAIRS = original
+    for a, b in [(got, expected), (got_new, expected_new)]:
+        np.testing.assert_array_equal(a[1], b[1])
+        np.testing.assert_array_equal(a[0], b[0])
+
+
+def test_kneighbors_of_fitted_rows_equals_kneighbors_rows(random_rows, product_path):
+    X = random_rows[:1500]
+    rows = np.array([0, 7, 1499, 7])
+    for memory in [1024, SMALL_MEMORY]:
+        with sklearn.config_context(working_memory=memory):
+            nn = DistanceNeighbors(n_neighbors=4).fit(X)
+            dist, ind = nn._kneighbors_of_fitted(rows)
+            all_dist, all_ind = nn.kneighbors()
+        np.testing.assert_array_equal(ind, all_ind[rows])
+        np.testing.assert_array_equal(dist, all_dist[rows])
+    assert product_path == [True, True]  # small working_memory: the fitted rows and all rows
+
+
+def test_n_jobs_none_uses_every_core_unless_joblib_says_otherwise():
+    from joblib import cpu_count, parallel_config
+
+    assert neighbors_module._n_threads(None) == cpu_count()
+    assert neighbors_module._n_threads(1) == 1
+    with parallel_config(n_jobs=1):
+        assert neighbors_module._n_threads(None) == 1
+    assert DistanceNeighbors(n_jobs=2).get_params()["n_jobs"] == 2

@@ -1,0 +1,358 @@
+"""Parity of the compiled kernels with mahotas, the reference implementation."""
+
+import mahotas
+import mahotas.features.texture as mahotas_texture
+import numpy as np
+import pytest
+import skimage.data
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from sklearn.datasets import load_sample_images
+from threadpoolctl import threadpool_limits
+
+from haralick_learn._glcm import DIRECTIONS, cooccurrence
+from haralick_learn._gray import rgb_to_gray_uint8
+from haralick_learn._haralick import HARALICK_LABELS, haralick_features, haralick_image
+
+RTOL = 1e-10
+
+# Photographs shipped inside the installed packages (no network needed).
+SKIMAGE_RGB = [
+    "astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "hubble_deep_field",
+]
+SKIMAGE_GRAY = ["camera", "brick", "grass", "gravel", "moon", "coins"]
+
+
+def _sample_images():
+    images = {name: getattr(skimage.data, name)() for name in SKIMAGE_RGB + SKIMAGE_GRAY}
+    bunch = load_sample_images()
+    for filename, image in zip(bunch.filenames, bunch.images):
+        images[filename.replace("\\", "/").rsplit("/", 1)[-1]] = image
+    return images
+
+
+SAMPLE_IMAGES = _sample_images()
+
+
+@pytest.fixture(autouse=True)
+def _single_threaded_blas():
+    """The 14th feature's 256x256 eigenproblems only oversubscribe 2 cores with threads."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def _gray(image):
+    """Our gray image, checked bit-identical to mahotas's on the way."""
+    if image.ndim == 2:
+        return image
+    gray = rgb_to_gray_uint8(image)
+    np.testing.assert_array_equal(gray, mahotas.colors.rgb2gray(image, dtype=np.uint8))
+    return gray
+
+
+def _mahotas_cmat(gray, direction, distance):
+    n_levels = int(gray.max()) + 1
+    # mahotas's own allocation computes gray.max() + 1 in the image dtype,
+    # which wraps to 0 for a uint8 image reaching 255: pass the output.
+    cmat = np.zeros((n_levels, n_levels), np.int32)
+    mahotas_texture.cooccurence(gray, direction, cmat, symmetric=True, distance=distance)
+    return cmat
+
+
+def _cancellation_atol(cmat, ignore_zeros, n_features, use_x_minus_y_variance):
+    """Absolute tolerances for the features that are differences of large terms.
+
+    Rounding errors of a difference ``A - B`` scale with ``|A| + |B|``, not with
+    the result: when the result is close to 0 (a nearly constant image at high
+    gray levels, nearly independent pixel pairs), two correct implementations
+    that sum in different orders disagree by ``~1e-16 * (|A| + |B|)``, an
+    arbitrarily large fraction of the result.  Those features get an absolute
+    tolerance of ``1e-12`` times the size of the cancelling terms (10 000
+    times the double precision error, so real mismatches still fail); all
+    other features are compared with the relative tolerance alone.
+    """
+    cmat = np.array(cmat, dtype=np.float64)
+    if ignore_zeros:
+        cmat[0] = 0
+        cmat[:, 0] = 0
+    p = cmat / cmat.sum()
+    k2 = np.arange(len(p), dtype=np.float64) ** 2
+    px = p.sum(0)
+    moment2 = px @ k2  # E[x**2], the size of the terms of the variance
+    variance = moment2 - (px @ np.arange(len(p))) ** 2
+    nonzero = px[px > 0]
+    hx = -(nonzero * np.log2(nonzero)).sum()
+    atol = np.zeros(n_features)
+    # correlation: (E[xy] - ux * uy) / (sx * sy)
+    atol[2] = 1e-12 * moment2 / variance if variance > 0 else 0.0
+    atol[3] = 1e-12 * moment2  # Sum of Squares: Variance = E[x**2] - ux**2
+    atol[6] = 4e-12 * moment2  # Sum Variance = E[(x+y)**2] - E[x+y]**2
+    atol[9] = 1e-12 * (moment2 if use_x_minus_y_variance else 1.0)
+    # IMC1 = (HXY - HXY1) / max(HX, HY), entropies up to log2(L**2) bits
+    atol[11] = 1e-12 * 2 * np.log2(len(p) + 1) / max(hx, 1e-300)
+    return atol
+
+
+def assert_features_match(ours, reference, atol=None, squared_imc2=False):
+    """Compare feature rows at ``RTOL`` (plus the cancellation tolerances)."""
+    ours = np.asarray(ours)
+    reference = np.asarray(reference)
+    assert ours.shape == reference.shape
+    if atol is None:
+        atol = np.zeros(reference.shape[-1])
+    if squared_imc2:
+        # IMC2 = sqrt(1 - exp(-2 (HXY2 - HXY))): near 0, sqrt turns a 1e-16
+        # rounding difference of HXY2 - HXY into 1e-8. Its square is well
+        # conditioned; compare that instead.
+        ours = ours.copy()
+        reference = reference.copy()
+        ours[..., 12] **= 2
+        reference[..., 12] **= 2
+        atol = atol.copy()
+        atol[12] = 1e-12
+    # one vectorised check (hypothesis calls this thousands of times), with
+    # assert_allclose's rule: |ours - reference| <= atol + RTOL * |reference|
+    close = np.abs(ours - reference) <= atol + RTOL * np.abs(reference)
+    close |= np.isnan(ours) & np.isnan(reference)
+    if not close.all():
+        bad = sorted(set(np.nonzero(~close)[-1]))
+        details = [
+            f"{HARALICK_LABELS[i]}: ours {ours[..., i]!r} mahotas {reference[..., i]!r} "
+            f"atol {atol[i]:.3g}"
+            for i in bad
+        ]
+        raise AssertionError("features differ beyond rtol=%g:\n%s" % (RTOL, "\n".join(details)))
+
+
+# --------------------------------------------------------------------------
+# gray conversion
+
+
+def test_rgb_to_gray_all_colours_bit_identical():
+    codes = np.arange(1 << 24, dtype=np.uint32)
+    rgb = np.stack([codes >> 16, (codes >> 8) & 255, codes & 255], axis=-1).astype(np.uint8)
+    rgb = rgb.reshape(4096, 4096, 3)
+    expected = mahotas.colors.rgb2gray(rgb, dtype=np.uint8)
+    np.testing.assert_array_equal(rgb_to_gray_uint8(rgb), expected)
+
+
+def test_rgb_to_gray_non_contiguous_rgba_slice():
+    rgba = skimage.data.logo()  # (500, 500, 4)
+    rgb = rgba[::2, 1::3, :3]
+    assert not rgb.flags.c_contiguous
+    gray = rgb_to_gray_uint8(rgb)
+    assert gray.dtype == np.uint8 and gray.shape == rgb.shape[:2]
+    np.testing.assert_array_equal(gray, mahotas.colors.rgb2gray(rgb, dtype=np.uint8))
+
+
+# --------------------------------------------------------------------------
+# real photographs
+
+
+@pytest.fixture(scope="module", params=sorted(SAMPLE_IMAGES))
+def photo_gray(request):
+    return _gray(SAMPLE_IMAGES[request.param])
+
+
+def test_cooccurrence_photo_matches_mahotas(photo_gray):
+    cmats = cooccurrence(photo_gray, (1, 3))
+    assert cmats.dtype == np.int64
+    for k, distance in enumerate((1, 3)):
+        for direction in range(len(DIRECTIONS)):
+            expected = _mahotas_cmat(photo_gray, direction, distance)
+            np.testing.assert_array_equal(cmats[k, direction], expected)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"ignore_zeros": True},
+        {"use_x_minus_y_variance": True},
+        {"compute_14th_feature": True},
+    ],
+    ids=["default", "ignore_zeros", "x_minus_y_variance", "14th"],
+)
+def test_haralick_photo_matches_mahotas(photo_gray, options):
+    distances = (1, 2, 3) if not options else (1,)
+    ours = haralick_image(photo_gray, distances, **options)
+    assert ours.shape == (len(distances), 4, 14 if options.get("compute_14th_feature") else 13)
+    for k, distance in enumerate(distances):
+        expected = mahotas.features.haralick(photo_gray, distance=distance, **options)
+        # plain relative tolerance: no cancellation tolerance on photographs
+        assert_features_match(ours[k], expected)
+
+
+# --------------------------------------------------------------------------
+# property-based: random small images
+
+
+@st.composite
+def gray_images(draw):
+    dtype = draw(st.sampled_from([np.uint8, np.uint16, np.int32]))
+    max_value = draw(st.integers(0, 255 if dtype == np.uint8 else 300))
+    shape = draw(
+        st.one_of(
+            st.sampled_from([(1, 1), (2, 2), (1, 7), (7, 1), (3, 1), (1, 3), (2, 5)]),
+            hnp.array_shapes(min_dims=2, max_dims=2, min_side=1, max_side=24),
+        )
+    )
+    low = draw(st.integers(0, max_value))
+    return draw(hnp.arrays(dtype, shape, elements=st.integers(low, max_value)))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    gray=gray_images(),
+    distance=st.integers(1, 4),
+    ignore_zeros=st.booleans(),
+    use_x_minus_y_variance=st.booleans(),
+    compute_14th_feature=st.booleans(),
+)
+def test_random_images_match_mahotas(
+    gray, distance, ignore_zeros, use_x_minus_y_variance, compute_14th_feature
+):
+    options = dict(
+        ignore_zeros=ignore_zeros,
+        use_x_minus_y_variance=use_x_minus_y_variance,
+        compute_14th_feature=compute_14th_feature,
+    )
+    original = gray.copy()
+    cmats = cooccurrence(gray, (distance,))
+    ours = haralick_image(gray, (distance,), **options)[0]
+    np.testing.assert_array_equal(gray, original)
+    n_features = 14 if compute_14th_feature else 13
+    assert ours.shape == (4, n_features)
+
+    any_empty = False
+    for direction in range(4):
+        cmat = _mahotas_cmat(gray, direction, distance)
+        np.testing.assert_array_equal(cmats[0, direction], cmat)
+        try:
+            expected = mahotas_texture.haralick_features([cmat.copy()], **options)[0]
+        except ValueError:  # mahotas: "the input is empty"
+            any_empty = True
+            assert np.isnan(ours[direction]).all()
+            continue
+        atol = _cancellation_atol(cmat, ignore_zeros, n_features, use_x_minus_y_variance)
+        assert_features_match(ours[direction], expected, atol, squared_imc2=True)
+
+    if not any_empty:
+        expected = mahotas.features.haralick(gray, distance=distance, **options)
+        for direction in range(4):
+            atol = _cancellation_atol(
+                cmats[0, direction], ignore_zeros, n_features, use_x_minus_y_variance
+            )
+            assert_features_match(ours[direction], expected[direction], atol, squared_imc2=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    cmats=hnp.arrays(
+        np.int64,
+        st.tuples(st.integers(1, 3), st.integers(1, 9)).map(lambda s: (s[0], s[1], s[1])),
+        elements=st.integers(0, 1000),
+    ),
+    ignore_zeros=st.booleans(),
+)
+def test_non_symmetric_matrices_match_mahotas(cmats, ignore_zeros):
+    """haralick_features also follows mahotas on arbitrary (non-symmetric) counts."""
+    original = cmats.copy()
+    ours = haralick_features(cmats, ignore_zeros=ignore_zeros)
+    np.testing.assert_array_equal(cmats, original)
+    for m, cmat in enumerate(cmats):
+        try:
+            expected = mahotas_texture.haralick_features(
+                [cmat.copy()], ignore_zeros=ignore_zeros
+            )[0]
+        except ValueError:
+            assert np.isnan(ours[m]).all()
+            continue
+        atol = _cancellation_atol(cmat, ignore_zeros, 13, False)
+        # non-symmetric: py differs from px, so allow for both in correlation
+        atol[2] = max(atol[2], _cancellation_atol(cmat.T, ignore_zeros, 13, False)[2])
+        assert_features_match(ours[m], expected, atol, squared_imc2=True)
+
+
+# --------------------------------------------------------------------------
+# behaviour
+
+
+def test_empty_directions_are_nan():
+    row = np.array([[1, 2, 3, 2, 1]], dtype=np.uint8)  # 1 pixel high
+    feats = haralick_image(row, (1, 2))
+    assert feats.shape == (2, 4, 13)
+    assert np.isfinite(feats[:, 0]).all()
+    assert np.isnan(feats[:, 1:]).all()
+    np.testing.assert_allclose(feats[0, 0], mahotas_texture.haralick_features(
+        [_mahotas_cmat(row, 0, 1)])[0], rtol=RTOL)
+
+    column = row.T.copy()  # 1 pixel wide: only vertical pairs
+    assert np.isnan(haralick_image(column)[0, [0, 1, 3]]).all()
+    assert np.isfinite(haralick_image(column)[0, 2]).all()
+
+    # a distance longer than the image: no pairs at all
+    assert np.isnan(haralick_image(row, (5,), compute_14th_feature=True)).all()
+
+
+def test_ignore_zeros_without_non_zero_pairs_is_nan():
+    gray = np.array([[0, 0, 0, 0], [0, 1, 0, 0], [0, 1, 0, 0], [0, 0, 0, 0]], np.uint8)
+    with pytest.raises(ValueError):
+        mahotas.features.haralick(gray, ignore_zeros=True)
+    feats = haralick_image(gray, ignore_zeros=True, compute_14th_feature=True)[0]
+    # only the vertical direction has a pair (1, 1)
+    assert np.isnan(feats[[0, 1, 3]]).all()
+    assert np.isfinite(feats[2]).all()
+    assert np.isnan(haralick_image(np.zeros((3, 3), np.uint8), ignore_zeros=True)).all()
+
+
+def test_inputs_not_mutated():
+    gray = _gray(SAMPLE_IMAGES["coffee"])[::3, ::3]
+    gray[::5] = 0  # pairs with level 0 for ignore_zeros to drop
+    gray_before = gray.copy()
+    cmats = cooccurrence(gray, (1, 2))
+    cmats_before = cmats.copy()
+    haralick_features(cmats, ignore_zeros=True, compute_14th_feature=True)
+    np.testing.assert_array_equal(gray, gray_before)
+    np.testing.assert_array_equal(cmats, cmats_before)
+    assert cmats[..., 0, :].any()  # ignore_zeros did not zero the caller's row 0
+
+
+def test_cooccurrence_is_symmetric_and_counts_pairs():
+    gray = _gray(SAMPLE_IMAGES["chelsea"])
+    height, width = gray.shape
+    distances = (1, 2, 5)
+    cmats = cooccurrence(gray, distances)
+    n_levels = int(gray.max()) + 1
+    assert cmats.shape == (3, 4, n_levels, n_levels)
+    np.testing.assert_array_equal(cmats, np.swapaxes(cmats, -1, -2))
+    for k, d in enumerate(distances):
+        expected_pairs = [
+            height * (width - d),
+            (height - d) * (width - d),
+            (height - d) * width,
+            (height - d) * (width - d),
+        ]
+        np.testing.assert_array_equal(cmats[k].sum(axis=(-1, -2)), 2 * np.array(expected_pairs))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int32, np.int64])
+def test_cooccurrence_dtypes_agree(dtype):
+    gray = _gray(SAMPLE_IMAGES["camera"])[100:180, 50:170]
+    expected = cooccurrence(gray, (1, 2))
+    np.testing.assert_array_equal(cooccurrence(gray.astype(dtype), (1, 2)), expected)
+    # non-contiguous input
+    np.testing.assert_array_equal(
+        cooccurrence(np.asfortranarray(gray.astype(dtype)), (1, 2)), expected
+    )
+
+
+def test_haralick_features_batch_shapes():
+    gray = _gray(SAMPLE_IMAGES["brick"])[:64, :64]
+    cmats = cooccurrence(gray, (1, 2))
+    feats = haralick_features(cmats)
+    assert feats.shape == (2, 4, 13) and feats.dtype == np.float64
+    np.testing.assert_array_equal(haralick_features(cmats[1, 2]), feats[1, 2])
+    np.testing.assert_array_equal(haralick_features(cmats.astype(np.int32)), feats)
+    assert haralick_features(cmats, compute_14th_feature=True).shape == (2, 4, 14)
