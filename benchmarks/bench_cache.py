@@ -19,7 +19,7 @@ Printed, each from a cold start (an empty cache folder):
 * the same ``cross_val_score`` without a cache;
 * the ratios to one featurize pass (targets: cached <= 1.3x, about 5x without).
 
-Each figure is the best of ``--repeat`` runs (the runs interleaved, each cold),
+Each figure is the best of ``--repeat`` (default 5) runs (the runs interleaved, each cold),
 as wall-clock time and as CPU time of the process; on a shared machine the CPU
 time is the steadier of the two. BLAS is limited to ``--blas-threads`` (default
 1): the reference backend and the logistic regression call it on tiny arrays,
@@ -103,7 +103,7 @@ def main():
     parser.add_argument("--photos", type=int, default=24, help="number of 5 MP photographs")
     parser.add_argument("--backend", default="auto", choices=["auto", "numba", "mahotas"])
     parser.add_argument("--n-jobs", type=int, default=1)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--blas-threads", type=int, default=1)
     args = parser.parse_args()
 
