@@ -3,7 +3,7 @@
 Usage::
 
     apt-get install mate-backgrounds      # once: the real photographs used here
-    python benchmarks/bench_featurize.py [--images 6] [--repeat 3]
+    python benchmarks/bench_featurize.py [--images 12] [--repeat 3]
 
 The photographs are the "nature" wallpapers of Debian's mate-backgrounds
 package (GPL-2+, see /usr/share/doc/mate-backgrounds/copyright). They are not
@@ -145,7 +145,7 @@ def peak_memory(path):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=6)
+    parser.add_argument("--images", type=int, default=12)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
