@@ -345,10 +345,8 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
             self._check_image_shape(X.shape[1])
             shape = self.image_shape or (1, X.shape[1])
             return [row.reshape(shape) for row in X]
-        if isinstance(X, np.ndarray) and X.ndim in (3, 4) and X.dtype != object:
-            images = list(X)  # a stack of gray (3-D) or colour (4-D) images
-        else:
-            images = list(X)
+        # A sequence of images, or a 3-D / 4-D array: a stack of gray / colour images.
+        images = list(X)
         if not images:
             raise ValueError("X contains no image: at least one is required")
         return images
@@ -366,7 +364,8 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         )
         catch = self.on_error == "nan"
         task = _featurize_one
-        cache = make_cache(self.memory, settings, len(self.get_feature_names_out()))
+        n_features_out = len(self.get_feature_names_out())
+        cache = make_cache(self.memory, settings, n_features_out)
         if cache is not None:
             task = partial(cached_featurize_one, cache, _featurize_one)
         jobs = (delayed(task)(image, index, catch, settings)
@@ -381,7 +380,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
             for index, (row, error) in enumerate(parallel(jobs)):
                 if error is not None:
                     failures.append((index, error))
-                    row = np.full(len(self.get_feature_names_out()), np.nan)
+                    row = np.full(n_features_out, np.nan)
                 rows.append(row)
                 progress.update()
         progress.close()
