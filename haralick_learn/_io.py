@@ -22,7 +22,7 @@ from contextlib import contextmanager
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from ._gray import rgb_to_gray_uint8
+from ._gray import rgb_to_gray_uint8, rgbx_to_gray_uint8
 
 # PIL modes that are converted before anything else, and what to. Mode "P"
 # is handled apart (see _expand_palette).
@@ -98,8 +98,9 @@ def _read_file(path, to_array=None):
         raise ValueError(f"{name!r}: cannot decode image data ({exc})") from exc
 
 
-# Rows converted at a time by _pil_rgb_to_gray: small next to a 5 MP image.
-_GRAY_STRIP_ROWS = 128
+# Bytes of RGBX pixels converted at a time by _pil_rgb_to_gray: a strip stays
+# in L2 while it is converted, and is small next to a photograph (20 MB at 5 MP).
+_GRAY_STRIP_BYTES = 1 << 19
 
 
 def _pil_to_array(im):
@@ -120,18 +121,50 @@ def _pil_to_array(im):
 def _pil_rgb_to_gray(im):
     """Reference gray conversion of an 8-bit RGB(A) PIL image, a strip of rows at a time.
 
-    ``np.asarray(im)`` would copy the whole decoded image (which Pillow keeps
-    at 4 bytes a pixel) before the conversion; strips keep the peak memory of
-    a read near the decoded image plus its gray result.
+    Pillow keeps such images at 4 bytes a pixel. ``np.asarray(im)`` would
+    repack the whole image to 3 bytes a pixel before the conversion; strips
+    copied out as they are keep the peak memory of a read near the decoded
+    image plus its gray result, and the conversion fast.
     """
     im.load()
     width, height = im.size
     gray = np.empty((height, width), np.uint8)
-    for top in range(0, height, _GRAY_STRIP_ROWS):
-        bottom = min(height, top + _GRAY_STRIP_ROWS)
-        strip = np.asarray(im.crop((0, top, width, bottom)))
-        gray[top:bottom] = rgb_to_gray_uint8(strip[:, :, :3])
+    flat_gray = gray.reshape(-1)
+    rawmode = "RGBA" if im.mode == "RGBA" else "RGBX"  # Pillow's own layout: a plain copy
+    rows = max(1, _GRAY_STRIP_BYTES // (4 * width))
+    for top in range(0, height, rows):
+        bottom = min(height, top + rows)
+        pixels = np.frombuffer(_raw_pixels(im, (0, top, width, bottom), rawmode), np.uint32)
+        rgbx_to_gray_uint8(pixels, flat_gray[top * width : bottom * width])
     return gray
+
+
+def _raw_pixels(im, box, rawmode):
+    """The bytes of ``im.crop(box).tobytes("raw", rawmode)``, copied once instead of three times.
+
+    Pillow's raw-encoder interface used for the single copy is internal to
+    Pillow: any sign that it changed falls back to the public (slower) route.
+    """
+    left, top, right, bottom = box
+    n_bytes = (right - left) * (bottom - top) * 4
+    try:
+        data = _encode_box(im, box, rawmode, n_bytes)
+    except (AttributeError, TypeError):
+        data = None
+    if not isinstance(data, bytes) or len(data) != n_bytes:
+        data = im.crop(box).tobytes("raw", rawmode)
+    return data
+
+
+def _encode_box(im, box, rawmode, n_bytes):
+    # What Image.tobytes does for the whole image, over the box only.
+    encoder = Image._getencoder(im.mode, "raw", (rawmode,))
+    try:
+        encoder.setimage(im.im, box)
+        _, _, data = encoder.encode(n_bytes)
+    finally:
+        encoder.cleanup()
+    return data
 
 
 def load_display_pixels(image):

@@ -615,3 +615,43 @@ def test_16_bit_4000x4000_image_within_1_gib_of_address_space(tmp_path):
             print("reference-MemoryError")
     """))
     assert out == ["52", "True", "reference-MemoryError"]
+
+
+# -- the strip-wise RGB read -------------------------------------------------
+
+
+@pytest.mark.parametrize("strip_bytes", [1, 4 * 640 * 3 + 4, 1 << 19])
+@pytest.mark.parametrize("encoder", ["pillow", "missing", "short-output"])
+def test_rgb_photos_read_in_strips_equal_the_reference(
+    photo_paths, monkeypatch, strip_bytes, encoder
+):
+    # Strips of one row, of 3 rows plus a remainder, and the default size; the
+    # one-copy route through Pillow's raw encoder, and the public fallback
+    # taken when that internal interface is gone or returns too little.
+    import haralick_learn._io as io_module
+
+    monkeypatch.setattr(io_module, "_GRAY_STRIP_BYTES", strip_bytes)
+
+    def missing(*args):
+        raise AttributeError("module 'PIL.Image' has no attribute '_getencoder'")
+
+    if encoder == "missing":
+        monkeypatch.setattr(io_module, "_encode_box", missing)
+    elif encoder == "short-output":
+        monkeypatch.setattr(io_module, "_encode_box", lambda *args: b"\0" * 4)
+    for path in photo_paths:
+        with Image.open(path) as im:
+            assert im.mode == "RGB"
+        np.testing.assert_array_equal(load_image(path), reference_gray(path), err_msg=path)
+
+
+def test_rgba_and_rgbx_images_read_in_strips_ignore_the_fourth_byte():
+    rgb = texture_rgb(37, 53)
+    fourth = np.random.default_rng(3).integers(0, 256, rgb.shape[:2], dtype=np.uint8)
+    expected = mahotas.colors.rgb2gray(rgb, dtype=np.uint8)
+    for mode in ("RGBA", "RGBX"):
+        image = Image.fromarray(np.dstack([rgb, fourth]), "RGBA")
+        if mode == "RGBX":
+            image = image.convert("RGBX")
+        assert image.mode == mode
+        np.testing.assert_array_equal(load_image(image), expected, err_msg=mode)

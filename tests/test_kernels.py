@@ -12,7 +12,7 @@ from sklearn.datasets import load_sample_images
 from threadpoolctl import threadpool_limits
 
 from haralick_learn._glcm import DIRECTIONS, cooccurrence
-from haralick_learn._gray import rgb_to_gray_uint8
+from haralick_learn._gray import rgb_to_gray_uint8, rgbx_to_gray_uint8
 from haralick_learn._haralick import HARALICK_LABELS, haralick_features, haralick_image
 
 RTOL = 1e-10
@@ -135,6 +135,15 @@ def test_rgb_to_gray_all_colours_bit_identical():
     rgb = rgb.reshape(4096, 4096, 3)
     expected = mahotas.colors.rgb2gray(rgb, dtype=np.uint8)
     np.testing.assert_array_equal(rgb_to_gray_uint8(rgb), expected)
+    # Pillow's 4-byte layout, the route every RGB file takes; a random fourth
+    # byte proves it is ignored.
+    rgbx = np.concatenate(
+        [rgb, np.random.default_rng(0).integers(0, 256, (4096, 4096, 1), dtype=np.uint8)],
+        axis=-1,
+    )
+    gray = np.empty(1 << 24, np.uint8)
+    rgbx_to_gray_uint8(rgbx.reshape(-1).view(np.uint32), gray)
+    np.testing.assert_array_equal(gray.reshape(4096, 4096), expected)
 
 
 def test_rgb_to_gray_non_contiguous_rgba_slice():
