@@ -191,14 +191,14 @@ def main():
         with threadpool_limits(limits=1, user_api="blas"):
             reference_loop(paths)
 
+    decoding_1 = "Pillow decoding only (im.load), 1 thread"
+    decoding_all = f"Pillow decoding only (im.load), {cores} threads"
     variants = {
         "reference loop (mahotas), one BLAS thread": reference_one_core,
         "reference loop (mahotas), default BLAS threads": lambda: reference_loop(paths),
         "JPEG decoding alone (Pillow)": lambda: decode_only(paths),
-        "Pillow decoding only (im.load), 1 thread": lambda: decode_in_threads(paths, 1),
-        f"Pillow decoding only (im.load), {cores} threads": (
-            lambda: decode_in_threads(paths, cores)
-        ),
+        decoding_1: lambda: decode_in_threads(paths, 1),
+        decoding_all: lambda: decode_in_threads(paths, cores),
         "HaralickFeaturizer n_jobs=1": lambda: HaralickFeaturizer(n_jobs=1).fit_transform(paths),
         f"HaralickFeaturizer n_jobs={cores}": (
             lambda: HaralickFeaturizer(n_jobs=cores).fit_transform(paths)
@@ -237,8 +237,7 @@ def main():
           f"{ratio(one, 'JPEG decoding alone (Pillow)')}  (<= 2)")
     print(f"  n_jobs=1 / n_jobs={cores}               "
           f"{ratio(one, f'HaralickFeaturizer n_jobs={cores}')}  (>= 1.7)")
-    print(f"  Pillow decoding only, 1 / {cores} threads  "
-          f"{ratio('Pillow decoding only (im.load), 1 thread', f'Pillow decoding only (im.load), {cores} threads')}"
+    print(f"  Pillow decoding only, 1 / {cores} threads  {ratio(decoding_1, decoding_all)}"
           "  (what this machine gives C code that releases the GIL)")
     print(f"  distance=[1,2,4] / distance=1     "
           f"{ratio('HaralickFeaturizer n_jobs=1 distance=[1,2,4]', one)}  (<= 2)")
