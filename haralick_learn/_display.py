@@ -237,7 +237,7 @@ def _search(estimator, images, queries, n_neighbors):
     distances = np.empty((len(queries), n_neighbors))
     if by_index:
         rows = np.array([_check_index(queries[i], len(images)) for i in by_index])
-        distances[by_index], neighbor_indices[by_index] = searcher._kneighbors_of_fitted(
+        distances[by_index], neighbor_indices[by_index] = searcher.kneighbors_by_index(
             rows, n_neighbors
         )
     if by_image:

@@ -209,12 +209,49 @@ class DistanceNeighbors(BaseEstimator):
             return neigh_dist, neigh_ind
         return neigh_ind
 
-    def _kneighbors_of_fitted(self, indices, n_neighbors=None):
-        """``kneighbors()`` of the fitted rows ``indices`` only (each not its own neighbour)."""
+    def kneighbors_by_index(self, indices, n_neighbors=None, return_distance=True):
+        """Find the nearest neighbours of some of the fitted rows, given by index.
+
+        Equal to ``kneighbors()`` restricted to the rows ``indices``: each
+        query is not its own neighbour, and only the queried rows are searched.
+
+        Parameters
+        ----------
+        indices : array-like of int of shape (n_queries,)
+            Positions of the query rows among the fitted rows; negative
+            indices count from the end.
+        n_neighbors : int, default=None
+            Number of neighbours; ``None`` uses the constructor's value.
+        return_distance : bool, default=True
+            Whether to return the distances too.
+
+        Returns
+        -------
+        neigh_dist : ndarray of shape (n_queries, n_neighbors)
+            Distances to the neighbours, only when ``return_distance=True``.
+        neigh_ind : ndarray of shape (n_queries, n_neighbors)
+            Indices of the neighbours among the fitted rows, nearest first.
+
+        Examples
+        --------
+        >>> from haralick_learn import DistanceNeighbors
+        >>> nn = DistanceNeighbors(n_neighbors=1).fit([[0.0], [1.0], [3.0]])
+        >>> nn.kneighbors_by_index([2], return_distance=False)
+        array([[1]])
+        """
         check_is_fitted(self, "n_samples_fit_")
         n_neighbors = self._check_n_neighbors(n_neighbors, query_is_train=True)
-        indices = np.asarray(indices, dtype=np.intp)
-        return self._search(self._fit_X[indices], indices, n_neighbors)
+        indices = np.asarray(indices)
+        if indices.ndim != 1 or (indices.size and indices.dtype.kind not in "iu"):
+            raise TypeError(f"indices must be a 1-D sequence of ints, got {indices!r}")
+        n = self.n_samples_fit_
+        if indices.size and not (-n <= indices.min() and indices.max() < n):
+            raise IndexError(f"indices must lie in [-{n}, {n}), got {indices.tolist()}")
+        indices = indices.astype(np.intp) % max(n, 1)
+        neigh_dist, neigh_ind = self._search(self._fit_X[indices], indices, n_neighbors)
+        if return_distance:
+            return neigh_dist, neigh_ind
+        return neigh_ind
 
     def _check_n_neighbors(self, n_neighbors, query_is_train):
         if n_neighbors is None:

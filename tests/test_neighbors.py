@@ -275,13 +275,13 @@ def test_large_path_equals_full_matrix_property(X, k):
         np.testing.assert_array_equal(a[0], b[0])
 
 
-def test_kneighbors_of_fitted_rows_equals_kneighbors_rows(random_rows, product_path):
+def test_kneighbors_by_index_rows_equals_kneighbors_rows(random_rows, product_path):
     X = random_rows[:1500]
     rows = np.array([0, 7, 1499, 7])
     for memory in [1024, SMALL_MEMORY]:
         with sklearn.config_context(working_memory=memory):
             nn = DistanceNeighbors(n_neighbors=4).fit(X)
-            dist, ind = nn._kneighbors_of_fitted(rows)
+            dist, ind = nn.kneighbors_by_index(rows)
             all_dist, all_ind = nn.kneighbors()
         np.testing.assert_array_equal(ind, all_ind[rows])
         np.testing.assert_array_equal(dist, all_dist[rows])
