@@ -12,6 +12,7 @@ from sklearn.datasets import load_sample_images
 from threadpoolctl import threadpool_limits
 
 from haralick_learn._glcm import DIRECTIONS, cooccurrence
+from haralick_learn import _gray as gray_module
 from haralick_learn._gray import rgb_to_gray_uint8, rgbx_to_gray_uint8
 from haralick_learn._haralick import HARALICK_LABELS, haralick_features, haralick_image
 
@@ -144,6 +145,35 @@ def test_rgb_to_gray_all_colours_bit_identical():
     gray = np.empty(1 << 24, np.uint8)
     rgbx_to_gray_uint8(rgbx.reshape(-1).view(np.uint32), gray)
     np.testing.assert_array_equal(gray.reshape(4096, 4096), expected)
+
+
+def test_every_gray_kernel_agrees_with_the_reference_where_it_is_chosen():
+    """The machine's reference rounds integer-valued colours its own way (BLAS, FMA).
+
+    The table kernel (the fallback for a BLAS that follows no known formula)
+    must equal mahotas on every colour; the kernel chosen for this machine
+    must agree with the table on every colour where rounding can matter.
+    """
+    codes = np.arange(1 << 24, dtype=np.uint32)
+    rgb = np.stack([codes & 255, (codes >> 8) & 255, codes >> 16], axis=-1).astype(np.uint8)
+    expected = mahotas.colors.rgb2gray(rgb.reshape(4096, 4096, 3), dtype=np.uint8).ravel()
+    pixels = np.concatenate([rgb, np.zeros((1 << 24, 1), np.uint8)], axis=-1)
+    pixels = pixels.reshape(-1).view(np.uint32)
+    table = gray_module.reference_colour_table()
+    got = np.empty(1 << 24, np.uint8)
+    gray_module._table_kernel(pixels, table, got)
+    np.testing.assert_array_equal(got, expected)
+    # Away from integer values every formula truncates alike: only the
+    # 167,772 integer-valued colours can tell the kernels apart.
+    n = 30 * rgb[:, 0].astype(np.int64) + 59 * rgb[:, 1] + 11 * rgb[:, 2]
+    assert (n % 100 == 0).sum() == 167_772
+    for kernel in (gray_module._sequential_kernel, gray_module._fma_kernel):
+        kernel(pixels, table, got)
+        differ = got != expected
+        assert not (differ & (n % 100 != 0)).any()
+    kernel, _ = gray_module._conversion()
+    kernel(pixels, table, got)
+    np.testing.assert_array_equal(got, expected)
 
 
 def test_rgb_to_gray_non_contiguous_rgba_slice():
