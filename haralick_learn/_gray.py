@@ -10,7 +10,7 @@ from one CPU to another. It can only differ on known colours:
   not a multiple of 100 it lies at least 0.01 from an integer, far beyond any
   rounding of a three-term dot product (about 1e-13): every evaluation order
   truncates it to the same level;
-* when ``n`` is a multiple of 100 (167,732 of the 2**24 colours) the float
+* when ``n`` is a multiple of 100 (167,832 of the 2**24 colours) the float
   result lands on the integer or just below it, depending on the BLAS.
 
 So, once per process (about 10 ms), :func:`reference_colour_table` asks

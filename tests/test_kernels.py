@@ -164,9 +164,10 @@ def test_every_gray_kernel_agrees_with_the_reference_where_it_is_chosen():
     gray_module._table_kernel(pixels, table, got)
     np.testing.assert_array_equal(got, expected)
     # Away from integer values every formula truncates alike: only the
-    # 167,732 integer-valued colours can tell the kernels apart.
-    n = 30 * rgb[:, 0].astype(np.int64) + 59 * rgb[:, 1] + 11 * rgb[:, 2]
-    assert (n % 100 == 0).sum() == 167_732
+    # 167,832 integer-valued colours can tell the kernels apart.
+    r, g, b = rgb.astype(np.int64).T
+    n = 30 * r + 59 * g + 11 * b
+    assert (n % 100 == 0).sum() == 167_832
     for kernel in (gray_module._sequential_kernel, gray_module._fma_kernel):
         kernel(pixels, table, got)
         differ = got != expected
