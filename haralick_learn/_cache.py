@@ -8,12 +8,11 @@ Each image's row is stored in its own small file, named by a key that hashes
   process remembers the digest of a file it has hashed while the file's
   ``os.stat`` signature (device, inode, size, mtime, ctime) stays the same,
   so repeated transforms (cross-validation folds) hash each file once;
-* every featurization setting that changes the numbers (``distances``,
-  ``levels``, ``ignore_zeros``, ``compute_14th_feature``,
-  ``use_x_minus_y_variance``, ``aggregate``, and any setting added later),
-  but not ``backend`` (every backend gives the same numbers) nor ``n_jobs``,
-  ``verbose`` or ``on_error`` (they are not settings of a row). ``image_shape``
-  enters through the shape of each reshaped image;
+* the :class:`~haralick_learn._settings.TextureSettings` of the row
+  (:meth:`~haralick_learn._settings.TextureSettings.cache_key`: every field,
+  the backend included, since the backends agree to about 1e-12, not bit for
+  bit); ``n_jobs``, ``verbose`` and ``on_error`` are not settings of a row.
+  ``image_shape`` enters through the shape of each reshaped image;
 * :data:`CACHE_FORMAT_VERSION` and the package version, so that an upgrade
   never reads rows computed by another version.
 
@@ -31,16 +30,18 @@ cache at the same time (two writers of one key write the same bytes).
 Rows of images that fail (``on_error="nan"``) are never stored. A file that
 changes while it is being featurized (its size or modification time differs
 before and after) is not stored either.
+
+A cache that cannot be written (read-only file system, full disk) never costs
+a row: rows are computed and returned, and the featurizer emits one warning
+per transform that says how many rows were not cached and why.
 """
 
 import hashlib
-import json
 import os
 import struct
 import threading
 import time
 import uuid
-import warnings
 
 import numpy as np
 from PIL import Image
@@ -52,8 +53,6 @@ _MAGIC = b"HLROW\x00\x01\n"
 _KEY_SIZE = 32  # sha256 digest
 _HEADER = struct.Struct("<8s32sQ")
 _CHECKSUM_SIZE = 32
-# Settings of a row that never change its numbers.
-_NOT_IN_KEY = frozenset({"backend"})
 _CHUNK = 1 << 20
 
 
@@ -64,25 +63,20 @@ class FeatureCache:
     ----------
     folder : str or os.PathLike
         Root folder; entries go under ``folder/haralick_learn/v<format>/``.
-    settings : dict
-        The featurizer's row settings (``_featurize_one``'s ``settings``).
-    n_features : int
-        Length of a row; an entry of another length is corrupt.
+    settings : TextureSettings
+        The settings of the rows; their cache key and row length.
     """
 
-    def __init__(self, folder, settings, n_features):
+    def __init__(self, folder, settings):
         from . import __version__
 
         self.root = os.path.join(
             os.fspath(folder), "haralick_learn", f"v{CACHE_FORMAT_VERSION}"
         )
-        self.n_features = int(n_features)
-        keyed = {k: v for k, v in settings.items() if k not in _NOT_IN_KEY}
-        self.params = json.dumps(
-            {"format": CACHE_FORMAT_VERSION, "version": __version__, "settings": keyed},
-            sort_keys=True,
-            default=repr,
-        ).encode()
+        self.n_features = settings.n_features
+        self.params = b"\0".join(
+            [str(CACHE_FORMAT_VERSION).encode(), __version__.encode(), settings.cache_key()]
+        )
 
     # -- keys ------------------------------------------------------------
 
@@ -147,10 +141,17 @@ class FeatureCache:
         return np.frombuffer(body, dtype="<f8", offset=_HEADER.size).astype(np.float64)
 
     def store(self, key, row):
-        """Write the entry of ``key`` atomically; warn (never raise) on failure."""
+        """Write the entry of ``key`` atomically.
+
+        Returns
+        -------
+        problem : str or None
+            Why the entry could not be written (never raised: the row is
+            still the caller's), or ``None``.
+        """
         row = np.ascontiguousarray(row, dtype="<f8").ravel()
         if row.size != self.n_features:
-            return
+            return None
         body = _HEADER.pack(_MAGIC, key, row.size) + row.tobytes()
         blob = body + hashlib.sha256(body).digest()
         final = self.path(key)
@@ -163,12 +164,8 @@ class FeatureCache:
         except OSError as exc:
             _remove_quietly(tmp)
             if not os.path.exists(final):  # else another writer got there first
-                warnings.warn(
-                    f"haralick_learn feature cache: could not write {final!r} ({exc}); "
-                    "the row is computed but not cached",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
+                return f"could not write {final!r} ({exc})"
+        return None
 
     def unchanged(self, image, signature):
         """True unless ``image`` is a file whose size or mtime changed since keyed."""
@@ -180,13 +177,15 @@ class FeatureCache:
             return False
 
 
-def make_cache(memory, settings, n_features):
+def make_cache(memory, settings):
     """The :class:`FeatureCache` of a ``memory`` parameter, or ``None``.
 
     ``memory`` is ``None`` (no cache), a folder path, or a :class:`joblib.Memory`
     whose ``location`` is used as the folder (``location=None``: no cache).
     The folder is created here, in the caller's process, so that a bad path
-    fails at once rather than in every worker.
+    is found at once rather than in every worker. A folder that cannot be
+    created (read-only file system) still gives a cache: entries already in
+    it are read, and failed writes are reported once per transform.
     """
     if memory is None:
         return None
@@ -201,13 +200,19 @@ def make_cache(memory, settings, n_features):
                 "memory must be None, a folder path or a joblib.Memory with a "
                 f"location on disk; got {memory!r} with location {folder!r}"
             )
-    cache = FeatureCache(folder, settings, n_features)
-    os.makedirs(cache.root, exist_ok=True)
+    cache = FeatureCache(folder, settings)
+    try:
+        os.makedirs(cache.root, exist_ok=True)
+    except OSError:
+        pass  # reported by the writes, once per transform
     return cache
 
 
 def cached_featurize_one(cache, featurize_one, image, *args):
     """``featurize_one(image, *args)`` through ``cache``: a hit skips the computation.
+
+    Returns ``(row, error, cache_problem)``: ``featurize_one``'s result and why
+    the row could not be stored, if it could not.
 
     Module-level (with ``cache`` a plain object) so that it pickles by
     reference when joblib ships it to processes or Dask workers; the worker
@@ -217,11 +222,12 @@ def cached_featurize_one(cache, featurize_one, image, *args):
     if key is not None:
         row = cache.load(key)
         if row is not None:
-            return row, None
+            return row, None, None
     row, error = featurize_one(image, *args)
+    problem = None
     if key is not None and error is None and cache.unchanged(image, signature):
-        cache.store(key, row)
-    return row, error
+        problem = cache.store(key, row)
+    return row, error, problem
 
 
 def _file_signature(path):

@@ -1,8 +1,13 @@
-"""HaralickFeaturizer: images in, one row of Haralick features per image out."""
+"""HaralickFeaturizer: images in, one row of Haralick features per image out.
+
+The estimator validates its parameters into one
+:class:`~haralick_learn._settings.TextureSettings` and orchestrates: it turns
+``X`` into a list of samples, runs the path of stages on each
+(:func:`~haralick_learn._pipeline.featurize_sample`) in parallel through the
+cache, and stacks the rows in input order.
+"""
 
 import os
-import sys
-import time
 import warnings
 from functools import partial
 from numbers import Integral
@@ -16,26 +21,9 @@ from sklearn.utils.validation import _check_feature_names_in, validate_data
 from threadpoolctl import threadpool_limits
 
 from ._cache import cached_featurize_one, make_cache
-from ._io import describe_source, load_image, to_gray_levels
-
-FEATURE_NAMES = (
-    "angular_second_moment",
-    "contrast",
-    "correlation",
-    "sum_of_squares_variance",
-    "inverse_difference_moment",
-    "sum_average",
-    "sum_variance",
-    "sum_entropy",
-    "entropy",
-    "difference_variance",
-    "difference_entropy",
-    "information_measure_of_correlation_1",
-    "information_measure_of_correlation_2",
-    "maximal_correlation_coefficient",
-)
-# mahotas's order: (dy, dx) = (0, 1), (1, 1), (1, 0), (1, -1).
-DIRECTION_NAMES = ("horizontal", "diagonal_nwse", "vertical", "diagonal_nesw")
+from ._pipeline import featurize_sample
+from ._progress import Progress
+from ._settings import TextureSettings
 
 
 class ImageFeaturizationWarning(UserWarning):
@@ -86,11 +74,12 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
     image_shape : tuple of int or None, default=None
         Shape ``(height, width)`` or ``(height, width, channels)`` of the
         images when ``X`` is a 2-D numeric array whose rows are flattened
-        images. ``None`` treats each row as a one-pixel-high strip.
+        images. ``None`` treats each row as a one-pixel-high strip, with a
+        warning: a single gray image must be wrapped in a list (``[image]``).
     backend : {"auto", "numba", "mahotas"}, default="auto"
-        ``"numba"`` uses the compiled kernels, ``"mahotas"`` calls the
-        reference implementation, ``"auto"`` uses the compiled kernels when
-        they can be imported. Both give the same numbers.
+        ``"numba"`` (and ``"auto"``, the same: numba is a dependency) uses the
+        compiled kernels, ``"mahotas"`` calls the reference implementation.
+        Both give the same numbers to about 1e-12 relative.
     on_error : {"raise", "nan"}, default="raise"
         What to do when an image cannot be read or featurized: raise an error
         naming it, or give it a row of NaN, keep going, and emit one
@@ -216,9 +205,8 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         self : object
             The featurizer itself.
         """
-        self._validate_params()
-        self._check_options()
-        if _is_feature_matrix(X):
+        self._settings()
+        if _as_paths(X) is None and _is_feature_matrix(X):
             validate_data(self, X, reset=True, dtype="numeric")
             self._check_image_shape(self.n_features_in_)
         return self
@@ -229,20 +217,20 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         Parameters
         ----------
         X : sequence of images or array-like of shape (n_samples, n_pixels)
-            Each image a path (``str`` or ``os.PathLike``), a PIL image, a 2-D
-            gray array or a 3-D RGB/RGBA array; or a 3-D array of gray images
-            stacked on the first axis; or a 2-D numeric array whose rows are
-            flattened images of shape ``image_shape``.
+            Each image a path (``str``, ``bytes`` or ``os.PathLike``), a PIL
+            image, a 2-D gray array or a 3-D RGB/RGBA array; or a 3-D array of
+            gray images stacked on the first axis; or an array, Series or
+            one-column DataFrame of paths; or a 2-D numeric array whose rows
+            are flattened images of shape ``image_shape``.
 
         Returns
         -------
         X_features : ndarray of shape (n_samples, n_features_out)
             One row per image, in input order.
         """
-        self._validate_params()
-        self._check_options()
+        settings = self._settings()
         images = self._images(X)
-        return self._featurize(images)
+        return self._featurize(images, settings)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output features.
@@ -262,20 +250,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         """
         if hasattr(self, "n_features_in_"):
             _check_feature_names_in(self, input_features)
-        features = FEATURE_NAMES[: self._n_haralick_features()]
-        if self.aggregate is None:
-            groups = DIRECTION_NAMES
-        elif self.aggregate == "mean":
-            groups = ("mean",)
-        else:
-            groups = ("mean", "ptp")
-        names = [
-            f"{feature}_{group}_d{d}"
-            for d in self._distances()
-            for group in groups
-            for feature in features
-        ]
-        return np.asarray(names, dtype=object)
+        return np.asarray(self._settings().feature_names, dtype=object)
 
     def __sklearn_is_fitted__(self):
         """Stateless: always ready to transform."""
@@ -289,25 +264,9 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
 
     # -- helpers ---------------------------------------------------------
 
-    def _n_haralick_features(self):
-        return 14 if self.compute_14th_feature else 13
-
-    def _distances(self):
-        if isinstance(self.distance, Integral):
-            return (int(self.distance),)
-        distances = tuple(np.asarray(self.distance).ravel().tolist())
-        if not distances:
-            raise ValueError("distance must be a positive int or a non-empty list of them")
-        for d in distances:
-            if isinstance(d, bool) or not isinstance(d, Integral) or d < 1:
-                raise ValueError(f"distance must contain positive ints, got {d!r}")
-        if len(set(distances)) != len(distances):
-            raise ValueError(f"distance contains duplicates: {list(distances)}")
-        return tuple(int(d) for d in distances)
-
-    def _check_options(self):
-        self._distances()
-        self._resolve_backend()
+    def _settings(self):
+        """The validated :class:`TextureSettings` of the current parameters."""
+        self._validate_params()
         if self.image_shape is not None:
             shape = self.image_shape
             if len(shape) not in (2, 3) or not all(
@@ -317,6 +276,15 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
                     "image_shape must be (height, width) or (height, width, channels) "
                     f"with positive ints, got {shape!r}"
                 )
+        return TextureSettings.from_params(
+            distance=self.distance,
+            aggregate=self.aggregate,
+            ignore_zeros=self.ignore_zeros,
+            compute_14th_feature=self.compute_14th_feature,
+            use_x_minus_y_variance=self.use_x_minus_y_variance,
+            levels=self.levels,
+            backend=self.backend,
+        )
 
     def _check_image_shape(self, n_columns):
         if self.image_shape is not None and int(np.prod(self.image_shape)) != n_columns:
@@ -325,65 +293,65 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
                 f"pixels, but X has {n_columns} columns"
             )
 
-    def _resolve_backend(self):
-        if self.backend == "mahotas":
-            return "mahotas"
-        try:
-            from . import _haralick  # noqa: F401  (compiled kernels)
-        except ImportError as exc:
-            if self.backend == "numba":
-                raise ImportError(
-                    f"backend='numba' needs the compiled kernels, which failed to import: {exc}"
-                ) from exc
-            return "mahotas"
-        return "numba"
-
     def _images(self, X):
         """A list of the samples of ``X``, one image-like each, in input order."""
-        if _is_feature_matrix(X):
+        paths = _as_paths(X)
+        if paths is not None:
+            images = paths
+        elif _is_feature_matrix(X):
             X = validate_data(self, X, reset=False, dtype="numeric")
             self._check_image_shape(X.shape[1])
+            if self.image_shape is None and X.shape[1] > 1:
+                warnings.warn(
+                    f"X is a 2-D numeric array of shape {X.shape} and image_shape is None: "
+                    "each row is featurized as an image one pixel high, which has no "
+                    "vertical or diagonal pixel pairs (NaN columns). If X is one gray "
+                    "image, wrap it in a list ([X]); if its rows are flattened images, "
+                    "give image_shape=(height, width).",
+                    UserWarning,
+                    stacklevel=3,
+                )
             shape = self.image_shape or (1, X.shape[1])
             return [row.reshape(shape) for row in X]
-        # A sequence of images, or a 3-D / 4-D array: a stack of gray / colour images.
-        images = list(X)
+        else:
+            # A sequence of images, or a 3-D / 4-D array: a stack of gray / colour images.
+            images = list(X)
         if not images:
             raise ValueError("X contains no image: at least one is required")
-        return images
+        return [os.fsdecode(image) if isinstance(image, bytes) else image for image in images]
 
-    def _featurize(self, images):
-        backend = self._resolve_backend()
-        settings = dict(
-            distances=self._distances(),
-            levels=self.levels,
-            ignore_zeros=self.ignore_zeros,
-            compute_14th_feature=self.compute_14th_feature,
-            use_x_minus_y_variance=self.use_x_minus_y_variance,
-            aggregate=self.aggregate,
-            backend=backend,
-        )
+    def _featurize(self, images, settings):
         catch = self.on_error == "nan"
-        task = _featurize_one
-        n_features_out = len(self.get_feature_names_out())
-        cache = make_cache(self.memory, settings, n_features_out)
-        if cache is not None:
-            task = partial(cached_featurize_one, cache, _featurize_one)
-        jobs = (delayed(task)(image, index, catch, settings)
-                for index, image in enumerate(images))
-        parallel = Parallel(n_jobs=self.n_jobs, prefer="threads", return_as="generator")
-        progress = _Progress(len(images), enabled=self.verbose > 0)
-        rows, failures = [], []
+        n_features_out = settings.n_features
+        cache = make_cache(self.memory, settings)
+        if cache is None:
+            task = partial(_uncached, featurize_sample)
+        else:
+            task = partial(cached_featurize_one, cache, featurize_sample)
+        jobs = [delayed(task)(image, index, settings, catch)
+                for index, image in enumerate(images)]
+        progress = Progress(len(images), enabled=self.verbose > 0)
+        rows, failures, cache_problems = [], [], []
         # Parallel images already use the cores: BLAS threads inside each
         # (mahotas's np.dot, the 14th feature's eigvalsh) would oversubscribe them.
         blas_limit = 1 if effective_n_jobs(self.n_jobs) > 1 else None
         with threadpool_limits(limits=blas_limit, user_api="blas"):
-            for index, (row, error) in enumerate(parallel(jobs)):
+            for index, (row, error, problem) in enumerate(_run(jobs, self.n_jobs)):
                 if error is not None:
                     failures.append((index, error))
                     row = np.full(n_features_out, np.nan)
+                if problem is not None:
+                    cache_problems.append(problem)
                 rows.append(row)
                 progress.update()
         progress.close()
+        if cache_problems:
+            warnings.warn(
+                f"haralick_learn feature cache: {len(cache_problems)} of {len(images)} rows "
+                f"were computed but not cached; the first: {cache_problems[0]}",
+                RuntimeWarning,
+                stacklevel=3,
+            )
         if failures:
             shown = "; ".join(reason for _, reason in failures[:3])
             more = f" (and {len(failures) - 3} more)" if len(failures) > 3 else ""
@@ -398,13 +366,65 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         return np.vstack(rows)
 
 
+def _uncached(featurize_one, image, *args):
+    """``featurize_one``'s result in the cached task's shape: ``(row, error, None)``."""
+    return (*featurize_one(image, *args), None)
+
+
+def _run(jobs, n_jobs):
+    """Results of ``jobs`` in order, as they finish when the joblib backend can stream them.
+
+    The multiprocessing backend (and Ray's, built on it) cannot return a
+    generator: there the results come as a list, all at once.
+    """
+    try:
+        return Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(jobs)
+    except ValueError as exc:
+        if "return_as" not in str(exc):
+            raise
+    return Parallel(n_jobs=n_jobs, prefer="threads")(jobs)
+
+
+def _as_paths(X):
+    """``X`` as a list of paths when it is an array, Series or DataFrame of them, else None.
+
+    A numpy array of strings (``np.array(paths)``), of bytes, or an object
+    array / Series / one-column DataFrame whose entries are paths, as a
+    :class:`~sklearn.compose.ColumnTransformer` hands over with a list of one
+    column. A DataFrame with several columns of paths is ambiguous: an error.
+    """
+    if hasattr(X, "columns") and hasattr(X, "iloc"):  # DataFrame
+        non_numeric = [c for c in X.columns if not np.issubdtype(X[c].dtype, np.number)]
+        if not non_numeric:
+            return None  # a numeric table: rows are flattened images
+        if X.shape[1] != 1:
+            raise ValueError(
+                f"X is a DataFrame with columns {list(X.columns)}: a DataFrame of paths must "
+                "have exactly one column (select it, e.g. ColumnTransformer([..., ['image']]))"
+            )
+        return list(X.iloc[:, 0])
+    if hasattr(X, "dtype") and hasattr(X, "index") and hasattr(X, "iloc"):  # Series
+        values = list(X)
+        return values if values and all(_is_path(v) for v in values) else None
+    if isinstance(X, np.ndarray) and X.dtype.kind in "USO":
+        if X.ndim == 2 and X.shape[1] == 1:
+            X = X[:, 0]
+        if X.ndim == 1 and X.dtype.kind in "US":
+            return X.tolist()
+    return None
+
+
+def _is_path(value):
+    return isinstance(value, (str, bytes, os.PathLike))
+
+
 def _is_feature_matrix(X):
     """True when ``X`` is tabular (a 2-D numeric matrix, rows = flattened images).
 
     A 1-D numeric input also counts, so that it is rejected with scikit-learn's
     usual message instead of being read as a list of images.
     """
-    if isinstance(X, (str, os.PathLike, Image.Image)):
+    if isinstance(X, (str, bytes, os.PathLike, Image.Image)):
         raise TypeError(
             f"X must be a sequence of images, got a single {type(X).__name__}; "
             "wrap it in a list"
@@ -424,114 +444,3 @@ def _is_feature_matrix(X):
         inner = first[0] if len(first) else None
         return isinstance(inner, (Integral, float, np.number))
     return False
-
-
-def _featurize_one(image, index, catch, settings):
-    """Feature row of one sample: ``(row, None)``, or ``(None, reason)`` when caught."""
-    try:
-        gray = to_gray_levels(load_image(image, index), settings["levels"])
-        return _row_from_gray(gray, describe_source(image, index), settings), None
-    except (OSError, ValueError, TypeError) as exc:
-        if not catch:
-            raise
-        source = describe_source(image, index)
-        reason = str(exc)
-        return None, reason if reason.startswith(source) else f"{source}: {reason}"
-
-
-def _row_from_gray(gray, source, settings):
-    distances = settings["distances"]
-    options = dict(
-        ignore_zeros=settings["ignore_zeros"],
-        compute_14th_feature=settings["compute_14th_feature"],
-        use_x_minus_y_variance=settings["use_x_minus_y_variance"],
-    )
-    if settings["backend"] == "numba":
-        from ._haralick import haralick_image
-
-        features = haralick_image(gray, distances, **options)
-    else:
-        features = _mahotas_features(gray, distances, **options)
-    for block, d in zip(features, distances):
-        if np.isnan(block).all():
-            what = "pair of non-zero pixels" if options["ignore_zeros"] else "pixel pair"
-            raise ValueError(
-                f"{source}: image of shape {gray.shape} has no {what} at distance {d} "
-                "in any direction"
-            )
-    aggregate = settings["aggregate"]
-    if aggregate is None:
-        return features.ravel()
-    blocks = []
-    for block in features:
-        # Directions without any pair (all-NaN rows) are left out of the aggregate.
-        present = block[~np.isnan(block).all(axis=1)]
-        blocks.append(present.mean(axis=0))
-        if aggregate == "mean_ptp":
-            blocks.append(np.ptp(present, axis=0))
-    return np.concatenate(blocks)
-
-
-def _mahotas_features(gray, distances, *, ignore_zeros, compute_14th_feature,
-                      use_x_minus_y_variance):
-    """The reference: mahotas's own co-occurrence and feature functions.
-
-    Called per direction so that a direction without any pair gives NaN (as
-    the compiled kernels do) where ``mahotas.features.haralick`` would raise.
-    """
-    from mahotas.features import texture
-
-    n_features = 14 if compute_14th_feature else 13
-    features = np.full((len(distances), 4, n_features), np.nan)
-    # Sized as mahotas.features.haralick does: cooccurence's own allocation
-    # overflows for a uint8 image whose maximum is 255.
-    n_levels = int(gray.max()) + 1
-    for i, d in enumerate(distances):
-        for direction in range(4):
-            cmat = np.zeros((n_levels, n_levels), np.int32)
-            texture.cooccurence(gray, direction, output=cmat, symmetric=True, distance=d)
-            counted = cmat[1:, 1:] if ignore_zeros else cmat
-            if not counted.any():
-                continue
-            features[i, direction] = texture.haralick_features(
-                [cmat],
-                ignore_zeros=ignore_zeros,
-                compute_14th_feature=compute_14th_feature,
-                use_x_minus_y_variance=use_x_minus_y_variance,
-            )[0]
-    return features
-
-
-class _Progress:
-    """A one-line progress bar on standard error (no dependency needed).
-
-    Redrawn in place on a terminal; elsewhere (logs, CI) one line at each
-    quarter, so that captured output stays readable.
-    """
-
-    def __init__(self, total, enabled):
-        self.total = total
-        self.done = 0
-        self.enabled = enabled and total > 0
-        self.interactive = self.enabled and sys.stderr.isatty()
-        self.start = time.perf_counter()
-
-    def update(self):
-        self.done += 1
-        if not self.enabled:
-            return
-        quarter = max(1, self.total // 4)
-        if self.interactive or self.done % quarter == 0 or self.done == self.total:
-            filled = 30 * self.done // self.total
-            elapsed = time.perf_counter() - self.start
-            end = "\r" if self.interactive else "\n"
-            sys.stderr.write(
-                f"Featurizing [{'#' * filled}{'.' * (30 - filled)}] "
-                f"{self.done}/{self.total} images, {elapsed:.1f} s{end}"
-            )
-            sys.stderr.flush()
-
-    def close(self):
-        if self.interactive:
-            sys.stderr.write("\n")
-            sys.stderr.flush()

@@ -1,17 +1,22 @@
-"""Gray-level co-occurrence matrices, equal to mahotas's ``cooccurence``.
+"""The co-occurrence stage: gray-level co-occurrence matrices, equal to mahotas's.
 
-Math on arrays only: the caller validates the image (2-D, integer, values in
-``[0, L)``) and the distances (positive ints).
+The kernels are math on arrays and check nothing; :func:`cooccurrence`, the
+stage's entry point, validates what they need (an integer 2-D image of
+non-negative levels, positive distances, offsets with ``dy >= 0``) with
+``ValueError`` / ``TypeError``. Offsets are data: the four 2-D directions are
+the default, and any set of ``(dy, dx)`` offsets is counted the same way.
 """
 
 import numba
 import numpy as np
 
+from ._settings import DIRECTIONS_2D
+
 __all__ = ["DIRECTIONS", "cooccurrence"]
 
 #: Neighbour offsets ``(dy, dx)`` per unit distance, in mahotas's order:
 #: horizontal, diagonal (nw-se), vertical, anti-diagonal (ne-sw).
-DIRECTIONS = ((0, 1), (1, 1), (1, 0), (1, -1))
+DIRECTIONS = tuple(offset for _, offset in DIRECTIONS_2D)
 
 
 @numba.njit(nogil=True, cache=True)
@@ -71,16 +76,22 @@ def _count_two_directions(gray, dy1, dx1, dy2, dx2, n_levels, counts1, counts2):
 
 
 @numba.njit(nogil=True, cache=True)
-def _count_pairs(gray, distances, n_levels, counts):
-    """Fill ``counts[k, direction]`` (flat ``L * L``) with non-symmetric pair counts.
+def _count_pairs(gray, offsets, n_levels, counts):
+    """Fill ``counts[m]`` (flat ``L * L``) with the non-symmetric counts of ``offsets[m]``.
 
-    One pass over the image per distance and pair of directions:
-    (horizontal, vertical) then (diagonal, anti-diagonal).
+    One pass over the image per pair of offsets (``offsets[0]`` with
+    ``offsets[1]``, ...), the last one alone when their number is odd.
     """
-    for k in range(distances.shape[0]):
-        d = distances[k]
-        _count_two_directions(gray, 0, d, d, 0, n_levels, counts[k, 0], counts[k, 2])
-        _count_two_directions(gray, d, d, d, -d, n_levels, counts[k, 1], counts[k, 3])
+    n_offsets = offsets.shape[0]
+    for m in range(0, n_offsets - 1, 2):
+        _count_two_directions(gray, offsets[m, 0], offsets[m, 1], offsets[m + 1, 0],
+                              offsets[m + 1, 1], n_levels, counts[m], counts[m + 1])
+    if n_offsets % 2:
+        last = n_offsets - 1
+        dy, dx = offsets[last, 0], offsets[last, 1]
+        for y in range(gray.shape[0] - dy):
+            _count_row(gray[y], gray[y + dy], dx, max(0, -dx), gray.shape[1] - max(0, dx),
+                       n_levels, counts[last])
 
 
 @numba.njit(nogil=True, cache=True)
@@ -96,32 +107,40 @@ def _symmetrize(counts, out):
                     o[i, j] = np.int64(c[i, j]) + np.int64(c[j, i])
 
 
-def cooccurrence(gray, distances=(1,)):
-    """Symmetric gray-level co-occurrence matrices for the four 2-D directions.
+def cooccurrence(gray, distances=(1,), directions=DIRECTIONS):
+    """Symmetric gray-level co-occurrence matrices, one per distance and direction.
 
-    For each distance ``d`` and direction ``(dy, dx)`` in :data:`DIRECTIONS`
-    (horizontal, diagonal, vertical, anti-diagonal), counts the pixel pairs
-    ``(p, p + d * (dy, dx))`` that both lie inside the image by their gray
-    levels, then adds the transpose (so the diagonal counts each pair of equal
-    values twice). The result equals
+    For each distance ``d`` and direction ``(dy, dx)`` (by default
+    :data:`DIRECTIONS`: horizontal, diagonal, vertical, anti-diagonal), counts
+    the pixel pairs ``(p, p + d * (dy, dx))`` that both lie inside the image by
+    their gray levels, then adds the transpose (so the diagonal counts each
+    pair of equal values twice). The result equals
     ``mahotas.features.texture.cooccurence(gray, direction, symmetric=True,
-    distance=d)`` for every direction and distance [1]_, computed with two
-    passes over the image per distance (two directions each) instead of
-    mahotas's four, in about a quarter of mahotas's time.
+    distance=d)`` for every direction and distance [1]_, computed with one
+    pass over the image per two offsets instead of one per offset.
 
     Parameters
     ----------
     gray : ndarray of int, shape (height, width)
-        Gray image with integer values in ``[0, L)``, ``L = gray.max() + 1``.
-        Any integer dtype; uint8 is the fastest.
+        Gray image with non-negative integer values; ``L = gray.max() + 1``
+        levels, at most 65536. uint8 is the fastest.
     distances : tuple of int, default=(1,)
         Positive neighbour distances, in pixels.
+    directions : sequence of (dy, dx), default=DIRECTIONS
+        Offsets per unit distance, each with ``dy >= 0`` (and ``dx > 0`` when
+        ``dy == 0``): a pair and its mirror are the same symmetric matrix.
 
     Returns
     -------
-    cmats : ndarray of int64, shape (len(distances), 4, L, L)
-        ``cmats[k, direction]`` is the symmetric co-occurrence matrix for
-        ``distances[k]`` and ``DIRECTIONS[direction]``.
+    cmats : ndarray of int64, shape (len(distances), len(directions), L, L)
+        ``cmats[k, j]`` is the symmetric co-occurrence matrix for
+        ``distances[k]`` and ``directions[j]``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For an image that is not 2-D, not integer, empty or negative, or
+        distances or directions out of their ranges.
 
     References
     ----------
@@ -141,21 +160,49 @@ def cooccurrence(gray, distances=(1,)):
     array([[2, 1, 0],
            [1, 0, 1],
            [0, 1, 2]])
+    >>> cooccurrence(np.array([[0, -1]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: gray levels must be non-negative, got a minimum of -1
     """
-    assert gray.ndim == 2 and gray.size > 0
-    distances = np.asarray(distances, dtype=np.intp)
-    assert distances.ndim == 1 and np.all(distances > 0)
-    n_levels = int(gray.max()) + 1
-    assert n_levels <= 2**16
+    gray = np.asarray(gray)
+    if gray.ndim != 2 or gray.size == 0:
+        raise ValueError(f"gray must be a non-empty 2-D array, got shape {gray.shape}")
+    if gray.dtype.kind not in "iu":
+        raise TypeError(f"gray must hold integer levels, got dtype {gray.dtype}")
+    low, high = int(gray.min()), int(gray.max())
+    if low < 0:
+        raise ValueError(f"gray levels must be non-negative, got a minimum of {low}")
+    if high >= 2**16:
+        raise ValueError(f"at most 65536 gray levels are counted, got a maximum of {high}")
+    distances = np.asarray(distances)
+    if distances.ndim != 1 or distances.size == 0 or distances.dtype.kind not in "iu" or (
+        distances < 1
+    ).any():
+        raise ValueError(f"distances must be a non-empty list of positive ints, got {distances}")
+    units = np.asarray(directions, dtype=np.intp).reshape(-1, 2)
+    if len(units) == 0 or (units[:, 0] < 0).any() or (
+        (units[:, 0] == 0) & (units[:, 1] <= 0)
+    ).any():
+        raise ValueError(f"directions must be (dy, dx) with dy >= 0 (dx > 0 if dy == 0), "
+                         f"got {units.tolist()}")
+    n_levels = high + 1
     # Two compiled specialisations only (each costs ~1 s to compile):
     # uint8, the hot path, and uint16 for every other integer dtype.
     gray = np.ascontiguousarray(gray, dtype=np.uint8 if gray.dtype == np.uint8 else np.uint16)
+    # Pass order pairs (horizontal, vertical) and (diagonal, anti-diagonal),
+    # the measured fastest pairing; `order` maps pass position -> output.
+    order = np.argsort([0 if dy == 0 or dx == 0 else 1 for dy, dx in units], kind="stable")
+    offsets = (distances.astype(np.intp)[:, None, None] * units[order][None]).reshape(-1, 2)
     # int32 accumulators halve the cache footprint of the hot loop; a single
     # matrix never holds more than height * width pairs.
     acc_dtype = np.int32 if gray.size < 2**31 else np.int64
-    shape = (distances.shape[0], len(DIRECTIONS), n_levels, n_levels)
-    counts = np.zeros((shape[0], shape[1], n_levels * n_levels), dtype=acc_dtype)
-    _count_pairs(gray, distances, n_levels, counts)
+    counts = np.zeros((offsets.shape[0], n_levels * n_levels), dtype=acc_dtype)
+    _count_pairs(gray, offsets, n_levels, counts)
+    shape = (distances.shape[0], len(units), n_levels, n_levels)
+    in_pass_order = counts.reshape(shape)
+    ordered = np.empty_like(in_pass_order)
+    ordered[:, order] = in_pass_order
     out = np.empty(shape, dtype=np.int64)
-    _symmetrize(counts.reshape(shape), out)
+    _symmetrize(ordered, out)
     return out

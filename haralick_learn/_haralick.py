@@ -1,18 +1,31 @@
-"""Haralick texture features from co-occurrence matrices, equal to mahotas's.
+"""The features stage: named formulas over co-occurrence matrices, equal to mahotas's.
 
-Math on arrays only: the caller validates its inputs. The formulas, their
-order and their quirks follow ``mahotas.features.texture.haralick_features``
-(mahotas 1.4) so that the values agree to about 1e-12 relative; the one
-deliberate difference is that an empty matrix gives a row of NaN instead of
-raising.
+A catalogue (:data:`FEATURES`) maps each feature's name to a formula over the
+matrices' shared statistics (:class:`GLCMStatistics`: one compiled pass over
+the cells, then marginals, sum and difference histograms and what derives from
+them). The formulas, their order and their quirks follow
+``mahotas.features.texture.haralick_features`` (mahotas 1.4) so that the
+values agree to about 1e-12 relative; the one deliberate difference is that an
+empty matrix gives a row of NaN instead of raising.
+
+:func:`image_features` is the stage's entry point: a gray-level image and a
+:class:`~haralick_learn._settings.TextureSettings` in, features per distance
+and direction out, from either backend (the compiled kernels, or mahotas's
+own functions as the reference) behind the same interface.
 """
+
+import functools
 
 import numba
 import numpy as np
 
 from ._glcm import cooccurrence
+from ._settings import FEATURE_NAMES
 
-__all__ = ["HARALICK_LABELS", "haralick_features", "haralick_image"]
+__all__ = [
+    "FEATURES", "GLCMStatistics", "HARALICK_LABELS", "haralick_features", "haralick_image",
+    "image_features",
+]
 
 #: Feature names, in output order (as ``mahotas.features.texture.haralick_labels``).
 HARALICK_LABELS = (
@@ -46,40 +59,35 @@ def _log2_count(count, log2_small):
     return np.log2(float(count))
 
 
-@numba.njit(nogil=True, cache=True)
-def _entropy(prob):
-    """``-sum(p * log2(p))`` over the non-zero entries (mahotas maps 0 to log2(1))."""
-    total = 0.0
-    for value in prob:
-        if value != 0.0:
-            total += np.log2(value) * value
-    return -total
-
-
 @numba.njit(nogil=True, cache=True, fastmath={"reassoc"})
-def _haralick_kernel(cmats, ignore_zeros, use_x_minus_y_variance, log2_small, out):
-    """Write the 13 Haralick features of each ``cmats[m]`` into ``out[m, :13]``.
+def _statistics_kernel(cmats, ignore_zeros, log2_small, sums, px, py, sum_hist, diff_hist):
+    """One pass over each matrix for everything that needs its cells.
 
-    ``out[m]`` is all NaN when the matrix (without row and column 0 if
-    ``ignore_zeros``) sums to 0.  Zero entries are skipped: they add nothing
-    to any sum and mahotas's ``p + (p == 0)`` trick makes their log terms 0.
+    Fills, per matrix ``m`` (normalised by its total, without row and column
+    0 if ``ignore_zeros``): the marginals ``px`` (column sums, mahotas's
+    ``p.sum(0)``) and ``py`` (row sums), the sum and difference histograms
+    ``P(x + y = k)`` and ``P(|x - y| = k)``, and in ``sums[m]`` the total
+    count, ``sum p**2``, ``sum i j p``, ``sum p / (1 + (i - j)**2)``,
+    ``-sum p log2 p`` and ``-sum p log2(px[i] py[j])``. A matrix that sums to 0
+    gets a total of 0 and nothing else.
 
-    ``fastmath={"reassoc"}`` only lets LLVM reorder (vectorise) the sums; no
-    approximate functions, no flush-to-zero, NaN and inf semantics intact.
+    Zero cells are skipped: they add nothing to any sum and mahotas's
+    ``p + (p == 0)`` trick makes their log terms 0. ``fastmath={"reassoc"}``
+    only lets LLVM reorder (vectorise) the sums; no approximate functions, no
+    flush-to-zero, NaN and inf semantics intact.
     """
     n_mats, n_levels, _ = cmats.shape
     start = 1 if ignore_zeros else 0
-    px = np.empty(n_levels)  # column sums, p.sum(0) in mahotas
-    py = np.empty(n_levels)  # row sums, p.sum(1)
-    log_px = np.empty(n_levels)
     log_py = np.empty(n_levels)
     py_mask = np.empty(n_levels)
-    px_plus_y = np.empty(2 * n_levels)
-    px_minus_y = np.empty(n_levels)
     inverse_difference = np.empty(n_levels)  # 1 / (1 + (i - j)**2)
     for k in range(n_levels):
         inverse_difference[k] = 1.0 / (k * k + 1)
-
+    sums[:] = 0.0
+    px[:] = 0.0
+    py[:] = 0.0
+    sum_hist[:] = 0.0
+    diff_hist[:] = 0.0
     for m in range(n_mats):
         cmat = cmats[m]
         total = np.int64(0)
@@ -87,15 +95,10 @@ def _haralick_kernel(cmats, ignore_zeros, use_x_minus_y_variance, log2_small, ou
             for j in range(start, n_levels):
                 total += np.int64(cmat[i, j])
         if total == 0:
-            out[m, :13] = np.nan
             continue
         total_f = float(total)
         log2_total = _log2_count(total, log2_small)
-
-        px[:] = 0.0
-        py[:] = 0.0
-        px_plus_y[:] = 0.0
-        px_minus_y[:] = 0.0
+        px_m, py_m = px[m], py[m]
         angular_second_moment = 0.0
         sum_ij_p = 0.0
         inverse_difference_moment = 0.0
@@ -113,11 +116,11 @@ def _haralick_kernel(cmats, ignore_zeros, use_x_minus_y_variance, log2_small, ou
                 if count == 0:
                     continue
                 p = np.int64(count) / total_f
-                px[j] += p
-                py[i] += p
-                px_plus_y[i + j] += p
+                px_m[j] += p
+                py_m[i] += p
+                sum_hist[m, i + j] += p
                 diff = abs(i - j)
-                px_minus_y[diff] += p
+                diff_hist[m, diff] += p
                 row_asm += p * p
                 row_ij += (i * j) * p
                 row_idm += inverse_difference[diff] * p
@@ -129,38 +132,19 @@ def _haralick_kernel(cmats, ignore_zeros, use_x_minus_y_variance, log2_small, ou
             sum_ij_p += row_ij
             inverse_difference_moment += row_idm
             c_log_c += row_log
-        entropy = -c_log_c / total_f
-
-        ux = 0.0
-        uy = 0.0
-        px_k2 = 0.0
-        py_k2 = 0.0
-        sum_px = 0.0
-        sum_py = 0.0
-        for k in range(n_levels):
-            ux += px[k] * k
-            uy += py[k] * k
-            px_k2 += px[k] * (k * k)
-            py_k2 += py[k] * (k * k)
-            sum_px += px[k]
-            sum_py += py[k]
-            log_px[k] = np.log2(px[k]) if px[k] != 0.0 else 0.0
-            log_py[k] = np.log2(py[k]) if py[k] != 0.0 else 0.0
-            py_mask[k] = 1.0 if py[k] != 0.0 else 0.0
-        vx = px_k2 - ux**2
-        vy = py_k2 - uy**2
-        sx = np.sqrt(vx)
-        sy = np.sqrt(vy)
 
         # HXY1 = -sum p[i, j] * log2(px[i] * py[j]), the log taken as 0 when
         # the product is 0. No product of non-zero marginals underflows (each
         # is >= 1 / total), so log2(px[i] * py[j]) = log2(px[i]) + log2(py[j])
         # up to rounding, without a log per entry.
+        for k in range(n_levels):
+            log_py[k] = np.log2(py_m[k]) if py_m[k] != 0.0 else 0.0
+            py_mask[k] = 1.0 if py_m[k] != 0.0 else 0.0
         # Branch-free over j (vectorisable): log_py is 0 where py is 0 and
         # py_mask zeroes p there, so only cells with px[i] * py[j] > 0 count.
         p_log_pxpy = 0.0
         for i in range(start, n_levels):
-            if px[i] == 0.0:
+            if px_m[i] == 0.0:
                 continue
             row_p = 0.0
             row_log = 0.0
@@ -168,66 +152,169 @@ def _haralick_kernel(cmats, ignore_zeros, use_x_minus_y_variance, log2_small, ou
                 p = cmat[i, j] / total_f
                 row_p += p * py_mask[j]
                 row_log += p * log_py[j]
-            p_log_pxpy += log_px[i] * row_p + row_log
-        hxy1 = -p_log_pxpy
+            p_log_pxpy += np.log2(px_m[i]) * row_p + row_log
+        sums[m, 0] = total_f
+        sums[m, 1] = angular_second_moment
+        sums[m, 2] = sum_ij_p
+        sums[m, 3] = inverse_difference_moment
+        sums[m, 4] = -c_log_c / total_f
+        sums[m, 5] = -p_log_pxpy
 
-        hx = _entropy(px)
-        hy = _entropy(py)
-        # HXY2 = entropy of the outer product px * py (zeros mapped to 1).
-        # Closed form: sum_ij px_i py_j (log px_i + log py_j) over non-zero
-        # marginals = sum(py) * sum(px log px) + sum(px) * sum(py log py), i.e.
-        # sum(py) * HX + sum(px) * HY.  It differs from mahotas's L**2-term
-        # sum by rounding only (< 1e-14 relative in our parity tests) and
-        # avoids L**2 logarithms.
-        hxy2 = sum_py * hx + sum_px * hy
 
-        sum_average = 0.0
-        sum_tk2 = 0.0
-        for k in range(2 * n_levels):
-            sum_average += px_plus_y[k] * k
-            sum_tk2 += px_plus_y[k] * (k * k)
+def _dot(values, weights):
+    """``values @ weights`` over the last axis, row by row the same whatever the batch.
 
-        contrast = 0.0
-        mean_diff = 0.0  # sum_k k * P(|x-y| = k)
-        mean_prob = 0.0  # sum_k P(|x-y| = k)
-        for k in range(n_levels):
-            contrast += px_minus_y[k] * (k * k)
-            mean_diff += px_minus_y[k] * k
-            mean_prob += px_minus_y[k]
-        if use_x_minus_y_variance:
-            # VAR[|x-y|]
-            difference_variance = contrast - mean_diff**2
-        else:
-            # mahotas's default, px_minus_y.var(): VAR[P(|x-y|)] over the L
-            # probabilities, two-pass like numpy
-            mean_prob /= n_levels
-            difference_variance = 0.0
-            for k in range(n_levels):
-                deviation = px_minus_y[k] - mean_prob
-                difference_variance += deviation * deviation
-            difference_variance /= n_levels
+    (``@`` goes through BLAS, whose kernels differ with the batch's shape: a
+    matrix's features would then depend on the other matrices beside it.)
+    """
+    return np.einsum("...k,k->...", values, weights)
 
-        feats = out[m]
-        feats[0] = angular_second_moment
-        feats[1] = contrast
-        if sx == 0.0 or sy == 0.0:
-            feats[2] = 1.0
-        else:
-            feats[2] = (1.0 / sx / sy) * (sum_ij_p - ux * uy)
-        feats[3] = vx
-        feats[4] = inverse_difference_moment
-        feats[5] = sum_average
-        feats[6] = sum_tk2 - sum_average**2
-        feats[7] = _entropy(px_plus_y)
-        feats[8] = entropy
-        feats[9] = difference_variance
-        feats[10] = _entropy(px_minus_y)
-        max_hx_hy = max(hx, hy)
-        if max_hx_hy == 0.0:
-            feats[11] = entropy - hxy1
-        else:
-            feats[11] = (entropy - hxy1) / max_hx_hy
-        feats[12] = np.sqrt(max(0.0, 1.0 - np.exp(-2.0 * (hxy2 - entropy))))
+
+def _entropy(prob):
+    """``-sum(p * log2(p))`` over the last axis, zero entries counting 0 (as mahotas)."""
+    logs = np.log2(prob, out=np.zeros_like(prob), where=prob != 0)
+    return -np.einsum("...k,...k->...", prob, logs)
+
+
+class GLCMStatistics:
+    """The shared statistics of a batch of co-occurrence matrices, each computed once.
+
+    Every feature of the catalogue (:data:`FEATURES`) is a short formula over
+    these: the cell sums of one pass over the matrices (``asm``, ``sum_ij_p``,
+    ``idm``, ``entropy``, ``hxy1``), the marginals ``px``, ``py``, the sum and
+    difference histograms ``sum_hist``, ``diff_hist``, and what derives from
+    them (means, variances, entropies), computed on first use. A new
+    convention adds formulas over these, not passes over the data.
+
+    Parameters
+    ----------
+    cmats : ndarray of int, shape (n_matrices, L, L)
+        Co-occurrence counts.
+    ignore_zeros : bool
+        Leave out row and column 0 before normalising.
+    """
+
+    def __init__(self, cmats, ignore_zeros=False):
+        self.cmats = cmats
+        self.ignore_zeros = bool(ignore_zeros)
+        n_mats, n_levels, _ = cmats.shape
+        sums = np.empty((n_mats, 6))
+        self.px = np.empty((n_mats, n_levels))
+        self.py = np.empty((n_mats, n_levels))
+        self.sum_hist = np.empty((n_mats, 2 * n_levels))
+        self.diff_hist = np.empty((n_mats, n_levels))
+        _statistics_kernel(cmats, self.ignore_zeros, _LOG2_SMALL_COUNTS, sums, self.px,
+                           self.py, self.sum_hist, self.diff_hist)
+        (self.total, self.asm, self.sum_ij_p, self.idm, self.entropy,
+         self.hxy1) = sums.T
+        self.empty = self.total == 0
+        self.levels = np.arange(n_levels, dtype=np.float64)
+        self.sum_levels = np.arange(2 * n_levels, dtype=np.float64)
+
+    @functools.cached_property
+    def ux(self):
+        return _dot(self.px, self.levels)
+
+    @functools.cached_property
+    def uy(self):
+        return _dot(self.py, self.levels)
+
+    @functools.cached_property
+    def vx(self):
+        return _dot(self.px, self.levels**2) - self.ux**2
+
+    @functools.cached_property
+    def vy(self):
+        return _dot(self.py, self.levels**2) - self.uy**2
+
+    @functools.cached_property
+    def hx(self):
+        return _entropy(self.px)
+
+    @functools.cached_property
+    def hy(self):
+        return _entropy(self.py)
+
+    @functools.cached_property
+    def hxy2(self):
+        # Entropy of the outer product px * py (zeros mapped to 1), in closed
+        # form: sum(py) * HX + sum(px) * HY. It differs from mahotas's L**2-term
+        # sum by rounding only and avoids L**2 logarithms.
+        return self.py.sum(axis=1) * self.hx + self.px.sum(axis=1) * self.hy
+
+    @functools.cached_property
+    def sum_average(self):
+        return _dot(self.sum_hist, self.sum_levels)
+
+    @functools.cached_property
+    def contrast(self):
+        return _dot(self.diff_hist, self.levels**2)
+
+
+def _correlation(s):
+    sx, sy = np.sqrt(s.vx), np.sqrt(s.vy)
+    flat = (sx == 0.0) | (sy == 0.0)  # mahotas: 1 when a marginal is constant
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = (1.0 / sx / sy) * (s.sum_ij_p - s.ux * s.uy)
+    return np.where(flat, 1.0, value)
+
+
+def _difference_variance(s, use_x_minus_y_variance):
+    if use_x_minus_y_variance:  # VAR[|x - y|]
+        return s.contrast - _dot(s.diff_hist, s.levels) ** 2
+    return s.diff_hist.var(axis=1)  # mahotas's default: VAR[P(|x - y|)], over L values
+
+
+def _imc1(s):
+    max_hx_hy = np.maximum(s.hx, s.hy)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(max_hx_hy == 0.0, s.entropy - s.hxy1, (s.entropy - s.hxy1) / max_hx_hy)
+
+
+def _imc2(s):
+    return np.sqrt(np.maximum(0.0, 1.0 - np.exp(-2.0 * (s.hxy2 - s.entropy))))
+
+
+def _maximal_correlation(s):
+    return np.array([_maximal_correlation_coefficient(c, s.ignore_zeros) for c in s.cmats])
+
+
+#: The catalogue: feature name -> formula over :class:`GLCMStatistics` and the
+#: options. The Haralick set is its first 13 (14) entries, in mahotas's order.
+FEATURES = {
+    "angular_second_moment": lambda s, o: s.asm,
+    "contrast": lambda s, o: s.contrast,
+    "correlation": lambda s, o: _correlation(s),
+    "sum_of_squares_variance": lambda s, o: s.vx,
+    "inverse_difference_moment": lambda s, o: s.idm,
+    "sum_average": lambda s, o: s.sum_average,
+    "sum_variance": lambda s, o: _dot(s.sum_hist, s.sum_levels**2) - s.sum_average**2,
+    "sum_entropy": lambda s, o: _entropy(s.sum_hist),
+    "entropy": lambda s, o: s.entropy,
+    "difference_variance": lambda s, o: _difference_variance(s, o["use_x_minus_y_variance"]),
+    "difference_entropy": lambda s, o: _entropy(s.diff_hist),
+    "information_measure_of_correlation_1": lambda s, o: _imc1(s),
+    "information_measure_of_correlation_2": lambda s, o: _imc2(s),
+    "maximal_correlation_coefficient": lambda s, o: _maximal_correlation(s),
+}
+
+
+def features_of_matrices(cmats, names, *, ignore_zeros=False, use_x_minus_y_variance=False):
+    """The features ``names`` (catalogue keys) of each matrix: shape (n_matrices, len(names)).
+
+    A matrix that sums to 0 (no pixel pair) gives a row of NaN.
+    """
+    stats = GLCMStatistics(cmats, ignore_zeros)
+    options = {"use_x_minus_y_variance": use_x_minus_y_variance}
+    out = np.empty((cmats.shape[0], len(names)))
+    if stats.empty.all():
+        out[:] = np.nan
+        return out
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for column, name in enumerate(names):
+            out[:, column] = FEATURES[name](stats, options)
+    out[stats.empty] = np.nan
+    return out
 
 
 def _maximal_correlation_coefficient(cmat, ignore_zeros):
@@ -314,21 +401,20 @@ def haralick_features(
     True
     """
     cmats = np.asarray(cmats)
-    assert cmats.ndim >= 2 and cmats.shape[-1] == cmats.shape[-2]
-    assert np.issubdtype(cmats.dtype, np.integer)
+    if cmats.ndim < 2 or cmats.shape[-1] != cmats.shape[-2]:
+        raise ValueError(f"cmats must be square matrices (..., L, L), got shape {cmats.shape}")
+    if cmats.dtype.kind not in "iu":
+        raise TypeError(f"cmats must hold integer counts, got dtype {cmats.dtype}")
+    if cmats.size and cmats.min() < 0:
+        raise ValueError("cmats must hold non-negative counts")
     batch_shape = cmats.shape[:-2]
     n_levels = cmats.shape[-1]
     # one compiled specialisation (int64); no copy for cooccurrence's output
     flat = np.ascontiguousarray(cmats.reshape((-1, n_levels, n_levels)), dtype=np.int64)
-    n_features = 14 if compute_14th_feature else 13
-    out = np.empty((flat.shape[0], n_features), dtype=np.float64)
-    _haralick_kernel(
-        flat, bool(ignore_zeros), bool(use_x_minus_y_variance), _LOG2_SMALL_COUNTS, out
-    )
-    if compute_14th_feature:
-        for m in range(flat.shape[0]):
-            out[m, 13] = _maximal_correlation_coefficient(flat[m], ignore_zeros)
-    return out.reshape(batch_shape + (n_features,))
+    names = FEATURE_NAMES[: 14 if compute_14th_feature else 13]
+    out = features_of_matrices(flat, names, ignore_zeros=ignore_zeros,
+                               use_x_minus_y_variance=use_x_minus_y_variance)
+    return out.reshape(batch_shape + (len(names),))
 
 
 def haralick_image(
@@ -398,3 +484,62 @@ def haralick_image(
         compute_14th_feature=compute_14th_feature,
         use_x_minus_y_variance=use_x_minus_y_variance,
     )
+
+
+def image_features(gray, settings):
+    """Features of a gray-level image per distance and direction, by ``settings.backend``.
+
+    Parameters
+    ----------
+    gray : ndarray of int, shape (height, width)
+        Non-negative gray levels (the quantize stage's output).
+    settings : TextureSettings
+        Distances, directions, options and backend.
+
+    Returns
+    -------
+    features : ndarray of float64, shape (n_distances, n_directions, n_features)
+        NaN for a direction without any (counted) pixel pair.
+    """
+    options = dict(
+        ignore_zeros=settings.ignore_zeros,
+        compute_14th_feature=settings.compute_14th_feature,
+        use_x_minus_y_variance=settings.use_x_minus_y_variance,
+    )
+    directions = tuple(offset for _, offset in settings.directions)
+    if settings.backend == "mahotas":
+        return _mahotas_features(gray, settings.distances, directions, **options)
+    cmats = cooccurrence(gray, settings.distances, directions)
+    return haralick_features(cmats, **options)
+
+
+def _mahotas_features(gray, distances, directions, *, ignore_zeros, compute_14th_feature,
+                      use_x_minus_y_variance):
+    """The reference: mahotas's own co-occurrence and feature functions.
+
+    Called per direction so that a direction without any pair gives NaN (as
+    the compiled kernels do) where ``mahotas.features.haralick`` would raise.
+    """
+    from mahotas.features import texture
+
+    mahotas_direction = {(0, 1): 0, (1, 1): 1, (1, 0): 2, (1, -1): 3}
+    n_features = 14 if compute_14th_feature else 13
+    features = np.full((len(distances), len(directions), n_features), np.nan)
+    # Sized as mahotas.features.haralick does: cooccurence's own allocation
+    # overflows for a uint8 image whose maximum is 255.
+    n_levels = int(gray.max()) + 1
+    for i, d in enumerate(distances):
+        for j, offset in enumerate(directions):
+            cmat = np.zeros((n_levels, n_levels), np.int32)
+            texture.cooccurence(gray, mahotas_direction[offset], output=cmat, symmetric=True,
+                                distance=d)
+            counted = cmat[1:, 1:] if ignore_zeros else cmat
+            if not counted.any():
+                continue
+            features[i, j] = texture.haralick_features(
+                [cmat],
+                ignore_zeros=ignore_zeros,
+                compute_14th_feature=compute_14th_feature,
+                use_x_minus_y_variance=use_x_minus_y_variance,
+            )[0]
+    return features

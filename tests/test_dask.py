@@ -54,11 +54,11 @@ def reference(paths, **params):
 
 def _install_recorder():
     """On a worker: record what each featurization task receives and computes."""
-    from haralick_learn import _featurizer
+    from haralick_learn import _featurizer, _pipeline
 
     if not hasattr(_featurizer, "_recorded"):
         _featurizer._recorded = {"received": [], "computed": 0}
-        featurize_one, row_from_gray = _featurizer._featurize_one, _featurizer._row_from_gray
+        featurize_one, row_from_gray = _pipeline.featurize_sample, _pipeline.row_from_gray
 
         def recording_featurize_one(image, *args):
             _featurizer._recorded["received"].append(
@@ -70,8 +70,8 @@ def _install_recorder():
             _featurizer._recorded["computed"] += 1
             return row_from_gray(*args)
 
-        _featurizer._featurize_one = recording_featurize_one
-        _featurizer._row_from_gray = counting_row_from_gray
+        _pipeline.featurize_sample = recording_featurize_one
+        _pipeline.row_from_gray = counting_row_from_gray
     recorded = dict(_featurizer._recorded)
     _featurizer._recorded.update(received=[], computed=0)
     return {"pid": os.getpid(), "package": haralick_learn.__file__, **recorded}

@@ -23,7 +23,8 @@ from PIL import Image, ImageFile, features
 import haralick_learn
 from haralick_learn import HaralickFeaturizer, ImageFeaturizationWarning
 from haralick_learn._gray import rgb_to_gray_uint8
-from haralick_learn._io import load_image, to_gray_levels
+from haralick_learn._io import load_image
+from haralick_learn._quantize import to_gray_levels
 
 RTOL = 1e-10
 BACKENDS = ["auto", "mahotas"]
