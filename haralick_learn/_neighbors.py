@@ -1,5 +1,6 @@
 """DistanceNeighbors: exact nearest neighbours over feature rows."""
 
+import inspect
 import math
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -50,6 +51,17 @@ class DistanceNeighbors(BaseEstimator):
     distinct. Returned distances are bit for bit those of ``pdist`` /
     ``cdist``, whichever way they were found.
 
+    ``"seuclidean"`` without ``V`` and ``"mahalanobis"`` without ``VI`` in
+    ``metric_params`` estimate them once, in ``fit``, from the fitted rows,
+    exactly as the reference ``pdist`` over the fitted rows does:
+    ``V = np.var(X, axis=0, ddof=1)``, ``VI = np.linalg.inv(np.cov(X.T)).T``.
+    Every search (matrix, chunks, new queries) then uses those, so a query's
+    neighbours do not depend on which other rows it is searched with (left to
+    itself, ``cdist`` would estimate them from the queries and the fitted rows
+    together). ``"jensenshannon"`` compares probability vectors: fitted and
+    query rows must be non-negative and not all zero, which standardized
+    features are not (scipy would return ``inf`` distances).
+
     Parameters
     ----------
     n_neighbors : int, default=5
@@ -59,7 +71,8 @@ class DistanceNeighbors(BaseEstimator):
         callable of two 1-D arrays.
     metric_params : dict, default=None
         Extra keyword arguments of the metric (e.g. ``{"p": 3}`` for
-        ``"minkowski"``).
+        ``"minkowski"``, ``{"V": variances}`` for ``"seuclidean"``). A key the
+        metric does not take raises a ``TypeError`` in :meth:`fit`.
     n_jobs : int, default=None
         Number of threads searching chunks of queries in parallel when the
         full matrix is not used (each runs single-threaded BLAS). ``None``
@@ -80,7 +93,9 @@ class DistanceNeighbors(BaseEstimator):
     effective_metric_ : str or callable
         The metric used.
     effective_metric_params_ : dict
-        Its keyword arguments.
+        Its keyword arguments: ``metric_params``, plus ``V`` (``"seuclidean"``)
+        or ``VI`` (``"mahalanobis"``) estimated from the fitted rows when not
+        given.
     dists_ : ndarray of shape (n_samples_fit_, n_samples_fit_)
         ``squareform(pdist(X, metric))`` of the fitted rows, when it fits in
         ``working_memory``; otherwise reading it raises a ``MemoryError``
@@ -154,10 +169,13 @@ class DistanceNeighbors(BaseEstimator):
         """
         self._validate_params()
         X = validate_data(self, X, dtype=np.float64)
+        _check_rows_for_metric(X, self.metric, "X")
+        params = _fitted_metric_params(X, self.metric, self.metric_params)
+        _check_metric_params(X, self.metric, params, user_keys=list(self.metric_params or {}))
         self._fit_X = X
         self.n_samples_fit_ = X.shape[0]
         self.effective_metric_ = self.metric
-        self.effective_metric_params_ = dict(self.metric_params or {})
+        self.effective_metric_params_ = params
         self._dists = None
         if self._full_matrix_bytes() <= _working_memory_bytes():
             self._dists = squareform(
@@ -204,6 +222,7 @@ class DistanceNeighbors(BaseEstimator):
             queries, exclude = self._fit_X, np.arange(self.n_samples_fit_)
         else:
             queries, exclude = validate_data(self, X, dtype=np.float64, reset=False), None
+            _check_rows_for_metric(queries, self.effective_metric_, "the query rows X")
         neigh_dist, neigh_ind = self._search(queries, exclude, n_neighbors)
         if return_distance:
             return neigh_dist, neigh_ind
@@ -257,7 +276,9 @@ class DistanceNeighbors(BaseEstimator):
         if n_neighbors is None:
             n_neighbors = self.n_neighbors
         if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, Integral):
-            raise TypeError(f"n_neighbors does not take {type(n_neighbors)} value, enter integer value")
+            raise TypeError(
+                f"n_neighbors does not take {type(n_neighbors)} value, enter integer value"
+            )
         if n_neighbors <= 0:
             raise ValueError(f"Expected n_neighbors > 0. Got {n_neighbors}")
         available = self.n_samples_fit_ - int(query_is_train)
@@ -410,6 +431,129 @@ def _selection_margin(query_norms, fitted_max_norm, n_features):
     """
     error = 8.0 * (n_features + 4) * 2.0**-53 * (query_norms + fitted_max_norm) ** 2
     return 2.0 * (error + (n_features + 4) * np.finfo(np.float64).tiny)
+
+
+def _fitted_metric_params(X, metric, metric_params):
+    """The metric's keyword arguments, with ``V`` / ``VI`` estimated from the fitted rows.
+
+    scipy estimates seuclidean's variances and mahalanobis's inverse
+    covariance from whatever rows it is given (``pdist``: the fitted rows;
+    ``cdist``: the queries and the fitted rows together), so each search path
+    would use different ones. They are estimated here once, exactly as
+    ``pdist`` over the fitted rows does, and passed to every search.
+    """
+    params = dict(metric_params or {})
+    n_samples, n_features = X.shape
+    if metric == "seuclidean" and params.get("V") is None:
+        if n_samples < 2:
+            raise ValueError(
+                "metric='seuclidean' estimates each feature's variance from the fitted rows, "
+                f"which needs at least 2 rows, got {n_samples}; pass metric_params={{'V': ...}}"
+            )
+        variances = np.var(X, axis=0, ddof=1)
+        constant = np.flatnonzero(variances == 0)
+        if constant.size:
+            raise ValueError(
+                f"metric='seuclidean' divides by each feature's variance over the fitted rows, "
+                f"but feature(s) {_first(constant)} are constant (variance 0), which would make "
+                "every distance NaN; drop them (e.g. sklearn.feature_selection."
+                "VarianceThreshold) or pass metric_params={'V': ...}"
+            )
+        params["V"] = variances
+    elif metric == "mahalanobis" and params.get("VI") is None:
+        if n_samples <= n_features:
+            raise ValueError(
+                f"metric='mahalanobis' inverts the covariance of the fitted rows, which is "
+                f"singular with {n_samples} row{'s' * (n_samples > 1)} of {n_features} "
+                f"features (at least "
+                f"{n_features + 1} rows are needed); pass metric_params={{'VI': ...}} or reduce "
+                "the features (e.g. sklearn.decomposition.PCA)"
+            )
+        try:
+            inverse = np.linalg.inv(np.atleast_2d(np.cov(X.T)))
+        except np.linalg.LinAlgError:
+            raise ValueError(
+                "metric='mahalanobis' inverts the covariance of the fitted rows, which is "
+                "singular (some features are linear combinations of others); pass "
+                "metric_params={'VI': ...} or reduce the features (e.g. "
+                "sklearn.decomposition.PCA)"
+            ) from None
+        params["VI"] = inverse.T.copy()
+    return params
+
+
+def _check_rows_for_metric(X, metric, what):
+    """Reject rows a metric would silently turn into meaningless distances."""
+    if metric != "jensenshannon":
+        return
+    bad = np.flatnonzero((X < 0).any(axis=1) | ~(X > 0).any(axis=1))
+    if bad.size:
+        row = X[bad[0]]
+        reason = (f"has negative values (feature {np.flatnonzero(row < 0)[0]} is "
+                  f"{row[row < 0][0]:.4g})" if (row < 0).any() else "is all zero")
+        others = f" (and {bad.size - 1} other rows)" if bad.size > 1 else ""
+        raise ValueError(
+            f"metric='jensenshannon' compares probability vectors: every row of {what} must "
+            f"be non-negative and not all zero, but row {bad[0]}{others} {reason}. "
+            "Standardized features (e.g. after StandardScaler) are not probability vectors: "
+            "use another metric, or non-negative rows such as histograms"
+        )
+
+
+def _check_metric_params(X, metric, params, user_keys):
+    """Fail early, naming the key, when the metric does not take a key of metric_params.
+
+    Unchecked, scipy's error comes from the first search and prints the whole
+    data array.
+    """
+    if not user_keys:
+        return
+    probe = X[:2]
+    try:
+        cdist(probe[:1], probe, metric, **params)
+    except TypeError as exc:
+        error = exc
+    else:
+        return
+    if callable(metric):
+        name = f"the metric callable {getattr(metric, '__name__', repr(metric))}"
+        hint = ""
+        try:
+            signature = inspect.signature(metric).parameters.values()
+        except (TypeError, ValueError):
+            signature = None
+        if signature is None or any(p.kind is p.VAR_KEYWORD for p in signature):
+            unknown = []
+        else:
+            unknown = [key for key in user_keys if key not in {p.name for p in signature}]
+    else:
+        name = f"metric {metric!r}"
+        hint = " (scipy.spatial.distance.cdist documents each metric's parameters)"
+        # Keys scipy estimates (V, VI) are kept in each probe so that it reaches the metric.
+        base = {key: params[key] for key in ("V", "VI") if key in params}
+        unknown = []
+        for key in user_keys:
+            try:
+                cdist(probe[:1], probe, metric, **{**base, key: params[key]})
+            except TypeError:
+                unknown.append(key)
+            except Exception:  # another problem, with the value: reported by the search
+                pass
+    if unknown:
+        keys = ", ".join(repr(key) for key in unknown)
+        what = "are not parameters" if len(unknown) > 1 else "is not a parameter"
+        raise TypeError(
+            f"metric_params key{'s' * (len(unknown) > 1)} {keys} {what} of {name}{hint}"
+        ) from None
+    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    raise TypeError(
+        f"{name} rejected metric_params {sorted(user_keys)}: {message[:200]}"
+    ) from None
+
+
+def _first(indices, count=5):
+    shown = ", ".join(str(i) for i in indices[:count])
+    return f"[{shown}{', ...' if len(indices) > count else ''}]"
 
 
 def _n_threads(n_jobs):
