@@ -11,6 +11,7 @@ from joblib import effective_n_jobs
 from scipy.spatial.distance import cdist, pdist, squareform
 from sklearn import get_config
 from sklearn.base import BaseEstimator
+from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -299,10 +300,11 @@ class DistanceNeighbors(BaseEstimator):
             return neigh_dist, neigh_ind
         if exclude is not None and self._dists is not None:
             # Rows of the stored matrix: the reference's own numbers.
-            for start, stop in _ranges(n_queries, self._chunk_rows(1)):
-                block = self._dists[exclude[start:stop]]
-                block[np.arange(stop - start), exclude[start:stop]] = np.inf
-                _rank_block(block, k, neigh_dist[start:stop], neigh_ind[start:stop])
+            for batch in gen_batches(n_queries, self._chunk_rows(1)):
+                rows = exclude[batch]
+                block = self._dists[rows]
+                block[np.arange(rows.size), rows] = np.inf
+                _rank_block(block, k, neigh_dist[batch], neigh_ind[batch])
             return neigh_dist, neigh_ind
         n_threads = max(1, min(_n_threads(self.n_jobs), n_queries))
         if (
@@ -312,16 +314,15 @@ class DistanceNeighbors(BaseEstimator):
             and self._product_search(queries, exclude, k, n_threads, neigh_dist, neigh_ind)
         ):
             return neigh_dist, neigh_ind
-        rows = self._chunk_rows(n_threads)
 
-        def task(start):
-            stop = min(start + rows, n_queries)
+        def task(batch):
             self._cdist_rows(
-                queries[start:stop], None if exclude is None else exclude[start:stop], k,
-                neigh_dist[start:stop], neigh_ind[start:stop],
+                queries[batch], None if exclude is None else exclude[batch], k,
+                neigh_dist[batch], neigh_ind[batch],
             )
 
-        _run(task, range(0, n_queries, rows), n_threads, limit_blas=False)
+        _run(task, gen_batches(n_queries, self._chunk_rows(n_threads)), n_threads,
+             limit_blas=False)
         return neigh_dist, neigh_ind
 
     def _cdist_rows(self, queries, exclude, k, neigh_dist, neigh_ind):
@@ -365,11 +366,10 @@ class DistanceNeighbors(BaseEstimator):
         cols = max(1, min(n_fit, tile_elements // rows))
         capacity = 2 * k + 64
 
-        def task(start):
-            stop = min(start + rows, n_queries)
-            n_rows = stop - start
+        def task(batch):
+            n_rows = batch.stop - batch.start
             query_block = np.empty((n_rows, n_features + 1))
-            query_block[:, :n_features] = query_centred[start:stop]
+            query_block[:, :n_features] = query_centred[batch]
             query_block[:, n_features] = 1.0
             best = np.full((n_rows, k), np.inf)
             cand_key = np.empty((n_rows, capacity))
@@ -377,31 +377,32 @@ class DistanceNeighbors(BaseEstimator):
             cand_n = np.zeros(n_rows, dtype=np.intp)
             overflow = np.zeros(n_rows, dtype=bool)
             keys = np.empty((n_rows, cols))
-            for col0 in range(0, n_fit, cols):
-                col1 = min(col0 + cols, n_fit)
-                tile = keys[:, : col1 - col0]
-                np.matmul(query_block, augmented[col0:col1].T, out=tile)
-                kernels.scan_keys(tile, col0, exclude[start:stop], margin[start:stop],
+            for tile_cols in gen_batches(n_fit, cols):
+                tile = keys[:, : tile_cols.stop - tile_cols.start]
+                np.matmul(query_block, augmented[tile_cols].T, out=tile)
+                kernels.scan_keys(tile, tile_cols.start, exclude[batch], margin[batch],
                                   best, cand_key, cand_idx, cand_n, overflow)
-            kernels.rank_candidates(queries[start:stop], fitted, margin[start:stop], best,
+            kernels.rank_candidates(queries[batch], fitted, margin[batch], best,
                                     cand_key, cand_idx, cand_n, overflow, squared,
-                                    neigh_dist[start:stop], neigh_ind[start:stop])
+                                    neigh_dist[batch], neigh_ind[batch])
             crowded = np.flatnonzero(overflow)
             if crowded.size:  # more near-ties than candidate slots: full rows instead
-                at = start + crowded
+                at = batch.start + crowded
                 sub_dist = np.empty((at.size, k))
                 sub_ind = np.empty((at.size, k), dtype=np.intp)
                 self._cdist_rows(queries[at], exclude[at], k, sub_dist, sub_ind)
                 neigh_dist[at], neigh_ind[at] = sub_dist, sub_ind
 
-        _run(task, range(0, n_queries, rows), n_threads, limit_blas=True)
+        _run(task, gen_batches(n_queries, rows), n_threads, limit_blas=True)
         return True
 
     def _full_matrix_bytes(self):
         return self.n_samples_fit_ ** 2 * 8
 
     def _chunk_rows(self, n_threads):
-        # Each thread holds a few temporaries of its block's size at once.
+        # Each thread holds a few temporaries of its block's size at once. The
+        # same sum as scikit-learn's get_chunk_n_rows, which is not public API
+        # (sklearn.utils._chunking since 1.5).
         per_thread = _working_memory_bytes() // n_threads
         return max(1, per_thread // (4 * 8 * max(self.n_samples_fit_, 1)))
 
@@ -569,9 +570,9 @@ def _n_threads(n_jobs):
     return effective_n_jobs(n_jobs)
 
 
-def _run(task, starts, n_threads, *, limit_blas):
-    """Run ``task(start)`` for every start, in ``n_threads`` threads."""
-    starts = list(starts)
+def _run(task, batches, n_threads, *, limit_blas):
+    """Run ``task(batch)`` for every batch (a slice of queries), in ``n_threads`` threads."""
+    batches = list(batches)
     if limit_blas:
         # Each thread runs its own small products: nested BLAS threads would
         # only compete for the same cores.
@@ -581,18 +582,13 @@ def _run(task, starts, n_threads, *, limit_blas):
     else:
         context = nullcontext()
     with context:
-        if n_threads == 1 or len(starts) == 1:
-            for start in starts:
-                task(start)
+        if n_threads == 1 or len(batches) == 1:
+            for batch in batches:
+                task(batch)
             return
         with ThreadPoolExecutor(max_workers=n_threads) as pool:
-            for future in [pool.submit(task, start) for start in starts]:
+            for future in [pool.submit(task, batch) for batch in batches]:
                 future.result()
-
-
-def _ranges(n, step):
-    for start in range(0, n, step):
-        yield start, min(start + step, n)
 
 
 def _working_memory_bytes():
