@@ -59,9 +59,12 @@ class DistanceNeighbors(BaseEstimator):
     Every search (matrix, chunks, new queries) then uses those, so a query's
     neighbours do not depend on which other rows it is searched with (left to
     itself, ``cdist`` would estimate them from the queries and the fitted rows
-    together). ``"jensenshannon"`` compares probability vectors: fitted and
-    query rows must be non-negative and not all zero, which standardized
-    features are not (scipy would return ``inf`` distances).
+    together). A constant feature (``"seuclidean"``) or a covariance that
+    cannot be inverted (``"mahalanobis"``) raises a ``ValueError``.
+    ``"jensenshannon"`` compares probability vectors: fitted and query rows
+    must be non-negative and not all zero, otherwise a ``ValueError`` is
+    raised (scipy would return ``inf`` distances); standardized features are
+    not probability vectors.
 
     Parameters
     ----------
