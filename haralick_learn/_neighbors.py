@@ -1,5 +1,6 @@
 """DistanceNeighbors: exact nearest neighbours over feature rows."""
 
+import inspect
 import math
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -10,6 +11,7 @@ from joblib import effective_n_jobs
 from scipy.spatial.distance import cdist, pdist, squareform
 from sklearn import get_config
 from sklearn.base import BaseEstimator
+from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -50,6 +52,20 @@ class DistanceNeighbors(BaseEstimator):
     distinct. Returned distances are bit for bit those of ``pdist`` /
     ``cdist``, whichever way they were found.
 
+    ``"seuclidean"`` without ``V`` and ``"mahalanobis"`` without ``VI`` in
+    ``metric_params`` estimate them once, in ``fit``, from the fitted rows,
+    exactly as the reference ``pdist`` over the fitted rows does:
+    ``V = np.var(X, axis=0, ddof=1)``, ``VI = np.linalg.inv(np.cov(X.T)).T``.
+    Every search (matrix, chunks, new queries) then uses those, so a query's
+    neighbours do not depend on which other rows it is searched with (left to
+    itself, ``cdist`` would estimate them from the queries and the fitted rows
+    together). A constant feature (``"seuclidean"``) or a covariance that
+    cannot be inverted (``"mahalanobis"``) raises a ``ValueError``.
+    ``"jensenshannon"`` compares probability vectors: fitted and query rows
+    must be non-negative and not all zero, otherwise a ``ValueError`` is
+    raised (scipy would return ``inf`` distances); standardized features are
+    not probability vectors.
+
     Parameters
     ----------
     n_neighbors : int, default=5
@@ -59,7 +75,8 @@ class DistanceNeighbors(BaseEstimator):
         callable of two 1-D arrays.
     metric_params : dict, default=None
         Extra keyword arguments of the metric (e.g. ``{"p": 3}`` for
-        ``"minkowski"``).
+        ``"minkowski"``, ``{"V": variances}`` for ``"seuclidean"``). A key the
+        metric does not take raises a ``TypeError`` in :meth:`fit`.
     n_jobs : int, default=None
         Number of threads searching chunks of queries in parallel when the
         full matrix is not used (each runs single-threaded BLAS). ``None``
@@ -80,7 +97,9 @@ class DistanceNeighbors(BaseEstimator):
     effective_metric_ : str or callable
         The metric used.
     effective_metric_params_ : dict
-        Its keyword arguments.
+        Its keyword arguments: ``metric_params``, plus ``V`` (``"seuclidean"``)
+        or ``VI`` (``"mahalanobis"``) estimated from the fitted rows when not
+        given.
     dists_ : ndarray of shape (n_samples_fit_, n_samples_fit_)
         ``squareform(pdist(X, metric))`` of the fitted rows, when it fits in
         ``working_memory``; otherwise reading it raises a ``MemoryError``
@@ -154,10 +173,13 @@ class DistanceNeighbors(BaseEstimator):
         """
         self._validate_params()
         X = validate_data(self, X, dtype=np.float64)
+        _check_rows_for_metric(X, self.metric, "X")
+        params = _fitted_metric_params(X, self.metric, self.metric_params)
+        _check_metric_params(X, self.metric, params, user_keys=list(self.metric_params or {}))
         self._fit_X = X
         self.n_samples_fit_ = X.shape[0]
         self.effective_metric_ = self.metric
-        self.effective_metric_params_ = dict(self.metric_params or {})
+        self.effective_metric_params_ = params
         self._dists = None
         if self._full_matrix_bytes() <= _working_memory_bytes():
             self._dists = squareform(
@@ -204,6 +226,7 @@ class DistanceNeighbors(BaseEstimator):
             queries, exclude = self._fit_X, np.arange(self.n_samples_fit_)
         else:
             queries, exclude = validate_data(self, X, dtype=np.float64, reset=False), None
+            _check_rows_for_metric(queries, self.effective_metric_, "the query rows X")
         neigh_dist, neigh_ind = self._search(queries, exclude, n_neighbors)
         if return_distance:
             return neigh_dist, neigh_ind
@@ -257,7 +280,9 @@ class DistanceNeighbors(BaseEstimator):
         if n_neighbors is None:
             n_neighbors = self.n_neighbors
         if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, Integral):
-            raise TypeError(f"n_neighbors does not take {type(n_neighbors)} value, enter integer value")
+            raise TypeError(
+                f"n_neighbors does not take {type(n_neighbors)} value, enter integer value"
+            )
         if n_neighbors <= 0:
             raise ValueError(f"Expected n_neighbors > 0. Got {n_neighbors}")
         available = self.n_samples_fit_ - int(query_is_train)
@@ -278,10 +303,11 @@ class DistanceNeighbors(BaseEstimator):
             return neigh_dist, neigh_ind
         if exclude is not None and self._dists is not None:
             # Rows of the stored matrix: the reference's own numbers.
-            for start, stop in _ranges(n_queries, self._chunk_rows(1)):
-                block = self._dists[exclude[start:stop]]
-                block[np.arange(stop - start), exclude[start:stop]] = np.inf
-                _rank_block(block, k, neigh_dist[start:stop], neigh_ind[start:stop])
+            for batch in gen_batches(n_queries, self._chunk_rows(1)):
+                rows = exclude[batch]
+                block = self._dists[rows]
+                block[np.arange(rows.size), rows] = np.inf
+                _rank_block(block, k, neigh_dist[batch], neigh_ind[batch])
             return neigh_dist, neigh_ind
         n_threads = max(1, min(_n_threads(self.n_jobs), n_queries))
         if (
@@ -291,16 +317,15 @@ class DistanceNeighbors(BaseEstimator):
             and self._product_search(queries, exclude, k, n_threads, neigh_dist, neigh_ind)
         ):
             return neigh_dist, neigh_ind
-        rows = self._chunk_rows(n_threads)
 
-        def task(start):
-            stop = min(start + rows, n_queries)
+        def task(batch):
             self._cdist_rows(
-                queries[start:stop], None if exclude is None else exclude[start:stop], k,
-                neigh_dist[start:stop], neigh_ind[start:stop],
+                queries[batch], None if exclude is None else exclude[batch], k,
+                neigh_dist[batch], neigh_ind[batch],
             )
 
-        _run(task, range(0, n_queries, rows), n_threads, limit_blas=False)
+        _run(task, gen_batches(n_queries, self._chunk_rows(n_threads)), n_threads,
+             limit_blas=False)
         return neigh_dist, neigh_ind
 
     def _cdist_rows(self, queries, exclude, k, neigh_dist, neigh_ind):
@@ -344,11 +369,10 @@ class DistanceNeighbors(BaseEstimator):
         cols = max(1, min(n_fit, tile_elements // rows))
         capacity = 2 * k + 64
 
-        def task(start):
-            stop = min(start + rows, n_queries)
-            n_rows = stop - start
+        def task(batch):
+            n_rows = batch.stop - batch.start
             query_block = np.empty((n_rows, n_features + 1))
-            query_block[:, :n_features] = query_centred[start:stop]
+            query_block[:, :n_features] = query_centred[batch]
             query_block[:, n_features] = 1.0
             best = np.full((n_rows, k), np.inf)
             cand_key = np.empty((n_rows, capacity))
@@ -356,31 +380,32 @@ class DistanceNeighbors(BaseEstimator):
             cand_n = np.zeros(n_rows, dtype=np.intp)
             overflow = np.zeros(n_rows, dtype=bool)
             keys = np.empty((n_rows, cols))
-            for col0 in range(0, n_fit, cols):
-                col1 = min(col0 + cols, n_fit)
-                tile = keys[:, : col1 - col0]
-                np.matmul(query_block, augmented[col0:col1].T, out=tile)
-                kernels.scan_keys(tile, col0, exclude[start:stop], margin[start:stop],
+            for tile_cols in gen_batches(n_fit, cols):
+                tile = keys[:, : tile_cols.stop - tile_cols.start]
+                np.matmul(query_block, augmented[tile_cols].T, out=tile)
+                kernels.scan_keys(tile, tile_cols.start, exclude[batch], margin[batch],
                                   best, cand_key, cand_idx, cand_n, overflow)
-            kernels.rank_candidates(queries[start:stop], fitted, margin[start:stop], best,
+            kernels.rank_candidates(queries[batch], fitted, margin[batch], best,
                                     cand_key, cand_idx, cand_n, overflow, squared,
-                                    neigh_dist[start:stop], neigh_ind[start:stop])
+                                    neigh_dist[batch], neigh_ind[batch])
             crowded = np.flatnonzero(overflow)
             if crowded.size:  # more near-ties than candidate slots: full rows instead
-                at = start + crowded
+                at = batch.start + crowded
                 sub_dist = np.empty((at.size, k))
                 sub_ind = np.empty((at.size, k), dtype=np.intp)
                 self._cdist_rows(queries[at], exclude[at], k, sub_dist, sub_ind)
                 neigh_dist[at], neigh_ind[at] = sub_dist, sub_ind
 
-        _run(task, range(0, n_queries, rows), n_threads, limit_blas=True)
+        _run(task, gen_batches(n_queries, rows), n_threads, limit_blas=True)
         return True
 
     def _full_matrix_bytes(self):
         return self.n_samples_fit_ ** 2 * 8
 
     def _chunk_rows(self, n_threads):
-        # Each thread holds a few temporaries of its block's size at once.
+        # Each thread holds a few temporaries of its block's size at once. The
+        # same sum as scikit-learn's get_chunk_n_rows, which is not public API
+        # (sklearn.utils._chunking since 1.5).
         per_thread = _working_memory_bytes() // n_threads
         return max(1, per_thread // (4 * 8 * max(self.n_samples_fit_, 1)))
 
@@ -412,6 +437,129 @@ def _selection_margin(query_norms, fitted_max_norm, n_features):
     return 2.0 * (error + (n_features + 4) * np.finfo(np.float64).tiny)
 
 
+def _fitted_metric_params(X, metric, metric_params):
+    """The metric's keyword arguments, with ``V`` / ``VI`` estimated from the fitted rows.
+
+    scipy estimates seuclidean's variances and mahalanobis's inverse
+    covariance from whatever rows it is given (``pdist``: the fitted rows;
+    ``cdist``: the queries and the fitted rows together), so each search path
+    would use different ones. They are estimated here once, exactly as
+    ``pdist`` over the fitted rows does, and passed to every search.
+    """
+    params = dict(metric_params or {})
+    n_samples, n_features = X.shape
+    if metric == "seuclidean" and params.get("V") is None:
+        if n_samples < 2:
+            raise ValueError(
+                "metric='seuclidean' estimates each feature's variance from the fitted rows, "
+                f"which needs at least 2 rows, got {n_samples}; pass metric_params={{'V': ...}}"
+            )
+        variances = np.var(X, axis=0, ddof=1)
+        constant = np.flatnonzero(variances == 0)
+        if constant.size:
+            raise ValueError(
+                f"metric='seuclidean' divides by each feature's variance over the fitted rows, "
+                f"but feature(s) {_first(constant)} are constant (variance 0), which would make "
+                "every distance NaN; drop them (e.g. sklearn.feature_selection."
+                "VarianceThreshold) or pass metric_params={'V': ...}"
+            )
+        params["V"] = variances
+    elif metric == "mahalanobis" and params.get("VI") is None:
+        if n_samples <= n_features:
+            raise ValueError(
+                f"metric='mahalanobis' inverts the covariance of the fitted rows, which is "
+                f"singular with {n_samples} row{'s' * (n_samples > 1)} of {n_features} "
+                f"features (at least "
+                f"{n_features + 1} rows are needed); pass metric_params={{'VI': ...}} or reduce "
+                "the features (e.g. sklearn.decomposition.PCA)"
+            )
+        try:
+            inverse = np.linalg.inv(np.atleast_2d(np.cov(X.T)))
+        except np.linalg.LinAlgError:
+            raise ValueError(
+                "metric='mahalanobis' inverts the covariance of the fitted rows, which is "
+                "singular (some features are linear combinations of others); pass "
+                "metric_params={'VI': ...} or reduce the features (e.g. "
+                "sklearn.decomposition.PCA)"
+            ) from None
+        params["VI"] = inverse.T.copy()
+    return params
+
+
+def _check_rows_for_metric(X, metric, what):
+    """Reject rows a metric would silently turn into meaningless distances."""
+    if metric != "jensenshannon":
+        return
+    bad = np.flatnonzero((X < 0).any(axis=1) | ~(X > 0).any(axis=1))
+    if bad.size:
+        row = X[bad[0]]
+        reason = (f"has negative values (feature {np.flatnonzero(row < 0)[0]} is "
+                  f"{row[row < 0][0]:.4g})" if (row < 0).any() else "is all zero")
+        others = f" (and {bad.size - 1} other rows)" if bad.size > 1 else ""
+        raise ValueError(
+            f"metric='jensenshannon' compares probability vectors: every row of {what} must "
+            f"be non-negative and not all zero, but row {bad[0]}{others} {reason}. "
+            "Standardized features (e.g. after StandardScaler) are not probability vectors: "
+            "use another metric, or non-negative rows such as histograms"
+        )
+
+
+def _check_metric_params(X, metric, params, user_keys):
+    """Fail early, naming the key, when the metric does not take a key of metric_params.
+
+    Unchecked, scipy's error comes from the first search and prints the whole
+    data array.
+    """
+    if not user_keys:
+        return
+    probe = X[:2]
+    try:
+        cdist(probe[:1], probe, metric, **params)
+    except TypeError as exc:
+        error = exc
+    else:
+        return
+    if callable(metric):
+        name = f"the metric callable {getattr(metric, '__name__', repr(metric))}"
+        hint = ""
+        try:
+            signature = inspect.signature(metric).parameters.values()
+        except (TypeError, ValueError):
+            signature = None
+        if signature is None or any(p.kind is p.VAR_KEYWORD for p in signature):
+            unknown = []
+        else:
+            unknown = [key for key in user_keys if key not in {p.name for p in signature}]
+    else:
+        name = f"metric {metric!r}"
+        hint = " (scipy.spatial.distance.cdist documents each metric's parameters)"
+        # Keys scipy estimates (V, VI) are kept in each probe so that it reaches the metric.
+        base = {key: params[key] for key in ("V", "VI") if key in params}
+        unknown = []
+        for key in user_keys:
+            try:
+                cdist(probe[:1], probe, metric, **{**base, key: params[key]})
+            except TypeError:
+                unknown.append(key)
+            except Exception:  # another problem, with the value: reported by the search
+                pass
+    if unknown:
+        keys = ", ".join(repr(key) for key in unknown)
+        what = "are not parameters" if len(unknown) > 1 else "is not a parameter"
+        raise TypeError(
+            f"metric_params key{'s' * (len(unknown) > 1)} {keys} {what} of {name}{hint}"
+        ) from None
+    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    raise TypeError(
+        f"{name} rejected metric_params {sorted(user_keys)}: {message[:200]}"
+    ) from None
+
+
+def _first(indices, count=5):
+    shown = ", ".join(str(i) for i in indices[:count])
+    return f"[{shown}{', ...' if len(indices) > count else ''}]"
+
+
 def _n_threads(n_jobs):
     """Threads for ``n_jobs``: ``None`` is every core unless a joblib context sets n_jobs.
 
@@ -425,9 +573,9 @@ def _n_threads(n_jobs):
     return effective_n_jobs(n_jobs)
 
 
-def _run(task, starts, n_threads, *, limit_blas):
-    """Run ``task(start)`` for every start, in ``n_threads`` threads."""
-    starts = list(starts)
+def _run(task, batches, n_threads, *, limit_blas):
+    """Run ``task(batch)`` for every batch (a slice of queries), in ``n_threads`` threads."""
+    batches = list(batches)
     if limit_blas:
         # Each thread runs its own small products: nested BLAS threads would
         # only compete for the same cores.
@@ -437,18 +585,13 @@ def _run(task, starts, n_threads, *, limit_blas):
     else:
         context = nullcontext()
     with context:
-        if n_threads == 1 or len(starts) == 1:
-            for start in starts:
-                task(start)
+        if n_threads == 1 or len(batches) == 1:
+            for batch in batches:
+                task(batch)
             return
         with ThreadPoolExecutor(max_workers=n_threads) as pool:
-            for future in [pool.submit(task, start) for start in starts]:
+            for future in [pool.submit(task, batch) for batch in batches]:
                 future.result()
-
-
-def _ranges(n, step):
-    for start in range(0, n, step):
-        yield start, min(start + step, n)
 
 
 def _working_memory_bytes():

@@ -296,3 +296,119 @@ def test_n_jobs_none_uses_every_core_unless_joblib_says_otherwise():
     with parallel_config(n_jobs=1):
         assert neighbors_module._n_threads(None) == 1
     assert DistanceNeighbors(n_jobs=2).get_params()["n_jobs"] == 2
+
+
+# --- Metrics whose parameters scipy estimates from the rows it is given; checked inputs ---
+
+
+@pytest.fixture(scope="module", params=["sample images", "random rows"])
+def rows_for_estimated_metrics(request, sample_features):
+    if request.param == "sample images":
+        return sample_features  # 90 x 52, standardized
+    return np.random.default_rng(6).normal(size=(200, 6))
+
+
+@pytest.mark.parametrize("metric", ["seuclidean", "mahalanobis"])
+def test_estimated_metric_params_same_neighbours_on_every_path(rows_for_estimated_metrics,
+                                                               metric):
+    X = rows_for_estimated_metrics
+    queries = X[::4] + 0.05
+    k = 4
+    full = DistanceNeighbors(n_neighbors=k, metric=metric).fit(X)
+    np.testing.assert_array_equal(full.dists_, squareform(pdist(X, metric)))
+    expected = full.kneighbors()
+    expected_new = full.kneighbors(queries)
+    with sklearn.config_context(working_memory=0.005):  # 5 KiB: no matrix, chunks of rows
+        chunked = DistanceNeighbors(n_neighbors=k, metric=metric).fit(X)
+        with pytest.raises(MemoryError):
+            chunked.dists_
+        got = chunked.kneighbors()
+        got_new = chunked.kneighbors(queries)
+    for a, b in [(got, expected), (got_new, expected_new)]:
+        np.testing.assert_array_equal(a[1], b[1])
+        np.testing.assert_array_equal(a[0], b[0])
+    # One query at a time: a fitted row finds itself, then its kneighbors() row.
+    for i in range(0, len(X), 7):
+        dist, ind = full.kneighbors(X[i:i + 1], n_neighbors=k + 1)
+        assert ind[0, 0] == i and dist[0, 0] == 0
+        np.testing.assert_array_equal(ind[0, 1:], expected[1][i])
+        np.testing.assert_array_equal(dist[0, 1:], expected[0][i])
+    one_by_one = [full.kneighbors(q[None, :]) for q in queries]
+    np.testing.assert_array_equal(np.vstack([ind for _, ind in one_by_one]), expected_new[1])
+    np.testing.assert_array_equal(np.vstack([d for d, _ in one_by_one]), expected_new[0])
+
+
+def test_estimated_metric_params_are_those_of_pdist_over_the_fitted_rows():
+    X = np.random.default_rng(7).normal(size=(50, 3)) * [1.0, 10.0, 100.0]
+    seuclidean = DistanceNeighbors(metric="seuclidean").fit(X)
+    np.testing.assert_array_equal(seuclidean.effective_metric_params_["V"],
+                                  np.var(X, axis=0, ddof=1))
+    mahalanobis = DistanceNeighbors(metric="mahalanobis").fit(X)
+    np.testing.assert_array_equal(mahalanobis.effective_metric_params_["VI"],
+                                  np.linalg.inv(np.cov(X.T)).T)
+    # New queries are measured with the fitted rows' variances, as the reference would.
+    queries = X[:5] * 3.0
+    expected = cdist(queries, X, "seuclidean", V=np.var(X, axis=0, ddof=1))
+    dist, ind = seuclidean.kneighbors(queries, n_neighbors=3)
+    np.testing.assert_array_equal(ind, np.argsort(expected, axis=1, kind="stable")[:, :3])
+    np.testing.assert_array_equal(dist, np.take_along_axis(expected, ind, axis=1))
+    # Given variances are used as they are; the constructor's dict is left alone.
+    params = {"V": np.ones(3)}
+    given = DistanceNeighbors(metric="seuclidean", metric_params=params).fit(X)
+    assert given.effective_metric_params_["V"] is params["V"] and list(params) == ["V"]
+    np.testing.assert_array_equal(given.dists_, squareform(pdist(X, "euclidean")))
+
+
+def test_estimated_metric_params_that_cannot_be_estimated_are_clear_errors():
+    X = np.random.default_rng(8).normal(size=(30, 4))
+    with pytest.raises(ValueError, match=r"seuclidean.*feature\(s\) \[2\] are constant"):
+        DistanceNeighbors(metric="seuclidean").fit(np.c_[X[:, :2], np.ones(30), X[:, 2:]])
+    with pytest.raises(ValueError, match="seuclidean.*at least 2 rows, got 1"):
+        DistanceNeighbors(metric="seuclidean").fit(X[:1])
+    with pytest.raises(ValueError, match="mahalanobis.*singular with 4 rows of 4 features"):
+        DistanceNeighbors(metric="mahalanobis").fit(X[:4])
+    with pytest.raises(ValueError, match="mahalanobis.*singular.*linear combinations"):
+        DistanceNeighbors(metric="mahalanobis").fit(np.c_[X, np.zeros(30)])
+
+
+def test_jensenshannon_rejects_rows_that_are_not_probability_vectors(sample_features):
+    with pytest.raises(ValueError, match=r"jensenshannon.*non-negative.*row 0 \(and \d+ other "
+                                         r"rows\) has negative values.*Standardized"):
+        DistanceNeighbors(metric="jensenshannon").fit(sample_features)
+    histograms = np.random.default_rng(9).random(size=(40, 8))
+    nn = DistanceNeighbors(n_neighbors=3, metric="jensenshannon").fit(histograms)
+    np.testing.assert_array_equal(nn.dists_, squareform(pdist(histograms, "jensenshannon")))
+    assert np.isfinite(nn.kneighbors(histograms[:5] * 2)[0]).all()
+    queries = histograms[:3].copy()
+    queries[2, 5] = -0.25
+    with pytest.raises(ValueError, match=r"query rows X.*row 2 has negative values "
+                                         r"\(feature 5 is -0.25\)"):
+        nn.kneighbors(queries)
+    with pytest.raises(ValueError, match="row 1 is all zero"):
+        nn.kneighbors(np.vstack([histograms[0], np.zeros(8)]))
+    with pytest.raises(ValueError, match="row 3 is all zero"):
+        DistanceNeighbors(metric="jensenshannon").fit(np.vstack([histograms, np.zeros((1, 8))])
+                                                      [[0, 1, 2, 40, 3]])
+
+
+@pytest.mark.parametrize("working_memory", [1024, 0.001])  # matrix path, chunked path
+def test_unknown_metric_params_key_is_a_short_error_at_fit(working_memory):
+    X = np.random.default_rng(10).normal(size=(40, 3))
+    with sklearn.config_context(working_memory=working_memory):
+        with pytest.raises(TypeError, match=r"^metric_params key 'q' is not a parameter of "
+                                            r"metric 'minkowski' \(scipy") as error:
+            DistanceNeighbors(metric="minkowski", metric_params={"p": 3, "q": 3}).fit(X)
+        assert len(str(error.value)) < 200 and "array" not in str(error.value)
+        with pytest.raises(TypeError, match="keys 'VI', 'p' are not parameters of metric "
+                                            "'seuclidean'"):
+            DistanceNeighbors(metric="seuclidean",
+                              metric_params={"VI": np.eye(3), "p": 1}).fit(X)
+
+        def scaled(a, b, scale=1.0):
+            return scale * np.abs(a - b).sum()
+
+        with pytest.raises(TypeError, match="key 'w' is not a parameter of the metric "
+                                            "callable scaled$"):
+            DistanceNeighbors(metric=scaled, metric_params={"w": 2.0}).fit(X)
+        nn = DistanceNeighbors(metric=scaled, metric_params={"scale": 2.0}).fit(X)
+        assert nn.kneighbors(X[:2], n_neighbors=1)[0][0, 0] == 0.0
