@@ -143,13 +143,16 @@ def _raw_pixels(im, box, rawmode):
     """The bytes of ``im.crop(box).tobytes("raw", rawmode)``, copied once instead of three times.
 
     Pillow's raw-encoder interface used for the single copy is internal to
-    Pillow: any sign that it changed falls back to the public (slower) route.
+    Pillow: any failure of it (a changed interface, but also the OSError of an
+    unknown encoder, the ValueError of a raw mode it cannot pack, a short or
+    non-bytes result) falls back to the public (slower) route, which fails on
+    its own terms if the image itself is at fault.
     """
     left, top, right, bottom = box
     n_bytes = (right - left) * (bottom - top) * 4
     try:
         data = _encode_box(im, box, rawmode, n_bytes)
-    except (AttributeError, TypeError):
+    except Exception:  # any failure of a private interface: the public route
         data = None
     if not isinstance(data, bytes) or len(data) != n_bytes:
         data = im.crop(box).tobytes("raw", rawmode)

@@ -655,3 +655,63 @@ def test_rgba_and_rgbx_images_read_in_strips_ignore_the_fourth_byte():
             image = image.convert("RGBX")
         assert image.mode == mode
         np.testing.assert_array_equal(load_image(image), expected, err_msg=mode)
+
+
+def _failing_raw_encoder(kind, calls):
+    """A stand-in for ``PIL.Image._getencoder`` that fails, in one way, only for the
+    single-copy read (the public fallback, ``Image.tobytes``, uses the same function)."""
+    real = Image._getencoder
+
+    class ShortEncoder:  # the real encoder, its output cut short
+        def __init__(self, encoder):
+            self.encoder = encoder
+
+        def setimage(self, *args):
+            self.encoder.setimage(*args)
+
+        def encode(self, n_bytes):
+            consumed, status, data = self.encoder.encode(n_bytes)
+            return consumed, status, data[: len(data) // 2]
+
+        def cleanup(self):
+            self.encoder.cleanup()
+
+    def getencoder(mode, name, args, *extra):
+        if sys._getframe(1).f_code.co_name != "_encode_box":
+            return real(mode, name, args, *extra)
+        calls.append(kind)
+        if kind == "unknown encoder":  # Pillow's own OSError: "encoder nosuch not available"
+            return real(mode, "nosuch", args, *extra)
+        if kind == "bad raw mode":  # Pillow's own ValueError for a raw mode it cannot pack
+            return real(mode, name, ("NOSUCHMODE",), *extra)
+        if kind == "short output":
+            return ShortEncoder(real(mode, name, args, *extra))
+        if kind == "not bytes":
+            encoder = ShortEncoder(real(mode, name, args, *extra))
+            encoder.encode = lambda n_bytes: (n_bytes, 1, bytearray(n_bytes))
+            return encoder
+        if kind == "changed interface":  # an encoder without setimage: AttributeError
+            return object()
+        raise RuntimeError("some future failure of Pillow's internals")
+
+    return getencoder
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["unknown encoder", "bad raw mode", "short output", "not bytes", "changed interface",
+     "runtime error"],
+)
+def test_single_copy_read_falls_back_on_any_failure_of_pillows_internals(
+    photo_paths, monkeypatch, kind
+):
+    # Whatever Pillow's private encoder lookup raises or returns, the read takes
+    # the public route and gives the normal result, bit for bit.
+    expected = [load_image(path) for path in photo_paths]
+    pil_expected = load_image(Image.fromarray(texture_rgb(37, 53)))
+    calls = []
+    monkeypatch.setattr(Image, "_getencoder", _failing_raw_encoder(kind, calls))
+    for path, gray in zip(photo_paths, expected):
+        np.testing.assert_array_equal(load_image(path), gray, err_msg=path)
+    np.testing.assert_array_equal(load_image(Image.fromarray(texture_rgb(37, 53))), pil_expected)
+    assert len(calls) >= len(photo_paths) + 1  # the failing route was really taken
