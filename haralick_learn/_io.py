@@ -17,6 +17,7 @@ Two steps:
 
 import os
 import threading
+import warnings
 from contextlib import contextmanager
 
 import numpy as np
@@ -62,6 +63,72 @@ def _refuse_truncated_files():
                 ImageFile.LOAD_TRUNCATED_IMAGES = _truncation_state["saved"]
 
 
+# Warnings raised while a sample is read name it: Pillow's own
+# (DecompressionBombWarning, "malformed MPO file"...) say nothing of the file,
+# which is useless in a folder of thousands. ``warnings.catch_warnings`` cannot
+# do it: before Python 3.14 it swaps process-wide state, and two joblib threads
+# entering and leaving it out of order can leave every later warning of the
+# process recorded into a dead list. Instead, while any read runs,
+# ``warnings.warn`` is a thin wrapper (installed and removed under a lock,
+# counted like the truncation flag above) that prefixes the message with the
+# sample's name when the *calling thread* is reading one (a thread-local), and
+# passes every other warning through unchanged. The warning keeps its category,
+# the frame it points to and every filter of the user (a DecompressionBombWarning
+# turned into an error still becomes our ValueError). Warnings raised from C
+# code, which do not go through ``warnings.warn``, are not named.
+_reading = threading.local()
+_warn_lock = threading.Lock()
+_warn_state = {"readers": 0, "original": None, "naming": None}
+
+
+def _naming_warn(original):
+    """``warnings.warn`` that names the sample the calling thread is reading, if any."""
+
+    def warn(message, category=None, stacklevel=1, source=None, **kwargs):
+        name = getattr(_reading, "source", None)
+        if name is not None:
+            message = _named_message(message, name)
+        # One frame more: the warning still points at the code that raised it.
+        return original(message, category, stacklevel + 1, source, **kwargs)
+
+    return warn
+
+
+def _named_message(message, name):
+    prefix = f"{name}: "
+    if isinstance(message, Warning):
+        if str(message).startswith(prefix):
+            return message
+        try:
+            return type(message)(prefix + str(message))
+        except Exception:  # a warning class with another signature: left as it is
+            return message
+    text = str(message)
+    return text if text.startswith(prefix) else prefix + text
+
+
+@contextmanager
+def _warnings_name(source):
+    """While the body runs, warnings raised by this thread start with ``source``."""
+    with _warn_lock:
+        if _warn_state["readers"] == 0:
+            _warn_state["original"] = warnings.warn
+            _warn_state["naming"] = _naming_warn(warnings.warn)
+            warnings.warn = _warn_state["naming"]
+        _warn_state["readers"] += 1
+    outer = getattr(_reading, "source", None)
+    _reading.source = source
+    try:
+        yield
+    finally:
+        _reading.source = outer
+        with _warn_lock:
+            _warn_state["readers"] -= 1
+            # Someone who replaced warnings.warn meanwhile keeps their function.
+            if _warn_state["readers"] == 0 and warnings.warn is _warn_state["naming"]:
+                warnings.warn = _warn_state["original"]
+
+
 def describe_source(image, index):
     """Name a sample in error messages: its path if it has one, else its index."""
     if isinstance(image, (str, os.PathLike)):
@@ -83,15 +150,17 @@ def _read_file(path, to_array=None):
     if os.path.getsize(name) == 0:
         raise ValueError(f"{name!r}: empty file, not an image")
     try:
-        with _refuse_truncated_files(), Image.open(name) as im:
+        with _warnings_name(f"{name!r}"), _refuse_truncated_files(), Image.open(name) as im:
             im.seek(0)  # multi-frame files (GIF, TIFF stacks): the first frame
             return to_array(im)
     except UnidentifiedImageError as exc:
         raise ValueError(f"{name!r}: not an image file Pillow can read ({exc})") from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         # The warning arrives here as an exception only when the user turned
-        # it into an error (warnings.simplefilter("error", ...)).
-        raise ValueError(f"{name!r}: refused as a decompression bomb ({exc})") from exc
+        # it into an error (warnings.simplefilter("error", ...)); it already
+        # names the file.
+        reason = str(exc).removeprefix(f"{name!r}: ")
+        raise ValueError(f"{name!r}: refused as a decompression bomb ({reason})") from exc
     except (OSError, SyntaxError, EOFError, ValueError) as exc:
         # Truncated or corrupt data surfaces as OSError (SyntaxError or
         # ValueError for some broken headers) only when the pixels are decoded.
@@ -234,6 +303,13 @@ def load_image(image, index=0):
     FileNotFoundError, IsADirectoryError, ValueError, TypeError
         With a message that names the file (or the sample's index) and the reason.
 
+    Warns
+    -----
+    Warning
+        Any warning raised through ``warnings.warn`` while the sample is read
+        (Pillow's ``DecompressionBombWarning``, say) keeps its category and
+        starts with the file's path (or ``sample i``).
+
     Examples
     --------
     >>> import numpy as np
@@ -252,7 +328,7 @@ def load_image(image, index=0):
         try:
             # A lazily opened PIL image decodes its file only now: the same
             # policy as for paths, truncated data is an error.
-            with _refuse_truncated_files():
+            with _warnings_name(source), _refuse_truncated_files():
                 array = _pil_to_array(image)
         except (OSError, SyntaxError, EOFError, ValueError) as exc:
             raise ValueError(f"{source}: cannot decode image data ({exc})") from exc

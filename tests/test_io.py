@@ -715,3 +715,111 @@ def test_single_copy_read_falls_back_on_any_failure_of_pillows_internals(
         np.testing.assert_array_equal(load_image(path), gray, err_msg=path)
     np.testing.assert_array_equal(load_image(Image.fromarray(texture_rgb(37, 53))), pil_expected)
     assert len(calls) >= len(photo_paths) + 1  # the failing route was really taken
+
+
+# -- warnings raised while reading name the file ------------------------------
+
+
+def _photo_copies(jpeg_paths, tmp_path, widths):
+    """Real photographs saved at the given widths (so each has its own pixel count)."""
+    with Image.open(jpeg_paths[0]) as im:
+        photo = im.convert("RGB")
+    paths = []
+    for width in widths:
+        height = round(photo.height * width / photo.width)
+        paths.append(save(photo.resize((width, height)), tmp_path / f"photo_{width}.png"))
+    return paths
+
+
+def _pixels(path):
+    with Image.open(path) as im:
+        return im.width * im.height
+
+
+@pytest.mark.parametrize("action", ["always", "default"])
+def test_decompression_bomb_warning_names_the_file_once(jpeg_paths, tmp_path, monkeypatch,
+                                                        action):
+    # Two photos of the same size: Pillow's message, the same for both, says nothing of
+    # the file, and under the default filter the second one is not even shown.
+    paths = [save(Image.open(jpeg_paths[0]), tmp_path / name) for name in ("a.png", "b.png")]
+    n_pixels = _pixels(paths[0])
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", n_pixels * 3 // 4)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter(action)
+        rows = featurize(paths)
+    assert np.isfinite(rows).all()
+    assert [w.category for w in caught] == [Image.DecompressionBombWarning] * 2
+    for path, w in zip(paths, caught):
+        assert str(w.message).startswith(f"{path!r}: Image size ({n_pixels} pixels)")
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_each_warning_names_its_own_file_under_threads(jpeg_paths, tmp_path, monkeypatch,
+                                                       n_jobs):
+    paths = _photo_copies(jpeg_paths, tmp_path, [400, 410, 420, 430, 440, 450]) * 2
+    pixels = {repr(path): _pixels(path) for path in paths}
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100_000)
+    warn_before = warnings.warn
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        featurize(paths, n_jobs=n_jobs)
+    assert len(caught) == len(paths)
+    named = sorted(str(w.message).split(": Image size")[0] for w in caught)
+    assert named == sorted(repr(path) for path in paths)  # each file, exactly once each
+    for w in caught:
+        name, rest = str(w.message).split(": Image size", 1)
+        # The pixel count Pillow found is the one of the file named, not a neighbour's.
+        assert rest.startswith(f" ({pixels[name]} pixels)"), str(w.message)
+    assert warnings.warn is warn_before  # the wrapper is gone once reading is done
+
+
+def test_other_warnings_of_a_read_name_the_file(jpeg_paths, tmp_path):
+    # A photograph with an empty MPF (APP2) segment: Pillow warns that it is a malformed
+    # MPO file and reads it as the plain JPEG it is.
+    data = open(jpeg_paths[0], "rb").read()
+    payload = b"MPF\0" + bytes(20)
+    path = tmp_path / "malformed_mpo.jpg"
+    path.write_bytes(data[:2] + b"\xff\xe2" + struct.pack(">H", len(payload) + 2) + payload
+                     + data[2:])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gray = load_image(str(path))
+    np.testing.assert_array_equal(gray, load_image(jpeg_paths[0]))
+    assert len(caught) == 1 and caught[0].category is UserWarning
+    assert str(caught[0].message).startswith(f"{str(path)!r}: Image appears to be a malformed MPO")
+
+
+def test_warnings_of_other_threads_are_not_named(jpeg_paths, tmp_path, monkeypatch):
+    # Thread A is in the middle of a read when thread B warns: B's warning is its own.
+    import threading
+
+    import haralick_learn._io as io_module
+
+    path = save(Image.open(jpeg_paths[0]), tmp_path / "read.png")
+    reading, warned = threading.Event(), threading.Event()
+    real = io_module._pil_to_array
+
+    def slow_read(im):
+        reading.set()
+        assert warned.wait(10)
+        warnings.warn("raised inside the read")
+        return real(im)
+
+    def other_thread():
+        assert reading.wait(10)
+        warnings.warn("raised by another thread, during the read")
+        warned.set()
+
+    monkeypatch.setattr(io_module, "_pil_to_array", slow_read)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        other = threading.Thread(target=other_thread)
+        other.start()
+        load_image(path)
+        other.join()
+    assert sorted(str(w.message) for w in caught) == [
+        f"{path!r}: raised inside the read",
+        "raised by another thread, during the read",
+    ]
+    # The warnings point at the code that raised them, not at the wrapper.
+    assert {os.path.basename(w.filename) for w in caught} == {"test_io.py"}
