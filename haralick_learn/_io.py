@@ -139,6 +139,73 @@ def describe_source(image, index):
     return f"sample {index}"
 
 
+# A JPEG's header may declare far more pixels than its data hold (a corrupted
+# or patched header): libjpeg then fills the missing blocks with gray, and
+# Pillow, which silences libjpeg's warnings ("Corrupt JPEG data: premature end
+# of data segment"; see its src/libImaging/JpegDecode.c), decodes the file
+# without a word. A Huffman-coded JPEG spends at least one bit on each 8 x 8
+# block of its full-resolution component (every block codes its DC
+# coefficient, and a Huffman code is at least one bit long), so it holds at
+# most 512 pixels a byte of file; the smoothest JPEGs measured (a flat colour,
+# optimized tables, baseline or progressive, by Pillow and by libjpeg-turbo's
+# cjpeg) reach 256. A JPEG declaring more than twice the bound is refused,
+# before anything is decoded. Arithmetic-coded JPEGs have no such bound (a flat
+# one holds 8 000 pixels a byte and more) and are not checked.
+_JPEG_MAX_PIXELS_PER_BYTE = 1024
+_JPEG_HUFFMAN_FRAMES = {0xC0, 0xC1, 0xC2, 0xC3}  # SOF0..SOF3
+_JPEG_FRAMES = _JPEG_HUFFMAN_FRAMES | {0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _jpeg_frame_marker(fp):
+    """The second byte of a JPEG file's SOFn marker, or None where it cannot be found.
+
+    Walks the header's segments as Pillow does (skipping fill and stray bytes),
+    reading their lengths only, up to the first frame header.
+    """
+    fp.seek(0)
+    if fp.read(2) != b"\xff\xd8":
+        return None
+    while True:
+        byte = fp.read(1)
+        if not byte:
+            return None
+        if byte != b"\xff":
+            continue  # stray bytes between segments, which Pillow skips too
+        marker = fp.read(1)
+        while marker == b"\xff":  # fill bytes
+            marker = fp.read(1)
+        if not marker:
+            return None
+        code = marker[0]
+        if code in _JPEG_FRAMES:
+            return code
+        if code in (0xD9, 0xDA):  # end of image, start of scan: no frame header before
+            return None
+        if code == 0x01 or 0xD0 <= code <= 0xD8 or code == 0x00:  # markers without a length
+            continue
+        length = fp.read(2)
+        if len(length) < 2:
+            return None
+        fp.seek(int.from_bytes(length, "big") - 2, os.SEEK_CUR)
+
+
+def _jpeg_size_problem(im, name, n_bytes):
+    """Why the JPEG ``im`` (opened from ``name``) cannot hold the pixels it declares, or None."""
+    if im.format not in ("JPEG", "MPO"):
+        return None
+    width, height = im.size
+    if width * height <= _JPEG_MAX_PIXELS_PER_BYTE * n_bytes:
+        return None
+    with open(name, "rb") as fp:
+        if _jpeg_frame_marker(fp) not in _JPEG_HUFFMAN_FRAMES:
+            return None
+    return (
+        f"corrupt JPEG: its header declares {width} x {height} pixels, far more than its "
+        f"{n_bytes} bytes can encode (over {_JPEG_MAX_PIXELS_PER_BYTE} pixels a byte; a "
+        "Huffman-coded JPEG holds at most 512)"
+    )
+
+
 def _read_file(path, to_array=None):
     """Decode the first frame of an image file into a numpy array (``to_array(im)``)."""
     to_array = to_array or _pil_to_array
@@ -147,12 +214,15 @@ def _read_file(path, to_array=None):
         raise FileNotFoundError(f"{name!r}: no such file")
     if os.path.isdir(name):
         raise IsADirectoryError(f"{name!r}: is a directory, not an image file")
-    if os.path.getsize(name) == 0:
+    n_bytes = os.path.getsize(name)
+    if n_bytes == 0:
         raise ValueError(f"{name!r}: empty file, not an image")
     try:
         with _warnings_name(f"{name!r}"), _refuse_truncated_files(), Image.open(name) as im:
             im.seek(0)  # multi-frame files (GIF, TIFF stacks): the first frame
-            return to_array(im)
+            problem = _jpeg_size_problem(im, name, n_bytes)
+            if problem is None:
+                return to_array(im)
     except UnidentifiedImageError as exc:
         raise ValueError(f"{name!r}: not an image file Pillow can read ({exc})") from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -165,6 +235,7 @@ def _read_file(path, to_array=None):
         # Truncated or corrupt data surfaces as OSError (SyntaxError or
         # ValueError for some broken headers) only when the pixels are decoded.
         raise ValueError(f"{name!r}: cannot decode image data ({exc})") from exc
+    raise ValueError(f"{name!r}: {problem}")
 
 
 # Bytes of RGBX pixels converted at a time by _pil_rgb_to_gray: a strip stays

@@ -23,6 +23,7 @@ from PIL import Image, ImageFile, features
 import haralick_learn
 from haralick_learn import HaralickFeaturizer, ImageFeaturizationWarning
 from haralick_learn._gray import rgb_to_gray_uint8
+from haralick_learn._io import _jpeg_frame_marker
 from haralick_learn._io import load_image, to_gray_levels
 
 RTOL = 1e-10
@@ -823,3 +824,123 @@ def test_warnings_of_other_threads_are_not_named(jpeg_paths, tmp_path, monkeypat
     ]
     # The warnings point at the code that raised them, not at the wrapper.
     assert {os.path.basename(w.filename) for w in caught} == {"test_io.py"}
+
+
+# -- corrupt JPEGs: what is detected, what cannot be -------------------------
+
+
+def _small_jpeg(jpeg_paths, **save_options):
+    """A real photograph, 96 x 96, as JPEG bytes (with EXIF and comment segments to skip)."""
+    with Image.open(jpeg_paths[0]) as im:
+        photo = im.convert("RGB").resize((96, 96))
+    exif = Image.Exif()
+    exif[270] = "a photograph"  # ImageDescription
+    buf = io.BytesIO()
+    photo.save(buf, "JPEG", exif=exif.tobytes(), comment=b"test", **save_options)
+    return buf.getvalue()
+
+
+def _with_declared_size(data, width, height):
+    """JPEG bytes whose frame header (SOF0 or SOF2) declares another size."""
+    data = bytearray(data)
+    at = max(data.find(b"\xff\xc0"), data.find(b"\xff\xc2"))
+    assert at > 0 and struct.unpack_from(">HH", data, at + 5) == (96, 96)
+    struct.pack_into(">HH", data, at + 5, height, width)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("progressive", [False, True], ids=["baseline", "progressive"])
+@pytest.mark.parametrize("side", [3000, 10000])
+def test_jpeg_header_declaring_far_more_pixels_than_its_data_is_refused(
+    jpeg_paths, tmp_path, monkeypatch, progressive, side
+):
+    # 96 x 96 pixels of data under a header of side x side: Pillow decodes it, the missing
+    # blocks filled with gray (100 MP of gray for 10000 x 10000).
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)  # no bomb warning in the way
+    path = tmp_path / "patched_header.jpg"
+    path.write_bytes(_with_declared_size(_small_jpeg(jpeg_paths, progressive=progressive),
+                                         side, side))
+    with Image.open(path) as im:
+        assert im.size == (side, side)
+    reason = f"corrupt JPEG: its header declares {side} x {side} pixels, far more than its"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # refused, and without a warning first
+        with pytest.raises(ValueError, match=f"^{str(path)!r}: {reason}"):
+            load_image(str(path))
+        with pytest.raises(ValueError, match="patched_header.jpg.*corrupt JPEG"):
+            featurize([_bad_file_neighbour(tmp_path), str(path)])
+
+
+def _flat_jpegs(tmp_path):
+    """The smoothest JPEGs there are: one flat colour, 2000 x 2000, every coding option."""
+    paths = []
+    for mode, colour in (("L", 128), ("RGB", (120, 30, 200))):
+        for options in ({}, {"optimize": True}, {"progressive": True}, {"subsampling": 0}):
+            path = tmp_path / f"flat_{mode}_{len(paths)}.jpg"
+            Image.new(mode, (2000, 2000), colour).save(path, quality=5, **options)
+            paths.append(str(path))
+    return paths
+
+
+def test_no_real_or_flat_jpeg_is_refused(photo_paths, tmp_path):
+    from haralick_learn.datasets import load_sample_images
+
+    paths = list(load_sample_images().paths) + [p for p in photo_paths if p.endswith(".jpg")]
+    for photo in photo_paths:
+        with Image.open(photo) as im:
+            rgb = im.convert("RGB")
+        for quality in (5, 100):
+            for options in ({}, {"optimize": True}, {"progressive": True}):
+                path = tmp_path / f"{len(paths)}.jpg"
+                rgb.save(path, quality=quality, **options)
+                paths.append(str(path))
+    flat = _flat_jpegs(tmp_path)
+    # The flat ones come close to a Huffman-coded JPEG's bound of 512 pixels a byte.
+    assert max(2000 * 2000 / os.path.getsize(p) for p in flat) > 250
+    for path in paths + flat:
+        assert load_image(path).ndim == 2, path
+        # The header walk finds each file's Huffman frame (SOF0 or SOF2), so the bound
+        # would apply to them all.
+        with open(path, "rb") as fp:
+            assert _jpeg_frame_marker(fp) in (0xC0, 0xC2), path
+
+
+# A flat gray 1000 x 1000 JPEG, arithmetic-coded (SOF9), made by libjpeg-turbo's
+# `cjpeg -quality 75 -arithmetic`: 125 bytes, 8000 pixels a byte, a real file.
+ARITHMETIC_FLAT_JPEG = bytes.fromhex(
+    "ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c14"
+    "0d0c0b0b0c1912130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d"
+    "38323c2e333432ffc9000b0803e803e801011100ffcc000600101005ffda0008010100003f001eb780"
+    "ffd9"
+)
+
+
+def test_arithmetic_coded_jpeg_has_no_such_bound_and_is_read(tmp_path):
+    path = tmp_path / "arithmetic.jpg"
+    path.write_bytes(ARITHMETIC_FLAT_JPEG)
+    try:
+        with Image.open(path) as im:
+            im.load()
+    except OSError:
+        pytest.skip("this Pillow's libjpeg cannot decode arithmetic-coded JPEGs")
+    assert 1000 * 1000 / len(ARITHMETIC_FLAT_JPEG) > 1024
+    with open(path, "rb") as fp:
+        assert _jpeg_frame_marker(fp) == 0xC9
+    np.testing.assert_array_equal(load_image(str(path)), np.full((1000, 1000), 128, np.uint8))
+
+
+def test_zeroed_bytes_inside_jpeg_data_are_not_detected(jpeg_paths, tmp_path):
+    # The documented limit: 64 KB zeroed in the middle of a photograph's entropy-coded
+    # data decode without error or warning (libjpeg resynchronizes and Pillow silences its
+    # warnings); only a reference copy could tell. If this starts failing, detect it and
+    # update docs/user_guide.md.
+    data = bytearray(open(jpeg_paths[0], "rb").read())
+    middle = len(data) // 2
+    data[middle - 32768 : middle + 32768] = bytes(65536)
+    path = tmp_path / "zeroed.jpg"
+    path.write_bytes(bytes(data))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gray = load_image(str(path))
+    original = load_image(jpeg_paths[0])
+    assert gray.shape == original.shape and (gray != original).mean() > 0.1
