@@ -11,6 +11,7 @@ never held both in colour and in gray. Quantization is the next stage
 
 import os
 import threading
+import warnings
 from contextlib import contextmanager
 
 import numpy as np
@@ -57,6 +58,72 @@ def _refuse_truncated_files():
                 ImageFile.LOAD_TRUNCATED_IMAGES = _truncation_state["saved"]
 
 
+# Warnings raised while a sample is read name it: Pillow's own
+# (DecompressionBombWarning, "malformed MPO file"...) say nothing of the file,
+# which is useless in a folder of thousands. ``warnings.catch_warnings`` cannot
+# do it: before Python 3.14 it swaps process-wide state, and two joblib threads
+# entering and leaving it out of order can leave every later warning of the
+# process recorded into a dead list. Instead, while any read runs,
+# ``warnings.warn`` is a thin wrapper (installed and removed under a lock,
+# counted like the truncation flag above) that prefixes the message with the
+# sample's name when the *calling thread* is reading one (a thread-local), and
+# passes every other warning through unchanged. The warning keeps its category,
+# the frame it points to and every filter of the user (a DecompressionBombWarning
+# turned into an error still becomes our ValueError). Warnings raised from C
+# code, which do not go through ``warnings.warn``, are not named.
+_reading = threading.local()
+_warn_lock = threading.Lock()
+_warn_state = {"readers": 0, "original": None, "naming": None}
+
+
+def _naming_warn(original):
+    """``warnings.warn`` that names the sample the calling thread is reading, if any."""
+
+    def warn(message, category=None, stacklevel=1, source=None, **kwargs):
+        name = getattr(_reading, "source", None)
+        if name is not None:
+            message = _named_message(message, name)
+        # One frame more: the warning still points at the code that raised it.
+        return original(message, category, stacklevel + 1, source, **kwargs)
+
+    return warn
+
+
+def _named_message(message, name):
+    prefix = f"{name}: "
+    if isinstance(message, Warning):
+        if str(message).startswith(prefix):
+            return message
+        try:
+            return type(message)(prefix + str(message))
+        except Exception:  # a warning class with another signature: left as it is
+            return message
+    text = str(message)
+    return text if text.startswith(prefix) else prefix + text
+
+
+@contextmanager
+def _warnings_name(source):
+    """While the body runs, warnings raised by this thread start with ``source``."""
+    with _warn_lock:
+        if _warn_state["readers"] == 0:
+            _warn_state["original"] = warnings.warn
+            _warn_state["naming"] = _naming_warn(warnings.warn)
+            warnings.warn = _warn_state["naming"]
+        _warn_state["readers"] += 1
+    outer = getattr(_reading, "source", None)
+    _reading.source = source
+    try:
+        yield
+    finally:
+        _reading.source = outer
+        with _warn_lock:
+            _warn_state["readers"] -= 1
+            # Someone who replaced warnings.warn meanwhile keeps their function.
+            if _warn_state["readers"] == 0 and warnings.warn is _warn_state["naming"]:
+                warnings.warn = _warn_state["original"]
+
+
 def describe_source(image, index):
     """Name a sample in error messages: its path if it has one, else its index."""
     if isinstance(image, (str, os.PathLike)):
@@ -67,6 +134,73 @@ def describe_source(image, index):
     return f"sample {index}"
 
 
+# A JPEG's header may declare far more pixels than its data hold (a corrupted
+# or patched header): libjpeg then fills the missing blocks with gray, and
+# Pillow, which silences libjpeg's warnings ("Corrupt JPEG data: premature end
+# of data segment"; see its src/libImaging/JpegDecode.c), decodes the file
+# without a word. A Huffman-coded JPEG spends at least one bit on each 8 x 8
+# block of its full-resolution component (every block codes its DC
+# coefficient, and a Huffman code is at least one bit long), so it holds at
+# most 512 pixels a byte of file; the smoothest JPEGs measured (a flat colour,
+# optimized tables, baseline or progressive, by Pillow and by libjpeg-turbo's
+# cjpeg) reach 256. A JPEG declaring more than twice the bound is refused,
+# before anything is decoded. Arithmetic-coded JPEGs have no such bound (a flat
+# one holds 8 000 pixels a byte and more) and are not checked.
+_JPEG_MAX_PIXELS_PER_BYTE = 1024
+_JPEG_HUFFMAN_FRAMES = {0xC0, 0xC1, 0xC2, 0xC3}  # SOF0..SOF3
+_JPEG_FRAMES = _JPEG_HUFFMAN_FRAMES | {0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _jpeg_frame_marker(fp):
+    """The second byte of a JPEG file's SOFn marker, or None where it cannot be found.
+
+    Walks the header's segments as Pillow does (skipping fill and stray bytes),
+    reading their lengths only, up to the first frame header.
+    """
+    fp.seek(0)
+    if fp.read(2) != b"\xff\xd8":
+        return None
+    while True:
+        byte = fp.read(1)
+        if not byte:
+            return None
+        if byte != b"\xff":
+            continue  # stray bytes between segments, which Pillow skips too
+        marker = fp.read(1)
+        while marker == b"\xff":  # fill bytes
+            marker = fp.read(1)
+        if not marker:
+            return None
+        code = marker[0]
+        if code in _JPEG_FRAMES:
+            return code
+        if code in (0xD9, 0xDA):  # end of image, start of scan: no frame header before
+            return None
+        if code == 0x01 or 0xD0 <= code <= 0xD8 or code == 0x00:  # markers without a length
+            continue
+        length = fp.read(2)
+        if len(length) < 2:
+            return None
+        fp.seek(int.from_bytes(length, "big") - 2, os.SEEK_CUR)
+
+
+def _jpeg_size_problem(im, name, n_bytes):
+    """Why the JPEG ``im`` (opened from ``name``) cannot hold the pixels it declares, or None."""
+    if im.format not in ("JPEG", "MPO"):
+        return None
+    width, height = im.size
+    if width * height <= _JPEG_MAX_PIXELS_PER_BYTE * n_bytes:
+        return None
+    with open(name, "rb") as fp:
+        if _jpeg_frame_marker(fp) not in _JPEG_HUFFMAN_FRAMES:
+            return None
+    return (
+        f"corrupt JPEG: its header declares {width} x {height} pixels, far more than its "
+        f"{n_bytes} bytes can encode (over {_JPEG_MAX_PIXELS_PER_BYTE} pixels a byte; a "
+        "Huffman-coded JPEG holds at most 512)"
+    )
+
+
 def _read_file(path, to_array=None):
     """Decode the first frame of an image file into a numpy array (``to_array(im)``)."""
     to_array = to_array or _pil_to_array
@@ -75,22 +209,28 @@ def _read_file(path, to_array=None):
         raise FileNotFoundError(f"{name!r}: no such file")
     if os.path.isdir(name):
         raise IsADirectoryError(f"{name!r}: is a directory, not an image file")
-    if os.path.getsize(name) == 0:
+    n_bytes = os.path.getsize(name)
+    if n_bytes == 0:
         raise ValueError(f"{name!r}: empty file, not an image")
     try:
-        with _refuse_truncated_files(), Image.open(name) as im:
+        with _warnings_name(f"{name!r}"), _refuse_truncated_files(), Image.open(name) as im:
             im.seek(0)  # multi-frame files (GIF, TIFF stacks): the first frame
-            return to_array(im)
+            problem = _jpeg_size_problem(im, name, n_bytes)
+            if problem is None:
+                return to_array(im)
     except UnidentifiedImageError as exc:
         raise ValueError(f"{name!r}: not an image file Pillow can read ({exc})") from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         # The warning arrives here as an exception only when the user turned
-        # it into an error (warnings.simplefilter("error", ...)).
-        raise ValueError(f"{name!r}: refused as a decompression bomb ({exc})") from exc
+        # it into an error (warnings.simplefilter("error", ...)); it already
+        # names the file.
+        reason = str(exc).removeprefix(f"{name!r}: ")
+        raise ValueError(f"{name!r}: refused as a decompression bomb ({reason})") from exc
     except (OSError, SyntaxError, EOFError, ValueError) as exc:
         # Truncated or corrupt data surfaces as OSError (SyntaxError or
         # ValueError for some broken headers) only when the pixels are decoded.
         raise ValueError(f"{name!r}: cannot decode image data ({exc})") from exc
+    raise ValueError(f"{name!r}: {problem}")
 
 
 # Bytes of RGBX pixels converted at a time by _pil_rgb_to_gray: a strip stays
@@ -138,13 +278,16 @@ def _raw_pixels(im, box, rawmode):
     """The bytes of ``im.crop(box).tobytes("raw", rawmode)``, copied once instead of three times.
 
     Pillow's raw-encoder interface used for the single copy is internal to
-    Pillow: any sign that it changed falls back to the public (slower) route.
+    Pillow: any failure of it (a changed interface, but also the OSError of an
+    unknown encoder, the ValueError of a raw mode it cannot pack, a short or
+    non-bytes result) falls back to the public (slower) route, which fails on
+    its own terms if the image itself is at fault.
     """
     left, top, right, bottom = box
     n_bytes = (right - left) * (bottom - top) * 4
     try:
         data = _encode_box(im, box, rawmode, n_bytes)
-    except (AttributeError, TypeError):
+    except Exception:  # any failure of a private interface: the public route
         data = None
     if not isinstance(data, bytes) or len(data) != n_bytes:
         data = im.crop(box).tobytes("raw", rawmode)
@@ -226,6 +369,13 @@ def load_image(image, index=0):
     FileNotFoundError, IsADirectoryError, ValueError, TypeError
         With a message that names the file (or the sample's index) and the reason.
 
+    Warns
+    -----
+    Warning
+        Any warning raised through ``warnings.warn`` while the sample is read
+        (Pillow's ``DecompressionBombWarning``, say) keeps its category and
+        starts with the file's path (or ``sample i``).
+
     Examples
     --------
     >>> import numpy as np
@@ -244,7 +394,7 @@ def load_image(image, index=0):
         try:
             # A lazily opened PIL image decodes its file only now: the same
             # policy as for paths, truncated data is an error.
-            with _refuse_truncated_files():
+            with _warnings_name(source), _refuse_truncated_files():
                 array = _pil_to_array(image)
         except (OSError, SyntaxError, EOFError, ValueError) as exc:
             raise ValueError(f"{source}: cannot decode image data ({exc})") from exc

@@ -12,6 +12,40 @@ from sklearn.utils._param_validation import StrOptions
 _TRAILING_INDEX = re.compile(r"[\d\s_.\-]+$")
 
 
+def _paths_of(X):
+    """The paths in ``X``, one per row and in order, as a sequence.
+
+    Iterating a DataFrame would give its column names, and a 2-D array its
+    rows: a DataFrame or 2-D array must have exactly one column, whose
+    values are the paths.
+    """
+    if isinstance(X, (str, bytes, os.PathLike)):
+        raise TypeError("X must be a sequence of paths, got a single path; wrap it in a list")
+    columns = getattr(X, "columns", None)
+    if columns is not None and getattr(X, "ndim", 2) == 2:  # a DataFrame (pandas, polars...)
+        names = [str(name) for name in columns]
+        if len(names) != 1:
+            found = f"{len(names)} columns {names}" if names else "no column"
+            raise ValueError(
+                f"X is a table with {found}; expected one column of paths "
+                "(select it, e.g. X[['image']] or X['image'])"
+            )
+        return np.asarray(X, dtype=object)[:, 0]
+    if not isinstance(X, np.ndarray):
+        return X  # a list, a tuple, a Series...: iterating it gives its paths
+    array = X
+    if array.ndim == 0:
+        raise TypeError("X must be a sequence of paths, got a single path; wrap it in a list")
+    if array.ndim == 2 and array.shape[1] == 1:
+        return array[:, 0]
+    if array.ndim != 1:
+        raise ValueError(
+            f"X is an array of shape {array.shape}; expected one path per row "
+            "(a 1-D array, or a 2-D array with one column)"
+        )
+    return array
+
+
 class FilenameLabelExtractor(TransformerMixin, BaseEstimator):
     """Extract a class label from each image's path.
 
@@ -45,6 +79,12 @@ class FilenameLabelExtractor(TransformerMixin, BaseEstimator):
     array(['dog'], dtype='<U3')
     >>> FilenameLabelExtractor(pattern=r"^(\\w+?)-").fit_transform(["sky-2024.jpg"])
     array(['sky'], dtype='<U3')
+
+    A one-column DataFrame (or a Series) gives one label per row:
+
+    >>> import pandas as pd
+    >>> FilenameLabelExtractor().fit_transform(pd.DataFrame({"image": ["a/cat_1.png", "dog2.jpg"]}))
+    array(['cat', 'dog'], dtype='<U3')
     """
 
     _parameter_constraints = {
@@ -61,8 +101,8 @@ class FilenameLabelExtractor(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : sequence of str or os.PathLike
-            Paths of the images.
+        X : sequence of str, bytes or os.PathLike, 1-D array, Series or one-column DataFrame
+            Paths of the images, one per row.
         y : None
             Ignored.
 
@@ -73,6 +113,7 @@ class FilenameLabelExtractor(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         self._compiled_pattern()
+        _paths_of(X)
         return self
 
     def transform(self, X):
@@ -80,8 +121,8 @@ class FilenameLabelExtractor(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : sequence of str or os.PathLike
-            Paths of the images.
+        X : sequence of str, bytes or os.PathLike, 1-D array, Series or one-column DataFrame
+            Paths of the images, one per row.
 
         Returns
         -------
@@ -90,9 +131,7 @@ class FilenameLabelExtractor(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         pattern = self._compiled_pattern()
-        if isinstance(X, (str, os.PathLike)):
-            raise TypeError("X must be a sequence of paths, got a single path; wrap it in a list")
-        labels = [self._label(path, index, pattern) for index, path in enumerate(X)]
+        labels = [self._label(path, index, pattern) for index, path in enumerate(_paths_of(X))]
         return np.asarray(labels, dtype=str) if labels else np.empty(0, dtype=str)
 
     def __sklearn_is_fitted__(self):
@@ -118,11 +157,12 @@ class FilenameLabelExtractor(TransformerMixin, BaseEstimator):
             raise ValueError(f"pattern {self.pattern!r} is not a valid regex: {exc}") from exc
 
     def _label(self, path, index, pattern):
-        if not isinstance(path, (str, os.PathLike)):
+        if not isinstance(path, (str, bytes, os.PathLike)):
             raise TypeError(
-                f"sample {index}: expected a path (str or os.PathLike), got {type(path).__name__}"
+                f"sample {index}: expected a path (str, bytes or os.PathLike), "
+                f"got {type(path).__name__}"
             )
-        text = os.fspath(path)
+        text = os.fsdecode(path)  # bytes paths as the file system encodes them
         # PureWindowsPath splits on both "/" and "\\", so Windows paths work everywhere.
         parsed = PureWindowsPath(text)
         part = parsed.parent.name if self.source == "parent" else parsed.name

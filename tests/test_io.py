@@ -23,7 +23,7 @@ from PIL import Image, ImageFile, features
 import haralick_learn
 from haralick_learn import HaralickFeaturizer, ImageFeaturizationWarning
 from haralick_learn._gray import rgb_to_gray_uint8
-from haralick_learn._io import load_image
+from haralick_learn._io import _jpeg_frame_marker, load_image
 from haralick_learn._quantize import to_gray_levels
 
 RTOL = 1e-10
@@ -656,3 +656,291 @@ def test_rgba_and_rgbx_images_read_in_strips_ignore_the_fourth_byte():
             image = image.convert("RGBX")
         assert image.mode == mode
         np.testing.assert_array_equal(load_image(image), expected, err_msg=mode)
+
+
+def _failing_raw_encoder(kind, calls):
+    """A stand-in for ``PIL.Image._getencoder`` that fails, in one way, only for the
+    single-copy read (the public fallback, ``Image.tobytes``, uses the same function)."""
+    real = Image._getencoder
+
+    class ShortEncoder:  # the real encoder, its output cut short
+        def __init__(self, encoder):
+            self.encoder = encoder
+
+        def setimage(self, *args):
+            self.encoder.setimage(*args)
+
+        def encode(self, n_bytes):
+            consumed, status, data = self.encoder.encode(n_bytes)
+            return consumed, status, data[: len(data) // 2]
+
+        def cleanup(self):
+            self.encoder.cleanup()
+
+    def getencoder(mode, name, args, *extra):
+        if sys._getframe(1).f_code.co_name != "_encode_box":
+            return real(mode, name, args, *extra)
+        calls.append(kind)
+        if kind == "unknown encoder":  # Pillow's own OSError: "encoder nosuch not available"
+            return real(mode, "nosuch", args, *extra)
+        if kind == "bad raw mode":  # Pillow's own ValueError for a raw mode it cannot pack
+            return real(mode, name, ("NOSUCHMODE",), *extra)
+        if kind == "short output":
+            return ShortEncoder(real(mode, name, args, *extra))
+        if kind == "not bytes":
+            encoder = ShortEncoder(real(mode, name, args, *extra))
+            encoder.encode = lambda n_bytes: (n_bytes, 1, bytearray(n_bytes))
+            return encoder
+        if kind == "changed interface":  # an encoder without setimage: AttributeError
+            return object()
+        raise RuntimeError("some future failure of Pillow's internals")
+
+    return getencoder
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["unknown encoder", "bad raw mode", "short output", "not bytes", "changed interface",
+     "runtime error"],
+)
+def test_single_copy_read_falls_back_on_any_failure_of_pillows_internals(
+    photo_paths, monkeypatch, kind
+):
+    # Whatever Pillow's private encoder lookup raises or returns, the read takes
+    # the public route and gives the normal result, bit for bit.
+    expected = [load_image(path) for path in photo_paths]
+    pil_expected = load_image(Image.fromarray(texture_rgb(37, 53)))
+    calls = []
+    monkeypatch.setattr(Image, "_getencoder", _failing_raw_encoder(kind, calls))
+    for path, gray in zip(photo_paths, expected):
+        np.testing.assert_array_equal(load_image(path), gray, err_msg=path)
+    np.testing.assert_array_equal(load_image(Image.fromarray(texture_rgb(37, 53))), pil_expected)
+    assert len(calls) >= len(photo_paths) + 1  # the failing route was really taken
+
+
+# -- warnings raised while reading name the file ------------------------------
+
+
+def _photo_copies(jpeg_paths, tmp_path, widths):
+    """Real photographs saved at the given widths (so each has its own pixel count)."""
+    with Image.open(jpeg_paths[0]) as im:
+        photo = im.convert("RGB")
+    paths = []
+    for width in widths:
+        height = round(photo.height * width / photo.width)
+        paths.append(save(photo.resize((width, height)), tmp_path / f"photo_{width}.png"))
+    return paths
+
+
+def _pixels(path):
+    with Image.open(path) as im:
+        return im.width * im.height
+
+
+@pytest.mark.parametrize("action", ["always", "default"])
+def test_decompression_bomb_warning_names_the_file_once(jpeg_paths, tmp_path, monkeypatch,
+                                                        action):
+    # Two photos of the same size: Pillow's message, the same for both, says nothing of
+    # the file, and under the default filter the second one is not even shown.
+    paths = [save(Image.open(jpeg_paths[0]), tmp_path / name) for name in ("a.png", "b.png")]
+    n_pixels = _pixels(paths[0])
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", n_pixels * 3 // 4)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter(action)
+        rows = featurize(paths)
+    assert np.isfinite(rows).all()
+    assert [w.category for w in caught] == [Image.DecompressionBombWarning] * 2
+    for path, w in zip(paths, caught):
+        assert str(w.message).startswith(f"{path!r}: Image size ({n_pixels} pixels)")
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_each_warning_names_its_own_file_under_threads(jpeg_paths, tmp_path, monkeypatch,
+                                                       n_jobs):
+    paths = _photo_copies(jpeg_paths, tmp_path, [400, 410, 420, 430, 440, 450]) * 2
+    pixels = {repr(path): _pixels(path) for path in paths}
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100_000)
+    warn_before = warnings.warn
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        featurize(paths, n_jobs=n_jobs)
+    assert len(caught) == len(paths)
+    named = sorted(str(w.message).split(": Image size")[0] for w in caught)
+    assert named == sorted(repr(path) for path in paths)  # each file, exactly once each
+    for w in caught:
+        name, rest = str(w.message).split(": Image size", 1)
+        # The pixel count Pillow found is the one of the file named, not a neighbour's.
+        assert rest.startswith(f" ({pixels[name]} pixels)"), str(w.message)
+    assert warnings.warn is warn_before  # the wrapper is gone once reading is done
+
+
+def test_other_warnings_of_a_read_name_the_file(jpeg_paths, tmp_path):
+    # A photograph with an empty MPF (APP2) segment: Pillow warns that it is a malformed
+    # MPO file and reads it as the plain JPEG it is.
+    data = open(jpeg_paths[0], "rb").read()
+    payload = b"MPF\0" + bytes(20)
+    path = tmp_path / "malformed_mpo.jpg"
+    path.write_bytes(data[:2] + b"\xff\xe2" + struct.pack(">H", len(payload) + 2) + payload
+                     + data[2:])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gray = load_image(str(path))
+    np.testing.assert_array_equal(gray, load_image(jpeg_paths[0]))
+    assert len(caught) == 1 and caught[0].category is UserWarning
+    assert str(caught[0].message).startswith(f"{str(path)!r}: Image appears to be a malformed MPO")
+
+
+def test_warnings_of_other_threads_are_not_named(jpeg_paths, tmp_path, monkeypatch):
+    # Thread A is in the middle of a read when thread B warns: B's warning is its own.
+    import threading
+
+    import haralick_learn._io as io_module
+
+    path = save(Image.open(jpeg_paths[0]), tmp_path / "read.png")
+    reading, warned = threading.Event(), threading.Event()
+    real = io_module._pil_to_array
+
+    def slow_read(im):
+        reading.set()
+        assert warned.wait(10)
+        warnings.warn("raised inside the read")
+        return real(im)
+
+    def other_thread():
+        assert reading.wait(10)
+        warnings.warn("raised by another thread, during the read")
+        warned.set()
+
+    monkeypatch.setattr(io_module, "_pil_to_array", slow_read)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        other = threading.Thread(target=other_thread)
+        other.start()
+        load_image(path)
+        other.join()
+    assert sorted(str(w.message) for w in caught) == [
+        f"{path!r}: raised inside the read",
+        "raised by another thread, during the read",
+    ]
+    # The warnings point at the code that raised them, not at the wrapper.
+    assert {os.path.basename(w.filename) for w in caught} == {"test_io.py"}
+
+
+# -- corrupt JPEGs: what is detected, what cannot be -------------------------
+
+
+def _small_jpeg(jpeg_paths, **save_options):
+    """A real photograph, 96 x 96, as JPEG bytes (with EXIF and comment segments to skip)."""
+    with Image.open(jpeg_paths[0]) as im:
+        photo = im.convert("RGB").resize((96, 96))
+    exif = Image.Exif()
+    exif[270] = "a photograph"  # ImageDescription
+    buf = io.BytesIO()
+    photo.save(buf, "JPEG", exif=exif.tobytes(), comment=b"test", **save_options)
+    return buf.getvalue()
+
+
+def _with_declared_size(data, width, height):
+    """JPEG bytes whose frame header (SOF0 or SOF2) declares another size."""
+    data = bytearray(data)
+    at = max(data.find(b"\xff\xc0"), data.find(b"\xff\xc2"))
+    assert at > 0 and struct.unpack_from(">HH", data, at + 5) == (96, 96)
+    struct.pack_into(">HH", data, at + 5, height, width)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("progressive", [False, True], ids=["baseline", "progressive"])
+@pytest.mark.parametrize("side", [3000, 10000])
+def test_jpeg_header_declaring_far_more_pixels_than_its_data_is_refused(
+    jpeg_paths, tmp_path, monkeypatch, progressive, side
+):
+    # 96 x 96 pixels of data under a header of side x side: Pillow decodes it, the missing
+    # blocks filled with gray (100 MP of gray for 10000 x 10000).
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)  # no bomb warning in the way
+    path = tmp_path / "patched_header.jpg"
+    path.write_bytes(_with_declared_size(_small_jpeg(jpeg_paths, progressive=progressive),
+                                         side, side))
+    with Image.open(path) as im:
+        assert im.size == (side, side)
+    reason = f"corrupt JPEG: its header declares {side} x {side} pixels, far more than its"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # refused, and without a warning first
+        with pytest.raises(ValueError, match=f"^{str(path)!r}: {reason}"):
+            load_image(str(path))
+        with pytest.raises(ValueError, match="patched_header.jpg.*corrupt JPEG"):
+            featurize([_bad_file_neighbour(tmp_path), str(path)])
+
+
+def _flat_jpegs(tmp_path):
+    """The smoothest JPEGs there are: one flat colour, 2000 x 2000, every coding option."""
+    paths = []
+    for mode, colour in (("L", 128), ("RGB", (120, 30, 200))):
+        for options in ({}, {"optimize": True}, {"progressive": True}, {"subsampling": 0}):
+            path = tmp_path / f"flat_{mode}_{len(paths)}.jpg"
+            Image.new(mode, (2000, 2000), colour).save(path, quality=5, **options)
+            paths.append(str(path))
+    return paths
+
+
+def test_no_real_or_flat_jpeg_is_refused(photo_paths, tmp_path):
+    from haralick_learn.datasets import load_sample_images
+
+    paths = list(load_sample_images().paths) + [p for p in photo_paths if p.endswith(".jpg")]
+    for photo in photo_paths:
+        with Image.open(photo) as im:
+            rgb = im.convert("RGB")
+        for quality in (5, 100):
+            for options in ({}, {"optimize": True}, {"progressive": True}):
+                path = tmp_path / f"{len(paths)}.jpg"
+                rgb.save(path, quality=quality, **options)
+                paths.append(str(path))
+    flat = _flat_jpegs(tmp_path)
+    # The flat ones come close to a Huffman-coded JPEG's bound of 512 pixels a byte.
+    assert max(2000 * 2000 / os.path.getsize(p) for p in flat) > 250
+    for path in paths + flat:
+        assert load_image(path).ndim == 2, path
+        # The header walk finds each file's Huffman frame (SOF0 or SOF2), so the bound
+        # would apply to them all.
+        with open(path, "rb") as fp:
+            assert _jpeg_frame_marker(fp) in (0xC0, 0xC2), path
+
+
+# A flat gray 1000 x 1000 JPEG, arithmetic-coded (SOF9), made by libjpeg-turbo's
+# `cjpeg -quality 75 -arithmetic`: 125 bytes, 8000 pixels a byte, a real file.
+ARITHMETIC_FLAT_JPEG = bytes.fromhex(
+    "ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c14"
+    "0d0c0b0b0c1912130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d"
+    "38323c2e333432ffc9000b0803e803e801011100ffcc000600101005ffda0008010100003f001eb780"
+    "ffd9"
+)
+
+
+def test_arithmetic_coded_jpeg_has_no_such_bound_and_is_read(tmp_path):
+    path = tmp_path / "arithmetic.jpg"
+    path.write_bytes(ARITHMETIC_FLAT_JPEG)
+    try:
+        with Image.open(path) as im:
+            im.load()
+    except OSError:
+        pytest.skip("this Pillow's libjpeg cannot decode arithmetic-coded JPEGs")
+    assert 1000 * 1000 / len(ARITHMETIC_FLAT_JPEG) > 1024
+    with open(path, "rb") as fp:
+        assert _jpeg_frame_marker(fp) == 0xC9
+    np.testing.assert_array_equal(load_image(str(path)), np.full((1000, 1000), 128, np.uint8))
+
+
+def test_zeroed_bytes_inside_jpeg_data_are_not_detected(jpeg_paths, tmp_path):
+    # The documented limit: 64 KB zeroed in the middle of a photograph's entropy-coded
+    # data decode without error or warning (libjpeg resynchronizes and Pillow silences its
+    # warnings); only a reference copy could tell. If this starts failing, detect it and
+    # update docs/user_guide.md.
+    data = bytearray(open(jpeg_paths[0], "rb").read())
+    middle = len(data) // 2
+    data[middle - 32768 : middle + 32768] = bytes(65536)
+    path = tmp_path / "zeroed.jpg"
+    path.write_bytes(bytes(data))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gray = load_image(str(path))
+    original = load_image(jpeg_paths[0])
+    assert gray.shape == original.shape and (gray != original).mean() > 0.1

@@ -1,5 +1,7 @@
 """FilenameLabelExtractor on the shipped sample paths and on tricky names."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -66,3 +68,57 @@ def test_invalid_regex_and_non_path_input():
         FilenameLabelExtractor().fit_transform(["a1.jpg", 3])
     with pytest.raises(TypeError, match="single path"):
         FilenameLabelExtractor().fit_transform("a1.jpg")
+
+
+# -- the shapes X comes in: DataFrame, Series, numpy arrays, bytes -----------
+
+
+def test_one_column_dataframe_and_series_give_one_label_per_row():
+    pd = pytest.importorskip("pandas")
+    data = load_sample_images()
+    # A shuffled, non-default index: the labels follow the rows' order, not the index.
+    order = np.random.default_rng(0).permutation(len(data.paths))
+    paths = [data.paths[i] for i in order]
+    expected = data.target[order]
+    frame = pd.DataFrame({"image": paths}, index=order)
+    for X in (frame, frame["image"], frame.astype({"image": "string"})):
+        labels = FilenameLabelExtractor().fit(X).transform(X)
+        np.testing.assert_array_equal(labels, expected)
+        np.testing.assert_array_equal(FilenameLabelExtractor().fit_transform(X), expected)
+
+
+def test_dataframe_with_several_columns_is_a_value_error_naming_them():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"image": ["cat_1.jpg", "dog_2.jpg"], "split": ["train", "test"]})
+    for method in ("fit", "fit_transform"):
+        with pytest.raises(ValueError, match=r"2 columns \['image', 'split'\].*one column"):
+            getattr(FilenameLabelExtractor(), method)(frame)
+    with pytest.raises(ValueError, match="no column"):
+        FilenameLabelExtractor().fit_transform(pd.DataFrame(index=[0, 1]))
+
+
+@pytest.mark.parametrize("dtype", [str, object])
+def test_numpy_string_arrays_one_dimensional_or_one_column(dtype):
+    data = load_sample_images()
+    paths = np.asarray(data.paths, dtype=dtype)
+    assert paths.dtype.kind == ("U" if dtype is str else "O")
+    np.testing.assert_array_equal(FilenameLabelExtractor().fit_transform(paths), data.target)
+    column = paths.reshape(-1, 1)
+    np.testing.assert_array_equal(FilenameLabelExtractor().fit_transform(column), data.target)
+    with pytest.raises(ValueError, match=r"shape \(45, 2\).*one column"):
+        FilenameLabelExtractor().fit_transform(paths.reshape(-1, 2))
+    with pytest.raises(TypeError, match="single path"):
+        FilenameLabelExtractor().fit_transform(np.asarray(data.paths[0], dtype=dtype))
+
+
+def test_bytes_paths_give_the_same_labels_as_str_paths():
+    data = load_sample_images()
+    as_bytes = [os.fsencode(path) for path in data.paths]
+    np.testing.assert_array_equal(FilenameLabelExtractor().fit_transform(as_bytes), data.target)
+    np.testing.assert_array_equal(
+        FilenameLabelExtractor().fit_transform(np.asarray(as_bytes)), data.target
+    )
+    labels = FilenameLabelExtractor(source="parent").fit_transform([b"train/dog/1.jpg"])
+    assert labels.tolist() == ["dog"]
+    with pytest.raises(TypeError, match="single path"):
+        FilenameLabelExtractor().fit_transform(b"cat_1.jpg")
