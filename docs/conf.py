@@ -72,34 +72,7 @@ html_title = f"haralick_learn {release}"
 html_static_path = []
 
 
-# -- Generated pieces ----------------------------------------------------------------
-
-README_PERFORMANCE = DOCS / "_generated" / "readme_performance.md"
-
-
-def write_readme_performance():
-    """Copy README's "## Performance" section for docs/performance.md to include.
-
-    README stays the one place its featurization figures are written; the docs
-    page follows it on every build, under a heading of the same level as
-    README's, so sub-headings keep their levels. Relative links (which point
-    into the repository, not the site) become plain text.
-    """
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    match = re.search(r"^## Performance[^\n]*\n(.*?)(?=^## |\Z)", readme, re.S | re.M)
-    if match:
-        body = match.group(1).strip()
-        body = re.sub(r"\[([^\]]+)\]\((?!https?://|#)[^)]+\)", r"\1", body)
-        text = "From README.md's Performance section:\n\n" + body + "\n"
-    else:
-        text = (
-            "README.md has no Performance section in this checkout; "
-            "`python benchmarks/bench_featurize.py` measures featurization speed.\n"
-        )
-    README_PERFORMANCE.parent.mkdir(exist_ok=True)
-    if not README_PERFORMANCE.exists() or README_PERFORMANCE.read_text() != text:
-        README_PERFORMANCE.write_text(text, encoding="utf-8")
-
+# -- Checks and docstring fixes ------------------------------------------------------
 
 def check_api_reference(app):
     """Warn (an error under -W) when a public name is missing from api_reference.rst."""
@@ -130,9 +103,6 @@ def quote_fitted_attributes_in_shapes(app, what, name, obj, options, lines):
         return "of shape (" + _BARE_TRAILING_UNDERSCORE.sub(r"`\1`", match.group(1)) + ")"
 
     lines[:] = [_SHAPE.sub(quote, line) for line in lines]
-
-
-write_readme_performance()
 
 
 def setup(app):

@@ -1,0 +1,260 @@
+"""The documentation's code runs, and its figures have one source.
+
+Every ```python block of README.md, docs/user_guide.md and docs/scaling.md runs here, each
+file's blocks in order in one namespace, in a temporary folder whose ``photos/`` holds the
+package's 90 sample images (``brick00.jpg`` ... ``gravel29.jpg``), so that
+``glob("photos/*.jpg")`` finds real images with their labels in their names. A block that
+cannot run here is preceded in the Markdown by ``<!-- docs-test: skip (reason) -->``; it is
+still compiled. The ``haralick-learn`` commands of the bash and console blocks run in-process
+through ``haralick_learn.cli.main``.
+
+README's "## Performance" section is the one place featurization figures are written: the
+documentation site includes it (docs/performance.md), and the other pages link to it.
+"""
+
+import copy
+import inspect
+import re
+import shlex
+import shutil
+from collections import namedtuple
+from pathlib import Path
+
+import pytest
+
+import haralick_learn
+from haralick_learn import cli
+from haralick_learn.datasets import load_sample_images
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+RUN = ["README.md", "docs/user_guide.md", "docs/scaling.md", "docs/index.rst"]
+MAX_SKIPPED = 3
+
+Block = namedtuple("Block", "line lang code skip")
+
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`\s]*)")
+_SKIP = re.compile(r"<!--\s*docs-test:\s*skip\s*\((?P<reason>.*)\)\s*-->")
+_RST_BLOCK = re.compile(r"^(?P<indent>[ \t]*)\.\. code-block::\s*(?P<lang>\S+)")
+
+
+def code_blocks(path):
+    """Return the fenced blocks of a Markdown file (``.. code-block::`` of an .rst file).
+
+    ``line`` is the 1-based line of the block's first line of code; ``skip`` is the
+    reason of a ``<!-- docs-test: skip (reason) -->`` on the last non-blank line before
+    the block, else None. The code is dedented by the fence's indentation.
+    """
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    parse = _rst_blocks if str(path).endswith(".rst") else _markdown_blocks
+    return list(parse(lines))
+
+
+def _markdown_blocks(lines):
+    i = 0
+    while i < len(lines):
+        opening = _FENCE.match(lines[i])
+        if not opening:
+            i += 1
+            continue
+        indent, fence = len(opening["indent"]), opening["fence"]
+        previous = next((text for text in reversed(lines[:i]) if text.strip()), "")
+        skip = _SKIP.search(previous)
+        end = i + 1
+        while end < len(lines) and not lines[end].strip().startswith(fence):
+            end += 1
+        code = "\n".join(text[indent:] for text in lines[i + 1:end])
+        yield Block(i + 2, opening["info"].lower(), code + "\n",
+                    skip["reason"].strip() if skip else None)
+        i = end + 1
+
+
+def _rst_blocks(lines):
+    for i, text in enumerate(lines):
+        opening = _RST_BLOCK.match(text)
+        if not opening:
+            continue
+        body, indent = [], None
+        for j in range(i + 1, len(lines)):
+            if not lines[j].strip():
+                body.append("")
+                continue
+            width = len(lines[j]) - len(lines[j].lstrip())
+            if width <= len(opening["indent"]):
+                break
+            indent = width if indent is None else min(indent, width)
+            body.append(lines[j])
+        first = next(k for k, text in enumerate(body) if text)
+        code = "\n".join(text[indent:] for text in body).strip("\n")
+        yield Block(i + 2 + first, opening["lang"].lower(), code + "\n", None)
+
+
+@pytest.fixture
+def photos_folder(tmp_path, monkeypatch):
+    """A working folder whose ``photos/`` holds copies of the 90 sample images."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    (tmp_path / "photos").mkdir()
+    for path in load_sample_images().paths:
+        shutil.copy(path, tmp_path / "photos")
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+def run_python_blocks(name, namespace):
+    """Run the python blocks of ``name`` in order in ``namespace``; return the skipped ones."""
+    path = ROOT / name
+    blocks = [block for block in code_blocks(path) if block.lang == "python"]
+    assert blocks, f"{name}: no python block found"
+    skipped = []
+    for block in blocks:
+        # Pad with newlines so that a traceback gives the line in the file itself.
+        code = compile("\n" * (block.line - 1) + block.code, str(path), "exec")
+        if block.skip is not None:
+            skipped.append(block)
+            continue
+        try:
+            exec(code, namespace)
+        except Exception as exc:
+            pytest.fail(f"{name}: the python block at line {block.line} fails: "
+                        f"{type(exc).__name__}: {exc}")
+    return skipped
+
+
+@pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("name", RUN)
+def test_python_blocks_run(name, photos_folder):
+    namespace = {"__name__": "__main__"}
+    if name == "docs/scaling.md":
+        # The scaling page's snippets take the reader's own `paths` (and labels `y`).
+        dask = pytest.importorskip("dask")
+        namespace["paths"], namespace["y"] = load_sample_images(return_X_y=True)
+        config = copy.deepcopy(dask.config.config)
+        try:
+            run_python_blocks(name, namespace)
+        finally:  # the page sets Dask's global configuration for the workers
+            dask.config.config.clear()
+            dask.config.config.update(config)
+        assert (photos_folder / "feature_cache" / "haralick_learn").is_dir()
+    else:
+        run_python_blocks(name, namespace)
+    if name == "README.md":
+        assert (photos_folder / "similar.png").stat().st_size > 0
+        assert len(namespace["paths"]) == 90
+
+
+def test_skipped_blocks_are_few_and_explained():
+    skipped = [(name, block) for name in RUN for block in code_blocks(ROOT / name)
+               if block.skip is not None]
+    assert len(skipped) <= MAX_SKIPPED, [f"{name}:{block.line}" for name, block in skipped]
+    for name, block in skipped:
+        assert block.lang == "python", f"{name}:{block.line}: only python blocks are skipped"
+        assert len(block.skip) >= 10, f"{name}:{block.line}: say why the block cannot run"
+
+
+def shell_commands(name):
+    """The commands of the bash blocks and of the ``$`` lines of the console blocks."""
+    for block in code_blocks(ROOT / name):
+        if block.lang in ("bash", "sh", "shell"):
+            lines = block.code.splitlines()
+        elif block.lang == "console":
+            lines = [text[2:] for text in block.code.splitlines() if text.startswith("$ ")]
+        else:
+            continue
+        for text in lines:
+            for command in text.split("&&"):
+                argv = shlex.split(command, comments=True)
+                if argv:
+                    yield block, argv
+
+
+# Commands the documentation shows but this test does not run.
+NOT_RUN = [["pip", "install"], ["pytest"]]
+
+
+@pytest.mark.parametrize("name", ["README.md", "docs/user_guide.md"])
+def test_shell_commands_run(name, photos_folder, capsys):
+    ran = 0
+    for block, argv in shell_commands(name):
+        if any(argv[:len(prefix)] == prefix for prefix in NOT_RUN):
+            continue
+        where = f"{name}, block at line {block.line}: `{shlex.join(argv)}`"
+        assert argv[0] == "haralick-learn", f"{where}: add the command to NOT_RUN or run it"
+        capsys.readouterr()  # the output of the commands before
+        try:
+            code = cli.main(argv[1:])
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code
+        assert code == 0, f"{where} exits with {code}: {capsys.readouterr().err}"
+        for option in ("-o", "--plot"):
+            if option in argv and argv[argv.index(option) + 1] != "-":
+                written = photos_folder / argv[argv.index(option) + 1]
+                assert written.stat().st_size > 0, f"{where}: {written.name} not written"
+        ran += 1
+    assert ran >= 2, f"{name}: expected haralick-learn commands, ran {ran}"
+
+
+# A timing figure: "65 ms", "0.1 ms", "1.87x", "2 s per image", "18 core-hours".
+TIMING = re.compile(r"\b\d+(?:\.\d+)?\s?ms\b|\b\d+\.\d+x\b|\b\d+(?:\.\d+)?\s?s per image\b"
+                    r"|core-hours")
+START, END = "<!-- performance:start -->", "<!-- performance:end -->"
+
+
+def readme_performance():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme.count(START) == 1 and readme.count(END) == 1, "README: performance markers"
+    section = readme.split(START)[1].split(END)[0]
+    heading = readme.split(START)[0].rstrip().splitlines()[-1]
+    assert heading == "## Performance", "README: the start marker follows '## Performance'"
+    return section
+
+
+def test_docs_include_readme_performance_section():
+    section = readme_performance()
+    assert TIMING.search(section), "README's Performance section holds the figures"
+    page = (DOCS / "performance.md").read_text(encoding="utf-8")
+    include = f"```{{include}} ../README.md\n:start-after: {START}\n:end-before: {END}\n```"
+    assert include in page
+
+
+@pytest.mark.parametrize("name", ["scaling.md", "user_guide.md"])
+def test_no_timing_figures_outside_performance(name):
+    text = (DOCS / name).read_text(encoding="utf-8")
+    found = [(text[:m.start()].count("\n") + 1, m.group()) for m in TIMING.finditer(text)]
+    assert not found, f"docs/{name}: timing figures (line, figure) {found}: link to " \
+                      "{doc}`performance` instead, README's Performance section is their source"
+
+
+def test_no_docs_page_copies_readme_figures():
+    figures = set(TIMING.findall(readme_performance()))
+    for page in sorted(DOCS.glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        copied = sorted(figure for figure in figures
+                        if re.search(rf"(?<![\d.]){re.escape(figure)}", text))
+        assert not copied, f"docs/{page.name} copies README's figures {copied}"
+
+
+def _signature(obj):
+    return str(inspect.signature(obj)).replace("'", '"')
+
+
+def test_api_page_signatures_are_current():
+    page = (DOCS / "api.md").read_text(encoding="utf-8")
+    from haralick_learn.datasets import load_sample_images as loader
+
+    shown = [(name, getattr(haralick_learn, name)) for name in haralick_learn.__all__
+             if not name.startswith("__")]
+    for name, obj in shown:
+        assert f"`{name}" in page, f"docs/api.md does not list {name}"
+        if name != "ImageFeaturizationWarning":
+            assert f"{name}{_signature(obj)}" in page, f"docs/api.md: {name}{_signature(obj)}"
+    assert f"load_sample_images{_signature(loader)}" in page
+    display, neighbors = haralick_learn.SimilarImagesDisplay, haralick_learn.DistanceNeighbors
+    for method in (display.from_estimator, display.from_predictions, display.plot,
+                   neighbors.kneighbors, neighbors.kneighbors_by_index):
+        signature = re.sub(r"\((self|cls), ", "(", _signature(method))
+        assert f"{method.__name__}{signature}" in page, f"docs/api.md: {method.__name__}"
