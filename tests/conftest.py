@@ -11,7 +11,24 @@ Licences (as stated by the shipping packages):
 
 import os
 
+import mahotas
+import numpy as np
 import pytest
+
+#: Relative tolerance of every parity test against the reference (mahotas).
+RTOL = 1e-10
+#: The featurizer's backends, each tested against the reference.
+BACKENDS = ["auto", "mahotas"]
+
+
+def reference_gray(path):
+    """The tutorial's loading: ``mahotas.imread`` then ``rgb2gray`` to uint8."""
+    return mahotas.colors.rgb2gray(mahotas.imread(path), dtype=np.uint8)
+
+
+def reference_row(path, **options):
+    """The tutorial's row: ``mahotas.features.haralick`` of the reference gray image."""
+    return mahotas.features.haralick(reference_gray(path), **options).ravel()
 
 
 def _package_file(module_name, *parts):

@@ -16,19 +16,8 @@ from sklearn.preprocessing import StandardScaler
 from haralick_learn import HaralickFeaturizer, ImageFeaturizationWarning
 from haralick_learn.datasets import load_sample_images
 
-RTOL = 1e-10
+from conftest import BACKENDS, RTOL, reference_gray, reference_row
 
-
-def reference_gray(path):
-    """The tutorial's loading: mahotas.imread then rgb2gray to uint8."""
-    return mahotas.colors.rgb2gray(mahotas.imread(path), dtype=np.uint8)
-
-
-def reference_row(path, **options):
-    return mahotas.features.haralick(reference_gray(path), **options).ravel()
-
-
-BACKENDS = ["auto", "mahotas"]
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -26,8 +26,8 @@ from haralick_learn._gray import rgb_to_gray_uint8
 from haralick_learn._io import _jpeg_frame_marker, load_image
 from haralick_learn._quantize import to_gray_levels
 
-RTOL = 1e-10
-BACKENDS = ["auto", "mahotas"]
+from conftest import BACKENDS, RTOL, reference_gray
+
 HAS_WEBP = features.check("webp")
 needs_webp = pytest.mark.skipif(not HAS_WEBP, reason="Pillow built without WebP")
 
@@ -38,10 +38,6 @@ def texture_rgb(height=48, width=64, seed=0):
     y, x = np.mgrid[0:height, 0:width]
     base = np.stack([x * 3, y * 4, (x + y) * 2], axis=-1)
     return np.clip(base + rng.integers(0, 60, base.shape), 0, 255).astype(np.uint8)
-
-
-def reference_gray(path):
-    return mahotas.colors.rgb2gray(mahotas.imread(path), dtype=np.uint8)
 
 
 def featurize(images, **params):

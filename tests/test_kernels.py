@@ -16,7 +16,8 @@ from haralick_learn import _gray as gray_module
 from haralick_learn._gray import rgb_to_gray_uint8, rgbx_to_gray_uint8
 from haralick_learn._haralick import HARALICK_LABELS, haralick_features, haralick_image
 
-RTOL = 1e-10
+from conftest import RTOL
+
 
 # Photographs shipped inside the installed packages (no network needed).
 SKIMAGE_RGB = [
