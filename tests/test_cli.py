@@ -1,30 +1,119 @@
-"""The haralick-learn command, run as users run it."""
+"""The haralick-learn command: in-process through ``main(argv)``; twice as the installed command."""
 
+import csv
 import os
 import re
+import shutil
 import subprocess
 import sys
 
+import numpy as np
+import pytest
 from PIL import Image
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 import haralick_learn
+from haralick_learn import DistanceNeighbors, HaralickFeaturizer
+from haralick_learn.cli import main
+from haralick_learn.datasets import load_sample_images
 
-# The subprocess imports the same haralick_learn as this test process.
-PACKAGE_PARENT = os.path.dirname(os.path.dirname(haralick_learn.__file__))
-
-
-def run(*args, cwd):
-    env = dict(os.environ, PYTHONPATH=PACKAGE_PARENT)
-    return subprocess.run(
-        [sys.executable, "-m", "haralick_learn.cli", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=600, env=env,
-    )
+KINDS = ("brick", "grass", "gravel")
+SAMPLES = load_sample_images().paths  # real photographs: brick00.jpg ... gravel29.jpg
 
 
-def test_demo_runs_the_whole_flow(tmp_path):
-    result = run("demo", cwd=tmp_path)
+def sample(kind, i):
+    return next(p for p in SAMPLES if os.path.basename(p) == f"{kind}{i:02d}.jpg")
+
+
+def cli(capsys, *args):
+    """Run the command in this process: (exit code, standard output, standard error)."""
+    capsys.readouterr()
+    try:
+        code = main([str(arg) for arg in args])
+    except SystemExit as exc:  # argparse: --help, --version, usage errors
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def errors(err):
+    return [line for line in err.splitlines() if ": error: " in line]
+
+
+def warnings_of(err):
+    return [line for line in err.splitlines() if ": warning: " in line]
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    """photos/{kind}{i}.png|JPG flat, 5 per kind, plus files that are not images."""
+    folder = tmp_path_factory.mktemp("cli") / "photos"
+    folder.mkdir()
+    for kind in KINDS:
+        for i in range(5):
+            if i % 2:
+                with Image.open(sample(kind, i)) as im:
+                    im.save(folder / f"{kind}{i:02d}.png")
+            else:  # the extension's case does not matter
+                shutil.copy(sample(kind, i), folder / f"{kind}{i:02d}.JPG")
+    (folder / "notes.txt").write_text("not an image")
+    (folder / ".hidden.png").write_bytes(b"")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory):
+    """dataset/{kind}/img{i}.jpg: labels from the folders, one level down."""
+    root = tmp_path_factory.mktemp("cli") / "dataset"
+    for kind in KINDS:
+        (root / kind).mkdir(parents=True)
+        for i in range(4):
+            shutil.copy(sample(kind, 10 + i), root / kind / f"img{i}.jpg")
+    return root
+
+
+def image_paths(folder):
+    return sorted(str(p) for p in folder.iterdir()
+                  if p.suffix.lower() in (".png", ".jpg") and not p.name.startswith("."))
+
+
+# --- the installed entry point, run as users run it -----------------------------------------
+
+def run_entry_point(*args, cwd):
+    exe = shutil.which("haralick-learn")
+    if exe is None:
+        pytest.skip("the haralick-learn command is not installed (pip install .)")
+    # The command imports the same haralick_learn as this test process.
+    package_parent = os.path.dirname(os.path.dirname(haralick_learn.__file__))
+    env = dict(os.environ, PYTHONPATH=package_parent)
+    return subprocess.run([exe, *args], cwd=cwd, capture_output=True, text=True, timeout=600,
+                          env=env)
+
+
+def test_entry_point_version(tmp_path):
+    result = run_entry_point("--version", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    out = result.stdout
+    assert result.stdout.strip() == f"haralick-learn {haralick_learn.__version__}"
+
+
+def test_entry_point_featurizes_to_standard_output(tmp_path):
+    for kind in KINDS:
+        shutil.copy(sample(kind, 0), tmp_path / f"{kind}00.jpg")
+    result = run_entry_point("featurize", ".", "-o", "-", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.reader(result.stdout.splitlines()))
+    assert rows[0] == ["path", *HaralickFeaturizer().get_feature_names_out()]
+    assert [row[0] for row in rows[1:]] == [f"./{kind}00.jpg" for kind in KINDS]
+    assert "Wrote 3 images x 52 features to standard output" in result.stderr
+
+
+# --- every command in this process ------------------------------------------------------------
+
+def test_demo_runs_the_whole_flow(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "demo")
+    assert code == 0, err
     accuracy = float(re.search(r"5-fold accuracy: ([\d.]+)%", out).group(1))
     assert 80 <= accuracy <= 100
     similar = re.findall(r"^\s+\d\. (\w+\d+\.jpg)\s+distance ([\d.]+)$", out, flags=re.M)
@@ -34,75 +123,23 @@ def test_demo_runs_the_whole_flow(tmp_path):
     assert f"Wrote the similar-images figure to {figure}" in out
     with Image.open(figure) as im:
         assert im.format == "PNG" and im.width > im.height
-    assert "90/90 images" in result.stderr  # the progress bar reached the end
+    assert "90/90 images" in err  # the progress bar reached the end
 
 
-def test_unknown_command_and_bad_query(tmp_path):
-    assert run("nonsense", cwd=tmp_path).returncode == 2
-    bad = run("demo", "--query", "999", cwd=tmp_path)
-    assert bad.returncode == 1
-    assert bad.stderr.strip().startswith("haralick-learn demo: error:")
+def test_unknown_command_and_bad_query(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli(capsys, "nonsense")[0] == 2
+    code, _, err = cli(capsys, "demo", "--query", "999")
+    assert code == 1
+    assert err.strip().startswith("haralick-learn demo: error:")
 
 
-# --- featurize, similar, evaluate on images the tests write ---
-
-import csv  # noqa: E402
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-
-from haralick_learn import DistanceNeighbors, HaralickFeaturizer  # noqa: E402
-
-KINDS = ("stripes", "checks", "noise")
-
-
-def texture(kind, seed, size=32):
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[:size, :size]
-    period = 2 + seed % 3
-    base = {"stripes": (xx // period) % 2,
-            "checks": ((xx // period) + (yy // period)) % 2,
-            "noise": rng.integers(0, 2, (size, size))}[kind]
-    gray = (base * 170 + rng.integers(0, 80, (size, size))).astype(np.uint8)
-    return Image.fromarray(np.stack([gray, gray // 2 + 60, 255 - gray], axis=-1))
-
-
-@pytest.fixture(scope="module")
-def photos(tmp_path_factory):
-    """photos/{kind}{i}.png|jpg flat, 5 per kind, plus files that are not images."""
-    folder = tmp_path_factory.mktemp("cli") / "photos"
-    folder.mkdir()
-    for k, kind in enumerate(KINDS):
-        for i in range(5):
-            texture(kind, 10 * k + i).save(folder / f"{kind}{i:02d}.{'png' if i % 2 else 'JPG'}")
-    (folder / "notes.txt").write_text("not an image")
-    (folder / ".hidden.png").write_bytes(b"")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def labelled(tmp_path_factory):
-    """dataset/{kind}/img{i}.png: labels from the folders, one level down."""
-    root = tmp_path_factory.mktemp("cli") / "dataset"
-    for k, kind in enumerate(KINDS):
-        (root / kind).mkdir(parents=True)
-        for i in range(4):
-            texture(kind, 100 + 10 * k + i).save(root / kind / f"img{i}.png")
-    return root
-
-
-def image_paths(folder):
-    return sorted(str(p) for p in folder.iterdir()
-                  if p.suffix.lower() in (".png", ".jpg") and not p.name.startswith("."))
-
-
-def test_featurize_writes_path_and_named_feature_columns(photos, tmp_path):
-    result = run("featurize", str(photos), "-o", "features.csv", "--n-jobs", "2", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert "Wrote 15 images x 52 features to" in result.stdout
-    assert "15/15 images" in result.stderr  # progress bar
+def test_featurize_writes_path_and_named_feature_columns(capsys, photos, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "featurize", photos, "-o", "features.csv", "--n-jobs", "2")
+    assert code == 0, err
+    assert "Wrote 15 images x 52 features to" in out
+    assert "15/15 images" in err  # progress bar
     with open(tmp_path / "features.csv", newline="") as f:
         rows = list(csv.reader(f))
     featurizer = HaralickFeaturizer()
@@ -113,31 +150,35 @@ def test_featurize_writes_path_and_named_feature_columns(photos, tmp_path):
                                   featurizer.fit_transform(paths))  # repr: exact round trip
 
 
-def test_featurize_glob_recursive_to_stdout(labelled, tmp_path):
-    result = run("featurize", str(labelled / "**" / "*.png"), "--recursive", "-o", "-",
-                 cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+def test_featurize_glob_recursive_to_stdout(capsys, labelled, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "featurize", labelled / "**" / "*.jpg", "--recursive", "-o", "-")
+    assert code == 0, err
+    lines = out.splitlines()
     assert lines[0].startswith("path,angular_second_moment_horizontal_d1,")
-    assert len(lines) == 1 + 12 and "Wrote 12 images" in result.stderr
+    assert [line.split(",")[0] for line in lines[1:]] == sorted(
+        str(labelled / kind / f"img{i}.jpg") for kind in KINDS for i in range(4))
+    assert "Wrote 12 images" in err
     # Without --recursive a folder of folders holds no image.
-    flat = run("featurize", str(labelled), cwd=tmp_path)
-    assert flat.returncode == 1
-    assert flat.stderr.strip().splitlines() == [
+    code, _, err = cli(capsys, "featurize", labelled)
+    assert code == 1
+    assert err.strip().splitlines() == [
         f"haralick-learn featurize: error: no image files in {str(labelled)!r} (looked for "
         ".jpg, .jpeg, .png, .tif, .tiff, .bmp, .gif, .webp; --recursive searches subdirectories)"
     ]
 
 
-def test_similar_ranks_paths_and_draws_the_picture(photos, tmp_path):
+def test_similar_ranks_paths_and_draws_the_picture(capsys, photos, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     outside = tmp_path / "query.png"
-    texture("checks", 999).save(outside)
-    result = run("similar", str(photos), "stripes01.png", str(outside), "-k", "3",
-                 "--plot", "similar.png", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    with Image.open(sample("grass", 20)) as im:
+        im.save(outside)
+    code, out, err = cli(capsys, "similar", photos, "brick01.png", outside, "-k", "3",
+                         "--plot", "similar.png")
+    assert code == 0, err
     paths = image_paths(photos)
     search = make_pipeline(HaralickFeaturizer(), StandardScaler(), DistanceNeighbors()).fit(paths)
-    own = paths.index(str(photos / "stripes01.png"))
+    own = paths.index(str(photos / "brick01.png"))
     dist, ind = search[-1].kneighbors(n_neighbors=3)
     new_dist, new_ind = search[-1].kneighbors(search[:-1].transform([str(outside)]), n_neighbors=3)
     expected = [f"3 images most similar to {paths[own]}:"]
@@ -148,17 +189,17 @@ def test_similar_ranks_paths_and_draws_the_picture(photos, tmp_path):
                  enumerate(zip(new_dist[0], new_ind[0]), start=1)]
     figure = tmp_path / "similar.png"
     expected += [f"Wrote the similar-images figure to {figure}"]
-    assert result.stdout.splitlines() == expected
+    assert out.splitlines() == expected
     with Image.open(figure) as im:
         assert im.format == "PNG" and im.width > im.height  # 2 rows x 4 images
 
 
-def test_evaluate_reports_accuracy_and_per_class_scores(labelled, tmp_path):
-    result = run("evaluate", str(labelled), "--labels", "parent", "--recursive", "--cv", "4",
-                 cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert out.startswith("12 images, 3 classes: checks (4), noise (4), stripes (4)\n")
+def test_evaluate_reports_accuracy_and_per_class_scores(capsys, labelled, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "evaluate", labelled, "--labels", "parent", "--recursive",
+                         "--cv", "4")
+    assert code == 0, err
+    assert out.startswith("12 images, 3 classes: brick (4), grass (4), gravel (4)\n")
     accuracy, spread = map(float, re.search(r"4-fold accuracy: ([\d.]+)% \(\+/- ([\d.]+)%\)",
                                             out).groups())
     assert 0 <= accuracy <= 100 and spread >= 0
@@ -167,34 +208,35 @@ def test_evaluate_reports_accuracy_and_per_class_scores(labelled, tmp_path):
         assert re.search(rf"^\s+{kind}\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+4$", out, flags=re.M)
 
 
-def test_runtime_errors_are_one_line_with_exit_code_1(photos, tmp_path):
+def test_runtime_errors_are_one_line_with_exit_code_1(capsys, photos, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     broken = tmp_path / "broken"
     broken.mkdir()
-    (broken / "ok.png").write_bytes((photos / "checks01.png").read_bytes())
-    (broken / "truncated.png").write_bytes((photos / "checks01.png").read_bytes()[:200])
+    (broken / "ok.png").write_bytes((photos / "brick01.png").read_bytes())
+    (broken / "truncated.png").write_bytes((photos / "brick01.png").read_bytes()[:200])
     cases = [
-        (("featurize", str(tmp_path / "missing")), "featurize", "no such directory"),
-        (("featurize", str(broken), "-o", "x.csv"), "featurize", "truncated.png"),
-        (("similar", str(photos), "nothere.png"), "similar", "query 'nothere.png': no such file"),
-        (("similar", str(photos), "checks01.png", "-k", "15"), "similar", "n_neighbors <= 14"),
-        (("evaluate", str(photos), "--cv", "6"), "evaluate", "fewer than the 6 folds"),
+        (("featurize", tmp_path / "missing"), "featurize", "no such directory"),
+        (("featurize", broken, "-o", "x.csv"), "featurize", "truncated.png"),
+        (("similar", photos, "nothere.png"), "similar", "query 'nothere.png': no such file"),
+        (("similar", photos, "brick01.png", "-k", "15"), "similar", "n_neighbors <= 14"),
+        (("evaluate", photos, "--cv", "6"), "evaluate", "fewer than the 6 folds"),
     ]
     for args, command, reason in cases:
-        result = run(*args, cwd=tmp_path)
-        assert result.returncode == 1, (args, result.stderr)
-        errors = [line for line in result.stderr.splitlines() if "error" in line]
-        assert len(errors) == 1 and errors[0].startswith(f"haralick-learn {command}: error: ")
-        assert reason in errors[0], errors
-        assert "Traceback" not in result.stderr
+        code, _, err = cli(capsys, *args)
+        assert code == 1, (args, err)
+        assert len(errors(err)) == 1 and errors(err)[0].startswith(
+            f"haralick-learn {command}: error: ")
+        assert reason in errors(err)[0], errors(err)
+        assert "Traceback" not in err
 
 
-def test_help_and_usage_errors(tmp_path):
+def test_help_and_usage_errors(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     for command in ("featurize", "similar", "evaluate", "demo"):
-        result = run(command, "--help", cwd=tmp_path)
-        assert result.returncode == 0 and result.stdout.startswith(
-            f"usage: haralick-learn {command}")
+        code, out, _ = cli(capsys, command, "--help")
+        assert code == 0 and out.startswith(f"usage: haralick-learn {command}")
     for args in [("featurize",), ("similar", "dir"), ("evaluate", "dir", "--cv", "1"),
                  ("evaluate", "dir", "--labels", "colour"), ("similar", "d", "q", "-k", "x")]:
-        result = run(*args, cwd=tmp_path)
-        assert result.returncode == 2, args
-        assert result.stderr.splitlines()[-1].startswith(f"haralick-learn {args[0]}: error:")
+        code, _, err = cli(capsys, *args)
+        assert code == 2, args
+        assert err.splitlines()[-1].startswith(f"haralick-learn {args[0]}: error:")
