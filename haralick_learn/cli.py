@@ -6,6 +6,7 @@ unreadable image), 2 usage error (argparse's message and usage).
 
 import argparse
 import csv
+import fnmatch
 import glob
 import os
 import sys
@@ -26,7 +27,9 @@ def find_images(source, *, recursive=False):
     A directory gives its files with an image extension (``IMAGE_EXTENSIONS``,
     any case), hidden files excluded, with its subdirectories when
     ``recursive``; a glob pattern gives the files it matches (``**`` spans
-    directories when ``recursive``); a file gives itself.
+    directories when ``recursive``); a file gives itself. Symbolic links to
+    directories are not entered when searching subdirectories (a link to a
+    parent would loop or repeat files); links to files are listed.
     """
     if os.path.isdir(source):
         if recursive:
@@ -43,7 +46,11 @@ def find_images(source, *, recursive=False):
                 f"{'' if recursive else '; --recursive searches subdirectories'})"
             )
     elif glob.has_magic(source):
-        found = [path for path in glob.glob(source, recursive=recursive) if os.path.isfile(path)]
+        if recursive and "**" in source:
+            found = _recursive_glob(source)
+        else:
+            found = glob.glob(source)
+        found = [path for path in found if os.path.isfile(path)]
         if not found:
             raise CommandError(f"no files match {source!r}")
     elif os.path.isfile(source):
@@ -51,6 +58,53 @@ def find_images(source, *, recursive=False):
     else:
         raise CommandError(f"{source!r}: no such directory, file or glob pattern")
     return sorted(found)
+
+
+def _recursive_glob(pattern):
+    """``glob.glob(pattern, recursive=True)`` without entering linked directories.
+
+    glob's ``**`` follows symbolic links to directories, so a link to a parent
+    repeats every file through it, and a loop of links does not end. Here the
+    folder before the first wildcard is walked with ``os.walk`` (links to
+    directories are not entered, as for a folder), and each file's path is
+    matched part by part: ``**`` spans zero or more folders, a wildcard does
+    not match a hidden name unless its part starts with ``.``, as in glob.
+    """
+    parts = pattern.replace(os.altsep, os.sep).split(os.sep) if os.altsep else pattern.split(os.sep)
+    fixed = 0
+    while fixed < len(parts) - 1 and not glob.has_magic(parts[fixed]):
+        fixed += 1
+    top = os.sep.join(parts[:fixed]) if fixed else ""
+    if fixed == 1 and parts[0] == "":
+        top = os.sep  # the pattern starts at the root
+    wanted = parts[fixed:]
+    found = []
+    for folder, _, names in os.walk(top or os.curdir):
+        inside = os.path.relpath(folder, top or os.curdir)
+        inside = [] if inside == os.curdir else inside.split(os.sep)
+        found += [os.path.join(top, *inside, name) for name in names
+                  if _glob_match(wanted, [*inside, name])]
+    return found
+
+
+def _glob_match(pattern_parts, path_parts):
+    """Whether the path's parts match the pattern's, with glob's meaning of ``**``."""
+    if not pattern_parts:
+        return not path_parts
+    head, rest = pattern_parts[0], pattern_parts[1:]
+    if head == "**":
+        for skip in range(len(path_parts) + 1):
+            if _glob_match(rest, path_parts[skip:]):
+                return True
+            if skip < len(path_parts) and path_parts[skip].startswith("."):
+                return False  # ** does not span hidden folders (nor match hidden files)
+        return False
+    if not path_parts:
+        return False
+    name = path_parts[0]
+    if name.startswith(".") and not head.startswith("."):
+        return False
+    return fnmatch.fnmatch(name, head) and _glob_match(rest, path_parts[1:])
 
 
 def _featurizer(args):

@@ -4,8 +4,10 @@ import csv
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -240,3 +242,57 @@ def test_help_and_usage_errors(capsys, tmp_path, monkeypatch):
         code, _, err = cli(capsys, *args)
         assert code == 2, args
         assert err.splitlines()[-1].startswith(f"haralick-learn {args[0]}: error:")
+
+
+# --- recursive glob and directory links (#11 item 8) -------------------------------------------
+
+class TookTooLong(Exception):
+    """Not an OSError, which glob would swallow."""
+
+
+@contextmanager
+def time_limit(seconds):
+    """Fail, instead of hanging, when the block takes longer than ``seconds``."""
+    def stop(signum, frame):
+        raise TookTooLong(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs SIGALRM")
+def test_recursive_glob_gives_each_image_once_through_directory_links(capsys, tmp_path,
+                                                                      monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    root = tmp_path / "tree"
+    (root / "a" / "b").mkdir(parents=True)
+    (root / ".hidden").mkdir()
+    images = [root / "top.jpg", root / "a" / "mid.jpg", root / "a" / "b" / "deep.jpg"]
+    for path, kind in zip(images, KINDS):
+        shutil.copy(sample(kind, 0), path)
+    shutil.copy(sample("brick", 1), root / ".hidden" / "secret.jpg")
+    os.symlink("..", root / "a" / "up")          # up -> .. : the parent again
+    os.symlink(".", root / "a" / "b" / "self")   # a loop
+    os.symlink("../b", root / "a" / "b" / "again")
+    os.symlink(images[0], root / "a" / "top_link.jpg")  # a link to a file is a file
+    expected = sorted(map(str, [*images, root / "a" / "top_link.jpg"]))
+    with time_limit(20):
+        code, out, err = cli(capsys, "featurize", root / "**" / "*.jpg", "-r", "-o", "-")
+    assert code == 0, err
+    assert [line.split(",")[0] for line in out.splitlines()[1:]] == expected
+    # The same files as the folder itself, searched with --recursive (which, unlike
+    # glob's **, also searches hidden folders).
+    code, folder_out, _ = cli(capsys, "featurize", root, "-r", "-o", "-")
+    assert [line for line in folder_out.splitlines() if "/.hidden/" not in line] == \
+        out.splitlines()
+    # glob's meaning otherwise: ** spans zero or more folders, a pattern that names a
+    # hidden folder enters it, and relative patterns give relative paths.
+    code, out, err = cli(capsys, "featurize", "tree/**/b/*.jpg", "-r", "-o", "-")
+    assert [line.split(",")[0] for line in out.splitlines()[1:]] == ["tree/a/b/deep.jpg"]
+    code, out, err = cli(capsys, "featurize", "tree/.hidden/**", "-r", "-o", "-")
+    assert [line.split(",")[0] for line in out.splitlines()[1:]] == ["tree/.hidden/secret.jpg"]
