@@ -80,6 +80,14 @@ def image_paths(folder):
                   if p.suffix.lower() in (".png", ".jpg") and not p.name.startswith("."))
 
 
+def one_pixel_crop(photo, path, *, high=True):
+    """A real photograph's first row (1 pixel high) or first column (1 pixel wide)."""
+    with Image.open(photo) as im:
+        box = (0, 0, im.width, 1) if high else (0, 0, 1, im.height)
+        im.crop(box).save(path)
+    return path
+
+
 # --- the installed entry point, run as users run it -----------------------------------------
 
 def run_entry_point(*args, cwd):
@@ -244,6 +252,136 @@ def test_help_and_usage_errors(capsys, tmp_path, monkeypatch):
         assert err.splitlines()[-1].startswith(f"haralick-learn {args[0]}: error:")
 
 
+# --- images 1 pixel high or wide (#11 item 5) -------------------------------------------------
+
+NO_VERTICAL = ("1 pixel high: no pixel pair in the diagonal_nwse, vertical, diagonal_nesw "
+               "directions")
+NO_HORIZONTAL = ("1 pixel wide: no pixel pair in the horizontal, diagonal_nwse, diagonal_nesw "
+                 "directions")
+
+
+@pytest.fixture
+def with_thin(photos, photo_paths, tmp_path):
+    """The photos plus a real photograph cropped to 1 pixel high and another to 1 pixel wide."""
+    folder = tmp_path / "with_thin"
+    shutil.copytree(photos, folder)
+    one_pixel_crop(photo_paths[0], folder / "brick98.png", high=True)
+    one_pixel_crop(photo_paths[1], folder / "grass99.png", high=False)
+    return folder
+
+
+def test_similar_leaves_out_one_pixel_images_and_names_them(capsys, with_thin, tmp_path,
+                                                            monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "similar", with_thin, "brick01.png", "-k", "14")
+    assert code == 0, err
+    assert warnings_of(err) == [
+        "haralick-learn similar: warning: left out 2 images whose features are NaN (distances "
+        f"and classifiers need numbers): {with_thin / 'brick98.png'} ({NO_VERTICAL}); "
+        f"{with_thin / 'grass99.png'} ({NO_HORIZONTAL})"
+    ]
+    kept = [p for p in image_paths(with_thin) if not p.endswith(("brick98.png", "grass99.png"))]
+    search = make_pipeline(HaralickFeaturizer(), StandardScaler(), DistanceNeighbors()).fit(kept)
+    own = kept.index(str(with_thin / "brick01.png"))
+    dist, ind = search[-1].kneighbors_by_index([own], 14)
+    assert out.splitlines() == [f"14 images most similar to {kept[own]}:"] + [
+        f"  {r}. {kept[i]}  distance {d:.3f}" for r, (d, i) in enumerate(zip(dist[0], ind[0]), 1)]
+
+
+def test_similar_refuses_a_one_pixel_query_and_names_it(capsys, with_thin, photo_paths,
+                                                        tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(capsys, "similar", with_thin, "brick98.png")
+    assert code == 1
+    assert errors(err) == [
+        f"haralick-learn similar: error: query {str(with_thin / 'brick98.png')!r}: "
+        f"{NO_VERTICAL}, so its features are NaN and it was left out of the collection"]
+    outside = one_pixel_crop(photo_paths[2], tmp_path / "thin_query.png", high=False)
+    code, _, err = cli(capsys, "similar", with_thin, outside)
+    assert code == 1
+    assert errors(err) == [
+        f"haralick-learn similar: error: query {str(outside)!r}: {NO_HORIZONTAL}, so its "
+        "features are NaN and have no distance to other images"]
+    assert "Featurizing" not in err  # refused before the collection is featurized
+
+
+def test_evaluate_leaves_out_one_pixel_images(capsys, with_thin, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "evaluate", with_thin, "--cv", "5")
+    assert code == 0, err
+    assert len(warnings_of(err)) == 1
+    assert "left out 2 images" in warnings_of(err)[0] and NO_HORIZONTAL in warnings_of(err)[0]
+    assert out.startswith("15 images, 3 classes: brick (5), grass (5), gravel (5)\n")
+    accuracy = float(re.search(r"5-fold accuracy: ([\d.]+)% \(\+/- ([\d.]+)%\)", out).group(1))
+    assert 0 <= accuracy <= 100  # a number, not nan%
+    for kind in KINDS:
+        assert re.search(rf"^\s+{kind}\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+5$", out, flags=re.M)
+
+
+def test_featurize_writes_the_row_of_a_one_pixel_image_with_a_warning(capsys, photo_paths,
+                                                                      tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "two"
+    folder.mkdir()
+    shutil.copy(sample("brick", 0), folder / "brick00.jpg")
+    thin = one_pixel_crop(photo_paths[0], folder / "thin.png")
+    code, out, err = cli(capsys, "featurize", folder, "-o", "-")
+    assert code == 0, err
+    assert warnings_of(err) == [
+        f"haralick-learn featurize: warning: 1 image with NaN features (written as nan): "
+        f"{thin} ({NO_VERTICAL})"]
+    rows = list(csv.reader(out.splitlines()))
+    assert [row[0] for row in rows[1:]] == [str(folder / "brick00.jpg"), str(thin)]
+    names = rows[0][1:]
+    values = np.array(rows[2][1:], dtype=float)
+    assert {n for n, v in zip(names, values) if np.isnan(v)} == {
+        n for n in names if "_vertical_" in n or "_diagonal_" in n}
+    np.testing.assert_array_equal(values, HaralickFeaturizer().fit_transform([str(thin)])[0])
+
+
+# --- the output's folder is checked before featurizing (#11 item 7) ----------------------------
+
+def test_output_into_a_missing_folder_fails_before_featurizing(capsys, photos, tmp_path,
+                                                               monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file.txt").write_text("a file, not a folder")
+    cases = [
+        (("featurize", photos, "-o", "missing/features.csv"), "missing/features.csv",
+         f"no such directory {str(tmp_path / 'missing')!r}"),
+        (("similar", photos, "brick01.png", "--plot", "missing/similar.png"),
+         "missing/similar.png", f"no such directory {str(tmp_path / 'missing')!r}"),
+        (("demo", "-o", "missing/similar.png"), "missing/similar.png",
+         f"no such directory {str(tmp_path / 'missing')!r}"),
+        (("featurize", photos, "-o", "file.txt/features.csv"), "file.txt/features.csv",
+         f"not a directory {str(tmp_path / 'file.txt')!r}"),
+        (("featurize", photos, "-o", "."), ".", "it is a directory"),
+    ]
+    for args, path, reason in cases:
+        code, _, err = cli(capsys, *args)
+        assert code == 1, (args, err)
+        assert errors(err) == [f"haralick-learn {args[0]}: error: cannot write {path!r}: {reason}"]
+        assert "Featurizing" not in err  # nothing was featurized
+    assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root may write into any folder")
+def test_output_into_an_unwritable_folder_fails_before_featurizing(capsys, photos, tmp_path,
+                                                                   monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        code, _, err = cli(capsys, "featurize", photos, "-o", "locked/f.csv")
+    finally:
+        locked.chmod(0o700)
+    assert code == 1
+    assert errors(err) == ["haralick-learn featurize: error: cannot write 'locked/f.csv': "
+                           "permission denied"]
+    assert "Featurizing" not in err
+
+
 # --- recursive glob and directory links (#11 item 8) -------------------------------------------
 
 class TookTooLong(Exception):
@@ -296,3 +434,71 @@ def test_recursive_glob_gives_each_image_once_through_directory_links(capsys, tm
     assert [line.split(",")[0] for line in out.splitlines()[1:]] == ["tree/a/b/deep.jpg"]
     code, out, err = cli(capsys, "featurize", "tree/.hidden/**", "-r", "-o", "-")
     assert [line.split(",")[0] for line in out.splitlines()[1:]] == ["tree/.hidden/secret.jpg"]
+
+
+# --- the query is the file named (#11 item 9) -------------------------------------------------
+
+def test_similar_queries_the_file_named_not_a_link_to_it(capsys, photos, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "linked"
+    shutil.copytree(photos, folder)
+    os.symlink("brick00.JPG", folder / "zlink.jpg")  # sorts after brick00.JPG
+    real, link = str(folder / "brick00.JPG"), str(folder / "zlink.jpg")
+    code, out, err = cli(capsys, "similar", folder, "brick00.JPG", "zlink.jpg", "-k", "1")
+    assert code == 0, err
+    assert out.splitlines() == [f"1 image most similar to {real}:", f"  1. {link}  distance 0.000",
+                                f"1 image most similar to {link}:", f"  1. {real}  distance 0.000"]
+    # Named by another path to the same file (a link outside): the file itself is the query.
+    outside = tmp_path / "elsewhere.jpg"
+    os.symlink(real, outside)
+    code, out, err = cli(capsys, "similar", folder, outside, "-k", "1")
+    assert code == 0, err
+    assert out.splitlines() == [f"1 image most similar to {outside}:",
+                                f"  1. {link}  distance 0.000"]
+
+
+# --- clearer messages (#11 item 10) ------------------------------------------------------------
+
+def test_a_folder_as_query_is_named_a_directory(capsys, photos, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "photos"
+    shutil.copytree(photos, folder)
+    (folder / "sub.png").mkdir()  # a folder, named like an image, inside the collection
+    for query, named in [("sub.png", str(folder / "sub.png")), (tmp_path, str(tmp_path))]:
+        code, _, err = cli(capsys, "similar", folder, query)
+        assert code == 1
+        assert errors(err) == [f"haralick-learn similar: error: query {named!r}: "
+                               "is a directory, not an image file"]
+
+
+def test_n_jobs_0_is_a_usage_error(capsys, photos, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for args in [("featurize", photos), ("similar", photos, "brick01.png"),
+                 ("evaluate", photos), ("demo",)]:
+        code, _, err = cli(capsys, *args, "--n-jobs", "0")
+        assert code == 2, args
+        assert err.splitlines()[-1] == (
+            f"haralick-learn {args[0]}: error: argument --n-jobs: 0 is invalid: give the number "
+            "of images featurized at once (1 or more), or -1 for all processors")
+        assert "Featurizing" not in err
+
+
+def test_counts_are_pluralized(capsys, photos, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "featurize", photos / "brick01.png", "-o", "one.csv")
+    assert code == 0, err
+    assert f"Wrote 1 image x 52 features to {tmp_path / 'one.csv'}" in out
+    code, out, err = cli(capsys, "similar", photos, "brick01.png", "-k", "1")
+    assert out.startswith(f"1 image most similar to {photos / 'brick01.png'}:\n")
+    folder = tmp_path / "uneven"
+    folder.mkdir()
+    for name in ["brick00.jpg", "brick01.jpg", "grass00.jpg"]:
+        shutil.copy(sample(name[:-6], int(name[-6:-4])), folder / name)
+    code, out, err = cli(capsys, "evaluate", folder, "--cv", "2")
+    assert out == "3 images, 2 classes: brick (2), grass (1)\n"
+    assert errors(err) == ["haralick-learn evaluate: error: class 'grass' has 1 image, fewer "
+                           "than the 2 folds of --cv 2"]
+    code, out, err = cli(capsys, "evaluate", folder / "grass*.jpg", "--cv", "2")
+    assert out == "1 image, 1 class: grass (1)\n"
+    assert errors(err) == ["haralick-learn evaluate: error: need at least 2 classes to evaluate, "
+                           "found 1 (labels from the file names; try --labels parent)"]
