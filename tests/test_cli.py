@@ -6,7 +6,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 from contextlib import contextmanager
 
 import numpy as np
