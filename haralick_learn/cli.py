@@ -6,8 +6,10 @@ unreadable image), 2 usage error (argparse's message and usage).
 
 import argparse
 import csv
+import fnmatch
 import glob
 import os
+import re
 import sys
 import textwrap
 import warnings
@@ -26,7 +28,9 @@ def find_images(source, *, recursive=False):
     A directory gives its files with an image extension (``IMAGE_EXTENSIONS``,
     any case), hidden files excluded, with its subdirectories when
     ``recursive``; a glob pattern gives the files it matches (``**`` spans
-    directories when ``recursive``); a file gives itself.
+    directories when ``recursive``); a file gives itself. Symbolic links to
+    directories are not entered when searching subdirectories (a link to a
+    parent would loop or repeat files); links to files are listed.
     """
     if os.path.isdir(source):
         if recursive:
@@ -43,7 +47,11 @@ def find_images(source, *, recursive=False):
                 f"{'' if recursive else '; --recursive searches subdirectories'})"
             )
     elif glob.has_magic(source):
-        found = [path for path in glob.glob(source, recursive=recursive) if os.path.isfile(path)]
+        if recursive and "**" in source:
+            found = _recursive_glob(source)
+        else:
+            found = glob.glob(source)
+        found = [path for path in found if os.path.isfile(path)]
         if not found:
             raise CommandError(f"no files match {source!r}")
     elif os.path.isfile(source):
@@ -53,18 +61,152 @@ def find_images(source, *, recursive=False):
     return sorted(found)
 
 
-def _featurizer(args):
+def _recursive_glob(pattern):
+    """``glob.glob(pattern, recursive=True)`` without entering linked directories.
+
+    glob's ``**`` follows symbolic links to directories, so a link to a parent
+    repeats every file through it, and a loop of links does not end. Here the
+    folder before the first wildcard is walked with ``os.walk`` (links to
+    directories are not entered, as for a folder), and each file's path is
+    matched part by part: ``**`` spans zero or more folders, a wildcard does
+    not match a hidden name unless its part starts with ``.``, as in glob.
+    """
+    parts = pattern.replace(os.altsep, os.sep).split(os.sep) if os.altsep else pattern.split(os.sep)
+    fixed = 0
+    while fixed < len(parts) - 1 and not glob.has_magic(parts[fixed]):
+        fixed += 1
+    top = os.sep.join(parts[:fixed]) if fixed else ""
+    if fixed == 1 and parts[0] == "":
+        top = os.sep  # the pattern starts at the root
+    wanted = parts[fixed:]
+    found = []
+    for folder, _, names in os.walk(top or os.curdir):
+        inside = os.path.relpath(folder, top or os.curdir)
+        inside = [] if inside == os.curdir else inside.split(os.sep)
+        found += [os.path.join(top, *inside, name) for name in names
+                  if _glob_match(wanted, [*inside, name])]
+    return found
+
+
+def _glob_match(pattern_parts, path_parts):
+    """Whether the path's parts match the pattern's, with glob's meaning of ``**``."""
+    if not pattern_parts:
+        return not path_parts
+    head, rest = pattern_parts[0], pattern_parts[1:]
+    if head == "**":
+        for skip in range(len(path_parts) + 1):
+            if _glob_match(rest, path_parts[skip:]):
+                return True
+            if skip < len(path_parts) and path_parts[skip].startswith("."):
+                return False  # ** does not span hidden folders (nor match hidden files)
+        return False
+    if not path_parts:
+        return False
+    name = path_parts[0]
+    if name.startswith(".") and not head.startswith("."):
+        return False
+    return fnmatch.fnmatch(name, head) and _glob_match(rest, path_parts[1:])
+
+
+def _count(n, noun):
+    """``1 image``, ``2 images``; ``1 class``, ``2 classes``."""
+    if n == 1:
+        return f"{n} {noun}"
+    return f"{n} {noun}{'es' if noun.endswith('s') else 's'}"
+
+
+def _warn(args, text):
+    print(f"haralick-learn {args.command}: warning: {text}", file=sys.stderr)
+
+
+def _check_output(path):
+    """Fail before any featurizing if ``path`` cannot be written (``None``, ``-``: nothing)."""
+    if path is None or path == "-":
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        reason = "not a directory" if os.path.exists(folder) else "no such directory"
+        raise CommandError(f"cannot write {path!r}: {reason} {folder!r}")
+    if os.path.isdir(path):
+        raise CommandError(f"cannot write {path!r}: it is a directory")
+    if not os.access(folder, os.W_OK | os.X_OK) or (
+        os.path.exists(path) and not os.access(path, os.W_OK)
+    ):
+        raise CommandError(f"cannot write {path!r}: permission denied")
+
+
+def _featurizer(args, verbose=1):
     from . import HaralickFeaturizer
 
-    return HaralickFeaturizer(n_jobs=args.n_jobs, verbose=1,
+    return HaralickFeaturizer(n_jobs=args.n_jobs, verbose=verbose,
                               on_error=getattr(args, "on_error", "raise"))
 
 
+#: The direction in a feature's name, ``{feature}_{direction}_d{distance}``.
+_DIRECTION = re.compile(r"_(horizontal|diagonal_nwse|vertical|diagonal_nesw)_d\d+$")
+
+
+def _nan_reasons(features, names):
+    """Why each featurized row has NaN features: ``{row index: reason}``.
+
+    A direction without any pixel pair (the vertical one of an image 1 pixel
+    high) gives NaN features. Rows entirely NaN are images that could not be
+    featurized at all (``--on-error nan``), already reported: not listed.
+    """
+    import numpy as np
+
+    missing = np.isnan(features)
+    reasons = {}
+    for row in np.flatnonzero(missing.any(axis=1) & ~missing.all(axis=1)):
+        directions = []
+        for name in names[missing[row]]:
+            match = _DIRECTION.search(name)
+            if match and match.group(1) not in directions:
+                directions.append(match.group(1))
+        if not directions:
+            reasons[row] = "NaN features"
+            continue
+        shape = ("1 pixel high: " if "vertical" in directions
+                 else "1 pixel wide: " if "horizontal" in directions else "")
+        reasons[row] = (f"{shape}no pixel pair in the {', '.join(directions)} "
+                        f"direction{'' if len(directions) == 1 else 's'}")
+    return reasons
+
+
+def _described(paths, reasons):
+    return "; ".join(f"{paths[row]} ({reason})" for row, reason in reasons.items())
+
+
+def _leave_out_nan(args, paths, features, names):
+    """Images whose features are all numbers: their paths, rows and old indices.
+
+    Distances and classifiers take no NaN: an image with a NaN feature is left
+    out, with one warning line naming each such image and why.
+    """
+    import numpy as np
+
+    reasons = _nan_reasons(features, names)
+    if not reasons:
+        return paths, features, np.arange(len(paths)), reasons
+    _warn(args, f"left out {_count(len(reasons), 'image')} whose features are NaN "
+                f"(distances and classifiers need numbers): {_described(paths, reasons)}")
+    kept = np.array([i for i in range(len(paths)) if i not in reasons], dtype=np.intp)
+    if not kept.size:
+        every = "the only image has" if len(paths) == 1 else f"all {len(paths)} images have"
+        raise CommandError(f"no image left: {every} NaN features")
+    return [paths[i] for i in kept], features[kept], kept, reasons
+
+
 def _featurize(args):
+    _check_output(args.output)
     paths = find_images(args.images, recursive=args.recursive)
     featurizer = _featurizer(args)
     features = featurizer.fit_transform(paths)
     names = featurizer.get_feature_names_out()
+    reasons = _nan_reasons(features, names)
+    if reasons:
+        _warn(args, f"{_count(len(reasons), 'image')} with NaN features (written as nan): "
+                    f"{_described(paths, reasons)}")
     to_stdout = args.output == "-"
     out = sys.stdout if to_stdout else open(args.output, "w", newline="", encoding="utf-8")
     try:
@@ -77,7 +219,8 @@ def _featurize(args):
             out.close()
     report = sys.stderr if to_stdout else sys.stdout
     where = "standard output" if to_stdout else os.path.abspath(args.output)
-    print(f"Wrote {len(paths)} images x {len(names)} features to {where}", file=report)
+    print(f"Wrote {_count(len(paths), 'image')} x {_count(len(names), 'feature')} to {where}",
+          file=report)
     return 0
 
 
@@ -89,32 +232,87 @@ def _resolve_query(query, folder):
     return inside if os.path.exists(inside) else query
 
 
+def _same_path(path):
+    return os.path.normcase(os.path.abspath(path))
+
+
+def _match_queries(queries, folder, paths):
+    """Per query: its index among ``paths`` (or None) and the path it is named by.
+
+    A query is the collection's image of the same path (as given, or within
+    ``folder``); only when none has that path, the image that is the same file
+    (through symbolic links). A symlinked duplicate of a query is then still
+    one of its neighbours, but never the query.
+    """
+    by_path, by_file = {}, {}
+    for i, path in enumerate(paths):
+        by_path.setdefault(_same_path(path), i)
+        real = os.path.normcase(os.path.realpath(path))
+        if real not in by_file or _same_path(path) == real:  # the file itself over a link
+            by_file[real] = i
+    matched = []
+    for query in queries:
+        query = _resolve_query(query, folder)
+        if os.path.isdir(query):
+            raise CommandError(f"query {query!r}: is a directory, not an image file")
+        if not os.path.isfile(query):
+            raise CommandError(f"query {query!r}: no such file")
+        index = by_path.get(_same_path(query))
+        if index is None:
+            index = by_file.get(os.path.normcase(os.path.realpath(query)))
+            name = query
+        else:
+            name = paths[index]
+        matched.append((index, name))
+    return matched
+
+
 def _similar(args):
-    from sklearn.pipeline import make_pipeline
+    import numpy as np
     from sklearn.preprocessing import StandardScaler
 
     from . import DistanceNeighbors
-    from ._display import _search
 
+    _check_output(args.plot)
     paths = find_images(args.images, recursive=args.recursive)
-    where = {os.path.realpath(path): i for i, path in enumerate(paths)}
-    queries = []
-    for query in args.queries:
-        query = _resolve_query(query, args.images)
-        if not os.path.isfile(query):
-            raise CommandError(f"query {query!r}: no such file")
-        # An image of the collection is queried as itself: not its own neighbour.
-        queries.append(where.get(os.path.realpath(query), query))
-    search = make_pipeline(_featurizer(args), StandardScaler(), DistanceNeighbors()).fit(paths)
-    _, queries, distances, indices = _search(search, paths, queries, args.k)
-    for query, dist, ind in zip(queries, distances, indices):
-        name = paths[query] if isinstance(query, int) else query
-        print(f"{args.k} images most similar to {name}:")
+    queries = _match_queries(args.queries, args.images, paths)
+    featurizer = _featurizer(args)
+    names = featurizer.get_feature_names_out()
+    # New images first: an unusable query fails before the collection is featurized.
+    new = [name for index, name in queries if index is None]
+    new_features = _featurizer(args, verbose=0).fit_transform(new) if new else None
+    if new:
+        for row, reason in _nan_reasons(new_features, names).items():
+            raise CommandError(f"query {new[row]!r}: {reason}, so its features are NaN "
+                               "and have no distance to other images")
+    features = featurizer.fit_transform(paths)
+    kept_paths, kept_features, kept, reasons = _leave_out_nan(args, paths, features, names)
+    position = {old: new_index for new_index, old in enumerate(kept)}
+    for index, name in queries:
+        if index is not None and index not in position:
+            raise CommandError(f"query {name!r}: {reasons[index]}, so its features are NaN "
+                               "and it was left out of the collection")
+    # What make_pipeline(featurizer, StandardScaler(), DistanceNeighbors()).fit(kept_paths)
+    # fits, from the rows already featurized (the featurizer is stateless).
+    scaler = StandardScaler().fit(kept_features)
+    search = DistanceNeighbors().fit(scaler.transform(kept_features))
+    distances = np.empty((len(queries), args.k))
+    indices = np.empty((len(queries), args.k), dtype=np.intp)
+    own = [q for q, (index, _) in enumerate(queries) if index is not None]
+    if own:  # images of the collection: each is not its own neighbour
+        distances[own], indices[own] = search.kneighbors_by_index(
+            [position[queries[q][0]] for q in own], args.k)
+    others = [q for q, (index, _) in enumerate(queries) if index is None]
+    if others:
+        distances[others], indices[others] = search.kneighbors(
+            scaler.transform(new_features), args.k)
+    for (index, name), dist, ind in zip(queries, distances, indices):
+        print(f"{_count(args.k, 'image')} most similar to {name}:")
         for rank, (d, i) in enumerate(zip(dist, ind), start=1):
-            print(f"  {rank}. {paths[i]}  distance {d:.3f}")
+            print(f"  {rank}. {kept_paths[i]}  distance {d:.3f}")
     if args.plot:
-        figure = _plot(paths, queries, indices, distances)
-        _save(figure, args.plot)
+        shown = [name if index is None else position[index] for index, name in queries]
+        _save(_plot(kept_paths, shown, indices, distances), args.plot)
     return 0
 
 
@@ -136,6 +334,33 @@ def _save(figure, path):
     print(f"Wrote the similar-images figure to {out}")
 
 
+def _check_classes(args, paths, labels, *, show):
+    """The classes and their counts; an error if they cannot be cross-validated.
+
+    ``show``: print the summary line (``18 images, 3 classes: ...``) first;
+    otherwise it is printed only with an error.
+    """
+    import numpy as np
+
+    classes, counts = np.unique(labels, return_counts=True)
+    summary = (f"{_count(len(paths), 'image')}, {_count(len(classes), 'class')}: "
+               + ", ".join(f"{c} ({n})" for c, n in zip(classes, counts)))
+    if len(classes) < 2:
+        source = "file names" if args.labels == "name" else "folder names"
+        other = "parent" if args.labels == "name" else "name"
+        error = (f"need at least 2 classes to evaluate, found {len(classes)} "
+                 f"(labels from the {source}; try --labels {other})")
+    elif counts.min() < args.cv:
+        error = (f"class '{classes[counts.argmin()]}' has {_count(counts.min(), 'image')}, "
+                 f"fewer than the {args.cv} folds of --cv {args.cv}")
+    else:
+        error = None
+    if show or error:
+        print(summary)
+    if error:
+        raise CommandError(error)
+
+
 def _evaluate(args):
     import numpy as np
     from sklearn.linear_model import LogisticRegression
@@ -148,20 +373,15 @@ def _evaluate(args):
 
     paths = find_images(args.images, recursive=args.recursive)
     labels = FilenameLabelExtractor(source=args.labels).fit_transform(paths)
-    classes, counts = np.unique(labels, return_counts=True)
-    print(f"{len(paths)} images, {len(classes)} classes: "
-          + ", ".join(f"{c} ({n})" for c, n in zip(classes, counts)))
-    if len(classes) < 2:
-        source = "file names" if args.labels == "name" else "folder names"
-        other = "parent" if args.labels == "name" else "name"
-        raise CommandError(f"need at least 2 classes to evaluate, found {len(classes)} "
-                           f"(labels from the {source}; try --labels {other})")
-    if counts.min() < args.cv:
-        raise CommandError(f"class '{classes[counts.argmin()]}' has {counts.min()} images, "
-                           f"fewer than the {args.cv} folds of --cv {args.cv}")
+    _check_classes(args, paths, labels, show=False)  # before the long part
     # The featurizer is stateless: featurizing once and cross-validating the
     # rest of the pipeline scores the whole pipeline on the paths.
-    features = _featurizer(args).fit_transform(paths)
+    featurizer = _featurizer(args)
+    features = featurizer.fit_transform(paths)
+    paths, features, kept, _ = _leave_out_nan(args, paths, features,
+                                              featurizer.get_feature_names_out())
+    labels = np.asarray(labels)[kept]
+    _check_classes(args, paths, labels, show=True)  # of the images evaluated
     classifier = Pipeline([("preproc", StandardScaler()),
                            ("classifier", LogisticRegression(max_iter=1000))])
     folds = StratifiedKFold(n_splits=args.cv)
@@ -186,6 +406,7 @@ def _demo(args):
     from . import DistanceNeighbors, FilenameLabelExtractor, HaralickFeaturizer
     from .datasets import load_sample_images
 
+    _check_output(args.output)
     paths = load_sample_images().paths
     query = args.query
     if not 0 <= query < len(paths):
@@ -215,9 +436,22 @@ def _wrap(text):
     return textwrap.fill(text, width=79)
 
 
+def _jobs(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            "0 is invalid: give the number of images featurized at once "
+            "(1 or more), or -1 for all processors")
+    return value
+
+
 def _n_jobs(parser):
-    parser.add_argument("--n-jobs", type=int, default=None, metavar="N",
-                        help="images featurized in parallel (default 1; -1: all processors)")
+    parser.add_argument("--n-jobs", type=_jobs, default=None, metavar="N",
+                        help="images featurized in parallel (default 1; -1: all processors, "
+                        "-2: all but one)")
 
 
 def _positive(minimum):
@@ -264,7 +498,8 @@ def build_parser():
                            help="CSV file to write, '-' for standard output "
                            "(default ./features.csv)")
     featurize.add_argument("-r", "--recursive", action="store_true",
-                           help="include subfolders (a glob's ** spans folders)")
+                           help="include subfolders (a glob's ** spans folders); links to "
+                           "folders are not followed")
     featurize.add_argument("--on-error", choices=["raise", "nan"], default="raise",
                            help="an unreadable image stops the run (raise, default) or gets a "
                            "row of NaN and a warning (nan)")
@@ -276,7 +511,8 @@ def build_parser():
         help="list (and draw) the images of a folder most similar to query images",
         description=_wrap("Rank the images of DIR by their distance to each QUERY, on standardised "
         "Haralick features (euclidean). A query that is one of DIR's images is not its own "
-        "neighbour; a query may be given by its file name within DIR."),
+        "neighbour; a query may be given by its file name within DIR. Images 1 pixel high or "
+        "wide (NaN features) are left out, with a warning."),
         epilog="example:\n  haralick-learn similar photos photos/cat01.jpg -k 5 --plot similar.png",
     )
     similar.add_argument("images", metavar="DIR", help="the folder (or glob) to search")
@@ -285,7 +521,8 @@ def build_parser():
                          help="similar images per query (default 3)")
     similar.add_argument("--plot", metavar="PNG",
                          help="also draw each query and its similar images into this file")
-    similar.add_argument("-r", "--recursive", action="store_true", help="include subfolders")
+    similar.add_argument("-r", "--recursive", action="store_true",
+                         help="include subfolders (links to folders are not followed)")
     _n_jobs(similar)
     similar.set_defaults(func=_similar)
 
@@ -295,7 +532,8 @@ def build_parser():
         description=_wrap("Label each image of DIR from its file name (building07.jpg -> building) "
         "or its folder (--labels parent), featurize, and cross-validate "
         "StandardScaler + LogisticRegression: the accuracy over the folds with its spread, "
-        "then a per-class report (precision, recall, F1) of the held-out predictions."),
+        "then a per-class report (precision, recall, F1) of the held-out predictions. "
+        "Images 1 pixel high or wide (NaN features) are left out, with a warning."),
         epilog="example:\n  haralick-learn evaluate dataset --labels parent --recursive --cv 5",
     )
     evaluate.add_argument("images", metavar="DIR", help="the folder (or glob) of labelled images")
@@ -303,7 +541,8 @@ def build_parser():
                           help="label from the file name (default) or the parent folder's name")
     evaluate.add_argument("--cv", type=_positive(2), default=5, metavar="FOLDS",
                           help="number of stratified folds (default 5)")
-    evaluate.add_argument("-r", "--recursive", action="store_true", help="include subfolders")
+    evaluate.add_argument("-r", "--recursive", action="store_true",
+                          help="include subfolders (links to folders are not followed)")
     _n_jobs(evaluate)
     evaluate.set_defaults(func=_evaluate)
 

@@ -1,30 +1,128 @@
-"""The haralick-learn command, run as users run it."""
+"""The haralick-learn command: in-process through ``main(argv)``; twice as the installed command."""
 
+import csv
 import os
 import re
+import shutil
+import signal
 import subprocess
-import sys
+from contextlib import contextmanager
 
+import numpy as np
+import pytest
 from PIL import Image
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 import haralick_learn
+from haralick_learn import DistanceNeighbors, HaralickFeaturizer
+from haralick_learn.cli import main
+from haralick_learn.datasets import load_sample_images
 
-# The subprocess imports the same haralick_learn as this test process.
-PACKAGE_PARENT = os.path.dirname(os.path.dirname(haralick_learn.__file__))
-
-
-def run(*args, cwd):
-    env = dict(os.environ, PYTHONPATH=PACKAGE_PARENT)
-    return subprocess.run(
-        [sys.executable, "-m", "haralick_learn.cli", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=600, env=env,
-    )
+KINDS = ("brick", "grass", "gravel")
+SAMPLES = load_sample_images().paths  # real photographs: brick00.jpg ... gravel29.jpg
 
 
-def test_demo_runs_the_whole_flow(tmp_path):
-    result = run("demo", cwd=tmp_path)
+def sample(kind, i):
+    return next(p for p in SAMPLES if os.path.basename(p) == f"{kind}{i:02d}.jpg")
+
+
+def cli(capsys, *args):
+    """Run the command in this process: (exit code, standard output, standard error)."""
+    capsys.readouterr()
+    try:
+        code = main([str(arg) for arg in args])
+    except SystemExit as exc:  # argparse: --help, --version, usage errors
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def errors(err):
+    return [line for line in err.splitlines() if ": error: " in line]
+
+
+def warnings_of(err):
+    return [line for line in err.splitlines() if ": warning: " in line]
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    """photos/{kind}{i}.png|JPG flat, 5 per kind, plus files that are not images."""
+    folder = tmp_path_factory.mktemp("cli") / "photos"
+    folder.mkdir()
+    for kind in KINDS:
+        for i in range(5):
+            if i % 2:
+                with Image.open(sample(kind, i)) as im:
+                    im.save(folder / f"{kind}{i:02d}.png")
+            else:  # the extension's case does not matter
+                shutil.copy(sample(kind, i), folder / f"{kind}{i:02d}.JPG")
+    (folder / "notes.txt").write_text("not an image")
+    (folder / ".hidden.png").write_bytes(b"")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory):
+    """dataset/{kind}/img{i}.jpg: labels from the folders, one level down."""
+    root = tmp_path_factory.mktemp("cli") / "dataset"
+    for kind in KINDS:
+        (root / kind).mkdir(parents=True)
+        for i in range(4):
+            shutil.copy(sample(kind, 10 + i), root / kind / f"img{i}.jpg")
+    return root
+
+
+def image_paths(folder):
+    return sorted(str(p) for p in folder.iterdir()
+                  if p.suffix.lower() in (".png", ".jpg") and not p.name.startswith("."))
+
+
+def one_pixel_crop(photo, path, *, high=True):
+    """A real photograph's first row (1 pixel high) or first column (1 pixel wide)."""
+    with Image.open(photo) as im:
+        box = (0, 0, im.width, 1) if high else (0, 0, 1, im.height)
+        im.crop(box).save(path)
+    return path
+
+
+# --- the installed entry point, run as users run it -----------------------------------------
+
+def run_entry_point(*args, cwd):
+    exe = shutil.which("haralick-learn")
+    if exe is None:
+        pytest.skip("the haralick-learn command is not installed (pip install .)")
+    # The command imports the same haralick_learn as this test process.
+    package_parent = os.path.dirname(os.path.dirname(haralick_learn.__file__))
+    env = dict(os.environ, PYTHONPATH=package_parent)
+    return subprocess.run([exe, *args], cwd=cwd, capture_output=True, text=True, timeout=600,
+                          env=env)
+
+
+def test_entry_point_version(tmp_path):
+    result = run_entry_point("--version", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    out = result.stdout
+    assert result.stdout.strip() == f"haralick-learn {haralick_learn.__version__}"
+
+
+def test_entry_point_featurizes_to_standard_output(tmp_path):
+    for kind in KINDS:
+        shutil.copy(sample(kind, 0), tmp_path / f"{kind}00.jpg")
+    result = run_entry_point("featurize", ".", "-o", "-", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.reader(result.stdout.splitlines()))
+    assert rows[0] == ["path", *HaralickFeaturizer().get_feature_names_out()]
+    assert [row[0] for row in rows[1:]] == [f"./{kind}00.jpg" for kind in KINDS]
+    assert "Wrote 3 images x 52 features to standard output" in result.stderr
+
+
+# --- every command in this process ------------------------------------------------------------
+
+def test_demo_runs_the_whole_flow(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "demo")
+    assert code == 0, err
     accuracy = float(re.search(r"5-fold accuracy: ([\d.]+)%", out).group(1))
     assert 80 <= accuracy <= 100
     similar = re.findall(r"^\s+\d\. (\w+\d+\.jpg)\s+distance ([\d.]+)$", out, flags=re.M)
@@ -34,75 +132,23 @@ def test_demo_runs_the_whole_flow(tmp_path):
     assert f"Wrote the similar-images figure to {figure}" in out
     with Image.open(figure) as im:
         assert im.format == "PNG" and im.width > im.height
-    assert "90/90 images" in result.stderr  # the progress bar reached the end
+    assert "90/90 images" in err  # the progress bar reached the end
 
 
-def test_unknown_command_and_bad_query(tmp_path):
-    assert run("nonsense", cwd=tmp_path).returncode == 2
-    bad = run("demo", "--query", "999", cwd=tmp_path)
-    assert bad.returncode == 1
-    assert bad.stderr.strip().startswith("haralick-learn demo: error:")
+def test_unknown_command_and_bad_query(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli(capsys, "nonsense")[0] == 2
+    code, _, err = cli(capsys, "demo", "--query", "999")
+    assert code == 1
+    assert err.strip().startswith("haralick-learn demo: error:")
 
 
-# --- featurize, similar, evaluate on images the tests write ---
-
-import csv  # noqa: E402
-
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import StandardScaler  # noqa: E402
-
-from haralick_learn import DistanceNeighbors, HaralickFeaturizer  # noqa: E402
-
-KINDS = ("stripes", "checks", "noise")
-
-
-def texture(kind, seed, size=32):
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[:size, :size]
-    period = 2 + seed % 3
-    base = {"stripes": (xx // period) % 2,
-            "checks": ((xx // period) + (yy // period)) % 2,
-            "noise": rng.integers(0, 2, (size, size))}[kind]
-    gray = (base * 170 + rng.integers(0, 80, (size, size))).astype(np.uint8)
-    return Image.fromarray(np.stack([gray, gray // 2 + 60, 255 - gray], axis=-1))
-
-
-@pytest.fixture(scope="module")
-def photos(tmp_path_factory):
-    """photos/{kind}{i}.png|jpg flat, 5 per kind, plus files that are not images."""
-    folder = tmp_path_factory.mktemp("cli") / "photos"
-    folder.mkdir()
-    for k, kind in enumerate(KINDS):
-        for i in range(5):
-            texture(kind, 10 * k + i).save(folder / f"{kind}{i:02d}.{'png' if i % 2 else 'JPG'}")
-    (folder / "notes.txt").write_text("not an image")
-    (folder / ".hidden.png").write_bytes(b"")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def labelled(tmp_path_factory):
-    """dataset/{kind}/img{i}.png: labels from the folders, one level down."""
-    root = tmp_path_factory.mktemp("cli") / "dataset"
-    for k, kind in enumerate(KINDS):
-        (root / kind).mkdir(parents=True)
-        for i in range(4):
-            texture(kind, 100 + 10 * k + i).save(root / kind / f"img{i}.png")
-    return root
-
-
-def image_paths(folder):
-    return sorted(str(p) for p in folder.iterdir()
-                  if p.suffix.lower() in (".png", ".jpg") and not p.name.startswith("."))
-
-
-def test_featurize_writes_path_and_named_feature_columns(photos, tmp_path):
-    result = run("featurize", str(photos), "-o", "features.csv", "--n-jobs", "2", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert "Wrote 15 images x 52 features to" in result.stdout
-    assert "15/15 images" in result.stderr  # progress bar
+def test_featurize_writes_path_and_named_feature_columns(capsys, photos, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "featurize", photos, "-o", "features.csv", "--n-jobs", "2")
+    assert code == 0, err
+    assert "Wrote 15 images x 52 features to" in out
+    assert "15/15 images" in err  # progress bar
     with open(tmp_path / "features.csv", newline="") as f:
         rows = list(csv.reader(f))
     featurizer = HaralickFeaturizer()
@@ -113,31 +159,35 @@ def test_featurize_writes_path_and_named_feature_columns(photos, tmp_path):
                                   featurizer.fit_transform(paths))  # repr: exact round trip
 
 
-def test_featurize_glob_recursive_to_stdout(labelled, tmp_path):
-    result = run("featurize", str(labelled / "**" / "*.png"), "--recursive", "-o", "-",
-                 cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
+def test_featurize_glob_recursive_to_stdout(capsys, labelled, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "featurize", labelled / "**" / "*.jpg", "--recursive", "-o", "-")
+    assert code == 0, err
+    lines = out.splitlines()
     assert lines[0].startswith("path,angular_second_moment_horizontal_d1,")
-    assert len(lines) == 1 + 12 and "Wrote 12 images" in result.stderr
+    assert [line.split(",")[0] for line in lines[1:]] == sorted(
+        str(labelled / kind / f"img{i}.jpg") for kind in KINDS for i in range(4))
+    assert "Wrote 12 images" in err
     # Without --recursive a folder of folders holds no image.
-    flat = run("featurize", str(labelled), cwd=tmp_path)
-    assert flat.returncode == 1
-    assert flat.stderr.strip().splitlines() == [
+    code, _, err = cli(capsys, "featurize", labelled)
+    assert code == 1
+    assert err.strip().splitlines() == [
         f"haralick-learn featurize: error: no image files in {str(labelled)!r} (looked for "
         ".jpg, .jpeg, .png, .tif, .tiff, .bmp, .gif, .webp; --recursive searches subdirectories)"
     ]
 
 
-def test_similar_ranks_paths_and_draws_the_picture(photos, tmp_path):
+def test_similar_ranks_paths_and_draws_the_picture(capsys, photos, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     outside = tmp_path / "query.png"
-    texture("checks", 999).save(outside)
-    result = run("similar", str(photos), "stripes01.png", str(outside), "-k", "3",
-                 "--plot", "similar.png", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    with Image.open(sample("grass", 20)) as im:
+        im.save(outside)
+    code, out, err = cli(capsys, "similar", photos, "brick01.png", outside, "-k", "3",
+                         "--plot", "similar.png")
+    assert code == 0, err
     paths = image_paths(photos)
     search = make_pipeline(HaralickFeaturizer(), StandardScaler(), DistanceNeighbors()).fit(paths)
-    own = paths.index(str(photos / "stripes01.png"))
+    own = paths.index(str(photos / "brick01.png"))
     dist, ind = search[-1].kneighbors(n_neighbors=3)
     new_dist, new_ind = search[-1].kneighbors(search[:-1].transform([str(outside)]), n_neighbors=3)
     expected = [f"3 images most similar to {paths[own]}:"]
@@ -148,17 +198,17 @@ def test_similar_ranks_paths_and_draws_the_picture(photos, tmp_path):
                  enumerate(zip(new_dist[0], new_ind[0]), start=1)]
     figure = tmp_path / "similar.png"
     expected += [f"Wrote the similar-images figure to {figure}"]
-    assert result.stdout.splitlines() == expected
+    assert out.splitlines() == expected
     with Image.open(figure) as im:
         assert im.format == "PNG" and im.width > im.height  # 2 rows x 4 images
 
 
-def test_evaluate_reports_accuracy_and_per_class_scores(labelled, tmp_path):
-    result = run("evaluate", str(labelled), "--labels", "parent", "--recursive", "--cv", "4",
-                 cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert out.startswith("12 images, 3 classes: checks (4), noise (4), stripes (4)\n")
+def test_evaluate_reports_accuracy_and_per_class_scores(capsys, labelled, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "evaluate", labelled, "--labels", "parent", "--recursive",
+                         "--cv", "4")
+    assert code == 0, err
+    assert out.startswith("12 images, 3 classes: brick (4), grass (4), gravel (4)\n")
     accuracy, spread = map(float, re.search(r"4-fold accuracy: ([\d.]+)% \(\+/- ([\d.]+)%\)",
                                             out).groups())
     assert 0 <= accuracy <= 100 and spread >= 0
@@ -167,34 +217,287 @@ def test_evaluate_reports_accuracy_and_per_class_scores(labelled, tmp_path):
         assert re.search(rf"^\s+{kind}\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+4$", out, flags=re.M)
 
 
-def test_runtime_errors_are_one_line_with_exit_code_1(photos, tmp_path):
+def test_runtime_errors_are_one_line_with_exit_code_1(capsys, photos, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     broken = tmp_path / "broken"
     broken.mkdir()
-    (broken / "ok.png").write_bytes((photos / "checks01.png").read_bytes())
-    (broken / "truncated.png").write_bytes((photos / "checks01.png").read_bytes()[:200])
+    (broken / "ok.png").write_bytes((photos / "brick01.png").read_bytes())
+    (broken / "truncated.png").write_bytes((photos / "brick01.png").read_bytes()[:200])
     cases = [
-        (("featurize", str(tmp_path / "missing")), "featurize", "no such directory"),
-        (("featurize", str(broken), "-o", "x.csv"), "featurize", "truncated.png"),
-        (("similar", str(photos), "nothere.png"), "similar", "query 'nothere.png': no such file"),
-        (("similar", str(photos), "checks01.png", "-k", "15"), "similar", "n_neighbors <= 14"),
-        (("evaluate", str(photos), "--cv", "6"), "evaluate", "fewer than the 6 folds"),
+        (("featurize", tmp_path / "missing"), "featurize", "no such directory"),
+        (("featurize", broken, "-o", "x.csv"), "featurize", "truncated.png"),
+        (("similar", photos, "nothere.png"), "similar", "query 'nothere.png': no such file"),
+        (("similar", photos, "brick01.png", "-k", "15"), "similar", "n_neighbors <= 14"),
+        (("evaluate", photos, "--cv", "6"), "evaluate", "fewer than the 6 folds"),
     ]
     for args, command, reason in cases:
-        result = run(*args, cwd=tmp_path)
-        assert result.returncode == 1, (args, result.stderr)
-        errors = [line for line in result.stderr.splitlines() if "error" in line]
-        assert len(errors) == 1 and errors[0].startswith(f"haralick-learn {command}: error: ")
-        assert reason in errors[0], errors
-        assert "Traceback" not in result.stderr
+        code, _, err = cli(capsys, *args)
+        assert code == 1, (args, err)
+        assert len(errors(err)) == 1 and errors(err)[0].startswith(
+            f"haralick-learn {command}: error: ")
+        assert reason in errors(err)[0], errors(err)
+        assert "Traceback" not in err
 
 
-def test_help_and_usage_errors(tmp_path):
+def test_help_and_usage_errors(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     for command in ("featurize", "similar", "evaluate", "demo"):
-        result = run(command, "--help", cwd=tmp_path)
-        assert result.returncode == 0 and result.stdout.startswith(
-            f"usage: haralick-learn {command}")
+        code, out, _ = cli(capsys, command, "--help")
+        assert code == 0 and out.startswith(f"usage: haralick-learn {command}")
     for args in [("featurize",), ("similar", "dir"), ("evaluate", "dir", "--cv", "1"),
                  ("evaluate", "dir", "--labels", "colour"), ("similar", "d", "q", "-k", "x")]:
-        result = run(*args, cwd=tmp_path)
-        assert result.returncode == 2, args
-        assert result.stderr.splitlines()[-1].startswith(f"haralick-learn {args[0]}: error:")
+        code, _, err = cli(capsys, *args)
+        assert code == 2, args
+        assert err.splitlines()[-1].startswith(f"haralick-learn {args[0]}: error:")
+
+
+# --- images 1 pixel high or wide (#11 item 5) -------------------------------------------------
+
+NO_VERTICAL = ("1 pixel high: no pixel pair in the diagonal_nwse, vertical, diagonal_nesw "
+               "directions")
+NO_HORIZONTAL = ("1 pixel wide: no pixel pair in the horizontal, diagonal_nwse, diagonal_nesw "
+                 "directions")
+
+
+@pytest.fixture
+def with_thin(photos, photo_paths, tmp_path):
+    """The photos plus a real photograph cropped to 1 pixel high and another to 1 pixel wide."""
+    folder = tmp_path / "with_thin"
+    shutil.copytree(photos, folder)
+    one_pixel_crop(photo_paths[0], folder / "brick98.png", high=True)
+    one_pixel_crop(photo_paths[1], folder / "grass99.png", high=False)
+    return folder
+
+
+def test_similar_leaves_out_one_pixel_images_and_names_them(capsys, with_thin, tmp_path,
+                                                            monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "similar", with_thin, "brick01.png", "-k", "14")
+    assert code == 0, err
+    assert warnings_of(err) == [
+        "haralick-learn similar: warning: left out 2 images whose features are NaN (distances "
+        f"and classifiers need numbers): {with_thin / 'brick98.png'} ({NO_VERTICAL}); "
+        f"{with_thin / 'grass99.png'} ({NO_HORIZONTAL})"
+    ]
+    kept = [p for p in image_paths(with_thin) if not p.endswith(("brick98.png", "grass99.png"))]
+    search = make_pipeline(HaralickFeaturizer(), StandardScaler(), DistanceNeighbors()).fit(kept)
+    own = kept.index(str(with_thin / "brick01.png"))
+    dist, ind = search[-1].kneighbors_by_index([own], 14)
+    assert out.splitlines() == [f"14 images most similar to {kept[own]}:"] + [
+        f"  {r}. {kept[i]}  distance {d:.3f}" for r, (d, i) in enumerate(zip(dist[0], ind[0]), 1)]
+
+
+def test_similar_refuses_a_one_pixel_query_and_names_it(capsys, with_thin, photo_paths,
+                                                        tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(capsys, "similar", with_thin, "brick98.png")
+    assert code == 1
+    assert errors(err) == [
+        f"haralick-learn similar: error: query {str(with_thin / 'brick98.png')!r}: "
+        f"{NO_VERTICAL}, so its features are NaN and it was left out of the collection"]
+    outside = one_pixel_crop(photo_paths[2], tmp_path / "thin_query.png", high=False)
+    code, _, err = cli(capsys, "similar", with_thin, outside)
+    assert code == 1
+    assert errors(err) == [
+        f"haralick-learn similar: error: query {str(outside)!r}: {NO_HORIZONTAL}, so its "
+        "features are NaN and have no distance to other images"]
+    assert "Featurizing" not in err  # refused before the collection is featurized
+
+
+def test_evaluate_leaves_out_one_pixel_images(capsys, with_thin, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "evaluate", with_thin, "--cv", "5")
+    assert code == 0, err
+    assert len(warnings_of(err)) == 1
+    assert "left out 2 images" in warnings_of(err)[0] and NO_HORIZONTAL in warnings_of(err)[0]
+    assert out.startswith("15 images, 3 classes: brick (5), grass (5), gravel (5)\n")
+    accuracy = float(re.search(r"5-fold accuracy: ([\d.]+)% \(\+/- ([\d.]+)%\)", out).group(1))
+    assert 0 <= accuracy <= 100  # a number, not nan%
+    for kind in KINDS:
+        assert re.search(rf"^\s+{kind}\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+5$", out, flags=re.M)
+
+
+def test_featurize_writes_the_row_of_a_one_pixel_image_with_a_warning(capsys, photo_paths,
+                                                                      tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "two"
+    folder.mkdir()
+    shutil.copy(sample("brick", 0), folder / "brick00.jpg")
+    thin = one_pixel_crop(photo_paths[0], folder / "thin.png")
+    code, out, err = cli(capsys, "featurize", folder, "-o", "-")
+    assert code == 0, err
+    assert warnings_of(err) == [
+        f"haralick-learn featurize: warning: 1 image with NaN features (written as nan): "
+        f"{thin} ({NO_VERTICAL})"]
+    rows = list(csv.reader(out.splitlines()))
+    assert [row[0] for row in rows[1:]] == [str(folder / "brick00.jpg"), str(thin)]
+    names = rows[0][1:]
+    values = np.array(rows[2][1:], dtype=float)
+    assert {n for n, v in zip(names, values) if np.isnan(v)} == {
+        n for n in names if "_vertical_" in n or "_diagonal_" in n}
+    np.testing.assert_array_equal(values, HaralickFeaturizer().fit_transform([str(thin)])[0])
+
+
+# --- the output's folder is checked before featurizing (#11 item 7) ----------------------------
+
+def test_output_into_a_missing_folder_fails_before_featurizing(capsys, photos, tmp_path,
+                                                               monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file.txt").write_text("a file, not a folder")
+    cases = [
+        (("featurize", photos, "-o", "missing/features.csv"), "missing/features.csv",
+         f"no such directory {str(tmp_path / 'missing')!r}"),
+        (("similar", photos, "brick01.png", "--plot", "missing/similar.png"),
+         "missing/similar.png", f"no such directory {str(tmp_path / 'missing')!r}"),
+        (("demo", "-o", "missing/similar.png"), "missing/similar.png",
+         f"no such directory {str(tmp_path / 'missing')!r}"),
+        (("featurize", photos, "-o", "file.txt/features.csv"), "file.txt/features.csv",
+         f"not a directory {str(tmp_path / 'file.txt')!r}"),
+        (("featurize", photos, "-o", "."), ".", "it is a directory"),
+    ]
+    for args, path, reason in cases:
+        code, _, err = cli(capsys, *args)
+        assert code == 1, (args, err)
+        assert errors(err) == [f"haralick-learn {args[0]}: error: cannot write {path!r}: {reason}"]
+        assert "Featurizing" not in err  # nothing was featurized
+    assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root may write into any folder")
+def test_output_into_an_unwritable_folder_fails_before_featurizing(capsys, photos, tmp_path,
+                                                                   monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        code, _, err = cli(capsys, "featurize", photos, "-o", "locked/f.csv")
+    finally:
+        locked.chmod(0o700)
+    assert code == 1
+    assert errors(err) == ["haralick-learn featurize: error: cannot write 'locked/f.csv': "
+                           "permission denied"]
+    assert "Featurizing" not in err
+
+
+# --- recursive glob and directory links (#11 item 8) -------------------------------------------
+
+class TookTooLong(Exception):
+    """Not an OSError, which glob would swallow."""
+
+
+@contextmanager
+def time_limit(seconds):
+    """Fail, instead of hanging, when the block takes longer than ``seconds``."""
+    def stop(signum, frame):
+        raise TookTooLong(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs SIGALRM")
+def test_recursive_glob_gives_each_image_once_through_directory_links(capsys, tmp_path,
+                                                                      monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    root = tmp_path / "tree"
+    (root / "a" / "b").mkdir(parents=True)
+    (root / ".hidden").mkdir()
+    images = [root / "top.jpg", root / "a" / "mid.jpg", root / "a" / "b" / "deep.jpg"]
+    for path, kind in zip(images, KINDS):
+        shutil.copy(sample(kind, 0), path)
+    shutil.copy(sample("brick", 1), root / ".hidden" / "secret.jpg")
+    os.symlink("..", root / "a" / "up")          # up -> .. : the parent again
+    os.symlink(".", root / "a" / "b" / "self")   # a loop
+    os.symlink("../b", root / "a" / "b" / "again")
+    os.symlink(images[0], root / "a" / "top_link.jpg")  # a link to a file is a file
+    expected = sorted(map(str, [*images, root / "a" / "top_link.jpg"]))
+    with time_limit(20):
+        code, out, err = cli(capsys, "featurize", root / "**" / "*.jpg", "-r", "-o", "-")
+    assert code == 0, err
+    assert [line.split(",")[0] for line in out.splitlines()[1:]] == expected
+    # The same files as the folder itself, searched with --recursive (which, unlike
+    # glob's **, also searches hidden folders).
+    code, folder_out, _ = cli(capsys, "featurize", root, "-r", "-o", "-")
+    assert [line for line in folder_out.splitlines() if "/.hidden/" not in line] == \
+        out.splitlines()
+    # glob's meaning otherwise: ** spans zero or more folders, a pattern that names a
+    # hidden folder enters it, and relative patterns give relative paths.
+    code, out, err = cli(capsys, "featurize", "tree/**/b/*.jpg", "-r", "-o", "-")
+    assert [line.split(",")[0] for line in out.splitlines()[1:]] == ["tree/a/b/deep.jpg"]
+    code, out, err = cli(capsys, "featurize", "tree/.hidden/**", "-r", "-o", "-")
+    assert [line.split(",")[0] for line in out.splitlines()[1:]] == ["tree/.hidden/secret.jpg"]
+
+
+# --- the query is the file named (#11 item 9) -------------------------------------------------
+
+def test_similar_queries_the_file_named_not_a_link_to_it(capsys, photos, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "linked"
+    shutil.copytree(photos, folder)
+    os.symlink("brick00.JPG", folder / "zlink.jpg")  # sorts after brick00.JPG
+    real, link = str(folder / "brick00.JPG"), str(folder / "zlink.jpg")
+    code, out, err = cli(capsys, "similar", folder, "brick00.JPG", "zlink.jpg", "-k", "1")
+    assert code == 0, err
+    assert out.splitlines() == [f"1 image most similar to {real}:", f"  1. {link}  distance 0.000",
+                                f"1 image most similar to {link}:", f"  1. {real}  distance 0.000"]
+    # Named by another path to the same file (a link outside): the file itself is the query.
+    outside = tmp_path / "elsewhere.jpg"
+    os.symlink(real, outside)
+    code, out, err = cli(capsys, "similar", folder, outside, "-k", "1")
+    assert code == 0, err
+    assert out.splitlines() == [f"1 image most similar to {outside}:",
+                                f"  1. {link}  distance 0.000"]
+
+
+# --- clearer messages (#11 item 10) ------------------------------------------------------------
+
+def test_a_folder_as_query_is_named_a_directory(capsys, photos, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "photos"
+    shutil.copytree(photos, folder)
+    (folder / "sub.png").mkdir()  # a folder, named like an image, inside the collection
+    for query, named in [("sub.png", str(folder / "sub.png")), (tmp_path, str(tmp_path))]:
+        code, _, err = cli(capsys, "similar", folder, query)
+        assert code == 1
+        assert errors(err) == [f"haralick-learn similar: error: query {named!r}: "
+                               "is a directory, not an image file"]
+
+
+def test_n_jobs_0_is_a_usage_error(capsys, photos, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for args in [("featurize", photos), ("similar", photos, "brick01.png"),
+                 ("evaluate", photos), ("demo",)]:
+        code, _, err = cli(capsys, *args, "--n-jobs", "0")
+        assert code == 2, args
+        assert err.splitlines()[-1] == (
+            f"haralick-learn {args[0]}: error: argument --n-jobs: 0 is invalid: give the number "
+            "of images featurized at once (1 or more), or -1 for all processors")
+        assert "Featurizing" not in err
+
+
+def test_counts_are_pluralized(capsys, photos, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli(capsys, "featurize", photos / "brick01.png", "-o", "one.csv")
+    assert code == 0, err
+    assert f"Wrote 1 image x 52 features to {tmp_path / 'one.csv'}" in out
+    code, out, err = cli(capsys, "similar", photos, "brick01.png", "-k", "1")
+    assert out.startswith(f"1 image most similar to {photos / 'brick01.png'}:\n")
+    folder = tmp_path / "uneven"
+    folder.mkdir()
+    for name in ["brick00.jpg", "brick01.jpg", "grass00.jpg"]:
+        shutil.copy(sample(name[:-6], int(name[-6:-4])), folder / name)
+    code, out, err = cli(capsys, "evaluate", folder, "--cv", "2")
+    assert out == "3 images, 2 classes: brick (2), grass (1)\n"
+    assert errors(err) == ["haralick-learn evaluate: error: class 'grass' has 1 image, fewer "
+                           "than the 2 folds of --cv 2"]
+    code, out, err = cli(capsys, "evaluate", folder / "grass*.jpg", "--cv", "2")
+    assert out == "1 image, 1 class: grass (1)\n"
+    assert errors(err) == ["haralick-learn evaluate: error: need at least 2 classes to evaluate, "
+                           "found 1 (labels from the file names; try --labels parent)"]
