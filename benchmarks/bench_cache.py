@@ -114,6 +114,7 @@ def main():
 
     import haralick_learn
     from haralick_learn import HaralickFeaturizer
+    from haralick_learn._settings import TextureSettings
     from haralick_learn.datasets import load_sample_images
 
     # After the imports: threadpoolctl limits only the libraries already loaded
@@ -130,7 +131,7 @@ def main():
         y = np.concatenate([sample_labels, ["photo"] * len(photos)])
         megapixels = sum(np.prod(Image.open(p).size) for p in paths) / 1e6
         params = dict(backend=args.backend, n_jobs=args.n_jobs)
-        resolved = HaralickFeaturizer(**params)._resolve_backend()
+        resolved = TextureSettings.from_params(backend=params.get("backend", "auto")).backend
         print(f"haralick_learn {haralick_learn.__version__}, backend={args.backend} "
               f"({resolved}), n_jobs={args.n_jobs}; Python {platform.python_version()}, "
               f"{platform.machine()}, {os.cpu_count()} CPUs, BLAS threads {args.blas_threads}")

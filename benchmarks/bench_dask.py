@@ -56,6 +56,7 @@ def main():
 
     import haralick_learn
     from haralick_learn import HaralickFeaturizer
+    from haralick_learn._settings import TextureSettings
     from haralick_learn.datasets import load_sample_images
 
     # Dask's nanny starts workers with one BLAS thread; do the same here so that
@@ -71,7 +72,7 @@ def main():
             "90 samples (~170 px)": load_sample_images().paths,
             f"{args.photos} photos (5 MP)": make_photos(work, args.photos),
         }
-        resolved = HaralickFeaturizer(backend=args.backend)._resolve_backend()
+        resolved = TextureSettings.from_params(backend=args.backend).backend
         print(f"haralick_learn {haralick_learn.__version__}, backend={args.backend} "
               f"({resolved}); Python {platform.python_version()}, {platform.machine()}, "
               f"{os.cpu_count()} CPUs; {args.workers} workers/threads; best of {args.repeat}")

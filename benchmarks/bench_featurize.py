@@ -38,6 +38,8 @@ import time
 import numpy as np
 from PIL import Image
 
+from _machine import describe_machine
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "_data", "photos_5mp")
 SOURCES = "/usr/share/backgrounds/mate/nature/*.jpg"
@@ -173,6 +175,7 @@ def main():
     args = parser.parse_args()
 
     from haralick_learn import HaralickFeaturizer
+    from haralick_learn._settings import TextureSettings
 
     paths = prepare_photos(args.images)
     n = len(paths)
@@ -212,9 +215,8 @@ def main():
     first_call = first_call_overhead(paths[0])
 
     print(f"{n} photographs of {SIZE[0]}x{SIZE[1]} ({SIZE[0] * SIZE[1] / 1e6:.1f} MP), "
-          f"{args.repeat} interleaved rounds; {platform.processor() or platform.machine()}, "
-          f"{cores} cores, Python {platform.python_version()}, backend="
-          f"{HaralickFeaturizer()._resolve_backend()}")
+          f"{args.repeat} interleaved rounds, backend={TextureSettings.from_params().backend}")
+    print(describe_machine())
     print(f"max relative difference from the reference: {max_rel:.1e}")
     print()
     print(f"{'':50s} {'ms/image (best round)':>22s}")

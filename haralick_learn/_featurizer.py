@@ -394,7 +394,8 @@ def _as_paths(X):
     column. A DataFrame with several columns of paths is ambiguous: an error.
     """
     if hasattr(X, "columns") and hasattr(X, "iloc"):  # DataFrame
-        non_numeric = [c for c in X.columns if not np.issubdtype(X[c].dtype, np.number)]
+        # pandas' own dtypes (StringDtype...) are not numpy dtypes; all have .kind
+        non_numeric = [c for c in X.columns if getattr(X[c].dtype, "kind", "O") not in "biufc"]
         if not non_numeric:
             return None  # a numeric table: rows are flattened images
         if X.shape[1] != 1:

@@ -340,6 +340,25 @@ def test_unwritable_cache_warns_and_still_returns_rows(sample_paths, tmp_path, m
     assert not [n for _, _, names in os.walk(tmp_path) for n in names]  # no temp file left
 
 
+def test_cache_folder_that_cannot_be_created_gives_rows_and_one_warning(
+    sample_paths, tmp_path, monkeypatch
+):
+    """A read-only file system: every row returned, one warning for the whole transform."""
+    def read_only(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(os, "makedirs", read_only)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        X = HaralickFeaturizer(memory=tmp_path / "cache").fit_transform(sample_paths[:4])
+    cache_warnings = [w for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert len(cache_warnings) == 1
+    assert "4 of 4 rows were computed but not cached" in str(cache_warnings[0].message)
+    assert "Read-only file system" in str(cache_warnings[0].message)
+    monkeypatch.undo()
+    np.testing.assert_array_equal(X, HaralickFeaturizer().fit_transform(sample_paths[:4]))
+
+
 def test_memory_is_a_plain_parameter(tmp_path):
     featurizer = HaralickFeaturizer(memory=tmp_path)
     assert featurizer.get_params()["memory"] == tmp_path

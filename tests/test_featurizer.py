@@ -105,11 +105,58 @@ def test_stack_of_gray_images(jpeg_paths):
 def test_one_pixel_high_strips_have_nan_for_empty_directions():
     rng = np.random.default_rng(1)
     X = rng.integers(0, 8, size=(4, 50)).astype(np.uint8)
-    rows = HaralickFeaturizer().fit_transform(X).reshape(4, 4, 13)
+    with pytest.warns(UserWarning, match="one pixel high"):
+        rows = HaralickFeaturizer().fit_transform(X).reshape(4, 4, 13)
     assert np.isfinite(rows[:, 0]).all()  # horizontal pairs exist
     assert np.isnan(rows[:, 1:]).all()  # no diagonal or vertical pair in one row
-    mean = HaralickFeaturizer(aggregate="mean").fit_transform(X)
+    with pytest.warns(UserWarning, match="one pixel high"):
+        mean = HaralickFeaturizer(aggregate="mean").fit_transform(X)
     np.testing.assert_allclose(mean, rows[:, 0], rtol=RTOL)
+
+
+def test_one_gray_image_as_X_is_told_to_wrap_it_in_a_list(jpeg_paths):
+    gray = reference_gray(jpeg_paths[0])  # (427, 640): one image, not 427 images
+    with pytest.warns(UserWarning, match=r"wrap it in a list \(\[X\]\).*image_shape"):
+        rows = HaralickFeaturizer().fit_transform(gray)
+    assert rows.shape == (427, 52)
+    wrapped = HaralickFeaturizer().fit_transform([gray])
+    np.testing.assert_allclose(wrapped[0], mahotas.features.haralick(gray).ravel(), rtol=RTOL)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # with image_shape: no warning
+        HaralickFeaturizer(image_shape=gray.shape).fit_transform(gray.reshape(1, -1))
+
+
+def test_paths_in_every_container_a_user_hands_over(jpeg_paths):
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+
+    expected = HaralickFeaturizer().fit_transform(jpeg_paths)
+    frame = pd.DataFrame({"image": jpeg_paths, "label": ["a", "b"]})
+    containers = {
+        "numpy str array": np.array(jpeg_paths),
+        "numpy bytes array": np.array([os.fsencode(p) for p in jpeg_paths]),
+        "bytes": [os.fsencode(p) for p in jpeg_paths],
+        "one-column 2-D array": np.array(jpeg_paths)[:, None],
+        "Series": frame["image"],
+        "one-column DataFrame": frame[["image"]],
+    }
+    for name, X in containers.items():
+        np.testing.assert_array_equal(HaralickFeaturizer().fit_transform(X), expected, err_msg=name)
+    selected = ColumnTransformer([("h", HaralickFeaturizer(), ["image"])]).fit_transform(frame)
+    np.testing.assert_array_equal(selected, expected)
+    with pytest.raises(ValueError, match=r"columns \['image', 'label'\].*exactly one column"):
+        HaralickFeaturizer().fit_transform(frame)
+
+
+@pytest.mark.parametrize("backend", ["loky", "threading", "multiprocessing"])
+def test_every_joblib_backend_gives_the_same_rows_in_order(jpeg_paths, backend):
+    from joblib import parallel_config
+
+    images = [reference_gray(p)[:120, :160] for p in jpeg_paths] * 2
+    expected = HaralickFeaturizer().fit_transform(images)
+    with parallel_config(backend=backend, n_jobs=2):
+        got = HaralickFeaturizer(n_jobs=2).fit_transform(images)
+    np.testing.assert_array_equal(got, expected)
 
 
 def test_pipeline_cross_val_score_equals_hand_written_loop():

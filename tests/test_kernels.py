@@ -397,3 +397,44 @@ def test_haralick_features_batch_shapes():
     np.testing.assert_array_equal(haralick_features(cmats[1, 2]), feats[1, 2])
     np.testing.assert_array_equal(haralick_features(cmats.astype(np.int32)), feats)
     assert haralick_features(cmats, compute_14th_feature=True).shape == (2, 4, 14)
+
+
+# --------------------------------------------------------------------------
+# validation at the kernels' boundaries (ValueError, never assert: python -O)
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: cooccurrence(np.array([[0, -1], [2, 3]], np.int32)), ValueError,
+         "non-negative"),
+        (lambda: cooccurrence(np.zeros((2, 2), np.float64)), TypeError, "integer levels"),
+        (lambda: cooccurrence(np.zeros((2, 2, 2), np.uint8)), ValueError, "2-D"),
+        (lambda: cooccurrence(np.zeros((2, 2), np.uint8), (0,)), ValueError, "positive"),
+        (lambda: cooccurrence(np.zeros((2, 2), np.uint8), (1,), [(-1, 0)]), ValueError,
+         "dy >= 0"),
+        (lambda: haralick_features(np.zeros((3, 4), np.int64)), ValueError, "square"),
+        (lambda: haralick_features(np.zeros((3, 3))), TypeError, "integer counts"),
+        (lambda: haralick_features(-np.ones((3, 3), np.int64)), ValueError, "non-negative"),
+        (lambda: rgb_to_gray_uint8(np.zeros((2, 2, 3), np.uint16)), ValueError, "uint8"),
+        (lambda: rgbx_to_gray_uint8(np.zeros(4, np.uint32), np.zeros(3, np.uint8)), ValueError,
+         "same shape|of its shape"),
+    ],
+)
+def test_kernel_entry_points_refuse_bad_input_with_an_error(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+def test_cooccurrence_counts_any_offsets_like_the_four_directions(photo_gray):
+    """Offsets are data: a custom order or subset gives the same matrices."""
+    full = cooccurrence(photo_gray, (1, 2))
+    reordered = cooccurrence(photo_gray, (1, 2), [(1, -1), (0, 1), (1, 0)])
+    np.testing.assert_array_equal(reordered, full[:, [3, 0, 2]])
+
+
+def test_the_feature_catalogue_names_the_haralick_features_in_order():
+    from haralick_learn._haralick import FEATURES
+    from haralick_learn._settings import FEATURE_NAMES
+
+    assert tuple(FEATURES) == FEATURE_NAMES
