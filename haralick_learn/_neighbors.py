@@ -1,5 +1,6 @@
 """DistanceNeighbors: exact nearest neighbours over feature rows."""
 
+import copy
 import inspect
 import math
 from concurrent.futures import ThreadPoolExecutor
@@ -84,6 +85,13 @@ class DistanceNeighbors(BaseEstimator):
         :class:`~sklearn.neighbors.NearestNeighbors` uses whatever its
         ``n_jobs``, unless a :func:`joblib.parallel_config` context sets
         ``n_jobs``; ``-1`` means all processors too, ``1`` one thread.
+        Inside a :func:`joblib.parallel_config` context whose backend is not
+        a local one (``backend="dask"``: a Dask cluster; ray, spark...), the
+        queries are searched in blocks on that backend instead, the fitted
+        rows sent once to each worker, with the same results bit for bit;
+        ``n_jobs`` is then the backend's number of workers (``None``: the
+        context's). The local backends (loky, threading, multiprocessing) keep
+        the threads, which share the fitted rows without copying them.
 
     Attributes
     ----------
@@ -294,13 +302,15 @@ class DistanceNeighbors(BaseEstimator):
             )
         return int(n_neighbors)
 
-    def _search(self, queries, exclude, k):
+    def _search(self, queries, exclude, k, *, distribute=True):
         """Neighbours of ``queries``; ``exclude[i]`` is a fitted row query i must skip."""
         n_queries = queries.shape[0]
         neigh_dist = np.empty((n_queries, k))
         neigh_ind = np.empty((n_queries, k), dtype=np.intp)
         if n_queries == 0:
             return neigh_dist, neigh_ind
+        if distribute and self._dists is None and _remote_backend():
+            return self._distributed_search(queries, exclude, k)
         if exclude is not None and self._dists is not None:
             # Rows of the stored matrix: the reference's own numbers.
             for batch in gen_batches(n_queries, self._chunk_rows(1)):
@@ -327,6 +337,36 @@ class DistanceNeighbors(BaseEstimator):
         _run(task, gen_batches(n_queries, self._chunk_rows(n_threads)), n_threads,
              limit_blas=False)
         return neigh_dist, neigh_ind
+
+    def _distributed_search(self, queries, exclude, k):
+        """``_search`` block by block on joblib's active (remote) backend, e.g. a Dask cluster.
+
+        Each task receives the same array object of fitted rows, which
+        joblib's dask backend scatters once and each worker fetches once
+        (arguments larger than 1 kB are sent as futures, keyed by identity);
+        the estimator travels without them. Queries that are fitted rows
+        travel as their indices. Every block is searched by the same
+        single-machine code, which is exact, so the result does not depend
+        on how the queries were split.
+        """
+        from joblib import Parallel, delayed
+
+        n_queries = queries.shape[0]
+        n_tasks = 4 * effective_n_jobs(self.n_jobs)
+        size = max(1, -(-n_queries // n_tasks))
+        shell = copy.copy(self)
+        shell._fit_X, shell._dists, shell.n_jobs = None, None, 1
+        own = exclude is not None  # the queries are the fitted rows ``exclude``
+        tasks = (
+            delayed(_search_block)(
+                shell, self._fit_X, None if own else queries[batch],
+                None if exclude is None else exclude[batch], k,
+            )
+            for batch in gen_batches(n_queries, size)
+        )
+        results = Parallel(n_jobs=self.n_jobs)(tasks)
+        return (np.concatenate([dist for dist, _ in results]),
+                np.concatenate([ind for _, ind in results]))
 
     def _cdist_rows(self, queries, exclude, k, neigh_dist, neigh_ind):
         """Exact neighbours of a few queries from their full rows of cdist (-1: no exclusion)."""
@@ -408,6 +448,37 @@ class DistanceNeighbors(BaseEstimator):
         # (sklearn.utils._chunking since 1.5).
         per_thread = _working_memory_bytes() // n_threads
         return max(1, per_thread // (4 * 8 * max(self.n_samples_fit_, 1)))
+
+
+def _search_block(shell, fitted, queries, exclude, k):
+    """One block of a distributed search, on a worker: ``shell`` searching ``fitted``.
+
+    ``queries=None`` means the fitted rows ``exclude`` (each not its own
+    neighbour).
+    """
+    searcher = copy.copy(shell)
+    searcher._fit_X = fitted
+    if queries is None:
+        queries = fitted[exclude]
+    return searcher._search(queries, exclude, k, distribute=False)
+
+
+def _remote_backend():
+    """Whether a joblib context made a backend other than the local ones active (dask, ray...).
+
+    The local backends (loky, multiprocessing, threading, sequential) keep
+    the thread search: threads already use every core and share the fitted
+    rows without copying them.
+    """
+    from joblib._parallel_backends import (
+        LokyBackend, MultiprocessingBackend, SequentialBackend, ThreadingBackend,
+    )
+    from joblib.parallel import get_active_backend
+
+    backend = get_active_backend()[0]
+    return not isinstance(
+        backend, (LokyBackend, MultiprocessingBackend, SequentialBackend, ThreadingBackend)
+    )
 
 
 def _selection_margin(query_norms, fitted_max_norm, n_features):
