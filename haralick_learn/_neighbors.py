@@ -92,6 +92,23 @@ class DistanceNeighbors(BaseEstimator):
         ``n_jobs`` is then the backend's number of workers (``None``: the
         context's). The local backends (loky, threading, multiprocessing) keep
         the threads, which share the fitted rows without copying them.
+    algorithm : {"brute", "nndescent"}, default="brute"
+        ``"brute"``: the exact search described here. ``"nndescent"``: an
+        approximate index, a graph of neighbours built by
+        :class:`pynndescent.NNDescent` (install the extra:
+        ``pip install 'haralick_learn[approximate]'``), for collections too
+        large for an all-pairs search; metric ``"euclidean"`` or
+        ``"sqeuclidean"`` only. Its neighbours may miss some of the exact
+        ones (see "Searching millions of images" in the documentation for the
+        recall measured on real feature rows), but each returned distance is
+        recomputed exactly, as ``pdist`` computes it, and the neighbours are
+        ranked by (distance, index).
+    algorithm_params : dict, default=None
+        With ``"nndescent"``: keyword arguments of
+        :class:`pynndescent.NNDescent` (``n_neighbors``, the graph's degree,
+        default 30; ``random_state``...), and ``"epsilon"`` (default 0.1) for
+        its queries: larger values search more of the graph, for a higher
+        recall and a slower query.
 
     Attributes
     ----------
@@ -155,13 +172,18 @@ class DistanceNeighbors(BaseEstimator):
         "metric": [StrOptions(SCIPY_METRICS), callable],
         "metric_params": [dict, None],
         "n_jobs": [Integral, None],
+        "algorithm": [StrOptions({"brute", "nndescent"})],
+        "algorithm_params": [dict, None],
     }
 
-    def __init__(self, n_neighbors=5, *, metric="euclidean", metric_params=None, n_jobs=None):
+    def __init__(self, n_neighbors=5, *, metric="euclidean", metric_params=None, n_jobs=None,
+                 algorithm="brute", algorithm_params=None):
         self.n_neighbors = n_neighbors
         self.metric = metric
         self.metric_params = metric_params
         self.n_jobs = n_jobs
+        self.algorithm = algorithm
+        self.algorithm_params = algorithm_params
 
     def fit(self, X, y=None):
         """Store the rows to search and, when it fits, their distance matrix.
@@ -189,7 +211,11 @@ class DistanceNeighbors(BaseEstimator):
         self.effective_metric_ = self.metric
         self.effective_metric_params_ = params
         self._dists = None
-        if self._full_matrix_bytes() <= _working_memory_bytes():
+        self._index = None
+        if self.algorithm == "nndescent":
+            self._index, self._query_params = _build_nndescent(
+                X, self.metric, self.metric_params, self.algorithm_params, self.n_jobs)
+        elif self._full_matrix_bytes() <= _working_memory_bytes():
             self._dists = squareform(
                 pdist(X, self.effective_metric_, **self.effective_metric_params_)
             )
@@ -198,6 +224,10 @@ class DistanceNeighbors(BaseEstimator):
     @property
     def dists_(self):
         check_is_fitted(self, "n_samples_fit_")
+        if self._index is not None:
+            raise AttributeError(
+                "dists_ is computed by the exact search only (algorithm='brute'); "
+                "algorithm='nndescent' keeps a graph of neighbours instead")
         if self._dists is None:
             raise MemoryError(
                 f"dists_ would be a {self.n_samples_fit_} x {self.n_samples_fit_} matrix of "
@@ -309,6 +339,8 @@ class DistanceNeighbors(BaseEstimator):
         neigh_ind = np.empty((n_queries, k), dtype=np.intp)
         if n_queries == 0:
             return neigh_dist, neigh_ind
+        if self._index is not None:
+            return self._approximate_search(queries, exclude, k, neigh_dist, neigh_ind)
         if distribute and self._dists is None and _remote_backend():
             return self._distributed_search(queries, exclude, k)
         if exclude is not None and self._dists is not None:
@@ -336,6 +368,43 @@ class DistanceNeighbors(BaseEstimator):
 
         _run(task, gen_batches(n_queries, self._chunk_rows(n_threads)), n_threads,
              limit_blas=False)
+        return neigh_dist, neigh_ind
+
+    def _approximate_search(self, queries, exclude, k, neigh_dist, neigh_ind):
+        """Candidates from the NN-descent graph, their exact distances, ranked.
+
+        A query that is a fitted row asks for one more neighbour and drops
+        itself. Each candidate's distance is then recomputed as ``pdist``
+        computes it and the k ranked by (distance, index), as in the exact
+        search: only the set of neighbours is approximate, never a distance.
+        Queries for which the graph returns too few rows are searched exactly.
+        """
+        from . import _neighbors_kernels as kernels
+
+        extra = int(exclude is not None)
+        found, _ = self._index.query(queries, k=k + extra, **self._query_params)
+        found = found.astype(np.intp)
+        if extra:
+            is_self = found == exclude[:, None]
+            # Drop the query itself, or the last candidate when it is not there.
+            is_self[~is_self.any(axis=1), -1] = True
+            found = found[~is_self].reshape(found.shape[0], k)
+        n_queries = queries.shape[0]
+        short = (found < 0).any(axis=1)
+        found[short] = 0
+        zeros = np.zeros((n_queries, k))
+        kernels.rank_candidates(
+            queries, self._fit_X, np.zeros(n_queries), zeros, zeros, found,
+            np.full(n_queries, k, dtype=np.intp), short,
+            self.effective_metric_ == "sqeuclidean", neigh_dist, neigh_ind,
+        )
+        if short.any():
+            at = np.flatnonzero(short)
+            sub_dist = np.empty((at.size, k))
+            sub_ind = np.empty((at.size, k), dtype=np.intp)
+            self._cdist_rows(queries[at], None if exclude is None else exclude[at], k,
+                             sub_dist, sub_ind)
+            neigh_dist[at], neigh_ind[at] = sub_dist, sub_ind
         return neigh_dist, neigh_ind
 
     def _distributed_search(self, queries, exclude, k):
@@ -448,6 +517,40 @@ class DistanceNeighbors(BaseEstimator):
         # (sklearn.utils._chunking since 1.5).
         per_thread = _working_memory_bytes() // n_threads
         return max(1, per_thread // (4 * 8 * max(self.n_samples_fit_, 1)))
+
+
+#: Metrics algorithm="nndescent" searches (its graph is built on euclidean distances).
+NNDESCENT_METRICS = ("euclidean", "sqeuclidean")
+
+
+def _build_nndescent(X, metric, metric_params, algorithm_params, n_jobs):
+    """A prepared ``pynndescent.NNDescent`` index of ``X`` and the keyword arguments of its query."""
+    if metric not in NNDESCENT_METRICS or metric_params:
+        raise ValueError(
+            f"algorithm='nndescent' searches metric 'euclidean' or 'sqeuclidean' without "
+            f"metric_params; got metric={metric!r}, metric_params={metric_params!r} "
+            "(use algorithm='brute' for the others)"
+        )
+    try:
+        from pynndescent import NNDescent
+    except ImportError:
+        raise ImportError(
+            "DistanceNeighbors(algorithm='nndescent') needs pynndescent, which is not "
+            "installed: pip install 'haralick_learn[approximate]' (or pip install pynndescent)"
+        ) from None
+    params = dict(algorithm_params or {})
+    query_params = {"epsilon": params.pop("epsilon", 0.1)}
+    if "metric" in params:
+        raise ValueError("algorithm_params takes no 'metric': set the metric parameter")
+    if n_jobs is not None:
+        params.setdefault("n_jobs", n_jobs)
+    try:
+        index = NNDescent(X, metric="euclidean", **params)
+    except TypeError as exc:
+        raise TypeError(f"algorithm_params {sorted(params)}: pynndescent.NNDescent says "
+                        f"{exc}") from None
+    index.prepare()
+    return index, query_params
 
 
 def _search_block(shell, fitted, queries, exclude, k):

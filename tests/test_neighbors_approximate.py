@@ -1,0 +1,93 @@
+"""DistanceNeighbors(algorithm="nndescent"): pynndescent's graph, measured against the exact search.
+
+The rows are real: the standardised Haralick features of 32 x 32 patches of
+scikit-learn's two photographs. The reference is the exact search
+(``algorithm="brute"``) and scipy's ``cdist``.
+"""
+
+import pickle
+import sys
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import cdist
+from sklearn.preprocessing import StandardScaler
+
+from haralick_learn import DistanceNeighbors, HaralickFeaturizer
+from haralick_learn._io import load_image
+
+pytest.importorskip("pynndescent")
+
+
+@pytest.fixture(scope="module")
+def rows(jpeg_paths):
+    patches = []
+    for path in jpeg_paths:
+        windows = np.lib.stride_tricks.sliding_window_view(load_image(path), (32, 32))
+        patches.append(windows[::12, ::12].reshape(-1, 32, 32))
+    features = HaralickFeaturizer().fit_transform(np.concatenate(patches))
+    return StandardScaler().fit_transform(features[np.isfinite(features).all(axis=1)])
+
+
+@pytest.fixture(scope="module")
+def approximate(rows):
+    return DistanceNeighbors(algorithm="nndescent",
+                             algorithm_params={"random_state": 0}).fit(rows)
+
+
+def recall(found, exact):
+    return np.mean([len(set(a) & set(b)) / len(b) for a, b in zip(found, exact)])
+
+
+def test_recall_against_the_exact_search(rows, approximate):
+    exact = DistanceNeighbors().fit(rows)
+    queries = rows[::5] + 0.05
+    found = approximate.kneighbors(queries, return_distance=False)
+    assert recall(found, exact.kneighbors(queries, return_distance=False)) >= 0.95
+    found = approximate.kneighbors(return_distance=False)
+    assert recall(found, exact.kneighbors(return_distance=False)) >= 0.95
+
+
+def test_distances_are_exact_and_ranked(rows, approximate):
+    queries = rows[:300] * 1.01
+    dist, ind = approximate.kneighbors(queries, n_neighbors=7)
+    # Each returned distance is scipy's, bit for bit; ranked by (distance, index).
+    want = np.take_along_axis(cdist(queries, rows), ind, axis=1)
+    np.testing.assert_array_equal(dist, want)
+    order = np.lexsort((ind, dist), axis=1)
+    np.testing.assert_array_equal(order, np.broadcast_to(np.arange(7), order.shape))
+
+
+def test_fitted_rows_are_not_their_own_neighbours(rows, approximate):
+    dist, ind = approximate.kneighbors()
+    assert ind.shape == (rows.shape[0], 5)
+    assert not (ind == np.arange(rows.shape[0])[:, None]).any()
+    picked = [3, 0, -1, 3]
+    by_index = approximate.kneighbors_by_index(picked)
+    np.testing.assert_array_equal(by_index[1], ind[picked])
+    np.testing.assert_array_equal(by_index[0], dist[picked])
+
+
+def test_pickled_index_answers_the_same(rows, approximate):
+    copy = pickle.loads(pickle.dumps(approximate))
+    queries = rows[::50] + 0.1
+    for got, want in zip(copy.kneighbors(queries), approximate.kneighbors(queries)):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_no_distance_matrix(approximate):
+    with pytest.raises(AttributeError, match="algorithm='brute'"):
+        approximate.dists_
+
+
+@pytest.mark.parametrize("params", [dict(metric="cityblock"),
+                                    dict(metric="euclidean", metric_params={"w": None})])
+def test_other_metrics_are_refused(rows, params):
+    with pytest.raises(ValueError, match="algorithm='nndescent' searches metric 'euclidean'"):
+        DistanceNeighbors(algorithm="nndescent", **params).fit(rows[:50])
+
+
+def test_missing_pynndescent_names_the_extra(rows, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pynndescent", None)
+    with pytest.raises(ImportError, match=r"haralick_learn\[approximate\]"):
+        DistanceNeighbors(algorithm="nndescent").fit(rows[:50])
