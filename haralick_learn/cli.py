@@ -273,6 +273,10 @@ def _similar(args):
 
     from . import DistanceNeighbors
 
+    if args.index:
+        return _similar_from_index(args)
+    if not args.queries:
+        args.usage_error("the following arguments are required: QUERY (or --index INDEX)")
     _check_output(args.plot)
     paths = find_images(args.images, recursive=args.recursive)
     queries = _match_queries(args.queries, args.images, paths)
@@ -296,6 +300,13 @@ def _similar(args):
     # fits, from the rows already featurized (the featurizer is stateless).
     scaler = StandardScaler().fit(kept_features)
     search = DistanceNeighbors().fit(scaler.transform(kept_features))
+    return _answer(args, queries, kept_paths, position, scaler, search, new_features)
+
+
+def _answer(args, queries, kept_paths, position, scaler, search, new_features):
+    """Print (and draw) each query's neighbours among ``kept_paths``."""
+    import numpy as np
+
     distances = np.empty((len(queries), args.k))
     indices = np.empty((len(queries), args.k), dtype=np.intp)
     own = [q for q, (index, _) in enumerate(queries) if index is not None]
@@ -314,6 +325,97 @@ def _similar(args):
         shown = [name if index is None else position[index] for index, name in queries]
         _save(_plot(kept_paths, shown, indices, distances), args.plot)
     return 0
+
+
+#: What ``haralick-learn index`` writes, and ``similar --index`` checks first.
+INDEX_FORMAT = "haralick-learn index 1"
+#: Featurizer parameters that do not change a row: not compared with a saved index's.
+_RUN_PARAMS = ("n_jobs", "verbose", "memory", "on_error")
+
+
+def _feature_params(featurizer):
+    return {key: value for key, value in featurizer.get_params().items()
+            if key not in _RUN_PARAMS}
+
+
+def _index(args):
+    import joblib
+    from sklearn.base import clone
+    from sklearn.preprocessing import StandardScaler
+
+    from . import DistanceNeighbors, __version__
+
+    _check_output(args.output)
+    paths = [os.path.abspath(path) for path in find_images(args.images, recursive=args.recursive)]
+    featurizer = _featurizer(args).set_params(memory=args.cache)
+    features = featurizer.fit_transform(paths)
+    kept_paths, kept_features, _, _ = _leave_out_nan(args, paths, features,
+                                                     featurizer.get_feature_names_out())
+    scaler = StandardScaler().fit(kept_features)
+    search = DistanceNeighbors(algorithm=args.algorithm, n_jobs=args.n_jobs)
+    search.fit(scaler.transform(kept_features))
+    saved = clone(featurizer).set_params(n_jobs=None, verbose=0, memory=None)
+    joblib.dump({"format": INDEX_FORMAT, "version": __version__,
+                 "folder": os.path.abspath(args.images), "paths": kept_paths,
+                 "featurizer": saved, "feature_params": _feature_params(saved),
+                 "scaler": scaler, "search": search}, args.output)
+    print(f"Wrote an index of {_count(len(kept_paths), 'image')} ({args.algorithm} search) "
+          f"to {os.path.abspath(args.output)}")
+    return 0
+
+
+def load_index(path, featurizer):
+    """A saved index, after checking that ``featurizer``'s rows are comparable with it.
+
+    Refuses (``CommandError``) an index made by another version of
+    haralick_learn (its features may differ) or whose featurizer settings
+    differ from ``featurizer``'s: distances between their rows mean nothing.
+    """
+    import joblib
+
+    from . import __version__
+
+    if not os.path.isfile(path):
+        raise CommandError(f"index {path!r}: no such file (make one with "
+                           "'haralick-learn index FOLDER -o INDEX')")
+    try:
+        index = joblib.load(path)
+    except Exception as exc:  # a truncated file, a pickle of other classes...
+        raise CommandError(f"index {path!r}: cannot be read ({type(exc).__name__}: "
+                           f"{str(exc)[:200]})") from None
+    if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
+        raise CommandError(f"{path!r} is not an index written by 'haralick-learn index'")
+    if index["version"] != __version__:
+        raise CommandError(
+            f"index {path!r} was made by haralick_learn {index['version']}, this is "
+            f"{__version__}, whose features may differ: rebuild it with 'haralick-learn index'")
+    wanted = _feature_params(featurizer)
+    differ = [f"{key}={wanted.get(key)!r} (index: {index['feature_params'].get(key)!r})"
+              for key in sorted(set(wanted) | set(index["feature_params"]))
+              if wanted.get(key) != index["feature_params"].get(key)]
+    if differ:
+        raise CommandError(
+            f"index {path!r} was made with other featurizer settings than the queries': "
+            f"{', '.join(differ)}; use the index's settings or rebuild it")
+    return index
+
+
+def _similar_from_index(args):
+    queries = [args.images, *args.queries]  # with --index, every positional is a query
+    _check_output(args.plot)
+    featurizer = _featurizer(args, verbose=0)
+    index = load_index(args.index, featurizer)
+    paths = index["paths"]
+    matched = _match_queries(queries, index["folder"], paths)
+    new = [name for i, name in matched if i is None]
+    new_features = featurizer.fit_transform(new) if new else None
+    if new:
+        for row, reason in _nan_reasons(new_features, featurizer.get_feature_names_out()).items():
+            raise CommandError(f"query {new[row]!r}: {reason}, so its features are NaN "
+                               "and have no distance to other images")
+    position = {i: i for i in range(len(paths))}
+    return _answer(args, matched, paths, position, index["scaler"], index["search"],
+                   new_features)
 
 
 def _plot(images, queries, indices, distances):
@@ -515,8 +617,9 @@ def build_parser():
         "wide (NaN features) are left out, with a warning."),
         epilog="example:\n  haralick-learn similar photos photos/cat01.jpg -k 5 --plot similar.png",
     )
-    similar.add_argument("images", metavar="DIR", help="the folder (or glob) to search")
-    similar.add_argument("queries", metavar="QUERY", nargs="+", help="query image file(s)")
+    similar.add_argument("images", metavar="DIR", help="the folder (or glob) to search "
+                         "(with --index: the first QUERY)")
+    similar.add_argument("queries", metavar="QUERY", nargs="*", help="query image file(s)")
     similar.add_argument("-k", type=_positive(1), default=3, metavar="K",
                          help="similar images per query (default 3)")
     similar.add_argument("--plot", metavar="PNG",
@@ -524,7 +627,34 @@ def build_parser():
     similar.add_argument("-r", "--recursive", action="store_true",
                          help="include subfolders (links to folders are not followed)")
     _n_jobs(similar)
-    similar.set_defaults(func=_similar)
+    similar.add_argument("--index", metavar="INDEX",
+                         help="answer from an index saved by 'haralick-learn index' instead of "
+                         "featurizing DIR (every positional argument is then a QUERY)")
+    similar.set_defaults(func=_similar, usage_error=similar.error)
+
+    index = commands.add_parser(
+        "index", formatter_class=formatter,
+        help="featurize a folder of images once and save a search index for 'similar --index'",
+        description=_wrap("Featurize every image of DIR (or the files a glob pattern matches), "
+        "standardise the features and save the featurizer, the scaler and a fitted "
+        "DistanceNeighbors search in one file (joblib). 'haralick-learn similar --index INDEX "
+        "QUERY...' then only featurizes the queries. The index refuses queries featurized with "
+        "other settings or by another version of haralick_learn."),
+        epilog="example:\n  haralick-learn index photos -o photos.index --cache .feature_cache\n"
+        "  haralick-learn similar --index photos.index photos/cat01.jpg -k 5",
+    )
+    index.add_argument("images", metavar="DIR_OR_GLOB", help="the folder (or glob) to index")
+    index.add_argument("-o", "--output", required=True, metavar="INDEX",
+                       help="index file to write")
+    index.add_argument("-r", "--recursive", action="store_true",
+                       help="include subfolders (links to folders are not followed)")
+    index.add_argument("--cache", metavar="DIR", default=None,
+                       help="feature cache folder: a rerun featurizes only new or changed images")
+    index.add_argument("--algorithm", choices=["brute", "nndescent"], default="brute",
+                       help="exact search (brute, default) or an approximate graph (nndescent: "
+                       "needs pip install 'haralick_learn[approximate]')")
+    _n_jobs(index)
+    index.set_defaults(func=_index)
 
     evaluate = commands.add_parser(
         "evaluate", formatter_class=formatter,
