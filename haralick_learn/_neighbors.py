@@ -224,7 +224,7 @@ class DistanceNeighbors(BaseEstimator):
     @property
     def dists_(self):
         check_is_fitted(self, "n_samples_fit_")
-        if self._index is not None:
+        if getattr(self, "_index", None) is not None:
             raise AttributeError(
                 "dists_ is computed by the exact search only (algorithm='brute'); "
                 "algorithm='nndescent' keeps a graph of neighbours instead")
@@ -339,7 +339,7 @@ class DistanceNeighbors(BaseEstimator):
         neigh_ind = np.empty((n_queries, k), dtype=np.intp)
         if n_queries == 0:
             return neigh_dist, neigh_ind
-        if self._index is not None:
+        if getattr(self, "_index", None) is not None:
             return self._approximate_search(queries, exclude, k, neigh_dist, neigh_ind)
         if distribute and self._dists is None and _remote_backend():
             return self._distributed_search(queries, exclude, k)
@@ -524,7 +524,7 @@ NNDESCENT_METRICS = ("euclidean", "sqeuclidean")
 
 
 def _build_nndescent(X, metric, metric_params, algorithm_params, n_jobs):
-    """A prepared ``pynndescent.NNDescent`` index of ``X`` and the keyword arguments of its query."""
+    """A prepared ``pynndescent.NNDescent`` index of ``X``, and its query's keyword arguments."""
     if metric not in NNDESCENT_METRICS or metric_params:
         raise ValueError(
             f"algorithm='nndescent' searches metric 'euclidean' or 'sqeuclidean' without "
