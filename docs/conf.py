@@ -108,7 +108,9 @@ _EXTERNAL_URLS = {
         f"{_SKLEARN}api/{name}.html" if _is_module(name)
         else f"{_SKLEARN}modules/generated/{owner}.html#{name}"
     ),
-    "numpy": lambda name, owner: f"https://numpy.org/doc/stable/reference/generated/{owner}.html#{name}",
+    "numpy": lambda name, owner: (
+        f"https://numpy.org/doc/stable/reference/generated/{owner}.html#{name}"
+    ),
     "scipy": lambda name, owner: (
         f"https://docs.scipy.org/doc/scipy/reference/generated/{owner}.html#{name}"
     ),

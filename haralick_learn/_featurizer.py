@@ -50,6 +50,8 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
     NE-SW. With the default parameters an 8-bit RGB photograph gives exactly
     ``mahotas.features.haralick(mahotas.colors.rgb2gray(im, dtype=np.uint8)).ravel()``.
 
+    Read more in the :ref:`User Guide <featurizer-guide>`.
+
     Parameters
     ----------
     distance : int or list of int, default=1
@@ -69,8 +71,9 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
     levels : int in [2, 256] or None, default=None
         Number of gray levels. ``None`` keeps 8-bit images as they are (the
         reference's numbers) and bins any other image (16-bit, float) into
-        256 levels. See the user guide for the exact rule; it depends only on
-        each image itself, never on the rest of the batch.
+        256 levels. See the :ref:`user guide <gray-levels>` for the exact
+        rule; it depends only on each image itself, never on the rest of the
+        batch.
     image_shape : tuple of int or None, default=None
         Shape ``(height, width)`` or ``(height, width, channels)`` of the
         images when ``X`` is a 2-D numeric array whose rows are flattened
@@ -99,8 +102,8 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         or an array's pixels, shape and dtype) and every parameter that
         changes the numbers, so a changed file gets new features. Parallel
         workers share the cache safely; a corrupt entry is recomputed. Rows
-        of failed images are not cached. See "Featurizing millions of
-        images" in the documentation.
+        of failed images are not cached. See :ref:`the cache <feature-cache>`
+        in "Featurizing millions of images".
 
     Attributes
     ----------
