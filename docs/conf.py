@@ -66,6 +66,8 @@ sphinx_gallery_conf = {
     "backreferences_dir": "gen_modules/backreferences",
     "reference_url": {"haralick_learn": None},
     "show_memory": False,
+    # Examples without a figure: the three sample textures, not sphinx-gallery's logo.
+    "default_thumb_file": str(DOCS / "images" / "default_thumbnail.png"),
 }
 
 # -- HTML ---------------------------------------------------------------------------
@@ -77,6 +79,11 @@ try:
 except ImportError:
     html_theme = "alabaster"
 html_title = f"haralick_learn {release}"
+# Pages without sub-pages: no empty "Section Navigation" column.
+html_sidebars = {page: [] for page in (
+    "index", "getting_started", "user_guide", "scaling", "performance", "glossary", "design",
+    "changelog", "citing",
+)}
 html_static_path = ["_static"]
 html_css_files = ["custom.css"]
 
@@ -181,7 +188,7 @@ def drop_foreign_refs(app, what, name, obj, options, lines):
 
     ``fit_transform``, ``get_params``, ``set_output``... are documented with their
     scikit-learn docstrings, whose ``:ref:`User Guide <label>``` would be undefined labels
-    here: keep their text and point to scikit-learn's documentation instead.
+    here: link to scikit-learn's user guide (or gallery) instead.
     """
     module = getattr(obj, "__module__", None) or ""
     if not module.startswith("sklearn"):
@@ -189,8 +196,9 @@ def drop_foreign_refs(app, what, name, obj, options, lines):
     text = "\n".join(lines)
     if ":ref:" not in text:
         return
-    text = _REF_WITH_TITLE.sub(r"\1 (scikit-learn's documentation)", text)
-    text = _REF_BARE.sub(r"``\1`` (scikit-learn's documentation)", text)
+    text = _REF_WITH_TITLE.sub(rf"`\1 <{_SKLEARN}user_guide.html>`__", text)
+    text = _REF_BARE.sub(rf"`an example of scikit-learn's <{_SKLEARN}auto_examples/index.html>`__",
+                         text)
     lines[:] = text.split("\n")
 
 

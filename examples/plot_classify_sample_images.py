@@ -26,7 +26,8 @@ from haralick_learn.datasets import load_sample_images
 paths = load_sample_images().paths
 y = FilenameLabelExtractor().fit_transform(paths)  # "brick07.jpg" -> "brick"
 classes, counts = np.unique(y, return_counts=True)
-print(f"{len(paths)} images:", ", ".join(f"{c} ({n})" for c, n in zip(classes, counts)))
+counted = ", ".join(f"{c} ({n})" for c, n in zip(classes, counts))
+print(f"{len(paths)} images: {counted}")
 
 fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.8), layout="constrained")
 for ax, label in zip(axes, np.unique(y)):

@@ -31,16 +31,18 @@ from haralick_learn.datasets import load_sample_images
 
 paths = load_sample_images().paths
 labels = FilenameLabelExtractor().fit_transform(paths)
-search = make_pipeline(HaralickFeaturizer(), StandardScaler(), DistanceNeighbors(n_neighbors=3))
+search = make_pipeline(
+    HaralickFeaturizer(), StandardScaler(), DistanceNeighbors(n_neighbors=3)
+)
 search.fit(paths)
 
 # %%
 # How often is a neighbour of the same texture?
 # ---------------------------------------------
-# Before looking at a few chosen queries, the whole collection: ``kneighbors()``
-# without ``X`` gives every fitted image's neighbours, itself excluded. For each
-# class, the share of images whose nearest neighbour has the same label, and
-# the share of all 3 neighbours that do.
+# Before looking at a few chosen queries, the whole collection:
+# ``kneighbors()`` without ``X`` gives every fitted image's neighbours, itself
+# excluded. For each class, the share of images whose nearest neighbour has
+# the same label, and the share of all 3 neighbours that do.
 distances, indices = search[-1].kneighbors()
 for label in np.unique(labels):
     rows = labels == label
@@ -57,14 +59,17 @@ for label in np.unique(labels):
 # query titled "original", then its 3 most similar images, nearest first, with
 # their distances.
 queries = [list(labels).index(label) for label in np.unique(labels)]
-display = SimilarImagesDisplay.from_estimator(search, paths, queries, n_neighbors=3)
+display = SimilarImagesDisplay.from_estimator(
+    search, paths, queries, n_neighbors=3
+)
 display.figure_.set_size_inches(8, 6.4)
 plt.show()
 
 # %%
 for query in queries:
     found = ", ".join(str(label) for label in labels[indices[query]])
-    print(f"{labels[query]:>6} -> {found}  (distances {np.round(distances[query], 2)})")
+    shown = ", ".join(f"{d:.2f}" for d in distances[query])
+    print(f"{labels[query]:>6} -> {found}  (distances {shown})")
 
 # %%
 # What a wrong neighbour means
@@ -85,6 +90,7 @@ for query in queries:
 # directions (``aggregate="mean"``), or a classifier trained on labels
 # (:ref:`sphx_glr_auto_examples_plot_classify_sample_images.py`).
 wrong = [i for i in range(len(paths)) if labels[indices[i, 0]] != labels[i]]
-print(f"{len(wrong)} of {len(paths)} images have a nearest neighbour of another texture:")
+print(f"{len(wrong)} of {len(paths)} images have a nearest neighbour "
+      "of another texture:")
 for i in wrong:
     print(f"  {Path(paths[i]).name} -> {Path(paths[indices[i, 0]]).name}")

@@ -39,7 +39,8 @@ def make_classifier(distance=1, C=1.0):
 
 def cache_entries():
     """The rows stored so far: one small file per image and parameter set."""
-    return sorted(p for p in (cache / "haralick_learn").rglob("*") if p.is_file())
+    rows = (cache / "haralick_learn").rglob("*")
+    return sorted(p for p in rows if p.is_file())
 
 
 # %%
@@ -48,7 +49,8 @@ def cache_entries():
 # The five folds transform 450 images in all (90 x 4 as training data, 90 x 1
 # as test data); the cache ends with one row per image.
 scores = cross_val_score(make_classifier(), paths, y, cv=5)
-print(f"5-fold accuracy {scores.mean():.1%}; cache entries: {len(cache_entries())}")
+print(f"5-fold accuracy {scores.mean():.1%}; "
+      f"cache entries: {len(cache_entries())}")
 
 # %%
 # A warm cache: rows read, none written

@@ -20,7 +20,8 @@ from haralick_learn.datasets import load_sample_images
 paths = load_sample_images().paths
 y = FilenameLabelExtractor().fit_transform(paths)
 
-featurizer = HaralickFeaturizer(aggregate="mean").set_output(transform="pandas")
+featurizer = HaralickFeaturizer(aggregate="mean")
+featurizer.set_output(transform="pandas")
 X = featurizer.fit_transform(paths)
 print(f"{X.shape[0]} images x {X.shape[1]} features")
 
@@ -47,6 +48,7 @@ best, worst = ranking[0][1], ranking[-1][1]
 fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), layout="constrained")
 labels = sorted(set(y))
 for ax, name in zip(axes, (best, worst)):
-    ax.boxplot([X.loc[y == label, name] for label in labels], tick_labels=labels)
+    values = [X.loc[y == label, name] for label in labels]
+    ax.boxplot(values, tick_labels=labels)
     ax.set_title(name, fontsize=10)
 plt.show()

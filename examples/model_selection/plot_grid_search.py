@@ -14,6 +14,7 @@ sample images) so that it runs in seconds.
 # %%
 import tempfile
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
@@ -50,18 +51,38 @@ search = GridSearchCV(pipe, grid, cv=cv).fit(paths, y)
 # ``aggregate="mean"`` keeps 13 features per distance instead of 52; a list of
 # distances concatenates one block per distance.
 results = pd.DataFrame(search.cv_results_)
-settings = [{k.split("__")[1]: v for k, v in params.items()} for params in results["params"]]
+settings = [  # {"distance": ..., "aggregate": ...} of each candidate
+    {key.split("__")[1]: value for key, value in params.items()}
+    for params in results["params"]
+]
 table = pd.DataFrame(
     {
         "distance": [str(s["distance"]) for s in settings],
         "aggregate": [str(s["aggregate"]) for s in settings],
-        "features": [HaralickFeaturizer(**s).get_feature_names_out().size for s in settings],
+        "features": [
+            HaralickFeaturizer(**s).get_feature_names_out().size
+            for s in settings
+        ],
         "mean accuracy": results["mean_test_score"].round(3),
         "std": results["std_test_score"].round(3),
         "rank": results["rank_test_score"],
     }
 )
 print(table.sort_values("rank").to_string(index=False))
+
+# %%
+# Each setting's mean accuracy over the folds, with their standard deviation:
+fig, ax = plt.subplots(figsize=(6, 2.8), layout="constrained")
+names = [
+    f"distance={d}\naggregate={a}"
+    for d, a in zip(table["distance"], table["aggregate"])
+]
+ax.errorbar(
+    table["mean accuracy"], names, xerr=table["std"], fmt="o", capsize=4
+)
+ax.set_xlabel("3-fold accuracy")
+ax.invert_yaxis()
+plt.show()
 
 # %%
 print("best:", search.best_params_)
@@ -78,6 +99,6 @@ print(", ".join(str(label) for label in predicted))
 # over the folds before concluding that one setting is better, and search on
 # your own, larger collection.
 spread = np.ptp(results["mean_test_score"])
+low, high = results["std_test_score"].min(), results["std_test_score"].max()
 print(f"mean accuracies over the grid span {spread:.1%}; "
-      f"the folds' standard deviation is {results['std_test_score'].min():.1%} "
-      f"to {results['std_test_score'].max():.1%}")
+      f"the folds' standard deviation is {low:.1%} to {high:.1%}")

@@ -50,7 +50,9 @@ except ValueError as error:
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always", ImageFeaturizationWarning)
     X = HaralickFeaturizer(on_error="nan").fit_transform(paths)
-(warning,) = [w.message for w in caught if w.category is ImageFeaturizationWarning]
+(warning,) = [
+    w.message for w in caught if w.category is ImageFeaturizationWarning
+]
 print(warning)
 
 # %%

@@ -31,7 +31,7 @@ for path in load_sample_images().paths:
 
 
 def haralick_learn(command):
-    """Run ``haralick-learn COMMAND`` and show what it prints, as in a terminal."""
+    """Run ``haralick-learn COMMAND``; show what it prints, as a terminal."""
     print(f"$ haralick-learn {command}")
     out, err = io.StringIO(), io.StringIO()
     here = os.getcwd()
@@ -64,7 +64,9 @@ print(table.iloc[:3, :4].to_string(index=False))
 # -----------------------------------------------
 # Features standardised on the folder, euclidean distance; a query that is one
 # of the folder's images is not its own neighbour. ``--plot`` draws them.
-haralick_learn("similar photos photos/brick05.jpg photos/gravel00.jpg -k 3 --plot similar.png")
+haralick_learn(
+    "similar photos photos/brick05.jpg photos/gravel00.jpg -k 3 --plot similar.png"
+)
 
 # %%
 plt.figure(figsize=(8, 4.4))

@@ -24,7 +24,8 @@ serial = HaralickFeaturizer(n_jobs=1).fit_transform(paths)
 # Threads
 # -------
 threads = HaralickFeaturizer(n_jobs=2).fit_transform(paths)
-print("2 threads, rows identical and in order:", np.array_equal(threads, serial))
+same = np.array_equal(threads, serial)
+print("2 threads, rows identical and in order:", same)
 
 # %%
 # Processes, through joblib's configuration
@@ -35,13 +36,15 @@ print("2 threads, rows identical and in order:", np.array_equal(threads, serial)
 # choice.
 with joblib.parallel_config(backend="loky", n_jobs=2):
     processes = HaralickFeaturizer().fit_transform(paths)
-print("2 processes, rows identical and in order:", np.array_equal(processes, serial))
+same = np.array_equal(processes, serial)
+print("2 processes, rows identical and in order:", same)
 
 # %%
 # The order is input order, not completion order: shuffle the input, and the
 # rows are shuffled the same way.
 order = np.random.default_rng(0).permutation(len(paths))
-shuffled = HaralickFeaturizer(n_jobs=2).fit_transform([paths[i] for i in order])
+shuffled_paths = [paths[i] for i in order]
+shuffled = HaralickFeaturizer(n_jobs=2).fit_transform(shuffled_paths)
 print("rows follow the input:", np.array_equal(shuffled, serial[order]))
 
 # %%
