@@ -24,7 +24,7 @@ from haralick_learn import FilenameLabelExtractor, HaralickFeaturizer
 from haralick_learn.datasets import load_sample_images
 
 paths = load_sample_images().paths
-y = FilenameLabelExtractor().fit_transform(paths)  # "brick07.jpg" -> "brick"
+y = FilenameLabelExtractor().fit_transform(paths)  # brick07.jpg: brick
 classes, counts = np.unique(y, return_counts=True)
 counted = ", ".join(f"{c} ({n})" for c, n in zip(classes, counts))
 print(f"{len(paths)} images: {counted}")

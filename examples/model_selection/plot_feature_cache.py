@@ -28,9 +28,10 @@ cache = Path(tempfile.mkdtemp(prefix="haralick_cache_"))
 
 
 def make_classifier(distance=1, C=1.0):
+    featurizer = HaralickFeaturizer(distance=distance, memory=cache)
     return Pipeline(
         [
-            ("features", HaralickFeaturizer(distance=distance, memory=cache)),
+            ("features", featurizer),
             ("scale", StandardScaler()),
             ("classify", LogisticRegression(C=C, max_iter=1000)),
         ]
@@ -38,7 +39,7 @@ def make_classifier(distance=1, C=1.0):
 
 
 def cache_entries():
-    """The rows stored so far: one small file per image and parameter set."""
+    """The rows stored: one small file per image and parameter set."""
     rows = (cache / "haralick_learn").rglob("*")
     return sorted(p for p in rows if p.is_file())
 

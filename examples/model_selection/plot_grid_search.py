@@ -28,8 +28,9 @@ from haralick_learn.datasets import load_sample_images
 paths = load_sample_images().paths
 y = FilenameLabelExtractor().fit_transform(paths)
 
-# The cache keys each row by the image and every parameter that changes it, so
-# one folder serves all settings: each image is featurized once per setting.
+# The cache keys each row by the image and every parameter that changes
+# it, so one folder serves all settings: each image is featurized once per
+# setting.
 cache = tempfile.mkdtemp(prefix="haralick_cache_")
 pipe = Pipeline(
     [

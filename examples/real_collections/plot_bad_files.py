@@ -31,7 +31,7 @@ for path in load_sample_images().paths[::15]:  # 6 good images
 (folder / "empty.jpg").write_bytes(b"")
 (folder / "notes.jpg").write_text("not an image")
 good = (folder / "brick00.jpg").read_bytes()
-(folder / "cut.jpg").write_bytes(good[: len(good) // 2])  # an interrupted copy
+(folder / "cut.jpg").write_bytes(good[: len(good) // 2])  # cut short
 
 paths = sorted(str(p) for p in folder.glob("*.jpg"))
 print(", ".join(Path(p).name for p in paths))

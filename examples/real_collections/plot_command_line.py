@@ -31,18 +31,19 @@ for path in load_sample_images().paths:
 
 
 def haralick_learn(command):
-    """Run ``haralick-learn COMMAND``; show what it prints, as a terminal."""
+    """Run ``haralick-learn COMMAND``; show what it prints."""
     print(f"$ haralick-learn {command}")
     out, err = io.StringIO(), io.StringIO()
     here = os.getcwd()
     os.chdir(work)  # as if typed in the scratch folder
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = cli.main(shlex.split(command))
+        with contextlib.redirect_stdout(out):
+            with contextlib.redirect_stderr(err):
+                code = cli.main(shlex.split(command))
     finally:
         os.chdir(here)
     print(out.getvalue(), end="")
-    # Standard error: warnings and errors (the progress bar is left out here).
+    # Standard error: warnings and errors (not the progress bar).
     for line in err.getvalue().splitlines():
         if not line.startswith("Featurizing ["):
             print(line)
@@ -57,7 +58,7 @@ haralick_learn("featurize photos -o features.csv")
 
 # %%
 table = pd.read_csv(os.path.join(work, "features.csv"))
-print(table.iloc[:3, :4].to_string(index=False))
+print(table.iloc[:3, :3].to_string(index=False))
 
 # %%
 # ``similar``: the images most similar to a query
@@ -65,7 +66,8 @@ print(table.iloc[:3, :4].to_string(index=False))
 # Features standardised on the folder, euclidean distance; a query that is one
 # of the folder's images is not its own neighbour. ``--plot`` draws them.
 haralick_learn(
-    "similar photos photos/brick05.jpg photos/gravel00.jpg -k 3 --plot similar.png"
+    "similar photos photos/brick05.jpg photos/gravel00.jpg"
+    " -k 3 --plot similar.png"
 )
 
 # %%
