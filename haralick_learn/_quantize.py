@@ -4,6 +4,7 @@ Pixel arithmetic only: no file is read here. The rule depends only on each
 image itself (never on the rest of a batch); see :func:`to_gray_levels`.
 """
 
+import numba
 import numpy as np
 
 __all__ = ["MAX_BINS", "is_8bit", "quantize", "to_gray_levels"]
@@ -121,8 +122,18 @@ def bin_by_range(gray, n_levels, gray_range):
         low, high = int(values.min()), int(values.max())
         if high - low < 2**16:  # a table over the image's values: exact, one lookup a pixel
             table = np.searchsorted(interior, np.arange(low, high + 1), side="right")
-            return table.astype(np.uint8)[values.astype(np.intp) - low]
+            flat = np.ascontiguousarray(values).reshape(-1)
+            out = np.empty(flat.shape, np.uint8)
+            _lookup(flat, np.int64(low), table.astype(np.uint8), out)
+            return out.reshape(values.shape)
     return np.searchsorted(interior, values, side="right").astype(np.uint8)
+
+
+@numba.njit(nogil=True, cache=True)
+def _lookup(values, low, table, out):
+    """``out[i] = table[values[i] - low]``, one pass, no index array."""
+    for i in range(values.shape[0]):
+        out[i] = table[np.int64(values[i]) - low]
 
 
 def to_gray_levels(gray, levels=None):
