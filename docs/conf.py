@@ -45,7 +45,7 @@ numpydoc_xref_param_type = False
 extlinks = {"doi": ("https://doi.org/%s", "doi:%s")}
 
 # -- Markdown pages (docs/*.md, kept as plain Markdown for GitHub) ----------------
-myst_enable_extensions = ["colon_fence"]
+myst_enable_extensions = ["colon_fence", "dollarmath"]
 myst_heading_anchors = 3
 
 # -- Examples gallery --------------------------------------------------------------
