@@ -297,7 +297,7 @@ class GLCMStatistics:
 
     @functools.cached_property
     def sum_moments(self):
-        """``sum_k p_{x+y}(k) (k - ux - uy)**n`` for n = 2, 3, 4 (cluster tendency, shade, prominence)."""
+        """``sum_k p_{x+y}(k) (k - ux - uy)**n``, n = 2, 3, 4 (cluster tendency, shade, prominence)."""
         centred = self.sum_levels[None, :] - (self.ux + self.uy)[:, None]
         squared = centred * centred
         weighted = self.sum_hist * squared
