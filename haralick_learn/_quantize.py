@@ -68,6 +68,12 @@ def bin_by_width(gray, width):
         lo_bin, hi_bin = int(low) // width, int(high) // width
         n_bins = hi_bin - lo_bin + 1
         _check_bins(n_bins, width)
+        if int(high) - int(low) < 2**16:  # a table over the image's values, one lookup a pixel
+            table = (np.arange(int(low), int(high) + 1) // width - lo_bin).astype(np.uint16)
+            flat = np.ascontiguousarray(values).reshape(-1)
+            out = np.empty(flat.shape, np.uint16)
+            _lookup(flat, np.int64(low), table, out)
+            return out.reshape(values.shape)
         work = values.astype(np.int64) // width
         work -= lo_bin
     else:
