@@ -261,6 +261,10 @@ def test_bin_width_levels_are_pyradiomics_bins_minus_one(real_grays):
             np.testing.assert_array_equal(bin_by_width(gray, width), bins - 1)
         bins, _ = imageoperations.binImage(gray.astype(np.int64), binCount=32)
         np.testing.assert_array_equal(bin_by_range(gray, 32, "image"), bins - 1)
+    # beyond the lookup table's 2**16 values: the plain integer path
+    wide = real_grays["camera"].astype(np.int64) * 1000 - 7
+    bins, _ = imageoperations.binImage(wide, binWidth=25000)
+    np.testing.assert_array_equal(bin_by_width(wide, 25000), bins - 1)
 
 
 def test_haralick_names_are_the_first_catalogue_entries():
