@@ -10,7 +10,7 @@ cache, and stacks the rows in input order.
 import os
 import warnings
 from functools import partial
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
@@ -57,10 +57,14 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
     distance : int or list of int, default=1
         Pixel distance of the co-occurrence pairs. With a list, the blocks of
         features for each distance are concatenated in the given order.
-    aggregate : {None, "mean", "mean_ptp"}, default=None
+    aggregate : {None, "mean", "mean_ptp", "mean_std", "min_max", "merged"}, default=None
         ``None`` keeps the features of every direction (as the reference);
-        ``"mean"`` averages them over the directions; ``"mean_ptp"`` gives the
-        mean then the range (max - min) over the directions.
+        ``"mean"`` averages them over the directions (pyradiomics's default);
+        ``"mean_ptp"`` gives the mean then the range (max - min),
+        ``"mean_std"`` the mean then the standard deviation, ``"min_max"`` the
+        minimum then the maximum over the directions; ``"merged"`` sums the
+        directions' co-occurrence matrices and computes the features once
+        (IBSI's merged mode, pyradiomics's ``weightingNorm="no_weighting"``).
     ignore_zeros : bool, default=False
         Ignore pairs involving a zero-valued pixel (background).
     compute_14th_feature : bool, default=False
@@ -104,6 +108,26 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         workers share the cache safely; a corrupt entry is recomputed. Rows
         of failed images are not cached. See :ref:`the cache <feature-cache>`
         in "Featurizing millions of images".
+    features : str or list of str, default="haralick"
+        Which features: ``"haralick"`` (mahotas's 13, 14 with
+        `compute_14th_feature`; names unprefixed), ``"skimage"``
+        (scikit-image's ``graycoprops`` properties, named ``skimage_*``),
+        ``"ibsi"`` (pyradiomics's 24 GLCM features, ``ibsi_*``), or a list of
+        set names and feature names (``["contrast", "ibsi_Idmn"]``). All come
+        from the same co-occurrence matrices. See :doc:`/conventions`.
+    offsets : {"mahotas", "skimage"}, default="mahotas"
+        The offset of a direction at distance ``d``: ``"mahotas"`` multiplies
+        the unit offset, ``(d, d)`` on the diagonals (mahotas, pyradiomics at
+        ``d=1``); ``"skimage"`` rounds ``(d sin a, d cos a)`` as
+        ``graycomatrix`` does, ``(round(d / sqrt 2), ...)`` on the diagonals.
+    bin_width : float or None, default=None
+        Fixed bin width (pyradiomics's ``binWidth``): level
+        ``floor(x / W) - floor(min / W)``. Excludes `levels` and `gray_range`.
+    gray_range : None, "image" or (low, high), default=None
+        Spread the `levels` bins (256 when ``levels=None``) over the image's
+        own ``[min, max]`` (``"image"``: pyradiomics's ``binCount``) or a
+        fixed ``(low, high)`` shared by all images, so that a level means the
+        same intensities in every image. ``None`` keeps the default rule.
 
     Attributes
     ----------
@@ -150,7 +174,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
 
     _parameter_constraints = {
         "distance": [Interval(Integral, 1, None, closed="left"), "array-like"],
-        "aggregate": [None, StrOptions({"mean", "mean_ptp"})],
+        "aggregate": [None, StrOptions({"mean", "mean_ptp", "mean_std", "min_max", "merged"})],
         "ignore_zeros": ["boolean"],
         "compute_14th_feature": ["boolean"],
         "use_x_minus_y_variance": ["boolean"],
@@ -161,6 +185,10 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         "n_jobs": [None, Integral],
         "verbose": ["verbose"],
         "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+        "features": [str, list, tuple],
+        "offsets": [StrOptions({"mahotas", "skimage"})],
+        "bin_width": [None, Interval(Real, 0, None, closed="neither")],
+        "gray_range": [None, StrOptions({"image"}), tuple, list],
     }
 
     def __init__(
@@ -178,6 +206,10 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         n_jobs=None,
         verbose=0,
         memory=None,
+        features="haralick",
+        offsets="mahotas",
+        bin_width=None,
+        gray_range=None,
     ):
         self.distance = distance
         self.aggregate = aggregate
@@ -191,6 +223,10 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.memory = memory
+        self.features = features
+        self.offsets = offsets
+        self.bin_width = bin_width
+        self.gray_range = gray_range
 
     def fit(self, X, y=None):
         """Validate the parameters (and ``X`` when it is a numeric array).
@@ -287,6 +323,10 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
             use_x_minus_y_variance=self.use_x_minus_y_variance,
             levels=self.levels,
             backend=self.backend,
+            features=self.features,
+            offsets=self.offsets,
+            bin_width=self.bin_width,
+            gray_range=self.gray_range,
         )
 
     def _check_image_shape(self, n_columns):

@@ -10,7 +10,7 @@ import numpy as np
 from ._aggregate import aggregate_directions
 from ._haralick import image_features
 from ._io import describe_source, load_image
-from ._quantize import to_gray_levels
+from ._quantize import quantize
 
 __all__ = ["featurize_sample", "row_from_gray"]
 
@@ -23,7 +23,7 @@ def row_from_gray(gray, source, settings):
     ValueError
         Naming ``source``, when some distance has no pixel pair in any direction.
     """
-    levels = to_gray_levels(gray, settings.levels)
+    levels = quantize(gray, settings)
     features = image_features(levels, settings)
     for block, d in zip(features, settings.distances):
         if np.isnan(block).all():
