@@ -101,6 +101,21 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         workers share the cache safely; a corrupt entry is recomputed. Rows
         of failed images are not cached. See "Featurizing millions of
         images" in the documentation.
+    volume : bool, default=False
+        Treat each sample as a 3-D gray volume: a 3-D array, a multi-page
+        TIFF, a NIfTI (``.nii``, ``.nii.gz``) or NRRD (``.nrrd``) file (these
+        two need ``pip install 'haralick_learn[volumes]'``). Features are
+        computed for mahotas's 13 3-D directions, as
+        ``mahotas.features.haralick`` does for a 3-D array. A volume is never
+        guessed from a shape: without ``volume=True`` a 3-D array is a
+        colour image (its last axis the channels).
+    symmetric : bool, default=True
+        Add each co-occurrence matrix's transpose, as mahotas does;
+        ``False`` counts each pair ``(p, p + offset)`` once, in that order
+        (``mahotas.features.texture.cooccurence(..., symmetric=False)``).
+    preserve_haralick_bug : bool, default=False
+        mahotas's option of the same name: the sum variance (feature 7) is
+        computed around the sum entropy, the typo of Haralick's paper.
 
     Attributes
     ----------
@@ -158,6 +173,9 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         "n_jobs": [None, Integral],
         "verbose": ["verbose"],
         "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+        "volume": ["boolean"],
+        "symmetric": ["boolean"],
+        "preserve_haralick_bug": ["boolean"],
     }
 
     def __init__(
@@ -175,6 +193,9 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         n_jobs=None,
         verbose=0,
         memory=None,
+        volume=False,
+        symmetric=True,
+        preserve_haralick_bug=False,
     ):
         self.distance = distance
         self.aggregate = aggregate
@@ -188,6 +209,9 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.memory = memory
+        self.volume = volume
+        self.symmetric = symmetric
+        self.preserve_haralick_bug = preserve_haralick_bug
 
     def fit(self, X, y=None):
         """Validate the parameters (and ``X`` when it is a numeric array).
@@ -284,6 +308,9 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
             use_x_minus_y_variance=self.use_x_minus_y_variance,
             levels=self.levels,
             backend=self.backend,
+            volume=self.volume,
+            symmetric=self.symmetric,
+            preserve_haralick_bug=self.preserve_haralick_bug,
         )
 
     def _check_image_shape(self, n_columns):

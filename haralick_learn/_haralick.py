@@ -20,7 +20,7 @@ import numba
 import numpy as np
 
 from ._glcm import cooccurrence
-from ._settings import FEATURE_NAMES
+from ._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
 
 __all__ = [
     "FEATURES", "GLCMStatistics", "HARALICK_LABELS", "haralick_features", "haralick_image",
@@ -259,6 +259,13 @@ def _correlation(s):
     return np.where(flat, 1.0, value)
 
 
+def _sum_variance(s, preserve_haralick_bug):
+    if preserve_haralick_bug:  # mahotas's option: around the sum entropy, as Haralick's typo
+        centred = (s.sum_levels[None, :] - _entropy(s.sum_hist)[:, None]) ** 2
+        return np.einsum("mk,mk->m", centred, s.sum_hist)
+    return _dot(s.sum_hist, s.sum_levels**2) - s.sum_average**2
+
+
 def _difference_variance(s, use_x_minus_y_variance):
     if use_x_minus_y_variance:  # VAR[|x - y|]
         return s.contrast - _dot(s.diff_hist, s.levels) ** 2
@@ -288,7 +295,7 @@ FEATURES = {
     "sum_of_squares_variance": lambda s, o: s.vx,
     "inverse_difference_moment": lambda s, o: s.idm,
     "sum_average": lambda s, o: s.sum_average,
-    "sum_variance": lambda s, o: _dot(s.sum_hist, s.sum_levels**2) - s.sum_average**2,
+    "sum_variance": lambda s, o: _sum_variance(s, o.get("preserve_haralick_bug", False)),
     "sum_entropy": lambda s, o: _entropy(s.sum_hist),
     "entropy": lambda s, o: s.entropy,
     "difference_variance": lambda s, o: _difference_variance(s, o["use_x_minus_y_variance"]),
@@ -299,13 +306,15 @@ FEATURES = {
 }
 
 
-def features_of_matrices(cmats, names, *, ignore_zeros=False, use_x_minus_y_variance=False):
+def features_of_matrices(cmats, names, *, ignore_zeros=False, use_x_minus_y_variance=False,
+                         preserve_haralick_bug=False):
     """The features ``names`` (catalogue keys) of each matrix: shape (n_matrices, len(names)).
 
     A matrix that sums to 0 (no pixel pair) gives a row of NaN.
     """
     stats = GLCMStatistics(cmats, ignore_zeros)
-    options = {"use_x_minus_y_variance": use_x_minus_y_variance}
+    options = {"use_x_minus_y_variance": use_x_minus_y_variance,
+               "preserve_haralick_bug": preserve_haralick_bug}
     out = np.empty((cmats.shape[0], len(names)))
     if stats.empty.all():
         out[:] = np.nan
@@ -339,7 +348,8 @@ def _maximal_correlation_coefficient(cmat, ignore_zeros):
 
 
 def haralick_features(
-    cmats, *, ignore_zeros=False, compute_14th_feature=False, use_x_minus_y_variance=False
+    cmats, *, ignore_zeros=False, compute_14th_feature=False, use_x_minus_y_variance=False,
+    preserve_haralick_bug=False,
 ):
     """Haralick texture features of gray-level co-occurrence matrices.
 
@@ -363,6 +373,10 @@ def haralick_features(
         Feature 10 (index 9) is ``VAR[P(|x-y|)]``, the variance of the ``L``
         probabilities ``P(|x-y| = k)``, as in mahotas by default; when True it
         is ``VAR[|x-y|]``, the variance of the gray-level difference.
+    preserve_haralick_bug : bool, default=False
+        Feature 7 (sum variance) is ``sum((k - f8)**2 P(x+y = k))`` with
+        ``f8`` the sum entropy, the typo of Haralick's paper, as mahotas's
+        option of the same name.
 
     Returns
     -------
@@ -413,7 +427,8 @@ def haralick_features(
     flat = np.ascontiguousarray(cmats.reshape((-1, n_levels, n_levels)), dtype=np.int64)
     names = FEATURE_NAMES[: 14 if compute_14th_feature else 13]
     out = features_of_matrices(flat, names, ignore_zeros=ignore_zeros,
-                               use_x_minus_y_variance=use_x_minus_y_variance)
+                               use_x_minus_y_variance=use_x_minus_y_variance,
+                               preserve_haralick_bug=preserve_haralick_bug)
     return out.reshape(batch_shape + (len(names),))
 
 
@@ -486,15 +501,19 @@ def haralick_image(
     )
 
 
-def image_features(gray, settings):
+def image_features(gray, settings, mask=None):
     """Features of a gray-level image per distance and direction, by ``settings.backend``.
 
     Parameters
     ----------
-    gray : ndarray of int, shape (height, width)
-        Non-negative gray levels (the quantize stage's output).
+    gray : ndarray of int, shape (height, width) or (depth, height, width)
+        Non-negative gray levels (the quantize stage's output); a volume
+        when ``settings.volume``.
     settings : TextureSettings
         Distances, directions, options and backend.
+    mask : ndarray of bool of ``gray``'s shape, default=None
+        Count only the pairs whose two pixels both lie in it (compiled
+        kernels only: mahotas has no masks).
 
     Returns
     -------
@@ -505,16 +524,22 @@ def image_features(gray, settings):
         ignore_zeros=settings.ignore_zeros,
         compute_14th_feature=settings.compute_14th_feature,
         use_x_minus_y_variance=settings.use_x_minus_y_variance,
+        preserve_haralick_bug=settings.preserve_haralick_bug,
     )
     directions = tuple(offset for _, offset in settings.directions)
     if settings.backend == "mahotas":
-        return _mahotas_features(gray, settings.distances, directions, **options)
-    cmats = cooccurrence(gray, settings.distances, directions)
+        if mask is not None:
+            raise ValueError("masks need the compiled kernels: backend='mahotas' has none "
+                             "(use backend='auto')")
+        return _mahotas_features(gray, settings.distances, directions,
+                                 symmetric=settings.symmetric, **options)
+    cmats = cooccurrence(gray, settings.distances, directions, symmetric=settings.symmetric,
+                         mask=mask)
     return haralick_features(cmats, **options)
 
 
-def _mahotas_features(gray, distances, directions, *, ignore_zeros, compute_14th_feature,
-                      use_x_minus_y_variance):
+def _mahotas_features(gray, distances, directions, *, symmetric, ignore_zeros,
+                      compute_14th_feature, use_x_minus_y_variance, preserve_haralick_bug):
     """The reference: mahotas's own co-occurrence and feature functions.
 
     Called per direction so that a direction without any pair gives NaN (as
@@ -522,7 +547,9 @@ def _mahotas_features(gray, distances, directions, *, ignore_zeros, compute_14th
     """
     from mahotas.features import texture
 
-    mahotas_direction = {(0, 1): 0, (1, 1): 1, (1, 0): 2, (1, -1): 3}
+    # mahotas numbers its directions in the order of DIRECTIONS_2D / DIRECTIONS_3D.
+    named = DIRECTIONS_2D if gray.ndim == 2 else DIRECTIONS_3D
+    mahotas_direction = {offset: index for index, (_, offset) in enumerate(named)}
     n_features = 14 if compute_14th_feature else 13
     features = np.full((len(distances), len(directions), n_features), np.nan)
     # Sized as mahotas.features.haralick does: cooccurence's own allocation
@@ -531,14 +558,15 @@ def _mahotas_features(gray, distances, directions, *, ignore_zeros, compute_14th
     for i, d in enumerate(distances):
         for j, offset in enumerate(directions):
             cmat = np.zeros((n_levels, n_levels), np.int32)
-            texture.cooccurence(gray, mahotas_direction[offset], output=cmat, symmetric=True,
-                                distance=d)
+            texture.cooccurence(gray, mahotas_direction[tuple(offset)], output=cmat,
+                                symmetric=symmetric, distance=d)
             counted = cmat[1:, 1:] if ignore_zeros else cmat
             if not counted.any():
                 continue
             features[i, j] = texture.haralick_features(
                 [cmat],
                 ignore_zeros=ignore_zeros,
+                preserve_haralick_bug=preserve_haralick_bug,
                 compute_14th_feature=compute_14th_feature,
                 use_x_minus_y_variance=use_x_minus_y_variance,
             )[0]

@@ -18,7 +18,7 @@ def is_8bit(array):
     )
 
 
-def to_gray_levels(gray, levels=None):
+def to_gray_levels(gray, levels=None, mask=None):
     """Quantize a gray image into non-negative integer levels.
 
     The rule depends only on the image itself, never on the other images of
@@ -44,10 +44,13 @@ def to_gray_levels(gray, levels=None):
         Output of :func:`load_image`.
     levels : int in [2, 256] or None, default=None
         Number of gray levels.
+    mask : ndarray of bool of ``gray``'s shape, default=None
+        Only the pixels inside the mask decide the levels (whether the image
+        is 8-bit, its minimum and maximum); pixels outside it become 0.
 
     Returns
     -------
-    levels_image : ndarray of uint8, shape (height, width)
+    levels_image : ndarray of uint8, of ``gray``'s shape (2-D or 3-D)
 
     Examples
     --------
@@ -64,7 +67,15 @@ def to_gray_levels(gray, levels=None):
     >>> to_gray_levels(np.array([[0, 256], [32768, 65535]], dtype=np.uint16))
     array([[  0,   1],
            [128, 255]], dtype=uint8)
+    >>> to_gray_levels(np.array([[0.0, 0.5], [0.75, 1.0]]), levels=4,
+    ...                mask=np.array([[False, True], [True, True]]))
+    array([[0, 0],
+           [2, 3]], dtype=uint8)
     """
+    if mask is not None:
+        out = np.zeros(gray.shape, np.uint8)
+        out[mask] = to_gray_levels(gray[mask], levels)
+        return out
     if is_8bit(gray):
         eight_bit = gray.astype(np.uint8, copy=False)
         if levels is None or levels == 256:

@@ -14,7 +14,7 @@ from numbers import Integral
 
 import numpy as np
 
-__all__ = ["AGGREGATES", "DIRECTIONS_2D", "FEATURE_NAMES", "TextureSettings"]
+__all__ = ["AGGREGATES", "DIRECTIONS_2D", "DIRECTIONS_3D", "FEATURE_NAMES", "TextureSettings"]
 
 #: Haralick's features, in mahotas's order (``haralick_labels``), as column names.
 FEATURE_NAMES = (
@@ -43,6 +43,22 @@ DIRECTIONS_2D = (
     ("diagonal_nesw", (1, -1)),
 )
 
+
+def _offset_name(offset):
+    return "offset_" + "_".join(f"m{-c}" if c < 0 else str(c) for c in offset)
+
+
+#: mahotas's 13 3-D directions (``mahotas.features.texture._3d_deltas``, in
+#: its order) as ``(name, (d0, d1, d2))`` per unit distance along the
+#: volume's axes 0, 1, 2; ``offset_1_m1_0`` is the offset ``(1, -1, 0)``.
+DIRECTIONS_3D = tuple(
+    (_offset_name(offset), offset)
+    for offset in (
+        (1, 0, 0), (1, 1, 0), (0, 1, 0), (1, -1, 0), (0, 0, 1), (1, 0, 1), (0, 1, 1),
+        (1, 1, 1), (1, -1, 1), (1, 0, -1), (0, 1, -1), (1, 1, -1), (1, -1, -1),
+    )
+)
+
 #: How the directions of one distance become columns: the names of the groups.
 AGGREGATES = {None: None, "mean": ("mean",), "mean_ptp": ("mean", "ptp")}
 
@@ -68,6 +84,12 @@ class TextureSettings:
         Quantization (see :func:`haralick_learn._quantize.to_gray_levels`).
     backend : {"numba", "mahotas"}
         Which implementation computes the features (resolved: no ``"auto"``).
+    volume : bool
+        Samples are 3-D volumes: mahotas's 13 3-D directions.
+    symmetric : bool
+        Add each co-occurrence matrix's transpose (mahotas's default).
+    preserve_haralick_bug : bool
+        mahotas's option of the same name (sum variance around the sum entropy).
     """
 
     distances: tuple = (1,)
@@ -77,11 +99,15 @@ class TextureSettings:
     use_x_minus_y_variance: bool = False
     levels: object = None
     backend: str = "numba"
+    volume: bool = False
+    symmetric: bool = True
+    preserve_haralick_bug: bool = False
 
     @classmethod
     def from_params(cls, *, distance=1, aggregate=None, ignore_zeros=False,
                     compute_14th_feature=False, use_x_minus_y_variance=False, levels=None,
-                    backend="auto"):
+                    backend="auto", volume=False, symmetric=True,
+                    preserve_haralick_bug=False):
         """Validate an estimator's parameters (ValueError / TypeError) and build the settings.
 
         Examples
@@ -111,12 +137,15 @@ class TextureSettings:
             levels=None if levels is None else int(levels),
             # numba is a dependency: "auto" always finds the compiled kernels.
             backend="numba" if backend == "auto" else backend,
+            volume=bool(volume),
+            symmetric=bool(symmetric),
+            preserve_haralick_bug=bool(preserve_haralick_bug),
         )
 
     @property
     def directions(self):
-        """``((name, (dy, dx)), ...)`` per unit distance."""
-        return DIRECTIONS_2D
+        """``((name, offset), ...)`` per unit distance: 4 in 2-D, 13 for volumes."""
+        return DIRECTIONS_3D if self.volume else DIRECTIONS_2D
 
     @property
     def n_haralick_features(self):
