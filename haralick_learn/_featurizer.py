@@ -245,7 +245,13 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
             image, a 2-D gray array or a 3-D RGB/RGBA array; or a 3-D array of
             gray images stacked on the first axis; or an array, Series or
             one-column DataFrame of paths; or a 2-D numeric array whose rows
-            are flattened images of shape ``image_shape``.
+            are flattened images of shape ``image_shape``. With
+            ``volume=True`` each image is a 3-D array or a volume file. Any
+            sample may be a tuple ``(image, mask)``: the mask (a boolean
+            array, or a mask file whose non-zero pixels are inside, of the
+            image's shape) restricts quantization and the counted pixel
+            pairs to its pixels (a pair counts when both of its pixels lie
+            in the mask).
 
         Returns
         -------
