@@ -185,7 +185,8 @@ def _symmetrize(counts, out, n_out):
                     o[i, j] = np.int64(c[i, j]) + np.int64(c[j, i])
 
 
-def cooccurrence(gray, distances=(1,), directions=None, *, symmetric=True, mask=None):
+def cooccurrence(gray, distances=(1,), directions=None, *, symmetric=True, mask=None,
+                 compact=False):
     """Gray-level co-occurrence matrices, one per distance and direction.
 
     For each distance ``d`` and direction (by default :data:`DIRECTIONS` for
@@ -217,12 +218,21 @@ def cooccurrence(gray, distances=(1,), directions=None, *, symmetric=True, mask=
     mask : ndarray of bool of ``gray``'s shape, default=None
         Count only the pairs whose two pixels both lie in the mask
         (pyradiomics's rule). ``L`` is then ``gray[mask].max() + 1``.
+    compact : {False, True, "auto"}, default=False
+        Count only the gray levels present (in the mask): the matrices are
+        ``M x M`` for the ``M`` distinct levels, and the work after counting
+        scales with ``M**2`` instead of ``L**2`` (a small region of a
+        256-level image has few distinct levels). ``"auto"`` compacts when
+        there are fewer counted pixels than ``L**2`` cells. Either value
+        returns ``(cmats, level_values, L)``.
 
     Returns
     -------
     cmats : ndarray of int64, shape (len(distances), len(directions), L, L)
         ``cmats[k, j]`` is the co-occurrence matrix for ``distances[k]`` and
-        ``directions[j]``.
+        ``directions[j]``. With ``compact``: ``(cmats, level_values, L)``,
+        the matrices' rows and columns standing for the increasing gray
+        levels ``level_values``.
 
     Raises
     ------
@@ -260,6 +270,11 @@ def cooccurrence(gray, distances=(1,), directions=None, *, symmetric=True, mask=
            [0, 1, 2]])
     >>> cooccurrence(np.zeros((2, 3, 4), np.uint8)).shape  # a volume: 13 directions
     (1, 13, 1, 1)
+    >>> cmats, level_values, n_levels = cooccurrence(gray * 100, compact=True)
+    >>> cmats[0, 0], level_values, n_levels
+    (array([[2, 1, 0],
+           [1, 0, 1],
+           [0, 1, 2]]), array([  0, 100, 200]), 201)
     >>> cooccurrence(np.array([[0, -1]]))
     Traceback (most recent call last):
     ...
@@ -305,6 +320,22 @@ def cooccurrence(gray, distances=(1,), directions=None, *, symmetric=True, mask=
             f"non-zero component positive, got {units.tolist()}"
         )
     n_levels = high + 1
+    full_levels = n_levels
+    level_values = None
+    if compact not in (False, True, "auto"):
+        raise ValueError(f"compact must be False, True or 'auto', got {compact!r}")
+    if compact is True or (compact == "auto" and counted.size < n_levels * n_levels):
+        present = np.zeros(n_levels, bool)
+        present[counted] = True
+        level_values = np.flatnonzero(present)
+        lookup = np.zeros(n_levels, np.uint16)
+        lookup[level_values] = np.arange(len(level_values), dtype=np.uint16)
+        if mask is not None:  # outside pixels may hold any value: any valid one will do
+            gray = np.where(mask, gray, counted[0])
+        gray = lookup[gray]
+        n_levels = len(level_values)
+        if n_levels < 256:
+            gray = gray.astype(np.uint8)
     n_counted = n_levels
     if mask is not None:
         # Pixels outside the mask take an extra level, n_levels, counted then
@@ -339,7 +370,12 @@ def cooccurrence(gray, distances=(1,), directions=None, *, symmetric=True, mask=
     ordered[:, order] = in_pass_order
     out_shape = (distances.shape[0], len(units), n_levels, n_levels)
     if not symmetric:
-        return ordered[:, :, :n_levels, :n_levels].astype(np.int64)
-    out = np.empty(out_shape, dtype=np.int64)
-    _symmetrize(ordered, out, n_levels)
-    return out
+        out = ordered[:, :, :n_levels, :n_levels].astype(np.int64)
+    else:
+        out = np.empty(out_shape, dtype=np.int64)
+        _symmetrize(ordered, out, n_levels)
+    if compact is False:
+        return out
+    if level_values is None:
+        level_values = np.arange(n_levels)
+    return out, level_values, full_levels

@@ -60,24 +60,30 @@ def _log2_count(count, log2_small):
 
 
 @numba.njit(nogil=True, cache=True, fastmath={"reassoc"})
-def _statistics_kernel(cmats, ignore_zeros, log2_small, sums, px, py, sum_hist, diff_hist):
+def _statistics_kernel(cmats, values, ignore_zeros, log2_small, sums, px, py, sum_hist,
+                       diff_hist):
     """One pass over each matrix for everything that needs its cells.
 
-    Fills, per matrix ``m`` (normalised by its total, without row and column
-    0 if ``ignore_zeros``): the marginals ``px`` (column sums, mahotas's
-    ``p.sum(0)``) and ``py`` (row sums), the sum and difference histograms
-    ``P(x + y = k)`` and ``P(|x - y| = k)``, and in ``sums[m]`` the total
-    count, ``sum p**2``, ``sum i j p``, ``sum p / (1 + (i - j)**2)``,
+    ``cmats[m, a, b]`` counts the pairs of gray levels ``values[a]`` and
+    ``values[b]`` (``values`` increasing; ``arange(L)`` for a full matrix,
+    only the levels present for a compact one). Fills, per matrix ``m``
+    (normalised by its total, without level 0 if ``ignore_zeros``): the
+    marginals ``px`` (column sums, mahotas's ``p.sum(0)``) and ``py`` (row
+    sums), the sum and difference histograms ``P(x + y = k)`` and
+    ``P(|x - y| = k)``, all indexed by gray level, and in ``sums[m]`` the
+    total count, ``sum p**2``, ``sum i j p``, ``sum p / (1 + (i - j)**2)``,
     ``-sum p log2 p`` and ``-sum p log2(px[i] py[j])``. A matrix that sums to 0
     gets a total of 0 and nothing else.
 
     Zero cells are skipped: they add nothing to any sum and mahotas's
-    ``p + (p == 0)`` trick makes their log terms 0. ``fastmath={"reassoc"}``
-    only lets LLVM reorder (vectorise) the sums; no approximate functions, no
-    flush-to-zero, NaN and inf semantics intact.
+    ``p + (p == 0)`` trick makes their log terms 0; so a compact matrix gives
+    the numbers of the full one. ``fastmath={"reassoc"}`` only lets LLVM
+    reorder (vectorise) the sums; no approximate functions, no flush-to-zero,
+    NaN and inf semantics intact.
     """
-    n_mats, n_levels, _ = cmats.shape
-    start = 1 if ignore_zeros else 0
+    n_mats, n_cells, _ = cmats.shape
+    n_levels = px.shape[1]
+    start = 1 if ignore_zeros and values[0] == 0 else 0
     log_py = np.empty(n_levels)
     py_mask = np.empty(n_levels)
     inverse_difference = np.empty(n_levels)  # 1 / (1 + (i - j)**2)
@@ -91,8 +97,8 @@ def _statistics_kernel(cmats, ignore_zeros, log2_small, sums, px, py, sum_hist, 
     for m in range(n_mats):
         cmat = cmats[m]
         total = np.int64(0)
-        for i in range(start, n_levels):
-            for j in range(start, n_levels):
+        for i in range(start, n_cells):
+            for j in range(start, n_cells):
                 total += np.int64(cmat[i, j])
         if total == 0:
             continue
@@ -106,15 +112,17 @@ def _statistics_kernel(cmats, ignore_zeros, log2_small, sums, px, py, sum_hist, 
         # Sums over the L**2 entries are accumulated per row, then over rows:
         # a single running sum of 65536 terms loses ~1e-12 relative, which the
         # cancellation in IMC1 amplifies beyond 1e-10.
-        for i in range(start, n_levels):
+        for a in range(start, n_cells):
+            i = values[a]
             row_asm = 0.0
             row_ij = 0.0
             row_idm = 0.0
             row_log = 0.0
-            for j in range(start, n_levels):
-                count = cmat[i, j]
+            for b in range(start, n_cells):
+                count = cmat[a, b]
                 if count == 0:
                     continue
+                j = values[b]
                 p = np.int64(count) / total_f
                 px_m[j] += p
                 py_m[i] += p
@@ -137,22 +145,24 @@ def _statistics_kernel(cmats, ignore_zeros, log2_small, sums, px, py, sum_hist, 
         # the product is 0. No product of non-zero marginals underflows (each
         # is >= 1 / total), so log2(px[i] * py[j]) = log2(px[i]) + log2(py[j])
         # up to rounding, without a log per entry.
-        for k in range(n_levels):
-            log_py[k] = np.log2(py_m[k]) if py_m[k] != 0.0 else 0.0
-            py_mask[k] = 1.0 if py_m[k] != 0.0 else 0.0
+        for b in range(n_cells):
+            j = values[b]
+            log_py[b] = np.log2(py_m[j]) if py_m[j] != 0.0 else 0.0
+            py_mask[b] = 1.0 if py_m[j] != 0.0 else 0.0
         # Branch-free over j (vectorisable): log_py is 0 where py is 0 and
         # py_mask zeroes p there, so only cells with px[i] * py[j] > 0 count.
         p_log_pxpy = 0.0
-        for i in range(start, n_levels):
-            if px_m[i] == 0.0:
+        for a in range(start, n_cells):
+            px_i = px_m[values[a]]
+            if px_i == 0.0:
                 continue
             row_p = 0.0
             row_log = 0.0
-            for j in range(start, n_levels):
-                p = cmat[i, j] / total_f
-                row_p += p * py_mask[j]
-                row_log += p * log_py[j]
-            p_log_pxpy += np.log2(px_m[i]) * row_p + row_log
+            for b in range(start, n_cells):
+                p = cmat[a, b] / total_f
+                row_p += p * py_mask[b]
+                row_log += p * log_py[b]
+            p_log_pxpy += np.log2(px_i) * row_p + row_log
         sums[m, 0] = total_f
         sums[m, 1] = angular_second_moment
         sums[m, 2] = sum_ij_p
@@ -192,19 +202,31 @@ class GLCMStatistics:
         Co-occurrence counts.
     ignore_zeros : bool
         Leave out row and column 0 before normalising.
+    level_values : ndarray of int, shape (L,), default=None
+        The gray level of each row and column when the matrices are compact
+        (only the levels present); ``None``: ``arange(L)``.
+    n_levels : int, default=None
+        The number of gray levels of the image (``max + 1``) for compact
+        matrices; the marginals and histograms have that many entries.
     """
 
-    def __init__(self, cmats, ignore_zeros=False):
+    def __init__(self, cmats, ignore_zeros=False, level_values=None, n_levels=None):
+        n_mats, n_cells, _ = cmats.shape
+        if level_values is None:
+            level_values = np.arange(n_cells, dtype=np.int64)
+            n_levels = n_cells
+        level_values = np.ascontiguousarray(level_values, dtype=np.int64)
+        # Level 0 is ignored only where it is a row of the matrices.
+        ignore_zeros = bool(ignore_zeros) and n_cells > 0 and level_values[0] == 0
         self.cmats = cmats
-        self.ignore_zeros = bool(ignore_zeros)
-        n_mats, n_levels, _ = cmats.shape
+        self.ignore_zeros = ignore_zeros
         sums = np.empty((n_mats, 6))
         self.px = np.empty((n_mats, n_levels))
         self.py = np.empty((n_mats, n_levels))
         self.sum_hist = np.empty((n_mats, 2 * n_levels))
         self.diff_hist = np.empty((n_mats, n_levels))
-        _statistics_kernel(cmats, self.ignore_zeros, _LOG2_SMALL_COUNTS, sums, self.px,
-                           self.py, self.sum_hist, self.diff_hist)
+        _statistics_kernel(cmats, level_values, ignore_zeros, _LOG2_SMALL_COUNTS, sums,
+                           self.px, self.py, self.sum_hist, self.diff_hist)
         (self.total, self.asm, self.sum_ij_p, self.idm, self.entropy,
          self.hxy1) = sums.T
         self.empty = self.total == 0
@@ -307,12 +329,14 @@ FEATURES = {
 
 
 def features_of_matrices(cmats, names, *, ignore_zeros=False, use_x_minus_y_variance=False,
-                         preserve_haralick_bug=False):
+                         preserve_haralick_bug=False, level_values=None, n_levels=None):
     """The features ``names`` (catalogue keys) of each matrix: shape (n_matrices, len(names)).
 
-    A matrix that sums to 0 (no pixel pair) gives a row of NaN.
+    A matrix that sums to 0 (no pixel pair) gives a row of NaN. Compact
+    matrices come with their ``level_values`` and ``n_levels`` (see
+    :class:`GLCMStatistics`).
     """
-    stats = GLCMStatistics(cmats, ignore_zeros)
+    stats = GLCMStatistics(cmats, ignore_zeros, level_values, n_levels)
     options = {"use_x_minus_y_variance": use_x_minus_y_variance,
                "preserve_haralick_bug": preserve_haralick_bug}
     out = np.empty((cmats.shape[0], len(names)))
@@ -349,7 +373,7 @@ def _maximal_correlation_coefficient(cmat, ignore_zeros):
 
 def haralick_features(
     cmats, *, ignore_zeros=False, compute_14th_feature=False, use_x_minus_y_variance=False,
-    preserve_haralick_bug=False,
+    preserve_haralick_bug=False, level_values=None, n_levels=None,
 ):
     """Haralick texture features of gray-level co-occurrence matrices.
 
@@ -377,6 +401,10 @@ def haralick_features(
         Feature 7 (sum variance) is ``sum((k - f8)**2 P(x+y = k))`` with
         ``f8`` the sum entropy, the typo of Haralick's paper, as mahotas's
         option of the same name.
+    level_values, n_levels : default=None
+        For compact matrices (``cooccurrence(..., compact=True)``): the gray
+        level of each row and column, and the image's number of levels. The
+        features are those of the full ``n_levels x n_levels`` matrices.
 
     Returns
     -------
@@ -422,13 +450,26 @@ def haralick_features(
     if cmats.size and cmats.min() < 0:
         raise ValueError("cmats must hold non-negative counts")
     batch_shape = cmats.shape[:-2]
-    n_levels = cmats.shape[-1]
+    n_cells = cmats.shape[-1]
     # one compiled specialisation (int64); no copy for cooccurrence's output
-    flat = np.ascontiguousarray(cmats.reshape((-1, n_levels, n_levels)), dtype=np.int64)
+    flat = np.ascontiguousarray(cmats.reshape((-1, n_cells, n_cells)), dtype=np.int64)
     names = FEATURE_NAMES[: 14 if compute_14th_feature else 13]
+    if level_values is not None:
+        level_values = np.asarray(level_values)
+        valid = (
+            n_levels is not None
+            and level_values.shape == (n_cells,)
+            and level_values.dtype.kind in "iu"
+            and (n_cells == 0 or (level_values[0] >= 0 and level_values[-1] < n_levels))
+            and bool((np.diff(level_values) > 0).all())
+        )
+        if not valid:
+            raise ValueError("level_values must be increasing levels in [0, n_levels), one "
+                             "per row of the matrices")
     out = features_of_matrices(flat, names, ignore_zeros=ignore_zeros,
                                use_x_minus_y_variance=use_x_minus_y_variance,
-                               preserve_haralick_bug=preserve_haralick_bug)
+                               preserve_haralick_bug=preserve_haralick_bug,
+                               level_values=level_values, n_levels=n_levels)
     return out.reshape(batch_shape + (len(names),))
 
 
@@ -533,9 +574,14 @@ def image_features(gray, settings, mask=None):
                              "(use backend='auto')")
         return _mahotas_features(gray, settings.distances, directions,
                                  symmetric=settings.symmetric, **options)
-    cmats = cooccurrence(gray, settings.distances, directions, symmetric=settings.symmetric,
-                         mask=mask)
-    return haralick_features(cmats, **options)
+    # Compact matrices (the levels present only) when there are fewer pixels
+    # than cells: small regions of 256-level images. The same decision for
+    # the same counted pixels, so a region gives the same numbers bit for bit
+    # whichever way it is handed over (a mask, a crop, a region table).
+    cmats, level_values, n_levels = cooccurrence(
+        gray, settings.distances, directions, symmetric=settings.symmetric, mask=mask,
+        compact="auto")
+    return haralick_features(cmats, level_values=level_values, n_levels=n_levels, **options)
 
 
 def _mahotas_features(gray, distances, directions, *, symmetric, ignore_zeros,
