@@ -275,7 +275,9 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         -------
         feature_names_out : ndarray of str objects
             ``{feature}_{direction}_d{distance}``, with direction one of
-            horizontal, diagonal_nwse, vertical, diagonal_nesw, or ``mean`` /
+            horizontal, diagonal_nwse, vertical, diagonal_nesw (with
+            ``volume=True``: ``offset_1_0_0`` ... ``offset_1_m1_m1``, mahotas's
+            13 offsets along the volume's axes, ``m1`` for -1), or ``mean`` /
             ``ptp`` when aggregated.
         """
         if hasattr(self, "n_features_in_"):

@@ -590,7 +590,7 @@ def load_volume(image, index=0):
     return array
 
 
-def load_mask(mask, shape, source, index=0):
+def load_mask(mask, shape, source):
     """The boolean mask of a sample of gray shape ``shape``.
 
     Parameters

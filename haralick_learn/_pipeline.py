@@ -58,7 +58,7 @@ def featurize_sample(sample, index, settings, catch=False):
         gray = (load_volume if settings.volume else load_image)(image, index)
         source = describe_source(image, index)
         if mask is not None:
-            mask = load_mask(mask, gray.shape, source, index)
+            mask = load_mask(mask, gray.shape, source)
         return row_from_gray(gray, source, settings, mask), None
     except (OSError, ValueError, TypeError) as exc:
         if not catch:
