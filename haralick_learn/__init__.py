@@ -9,6 +9,7 @@ from ._display import SimilarImagesDisplay
 from ._featurizer import HaralickFeaturizer, ImageFeaturizationWarning
 from ._labels import FilenameLabelExtractor
 from ._neighbors import DistanceNeighbors
+from ._regions import region_features
 
 __version__ = "0.1.0"
 
@@ -18,5 +19,6 @@ __all__ = [
     "HaralickFeaturizer",
     "ImageFeaturizationWarning",
     "SimilarImagesDisplay",
+    "region_features",
     "__version__",
 ]

@@ -128,6 +128,21 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         own ``[min, max]`` (``"image"``: pyradiomics's ``binCount``) or a
         fixed ``(low, high)`` shared by all images, so that a level means the
         same intensities in every image. ``None`` keeps the default rule.
+    volume : bool, default=False
+        Treat each sample as a 3-D gray volume: a 3-D array, a multi-page
+        TIFF, a NIfTI (``.nii``, ``.nii.gz``) or NRRD (``.nrrd``) file (these
+        two need ``pip install 'haralick_learn[volumes]'``). Features are
+        computed for mahotas's 13 3-D directions, as
+        ``mahotas.features.haralick`` does for a 3-D array. A volume is never
+        guessed from a shape: without ``volume=True`` a 3-D array is a
+        colour image (its last axis the channels).
+    symmetric : bool, default=True
+        Add each co-occurrence matrix's transpose, as mahotas does;
+        ``False`` counts each pair ``(p, p + offset)`` once, in that order
+        (``mahotas.features.texture.cooccurence(..., symmetric=False)``).
+    preserve_haralick_bug : bool, default=False
+        mahotas's option of the same name: the sum variance (feature 7) is
+        computed around the sum entropy, the typo of Haralick's paper.
 
     Attributes
     ----------
@@ -189,6 +204,9 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         "offsets": [StrOptions({"mahotas", "skimage"})],
         "bin_width": [None, Interval(Real, 0, None, closed="neither")],
         "gray_range": [None, StrOptions({"image"}), tuple, list],
+        "volume": ["boolean"],
+        "symmetric": ["boolean"],
+        "preserve_haralick_bug": ["boolean"],
     }
 
     def __init__(
@@ -210,6 +228,9 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         offsets="mahotas",
         bin_width=None,
         gray_range=None,
+        volume=False,
+        symmetric=True,
+        preserve_haralick_bug=False,
     ):
         self.distance = distance
         self.aggregate = aggregate
@@ -227,6 +248,9 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         self.offsets = offsets
         self.bin_width = bin_width
         self.gray_range = gray_range
+        self.volume = volume
+        self.symmetric = symmetric
+        self.preserve_haralick_bug = preserve_haralick_bug
 
     def fit(self, X, y=None):
         """Validate the parameters (and ``X`` when it is a numeric array).
@@ -260,7 +284,13 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
             image, a 2-D gray array or a 3-D RGB/RGBA array; or a 3-D array of
             gray images stacked on the first axis; or an array, Series or
             one-column DataFrame of paths; or a 2-D numeric array whose rows
-            are flattened images of shape ``image_shape``.
+            are flattened images of shape ``image_shape``. With
+            ``volume=True`` each image is a 3-D array or a volume file. Any
+            sample may be a tuple ``(image, mask)``: the mask (a boolean
+            array, or a mask file whose non-zero pixels are inside, of the
+            image's shape) restricts quantization and the counted pixel
+            pairs to its pixels (a pair counts when both of its pixels lie
+            in the mask).
 
         Returns
         -------
@@ -284,7 +314,9 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         -------
         feature_names_out : ndarray of str objects
             ``{feature}_{direction}_d{distance}``, with direction one of
-            horizontal, diagonal_nwse, vertical, diagonal_nesw, or ``mean`` /
+            horizontal, diagonal_nwse, vertical, diagonal_nesw (with
+            ``volume=True``: ``offset_1_0_0`` ... ``offset_1_m1_m1``, mahotas's
+            13 offsets along the volume's axes, ``m1`` for -1), or ``mean`` /
             ``ptp`` when aggregated.
         """
         if hasattr(self, "n_features_in_"):
@@ -327,6 +359,9 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
             offsets=self.offsets,
             bin_width=self.bin_width,
             gray_range=self.gray_range,
+            volume=self.volume,
+            symmetric=self.symmetric,
+            preserve_haralick_bug=self.preserve_haralick_bug,
         )
 
     def _check_image_shape(self, n_columns):

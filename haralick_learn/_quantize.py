@@ -22,14 +22,24 @@ def is_8bit(array):
     )
 
 
-def quantize(gray, settings):
+def quantize(gray, settings, mask=None):
     """The quantize stage, driven by the settings' ``levels``, ``bin_width`` and ``gray_range``.
 
     * ``bin_width`` (pyradiomics's ``binWidth``): see :func:`bin_by_width`;
     * ``gray_range`` (``"image"`` or ``(low, high)``) with ``levels=k`` (256 when None):
       see :func:`bin_by_range`;
     * otherwise :func:`to_gray_levels` (the default rule).
+
+    With a ``mask`` only the pixels inside it decide the levels (pyradiomics's
+    rule); the pixels outside are not counted by the next stage, so their
+    levels do not matter.
     """
+    if mask is not None and (settings.bin_width is not None or settings.gray_range is not None):
+        # Outside pixels take an inside value: the image's minimum and maximum
+        # are then the mask's, and every level lies in the mask's range.
+        gray = np.where(mask, gray, gray[mask].flat[0])
+    elif mask is not None:
+        return to_gray_levels(gray, settings.levels, mask)
     if settings.bin_width is not None:
         return bin_by_width(gray, settings.bin_width)
     if settings.gray_range is not None:
@@ -142,7 +152,7 @@ def _lookup(values, low, table, out):
         out[i] = table[np.int64(values[i]) - low]
 
 
-def to_gray_levels(gray, levels=None):
+def to_gray_levels(gray, levels=None, mask=None):
     """Quantize a gray image into non-negative integer levels.
 
     The rule depends only on the image itself, never on the other images of
@@ -168,10 +178,13 @@ def to_gray_levels(gray, levels=None):
         Output of :func:`load_image`.
     levels : int in [2, 256] or None, default=None
         Number of gray levels.
+    mask : ndarray of bool of ``gray``'s shape, default=None
+        Only the pixels inside the mask decide the levels (whether the image
+        is 8-bit, its minimum and maximum); pixels outside it become 0.
 
     Returns
     -------
-    levels_image : ndarray of uint8, shape (height, width)
+    levels_image : ndarray of uint8, of ``gray``'s shape (2-D or 3-D)
 
     Examples
     --------
@@ -188,7 +201,15 @@ def to_gray_levels(gray, levels=None):
     >>> to_gray_levels(np.array([[0, 256], [32768, 65535]], dtype=np.uint16))
     array([[  0,   1],
            [128, 255]], dtype=uint8)
+    >>> to_gray_levels(np.array([[0.0, 0.5], [0.75, 1.0]]), levels=4,
+    ...                mask=np.array([[False, True], [True, True]]))
+    array([[0, 0],
+           [2, 3]], dtype=uint8)
     """
+    if mask is not None:
+        out = np.zeros(gray.shape, np.uint8)
+        out[mask] = to_gray_levels(gray[mask], levels)
+        return out
     if is_8bit(gray):
         eight_bit = gray.astype(np.uint8, copy=False)
         if levels is None or levels == 256:

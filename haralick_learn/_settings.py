@@ -15,8 +15,8 @@ from numbers import Integral, Real
 import numpy as np
 
 __all__ = [
-    "AGGREGATES", "DIRECTIONS_2D", "FEATURE_NAMES", "FEATURE_SETS", "IBSI_FEATURES",
-    "OFFSET_CONVENTIONS", "SKIMAGE_PROPS", "TextureSettings",
+    "AGGREGATES", "DIRECTIONS_2D", "DIRECTIONS_3D", "FEATURE_NAMES", "FEATURE_SETS",
+    "IBSI_FEATURES", "OFFSET_CONVENTIONS", "SKIMAGE_PROPS", "TextureSettings",
 ]
 
 #: Haralick's features, in mahotas's order (``haralick_labels``), as column names.
@@ -73,6 +73,22 @@ FEATURE_SETS = {
 #: or scikit-image's ``(round(d sin a), round(d cos a))`` (diagonals ``round(d / sqrt 2)``).
 OFFSET_CONVENTIONS = ("mahotas", "skimage")
 
+
+def _offset_name(offset):
+    return "offset_" + "_".join(f"m{-c}" if c < 0 else str(c) for c in offset)
+
+
+#: mahotas's 13 3-D directions (``mahotas.features.texture._3d_deltas``, in
+#: its order) as ``(name, (d0, d1, d2))`` per unit distance along the
+#: volume's axes 0, 1, 2; ``offset_1_m1_0`` is the offset ``(1, -1, 0)``.
+DIRECTIONS_3D = tuple(
+    (_offset_name(offset), offset)
+    for offset in (
+        (1, 0, 0), (1, 1, 0), (0, 1, 0), (1, -1, 0), (0, 0, 1), (1, 0, 1), (0, 1, 1),
+        (1, 1, 1), (1, -1, 1), (1, 0, -1), (0, 1, -1), (1, 1, -1), (1, -1, -1),
+    )
+)
+
 #: How the directions of one distance become columns: the names of the groups.
 #: ``"merged"`` sums the directions' matrices before the features (IBSI's merged mode).
 AGGREGATES = {
@@ -111,6 +127,12 @@ class TextureSettings:
         pyradiomics's fixed bin width (see :func:`haralick_learn._quantize.to_gray_levels`).
     gray_range : None, "image" or (low, high)
         The intensity range that ``levels`` bins are spread over.
+    volume : bool
+        Samples are 3-D volumes: mahotas's 13 3-D directions.
+    symmetric : bool
+        Add each co-occurrence matrix's transpose (mahotas's default).
+    preserve_haralick_bug : bool
+        mahotas's option of the same name (sum variance around the sum entropy).
     """
 
     distances: tuple = (1,)
@@ -124,12 +146,16 @@ class TextureSettings:
     offsets: str = "mahotas"
     bin_width: object = None
     gray_range: object = None
+    volume: bool = False
+    symmetric: bool = True
+    preserve_haralick_bug: bool = False
 
     @classmethod
     def from_params(cls, *, distance=1, aggregate=None, ignore_zeros=False,
                     compute_14th_feature=False, use_x_minus_y_variance=False, levels=None,
                     backend="auto", features="haralick", offsets="mahotas", bin_width=None,
-                    gray_range=None):
+                    gray_range=None, volume=False, symmetric=True,
+                    preserve_haralick_bug=False):
         """Validate an estimator's parameters (ValueError / TypeError) and build the settings.
 
         Examples
@@ -152,6 +178,9 @@ class TextureSettings:
             raise ValueError(f"levels must be None or an int in [2, 256]; got {levels!r}")
         if offsets not in OFFSET_CONVENTIONS:
             raise ValueError(f"offsets must be 'mahotas' or 'skimage'; got {offsets!r}")
+        if volume and offsets != "mahotas":
+            raise ValueError("offsets='skimage' is scikit-image's 2-D rule; volumes use "
+                             "mahotas's 3-D offsets (offsets='mahotas')")
         names = _feature_names(features, compute_14th_feature)
         bin_width, gray_range = _binning(bin_width, gray_range, levels)
         if backend == "mahotas" and (
@@ -175,12 +204,15 @@ class TextureSettings:
             offsets=offsets,
             bin_width=bin_width,
             gray_range=gray_range,
+            volume=bool(volume),
+            symmetric=bool(symmetric),
+            preserve_haralick_bug=bool(preserve_haralick_bug),
         )
 
     @property
     def directions(self):
-        """``((name, (dy, dx)), ...)`` per unit distance."""
-        return DIRECTIONS_2D
+        """``((name, offset), ...)`` per unit distance: 4 in 2-D, 13 for volumes."""
+        return DIRECTIONS_3D if self.volume else DIRECTIONS_2D
 
     def offsets_at(self, distance):
         """The ``(dy, dx)`` offset of each direction at ``distance``, by :attr:`offsets`.
@@ -238,7 +270,8 @@ class TextureSettings:
         if tuple(fields["features"]) == FEATURE_NAMES[: self.n_haralick_features]:
             del fields["features"]
         for name, default in (("offsets", "mahotas"), ("bin_width", None),
-                              ("gray_range", None)):
+                              ("gray_range", None), ("volume", False), ("symmetric", True),
+                              ("preserve_haralick_bug", False)):
             if fields[name] == default:
                 del fields[name]
         return json.dumps(fields, sort_keys=True).encode()
