@@ -101,6 +101,24 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         workers share the cache safely; a corrupt entry is recomputed. Rows
         of failed images are not cached. See "Featurizing millions of
         images" in the documentation.
+    color : {"gray", "rgb", "hsv", "lab"}, default="gray"
+        The channels featurized. ``"gray"`` is the reference's gray conversion
+        (the numbers above). ``"rgb"``, ``"hsv"`` and ``"lab"`` compute the
+        features of each channel image of that colour space (R, G, B; H, S, V;
+        L*, a*, b*, each an 8-bit image: exact formulas in the user guide,
+        "Colour texture") and concatenate them, each block of names prefixed
+        by its channel: ``R_contrast_horizontal_d1``. ``"hsv"`` and ``"lab"``
+        need 8-bit RGB; a gray image is the RGB image ``(g, g, g)``.
+    color_pairs : None, "all" or list of (str, str), default=None
+        Cross-channel co-occurrence: for each pair ``(a, b)`` of channel names
+        of ``color`` (``("R", "G")``; ``"all"``: every pair of distinct
+        channels, in channel order), the features of the matrices counting
+        channel ``a`` at a pixel against channel ``b`` at its neighbour (both
+        orders of each pixel pair), appended after the channels' blocks with
+        names prefixed by the pair: ``RG_contrast_horizontal_d1``. A pair and
+        its reverse are the same pair (transposed matrices). The counting and
+        features are the compiled ones whatever ``backend`` (mahotas has no
+        cross-channel co-occurrence).
 
     Attributes
     ----------
@@ -158,6 +176,8 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         "n_jobs": [None, Integral],
         "verbose": ["verbose"],
         "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+        "color": [StrOptions({"gray", "rgb", "hsv", "lab"})],
+        "color_pairs": [None, StrOptions({"all"}), list, tuple],
     }
 
     def __init__(
@@ -175,6 +195,8 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         n_jobs=None,
         verbose=0,
         memory=None,
+        color="gray",
+        color_pairs=None,
     ):
         self.distance = distance
         self.aggregate = aggregate
@@ -188,6 +210,8 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.memory = memory
+        self.color = color
+        self.color_pairs = color_pairs
 
     def fit(self, X, y=None):
         """Validate the parameters (and ``X`` when it is a numeric array).
@@ -246,7 +270,8 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         feature_names_out : ndarray of str objects
             ``{feature}_{direction}_d{distance}``, with direction one of
             horizontal, diagonal_nwse, vertical, diagonal_nesw, or ``mean`` /
-            ``ptp`` when aggregated.
+            ``ptp`` when aggregated; with a ``color`` other than gray, prefixed
+            by the channel (``R_``) or the channel pair (``RG_``).
         """
         if hasattr(self, "n_features_in_"):
             _check_feature_names_in(self, input_features)
@@ -284,6 +309,8 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
             use_x_minus_y_variance=self.use_x_minus_y_variance,
             levels=self.levels,
             backend=self.backend,
+            color=self.color,
+            color_pairs=self.color_pairs,
         )
 
     def _check_image_shape(self, n_columns):

@@ -19,12 +19,12 @@ import functools
 import numba
 import numpy as np
 
-from ._glcm import cooccurrence
+from ._glcm import cooccurrence, cross_cooccurrence
 from ._settings import FEATURE_NAMES
 
 __all__ = [
     "FEATURES", "GLCMStatistics", "HARALICK_LABELS", "haralick_features", "haralick_image",
-    "image_features",
+    "image_features", "pair_features",
 ]
 
 #: Feature names, in output order (as ``mahotas.features.texture.haralick_labels``).
@@ -511,6 +511,35 @@ def image_features(gray, settings):
         return _mahotas_features(gray, settings.distances, directions, **options)
     cmats = cooccurrence(gray, settings.distances, directions)
     return haralick_features(cmats, **options)
+
+
+def pair_features(first, second, settings):
+    """Features of the cross-channel co-occurrence of two level images, per distance and direction.
+
+    The matrices of :func:`~haralick_learn._glcm.cross_cooccurrence` through the
+    same catalogue as the gray matrices (:func:`haralick_features`), with the
+    same options. Always the compiled kernels: the reference (mahotas) has no
+    cross-channel co-occurrence, whatever ``settings.backend``.
+
+    Parameters
+    ----------
+    first, second : ndarray of int, shape (height, width)
+        Non-negative levels of two channels (the quantize stage's output).
+    settings : TextureSettings
+        Distances, directions and options.
+
+    Returns
+    -------
+    features : ndarray of float64, shape (n_distances, n_directions, n_features)
+    """
+    directions = tuple(offset for _, offset in settings.directions)
+    cmats = cross_cooccurrence(first, second, settings.distances, directions)
+    return haralick_features(
+        cmats,
+        ignore_zeros=settings.ignore_zeros,
+        compute_14th_feature=settings.compute_14th_feature,
+        use_x_minus_y_variance=settings.use_x_minus_y_variance,
+    )
 
 
 def _mahotas_features(gray, distances, directions, *, ignore_zeros, compute_14th_feature,

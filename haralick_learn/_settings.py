@@ -14,7 +14,7 @@ from numbers import Integral
 
 import numpy as np
 
-__all__ = ["AGGREGATES", "DIRECTIONS_2D", "FEATURE_NAMES", "TextureSettings"]
+__all__ = ["AGGREGATES", "COLOR_CHANNELS", "DIRECTIONS_2D", "FEATURE_NAMES", "TextureSettings"]
 
 #: Haralick's features, in mahotas's order (``haralick_labels``), as column names.
 FEATURE_NAMES = (
@@ -48,6 +48,14 @@ AGGREGATES = {None: None, "mean": ("mean",), "mean_ptp": ("mean", "ptp")}
 
 BACKENDS = ("numba", "mahotas")
 
+#: The channels of each ``color`` setting, in output order (``"gray"``: one, unnamed).
+COLOR_CHANNELS = {
+    "gray": ("gray",),
+    "rgb": ("R", "G", "B"),
+    "hsv": ("H", "S", "V"),
+    "lab": ("L", "a", "b"),
+}
+
 
 @dataclasses.dataclass(frozen=True)
 class TextureSettings:
@@ -68,6 +76,10 @@ class TextureSettings:
         Quantization (see :func:`haralick_learn._quantize.to_gray_levels`).
     backend : {"numba", "mahotas"}
         Which implementation computes the features (resolved: no ``"auto"``).
+    color : {"gray", "rgb", "hsv", "lab"}
+        The channel images featurized (see :mod:`haralick_learn._channels`).
+    color_pairs : tuple of (str, str)
+        Channel pairs whose cross-channel co-occurrence is featurized, in output order.
     """
 
     distances: tuple = (1,)
@@ -77,11 +89,13 @@ class TextureSettings:
     use_x_minus_y_variance: bool = False
     levels: object = None
     backend: str = "numba"
+    color: str = "gray"
+    color_pairs: tuple = ()
 
     @classmethod
     def from_params(cls, *, distance=1, aggregate=None, ignore_zeros=False,
                     compute_14th_feature=False, use_x_minus_y_variance=False, levels=None,
-                    backend="auto"):
+                    backend="auto", color="gray", color_pairs=None):
         """Validate an estimator's parameters (ValueError / TypeError) and build the settings.
 
         Examples
@@ -93,6 +107,11 @@ class TextureSettings:
         Traceback (most recent call last):
         ...
         ValueError: distance contains duplicates: [2, 2]
+        >>> s = TextureSettings.from_params(color="rgb", color_pairs="all", aggregate="mean")
+        >>> s.color_pairs, s.n_features
+        ((('R', 'G'), ('R', 'B'), ('G', 'B')), 78)
+        >>> s.feature_names[0], s.feature_names[-1]
+        ('R_angular_second_moment_mean_d1', 'GB_information_measure_of_correlation_2_mean_d1')
         """
         if aggregate not in AGGREGATES:
             raise ValueError(f"aggregate must be one of None, 'mean', 'mean_ptp'; got {aggregate!r}")
@@ -102,6 +121,8 @@ class TextureSettings:
             isinstance(levels, bool) or not isinstance(levels, Integral) or not 2 <= levels <= 256
         ):
             raise ValueError(f"levels must be None or an int in [2, 256]; got {levels!r}")
+        if not isinstance(color, str) or color not in COLOR_CHANNELS:
+            raise ValueError(f"color must be 'gray', 'rgb', 'hsv' or 'lab'; got {color!r}")
         return cls(
             distances=_distances(distance),
             aggregate=aggregate,
@@ -111,6 +132,8 @@ class TextureSettings:
             levels=None if levels is None else int(levels),
             # numba is a dependency: "auto" always finds the compiled kernels.
             backend="numba" if backend == "auto" else backend,
+            color=color,
+            color_pairs=_color_pairs(color_pairs, color),
         )
 
     @property
@@ -123,16 +146,30 @@ class TextureSettings:
         return 14 if self.compute_14th_feature else 13
 
     @property
+    def channels(self):
+        """Names of the channel images, in output order (``("gray",)`` for gray)."""
+        return COLOR_CHANNELS[self.color]
+
+    @property
     def feature_names(self):
-        """Column names: ``{feature}_{direction or aggregate}_d{distance}``."""
+        """Column names: ``{feature}_{direction or aggregate}_d{distance}``.
+
+        With a colour space, one such block per channel, each name prefixed by
+        the channel (``R_contrast_horizontal_d1``), then one block per channel
+        pair, prefixed by the two channels' names (``RG_contrast_horizontal_d1``).
+        """
         features = FEATURE_NAMES[: self.n_haralick_features]
         groups = AGGREGATES[self.aggregate] or tuple(name for name, _ in self.directions)
-        return tuple(
+        block = tuple(
             f"{feature}_{group}_d{d}"
             for d in self.distances
             for group in groups
             for feature in features
         )
+        if self.color == "gray":
+            return block
+        prefixes = self.channels + tuple(a + b for a, b in self.color_pairs)
+        return tuple(f"{prefix}_{name}" for prefix in prefixes for name in block)
 
     @property
     def n_features(self):
@@ -164,3 +201,40 @@ def _distances(distance):
     if len(set(values)) != len(values):
         raise ValueError(f"distance contains duplicates: {list(values)}")
     return tuple(int(d) for d in values)
+
+
+def _color_pairs(color_pairs, color):
+    """``color_pairs`` as a tuple of ``(a, b)`` channel names, validated against ``color``."""
+    if color_pairs is None:
+        return ()
+    channels = COLOR_CHANNELS[color]
+    if color == "gray":
+        raise ValueError(
+            "color_pairs needs a colour space (color='rgb', 'hsv' or 'lab'); got color='gray'"
+        )
+    if isinstance(color_pairs, str):
+        if color_pairs != "all":
+            raise ValueError(f"color_pairs must be None, 'all' or a list of channel pairs; "
+                             f"got {color_pairs!r}")
+        return tuple((a, b) for i, a in enumerate(channels) for b in channels[i + 1:])
+    try:
+        pairs = [tuple(pair) for pair in color_pairs]
+    except TypeError:
+        pairs = None
+    if not pairs:
+        raise ValueError("color_pairs must be None, 'all' or a non-empty list of channel pairs "
+                         f"such as [{channels[0]!r}, {channels[1]!r}]; got {color_pairs!r}")
+    seen = set()
+    for pair in pairs:
+        if len(pair) != 2 or not all(isinstance(c, str) and c in channels for c in pair):
+            raise ValueError(f"color_pairs: each pair must be two of the channels "
+                             f"{list(channels)} of color={color!r}; got {pair!r}")
+        if pair[0] == pair[1]:
+            raise ValueError(f"color_pairs: {pair!r} pairs a channel with itself, whose "
+                             "co-occurrence is already that channel's own block")
+        if frozenset(pair) in seen:
+            # The matrix of (b, a) is the transpose of that of (a, b).
+            raise ValueError(f"color_pairs: {pair!r} repeats a pair (a pair and its reverse "
+                             "are the same pair)")
+        seen.add(frozenset(pair))
+    return tuple(pairs)
