@@ -139,7 +139,8 @@ def _featurizer(args, verbose=1):
     from . import HaralickFeaturizer
 
     return HaralickFeaturizer(n_jobs=args.n_jobs, verbose=verbose,
-                              on_error=getattr(args, "on_error", "raise"))
+                              on_error=getattr(args, "on_error", "raise"),
+                              color=getattr(args, "color", "gray"))
 
 
 #: The direction in a feature's name, ``{feature}_{direction}_d{distance}``.
@@ -454,6 +455,12 @@ def _n_jobs(parser):
                         "-2: all but one)")
 
 
+def _color(parser):
+    parser.add_argument("--color", choices=["gray", "rgb", "hsv", "lab"], default="gray",
+                        help="channels featurized: gray (default, the reference's numbers), or "
+                        "each channel of RGB, HSV or CIE L*a*b* (columns prefixed R_, H_, L_...)")
+
+
 def _positive(minimum):
     def check(text):
         try:
@@ -504,6 +511,7 @@ def build_parser():
                            help="an unreadable image stops the run (raise, default) or gets a "
                            "row of NaN and a warning (nan)")
     _n_jobs(featurize)
+    _color(featurize)
     featurize.set_defaults(func=_featurize)
 
     similar = commands.add_parser(
@@ -524,6 +532,7 @@ def build_parser():
     similar.add_argument("-r", "--recursive", action="store_true",
                          help="include subfolders (links to folders are not followed)")
     _n_jobs(similar)
+    _color(similar)
     similar.set_defaults(func=_similar)
 
     evaluate = commands.add_parser(
@@ -544,6 +553,7 @@ def build_parser():
     evaluate.add_argument("-r", "--recursive", action="store_true",
                           help="include subfolders (links to folders are not followed)")
     _n_jobs(evaluate)
+    _color(evaluate)
     evaluate.set_defaults(func=_evaluate)
 
     demo = commands.add_parser(
