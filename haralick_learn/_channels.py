@@ -22,7 +22,8 @@ stage treats it as it treats an 8-bit gray image. The conversions, exactly:
       The co-occurrence features are not circular: reds just below and just
       above 0 degrees lie at levels 255 and 0.
 ``"lab"`` (8-bit RGB only), CIE L*a*b* of ``skimage.color.rgb2lab`` (sRGB,
-    D65 white, 2 degree observer), computed with the same float64 formulas:
+    D65 white, 2 degree observer), computed with the same float64 formulas
+    (one compiled pass, a pixel at a time):
     the sRGB transfer function (``((c + 0.055) / 1.055) ** 2.4`` above 0.04045,
     ``c / 12.92`` below, ``c = value / 255``), the linear-RGB to XYZ matrix,
     division by the white ``(0.95047, 1, 1.08883)``, ``f(t) = t ** (1/3)`` above
@@ -37,15 +38,12 @@ gives the gray image three times, ``"hsv"`` gives ``H = S = 0`` and ``V = g``,
 ``"lab"`` its lightness and constant ``a = b = 128``.
 """
 
+import numba
 import numpy as np
 
 from ._quantize import is_8bit
 
-__all__ = ["channel_images", "lab_to_levels", "rgb_to_hsv_levels", "rgb_to_lab", "rgb_to_lab_levels"]
-
-# Pixels converted at a time by the float conversions: a strip's float64
-# temporaries stay a few MB whatever the photograph's size.
-_STRIP_PIXELS = 1 << 16
+__all__ = ["channel_images", "lab_to_levels", "rgb_to_hsv_levels", "rgb_to_lab_levels"]
 
 # skimage.color.colorconv: xyz_from_rgb and the D65 / 2 degree white point.
 _XYZ_FROM_RGB = np.array(
@@ -65,6 +63,55 @@ def _srgb_to_linear_table():
 
 
 _LINEAR = _srgb_to_linear_table()
+
+
+@numba.njit(nogil=True, cache=True)
+def _hsv_kernel(rgb, out):
+    """H, S, V levels of the pixels ``rgb`` (n, 3) into ``out`` (3, n), in integers."""
+    for i in range(rgb.shape[0]):
+        r, g, b = np.int32(rgb[i, 0]), np.int32(rgb[i, 1]), np.int32(rgb[i, 2])
+        v = max(r, g, b)
+        chroma = v - min(r, g, b)
+        out[2, i] = v
+        if chroma == 0:
+            out[0, i] = 0
+            out[1, i] = 0
+            continue
+        out[1, i] = (510 * chroma + v) // (2 * v)
+        if b == v:  # skimage's precedence: blue over green over red when maxima tie
+            num = 4 * chroma + r - g
+        elif g == v:
+            num = 2 * chroma + b - r
+        else:
+            num = g - b
+        if num < 0:
+            num += 6 * chroma
+        out[0, i] = (256 * num) // (6 * chroma)
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _lab_f(t):
+    if t > 0.008856:
+        return np.cbrt(t)
+    return 7.787 * t + 16.0 / 116.0
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _level(value):
+    return np.uint8(min(max(np.rint(value), 0.0), 255.0))
+
+
+@numba.njit(nogil=True, cache=True)
+def _lab_kernel(rgb, linear, matrix, white, out):
+    """L*, a*, b* levels of the pixels ``rgb`` (n, 3) into ``out`` (3, n)."""
+    for i in range(rgb.shape[0]):
+        lr, lg, lb = linear[rgb[i, 0]], linear[rgb[i, 1]], linear[rgb[i, 2]]
+        fx = _lab_f((lr * matrix[0, 0] + lg * matrix[0, 1] + lb * matrix[0, 2]) / white[0])
+        fy = _lab_f((lr * matrix[1, 0] + lg * matrix[1, 1] + lb * matrix[1, 2]) / white[1])
+        fz = _lab_f((lr * matrix[2, 0] + lg * matrix[2, 1] + lb * matrix[2, 2]) / white[2])
+        out[0, i] = _level((116.0 * fy - 16.0) * (255.0 / 100.0))
+        out[1, i] = _level(500.0 * (fx - fy) + 128.0)
+        out[2, i] = _level(200.0 * (fy - fz) + 128.0)
 
 
 def _check_rgb8(rgb, name):
@@ -97,53 +144,24 @@ def rgb_to_hsv_levels(rgb):
     """
     _check_rgb8(rgb, "rgb_to_hsv_levels")
     out = np.empty((3,) + rgb.shape[:2], np.uint8)
-    flat_rgb = rgb.reshape(-1, 3)
-    flat_out = out.reshape(3, -1)
-    for start in range(0, flat_rgb.shape[0], _STRIP_PIXELS):
-        stop = start + _STRIP_PIXELS
-        r, g, b = flat_rgb[start:stop].astype(np.int32).T
-        v = np.maximum(np.maximum(r, g), b)
-        chroma = v - np.minimum(np.minimum(r, g), b)
-        grey = chroma == 0
-        safe_v = np.where(v == 0, 1, v)
-        saturation = (510 * chroma + safe_v) // (2 * safe_v)
-        # skimage's precedence: blue over green over red when maxima tie.
-        k = np.where(b == v, 4, np.where(g == v, 2, 0))
-        d = np.where(b == v, r - g, np.where(g == v, b - r, g - b))
-        six_c = 6 * np.where(grey, 1, chroma)
-        hue = (256 * ((k * chroma + d) % six_c)) // six_c
-        flat_out[0, start:stop] = np.where(grey, 0, hue)
-        flat_out[1, start:stop] = np.where(grey, 0, saturation)
-        flat_out[2, start:stop] = v
+    _hsv_kernel(np.ascontiguousarray(rgb).reshape(-1, 3), out.reshape(3, -1))
     return out
 
 
-def rgb_to_lab(rgb):
-    """CIE L*a*b* (float64) of an 8-bit RGB image, with skimage's ``rgb2lab`` formulas.
-
-    Parameters
-    ----------
-    rgb : ndarray of uint8, shape (n, 3)
-        Pixels.
-
-    Returns
-    -------
-    lab : ndarray of float64, shape (n, 3)
-    """
-    xyz = _LINEAR[rgb] @ _XYZ_FROM_RGB.T
-    xyz /= _D65
-    small = xyz <= 0.008856
-    f = np.cbrt(xyz)
-    f[small] = 7.787 * xyz[small] + 16.0 / 116.0
-    lab = np.empty_like(f)
-    lab[:, 0] = 116.0 * f[:, 1] - 16.0
-    lab[:, 1] = 500.0 * (f[:, 0] - f[:, 1])
-    lab[:, 2] = 200.0 * (f[:, 1] - f[:, 2])
-    return lab
-
-
 def lab_to_levels(lab):
-    """8-bit CIELAB encoding of float L*a*b* values, shape (..., 3) -> uint8 (..., 3)."""
+    """8-bit CIELAB encoding of float L*a*b* values, shape (..., 3) -> uint8 (..., 3).
+
+    ``round(L * 255 / 100)``, ``round(a + 128)``, ``round(b + 128)``, ties to
+    even, clipped to 0..255 (what :func:`rgb_to_lab_levels` computes, applied
+    to given values, e.g. ``skimage.color.rgb2lab``'s).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> lab_to_levels(np.array([100.0, -128.6, 127.4]))
+    array([255,   0, 255], dtype=uint8)
+    """
+    lab = np.asarray(lab, dtype=np.float64)
     scaled = np.empty_like(lab)
     scaled[..., 0] = lab[..., 0] * (255.0 / 100.0)
     scaled[..., 1:] = lab[..., 1:] + 128.0
@@ -155,8 +173,8 @@ def lab_to_levels(lab):
 def rgb_to_lab_levels(rgb):
     """L*, a* and b* levels (0..255) of an 8-bit RGB image (formulas in the module's docstring).
 
-    Converted a strip of pixels at a time, so that the float64 temporaries
-    stay small next to the image.
+    One compiled pass over the pixels, no float image: the sRGB transfer
+    function is a 256-entry table.
 
     Parameters
     ----------
@@ -177,11 +195,8 @@ def rgb_to_lab_levels(rgb):
     """
     _check_rgb8(rgb, "rgb_to_lab_levels")
     out = np.empty((3,) + rgb.shape[:2], np.uint8)
-    flat_rgb = rgb.reshape(-1, 3)
-    flat_out = out.reshape(3, -1)
-    for start in range(0, flat_rgb.shape[0], _STRIP_PIXELS):
-        stop = start + _STRIP_PIXELS
-        flat_out[:, start:stop] = lab_to_levels(rgb_to_lab(flat_rgb[start:stop])).T
+    _lab_kernel(np.ascontiguousarray(rgb).reshape(-1, 3), _LINEAR, _XYZ_FROM_RGB, _D65,
+                out.reshape(3, -1))
     return out
 
 
