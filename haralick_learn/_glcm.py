@@ -108,23 +108,30 @@ def _symmetrize(counts, out):
 
 
 @numba.njit(nogil=True, cache=True)
-def _count_cross_pairs(first, second, offsets, n_levels, counts):
-    """Fill ``counts[m]`` (flat ``L * L``) with the pairs of both pixel orders of ``offsets[m]``.
+def _count_cross_pairs(first, second, offsets, n_levels, forward, backward):
+    """Count the pairs of both pixel orders of each offset, into two tables (flat ``L * L``).
 
     For each pixel ``p`` whose neighbour ``q = p + offsets[m]`` lies inside the
-    image, one count at ``(first[p], second[q])`` and one at
-    ``(first[q], second[p])``: one pass over the two images per offset.
+    image: ``forward[m]`` counts ``(first[p], second[q])`` and ``backward[m]``
+    counts ``(second[p], first[q])`` (the transpose of the second order). One
+    pass over the two images per offset; two tables halve the store-to-load
+    chains on flat regions, and contiguous slices with non-negative indices
+    spare numba's wraparound checks (as in :func:`_count_two_directions`).
     """
     height, width = first.shape
     for m in range(offsets.shape[0]):
         dy, dx = offsets[m, 0], offsets[m, 1]
-        c = counts[m]
+        x_start = max(0, -dx)
+        x_stop = width - max(0, dx)
+        fwd, bwd = forward[m], backward[m]
         for y in range(height - dy):
-            a_row, b_row = first[y], second[y]
-            a_next, b_next = first[y + dy], second[y + dy]
-            for x in range(max(0, -dx), width - max(0, dx)):
-                c[np.intp(a_row[x]) * n_levels + np.intp(b_next[x + dx])] += 1
-                c[np.intp(a_next[x + dx]) * n_levels + np.intp(b_row[x])] += 1
+            a = first[y, x_start:x_stop]
+            b = second[y, x_start:x_stop]
+            a_next = first[y + dy, x_start + dx:x_stop + dx]
+            b_next = second[y + dy, x_start + dx:x_stop + dx]
+            for i in range(x_stop - x_start):
+                fwd[np.uintp(np.intp(a[i]) * n_levels + np.intp(b_next[i]))] += 1
+                bwd[np.uintp(np.intp(b[i]) * n_levels + np.intp(a_next[i]))] += 1
 
 
 def _checked_levels(image, name):
@@ -227,9 +234,14 @@ def cross_cooccurrence(first, second, distances=(1,), directions=DIRECTIONS):
     first = np.ascontiguousarray(first, dtype=dtype)
     second = np.ascontiguousarray(second, dtype=dtype)
     offsets = (distances.astype(np.intp)[:, None, None] * units[None]).reshape(-1, 2)
-    counts = np.zeros((offsets.shape[0], n_levels * n_levels), dtype=np.int64)
-    _count_cross_pairs(first, second, offsets, n_levels, counts)
-    return counts.reshape(distances.shape[0], len(units), n_levels, n_levels)
+    acc_dtype = np.int32 if first.size < 2**31 else np.int64
+    forward = np.zeros((offsets.shape[0], n_levels * n_levels), dtype=acc_dtype)
+    backward = np.zeros_like(forward)
+    _count_cross_pairs(first, second, offsets, n_levels, forward, backward)
+    shape = (offsets.shape[0], n_levels, n_levels)
+    out = forward.reshape(shape).astype(np.int64)
+    out += backward.reshape(shape).transpose(0, 2, 1)
+    return out.reshape(distances.shape[0], len(units), n_levels, n_levels)
 
 
 def cooccurrence(gray, distances=(1,), directions=DIRECTIONS):
