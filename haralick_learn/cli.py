@@ -140,7 +140,8 @@ def _featurizer(args, verbose=1):
 
     return HaralickFeaturizer(n_jobs=args.n_jobs, verbose=verbose,
                               on_error=getattr(args, "on_error", "raise"),
-                              color=getattr(args, "color", "gray"))
+                              color=getattr(args, "color", "gray"),
+                              color_pairs="all" if getattr(args, "color_pairs", False) else None)
 
 
 #: The direction in a feature's name, ``{feature}_{direction}_d{distance}``.
@@ -459,6 +460,9 @@ def _color(parser):
     parser.add_argument("--color", choices=["gray", "rgb", "hsv", "lab"], default="gray",
                         help="channels featurized: gray (default, the reference's numbers), or "
                         "each channel of RGB, HSV or CIE L*a*b* (columns prefixed R_, H_, L_...)")
+    parser.add_argument("--color-pairs", action="store_true",
+                        help="with --color rgb|hsv|lab, also the cross-channel co-occurrence of "
+                        "every pair of channels (columns prefixed RG_, HS_, La_...)")
 
 
 def _positive(minimum):

@@ -530,3 +530,11 @@ def test_color_option_on_featurize_similar_and_evaluate(capsys, photos, labelled
     assert "4-fold accuracy" in out
     code, _, err = cli(capsys, "featurize", photos, "--color", "cmyk")
     assert code == 2 and "invalid choice: 'cmyk'" in err
+    code, out, err = cli(capsys, "featurize", photos, "-o", "-", "--color", "hsv", "--color-pairs")
+    assert code == 0, err
+    header = out.splitlines()[0].split(",")
+    assert header[1:] == list(HaralickFeaturizer(color="hsv", color_pairs="all")
+                              .get_feature_names_out())
+    assert header[-1] == "SV_information_measure_of_correlation_2_diagonal_nesw_d1"
+    code, _, err = cli(capsys, "featurize", photos, "--color-pairs")
+    assert code == 1 and "color_pairs needs a colour space" in err
