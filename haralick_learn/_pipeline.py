@@ -17,14 +17,14 @@ from ._quantize import to_gray_levels
 __all__ = ["featurize_sample", "row_from_channels", "row_from_gray"]
 
 
-def _row_from_levels(levels, source, settings):
+def _row_from_levels(levels, source, settings, channel=None):
     features = image_features(levels, settings)
     for block, d in zip(features, settings.distances):
         if np.isnan(block).all():
             what = "pair of non-zero pixels" if settings.ignore_zeros else "pixel pair"
             raise ValueError(
-                f"{source}: image of shape {levels.shape} has no {what} at distance {d} "
-                "in any direction"
+                f"{source}: {'' if channel is None else f'channel {channel} of the '}image of "
+                f"shape {levels.shape} has no {what} at distance {d} in any direction"
             )
     return aggregate_directions(features, settings.aggregate)
 
@@ -51,7 +51,7 @@ def row_from_channels(pixels, source, settings):
     channels = channel_images(pixels, settings.color, source)
     levels = dict(zip(settings.channels,
                       (to_gray_levels(c, settings.levels) for c in channels)))
-    rows = [_row_from_levels(levels[name], source, settings) for name in settings.channels]
+    rows = [_row_from_levels(levels[name], source, settings, name) for name in settings.channels]
     for a, b in settings.color_pairs:
         features = pair_features(levels[a], levels[b], settings)
         rows.append(aggregate_directions(features, settings.aggregate))

@@ -281,6 +281,13 @@ def test_gray_image_is_its_gray_channel_repeated(jpeg_paths):
     np.testing.assert_array_equal(hsv[1], constant)  # S = 0
 
 
+def test_a_channel_without_counted_pairs_is_named():
+    gray = np.array([[0, 10, 20], [30, 40, 50]], np.uint8)  # H = S = 0 everywhere
+    with pytest.raises(ValueError, match="sample 0: channel H of the image of shape .2, 3. "
+                                         "has no pair of non-zero pixels at distance 1"):
+        HaralickFeaturizer(color="hsv", ignore_zeros=True).fit_transform([gray])
+
+
 def test_16_bit_rgb_is_binned_per_channel_but_refused_by_hsv_and_lab():
     rng = np.random.default_rng(0)
     rgb16 = rng.integers(0, 65536, size=(20, 30, 3), dtype=np.uint16)
