@@ -177,7 +177,7 @@ def test_default_gray_is_unchanged(jpeg_paths):
 
 
 def _direct_count(first, second, offset, n_levels):
-    """Each pixel pair (p, q = p + offset) once as (first[p], second[q]), once as (first[q], second[p])."""
+    """Each pixel pair (p, q = p + offset): (first[p], second[q]), then (first[q], second[p])."""
     dy, dx = offset
     height, width = first.shape
     counts = np.zeros((n_levels, n_levels), np.int64)
