@@ -10,7 +10,7 @@ cache, and stacks the rows in input order.
 import os
 import warnings
 from functools import partial
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
@@ -50,15 +50,21 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
     NE-SW. With the default parameters an 8-bit RGB photograph gives exactly
     ``mahotas.features.haralick(mahotas.colors.rgb2gray(im, dtype=np.uint8)).ravel()``.
 
+    Read more in the :ref:`User Guide <featurizer-guide>`.
+
     Parameters
     ----------
     distance : int or list of int, default=1
         Pixel distance of the co-occurrence pairs. With a list, the blocks of
         features for each distance are concatenated in the given order.
-    aggregate : {None, "mean", "mean_ptp"}, default=None
+    aggregate : {None, "mean", "mean_ptp", "mean_std", "min_max", "merged"}, default=None
         ``None`` keeps the features of every direction (as the reference);
-        ``"mean"`` averages them over the directions; ``"mean_ptp"`` gives the
-        mean then the range (max - min) over the directions.
+        ``"mean"`` averages them over the directions (pyradiomics's default);
+        ``"mean_ptp"`` gives the mean then the range (max - min),
+        ``"mean_std"`` the mean then the standard deviation, ``"min_max"`` the
+        minimum then the maximum over the directions; ``"merged"`` sums the
+        directions' co-occurrence matrices and computes the features once
+        (IBSI's merged mode, pyradiomics's ``weightingNorm="no_weighting"``).
     ignore_zeros : bool, default=False
         Ignore pairs involving a zero-valued pixel (background).
     compute_14th_feature : bool, default=False
@@ -69,8 +75,9 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
     levels : int in [2, 256] or None, default=None
         Number of gray levels. ``None`` keeps 8-bit images as they are (the
         reference's numbers) and bins any other image (16-bit, float) into
-        256 levels. See the user guide for the exact rule; it depends only on
-        each image itself, never on the rest of the batch.
+        256 levels. See the :ref:`user guide <gray-levels>` for the exact
+        rule; it depends only on each image itself, never on the rest of the
+        batch.
     image_shape : tuple of int or None, default=None
         Shape ``(height, width)`` or ``(height, width, channels)`` of the
         images when ``X`` is a 2-D numeric array whose rows are flattened
@@ -99,8 +106,28 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         or an array's pixels, shape and dtype) and every parameter that
         changes the numbers, so a changed file gets new features. Parallel
         workers share the cache safely; a corrupt entry is recomputed. Rows
-        of failed images are not cached. See "Featurizing millions of
-        images" in the documentation.
+        of failed images are not cached. See :ref:`the cache <feature-cache>`
+        in "Featurizing millions of images".
+    features : str or list of str, default="haralick"
+        Which features: ``"haralick"`` (mahotas's 13, 14 with
+        `compute_14th_feature`; names unprefixed), ``"skimage"``
+        (scikit-image's ``graycoprops`` properties, named ``skimage_*``),
+        ``"ibsi"`` (pyradiomics's 24 GLCM features, ``ibsi_*``), or a list of
+        set names and feature names (``["contrast", "ibsi_Idmn"]``). All come
+        from the same co-occurrence matrices. See :doc:`/conventions`.
+    offsets : {"mahotas", "skimage"}, default="mahotas"
+        The offset of a direction at distance ``d``: ``"mahotas"`` multiplies
+        the unit offset, ``(d, d)`` on the diagonals (mahotas, pyradiomics at
+        ``d=1``); ``"skimage"`` rounds ``(d sin a, d cos a)`` as
+        ``graycomatrix`` does, ``(round(d / sqrt 2), ...)`` on the diagonals.
+    bin_width : float or None, default=None
+        Fixed bin width (pyradiomics's ``binWidth``): level
+        ``floor(x / W) - floor(min / W)``. Excludes `levels` and `gray_range`.
+    gray_range : None, "image" or (low, high), default=None
+        Spread the `levels` bins (256 when ``levels=None``) over the image's
+        own ``[min, max]`` (``"image"``: pyradiomics's ``binCount``) or a
+        fixed ``(low, high)`` shared by all images, so that a level means the
+        same intensities in every image. ``None`` keeps the default rule.
     color : {"gray", "rgb", "hsv", "lab"}, default="gray"
         The channels featurized. ``"gray"`` is the reference's gray conversion
         (the numbers above). ``"rgb"``, ``"hsv"`` and ``"lab"`` compute the
@@ -165,7 +192,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
 
     _parameter_constraints = {
         "distance": [Interval(Integral, 1, None, closed="left"), "array-like"],
-        "aggregate": [None, StrOptions({"mean", "mean_ptp"})],
+        "aggregate": [None, StrOptions({"mean", "mean_ptp", "mean_std", "min_max", "merged"})],
         "ignore_zeros": ["boolean"],
         "compute_14th_feature": ["boolean"],
         "use_x_minus_y_variance": ["boolean"],
@@ -176,6 +203,10 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         "n_jobs": [None, Integral],
         "verbose": ["verbose"],
         "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+        "features": [str, list, tuple],
+        "offsets": [StrOptions({"mahotas", "skimage"})],
+        "bin_width": [None, Interval(Real, 0, None, closed="neither")],
+        "gray_range": [None, StrOptions({"image"}), tuple, list],
         "color": [StrOptions({"gray", "rgb", "hsv", "lab"})],
         "color_pairs": [None, StrOptions({"all"}), list, tuple],
     }
@@ -195,6 +226,10 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         n_jobs=None,
         verbose=0,
         memory=None,
+        features="haralick",
+        offsets="mahotas",
+        bin_width=None,
+        gray_range=None,
         color="gray",
         color_pairs=None,
     ):
@@ -210,6 +245,10 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.memory = memory
+        self.features = features
+        self.offsets = offsets
+        self.bin_width = bin_width
+        self.gray_range = gray_range
         self.color = color
         self.color_pairs = color_pairs
 
@@ -309,6 +348,10 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
             use_x_minus_y_variance=self.use_x_minus_y_variance,
             levels=self.levels,
             backend=self.backend,
+            features=self.features,
+            offsets=self.offsets,
+            bin_width=self.bin_width,
+            gray_range=self.gray_range,
             color=self.color,
             color_pairs=self.color_pairs,
         )

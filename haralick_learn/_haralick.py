@@ -250,6 +250,125 @@ class GLCMStatistics:
     def contrast(self):
         return _dot(self.diff_hist, self.levels**2)
 
+    # -- shared by the scikit-image and IBSI (pyradiomics) formulas ------------------
+
+    @functools.cached_property
+    def n_levels(self):
+        """``N_g``: the number of levels (the matrices' size, the image's maximum + 1)."""
+        return float(self.cmats.shape[-1])
+
+    @functools.cached_property
+    def difference_average(self):
+        return _dot(self.diff_hist, self.levels)
+
+    @functools.cached_property
+    def probabilities(self):
+        """The normalised matrices ``p(i, j)`` (without row and column 0 if ``ignore_zeros``)."""
+        cmats = self.cmats
+        if self.ignore_zeros:
+            cmats = cmats.copy()
+            cmats[:, 0] = 0
+            cmats[:, :, 0] = 0
+        total = np.where(self.empty, 1.0, self.total)
+        return cmats / total[:, None, None]
+
+    @functools.cached_property
+    def outer_marginals(self):
+        """``px(i) py(j)``, ``i`` the row (pyradiomics's ``px`` are the row sums)."""
+        return self.py[:, :, None] * self.px[:, None, :]
+
+    @functools.cached_property
+    def eps_entropies(self):
+        """pyradiomics's entropies, ``-sum q log2(q + eps)`` with ``eps = numpy.spacing(1)``.
+
+        ``(HXY, HX, HY, HXY1, HXY2)``, over the matrices' cells: the ``eps``
+        matters (it moves ``HXY1`` by up to ~1e-9 where ``px py`` is tiny), so
+        IBSI's features use these instead of the exact entropies above.
+        """
+        p, outer = self.probabilities, self.outer_marginals
+        n = p.shape[0]
+        hxy = -(p * np.log2(p + _EPS)).reshape(n, -1).sum(axis=1)
+        hx = _entropy_eps(self.py)  # pyradiomics's HX: its px, our row sums
+        hy = _entropy_eps(self.px)
+        log_outer = np.log2(outer + _EPS)
+        hxy1 = -(p * log_outer).reshape(n, -1).sum(axis=1)
+        hxy2 = -(outer * log_outer).reshape(n, -1).sum(axis=1)
+        return hxy, hx, hy, hxy1, hxy2
+
+    @functools.cached_property
+    def sum_moments(self):
+        """``sum_k p_{x+y}(k) (k - ux - uy)**n``, n = 2, 3, 4 (cluster tendency, shade, prominence)."""
+        centred = self.sum_levels[None, :] - (self.ux + self.uy)[:, None]
+        squared = centred * centred
+        weighted = self.sum_hist * squared
+        return (weighted.sum(axis=1), (weighted * centred).sum(axis=1),
+                (weighted * squared).sum(axis=1))
+
+
+#: pyradiomics's epsilon in its logarithms and denominators.
+_EPS = np.spacing(1)
+
+
+def _entropy_eps(prob):
+    """``-sum(p * log2(p + eps))`` over the last axis, as pyradiomics."""
+    return -np.einsum("...k,...k->...", prob, np.log2(prob + _EPS))
+
+
+def _skimage_correlation(s):
+    sx, sy = np.sqrt(np.maximum(s.vx, 0.0)), np.sqrt(np.maximum(s.vy, 0.0))
+    flat = (sx < 1e-15) | (sy < 1e-15)  # graycoprops: 1 when a standard deviation is ~0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = (s.sum_ij_p - s.ux * s.uy) / (sx * sy)
+    return np.where(flat, 1.0, value)
+
+
+def _ibsi_correlation(s):
+    sx, sy = np.sqrt(np.maximum(s.vx, 0.0)), np.sqrt(np.maximum(s.vy, 0.0))
+    value = (s.sum_ij_p - s.ux * s.uy) / (sx * sy + _EPS)
+    return np.where(sx * sy == 0.0, 1.0, value)  # pyradiomics: 1 for a flat region
+
+
+def _ibsi_imc1(s):
+    hxy, hx, hy, hxy1, _ = s.eps_entropies
+    div = np.fmax(hx, hy)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(div != 0.0, (hxy - hxy1) / div, 0.0)
+
+
+def _ibsi_imc2(s):
+    hxy, _, _, _, hxy2 = s.eps_entropies
+    with np.errstate(invalid="ignore"):
+        # NaN when rounding makes HXY > HXY2 (pyradiomics's complex root), 0 when equal
+        value = np.sqrt(1.0 - np.exp(-2.0 * (hxy2 - hxy)))
+    return np.where(hxy2 == hxy, 0.0, value)
+
+
+def _ibsi_mcc(s):
+    """pyradiomics's MCC: sqrt of the second largest eigenvalue of Q, per matrix.
+
+    A general (non-symmetric) eigenvalue problem over the levels present, as
+    pyradiomics solves it: about 60 ms a matrix of 256 levels on one core, the
+    cost of the IBSI set at 256 levels (a few ms at IBSI's usual 16 to 64).
+    """
+    out = np.empty(s.cmats.shape[0])
+    for m, p in enumerate(s.probabilities):
+        rows = s.py[m]  # pyradiomics's px (row sums) and py (column sums)
+        cols = s.px[m]
+        present = (rows > 0) | (cols > 0)
+        if present.sum() < 2:
+            out[m] = 1.0  # a flat region
+            continue
+        p, rows, cols = p[present][:, present], rows[present], cols[present]
+        # Q(i, j) = sum_k p(i, k) p(j, k) / (px(i) py(k) + eps)
+        q = (p / (rows[:, None] * cols[None, :] + _EPS)) @ p.T
+        eigenvalues = np.sort(np.linalg.eigvals(q))
+        out[m] = np.sqrt(eigenvalues[-2].astype(complex)).real
+    return out
+
+
+def _inverse(s, weights):
+    return _dot(s.diff_hist, weights)
+
 
 def _correlation(s):
     sx, sy = np.sqrt(s.vx), np.sqrt(s.vy)
@@ -296,6 +415,46 @@ FEATURES = {
     "information_measure_of_correlation_1": lambda s, o: _imc1(s),
     "information_measure_of_correlation_2": lambda s, o: _imc2(s),
     "maximal_correlation_coefficient": lambda s, o: _maximal_correlation(s),
+    # scikit-image's graycoprops (symmetric, normed matrices), levels as they are
+    "skimage_contrast": lambda s, o: s.contrast,
+    "skimage_dissimilarity": lambda s, o: s.difference_average,
+    "skimage_homogeneity": lambda s, o: s.idm,
+    "skimage_energy": lambda s, o: np.sqrt(s.asm),
+    "skimage_correlation": lambda s, o: _skimage_correlation(s),
+    "skimage_ASM": lambda s, o: s.asm,
+    "skimage_mean": lambda s, o: s.uy,  # its i is the row: the mean of the row sums
+    "skimage_variance": lambda s, o: s.vy,
+    "skimage_std": lambda s, o: np.sqrt(s.vy),
+    "skimage_entropy": lambda s, o: s.entropy * np.log(2.0),  # natural logarithm
+    # pyradiomics's RadiomicsGLCM: levels count from 1 (level k is its bin k + 1), which
+    # moves the features of absolute levels (Autocorrelation, JointAverage, SumAverage)
+    "ibsi_Autocorrelation": lambda s, o: s.sum_ij_p + s.ux + s.uy + 1.0,
+    "ibsi_ClusterProminence": lambda s, o: s.sum_moments[2],
+    "ibsi_ClusterShade": lambda s, o: s.sum_moments[1],
+    "ibsi_ClusterTendency": lambda s, o: s.sum_moments[0],
+    "ibsi_Contrast": lambda s, o: s.contrast,
+    "ibsi_Correlation": lambda s, o: _ibsi_correlation(s),
+    "ibsi_DifferenceAverage": lambda s, o: s.difference_average,
+    "ibsi_DifferenceEntropy": lambda s, o: _entropy_eps(s.diff_hist),
+    "ibsi_DifferenceVariance": lambda s, o: _dot(
+        s.diff_hist, s.levels**2) - s.difference_average**2,
+    "ibsi_Id": lambda s, o: _inverse(s, 1.0 / (1.0 + s.levels)),
+    "ibsi_Idm": lambda s, o: s.idm,
+    "ibsi_Idmn": lambda s, o: _inverse(s, 1.0 / (1.0 + s.levels**2 / s.n_levels**2)),
+    "ibsi_Idn": lambda s, o: _inverse(s, 1.0 / (1.0 + s.levels / s.n_levels)),
+    "ibsi_Imc1": lambda s, o: _ibsi_imc1(s),
+    "ibsi_Imc2": lambda s, o: _ibsi_imc2(s),
+    "ibsi_InverseVariance": lambda s, o: _inverse(
+        s, np.concatenate(([0.0], 1.0 / s.levels[1:] ** 2))),
+    "ibsi_JointAverage": lambda s, o: s.uy + 1.0,
+    "ibsi_JointEnergy": lambda s, o: s.asm,
+    "ibsi_JointEntropy": lambda s, o: s.eps_entropies[0],
+    "ibsi_MCC": lambda s, o: _ibsi_mcc(s),
+    "ibsi_MaximumProbability": lambda s, o: s.probabilities.reshape(
+        s.probabilities.shape[0], -1).max(axis=1),
+    "ibsi_SumAverage": lambda s, o: s.sum_average + 2.0,
+    "ibsi_SumEntropy": lambda s, o: _entropy_eps(s.sum_hist),
+    "ibsi_SumSquares": lambda s, o: s.vy,
 }
 
 
@@ -509,17 +668,17 @@ def image_features(gray, settings):
     directions = tuple(offset for _, offset in settings.directions)
     if settings.backend == "mahotas":
         return _mahotas_features(gray, settings.distances, directions, **options)
-    cmats = cooccurrence(gray, settings.distances, directions)
-    return haralick_features(cmats, **options)
+    return _catalogue_features(functools.partial(cooccurrence, gray), settings)
 
 
 def pair_features(first, second, settings):
     """Features of the cross-channel co-occurrence of two level images, per distance and direction.
 
-    The matrices of :func:`~haralick_learn._glcm.cross_cooccurrence` through the
-    same catalogue as the gray matrices (:func:`haralick_features`), with the
-    same options. Always the compiled kernels: the reference (mahotas) has no
-    cross-channel co-occurrence, whatever ``settings.backend``.
+    The matrices of :func:`~haralick_learn._glcm.cross_cooccurrence`, with the
+    offsets, ``aggregate="merged"`` and feature catalogue of ``settings``, as
+    :func:`image_features` uses for a gray image. Always the compiled kernels:
+    the reference (mahotas) has no cross-channel co-occurrence, whatever
+    ``settings.backend``.
 
     Parameters
     ----------
@@ -532,14 +691,24 @@ def pair_features(first, second, settings):
     -------
     features : ndarray of float64, shape (n_distances, n_directions, n_features)
     """
+    return _catalogue_features(functools.partial(cross_cooccurrence, first, second), settings)
+
+
+def _catalogue_features(count, settings):
+    """The catalogue's features of the matrices ``count(distances, directions)`` returns."""
     directions = tuple(offset for _, offset in settings.directions)
-    cmats = cross_cooccurrence(first, second, settings.distances, directions)
-    return haralick_features(
-        cmats,
-        ignore_zeros=settings.ignore_zeros,
-        compute_14th_feature=settings.compute_14th_feature,
-        use_x_minus_y_variance=settings.use_x_minus_y_variance,
-    )
+    if settings.offsets == "mahotas":
+        cmats = count(settings.distances, directions)
+    else:  # offsets that are not multiples of a unit: one call per distance
+        cmats = np.concatenate([count((1,), settings.offsets_at(d))
+                                for d in settings.distances])
+    if settings.aggregate == "merged":  # IBSI's merged matrix: directions summed first
+        cmats = cmats.sum(axis=1, keepdims=True)
+    n_levels = cmats.shape[-1]
+    flat = np.ascontiguousarray(cmats.reshape((-1, n_levels, n_levels)), dtype=np.int64)
+    out = features_of_matrices(flat, settings.features, ignore_zeros=settings.ignore_zeros,
+                               use_x_minus_y_variance=settings.use_x_minus_y_variance)
+    return out.reshape(cmats.shape[:2] + (len(settings.features),))
 
 
 def _mahotas_features(gray, distances, directions, *, ignore_zeros, compute_14th_feature,

@@ -12,7 +12,7 @@ from ._aggregate import aggregate_directions
 from ._channels import channel_images
 from ._haralick import image_features, pair_features
 from ._io import describe_source, load_color_pixels, load_image
-from ._quantize import to_gray_levels
+from ._quantize import quantize
 
 __all__ = ["featurize_sample", "row_from_channels", "row_from_gray"]
 
@@ -37,7 +37,7 @@ def row_from_gray(gray, source, settings):
     ValueError
         Naming ``source``, when some distance has no pixel pair in any direction.
     """
-    return _row_from_levels(to_gray_levels(gray, settings.levels), source, settings)
+    return _row_from_levels(quantize(gray, settings), source, settings)
 
 
 def row_from_channels(pixels, source, settings):
@@ -50,7 +50,7 @@ def row_from_channels(pixels, source, settings):
     """
     channels = channel_images(pixels, settings.color, source)
     levels = dict(zip(settings.channels,
-                      (to_gray_levels(c, settings.levels) for c in channels)))
+                      (quantize(c, settings) for c in channels)))
     rows = [_row_from_levels(levels[name], source, settings, name) for name in settings.channels]
     for a, b in settings.color_pairs:
         features = pair_features(levels[a], levels[b], settings)

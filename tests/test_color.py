@@ -336,3 +336,30 @@ def test_channel_images_validation():
         channel_images(np.zeros((2, 2, 4), np.uint8), "rgb", "'x.png'")
     with pytest.raises(ValueError, match="color must be"):
         channel_images(np.zeros((2, 2, 3), np.uint8), "gray")
+
+
+def test_colour_with_the_other_conventions(jpeg_paths):
+    """Sets, offsets, binning and the merged aggregate apply to every channel and pair."""
+    from skimage.feature import graycoprops
+
+    from haralick_learn._quantize import quantize
+    from haralick_learn._settings import SKIMAGE_PROPS, TextureSettings
+
+    params = dict(features="skimage", offsets="skimage", distance=4, aggregate="merged",
+                  levels=32, gray_range=(0, 256))
+    featurizer = HaralickFeaturizer(color="lab", color_pairs=[("a", "b")], **params)
+    row = featurizer.fit_transform(jpeg_paths[:1])[0]
+    channels = channel_images(load_color_pixels(jpeg_paths[0]), "lab")
+    gray_rows = HaralickFeaturizer(**params).fit_transform(channels)
+    n = gray_rows.shape[1]
+    assert row.shape == (4 * n,)
+    np.testing.assert_array_equal(row[:3 * n], gray_rows.ravel())
+    # The pair: scikit-image's graycoprops of the merged cross-channel matrix.
+    settings = TextureSettings.from_params(**params)
+    a, b = (quantize(c, settings) for c in channels[1:])
+    cmats = cross_cooccurrence(a, b, (1,), settings.offsets_at(4)).sum(axis=1)[0]
+    assert settings.offsets_at(4)[1] == (3, 3)
+    matrix = cmats[:, :, None, None].astype(float)
+    expected = [graycoprops(matrix / matrix.sum(), prop)[0, 0] for prop in SKIMAGE_PROPS]
+    assert featurizer.get_feature_names_out()[3 * n] == f"ab_skimage_{SKIMAGE_PROPS[0]}_merged_d4"
+    np.testing.assert_allclose(row[3 * n:], expected, rtol=RTOL, atol=1e-12)
