@@ -143,6 +143,24 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
     preserve_haralick_bug : bool, default=False
         mahotas's option of the same name: the sum variance (feature 7) is
         computed around the sum entropy, the typo of Haralick's paper.
+    color : {"gray", "rgb", "hsv", "lab"}, default="gray"
+        The channels featurized. ``"gray"`` is the reference's gray conversion
+        (the numbers above). ``"rgb"``, ``"hsv"`` and ``"lab"`` compute the
+        features of each channel image of that colour space (R, G, B; H, S, V;
+        L*, a*, b*, each an 8-bit image: exact formulas in the user guide,
+        "Colour texture") and concatenate them, each block of names prefixed
+        by its channel: ``R_contrast_horizontal_d1``. ``"hsv"`` and ``"lab"``
+        need 8-bit RGB; a gray image is the RGB image ``(g, g, g)``.
+    color_pairs : None, "all" or list of (str, str), default=None
+        Cross-channel co-occurrence: for each pair ``(a, b)`` of channel names
+        of ``color`` (``("R", "G")``; ``"all"``: every pair of distinct
+        channels, in channel order), the features of the matrices counting
+        channel ``a`` at a pixel against channel ``b`` at its neighbour (both
+        orders of each pixel pair), appended after the channels' blocks with
+        names prefixed by the pair: ``RG_contrast_horizontal_d1``. A pair and
+        its reverse are the same pair (transposed matrices). The counting and
+        features are the compiled ones whatever ``backend`` (mahotas has no
+        cross-channel co-occurrence).
 
     Attributes
     ----------
@@ -207,6 +225,8 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         "volume": ["boolean"],
         "symmetric": ["boolean"],
         "preserve_haralick_bug": ["boolean"],
+        "color": [StrOptions({"gray", "rgb", "hsv", "lab"})],
+        "color_pairs": [None, StrOptions({"all"}), list, tuple],
     }
 
     def __init__(
@@ -231,6 +251,8 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         volume=False,
         symmetric=True,
         preserve_haralick_bug=False,
+        color="gray",
+        color_pairs=None,
     ):
         self.distance = distance
         self.aggregate = aggregate
@@ -251,6 +273,8 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         self.volume = volume
         self.symmetric = symmetric
         self.preserve_haralick_bug = preserve_haralick_bug
+        self.color = color
+        self.color_pairs = color_pairs
 
     def fit(self, X, y=None):
         """Validate the parameters (and ``X`` when it is a numeric array).
@@ -317,7 +341,8 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
             horizontal, diagonal_nwse, vertical, diagonal_nesw (with
             ``volume=True``: ``offset_1_0_0`` ... ``offset_1_m1_m1``, mahotas's
             13 offsets along the volume's axes, ``m1`` for -1), or ``mean`` /
-            ``ptp`` when aggregated.
+            ``ptp`` when aggregated; with a ``color`` other than gray, prefixed
+            by the channel (``R_``) or the channel pair (``RG_``).
         """
         if hasattr(self, "n_features_in_"):
             _check_feature_names_in(self, input_features)
@@ -362,6 +387,8 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
             volume=self.volume,
             symmetric=self.symmetric,
             preserve_haralick_bug=self.preserve_haralick_bug,
+            color=self.color,
+            color_pairs=self.color_pairs,
         )
 
     def _check_image_shape(self, n_columns):

@@ -19,12 +19,12 @@ import functools
 import numba
 import numpy as np
 
-from ._glcm import cooccurrence
+from ._glcm import cooccurrence, cross_cooccurrence
 from ._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
 
 __all__ = [
     "FEATURES", "GLCMStatistics", "HARALICK_LABELS", "haralick_features", "haralick_image",
-    "image_features",
+    "image_features", "pair_features",
 ]
 
 #: Feature names, in output order (as ``mahotas.features.texture.haralick_labels``).
@@ -733,8 +733,6 @@ def image_features(gray, settings, mask=None):
                              "(use backend='auto')")
         return _mahotas_features(gray, settings.distances, directions,
                                  symmetric=settings.symmetric, **options)
-    count = dict(symmetric=settings.symmetric, mask=mask)
-    level_values = n_levels = None
     # Compact matrices (the levels present only) when there are fewer pixels
     # than cells: small regions of 256-level images. The same decision for
     # the same counted pixels, so a region gives the same numbers bit for bit
@@ -743,13 +741,43 @@ def image_features(gray, settings, mask=None):
     # the merged matrix need the full ones.
     compact = (set(settings.features) <= set(FEATURE_NAMES) and settings.offsets == "mahotas"
                and settings.aggregate != "merged")
+    count = functools.partial(cooccurrence, gray, symmetric=settings.symmetric, mask=mask)
+    return _catalogue_features(count, settings, compact=compact)
+
+
+def pair_features(first, second, settings):
+    """Features of the cross-channel co-occurrence of two level images, per distance and direction.
+
+    The matrices of :func:`~haralick_learn._glcm.cross_cooccurrence`, with the
+    offsets, ``aggregate="merged"`` and feature catalogue of ``settings``, as
+    :func:`image_features` uses for a gray image. Always the compiled kernels:
+    the reference (mahotas) has no cross-channel co-occurrence, whatever
+    ``settings.backend``.
+
+    Parameters
+    ----------
+    first, second : ndarray of int, shape (height, width)
+        Non-negative levels of two channels (the quantize stage's output).
+    settings : TextureSettings
+        Distances, directions and options.
+
+    Returns
+    -------
+    features : ndarray of float64, shape (n_distances, n_directions, n_features)
+    """
+    return _catalogue_features(functools.partial(cross_cooccurrence, first, second), settings)
+
+
+def _catalogue_features(count, settings, compact=False):
+    """The catalogue's features of the matrices ``count(distances, directions)`` returns."""
+    directions = tuple(offset for _, offset in settings.directions)
+    level_values = n_levels = None
     if compact:
-        cmats, level_values, n_levels = cooccurrence(
-            gray, settings.distances, directions, compact="auto", **count)
+        cmats, level_values, n_levels = count(settings.distances, directions, compact="auto")
     elif settings.offsets == "mahotas":
-        cmats = cooccurrence(gray, settings.distances, directions, **count)
+        cmats = count(settings.distances, directions)
     else:  # offsets that are not multiples of a unit: one call per distance
-        cmats = np.concatenate([cooccurrence(gray, (1,), settings.offsets_at(d), **count)
+        cmats = np.concatenate([count((1,), settings.offsets_at(d))
                                 for d in settings.distances])
     if settings.aggregate == "merged":  # IBSI's merged matrix: directions summed first
         cmats = cmats.sum(axis=1, keepdims=True)

@@ -325,6 +325,23 @@ def _pil_display_pixels(im):
     return np.asarray(im.convert("RGBA" if has_alpha else "RGB"))
 
 
+def _pil_color_pixels(im):
+    """Pixels of a PIL image for the colour path: 8-bit RGB as (height, width, 3), else as read.
+
+    One decode, no gray conversion: alpha is dropped, palettes of grays stay
+    gray (2-D), and the other modes go through the same conversions as the
+    gray path.
+    """
+    if im.mode == "P":
+        return _expand_palette(im)
+    if im.mode in ("RGBA", "RGBX"):
+        im = im.convert("RGB")
+    target = _PIL_CONVERSIONS.get(im.mode)
+    if target is not None:
+        im = im.convert(target)
+    return np.asarray(im)
+
+
 def _expand_palette(im):
     """Palette indices -> the colours they stand for, as an array.
 
@@ -408,7 +425,63 @@ def load_image(image, index=0):
     return _array_to_gray(array, source)
 
 
+def load_color_pixels(image, index=0):
+    """Return the pixels of one sample for the colour path: RGB, or gray for a gray image.
+
+    The read stage of ``color="rgb" | "hsv" | "lab"``: the same sources, checks
+    and error messages as :func:`load_image`, with one decode, but an RGB
+    image stays in colour (the channels stage,
+    :func:`haralick_learn._channels.channel_images`, converts it).
+
+    Parameters
+    ----------
+    image : str, os.PathLike, PIL.Image.Image or array-like
+        As for :func:`load_image`.
+    index : int, default=0
+        Position of the sample in its batch, used to name it in errors.
+
+    Returns
+    -------
+    pixels : ndarray of shape (height, width, 3) or (height, width)
+        RGB (alpha dropped) in the input's dtype; or the 2-D gray image of a
+        gray source (a gray file, a gray palette, a 2-D array, gray + alpha).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> load_color_pixels(np.zeros((2, 3, 4), np.uint8)).shape
+    (2, 3, 3)
+    >>> load_color_pixels(np.zeros((2, 3, 2), np.uint8)).shape
+    (2, 3)
+    """
+    source = describe_source(image, index)
+    if isinstance(image, (str, os.PathLike)):
+        array = _read_file(image, to_array=_pil_color_pixels)
+    elif isinstance(image, Image.Image):
+        try:
+            with _warnings_name(source), _refuse_truncated_files():
+                array = _pil_color_pixels(image)
+        except (OSError, SyntaxError, EOFError, ValueError) as exc:
+            raise ValueError(f"{source}: cannot decode image data ({exc})") from exc
+    else:
+        array = np.asarray(image)
+        if array.dtype == object and array.ndim == 0:
+            raise TypeError(
+                f"{source}: expected a path, a PIL image or an array, "
+                f"got {type(image).__name__}"
+            )
+    return _checked_pixels(array, source)
+
+
 def _array_to_gray(array, source):
+    array = _checked_pixels(array, source)
+    if array.ndim == 3:
+        array = _rgb_to_gray(array)
+    return array
+
+
+def _checked_pixels(array, source):
+    """The array validated, as 2-D gray or (height, width, 3) RGB (alpha dropped)."""
     if array.dtype == bool:
         # Black and white on the 8-bit scale, as Pillow's mode "1" (which
         # np.asarray also gives as bool): 0/1 would be two adjacent gray
@@ -441,8 +514,6 @@ def _array_to_gray(array, source):
         raise ValueError(
             f"{source}: image of shape {array.shape[:2]} is too small to have any pixel pair"
         )
-    if array.ndim == 3:
-        array = _rgb_to_gray(array)
     return array
 
 

@@ -15,7 +15,8 @@ from numbers import Integral, Real
 import numpy as np
 
 __all__ = [
-    "AGGREGATES", "DIRECTIONS_2D", "DIRECTIONS_3D", "FEATURE_NAMES", "FEATURE_SETS",
+    "AGGREGATES", "COLOR_CHANNELS", "DIRECTIONS_2D", "DIRECTIONS_3D", "FEATURE_NAMES",
+    "FEATURE_SETS",
     "IBSI_FEATURES", "OFFSET_CONVENTIONS", "SKIMAGE_PROPS", "TextureSettings",
 ]
 
@@ -98,6 +99,14 @@ AGGREGATES = {
 
 BACKENDS = ("numba", "mahotas")
 
+#: The channels of each ``color`` setting, in output order (``"gray"``: one, unnamed).
+COLOR_CHANNELS = {
+    "gray": ("gray",),
+    "rgb": ("R", "G", "B"),
+    "hsv": ("H", "S", "V"),
+    "lab": ("L", "a", "b"),
+}
+
 
 @dataclasses.dataclass(frozen=True)
 class TextureSettings:
@@ -133,6 +142,10 @@ class TextureSettings:
         Add each co-occurrence matrix's transpose (mahotas's default).
     preserve_haralick_bug : bool
         mahotas's option of the same name (sum variance around the sum entropy).
+    color : {"gray", "rgb", "hsv", "lab"}
+        The channel images featurized (see :mod:`haralick_learn._channels`).
+    color_pairs : tuple of (str, str)
+        Channel pairs whose cross-channel co-occurrence is featurized, in output order.
     """
 
     distances: tuple = (1,)
@@ -149,13 +162,15 @@ class TextureSettings:
     volume: bool = False
     symmetric: bool = True
     preserve_haralick_bug: bool = False
+    color: str = "gray"
+    color_pairs: tuple = ()
 
     @classmethod
     def from_params(cls, *, distance=1, aggregate=None, ignore_zeros=False,
                     compute_14th_feature=False, use_x_minus_y_variance=False, levels=None,
                     backend="auto", features="haralick", offsets="mahotas", bin_width=None,
                     gray_range=None, volume=False, symmetric=True,
-                    preserve_haralick_bug=False):
+                    preserve_haralick_bug=False, color="gray", color_pairs=None):
         """Validate an estimator's parameters (ValueError / TypeError) and build the settings.
 
         Examples
@@ -167,6 +182,11 @@ class TextureSettings:
         Traceback (most recent call last):
         ...
         ValueError: distance contains duplicates: [2, 2]
+        >>> s = TextureSettings.from_params(color="rgb", color_pairs="all", aggregate="mean")
+        >>> s.color_pairs, s.n_features
+        ((('R', 'G'), ('R', 'B'), ('G', 'B')), 78)
+        >>> s.feature_names[0], s.feature_names[-1]
+        ('R_angular_second_moment_mean_d1', 'GB_information_measure_of_correlation_2_mean_d1')
         """
         if not isinstance(aggregate, (str, type(None))) or aggregate not in AGGREGATES:
             raise ValueError(f"aggregate must be one of {list(AGGREGATES)}; got {aggregate!r}")
@@ -176,8 +196,13 @@ class TextureSettings:
             isinstance(levels, bool) or not isinstance(levels, Integral) or not 2 <= levels <= 256
         ):
             raise ValueError(f"levels must be None or an int in [2, 256]; got {levels!r}")
+        if not isinstance(color, str) or color not in COLOR_CHANNELS:
+            raise ValueError(f"color must be 'gray', 'rgb', 'hsv' or 'lab'; got {color!r}")
         if offsets not in OFFSET_CONVENTIONS:
             raise ValueError(f"offsets must be 'mahotas' or 'skimage'; got {offsets!r}")
+        if volume and color != "gray":
+            raise ValueError(f"color={color!r} needs 2-D colour images; volumes are gray "
+                             "(color='gray')")
         if volume and offsets != "mahotas":
             raise ValueError("offsets='skimage' is scikit-image's 2-D rule; volumes use "
                              "mahotas's 3-D offsets (offsets='mahotas')")
@@ -207,6 +232,8 @@ class TextureSettings:
             volume=bool(volume),
             symmetric=bool(symmetric),
             preserve_haralick_bug=bool(preserve_haralick_bug),
+            color=color,
+            color_pairs=_color_pairs(color_pairs, color),
         )
 
     @property
@@ -239,19 +266,31 @@ class TextureSettings:
         return 14 if self.compute_14th_feature else 13
 
     @property
+    def channels(self):
+        """Names of the channel images, in output order (``("gray",)`` for gray)."""
+        return COLOR_CHANNELS[self.color]
+
+    @property
     def feature_names(self):
         """Column names: ``{feature}_{direction or aggregate}_d{distance}``.
 
         ``feature`` is a catalogue key: ``contrast`` (Haralick's, as mahotas),
-        ``skimage_contrast``, ``ibsi_Contrast``...
+        ``skimage_contrast``, ``ibsi_Contrast``... With a colour space, one such
+        block per channel, each name prefixed by the channel
+        (``R_contrast_horizontal_d1``), then one block per channel pair, prefixed
+        by the two channels' names (``RG_contrast_horizontal_d1``).
         """
         groups = AGGREGATES[self.aggregate] or tuple(name for name, _ in self.directions)
-        return tuple(
+        block = tuple(
             f"{feature}_{group}_d{d}"
             for d in self.distances
             for group in groups
             for feature in self.features
         )
+        if self.color == "gray":
+            return block
+        prefixes = self.channels + tuple(a + b for a, b in self.color_pairs)
+        return tuple(f"{prefix}_{name}" for prefix in prefixes for name in block)
 
     @property
     def n_features(self):
@@ -271,7 +310,8 @@ class TextureSettings:
             del fields["features"]
         for name, default in (("offsets", "mahotas"), ("bin_width", None),
                               ("gray_range", None), ("volume", False), ("symmetric", True),
-                              ("preserve_haralick_bug", False)):
+                              ("preserve_haralick_bug", False), ("color", "gray"),
+                              ("color_pairs", ())):
             if fields[name] == default:
                 del fields[name]
         return json.dumps(fields, sort_keys=True).encode()
@@ -349,3 +389,40 @@ def _distances(distance):
     if len(set(values)) != len(values):
         raise ValueError(f"distance contains duplicates: {list(values)}")
     return tuple(int(d) for d in values)
+
+
+def _color_pairs(color_pairs, color):
+    """``color_pairs`` as a tuple of ``(a, b)`` channel names, validated against ``color``."""
+    if color_pairs is None:
+        return ()
+    channels = COLOR_CHANNELS[color]
+    if color == "gray":
+        raise ValueError(
+            "color_pairs needs a colour space (color='rgb', 'hsv' or 'lab'); got color='gray'"
+        )
+    if isinstance(color_pairs, str):
+        if color_pairs != "all":
+            raise ValueError(f"color_pairs must be None, 'all' or a list of channel pairs; "
+                             f"got {color_pairs!r}")
+        return tuple((a, b) for i, a in enumerate(channels) for b in channels[i + 1:])
+    try:
+        pairs = [tuple(pair) for pair in color_pairs]
+    except TypeError:
+        pairs = None
+    if not pairs:
+        raise ValueError("color_pairs must be None, 'all' or a non-empty list of channel pairs "
+                         f"such as [{channels[0]!r}, {channels[1]!r}]; got {color_pairs!r}")
+    seen = set()
+    for pair in pairs:
+        if len(pair) != 2 or not all(isinstance(c, str) and c in channels for c in pair):
+            raise ValueError(f"color_pairs: each pair must be two of the channels "
+                             f"{list(channels)} of color={color!r}; got {pair!r}")
+        if pair[0] == pair[1]:
+            raise ValueError(f"color_pairs: {pair!r} pairs a channel with itself, whose "
+                             "co-occurrence is already that channel's own block")
+        if frozenset(pair) in seen:
+            # The matrix of (b, a) is the transpose of that of (a, b).
+            raise ValueError(f"color_pairs: {pair!r} repeats a pair (a pair and its reverse "
+                             "are the same pair)")
+        seen.add(frozenset(pair))
+    return tuple(pairs)

@@ -142,7 +142,9 @@ def _featurizer(args, verbose=1):
 
     return HaralickFeaturizer(n_jobs=args.n_jobs, verbose=verbose,
                               on_error=getattr(args, "on_error", "raise"),
-                              volume=getattr(args, "volume", False))
+                              volume=getattr(args, "volume", False),
+                              color=getattr(args, "color", "gray"),
+                              color_pairs="all" if getattr(args, "color_pairs", False) else None)
 
 
 def _stem(name):
@@ -511,6 +513,15 @@ def _n_jobs(parser):
                         "-2: all but one)")
 
 
+def _color(parser):
+    parser.add_argument("--color", choices=["gray", "rgb", "hsv", "lab"], default="gray",
+                        help="channels featurized: gray (default, the reference's numbers), or "
+                        "each channel of RGB, HSV or CIE L*a*b* (columns prefixed R_, H_, L_...)")
+    parser.add_argument("--color-pairs", action="store_true",
+                        help="with --color rgb|hsv|lab, also the cross-channel co-occurrence of "
+                        "every pair of channels (columns prefixed RG_, HS_, La_...)")
+
+
 def _positive(minimum):
     def check(text):
         try:
@@ -570,6 +581,7 @@ def build_parser():
                            "the same name, else the one with the same name without extension "
                            "(a.jpg -> a.png); non-zero pixels are inside. An image without a "
                            "mask stops the run (or, with --on-error nan, gets a row of NaN)")
+    _color(featurize)
     featurize.set_defaults(func=_featurize)
 
     similar = commands.add_parser(
@@ -590,6 +602,7 @@ def build_parser():
     similar.add_argument("-r", "--recursive", action="store_true",
                          help="include subfolders (links to folders are not followed)")
     _n_jobs(similar)
+    _color(similar)
     similar.set_defaults(func=_similar)
 
     evaluate = commands.add_parser(
@@ -610,6 +623,7 @@ def build_parser():
     evaluate.add_argument("-r", "--recursive", action="store_true",
                           help="include subfolders (links to folders are not followed)")
     _n_jobs(evaluate)
+    _color(evaluate)
     evaluate.set_defaults(func=_evaluate)
 
     demo = commands.add_parser(
