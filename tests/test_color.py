@@ -363,3 +363,17 @@ def test_colour_with_the_other_conventions(jpeg_paths):
     expected = [graycoprops(matrix / matrix.sum(), prop)[0, 0] for prop in SKIMAGE_PROPS]
     assert featurizer.get_feature_names_out()[3 * n] == f"ab_skimage_{SKIMAGE_PROPS[0]}_merged_d4"
     np.testing.assert_allclose(row[3 * n:], expected, rtol=RTOL, atol=1e-12)
+
+
+def test_colour_with_masks_or_volumes_is_a_clear_error(jpeg_paths):
+    """Colour takes whole 2-D images; masks and volumes are gray (a clear error, not a guess)."""
+    from haralick_learn import HaralickFeaturizer
+
+    with pytest.raises(ValueError, match="volumes are gray"):
+        HaralickFeaturizer(color="rgb", volume=True).fit_transform(jpeg_paths[:1])
+    image = np.asarray(Image.open(jpeg_paths[0]))
+    mask = np.ones(image.shape[:2], bool)
+    with pytest.raises(ValueError, match=r"sample 0: masks are for gray images"):
+        HaralickFeaturizer(color="hsv").fit_transform([(image, mask)])
+    with pytest.raises(ValueError, match="offsets='skimage' is scikit-image's 2-D rule"):
+        HaralickFeaturizer(volume=True, offsets="skimage").fit_transform([np.zeros((4, 4, 4))])
