@@ -8,6 +8,7 @@ names (:class:`FilenameLabelExtractor`) and find the most similar ones
 from ._display import SimilarImagesDisplay
 from ._featurizer import HaralickFeaturizer, ImageFeaturizationWarning
 from ._labels import FilenameLabelExtractor
+from ._maps import texture_maps
 from ._neighbors import DistanceNeighbors
 
 __version__ = "0.1.0"
@@ -19,4 +20,5 @@ __all__ = [
     "ImageFeaturizationWarning",
     "SimilarImagesDisplay",
     "__version__",
+    "texture_maps",
 ]
