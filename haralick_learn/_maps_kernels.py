@@ -109,28 +109,30 @@ def _column_pairs(levels, c, lo, hi, y0, y1, oy, ox, s, ignore_zeros, n_levels,
     Only pairs with both pixels in rows ``[y0, y1)`` and columns ``[lo, hi)``
     (which holds ``c``) count.
     """
-    for i in range(y0, y1 - oy):
-        if ox == 0:
+    if ox == 0:
+        for i in range(y0, y1 - oy):
             a = np.int64(levels[i, c])
             b = np.int64(levels[i + oy, c])
             if not (ignore_zeros and (a == 0 or b == 0)):
                 _add_pair(a, b, s, n_levels, cells, px, dh, sh, acc, nlogn, inv)
-        else:
-            j = c + ox  # c holds the first pixel
-            if lo <= j < hi:
-                a = np.int64(levels[i, c])
-                b = np.int64(levels[i + oy, j])
-                if not (ignore_zeros and (a == 0 or b == 0)):
-                    _add_pair(a, b, s, n_levels, cells, px, dh, sh, acc, nlogn, inv)
-            j = c - ox  # c holds the second pixel
-            if lo <= j < hi:
-                a = np.int64(levels[i, j])
-                b = np.int64(levels[i + oy, c])
-                if not (ignore_zeros and (a == 0 or b == 0)):
-                    _add_pair(a, b, s, n_levels, cells, px, dh, sh, acc, nlogn, inv)
+        return
+    j = c + ox  # c holds the first pixel
+    if lo <= j < hi:
+        for i in range(y0, y1 - oy):
+            a = np.int64(levels[i, c])
+            b = np.int64(levels[i + oy, j])
+            if not (ignore_zeros and (a == 0 or b == 0)):
+                _add_pair(a, b, s, n_levels, cells, px, dh, sh, acc, nlogn, inv)
+    j = c - ox  # c holds the second pixel
+    if lo <= j < hi:
+        for i in range(y0, y1 - oy):
+            a = np.int64(levels[i, j])
+            b = np.int64(levels[i + oy, c])
+            if not (ignore_zeros and (a == 0 or b == 0)):
+                _add_pair(a, b, s, n_levels, cells, px, dh, sh, acc, nlogn, inv)
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, inline="always")
 def _window_features(acc, n_levels_window, use_x_minus_y_variance, nlogn, nlogn_scale,
                      inv_scale, out):
     """The 13 features of one offset's accumulators, in mahotas's order, into ``out``.
@@ -143,33 +145,35 @@ def _window_features(acc, n_levels_window, use_x_minus_y_variance, nlogn, nlogn_
         return
     tf = float(t)
     t2 = tf * tf
+    rt = 1.0 / tf
+    rt2 = 1.0 / t2
     s1, s2, sij = acc[_S1], acc[_S2], acc[_SIJ]
     var_num = t * s2 - s1 * s1  # T**2 * var(x), exact
     ft = nlogn[t]  # T log2 T in the same fixed point: exact zeros stay zeros
-    entropy = float(ft - acc[_H]) * nlogn_scale / tf
-    hx = float(ft - acc[_HX]) * nlogn_scale / tf
+    entropy = float(ft - acc[_H]) * (nlogn_scale * rt)
+    hx = float(ft - acc[_HX]) * (nlogn_scale * rt)
     # HXY - HXY1 with HXY1 = HX + HY = 2 HX (symmetric matrix), in integers
     mutual = 2 * acc[_HX] - acc[_H] - ft  # (HXY - 2 HX) * T / scale
-    out[0] = float(acc[_Q]) / t2
-    out[1] = float(2 * s2 - 2 * sij) / tf
+    out[0] = float(acc[_Q]) * rt2
+    out[1] = float(2 * s2 - 2 * sij) * rt
     out[2] = 1.0 if var_num == 0 else float(t * sij - s1 * s1) / float(var_num)
-    out[3] = float(var_num) / t2
-    out[4] = float(acc[_IDM]) * inv_scale / tf
-    out[5] = float(2 * s1) / tf
-    out[6] = float(t * (2 * s2 + 2 * sij) - 4 * s1 * s1) / t2
-    out[7] = float(ft - acc[_HS]) * nlogn_scale / tf
+    out[3] = float(var_num) * rt2
+    out[4] = float(acc[_IDM]) * (inv_scale * rt)
+    out[5] = float(2 * s1) * rt
+    out[6] = float(t * (2 * s2 + 2 * sij) - 4 * s1 * s1) * rt2
+    out[7] = float(ft - acc[_HS]) * (nlogn_scale * rt)
     out[8] = entropy
     if use_x_minus_y_variance:
-        out[9] = float(t * (2 * s2 - 2 * sij) - acc[_DK1] * acc[_DK1]) / t2
+        out[9] = float(t * (2 * s2 - 2 * sij) - acc[_DK1] * acc[_DK1]) * rt2
     else:  # mahotas: the variance of the L values P(|x - y| = k), L = window max + 1
         n = np.int64(n_levels_window)
         out[9] = float(n * acc[_DQ] - t * t) / (t2 * float(n * n))
-    out[10] = float(ft - acc[_HD]) * nlogn_scale / tf
+    out[10] = float(ft - acc[_HD]) * (nlogn_scale * rt)
     if ft == acc[_HX]:  # HX = 0: one level only, and then HXY - HXY1 = 0
-        out[11] = float(mutual) * nlogn_scale / tf
+        out[11] = float(mutual) * (nlogn_scale * rt)
     else:
         out[11] = float(mutual) / float(ft - acc[_HX])
-    out[12] = np.sqrt(max(0.0, 1.0 - np.exp(2.0 * float(mutual) * nlogn_scale / tf)))
+    out[12] = np.sqrt(max(0.0, 1.0 - np.exp(2.0 * float(mutual) * (nlogn_scale * rt))))
 
 
 @numba.njit(nogil=True, cache=True)
@@ -213,7 +217,7 @@ def _emit(acc_all, n_dist, n_dir, window_max, aggregate, use_x_minus_y_variance,
 
 @numba.njit(nogil=True, cache=True)
 def map_rows(levels, row_start, row_stop, step, radius, offsets, n_dist, n_levels, aggregate,
-             ignore_zeros, use_x_minus_y_variance, nlogn, inv, nlogn_scale, inv_scale, out):
+             ignore_zeros, use_x_minus_y_variance, nlogn, inv, nlogn_scale, inv_scale, cells, out):
     """Fill ``out[g - row_start]`` with the rows of the map for grid rows ``g`` in a band.
 
     Grid row ``g`` is image row ``g * step``, grid column ``h`` image column
@@ -223,11 +227,12 @@ def map_rows(levels, row_start, row_stop, step, radius, offsets, n_dist, n_level
     direction ``m % n_dir``. Each grid row starts from an empty state, adds
     the columns of its first window, slides, and removes its last window's
     columns, so the state is back to zero (exactly: integers) at the end.
+    ``cells`` (zeros, ``(n_offsets, n_levels**2)``, uint16 or int32) holds the
+    number of each unordered pair of levels per offset.
     """
     height, width = levels.shape
     n_off = offsets.shape[0]
     n_dir = n_off // n_dist
-    cells = np.zeros((n_off, n_levels * n_levels), np.int32)
     px = np.zeros((n_off, n_levels), np.int32)
     dh = np.zeros((n_off, n_levels), np.int32)
     sh = np.zeros((n_off, 2 * n_levels), np.int32)
