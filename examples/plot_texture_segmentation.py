@@ -1,7 +1,7 @@
 """
-=========================================
+===========================================
 Segment an image by texture, pixel by pixel
-=========================================
+===========================================
 
 :func:`~haralick_learn.texture_maps` computes the Haralick features of the
 window around every pixel: an ``(height, width, n_features)`` array, the
