@@ -241,3 +241,48 @@ def test_unreadable_file_is_named(tmp_path):
         texture_maps(str(bad))
     with pytest.raises(FileNotFoundError, match="missing.png"):
         texture_maps(os.path.join(tmp_path, "missing.png"))
+
+
+def test_cli_map_writes_npy_tiff_and_preview(jpeg_paths, tmp_path, capsys):
+    tifffile = pytest.importorskip("tifffile")
+    from haralick_learn import cli
+
+    path = tmp_path / "flower_crop.png"
+    with Image.open(jpeg_paths[1]) as im:
+        im.convert("RGB").crop((100, 100, 160, 140)).save(path)
+    expected = texture_maps(str(path), 9, aggregate="mean")
+    names = list(HaralickFeaturizer(aggregate="mean").get_feature_names_out())
+
+    npy = tmp_path / "maps.npy"
+    assert cli.main(["map", str(path), "-o", str(npy), "--window", "9",
+                     "--aggregate", "mean"]) == 0
+    np.testing.assert_array_equal(np.load(npy), expected)
+
+    tif, png = tmp_path / "maps.tif", tmp_path / "preview.png"
+    assert cli.main(["map", str(path), "-o", str(tif), "--window", "9", "--aggregate", "mean",
+                     "--features", "contrast_*", "entropy_mean_d1", "--step", "2",
+                     "--preview", str(png)]) == 0
+    keep = [names.index("contrast_mean_d1"), names.index("entropy_mean_d1")]
+    pages = tifffile.imread(tif)
+    assert pages.shape == (2, 20, 30)
+    np.testing.assert_array_equal(pages, np.moveaxis(expected[::2, ::2, keep], -1, 0)
+                                  .astype(np.float32))
+    with Image.open(png) as im:
+        assert im.size[0] > im.size[1] > 100
+    assert "contrast_mean_d1, entropy_mean_d1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["-o", "maps.zarr"], "must end in .tif, .tiff or .npy"),
+        (["-o", "maps.npy", "--features", "nothing_*"], "matches none of the 52 features"),
+        (["-o", "maps.npy", "--window", "8"], "window must be an odd int"),
+    ],
+)
+def test_cli_map_errors(jpeg_paths, tmp_path, capsys, extra, message):
+    from haralick_learn import cli
+
+    extra = [str(tmp_path / e) if e.startswith("maps.") else e for e in extra]
+    assert cli.main(["map", jpeg_paths[0], *extra]) == 1
+    assert message in capsys.readouterr().err
