@@ -37,10 +37,14 @@ def texture_maps(image, window=15, *, step=1, n_jobs=None, **featurizer_params):
 
     Parameters
     ----------
-    image : str, os.PathLike, PIL.Image.Image or array-like
+    image : str, os.PathLike, PIL.Image.Image, array-like or dask.array.Array
         One image, as ``HaralickFeaturizer`` reads it: a path, a PIL image, a
         2-D gray array or an RGB(A) array (converted to 8-bit gray exactly as
-        the featurizer does).
+        the featurizer does). A 2-D uint8 Dask array (a raster larger than
+        memory, read lazily) gives a lazy Dask array of maps, computed tile
+        by tile with an overlap of ``window // 2`` pixels and identical to the
+        in-memory maps; ``step`` must then be 1. Write it with
+        ``maps.to_zarr(...)`` (or reduce it) instead of holding it in memory.
     window : int, default=15
         Side of the square window, odd, from 3 to 1001.
     step : int, default=1
@@ -60,6 +64,7 @@ def texture_maps(image, window=15, *, step=1, n_jobs=None, **featurizer_params):
     Returns
     -------
     maps : ndarray of float64, shape (ceil(height / step), ceil(width / step), n_features)
+        (a Dask array for a Dask input, chunked like its tiles)
         The features of each window, in the order (and with the names) of
         ``HaralickFeaturizer(**featurizer_params).get_feature_names_out()``.
         NaN where a direction has no pixel pair (aggregates leave such
@@ -120,6 +125,8 @@ def texture_maps(image, window=15, *, step=1, n_jobs=None, **featurizer_params):
     'contrast_mean_d1'
     """
     window, step, n_jobs, settings = _validate(window, step, n_jobs, featurizer_params)
+    if _is_dask_array(image):
+        return _dask_maps(image, window, step, settings)
     gray = load_image(image, 0)
     levels = np.ascontiguousarray(to_gray_levels(gray, settings.levels), dtype=np.uint8)
     return _map_levels(levels, window, step, n_jobs, settings)
@@ -191,3 +198,55 @@ def _map_levels(levels, window, step, n_jobs, settings):
             delayed(band)(bounds[k], bounds[k + 1]) for k in range(n_bands)
         )
     return out
+
+
+def _is_dask_array(image):
+    return type(image).__module__.split(".")[0] == "dask" and hasattr(image, "chunks")
+
+
+def _tile_sizes(length, size, depth):
+    """Regular tiles along ``length``: the smallest size from ``max(size, depth)`` whose
+    last, shorter tile (if any) is at least ``depth`` long."""
+    size = max(size, depth)
+    while length % size and length % size < depth:
+        size += 1
+    return (size,) * (length // size) + ((length % size,) if length % size else ())
+
+
+def _dask_maps(image, window, step, settings):
+    """Lazy maps of a 2-D uint8 Dask array, tile by tile, identical to the in-memory maps.
+
+    Each tile is extended by ``window // 2`` pixels of its neighbours
+    (``dask.array.overlap.overlap`` with ``boundary="none"``: nothing is added
+    at the image's edges, so windows are clipped there as in memory), mapped
+    in memory, and trimmed back. A tile's memory is its extended pixels plus
+    its maps: ``(tile_h + 2r) * (tile_w + 2r) * (1 + 8 * n_features)`` bytes.
+    """
+    import dask.array as da
+
+    if image.ndim != 2 or image.dtype != np.uint8:
+        raise ValueError(
+            "a Dask array must be 2-D 8-bit gray (uint8) so that its tiles share one gray "
+            f"scale; got shape {image.shape} and dtype {image.dtype}"
+        )
+    if step != 1:
+        raise ValueError(f"a Dask array is mapped with step=1 only, got step={step}")
+    r = window // 2
+    if any(min(c) < r or len(set(c[:-1])) > 1 for c in image.chunks if len(c) > 1):
+        # dask's overlap needs tiles at least as deep as the overlap
+        image = image.rechunk(tuple(_tile_sizes(sum(c), max(c), r) for c in image.chunks))
+    extended = da.overlap.overlap(image, depth={0: r, 1: r}, boundary="none")
+    n_blocks = image.numblocks
+
+    def tile(block, block_info=None):
+        i, j = block_info[0]["chunk-location"]
+        levels = np.ascontiguousarray(to_gray_levels(block, settings.levels), dtype=np.uint8)
+        maps = _map_levels(levels, window, 1, None, settings)
+        top = r if i > 0 else 0
+        left = r if j > 0 else 0
+        bottom = maps.shape[0] - (r if i < n_blocks[0] - 1 else 0)
+        right = maps.shape[1] - (r if j < n_blocks[1] - 1 else 0)
+        return maps[top:bottom, left:right]
+
+    return extended.map_blocks(tile, new_axis=2, dtype=np.float64,
+                               chunks=image.chunks + ((settings.n_features,),))

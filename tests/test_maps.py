@@ -286,3 +286,23 @@ def test_cli_map_errors(jpeg_paths, tmp_path, capsys, extra, message):
     extra = [str(tmp_path / e) if e.startswith("maps.") else e for e in extra]
     assert cli.main(["map", jpeg_paths[0], *extra]) == 1
     assert message in capsys.readouterr().err
+
+
+def test_dask_tiles_equal_the_in_memory_maps(china_gray, tmp_path):
+    da = pytest.importorskip("dask.array")
+    gray = china_gray[60:160, 200:330]  # 100 x 130
+    expected = texture_maps(gray, 15, distance=[1, 2], aggregate="mean_ptp")
+    for chunks in [(37, 53), (100, 40), (7, 130)]:  # tiles thinner than the overlap: rechunked
+        lazy = texture_maps(da.from_array(gray, chunks=chunks), 15, distance=[1, 2],
+                            aggregate="mean_ptp")
+        assert lazy.shape == expected.shape
+        np.testing.assert_array_equal(lazy.compute(scheduler="threads"), expected)
+    with pytest.raises(ValueError, match="uint8"):
+        texture_maps(da.from_array(gray.astype(np.uint16), chunks=50))
+    with pytest.raises(ValueError, match="step=1 only"):
+        texture_maps(da.from_array(gray, chunks=50), step=2)
+    zarr = pytest.importorskip("zarr")
+    lazy = texture_maps(da.from_array(gray, chunks=(50, 64)), 15, aggregate="mean")
+    lazy.to_zarr(str(tmp_path / "maps.zarr"))
+    np.testing.assert_array_equal(zarr.open(str(tmp_path / "maps.zarr"))[:],
+                                  texture_maps(gray, 15, aggregate="mean"))
