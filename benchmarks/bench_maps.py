@@ -128,12 +128,14 @@ def main():
                                                                          n_jobs=1)),
     }
     times = {name: [] for name in variants}
+    cpu = {name: [] for name in variants}
     with threadpool_limits(1):
         for _ in range(args.repeat):
             for name, function in variants.items():
-                start = time.perf_counter()
+                start, start_cpu = time.perf_counter(), time.process_time()
                 function()
                 times[name].append(time.perf_counter() - start)
+                cpu[name].append(time.process_time() - start_cpu)
     times = {name: np.array(values) for name, values in times.items()}
     scale = n_pixels / args.sample
     map_s = times["texture_maps"]
@@ -145,6 +147,9 @@ def main():
               f"{np.round(t * scale, 1).tolist()}")
     print(f"{'texture_maps':<22} {map_s.min() * 1e6 / n_pixels:9.3f} us/pixel "
           f"{map_s.min():9.2f} s (measured)       {np.round(map_s, 2).tolist()}")
+    print("process CPU time of each variant per round (the machine is shared: wall time "
+          "includes waiting for the CPU): " + "; ".join(
+              f"{name} {np.round(cpu[name], 2).tolist()} s" for name in variants))
     for name in ("featurizer loop", "skimage loop"):
         ratios = times[name] * scale / map_s
         print(f"ratio {name} / texture_maps: median {np.median(ratios):.1f}x "

@@ -439,11 +439,23 @@ def _map(args):
 
     output = args.output
     kind = os.path.splitext(output)[1].lower()
-    if kind not in (".tif", ".tiff", ".npy"):
+    if kind not in (".tif", ".tiff", ".npy", ".zarr"):
         raise CommandError(
-            f"cannot write {output!r}: the output must end in .tif, .tiff or .npy "
-            "(Zarr output is not implemented yet)"
+            f"cannot write {output!r}: the output must end in .tif, .tiff, .npy or .zarr"
         )
+    if kind == ".zarr":
+        if args.step != 1:
+            raise CommandError("a .zarr output is written tile by tile with --step 1 only")
+        if os.path.exists(output):
+            raise CommandError(f"cannot write {output!r}: it exists (remove it first)")
+        try:
+            import dask.array  # noqa: F401
+            import zarr  # noqa: F401
+        except ImportError:
+            raise CommandError(
+                "writing Zarr needs dask and zarr: pip install 'haralick_learn[maps]'"
+            ) from None
+        output = output.rstrip("/\\")
     _check_output(output)
     _check_output(args.preview)
     options = {"distance": args.distance, "aggregate": args.aggregate, "levels": args.levels}
@@ -465,9 +477,11 @@ def _map(args):
                 "writing TIFF needs tifffile: pip install 'haralick_learn[maps]' "
                 "(or write .npy)"
             ) from None
+    chosen_names = [names[k] for k in chosen]
+    if kind == ".zarr":
+        return _map_zarr(args, output, options, chosen, chosen_names)
     maps = texture_maps(args.image, args.window, step=args.step, n_jobs=args.n_jobs, **options)
     maps = maps[..., chosen]
-    chosen_names = [names[k] for k in chosen]
     if kind == ".npy":
         np.save(output, maps)
     else:
@@ -478,6 +492,32 @@ def _map(args):
           f"(window {args.window}, step {args.step}) to {os.path.abspath(output)}")
     if args.preview:
         _map_preview(args, maps, chosen_names)
+    return 0
+
+
+def _map_zarr(args, output, options, chosen, chosen_names):
+    """Maps computed and written tile by tile: the (large) maps are never held at once."""
+    import dask
+    import dask.array as da
+
+    from . import texture_maps
+    from ._io import load_image
+    from ._quantize import to_gray_levels
+
+    # One gray scale for every tile: the whole image quantized once, as in memory.
+    levels = to_gray_levels(load_image(args.image), options["levels"])
+    lazy = texture_maps(da.from_array(levels, chunks=1024), args.window,
+                        **dict(options, levels=None))[..., chosen]
+    workers = 1 if args.n_jobs is None else args.n_jobs
+    with dask.config.set(scheduler="threads",
+                         num_workers=workers if workers > 0 else os.cpu_count()):
+        lazy.to_zarr(output)
+    with open(os.path.join(output, "feature_names.txt"), "w", encoding="utf-8") as f:
+        f.write("\n".join(chosen_names) + "\n")
+    print(f"Wrote {lazy.shape[0]} x {lazy.shape[1]} maps of {len(chosen)} features "
+          f"(window {args.window}, tiles of 1024 x 1024) to {os.path.abspath(output)}")
+    if args.preview:
+        _map_preview(args, da.from_zarr(output)[..., :3].compute(), chosen_names[:3])
     return 0
 
 
@@ -641,14 +681,16 @@ def build_parser():
         help="texture maps: the Haralick features of the window around each pixel",
         description=_wrap("Compute the features of the window around every pixel of IMAGE "
         "(exact: the featurizer's row of each window's crop, windows clipped at the edges) "
-        "and write them: .npy (height, width, features) float64, or .tif (one float32 page "
-        "per feature, their names in the metadata)."),
+        "and write them: .npy (height, width, features) float64, .tif (one float32 page "
+        "per feature, their names in the metadata), or .zarr (float64, computed and written "
+        "in 1024 x 1024 tiles, the names in feature_names.txt inside the store)."),
         epilog="example:\n  haralick-learn map photo.jpg -o maps.tif --window 15 "
         "--aggregate mean --features 'contrast_*' 'entropy_*' --preview maps.png",
     )
     texture_map.add_argument("image", metavar="IMAGE", help="the image file")
     texture_map.add_argument("-o", "--output", required=True,
-                             help="OUT.tif, OUT.tiff or OUT.npy")
+                             help="OUT.tif, OUT.tiff, OUT.npy or OUT.zarr (written tile by "
+                             "tile)")
     texture_map.add_argument("--window", type=_positive(3), default=15,
                              help="odd side of the window (default 15)")
     texture_map.add_argument("--step", type=_positive(1), default=1,

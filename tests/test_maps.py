@@ -275,7 +275,8 @@ def test_cli_map_writes_npy_tiff_and_preview(jpeg_paths, tmp_path, capsys):
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["-o", "maps.zarr"], "must end in .tif, .tiff or .npy"),
+        (["-o", "maps.h5"], "must end in .tif, .tiff, .npy or .zarr"),
+        (["-o", "maps.zarr", "--step", "2"], "--step 1 only"),
         (["-o", "maps.npy", "--features", "nothing_*"], "matches none of the 52 features"),
         (["-o", "maps.npy", "--window", "8"], "window must be an odd int"),
     ],
@@ -306,3 +307,22 @@ def test_dask_tiles_equal_the_in_memory_maps(china_gray, tmp_path):
     lazy.to_zarr(str(tmp_path / "maps.zarr"))
     np.testing.assert_array_equal(zarr.open(str(tmp_path / "maps.zarr"))[:],
                                   texture_maps(gray, 15, aggregate="mean"))
+
+
+def test_cli_map_zarr_is_written_tile_by_tile(jpeg_paths, tmp_path):
+    zarr = pytest.importorskip("zarr")
+    pytest.importorskip("dask.array")
+    from haralick_learn import cli
+
+    path = tmp_path / "china_crop.png"
+    with Image.open(jpeg_paths[0]) as im:
+        im.convert("RGB").crop((0, 0, 1100, 300)).resize((1100, 300)).save(path)
+    out = tmp_path / "maps.zarr"
+    assert cli.main(["map", str(path), "-o", str(out), "--window", "7", "--levels", "64",
+                     "--features", "entropy_*", "--preview", str(tmp_path / "p.png")]) == 0
+    expected = texture_maps(str(path), 7, levels=64)  # 1100 wide: two 1024-pixel tiles
+    names = list(HaralickFeaturizer().get_feature_names_out())
+    keep = [k for k, name in enumerate(names) if name.startswith("entropy_")]
+    np.testing.assert_array_equal(zarr.open(str(out))[:], expected[..., keep])
+    assert (out / "feature_names.txt").read_text().split() == [names[k] for k in keep]
+    assert cli.main(["map", str(path), "-o", str(out)]) == 1  # never overwritten
