@@ -31,9 +31,10 @@ def texture_maps(image, window=15, *, step=1, n_jobs=None, **featurizer_params):
 
     The value at pixel ``(y, x)`` is the row that
     ``HaralickFeaturizer(**featurizer_params)`` computes for the crop of the
-    image inside the window around ``(y, x)``, to about 1e-12 relative: the
-    kernel updates exact integer counts and sums as the window slides instead
-    of recounting each window (see Notes).
+    image inside the window around ``(y, x)``, to 1e-9 relative (typically
+    1e-12; near zero, the featurizer's own rounding dominates: see the user
+    guide's bounds): the kernel updates exact integer counts and sums as the
+    window slides instead of recounting each window (see Notes).
 
     Parameters
     ----------
@@ -97,7 +98,8 @@ def texture_maps(image, window=15, *, step=1, n_jobs=None, **featurizer_params):
     integer sums the features are built from (``sum C**2``, the moments of the
     marginal, ``sum i j C``, ``sum D**2``...), plus the entropies' sums of
     ``n log2 n`` and the inverse difference moment's ``sum D[k] / (1 + k**2)``
-    in 2**-48-or-finer fixed point, exact as integers. A window's value thus
+    in fixed point (2**-49 for a 15 x 15 window, coarser for larger ones),
+    exact as integers. A window's value thus
     depends on its pixels only (bands and steps change nothing), and the
     variances, correlation and information measures are computed without the
     cancellations of the float formulas: where the featurizer's own rounding
