@@ -151,6 +151,10 @@ def _validate(window, step, n_jobs, featurizer_params):
                                or n_jobs == 0):
         raise ValueError(f"n_jobs must be None or a non-zero int, got {n_jobs!r}")
     settings = TextureSettings.from_params(**featurizer_params)
+    if settings.aggregate not in _AGGREGATE_CODES:
+        raise ValueError(
+            f"texture maps aggregate with None, 'mean' or 'mean_ptp'; got {settings.aggregate!r}"
+        )
     if settings.compute_14th_feature:
         raise ValueError(
             "compute_14th_feature=True is not available in texture maps: the maximal "
