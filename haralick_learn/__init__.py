@@ -10,6 +10,7 @@ from ._featurizer import HaralickFeaturizer, ImageFeaturizationWarning
 from ._labels import FilenameLabelExtractor
 from ._maps import texture_maps
 from ._neighbors import DistanceNeighbors
+from ._regions import region_features
 
 __version__ = "0.1.0"
 
@@ -19,6 +20,7 @@ __all__ = [
     "HaralickFeaturizer",
     "ImageFeaturizationWarning",
     "SimilarImagesDisplay",
-    "__version__",
+    "region_features",
     "texture_maps",
+    "__version__",
 ]

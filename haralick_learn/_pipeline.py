@@ -9,40 +9,57 @@ import numpy as np
 
 from ._aggregate import aggregate_directions
 from ._haralick import image_features
-from ._io import describe_source, load_image
-from ._quantize import to_gray_levels
+from ._io import describe_source, load_image, load_mask, load_volume, split_sample
+from ._quantize import quantize
 
 __all__ = ["featurize_sample", "row_from_gray"]
 
 
-def row_from_gray(gray, source, settings):
-    """The feature row of a gray image (the stages after reading).
+def row_from_gray(gray, source, settings, mask=None):
+    """The feature row of a gray image or volume (the stages after reading).
+
+    ``mask`` (boolean, of ``gray``'s shape) restricts quantization and the
+    counted pairs to its pixels.
 
     Raises
     ------
     ValueError
-        Naming ``source``, when some distance has no pixel pair in any direction.
+        Naming ``source``, when the mask is empty, or when some distance has
+        no (counted) pixel pair in any direction.
     """
-    levels = to_gray_levels(gray, settings.levels)
-    features = image_features(levels, settings)
+    if mask is not None and not mask.any():
+        raise ValueError(f"{source}: its mask is empty (no pixel inside)")
+    if mask is not None and settings.backend == "mahotas":
+        raise ValueError(f"{source}: masks need the compiled kernels; backend='mahotas' "
+                         "has none (use backend='auto')")
+    levels = quantize(gray, settings, mask)
+    features = image_features(levels, settings, mask)
     for block, d in zip(features, settings.distances):
         if np.isnan(block).all():
             what = "pair of non-zero pixels" if settings.ignore_zeros else "pixel pair"
+            where = " inside its mask" if mask is not None else ""
+            kind = "volume" if settings.volume else "image"
             raise ValueError(
-                f"{source}: image of shape {gray.shape} has no {what} at distance {d} "
+                f"{source}: {kind} of shape {gray.shape} has no {what}{where} at distance {d} "
                 "in any direction"
             )
     return aggregate_directions(features, settings.aggregate)
 
 
-def featurize_sample(image, index, settings, catch=False):
+def featurize_sample(sample, index, settings, catch=False):
     """Feature row of one sample: ``(row, None)``, or ``(None, reason)`` when ``catch``.
 
-    ``reason`` names the sample (its path, or its index in the batch).
+    A sample is an image (a volume when ``settings.volume``), or a tuple
+    ``(image, mask)``. ``reason`` names the sample (its path, or its index in
+    the batch).
     """
+    image, mask = split_sample(sample)
     try:
-        gray = load_image(image, index)
-        return row_from_gray(gray, describe_source(image, index), settings), None
+        gray = (load_volume if settings.volume else load_image)(image, index)
+        source = describe_source(image, index)
+        if mask is not None:
+            mask = load_mask(mask, gray.shape, source)
+        return row_from_gray(gray, source, settings, mask), None
     except (OSError, ValueError, TypeError) as exc:
         if not catch:
             raise

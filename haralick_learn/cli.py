@@ -16,13 +16,15 @@ import warnings
 
 #: Files a directory contributes, by extension (case-insensitive).
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".webp")
+#: Files a directory contributes with ``--volume``.
+VOLUME_EXTENSIONS = (".tif", ".tiff", ".nii", ".nii.gz", ".nrrd")
 
 
 class CommandError(Exception):
     """A runtime error reported as one line, exit code 1."""
 
 
-def find_images(source, *, recursive=False):
+def find_images(source, *, recursive=False, extensions=IMAGE_EXTENSIONS):
     """Sorted image files of a directory, or the files a glob pattern matches.
 
     A directory gives its files with an image extension (``IMAGE_EXTENSIONS``,
@@ -40,10 +42,10 @@ def find_images(source, *, recursive=False):
             found = [os.path.join(source, name) for name in os.listdir(source)]
         found = [path for path in found if os.path.isfile(path)
                  and not os.path.basename(path).startswith(".")
-                 and path.lower().endswith(IMAGE_EXTENSIONS)]
+                 and path.lower().endswith(extensions)]
         if not found:
             raise CommandError(
-                f"no image files in {source!r} (looked for {', '.join(IMAGE_EXTENSIONS)}"
+                f"no image files in {source!r} (looked for {', '.join(extensions)}"
                 f"{'' if recursive else '; --recursive searches subdirectories'})"
             )
     elif glob.has_magic(source):
@@ -139,7 +141,45 @@ def _featurizer(args, verbose=1):
     from . import HaralickFeaturizer
 
     return HaralickFeaturizer(n_jobs=args.n_jobs, verbose=verbose,
-                              on_error=getattr(args, "on_error", "raise"))
+                              on_error=getattr(args, "on_error", "raise"),
+                              volume=getattr(args, "volume", False))
+
+
+def _stem(name):
+    """A file name without its image or volume extension (``a.nii.gz`` -> ``a``)."""
+    lower = name.lower()
+    for extension in sorted(set(IMAGE_EXTENSIONS + VOLUME_EXTENSIONS), key=len, reverse=True):
+        if lower.endswith(extension):
+            return name[: -len(extension)]
+    return os.path.splitext(name)[0]
+
+
+def match_masks(paths, folder):
+    """The mask file of each image in ``folder``, matched by file name, or None.
+
+    An image's mask is the file of ``folder`` with the same file name
+    (``a.png`` -> ``FOLDER/a.png``); failing that, the one file whose name
+    without its extension is the image's (``a.jpg`` -> ``FOLDER/a.png``,
+    ``scan.nii.gz`` -> ``FOLDER/scan.nrrd``). Several such files are an error.
+    """
+    if not os.path.isdir(folder):
+        raise CommandError(f"--masks {folder!r}: no such directory")
+    by_stem = {}
+    for name in sorted(os.listdir(folder)):
+        if os.path.isfile(os.path.join(folder, name)) and not name.startswith("."):
+            by_stem.setdefault(_stem(name), []).append(name)
+    masks = []
+    for path in paths:
+        name = os.path.basename(path)
+        if os.path.isfile(os.path.join(folder, name)):
+            masks.append(os.path.join(folder, name))
+            continue
+        candidates = by_stem.get(_stem(name), [])
+        if len(candidates) > 1:
+            raise CommandError(f"{path}: several masks match in {folder!r}: "
+                               f"{', '.join(candidates)}")
+        masks.append(os.path.join(folder, candidates[0]) if candidates else None)
+    return masks
 
 
 #: The direction in a feature's name, ``{feature}_{direction}_d{distance}``.
@@ -198,11 +238,28 @@ def _leave_out_nan(args, paths, features, names):
 
 
 def _featurize(args):
+    import numpy as np
+
     _check_output(args.output)
-    paths = find_images(args.images, recursive=args.recursive)
+    extensions = VOLUME_EXTENSIONS if args.volume else IMAGE_EXTENSIONS
+    paths = find_images(args.images, recursive=args.recursive, extensions=extensions)
     featurizer = _featurizer(args)
-    features = featurizer.fit_transform(paths)
     names = featurizer.get_feature_names_out()
+    if args.masks is None:
+        features = featurizer.fit_transform(paths)
+    else:
+        masks = match_masks(paths, args.masks)
+        unmatched = [path for path, mask in zip(paths, masks) if mask is None]
+        if unmatched and args.on_error == "raise":
+            raise CommandError(f"no mask in {args.masks!r} for {_count(len(unmatched), 'image')}"
+                               f": {', '.join(unmatched)} (--on-error nan gives them NaN rows)")
+        if unmatched:
+            _warn(args, f"no mask in {args.masks!r} for {_count(len(unmatched), 'image')} "
+                        f"(written as nan): {', '.join(unmatched)}")
+        features = np.full((len(paths), len(names)), np.nan)
+        matched = [i for i, mask in enumerate(masks) if mask is not None]
+        if matched:
+            features[matched] = featurizer.fit_transform([(paths[i], masks[i]) for i in matched])
     reasons = _nan_reasons(features, names)
     if reasons:
         _warn(args, f"{_count(len(reasons), 'image')} with NaN features (written as nan): "
@@ -604,7 +661,8 @@ def build_parser():
         "and write one CSV row per image: a 'path' column, then the named features "
         "(contrast_horizontal_d1, ...)."),
         epilog="examples:\n  haralick-learn featurize photos -o features.csv\n"
-        "  haralick-learn featurize 'photos/**/*.png' --recursive -o - > features.csv",
+        "  haralick-learn featurize 'photos/**/*.png' --recursive -o - > features.csv\n"
+        "  haralick-learn featurize scans --volume --masks scans_masks -o features.csv",
     )
     featurize.add_argument("images", metavar="DIR_OR_GLOB",
                            help=f"a folder (its {', '.join(IMAGE_EXTENSIONS)} files, sorted), "
@@ -619,6 +677,14 @@ def build_parser():
                            help="an unreadable image stops the run (raise, default) or gets a "
                            "row of NaN and a warning (nan)")
     _n_jobs(featurize)
+    featurize.add_argument("--volume", action="store_true",
+                           help="each file is a 3-D volume (multi-page TIFF, NIfTI .nii/.nii.gz, "
+                           "NRRD .nrrd; a folder gives those files): 13 3-D directions")
+    featurize.add_argument("--masks", metavar="FOLDER", default=None,
+                           help="featurize each image inside its mask: the file of FOLDER with "
+                           "the same name, else the one with the same name without extension "
+                           "(a.jpg -> a.png); non-zero pixels are inside. An image without a "
+                           "mask stops the run (or, with --on-error nan, gets a row of NaN)")
     featurize.set_defaults(func=_featurize)
 
     similar = commands.add_parser(
