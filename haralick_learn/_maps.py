@@ -86,7 +86,7 @@ def texture_maps(image, window=15, *, step=1, n_jobs=None, **featurizer_params):
     ``step=1``) and can be stacked with other per-pixel features.
 
     **Quantization.** The whole image is quantized once, with the
-    featurizer's rule (:func:`~haralick_learn._quantize.to_gray_levels`), so
+    featurizer's rule (its quantize stage, ``to_gray_levels``), so
     that every window shares one gray scale: an 8-bit image keeps its levels
     with ``levels=None`` (``value * levels // 256`` otherwise), exactly as the
     featurizer does on each crop. Any other image (16-bit, float) is rescaled
