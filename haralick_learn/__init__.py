@@ -8,6 +8,7 @@ names (:class:`FilenameLabelExtractor`) and find the most similar ones
 from ._display import SimilarImagesDisplay
 from ._featurizer import HaralickFeaturizer, ImageFeaturizationWarning
 from ._labels import FilenameLabelExtractor
+from ._maps import texture_maps
 from ._neighbors import DistanceNeighbors
 from ._regions import region_features
 
@@ -20,5 +21,6 @@ __all__ = [
     "ImageFeaturizationWarning",
     "SimilarImagesDisplay",
     "region_features",
+    "texture_maps",
     "__version__",
 ]

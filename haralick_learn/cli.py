@@ -491,6 +491,121 @@ def _demo(args):
     return 0
 
 
+def _map(args):
+    import numpy as np
+
+    from . import HaralickFeaturizer, texture_maps
+
+    output = args.output
+    kind = os.path.splitext(output)[1].lower()
+    if kind not in (".tif", ".tiff", ".npy", ".zarr"):
+        raise CommandError(
+            f"cannot write {output!r}: the output must end in .tif, .tiff, .npy or .zarr"
+        )
+    if kind == ".zarr":
+        if args.step != 1:
+            raise CommandError("a .zarr output is written tile by tile with --step 1 only")
+        if os.path.exists(output):
+            raise CommandError(f"cannot write {output!r}: it exists (remove it first)")
+        try:
+            import dask.array  # noqa: F401
+            import zarr  # noqa: F401
+        except ImportError:
+            raise CommandError(
+                "writing Zarr needs dask and zarr: pip install 'haralick_learn[maps]'"
+            ) from None
+        output = output.rstrip("/\\")
+    _check_output(output)
+    _check_output(args.preview)
+    options = {"distance": args.distance, "aggregate": args.aggregate, "levels": args.levels}
+    names = list(HaralickFeaturizer(**options).get_feature_names_out())
+    chosen = list(range(len(names)))
+    if args.features:
+        chosen = [k for k, name in enumerate(names)
+                  if any(fnmatch.fnmatchcase(name, pattern) for pattern in args.features)]
+        if not chosen:
+            raise CommandError(
+                f"--features {' '.join(args.features)} matches none of the {len(names)} "
+                f"features ({names[0]}, {names[1]}, ...)"
+            )
+    if kind in (".tif", ".tiff"):
+        try:
+            import tifffile
+        except ImportError:
+            raise CommandError(
+                "writing TIFF needs tifffile: pip install 'haralick_learn[maps]' "
+                "(or write .npy)"
+            ) from None
+    chosen_names = [names[k] for k in chosen]
+    if kind == ".zarr":
+        return _map_zarr(args, output, options, chosen, chosen_names)
+    maps = texture_maps(args.image, args.window, step=args.step, n_jobs=args.n_jobs, **options)
+    maps = maps[..., chosen]
+    if kind == ".npy":
+        np.save(output, maps)
+    else:
+        # one float32 page per feature, named in the description (ImageJ/GIS read the bands)
+        tifffile.imwrite(output, np.moveaxis(maps, -1, 0).astype(np.float32),
+                         photometric="minisblack", metadata={"features": chosen_names})
+    print(f"Wrote {maps.shape[0]} x {maps.shape[1]} maps of {len(chosen)} features "
+          f"(window {args.window}, step {args.step}) to {os.path.abspath(output)}")
+    if args.preview:
+        _map_preview(args, maps, chosen_names)
+    return 0
+
+
+def _map_zarr(args, output, options, chosen, chosen_names):
+    """Maps computed and written tile by tile: the (large) maps are never held at once."""
+    import dask
+    import dask.array as da
+
+    from . import texture_maps
+    from ._io import load_image
+    from ._quantize import to_gray_levels
+
+    # One gray scale for every tile: the whole image quantized once, as in memory.
+    levels = to_gray_levels(load_image(args.image), options["levels"])
+    lazy = texture_maps(da.from_array(levels, chunks=1024), args.window,
+                        **dict(options, levels=None))[..., chosen]
+    workers = 1 if args.n_jobs is None else args.n_jobs
+    with dask.config.set(scheduler="threads",
+                         num_workers=workers if workers > 0 else os.cpu_count()):
+        lazy.to_zarr(output)
+    with open(os.path.join(output, "feature_names.txt"), "w", encoding="utf-8") as f:
+        f.write("\n".join(chosen_names) + "\n")
+    print(f"Wrote {lazy.shape[0]} x {lazy.shape[1]} maps of {len(chosen)} features "
+          f"(window {args.window}, tiles of 1024 x 1024) to {os.path.abspath(output)}")
+    if args.preview:
+        _map_preview(args, da.from_zarr(output)[..., :3].compute(), chosen_names[:3])
+    return 0
+
+
+def _map_preview(args, maps, names):
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: must run without a display
+    import matplotlib.pyplot as plt
+
+    from ._io import load_display_pixels
+
+    shown = names[:3]
+    figure, axes = plt.subplots(1, 1 + len(shown), figsize=(3.2 * (1 + len(shown)), 3.4),
+                                layout="constrained", squeeze=False)
+    axes = axes[0]
+    axes[0].imshow(load_display_pixels(args.image), cmap="gray")
+    axes[0].set_title(os.path.basename(args.image), fontsize=9)
+    for ax, name in zip(axes[1:], shown):
+        image = ax.imshow(maps[..., names.index(name)], cmap="magma")
+        figure.colorbar(image, ax=ax, shrink=0.7)
+        ax.set_title(name, fontsize=8)
+    for ax in axes:
+        ax.axis("off")
+    out = os.path.abspath(args.preview)
+    figure.savefig(out, dpi=100)
+    plt.close(figure)
+    print(f"Wrote the preview of {', '.join(shown)} to {out}")
+
+
 def _wrap(text):
     return textwrap.fill(text, width=79)
 
@@ -640,6 +755,40 @@ def build_parser():
     )
     _n_jobs(demo)
     demo.set_defaults(func=_demo)
+
+    texture_map = commands.add_parser(
+        "map", formatter_class=formatter,
+        help="texture maps: the Haralick features of the window around each pixel",
+        description=_wrap("Compute the features of the window around every pixel of IMAGE "
+        "(exact: the featurizer's row of each window's crop, windows clipped at the edges) "
+        "and write them: .npy (height, width, features) float64, .tif (one float32 page "
+        "per feature, their names in the metadata), or .zarr (float64, computed and written "
+        "in 1024 x 1024 tiles, the names in feature_names.txt inside the store)."),
+        epilog="example:\n  haralick-learn map photo.jpg -o maps.tif --window 15 "
+        "--aggregate mean --features 'contrast_*' 'entropy_*' --preview maps.png",
+    )
+    texture_map.add_argument("image", metavar="IMAGE", help="the image file")
+    texture_map.add_argument("-o", "--output", required=True,
+                             help="OUT.tif, OUT.tiff, OUT.npy or OUT.zarr (written tile by "
+                             "tile)")
+    texture_map.add_argument("--window", type=_positive(3), default=15,
+                             help="odd side of the window (default 15)")
+    texture_map.add_argument("--step", type=_positive(1), default=1,
+                             help="every STEP-th row and column only (default 1)")
+    texture_map.add_argument("--distance", type=_positive(1), nargs="+", default=[1],
+                             help="pixel distance(s) (default 1)")
+    texture_map.add_argument("--aggregate", choices=["mean", "mean_ptp"], default=None,
+                             help="combine the 4 directions (default: keep each)")
+    texture_map.add_argument("--levels", type=_positive(2), default=None,
+                             help="gray levels, 2 to 256 (default: the image's 8-bit levels)")
+    texture_map.add_argument("--features", nargs="+", metavar="NAME",
+                             help="features to keep, names or patterns (contrast_*)")
+    texture_map.add_argument("--preview", metavar="PNG",
+                             help="also draw the image beside the first 3 kept maps")
+    texture_map.add_argument("--n-jobs", type=_jobs, default=None, metavar="N",
+                             help="bands of rows computed in parallel (default 1; -1: all "
+                             "processors)")
+    texture_map.set_defaults(func=_map)
     return parser
 
 
