@@ -24,8 +24,10 @@ from haralick_learn import FilenameLabelExtractor, HaralickFeaturizer
 from haralick_learn.datasets import load_sample_images
 
 paths = load_sample_images().paths
-y = FilenameLabelExtractor().fit_transform(paths)  # "brick07.jpg" -> "brick"
-print(len(paths), "images:", dict(zip(*np.unique(y, return_counts=True))))
+y = FilenameLabelExtractor().fit_transform(paths)  # brick07.jpg: brick
+classes, counts = np.unique(y, return_counts=True)
+counted = ", ".join(f"{c} ({n})" for c, n in zip(classes, counts))
+print(f"{len(paths)} images: {counted}")
 
 fig, axes = plt.subplots(1, 3, figsize=(7.5, 2.8), layout="constrained")
 for ax, label in zip(axes, np.unique(y)):

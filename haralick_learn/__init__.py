@@ -8,7 +8,9 @@ names (:class:`FilenameLabelExtractor`) and find the most similar ones
 from ._display import SimilarImagesDisplay
 from ._featurizer import HaralickFeaturizer, ImageFeaturizationWarning
 from ._labels import FilenameLabelExtractor
+from ._maps import texture_maps
 from ._neighbors import DistanceNeighbors
+from ._regions import region_features
 
 __version__ = "0.1.0"
 
@@ -18,5 +20,7 @@ __all__ = [
     "HaralickFeaturizer",
     "ImageFeaturizationWarning",
     "SimilarImagesDisplay",
+    "region_features",
+    "texture_maps",
     "__version__",
 ]

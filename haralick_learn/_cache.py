@@ -84,30 +84,19 @@ class FeatureCache:
         """``(key, signature)`` of one image, or ``(None, None)`` if it cannot be keyed.
 
         ``signature`` is the file's :func:`os.stat` signature for a path
-        (checked again before storing), else ``None``. An unreadable file or an
+        (checked again before storing), else ``None``; for an ``(image,
+        mask)`` pair, the pair of their signatures (the mask's content is
+        part of the key). An unreadable file or an
         unsupported object is not keyed: it is featurized without the cache,
         which raises (or reports) its error as usual.
         """
         hasher = hashlib.sha256(self.params)
-        signature = None
         try:
-            if isinstance(image, (str, os.PathLike)):
-                signature, digest = file_digest(image)
-                hasher.update(b"\0file\0")
-                hasher.update(digest)
-            elif isinstance(image, Image.Image):
-                hasher.update(b"\0pil\0")
-                hasher.update(repr((image.mode, image.size)).encode())
-                palette = image.getpalette() if image.mode in ("P", "PA") else None
-                hasher.update(repr((palette, image.info.get("transparency"))).encode())
-                hasher.update(image.tobytes())
+            if isinstance(image, tuple) and len(image) == 2:  # (image, mask)
+                hasher.update(b"\0pair\0")
+                signature = (_hash_content(hasher, image[0]), _hash_content(hasher, image[1]))
             else:
-                array = np.asarray(image)
-                if array.dtype.kind not in "biuf":
-                    return None, None
-                hasher.update(b"\0array\0")
-                hasher.update(repr((array.dtype.str, array.shape)).encode())
-                hasher.update(np.ascontiguousarray(array).data)
+                signature = _hash_content(hasher, image)
         except (OSError, ValueError, TypeError):
             return None, None
         return hasher.digest(), signature
@@ -168,13 +157,41 @@ class FeatureCache:
         return None
 
     def unchanged(self, image, signature):
-        """True unless ``image`` is a file whose size or mtime changed since keyed."""
+        """True unless ``image`` (or its mask) is a file whose size or mtime changed since keyed."""
         if signature is None:
             return True
+        if isinstance(image, tuple) and len(image) == 2:  # (image, mask): both unchanged
+            return all(self.unchanged(part, sig) for part, sig in zip(image, signature))
         try:
             return _file_signature(image) == signature
         except OSError:
             return False
+
+
+def _hash_content(hasher, image):
+    """Feed ``image``'s content into ``hasher``; its file signature, or None.
+
+    Raises ValueError for an object that cannot be keyed.
+    """
+    if isinstance(image, (str, os.PathLike)):
+        signature, digest = file_digest(image)
+        hasher.update(b"\0file\0")
+        hasher.update(digest)
+        return signature
+    if isinstance(image, Image.Image):
+        hasher.update(b"\0pil\0")
+        hasher.update(repr((image.mode, image.size)).encode())
+        palette = image.getpalette() if image.mode in ("P", "PA") else None
+        hasher.update(repr((palette, image.info.get("transparency"))).encode())
+        hasher.update(image.tobytes())
+        return None
+    array = np.asarray(image)
+    if array.dtype.kind not in "biuf":
+        raise ValueError("an array of this dtype cannot be keyed")
+    hasher.update(b"\0array\0")
+    hasher.update(repr((array.dtype.str, array.shape)).encode())
+    hasher.update(np.ascontiguousarray(array).data)
+    return None
 
 
 def make_cache(memory, settings):

@@ -19,6 +19,8 @@ class SimilarImagesDisplay:
     neighbours, nearest first, titled with their name (file name, or
     ``#index`` for in-memory images) and distance.
 
+    Read more in the :ref:`User Guide <similar-images-display-guide>`.
+
     It is recommended to create one with :meth:`from_estimator` (a fitted
     :class:`DistanceNeighbors`, or a fitted pipeline ending in one) or
     :meth:`from_predictions` (the output of ``kneighbors``). All parameters

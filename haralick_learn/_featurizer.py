@@ -10,7 +10,7 @@ cache, and stacks the rows in input order.
 import os
 import warnings
 from functools import partial
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
@@ -50,15 +50,21 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
     NE-SW. With the default parameters an 8-bit RGB photograph gives exactly
     ``mahotas.features.haralick(mahotas.colors.rgb2gray(im, dtype=np.uint8)).ravel()``.
 
+    Read more in the :ref:`User Guide <featurizer-guide>`.
+
     Parameters
     ----------
     distance : int or list of int, default=1
         Pixel distance of the co-occurrence pairs. With a list, the blocks of
         features for each distance are concatenated in the given order.
-    aggregate : {None, "mean", "mean_ptp"}, default=None
+    aggregate : {None, "mean", "mean_ptp", "mean_std", "min_max", "merged"}, default=None
         ``None`` keeps the features of every direction (as the reference);
-        ``"mean"`` averages them over the directions; ``"mean_ptp"`` gives the
-        mean then the range (max - min) over the directions.
+        ``"mean"`` averages them over the directions (pyradiomics's default);
+        ``"mean_ptp"`` gives the mean then the range (max - min),
+        ``"mean_std"`` the mean then the standard deviation, ``"min_max"`` the
+        minimum then the maximum over the directions; ``"merged"`` sums the
+        directions' co-occurrence matrices and computes the features once
+        (IBSI's merged mode, pyradiomics's ``weightingNorm="no_weighting"``).
     ignore_zeros : bool, default=False
         Ignore pairs involving a zero-valued pixel (background).
     compute_14th_feature : bool, default=False
@@ -69,8 +75,9 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
     levels : int in [2, 256] or None, default=None
         Number of gray levels. ``None`` keeps 8-bit images as they are (the
         reference's numbers) and bins any other image (16-bit, float) into
-        256 levels. See the user guide for the exact rule; it depends only on
-        each image itself, never on the rest of the batch.
+        256 levels. See the :ref:`user guide <gray-levels>` for the exact
+        rule; it depends only on each image itself, never on the rest of the
+        batch.
     image_shape : tuple of int or None, default=None
         Shape ``(height, width)`` or ``(height, width, channels)`` of the
         images when ``X`` is a 2-D numeric array whose rows are flattened
@@ -99,8 +106,61 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         or an array's pixels, shape and dtype) and every parameter that
         changes the numbers, so a changed file gets new features. Parallel
         workers share the cache safely; a corrupt entry is recomputed. Rows
-        of failed images are not cached. See "Featurizing millions of
-        images" in the documentation.
+        of failed images are not cached. See :ref:`the cache <feature-cache>`
+        in "Featurizing millions of images".
+    features : str or list of str, default="haralick"
+        Which features: ``"haralick"`` (mahotas's 13, 14 with
+        `compute_14th_feature`; names unprefixed), ``"skimage"``
+        (scikit-image's ``graycoprops`` properties, named ``skimage_*``),
+        ``"ibsi"`` (pyradiomics's 24 GLCM features, ``ibsi_*``), or a list of
+        set names and feature names (``["contrast", "ibsi_Idmn"]``). All come
+        from the same co-occurrence matrices. See :doc:`/conventions`.
+    offsets : {"mahotas", "skimage"}, default="mahotas"
+        The offset of a direction at distance ``d``: ``"mahotas"`` multiplies
+        the unit offset, ``(d, d)`` on the diagonals (mahotas, pyradiomics at
+        ``d=1``); ``"skimage"`` rounds ``(d sin a, d cos a)`` as
+        ``graycomatrix`` does, ``(round(d / sqrt 2), ...)`` on the diagonals.
+    bin_width : float or None, default=None
+        Fixed bin width (pyradiomics's ``binWidth``): level
+        ``floor(x / W) - floor(min / W)``. Excludes `levels` and `gray_range`.
+    gray_range : None, "image" or (low, high), default=None
+        Spread the `levels` bins (256 when ``levels=None``) over the image's
+        own ``[min, max]`` (``"image"``: pyradiomics's ``binCount``) or a
+        fixed ``(low, high)`` shared by all images, so that a level means the
+        same intensities in every image. ``None`` keeps the default rule.
+    volume : bool, default=False
+        Treat each sample as a 3-D gray volume: a 3-D array, a multi-page
+        TIFF, a NIfTI (``.nii``, ``.nii.gz``) or NRRD (``.nrrd``) file (these
+        two need ``pip install 'haralick_learn[volumes]'``). Features are
+        computed for mahotas's 13 3-D directions, as
+        ``mahotas.features.haralick`` does for a 3-D array. A volume is never
+        guessed from a shape: without ``volume=True`` a 3-D array is a
+        colour image (its last axis the channels).
+    symmetric : bool, default=True
+        Add each co-occurrence matrix's transpose, as mahotas does;
+        ``False`` counts each pair ``(p, p + offset)`` once, in that order
+        (``mahotas.features.texture.cooccurence(..., symmetric=False)``).
+    preserve_haralick_bug : bool, default=False
+        mahotas's option of the same name: the sum variance (feature 7) is
+        computed around the sum entropy, the typo of Haralick's paper.
+    color : {"gray", "rgb", "hsv", "lab"}, default="gray"
+        The channels featurized. ``"gray"`` is the reference's gray conversion
+        (the numbers above). ``"rgb"``, ``"hsv"`` and ``"lab"`` compute the
+        features of each channel image of that colour space (R, G, B; H, S, V;
+        L*, a*, b*, each an 8-bit image: exact formulas in the user guide,
+        "Colour texture") and concatenate them, each block of names prefixed
+        by its channel: ``R_contrast_horizontal_d1``. ``"hsv"`` and ``"lab"``
+        need 8-bit RGB; a gray image is the RGB image ``(g, g, g)``.
+    color_pairs : None, "all" or list of (str, str), default=None
+        Cross-channel co-occurrence: for each pair ``(a, b)`` of channel names
+        of ``color`` (``("R", "G")``; ``"all"``: every pair of distinct
+        channels, in channel order), the features of the matrices counting
+        channel ``a`` at a pixel against channel ``b`` at its neighbour (both
+        orders of each pixel pair), appended after the channels' blocks with
+        names prefixed by the pair: ``RG_contrast_horizontal_d1``. A pair and
+        its reverse are the same pair (transposed matrices). The counting and
+        features are the compiled ones whatever ``backend`` (mahotas has no
+        cross-channel co-occurrence).
 
     Attributes
     ----------
@@ -147,7 +207,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
 
     _parameter_constraints = {
         "distance": [Interval(Integral, 1, None, closed="left"), "array-like"],
-        "aggregate": [None, StrOptions({"mean", "mean_ptp"})],
+        "aggregate": [None, StrOptions({"mean", "mean_ptp", "mean_std", "min_max", "merged"})],
         "ignore_zeros": ["boolean"],
         "compute_14th_feature": ["boolean"],
         "use_x_minus_y_variance": ["boolean"],
@@ -158,6 +218,15 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         "n_jobs": [None, Integral],
         "verbose": ["verbose"],
         "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+        "features": [str, list, tuple],
+        "offsets": [StrOptions({"mahotas", "skimage"})],
+        "bin_width": [None, Interval(Real, 0, None, closed="neither")],
+        "gray_range": [None, StrOptions({"image"}), tuple, list],
+        "volume": ["boolean"],
+        "symmetric": ["boolean"],
+        "preserve_haralick_bug": ["boolean"],
+        "color": [StrOptions({"gray", "rgb", "hsv", "lab"})],
+        "color_pairs": [None, StrOptions({"all"}), list, tuple],
     }
 
     def __init__(
@@ -175,6 +244,15 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         n_jobs=None,
         verbose=0,
         memory=None,
+        features="haralick",
+        offsets="mahotas",
+        bin_width=None,
+        gray_range=None,
+        volume=False,
+        symmetric=True,
+        preserve_haralick_bug=False,
+        color="gray",
+        color_pairs=None,
     ):
         self.distance = distance
         self.aggregate = aggregate
@@ -188,6 +266,15 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
         self.memory = memory
+        self.features = features
+        self.offsets = offsets
+        self.bin_width = bin_width
+        self.gray_range = gray_range
+        self.volume = volume
+        self.symmetric = symmetric
+        self.preserve_haralick_bug = preserve_haralick_bug
+        self.color = color
+        self.color_pairs = color_pairs
 
     def fit(self, X, y=None):
         """Validate the parameters (and ``X`` when it is a numeric array).
@@ -221,7 +308,13 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
             image, a 2-D gray array or a 3-D RGB/RGBA array; or a 3-D array of
             gray images stacked on the first axis; or an array, Series or
             one-column DataFrame of paths; or a 2-D numeric array whose rows
-            are flattened images of shape ``image_shape``.
+            are flattened images of shape ``image_shape``. With
+            ``volume=True`` each image is a 3-D array or a volume file. Any
+            sample may be a tuple ``(image, mask)``: the mask (a boolean
+            array, or a mask file whose non-zero pixels are inside, of the
+            image's shape) restricts quantization and the counted pixel
+            pairs to its pixels (a pair counts when both of its pixels lie
+            in the mask).
 
         Returns
         -------
@@ -245,8 +338,11 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         -------
         feature_names_out : ndarray of str objects
             ``{feature}_{direction}_d{distance}``, with direction one of
-            horizontal, diagonal_nwse, vertical, diagonal_nesw, or ``mean`` /
-            ``ptp`` when aggregated.
+            horizontal, diagonal_nwse, vertical, diagonal_nesw (with
+            ``volume=True``: ``offset_1_0_0`` ... ``offset_1_m1_m1``, mahotas's
+            13 offsets along the volume's axes, ``m1`` for -1), or ``mean`` /
+            ``ptp`` when aggregated; with a ``color`` other than gray, prefixed
+            by the channel (``R_``) or the channel pair (``RG_``).
         """
         if hasattr(self, "n_features_in_"):
             _check_feature_names_in(self, input_features)
@@ -284,6 +380,15 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
             use_x_minus_y_variance=self.use_x_minus_y_variance,
             levels=self.levels,
             backend=self.backend,
+            features=self.features,
+            offsets=self.offsets,
+            bin_width=self.bin_width,
+            gray_range=self.gray_range,
+            volume=self.volume,
+            symmetric=self.symmetric,
+            preserve_haralick_bug=self.preserve_haralick_bug,
+            color=self.color,
+            color_pairs=self.color_pairs,
         )
 
     def _check_image_shape(self, n_columns):

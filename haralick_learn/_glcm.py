@@ -1,22 +1,28 @@
 """The co-occurrence stage: gray-level co-occurrence matrices, equal to mahotas's.
 
 The kernels are math on arrays and check nothing; :func:`cooccurrence`, the
-stage's entry point, validates what they need (an integer 2-D image of
-non-negative levels, positive distances, offsets with ``dy >= 0``) with
-``ValueError`` / ``TypeError``. Offsets are data: the four 2-D directions are
-the default, and any set of ``(dy, dx)`` offsets is counted the same way.
+stage's entry point, validates what they need (an integer 2-D image or 3-D
+volume of non-negative levels, positive distances, offsets whose first
+non-zero component is positive, a mask of the image's shape) with
+``ValueError`` / ``TypeError``. Offsets are data: the four 2-D directions and
+mahotas's thirteen 3-D ones are the defaults, and any set of offsets is
+counted the same way.
 """
 
 import numba
 import numpy as np
 
-from ._settings import DIRECTIONS_2D
+from ._settings import DIRECTIONS_2D, DIRECTIONS_3D as _NAMED_3D
 
-__all__ = ["DIRECTIONS", "cooccurrence"]
+__all__ = ["DIRECTIONS", "DIRECTIONS_3D", "cooccurrence", "cross_cooccurrence"]
 
 #: Neighbour offsets ``(dy, dx)`` per unit distance, in mahotas's order:
 #: horizontal, diagonal (nw-se), vertical, anti-diagonal (ne-sw).
 DIRECTIONS = tuple(offset for _, offset in DIRECTIONS_2D)
+
+#: The 13 offsets ``(d0, d1, d2)`` of a volume along its axes 0, 1, 2, in
+#: mahotas's order (``mahotas.features.texture._3d_deltas``).
+DIRECTIONS_3D = tuple(offset for _, offset in _NAMED_3D)
 
 
 @numba.njit(nogil=True, cache=True)
@@ -95,52 +101,282 @@ def _count_pairs(gray, offsets, n_levels, counts):
 
 
 @numba.njit(nogil=True, cache=True)
-def _symmetrize(counts, out):
-    """Write ``counts + counts.T`` (per matrix) into the int64 array ``out``."""
-    n_dist, n_dir, n_levels, _ = counts.shape
+def _count_two_offsets_3d(vol, dz1, dy1, dx1, dz2, dy2, dx2, n_levels, counts1, counts2):
+    """The 3-D :func:`_count_two_directions`: two offsets ``(dz, dy, dx)`` in one pass.
+
+    A volume is a stack of rows ``vol[z, y]``; each offset pairs a row with
+    the row ``vol[z + dz, y + dy]`` shifted by ``dx``, so the inner loop is the
+    2-D one: one branch-free loop where both neighbours exist, the border
+    pixels through :func:`_count_row`. ``dy`` may be negative (``dz > 0``).
+    """
+    depth, height, width = vol.shape
+    x_start1 = max(0, -dx1)
+    x_stop1 = width - max(0, dx1)
+    x_start2 = max(0, -dx2)
+    x_stop2 = width - max(0, dx2)
+    common_start = max(x_start1, x_start2)
+    common_stop = min(x_stop1, x_stop2)
+    for z in range(depth):
+        z1 = z + dz1
+        z2 = z + dz2
+        z1_in = 0 <= z1 < depth
+        z2_in = 0 <= z2 < depth
+        if not (z1_in or z2_in):
+            continue
+        for y in range(height):
+            y1 = y + dy1
+            y2 = y + dy2
+            in1 = z1_in and 0 <= y1 < height
+            in2 = z2_in and 0 <= y2 < height
+            row = vol[z, y]
+            if in1 and in2 and common_stop > common_start:
+                source = row[common_start:common_stop]
+                neighbour1 = vol[z1, y1, common_start + dx1 : common_stop + dx1]
+                neighbour2 = vol[z2, y2, common_start + dx2 : common_stop + dx2]
+                for i in range(common_stop - common_start):
+                    a = np.intp(source[i]) * n_levels
+                    counts1[np.uintp(a + np.intp(neighbour1[i]))] += 1
+                    counts2[np.uintp(a + np.intp(neighbour2[i]))] += 1
+                below1 = vol[z1, y1]
+                below2 = vol[z2, y2]
+                _count_row(row, below1, dx1, x_start1, min(common_start, x_stop1), n_levels,
+                           counts1)
+                _count_row(row, below1, dx1, max(common_stop, x_start1), x_stop1, n_levels,
+                           counts1)
+                _count_row(row, below2, dx2, x_start2, min(common_start, x_stop2), n_levels,
+                           counts2)
+                _count_row(row, below2, dx2, max(common_stop, x_start2), x_stop2, n_levels,
+                           counts2)
+            else:
+                if in1:
+                    _count_row(row, vol[z1, y1], dx1, x_start1, x_stop1, n_levels, counts1)
+                if in2:
+                    _count_row(row, vol[z2, y2], dx2, x_start2, x_stop2, n_levels, counts2)
+
+
+@numba.njit(nogil=True, cache=True)
+def _count_pairs_3d(vol, offsets, n_levels, counts):
+    """The 3-D :func:`_count_pairs`: one pass over the volume per pair of offsets."""
+    n_offsets = offsets.shape[0]
+    for m in range(0, n_offsets - 1, 2):
+        _count_two_offsets_3d(vol, offsets[m, 0], offsets[m, 1], offsets[m, 2],
+                              offsets[m + 1, 0], offsets[m + 1, 1], offsets[m + 1, 2],
+                              n_levels, counts[m], counts[m + 1])
+    if n_offsets % 2:
+        last = n_offsets - 1
+        dz, dy, dx = offsets[last, 0], offsets[last, 1], offsets[last, 2]
+        depth, height, width = vol.shape
+        for z in range(max(0, -dz), depth - max(0, dz)):
+            for y in range(max(0, -dy), height - max(0, dy)):
+                _count_row(vol[z, y], vol[z + dz, y + dy], dx, max(0, -dx),
+                           width - max(0, dx), n_levels, counts[last])
+
+
+@numba.njit(nogil=True, cache=True)
+def _symmetrize(counts, out, n_out):
+    """Write ``counts + counts.T`` (per matrix, its first ``n_out`` levels) into ``out``."""
+    n_dist, n_dir = counts.shape[:2]
     for k in range(n_dist):
         for direction in range(n_dir):
             c = counts[k, direction]
             o = out[k, direction]
-            for i in range(n_levels):
-                for j in range(n_levels):
+            for i in range(n_out):
+                for j in range(n_out):
                     o[i, j] = np.int64(c[i, j]) + np.int64(c[j, i])
 
 
-def cooccurrence(gray, distances=(1,), directions=DIRECTIONS):
-    """Symmetric gray-level co-occurrence matrices, one per distance and direction.
+@numba.njit(nogil=True, cache=True)
+def _count_cross_pairs(first, second, offsets, n_levels, forward, backward):
+    """Count the pairs of both pixel orders of each offset, into two tables (flat ``L * L``).
 
-    For each distance ``d`` and direction ``(dy, dx)`` (by default
-    :data:`DIRECTIONS`: horizontal, diagonal, vertical, anti-diagonal), counts
-    the pixel pairs ``(p, p + d * (dy, dx))`` that both lie inside the image by
-    their gray levels, then adds the transpose (so the diagonal counts each
-    pair of equal values twice). The result equals
-    ``mahotas.features.texture.cooccurence(gray, direction, symmetric=True,
-    distance=d)`` for every direction and distance [1]_, computed with one
-    pass over the image per two offsets instead of one per offset.
+    For each pixel ``p`` whose neighbour ``q = p + offsets[m]`` lies inside the
+    image: ``forward[m]`` counts ``(first[p], second[q])`` and ``backward[m]``
+    counts ``(second[p], first[q])`` (the transpose of the second order). One
+    pass over the two images per offset; two tables halve the store-to-load
+    chains on flat regions, and contiguous slices with non-negative indices
+    spare numba's wraparound checks (as in :func:`_count_two_directions`).
+    """
+    height, width = first.shape
+    for m in range(offsets.shape[0]):
+        dy, dx = offsets[m, 0], offsets[m, 1]
+        x_start = max(0, -dx)
+        x_stop = width - max(0, dx)
+        fwd, bwd = forward[m], backward[m]
+        for y in range(height - dy):
+            a = first[y, x_start:x_stop]
+            b = second[y, x_start:x_stop]
+            a_next = first[y + dy, x_start + dx:x_stop + dx]
+            b_next = second[y + dy, x_start + dx:x_stop + dx]
+            for i in range(x_stop - x_start):
+                fwd[np.uintp(np.intp(a[i]) * n_levels + np.intp(b_next[i]))] += 1
+                bwd[np.uintp(np.intp(b[i]) * n_levels + np.intp(a_next[i]))] += 1
+
+
+def _checked_levels(image, name):
+    image = np.asarray(image)
+    if image.ndim != 2 or image.size == 0:
+        raise ValueError(f"{name} must be a non-empty 2-D array, got shape {image.shape}")
+    if image.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integer levels, got dtype {image.dtype}")
+    low, high = int(image.min()), int(image.max())
+    if low < 0:
+        raise ValueError(f"{name} levels must be non-negative, got a minimum of {low}")
+    if high >= 2**16:
+        raise ValueError(f"at most 65536 levels are counted, got a maximum of {high} in {name}")
+    return image, high
+
+
+def _checked_offsets(distances, directions):
+    distances = np.asarray(distances)
+    if distances.ndim != 1 or distances.size == 0 or distances.dtype.kind not in "iu" or (
+        distances < 1
+    ).any():
+        raise ValueError(f"distances must be a non-empty list of positive ints, got {distances}")
+    units = np.asarray(directions, dtype=np.intp).reshape(-1, 2)
+    if len(units) == 0 or (units[:, 0] < 0).any() or (
+        (units[:, 0] == 0) & (units[:, 1] <= 0)
+    ).any():
+        raise ValueError(f"directions must be (dy, dx) with dy >= 0 (dx > 0 if dy == 0), "
+                         f"got {units.tolist()}")
+    return distances, units
+
+
+def cross_cooccurrence(first, second, distances=(1,), directions=DIRECTIONS):
+    """Cross-channel co-occurrence matrices of two channel images, one per distance and direction.
+
+    For each distance ``d`` and direction ``(dy, dx)``, every pair of pixels
+    ``(p, q = p + d * (dy, dx))`` inside the image is counted in both orders:
+    once at ``(first[p], second[q])`` and once at ``(first[q], second[p])``.
+    Rows are levels of ``first``, columns levels of ``second``; the matrix
+    is not symmetric in general, and that of ``(second, first)`` is its
+    transpose. With ``first`` and ``second`` the same image it is the
+    symmetric gray-level co-occurrence matrix of :func:`cooccurrence` (and of
+    ``mahotas.features.texture.cooccurence(..., symmetric=True)``). This is
+    the between-channel matrix of the colour-texture literature [1]_ [2]_,
+    counted over the full circle of each direction (both ``+offset`` and
+    ``-offset``), as the symmetric gray matrix is.
 
     Parameters
     ----------
-    gray : ndarray of int, shape (height, width)
-        Gray image with non-negative integer values; ``L = gray.max() + 1``
-        levels, at most 65536. uint8 is the fastest.
+    first, second : ndarray of int, shape (height, width)
+        Channel images of non-negative integer levels, of the same shape.
+        Both axes have ``L = max(first.max(), second.max()) + 1`` levels.
     distances : tuple of int, default=(1,)
         Positive neighbour distances, in pixels.
     directions : sequence of (dy, dx), default=DIRECTIONS
         Offsets per unit distance, each with ``dy >= 0`` (and ``dx > 0`` when
-        ``dy == 0``): a pair and its mirror are the same symmetric matrix.
+        ``dy == 0``).
 
     Returns
     -------
     cmats : ndarray of int64, shape (len(distances), len(directions), L, L)
-        ``cmats[k, j]`` is the symmetric co-occurrence matrix for
-        ``distances[k]`` and ``directions[j]``.
 
     Raises
     ------
     ValueError, TypeError
-        For an image that is not 2-D, not integer, empty or negative, or
-        distances or directions out of their ranges.
+        For images that are not 2-D, not integer, empty, negative or of
+        different shapes, or distances or directions out of their ranges.
+
+    References
+    ----------
+    .. [1] C. Palm, "Color texture classification by integrative co-occurrence
+       matrices", Pattern Recognition 37(5):965-976, 2004.
+       doi:10.1016/j.patcog.2003.09.010
+    .. [2] V. Arvis, C. Debain, M. Berducat and A. Benassi, "Generalization of
+       the cooccurrence matrix for colour images: application to colour
+       texture classification", Image Analysis & Stereology 23(1):63-72, 2004.
+       doi:10.5566/ias.v23.p63-72
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> red = np.array([[0, 1, 1]], dtype=np.uint8)
+    >>> green = np.array([[2, 2, 0]], dtype=np.uint8)
+    >>> cross_cooccurrence(red, green)[0, 0]  # (0, 2), (1, 0) then (1, 2), (1, 2)
+    array([[0, 0, 1],
+           [1, 0, 2],
+           [0, 0, 0]])
+    >>> cross_cooccurrence(red, green[:, :2])
+    Traceback (most recent call last):
+    ...
+    ValueError: first and second must have the same shape, got (1, 3) and (1, 2)
+    """
+    first, high_first = _checked_levels(first, "first")
+    second, high_second = _checked_levels(second, "second")
+    if first.shape != second.shape:
+        raise ValueError(f"first and second must have the same shape, got {first.shape} "
+                         f"and {second.shape}")
+    distances, units = _checked_offsets(distances, directions)
+    n_levels = max(high_first, high_second) + 1
+    dtype = np.uint8 if n_levels <= 256 else np.uint16
+    first = np.ascontiguousarray(first, dtype=dtype)
+    second = np.ascontiguousarray(second, dtype=dtype)
+    offsets = (distances.astype(np.intp)[:, None, None] * units[None]).reshape(-1, 2)
+    acc_dtype = np.int32 if first.size < 2**31 else np.int64
+    forward = np.zeros((offsets.shape[0], n_levels * n_levels), dtype=acc_dtype)
+    backward = np.zeros_like(forward)
+    _count_cross_pairs(first, second, offsets, n_levels, forward, backward)
+    shape = (offsets.shape[0], n_levels, n_levels)
+    out = forward.reshape(shape).astype(np.int64)
+    out += backward.reshape(shape).transpose(0, 2, 1)
+    return out.reshape(distances.shape[0], len(units), n_levels, n_levels)
+
+
+def cooccurrence(gray, distances=(1,), directions=None, *, symmetric=True, mask=None,
+                 compact=False):
+    """Gray-level co-occurrence matrices, one per distance and direction.
+
+    For each distance ``d`` and direction (by default :data:`DIRECTIONS` for
+    an image: horizontal, diagonal, vertical, anti-diagonal; the 13 offsets
+    of :data:`DIRECTIONS_3D` for a volume), counts the pixel pairs
+    ``(p, p + d * direction)`` that both lie inside the image by their gray
+    levels, then (``symmetric=True``) adds the transpose, so the diagonal
+    counts each pair of equal values twice. The result equals
+    ``mahotas.features.texture.cooccurence(gray, direction, symmetric=symmetric,
+    distance=d)`` for every direction and distance [1]_, 2-D and 3-D,
+    computed with one pass over the image per two offsets instead of one per
+    offset.
+
+    Parameters
+    ----------
+    gray : ndarray of int, shape (height, width) or (depth, height, width)
+        Gray image or volume with non-negative integer values;
+        ``L = gray.max() + 1`` levels, at most 65536. uint8 is the fastest.
+    distances : tuple of int, default=(1,)
+        Positive neighbour distances, in pixels.
+    directions : sequence of (dy, dx) or (dz, dy, dx), default=None
+        Offsets per unit distance along the array's axes, one component per
+        axis of ``gray``, each with its first non-zero component positive (a
+        pair and its mirror are the same symmetric matrix). ``None``: the
+        reference's directions for ``gray``'s number of axes.
+    symmetric : bool, default=True
+        Add the transpose (mahotas's default); ``False`` keeps the counts of
+        ``(gray[p], gray[p + offset])`` as they are.
+    mask : ndarray of bool of ``gray``'s shape, default=None
+        Count only the pairs whose two pixels both lie in the mask
+        (pyradiomics's rule). ``L`` is then ``gray[mask].max() + 1``.
+    compact : {False, True, "auto"}, default=False
+        Count only the gray levels present (in the mask): the matrices are
+        ``M x M`` for the ``M`` distinct levels, and the work after counting
+        scales with ``M**2`` instead of ``L**2`` (a small region of a
+        256-level image has few distinct levels). ``"auto"`` compacts when
+        there are fewer counted pixels than ``L**2`` cells. Either value
+        returns ``(cmats, level_values, L)``.
+
+    Returns
+    -------
+    cmats : ndarray of int64, shape (len(distances), len(directions), L, L)
+        ``cmats[k, j]`` is the co-occurrence matrix for ``distances[k]`` and
+        ``directions[j]``. With ``compact``: ``(cmats, level_values, L)``,
+        the matrices' rows and columns standing for the increasing gray
+        levels ``level_values``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For an image that is not 2-D or 3-D, not integer, empty or negative,
+        distances or directions out of their ranges, or a mask of another
+        shape or without any pixel.
 
     References
     ----------
@@ -160,49 +396,123 @@ def cooccurrence(gray, distances=(1,), directions=DIRECTIONS):
     array([[2, 1, 0],
            [1, 0, 1],
            [0, 1, 2]])
+    >>> cooccurrence(gray, symmetric=False)[0, 0]
+    array([[1, 1, 0],
+           [0, 0, 1],
+           [0, 0, 1]])
+    >>> mask = np.array([[True, True, False], [True, True, True]])
+    >>> cooccurrence(gray, mask=mask)[0, 0]  # the pair (0, 1) is left out
+    array([[2, 0, 0],
+           [0, 0, 1],
+           [0, 1, 2]])
+    >>> cooccurrence(np.zeros((2, 3, 4), np.uint8)).shape  # a volume: 13 directions
+    (1, 13, 1, 1)
+    >>> cmats, level_values, n_levels = cooccurrence(gray * 100, compact=True)
+    >>> cmats[0, 0], level_values, n_levels
+    (array([[2, 1, 0],
+           [1, 0, 1],
+           [0, 1, 2]]), array([  0, 100, 200]), 201)
     >>> cooccurrence(np.array([[0, -1]]))
     Traceback (most recent call last):
     ...
     ValueError: gray levels must be non-negative, got a minimum of -1
     """
     gray = np.asarray(gray)
-    if gray.ndim != 2 or gray.size == 0:
-        raise ValueError(f"gray must be a non-empty 2-D array, got shape {gray.shape}")
+    if gray.ndim not in (2, 3) or gray.size == 0:
+        raise ValueError(f"gray must be a non-empty 2-D or 3-D array, got shape {gray.shape}")
     if gray.dtype.kind not in "iu":
         raise TypeError(f"gray must hold integer levels, got dtype {gray.dtype}")
-    low, high = int(gray.min()), int(gray.max())
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.shape != gray.shape:
+            raise ValueError(f"mask of shape {mask.shape} does not match gray's {gray.shape}")
+        if mask.dtype != bool:
+            raise TypeError(f"mask must be a boolean array, got dtype {mask.dtype}")
+        if not mask.any():
+            raise ValueError("mask is empty: it selects no pixel")
+        counted = gray[mask]
+    else:
+        counted = gray
+    low, high = int(counted.min()), int(counted.max())
     if low < 0:
         raise ValueError(f"gray levels must be non-negative, got a minimum of {low}")
-    if high >= 2**16:
-        raise ValueError(f"at most 65536 gray levels are counted, got a maximum of {high}")
+    if high >= 2**16 - (mask is not None):  # a mask takes one level (see below)
+        raise ValueError(f"at most {2**16 - (mask is not None)} gray levels are counted, "
+                         f"got a maximum of {high}")
     distances = np.asarray(distances)
     if distances.ndim != 1 or distances.size == 0 or distances.dtype.kind not in "iu" or (
         distances < 1
     ).any():
         raise ValueError(f"distances must be a non-empty list of positive ints, got {distances}")
-    units = np.asarray(directions, dtype=np.intp).reshape(-1, 2)
-    if len(units) == 0 or (units[:, 0] < 0).any() or (
-        (units[:, 0] == 0) & (units[:, 1] <= 0)
-    ).any():
-        raise ValueError(f"directions must be (dy, dx) with dy >= 0 (dx > 0 if dy == 0), "
-                         f"got {units.tolist()}")
+    if directions is None:
+        directions = DIRECTIONS if gray.ndim == 2 else DIRECTIONS_3D
+    units = np.asarray(directions, dtype=np.intp)
+    if units.ndim == 1 and units.size == gray.ndim:
+        units = units[None]
+    if units.ndim != 2 or units.shape[1] != gray.ndim or len(units) == 0 or not all(
+        any(c != 0 for c in u) and [c for c in u if c != 0][0] > 0 for u in units.tolist()
+    ):
+        raise ValueError(
+            f"directions must be offsets of {gray.ndim} components, each with its first "
+            f"non-zero component positive, got {units.tolist()}"
+        )
     n_levels = high + 1
+    full_levels = n_levels
+    level_values = None
+    if compact not in (False, True, "auto"):
+        raise ValueError(f"compact must be False, True or 'auto', got {compact!r}")
+    if compact is True or (compact == "auto" and counted.size < n_levels * n_levels):
+        present = np.zeros(n_levels, bool)
+        present[counted] = True
+        level_values = np.flatnonzero(present)
+        lookup = np.zeros(n_levels, np.uint16)
+        lookup[level_values] = np.arange(len(level_values), dtype=np.uint16)
+        if mask is not None:  # outside pixels may hold any value: any valid one will do
+            gray = np.where(mask, gray, counted[0])
+        gray = lookup[gray]
+        n_levels = len(level_values)
+        if n_levels < 256:
+            gray = gray.astype(np.uint8)
+    n_counted = n_levels
+    if mask is not None:
+        # Pixels outside the mask take an extra level, n_levels, counted then
+        # dropped: a pair counts in the first n_levels rows and columns only
+        # when both of its pixels lie in the mask. One kernel serves both.
+        sentinel_dtype = np.uint8 if n_levels < 255 else np.uint16
+        gray = gray.astype(sentinel_dtype)
+        gray[~mask] = n_levels
+        n_counted = n_levels + 1
     # Two compiled specialisations only (each costs ~1 s to compile):
     # uint8, the hot path, and uint16 for every other integer dtype.
     gray = np.ascontiguousarray(gray, dtype=np.uint8 if gray.dtype == np.uint8 else np.uint16)
-    # Pass order pairs (horizontal, vertical) and (diagonal, anti-diagonal),
-    # the measured fastest pairing; `order` maps pass position -> output.
-    order = np.argsort([0 if dy == 0 or dx == 0 else 1 for dy, dx in units], kind="stable")
-    offsets = (distances.astype(np.intp)[:, None, None] * units[order][None]).reshape(-1, 2)
+    if gray.ndim == 2:
+        # Pass order pairs (horizontal, vertical) and (diagonal, anti-diagonal),
+        # the measured fastest pairing; `order` maps pass position -> output.
+        order = np.argsort([0 if dy == 0 or dx == 0 else 1 for dy, dx in units], kind="stable")
+    else:
+        order = np.arange(len(units))
+    offsets = (distances.astype(np.intp)[:, None, None] * units[order][None])
+    offsets = offsets.reshape(-1, gray.ndim)
     # int32 accumulators halve the cache footprint of the hot loop; a single
-    # matrix never holds more than height * width pairs.
+    # matrix never holds more than gray.size pairs.
     acc_dtype = np.int32 if gray.size < 2**31 else np.int64
-    counts = np.zeros((offsets.shape[0], n_levels * n_levels), dtype=acc_dtype)
-    _count_pairs(gray, offsets, n_levels, counts)
-    shape = (distances.shape[0], len(units), n_levels, n_levels)
+    counts = np.zeros((offsets.shape[0], n_counted * n_counted), dtype=acc_dtype)
+    if gray.ndim == 2:
+        _count_pairs(gray, offsets, n_counted, counts)
+    else:
+        _count_pairs_3d(gray, offsets, n_counted, counts)
+    shape = (distances.shape[0], len(units), n_counted, n_counted)
     in_pass_order = counts.reshape(shape)
     ordered = np.empty_like(in_pass_order)
     ordered[:, order] = in_pass_order
-    out = np.empty(shape, dtype=np.int64)
-    _symmetrize(ordered, out)
-    return out
+    out_shape = (distances.shape[0], len(units), n_levels, n_levels)
+    if not symmetric:
+        out = ordered[:, :, :n_levels, :n_levels].astype(np.int64)
+    else:
+        out = np.empty(out_shape, dtype=np.int64)
+        _symmetrize(ordered, out, n_levels)
+    if compact is False:
+        return out
+    if level_values is None:
+        level_values = np.arange(n_levels)
+    return out, level_values, full_levels

@@ -19,12 +19,12 @@ import functools
 import numba
 import numpy as np
 
-from ._glcm import cooccurrence
-from ._settings import FEATURE_NAMES
+from ._glcm import cooccurrence, cross_cooccurrence
+from ._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
 
 __all__ = [
     "FEATURES", "GLCMStatistics", "HARALICK_LABELS", "haralick_features", "haralick_image",
-    "image_features",
+    "image_features", "pair_features",
 ]
 
 #: Feature names, in output order (as ``mahotas.features.texture.haralick_labels``).
@@ -60,24 +60,30 @@ def _log2_count(count, log2_small):
 
 
 @numba.njit(nogil=True, cache=True, fastmath={"reassoc"})
-def _statistics_kernel(cmats, ignore_zeros, log2_small, sums, px, py, sum_hist, diff_hist):
+def _statistics_kernel(cmats, values, ignore_zeros, log2_small, sums, px, py, sum_hist,
+                       diff_hist):
     """One pass over each matrix for everything that needs its cells.
 
-    Fills, per matrix ``m`` (normalised by its total, without row and column
-    0 if ``ignore_zeros``): the marginals ``px`` (column sums, mahotas's
-    ``p.sum(0)``) and ``py`` (row sums), the sum and difference histograms
-    ``P(x + y = k)`` and ``P(|x - y| = k)``, and in ``sums[m]`` the total
-    count, ``sum p**2``, ``sum i j p``, ``sum p / (1 + (i - j)**2)``,
+    ``cmats[m, a, b]`` counts the pairs of gray levels ``values[a]`` and
+    ``values[b]`` (``values`` increasing; ``arange(L)`` for a full matrix,
+    only the levels present for a compact one). Fills, per matrix ``m``
+    (normalised by its total, without level 0 if ``ignore_zeros``): the
+    marginals ``px`` (column sums, mahotas's ``p.sum(0)``) and ``py`` (row
+    sums), the sum and difference histograms ``P(x + y = k)`` and
+    ``P(|x - y| = k)``, all indexed by gray level, and in ``sums[m]`` the
+    total count, ``sum p**2``, ``sum i j p``, ``sum p / (1 + (i - j)**2)``,
     ``-sum p log2 p`` and ``-sum p log2(px[i] py[j])``. A matrix that sums to 0
     gets a total of 0 and nothing else.
 
     Zero cells are skipped: they add nothing to any sum and mahotas's
-    ``p + (p == 0)`` trick makes their log terms 0. ``fastmath={"reassoc"}``
-    only lets LLVM reorder (vectorise) the sums; no approximate functions, no
-    flush-to-zero, NaN and inf semantics intact.
+    ``p + (p == 0)`` trick makes their log terms 0; so a compact matrix gives
+    the numbers of the full one. ``fastmath={"reassoc"}`` only lets LLVM
+    reorder (vectorise) the sums; no approximate functions, no flush-to-zero,
+    NaN and inf semantics intact.
     """
-    n_mats, n_levels, _ = cmats.shape
-    start = 1 if ignore_zeros else 0
+    n_mats, n_cells, _ = cmats.shape
+    n_levels = px.shape[1]
+    start = 1 if ignore_zeros and values[0] == 0 else 0
     log_py = np.empty(n_levels)
     py_mask = np.empty(n_levels)
     inverse_difference = np.empty(n_levels)  # 1 / (1 + (i - j)**2)
@@ -91,8 +97,8 @@ def _statistics_kernel(cmats, ignore_zeros, log2_small, sums, px, py, sum_hist, 
     for m in range(n_mats):
         cmat = cmats[m]
         total = np.int64(0)
-        for i in range(start, n_levels):
-            for j in range(start, n_levels):
+        for i in range(start, n_cells):
+            for j in range(start, n_cells):
                 total += np.int64(cmat[i, j])
         if total == 0:
             continue
@@ -106,15 +112,17 @@ def _statistics_kernel(cmats, ignore_zeros, log2_small, sums, px, py, sum_hist, 
         # Sums over the L**2 entries are accumulated per row, then over rows:
         # a single running sum of 65536 terms loses ~1e-12 relative, which the
         # cancellation in IMC1 amplifies beyond 1e-10.
-        for i in range(start, n_levels):
+        for a in range(start, n_cells):
+            i = values[a]
             row_asm = 0.0
             row_ij = 0.0
             row_idm = 0.0
             row_log = 0.0
-            for j in range(start, n_levels):
-                count = cmat[i, j]
+            for b in range(start, n_cells):
+                count = cmat[a, b]
                 if count == 0:
                     continue
+                j = values[b]
                 p = np.int64(count) / total_f
                 px_m[j] += p
                 py_m[i] += p
@@ -137,22 +145,24 @@ def _statistics_kernel(cmats, ignore_zeros, log2_small, sums, px, py, sum_hist, 
         # the product is 0. No product of non-zero marginals underflows (each
         # is >= 1 / total), so log2(px[i] * py[j]) = log2(px[i]) + log2(py[j])
         # up to rounding, without a log per entry.
-        for k in range(n_levels):
-            log_py[k] = np.log2(py_m[k]) if py_m[k] != 0.0 else 0.0
-            py_mask[k] = 1.0 if py_m[k] != 0.0 else 0.0
+        for b in range(n_cells):
+            j = values[b]
+            log_py[b] = np.log2(py_m[j]) if py_m[j] != 0.0 else 0.0
+            py_mask[b] = 1.0 if py_m[j] != 0.0 else 0.0
         # Branch-free over j (vectorisable): log_py is 0 where py is 0 and
         # py_mask zeroes p there, so only cells with px[i] * py[j] > 0 count.
         p_log_pxpy = 0.0
-        for i in range(start, n_levels):
-            if px_m[i] == 0.0:
+        for a in range(start, n_cells):
+            px_i = px_m[values[a]]
+            if px_i == 0.0:
                 continue
             row_p = 0.0
             row_log = 0.0
-            for j in range(start, n_levels):
-                p = cmat[i, j] / total_f
-                row_p += p * py_mask[j]
-                row_log += p * log_py[j]
-            p_log_pxpy += np.log2(px_m[i]) * row_p + row_log
+            for b in range(start, n_cells):
+                p = cmat[a, b] / total_f
+                row_p += p * py_mask[b]
+                row_log += p * log_py[b]
+            p_log_pxpy += np.log2(px_i) * row_p + row_log
         sums[m, 0] = total_f
         sums[m, 1] = angular_second_moment
         sums[m, 2] = sum_ij_p
@@ -192,19 +202,31 @@ class GLCMStatistics:
         Co-occurrence counts.
     ignore_zeros : bool
         Leave out row and column 0 before normalising.
+    level_values : ndarray of int, shape (L,), default=None
+        The gray level of each row and column when the matrices are compact
+        (only the levels present); ``None``: ``arange(L)``.
+    n_levels : int, default=None
+        The number of gray levels of the image (``max + 1``) for compact
+        matrices; the marginals and histograms have that many entries.
     """
 
-    def __init__(self, cmats, ignore_zeros=False):
+    def __init__(self, cmats, ignore_zeros=False, level_values=None, n_levels=None):
+        n_mats, n_cells, _ = cmats.shape
+        if level_values is None:
+            level_values = np.arange(n_cells, dtype=np.int64)
+            n_levels = n_cells
+        level_values = np.ascontiguousarray(level_values, dtype=np.int64)
+        # Level 0 is ignored only where it is a row of the matrices.
+        ignore_zeros = bool(ignore_zeros) and n_cells > 0 and level_values[0] == 0
         self.cmats = cmats
-        self.ignore_zeros = bool(ignore_zeros)
-        n_mats, n_levels, _ = cmats.shape
+        self.ignore_zeros = ignore_zeros
         sums = np.empty((n_mats, 6))
         self.px = np.empty((n_mats, n_levels))
         self.py = np.empty((n_mats, n_levels))
         self.sum_hist = np.empty((n_mats, 2 * n_levels))
         self.diff_hist = np.empty((n_mats, n_levels))
-        _statistics_kernel(cmats, self.ignore_zeros, _LOG2_SMALL_COUNTS, sums, self.px,
-                           self.py, self.sum_hist, self.diff_hist)
+        _statistics_kernel(cmats, level_values, ignore_zeros, _LOG2_SMALL_COUNTS, sums,
+                           self.px, self.py, self.sum_hist, self.diff_hist)
         (self.total, self.asm, self.sum_ij_p, self.idm, self.entropy,
          self.hxy1) = sums.T
         self.empty = self.total == 0
@@ -250,6 +272,125 @@ class GLCMStatistics:
     def contrast(self):
         return _dot(self.diff_hist, self.levels**2)
 
+    # -- shared by the scikit-image and IBSI (pyradiomics) formulas ------------------
+
+    @functools.cached_property
+    def n_levels(self):
+        """``N_g``: the number of levels (the matrices' size, the image's maximum + 1)."""
+        return float(self.cmats.shape[-1])
+
+    @functools.cached_property
+    def difference_average(self):
+        return _dot(self.diff_hist, self.levels)
+
+    @functools.cached_property
+    def probabilities(self):
+        """The normalised matrices ``p(i, j)`` (without row and column 0 if ``ignore_zeros``)."""
+        cmats = self.cmats
+        if self.ignore_zeros:
+            cmats = cmats.copy()
+            cmats[:, 0] = 0
+            cmats[:, :, 0] = 0
+        total = np.where(self.empty, 1.0, self.total)
+        return cmats / total[:, None, None]
+
+    @functools.cached_property
+    def outer_marginals(self):
+        """``px(i) py(j)``, ``i`` the row (pyradiomics's ``px`` are the row sums)."""
+        return self.py[:, :, None] * self.px[:, None, :]
+
+    @functools.cached_property
+    def eps_entropies(self):
+        """pyradiomics's entropies, ``-sum q log2(q + eps)`` with ``eps = numpy.spacing(1)``.
+
+        ``(HXY, HX, HY, HXY1, HXY2)``, over the matrices' cells: the ``eps``
+        matters (it moves ``HXY1`` by up to ~1e-9 where ``px py`` is tiny), so
+        IBSI's features use these instead of the exact entropies above.
+        """
+        p, outer = self.probabilities, self.outer_marginals
+        n = p.shape[0]
+        hxy = -(p * np.log2(p + _EPS)).reshape(n, -1).sum(axis=1)
+        hx = _entropy_eps(self.py)  # pyradiomics's HX: its px, our row sums
+        hy = _entropy_eps(self.px)
+        log_outer = np.log2(outer + _EPS)
+        hxy1 = -(p * log_outer).reshape(n, -1).sum(axis=1)
+        hxy2 = -(outer * log_outer).reshape(n, -1).sum(axis=1)
+        return hxy, hx, hy, hxy1, hxy2
+
+    @functools.cached_property
+    def sum_moments(self):
+        """``sum_k p_{x+y}(k) (k - ux - uy)**n``, n = 2, 3, 4 (cluster tendency, shade, prominence)."""
+        centred = self.sum_levels[None, :] - (self.ux + self.uy)[:, None]
+        squared = centred * centred
+        weighted = self.sum_hist * squared
+        return (weighted.sum(axis=1), (weighted * centred).sum(axis=1),
+                (weighted * squared).sum(axis=1))
+
+
+#: pyradiomics's epsilon in its logarithms and denominators.
+_EPS = np.spacing(1)
+
+
+def _entropy_eps(prob):
+    """``-sum(p * log2(p + eps))`` over the last axis, as pyradiomics."""
+    return -np.einsum("...k,...k->...", prob, np.log2(prob + _EPS))
+
+
+def _skimage_correlation(s):
+    sx, sy = np.sqrt(np.maximum(s.vx, 0.0)), np.sqrt(np.maximum(s.vy, 0.0))
+    flat = (sx < 1e-15) | (sy < 1e-15)  # graycoprops: 1 when a standard deviation is ~0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = (s.sum_ij_p - s.ux * s.uy) / (sx * sy)
+    return np.where(flat, 1.0, value)
+
+
+def _ibsi_correlation(s):
+    sx, sy = np.sqrt(np.maximum(s.vx, 0.0)), np.sqrt(np.maximum(s.vy, 0.0))
+    value = (s.sum_ij_p - s.ux * s.uy) / (sx * sy + _EPS)
+    return np.where(sx * sy == 0.0, 1.0, value)  # pyradiomics: 1 for a flat region
+
+
+def _ibsi_imc1(s):
+    hxy, hx, hy, hxy1, _ = s.eps_entropies
+    div = np.fmax(hx, hy)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(div != 0.0, (hxy - hxy1) / div, 0.0)
+
+
+def _ibsi_imc2(s):
+    hxy, _, _, _, hxy2 = s.eps_entropies
+    with np.errstate(invalid="ignore"):
+        # NaN when rounding makes HXY > HXY2 (pyradiomics's complex root), 0 when equal
+        value = np.sqrt(1.0 - np.exp(-2.0 * (hxy2 - hxy)))
+    return np.where(hxy2 == hxy, 0.0, value)
+
+
+def _ibsi_mcc(s):
+    """pyradiomics's MCC: sqrt of the second largest eigenvalue of Q, per matrix.
+
+    A general (non-symmetric) eigenvalue problem over the levels present, as
+    pyradiomics solves it: about 60 ms a matrix of 256 levels on one core, the
+    cost of the IBSI set at 256 levels (a few ms at IBSI's usual 16 to 64).
+    """
+    out = np.empty(s.cmats.shape[0])
+    for m, p in enumerate(s.probabilities):
+        rows = s.py[m]  # pyradiomics's px (row sums) and py (column sums)
+        cols = s.px[m]
+        present = (rows > 0) | (cols > 0)
+        if present.sum() < 2:
+            out[m] = 1.0  # a flat region
+            continue
+        p, rows, cols = p[present][:, present], rows[present], cols[present]
+        # Q(i, j) = sum_k p(i, k) p(j, k) / (px(i) py(k) + eps)
+        q = (p / (rows[:, None] * cols[None, :] + _EPS)) @ p.T
+        eigenvalues = np.sort(np.linalg.eigvals(q))
+        out[m] = np.sqrt(eigenvalues[-2].astype(complex)).real
+    return out
+
+
+def _inverse(s, weights):
+    return _dot(s.diff_hist, weights)
+
 
 def _correlation(s):
     sx, sy = np.sqrt(s.vx), np.sqrt(s.vy)
@@ -257,6 +398,13 @@ def _correlation(s):
     with np.errstate(divide="ignore", invalid="ignore"):
         value = (1.0 / sx / sy) * (s.sum_ij_p - s.ux * s.uy)
     return np.where(flat, 1.0, value)
+
+
+def _sum_variance(s, preserve_haralick_bug):
+    if preserve_haralick_bug:  # mahotas's option: around the sum entropy, as Haralick's typo
+        centred = (s.sum_levels[None, :] - _entropy(s.sum_hist)[:, None]) ** 2
+        return np.einsum("mk,mk->m", centred, s.sum_hist)
+    return _dot(s.sum_hist, s.sum_levels**2) - s.sum_average**2
 
 
 def _difference_variance(s, use_x_minus_y_variance):
@@ -288,7 +436,7 @@ FEATURES = {
     "sum_of_squares_variance": lambda s, o: s.vx,
     "inverse_difference_moment": lambda s, o: s.idm,
     "sum_average": lambda s, o: s.sum_average,
-    "sum_variance": lambda s, o: _dot(s.sum_hist, s.sum_levels**2) - s.sum_average**2,
+    "sum_variance": lambda s, o: _sum_variance(s, o.get("preserve_haralick_bug", False)),
     "sum_entropy": lambda s, o: _entropy(s.sum_hist),
     "entropy": lambda s, o: s.entropy,
     "difference_variance": lambda s, o: _difference_variance(s, o["use_x_minus_y_variance"]),
@@ -296,16 +444,60 @@ FEATURES = {
     "information_measure_of_correlation_1": lambda s, o: _imc1(s),
     "information_measure_of_correlation_2": lambda s, o: _imc2(s),
     "maximal_correlation_coefficient": lambda s, o: _maximal_correlation(s),
+    # scikit-image's graycoprops (symmetric, normed matrices), levels as they are
+    "skimage_contrast": lambda s, o: s.contrast,
+    "skimage_dissimilarity": lambda s, o: s.difference_average,
+    "skimage_homogeneity": lambda s, o: s.idm,
+    "skimage_energy": lambda s, o: np.sqrt(s.asm),
+    "skimage_correlation": lambda s, o: _skimage_correlation(s),
+    "skimage_ASM": lambda s, o: s.asm,
+    "skimage_mean": lambda s, o: s.uy,  # its i is the row: the mean of the row sums
+    "skimage_variance": lambda s, o: s.vy,
+    "skimage_std": lambda s, o: np.sqrt(s.vy),
+    "skimage_entropy": lambda s, o: s.entropy * np.log(2.0),  # natural logarithm
+    # pyradiomics's RadiomicsGLCM: levels count from 1 (level k is its bin k + 1), which
+    # moves the features of absolute levels (Autocorrelation, JointAverage, SumAverage)
+    "ibsi_Autocorrelation": lambda s, o: s.sum_ij_p + s.ux + s.uy + 1.0,
+    "ibsi_ClusterProminence": lambda s, o: s.sum_moments[2],
+    "ibsi_ClusterShade": lambda s, o: s.sum_moments[1],
+    "ibsi_ClusterTendency": lambda s, o: s.sum_moments[0],
+    "ibsi_Contrast": lambda s, o: s.contrast,
+    "ibsi_Correlation": lambda s, o: _ibsi_correlation(s),
+    "ibsi_DifferenceAverage": lambda s, o: s.difference_average,
+    "ibsi_DifferenceEntropy": lambda s, o: _entropy_eps(s.diff_hist),
+    "ibsi_DifferenceVariance": lambda s, o: _dot(
+        s.diff_hist, s.levels**2) - s.difference_average**2,
+    "ibsi_Id": lambda s, o: _inverse(s, 1.0 / (1.0 + s.levels)),
+    "ibsi_Idm": lambda s, o: s.idm,
+    "ibsi_Idmn": lambda s, o: _inverse(s, 1.0 / (1.0 + s.levels**2 / s.n_levels**2)),
+    "ibsi_Idn": lambda s, o: _inverse(s, 1.0 / (1.0 + s.levels / s.n_levels)),
+    "ibsi_Imc1": lambda s, o: _ibsi_imc1(s),
+    "ibsi_Imc2": lambda s, o: _ibsi_imc2(s),
+    "ibsi_InverseVariance": lambda s, o: _inverse(
+        s, np.concatenate(([0.0], 1.0 / s.levels[1:] ** 2))),
+    "ibsi_JointAverage": lambda s, o: s.uy + 1.0,
+    "ibsi_JointEnergy": lambda s, o: s.asm,
+    "ibsi_JointEntropy": lambda s, o: s.eps_entropies[0],
+    "ibsi_MCC": lambda s, o: _ibsi_mcc(s),
+    "ibsi_MaximumProbability": lambda s, o: s.probabilities.reshape(
+        s.probabilities.shape[0], -1).max(axis=1),
+    "ibsi_SumAverage": lambda s, o: s.sum_average + 2.0,
+    "ibsi_SumEntropy": lambda s, o: _entropy_eps(s.sum_hist),
+    "ibsi_SumSquares": lambda s, o: s.vy,
 }
 
 
-def features_of_matrices(cmats, names, *, ignore_zeros=False, use_x_minus_y_variance=False):
+def features_of_matrices(cmats, names, *, ignore_zeros=False, use_x_minus_y_variance=False,
+                         preserve_haralick_bug=False, level_values=None, n_levels=None):
     """The features ``names`` (catalogue keys) of each matrix: shape (n_matrices, len(names)).
 
-    A matrix that sums to 0 (no pixel pair) gives a row of NaN.
+    A matrix that sums to 0 (no pixel pair) gives a row of NaN. Compact
+    matrices come with their ``level_values`` and ``n_levels`` (see
+    :class:`GLCMStatistics`).
     """
-    stats = GLCMStatistics(cmats, ignore_zeros)
-    options = {"use_x_minus_y_variance": use_x_minus_y_variance}
+    stats = GLCMStatistics(cmats, ignore_zeros, level_values, n_levels)
+    options = {"use_x_minus_y_variance": use_x_minus_y_variance,
+               "preserve_haralick_bug": preserve_haralick_bug}
     out = np.empty((cmats.shape[0], len(names)))
     if stats.empty.all():
         out[:] = np.nan
@@ -339,7 +531,8 @@ def _maximal_correlation_coefficient(cmat, ignore_zeros):
 
 
 def haralick_features(
-    cmats, *, ignore_zeros=False, compute_14th_feature=False, use_x_minus_y_variance=False
+    cmats, *, ignore_zeros=False, compute_14th_feature=False, use_x_minus_y_variance=False,
+    preserve_haralick_bug=False, level_values=None, n_levels=None,
 ):
     """Haralick texture features of gray-level co-occurrence matrices.
 
@@ -363,6 +556,14 @@ def haralick_features(
         Feature 10 (index 9) is ``VAR[P(|x-y|)]``, the variance of the ``L``
         probabilities ``P(|x-y| = k)``, as in mahotas by default; when True it
         is ``VAR[|x-y|]``, the variance of the gray-level difference.
+    preserve_haralick_bug : bool, default=False
+        Feature 7 (sum variance) is ``sum((k - f8)**2 P(x+y = k))`` with
+        ``f8`` the sum entropy, the typo of Haralick's paper, as mahotas's
+        option of the same name.
+    level_values, n_levels : default=None
+        For compact matrices (``cooccurrence(..., compact=True)``): the gray
+        level of each row and column, and the image's number of levels. The
+        features are those of the full ``n_levels x n_levels`` matrices.
 
     Returns
     -------
@@ -408,12 +609,26 @@ def haralick_features(
     if cmats.size and cmats.min() < 0:
         raise ValueError("cmats must hold non-negative counts")
     batch_shape = cmats.shape[:-2]
-    n_levels = cmats.shape[-1]
+    n_cells = cmats.shape[-1]
     # one compiled specialisation (int64); no copy for cooccurrence's output
-    flat = np.ascontiguousarray(cmats.reshape((-1, n_levels, n_levels)), dtype=np.int64)
+    flat = np.ascontiguousarray(cmats.reshape((-1, n_cells, n_cells)), dtype=np.int64)
     names = FEATURE_NAMES[: 14 if compute_14th_feature else 13]
+    if level_values is not None:
+        level_values = np.asarray(level_values)
+        valid = (
+            n_levels is not None
+            and level_values.shape == (n_cells,)
+            and level_values.dtype.kind in "iu"
+            and (n_cells == 0 or (level_values[0] >= 0 and level_values[-1] < n_levels))
+            and bool((np.diff(level_values) > 0).all())
+        )
+        if not valid:
+            raise ValueError("level_values must be increasing levels in [0, n_levels), one "
+                             "per row of the matrices")
     out = features_of_matrices(flat, names, ignore_zeros=ignore_zeros,
-                               use_x_minus_y_variance=use_x_minus_y_variance)
+                               use_x_minus_y_variance=use_x_minus_y_variance,
+                               preserve_haralick_bug=preserve_haralick_bug,
+                               level_values=level_values, n_levels=n_levels)
     return out.reshape(batch_shape + (len(names),))
 
 
@@ -486,15 +701,19 @@ def haralick_image(
     )
 
 
-def image_features(gray, settings):
+def image_features(gray, settings, mask=None):
     """Features of a gray-level image per distance and direction, by ``settings.backend``.
 
     Parameters
     ----------
-    gray : ndarray of int, shape (height, width)
-        Non-negative gray levels (the quantize stage's output).
+    gray : ndarray of int, shape (height, width) or (depth, height, width)
+        Non-negative gray levels (the quantize stage's output); a volume
+        when ``settings.volume``.
     settings : TextureSettings
         Distances, directions, options and backend.
+    mask : ndarray of bool of ``gray``'s shape, default=None
+        Count only the pairs whose two pixels both lie in it (compiled
+        kernels only: mahotas has no masks).
 
     Returns
     -------
@@ -505,16 +724,74 @@ def image_features(gray, settings):
         ignore_zeros=settings.ignore_zeros,
         compute_14th_feature=settings.compute_14th_feature,
         use_x_minus_y_variance=settings.use_x_minus_y_variance,
+        preserve_haralick_bug=settings.preserve_haralick_bug,
     )
     directions = tuple(offset for _, offset in settings.directions)
     if settings.backend == "mahotas":
-        return _mahotas_features(gray, settings.distances, directions, **options)
-    cmats = cooccurrence(gray, settings.distances, directions)
-    return haralick_features(cmats, **options)
+        if mask is not None:
+            raise ValueError("masks need the compiled kernels: backend='mahotas' has none "
+                             "(use backend='auto')")
+        return _mahotas_features(gray, settings.distances, directions,
+                                 symmetric=settings.symmetric, **options)
+    # Compact matrices (the levels present only) when there are fewer pixels
+    # than cells: small regions of 256-level images. The same decision for
+    # the same counted pixels, so a region gives the same numbers bit for bit
+    # whichever way it is handed over (a mask, a crop, a region table). Only
+    # the Haralick set's formulas read compact matrices; the other sets and
+    # the merged matrix need the full ones.
+    compact = (set(settings.features) <= set(FEATURE_NAMES) and settings.offsets == "mahotas"
+               and settings.aggregate != "merged")
+    count = functools.partial(cooccurrence, gray, symmetric=settings.symmetric, mask=mask)
+    return _catalogue_features(count, settings, compact=compact)
 
 
-def _mahotas_features(gray, distances, directions, *, ignore_zeros, compute_14th_feature,
-                      use_x_minus_y_variance):
+def pair_features(first, second, settings):
+    """Features of the cross-channel co-occurrence of two level images, per distance and direction.
+
+    The matrices of :func:`~haralick_learn._glcm.cross_cooccurrence`, with the
+    offsets, ``aggregate="merged"`` and feature catalogue of ``settings``, as
+    :func:`image_features` uses for a gray image. Always the compiled kernels:
+    the reference (mahotas) has no cross-channel co-occurrence, whatever
+    ``settings.backend``.
+
+    Parameters
+    ----------
+    first, second : ndarray of int, shape (height, width)
+        Non-negative levels of two channels (the quantize stage's output).
+    settings : TextureSettings
+        Distances, directions and options.
+
+    Returns
+    -------
+    features : ndarray of float64, shape (n_distances, n_directions, n_features)
+    """
+    return _catalogue_features(functools.partial(cross_cooccurrence, first, second), settings)
+
+
+def _catalogue_features(count, settings, compact=False):
+    """The catalogue's features of the matrices ``count(distances, directions)`` returns."""
+    directions = tuple(offset for _, offset in settings.directions)
+    level_values = n_levels = None
+    if compact:
+        cmats, level_values, n_levels = count(settings.distances, directions, compact="auto")
+    elif settings.offsets == "mahotas":
+        cmats = count(settings.distances, directions)
+    else:  # offsets that are not multiples of a unit: one call per distance
+        cmats = np.concatenate([count((1,), settings.offsets_at(d))
+                                for d in settings.distances])
+    if settings.aggregate == "merged":  # IBSI's merged matrix: directions summed first
+        cmats = cmats.sum(axis=1, keepdims=True)
+    n_cells = cmats.shape[-1]
+    flat = np.ascontiguousarray(cmats.reshape((-1, n_cells, n_cells)), dtype=np.int64)
+    out = features_of_matrices(flat, settings.features, ignore_zeros=settings.ignore_zeros,
+                               use_x_minus_y_variance=settings.use_x_minus_y_variance,
+                               preserve_haralick_bug=settings.preserve_haralick_bug,
+                               level_values=level_values, n_levels=n_levels)
+    return out.reshape(cmats.shape[:2] + (len(settings.features),))
+
+
+def _mahotas_features(gray, distances, directions, *, symmetric, ignore_zeros,
+                      compute_14th_feature, use_x_minus_y_variance, preserve_haralick_bug):
     """The reference: mahotas's own co-occurrence and feature functions.
 
     Called per direction so that a direction without any pair gives NaN (as
@@ -522,7 +799,9 @@ def _mahotas_features(gray, distances, directions, *, ignore_zeros, compute_14th
     """
     from mahotas.features import texture
 
-    mahotas_direction = {(0, 1): 0, (1, 1): 1, (1, 0): 2, (1, -1): 3}
+    # mahotas numbers its directions in the order of DIRECTIONS_2D / DIRECTIONS_3D.
+    named = DIRECTIONS_2D if gray.ndim == 2 else DIRECTIONS_3D
+    mahotas_direction = {offset: index for index, (_, offset) in enumerate(named)}
     n_features = 14 if compute_14th_feature else 13
     features = np.full((len(distances), len(directions), n_features), np.nan)
     # Sized as mahotas.features.haralick does: cooccurence's own allocation
@@ -531,14 +810,15 @@ def _mahotas_features(gray, distances, directions, *, ignore_zeros, compute_14th
     for i, d in enumerate(distances):
         for j, offset in enumerate(directions):
             cmat = np.zeros((n_levels, n_levels), np.int32)
-            texture.cooccurence(gray, mahotas_direction[offset], output=cmat, symmetric=True,
-                                distance=d)
+            texture.cooccurence(gray, mahotas_direction[tuple(offset)], output=cmat,
+                                symmetric=symmetric, distance=d)
             counted = cmat[1:, 1:] if ignore_zeros else cmat
             if not counted.any():
                 continue
             features[i, j] = texture.haralick_features(
                 [cmat],
                 ignore_zeros=ignore_zeros,
+                preserve_haralick_bug=preserve_haralick_bug,
                 compute_14th_feature=compute_14th_feature,
                 use_x_minus_y_variance=use_x_minus_y_variance,
             )[0]

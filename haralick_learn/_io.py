@@ -325,6 +325,23 @@ def _pil_display_pixels(im):
     return np.asarray(im.convert("RGBA" if has_alpha else "RGB"))
 
 
+def _pil_color_pixels(im):
+    """Pixels of a PIL image for the colour path: 8-bit RGB as (height, width, 3), else as read.
+
+    One decode, no gray conversion: alpha is dropped, palettes of grays stay
+    gray (2-D), and the other modes go through the same conversions as the
+    gray path.
+    """
+    if im.mode == "P":
+        return _expand_palette(im)
+    if im.mode in ("RGBA", "RGBX"):
+        im = im.convert("RGB")
+    target = _PIL_CONVERSIONS.get(im.mode)
+    if target is not None:
+        im = im.convert(target)
+    return np.asarray(im)
+
+
 def _expand_palette(im):
     """Palette indices -> the colours they stand for, as an array.
 
@@ -408,7 +425,63 @@ def load_image(image, index=0):
     return _array_to_gray(array, source)
 
 
+def load_color_pixels(image, index=0):
+    """Return the pixels of one sample for the colour path: RGB, or gray for a gray image.
+
+    The read stage of ``color="rgb" | "hsv" | "lab"``: the same sources, checks
+    and error messages as :func:`load_image`, with one decode, but an RGB
+    image stays in colour (the channels stage,
+    :func:`haralick_learn._channels.channel_images`, converts it).
+
+    Parameters
+    ----------
+    image : str, os.PathLike, PIL.Image.Image or array-like
+        As for :func:`load_image`.
+    index : int, default=0
+        Position of the sample in its batch, used to name it in errors.
+
+    Returns
+    -------
+    pixels : ndarray of shape (height, width, 3) or (height, width)
+        RGB (alpha dropped) in the input's dtype; or the 2-D gray image of a
+        gray source (a gray file, a gray palette, a 2-D array, gray + alpha).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> load_color_pixels(np.zeros((2, 3, 4), np.uint8)).shape
+    (2, 3, 3)
+    >>> load_color_pixels(np.zeros((2, 3, 2), np.uint8)).shape
+    (2, 3)
+    """
+    source = describe_source(image, index)
+    if isinstance(image, (str, os.PathLike)):
+        array = _read_file(image, to_array=_pil_color_pixels)
+    elif isinstance(image, Image.Image):
+        try:
+            with _warnings_name(source), _refuse_truncated_files():
+                array = _pil_color_pixels(image)
+        except (OSError, SyntaxError, EOFError, ValueError) as exc:
+            raise ValueError(f"{source}: cannot decode image data ({exc})") from exc
+    else:
+        array = np.asarray(image)
+        if array.dtype == object and array.ndim == 0:
+            raise TypeError(
+                f"{source}: expected a path, a PIL image or an array, "
+                f"got {type(image).__name__}"
+            )
+    return _checked_pixels(array, source)
+
+
 def _array_to_gray(array, source):
+    array = _checked_pixels(array, source)
+    if array.ndim == 3:
+        array = _rgb_to_gray(array)
+    return array
+
+
+def _checked_pixels(array, source):
+    """The array validated, as 2-D gray or (height, width, 3) RGB (alpha dropped)."""
     if array.dtype == bool:
         # Black and white on the 8-bit scale, as Pillow's mode "1" (which
         # np.asarray also gives as bool): 0/1 would be two adjacent gray
@@ -441,8 +514,6 @@ def _array_to_gray(array, source):
         raise ValueError(
             f"{source}: image of shape {array.shape[:2]} is too small to have any pixel pair"
         )
-    if array.ndim == 3:
-        array = _rgb_to_gray(array)
     return array
 
 
@@ -467,3 +538,179 @@ def _weighted_sum(rgb, scale):
     gray += rgb[:, :, 1].astype(np.float64) * (0.59 * scale)
     gray += rgb[:, :, 2].astype(np.float64) * (0.11 * scale)
     return gray
+
+
+# -- volumes and masks -------------------------------------------------------
+
+#: File suffixes read as volumes, and the optional extra each needs.
+_NIFTI_SUFFIXES = (".nii", ".nii.gz")
+_NRRD_SUFFIXES = (".nrrd",)
+_TIFF_SUFFIXES = (".tif", ".tiff")
+
+
+def split_sample(sample):
+    """``(image, mask)`` of a sample: a tuple of two is an image and its mask, else no mask.
+
+    Examples
+    --------
+    >>> split_sample("a.png")
+    ('a.png', None)
+    >>> split_sample(("a.png", "a_mask.png"))
+    ('a.png', 'a_mask.png')
+    """
+    if isinstance(sample, tuple) and len(sample) == 2:
+        return sample
+    return sample, None
+
+
+def _volume_module(name, what):
+    try:
+        return __import__(name)
+    except ImportError as exc:
+        raise ImportError(
+            f"reading {what} files needs the optional package {name!r}: "
+            "pip install 'haralick_learn[volumes]'"
+        ) from exc
+
+
+def _read_volume_file(path):
+    """The voxels of a volume file: a multi-page TIFF, NIfTI or NRRD, as stored."""
+    name = os.fspath(path)
+    if not os.path.exists(name):
+        raise FileNotFoundError(f"{name!r}: no such file")
+    if os.path.isdir(name):
+        raise IsADirectoryError(f"{name!r}: is a directory, not a volume file")
+    lower = name.lower()
+    try:
+        if lower.endswith(_NIFTI_SUFFIXES):
+            nibabel = _volume_module("nibabel", "NIfTI")
+            array = np.asarray(nibabel.load(name).dataobj)
+        elif lower.endswith(_NRRD_SUFFIXES):
+            nrrd = _volume_module("nrrd", "NRRD")
+            array, _ = nrrd.read(name)
+        else:
+            import tifffile
+
+            array = tifffile.imread(name)
+    except ImportError:
+        raise
+    except Exception as exc:  # each reader has its own errors: all name the file here
+        raise ValueError(f"{name!r}: cannot read a volume from this file ({exc})") from exc
+    array = np.asarray(array)
+    while array.ndim > 3 and array.shape[-1] == 1:  # e.g. NIfTI's (x, y, z, 1)
+        array = array[..., 0]
+    return array
+
+
+def load_volume(image, index=0):
+    """Return the 3-D gray volume of one sample (``HaralickFeaturizer(volume=True)``).
+
+    Parameters
+    ----------
+    image : str, os.PathLike or array-like
+        A 3-D array, or a path to a multi-page TIFF (tifffile: pages on axis
+        0), a NIfTI file (``.nii``, ``.nii.gz``, nibabel: the voxel axes
+        i, j, k as stored) or an NRRD file (``.nrrd``, pynrrd: its axes as
+        pynrrd reads them). NIfTI and NRRD need the optional extra
+        ``haralick_learn[volumes]``. Boolean voxels are 0 and 255.
+    index : int, default=0
+        Position of the sample in its batch, used to name it in errors.
+
+    Returns
+    -------
+    volume : ndarray of shape (n0, n1, n2)
+        The voxels in their own numeric dtype.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError, TypeError
+        Naming the file (or ``sample i``) and the reason.
+    ImportError
+        Naming the extra to install, for NIfTI or NRRD without it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> load_volume(np.zeros((2, 3, 4), np.uint8)).shape
+    (2, 3, 4)
+    >>> load_volume(np.zeros((3, 4), np.uint8), index=5)
+    Traceback (most recent call last):
+    ...
+    ValueError: sample 5: a volume must be 3-D, got shape (3, 4)
+    """
+    source = describe_source(image, index)
+    if isinstance(image, (str, os.PathLike)):
+        array = _read_volume_file(image)
+    elif isinstance(image, Image.Image):
+        raise TypeError(f"{source}: a volume is a 3-D array or a volume file, not a PIL image")
+    else:
+        array = np.asarray(image)
+    if array.dtype == bool:
+        array = array.astype(np.uint8) * np.uint8(255)
+    if array.dtype.kind not in "uif":
+        raise TypeError(
+            f"{source}: unsupported voxel dtype {array.dtype}; expected integers or floats"
+        )
+    if array.ndim != 3:
+        raise ValueError(f"{source}: a volume must be 3-D, got shape {array.shape}")
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise ValueError(f"{source}: volume contains NaN or infinity")
+    if array.size < 2:
+        raise ValueError(f"{source}: volume of shape {array.shape} is too small to have "
+                         "any voxel pair")
+    return array
+
+
+def load_mask(mask, shape, source):
+    """The boolean mask of a sample of gray shape ``shape``.
+
+    Parameters
+    ----------
+    mask : str, os.PathLike, PIL image or array-like
+        A boolean (or integer: non-zero is inside) array, or a mask file: an
+        image file for a 2-D image, a volume file (see :func:`load_volume`)
+        for a volume; its non-zero pixels (after the gray conversion) are
+        inside.
+    shape : tuple of int
+        Shape of the sample's gray image or volume.
+    source : str
+        The sample's name, for errors.
+
+    Returns
+    -------
+    mask : ndarray of bool, shape ``shape``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> load_mask(np.eye(2, dtype=bool), (2, 2), "sample 0")
+    array([[ True, False],
+           [False,  True]])
+    >>> load_mask(np.ones((2, 3), bool), (2, 2), "sample 4")
+    Traceback (most recent call last):
+    ...
+    ValueError: sample 4: its mask has shape (2, 3), but the image has shape (2, 2)
+    """
+    if isinstance(mask, (str, os.PathLike)):
+        name = f"{os.fspath(mask)!r}"
+        array = load_volume(mask) if len(shape) == 3 else load_image(mask)
+        array = array != 0
+    else:
+        name = "its mask"
+        if isinstance(mask, Image.Image):
+            array = load_image(mask) != 0
+        else:
+            array = np.asarray(mask)
+            if array.dtype != bool:
+                if array.dtype.kind not in "ui":
+                    raise TypeError(
+                        f"{source}: a mask must be a boolean (or integer) array or a mask "
+                        f"file, got dtype {array.dtype}"
+                    )
+                array = array != 0
+    if array.shape != tuple(shape):
+        what = "its mask" if name == "its mask" else f"its mask {name}"
+        raise ValueError(
+            f"{source}: {what} has shape {array.shape}, but the image has shape {tuple(shape)}"
+        )
+    return array

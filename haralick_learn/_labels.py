@@ -54,6 +54,8 @@ class FilenameLabelExtractor(TransformerMixin, BaseEstimator):
     ``photos/cat_001.png`` gives ``cat``. Paths may use ``/`` or ``\\`` on any
     operating system.
 
+    Read more in the :ref:`User Guide <label-extractor-guide>`.
+
     Parameters
     ----------
     pattern : str or None, default=None

@@ -48,6 +48,8 @@ class DistanceNeighbors(BaseEstimator):
     collections are searched in chunks that each fit in ``working_memory``,
     with the same results, without ever holding the full matrix.
 
+    Read more in the :ref:`User Guide <distance-neighbors-guide>`.
+
     Neighbours are ordered by distance, ties by index (a stable sort), which
     is the reference's ``dists[n].argsort()`` ranking whenever distances are
     distinct. Returned distances are bit for bit those of ``pdist`` /
@@ -144,8 +146,8 @@ class DistanceNeighbors(BaseEstimator):
     approximate, so they only select candidates: every fitted row whose
     approximate value is within a margin of the k-th smallest, the margin
     being twice a bound on the rounding error derived from the rows' norms
-    (see the user guide). That set provably holds the k nearest rows and every
-    row tied with the k-th; their distances are then recomputed from the
+    (see the :ref:`user guide <euclidean-exactness>`). That set provably
+    holds the k nearest rows and every row tied with the k-th; their distances are then recomputed from the
     differences, as ``pdist`` does, and ranked by (distance, index). Other
     metrics use :func:`scipy.spatial.distance.cdist` on chunks of queries.
 

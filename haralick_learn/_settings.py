@@ -10,11 +10,15 @@ region tables agree on both by construction.
 
 import dataclasses
 import json
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 
-__all__ = ["AGGREGATES", "DIRECTIONS_2D", "FEATURE_NAMES", "TextureSettings"]
+__all__ = [
+    "AGGREGATES", "COLOR_CHANNELS", "DIRECTIONS_2D", "DIRECTIONS_3D", "FEATURE_NAMES",
+    "FEATURE_SETS",
+    "IBSI_FEATURES", "OFFSET_CONVENTIONS", "SKIMAGE_PROPS", "TextureSettings",
+]
 
 #: Haralick's features, in mahotas's order (``haralick_labels``), as column names.
 FEATURE_NAMES = (
@@ -43,10 +47,65 @@ DIRECTIONS_2D = (
     ("diagonal_nesw", (1, -1)),
 )
 
+#: scikit-image's ``graycoprops`` properties, in its documentation's order.
+SKIMAGE_PROPS = (
+    "contrast", "dissimilarity", "homogeneity", "energy", "correlation", "ASM", "mean",
+    "variance", "std", "entropy",
+)
+
+#: pyradiomics's 24 GLCM features (``RadiomicsGLCM``), in its alphabetical order.
+IBSI_FEATURES = (
+    "Autocorrelation", "ClusterProminence", "ClusterShade", "ClusterTendency", "Contrast",
+    "Correlation", "DifferenceAverage", "DifferenceEntropy", "DifferenceVariance", "Id", "Idm",
+    "Idmn", "Idn", "Imc1", "Imc2", "InverseVariance", "JointAverage", "JointEnergy",
+    "JointEntropy", "MCC", "MaximumProbability", "SumAverage", "SumEntropy", "SumSquares",
+)
+
+#: The named feature sets: ``features="haralick"`` (the default, mahotas's 13; the 14th with
+#: ``compute_14th_feature``), ``"skimage"`` and ``"ibsi"``. Column names are catalogue keys:
+#: the Haralick set's as before, the others prefixed with their set.
+FEATURE_SETS = {
+    "haralick": FEATURE_NAMES,
+    "skimage": tuple(f"skimage_{prop}" for prop in SKIMAGE_PROPS),
+    "ibsi": tuple(f"ibsi_{name}" for name in IBSI_FEATURES),
+}
+
+#: How the offset of a direction grows with the distance ``d``: mahotas's ``d * (dy, dx)``,
+#: or scikit-image's ``(round(d sin a), round(d cos a))`` (diagonals ``round(d / sqrt 2)``).
+OFFSET_CONVENTIONS = ("mahotas", "skimage")
+
+
+def _offset_name(offset):
+    return "offset_" + "_".join(f"m{-c}" if c < 0 else str(c) for c in offset)
+
+
+#: mahotas's 13 3-D directions (``mahotas.features.texture._3d_deltas``, in
+#: its order) as ``(name, (d0, d1, d2))`` per unit distance along the
+#: volume's axes 0, 1, 2; ``offset_1_m1_0`` is the offset ``(1, -1, 0)``.
+DIRECTIONS_3D = tuple(
+    (_offset_name(offset), offset)
+    for offset in (
+        (1, 0, 0), (1, 1, 0), (0, 1, 0), (1, -1, 0), (0, 0, 1), (1, 0, 1), (0, 1, 1),
+        (1, 1, 1), (1, -1, 1), (1, 0, -1), (0, 1, -1), (1, 1, -1), (1, -1, -1),
+    )
+)
+
 #: How the directions of one distance become columns: the names of the groups.
-AGGREGATES = {None: None, "mean": ("mean",), "mean_ptp": ("mean", "ptp")}
+#: ``"merged"`` sums the directions' matrices before the features (IBSI's merged mode).
+AGGREGATES = {
+    None: None, "mean": ("mean",), "mean_ptp": ("mean", "ptp"), "mean_std": ("mean", "std"),
+    "min_max": ("min", "max"), "merged": ("merged",),
+}
 
 BACKENDS = ("numba", "mahotas")
+
+#: The channels of each ``color`` setting, in output order (``"gray"``: one, unnamed).
+COLOR_CHANNELS = {
+    "gray": ("gray",),
+    "rgb": ("R", "G", "B"),
+    "hsv": ("H", "S", "V"),
+    "lab": ("L", "a", "b"),
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,6 +127,25 @@ class TextureSettings:
         Quantization (see :func:`haralick_learn._quantize.to_gray_levels`).
     backend : {"numba", "mahotas"}
         Which implementation computes the features (resolved: no ``"auto"``).
+    features : tuple of str
+        Catalogue keys of the features, in output order (resolved from a set's
+        name or a list; see :data:`FEATURE_SETS`).
+    offsets : {"mahotas", "skimage"}
+        How a direction's offset grows with the distance (:data:`OFFSET_CONVENTIONS`).
+    bin_width : float or None
+        pyradiomics's fixed bin width (see :func:`haralick_learn._quantize.to_gray_levels`).
+    gray_range : None, "image" or (low, high)
+        The intensity range that ``levels`` bins are spread over.
+    volume : bool
+        Samples are 3-D volumes: mahotas's 13 3-D directions.
+    symmetric : bool
+        Add each co-occurrence matrix's transpose (mahotas's default).
+    preserve_haralick_bug : bool
+        mahotas's option of the same name (sum variance around the sum entropy).
+    color : {"gray", "rgb", "hsv", "lab"}
+        The channel images featurized (see :mod:`haralick_learn._channels`).
+    color_pairs : tuple of (str, str)
+        Channel pairs whose cross-channel co-occurrence is featurized, in output order.
     """
 
     distances: tuple = (1,)
@@ -77,11 +155,22 @@ class TextureSettings:
     use_x_minus_y_variance: bool = False
     levels: object = None
     backend: str = "numba"
+    features: tuple = FEATURE_NAMES[:13]
+    offsets: str = "mahotas"
+    bin_width: object = None
+    gray_range: object = None
+    volume: bool = False
+    symmetric: bool = True
+    preserve_haralick_bug: bool = False
+    color: str = "gray"
+    color_pairs: tuple = ()
 
     @classmethod
     def from_params(cls, *, distance=1, aggregate=None, ignore_zeros=False,
                     compute_14th_feature=False, use_x_minus_y_variance=False, levels=None,
-                    backend="auto"):
+                    backend="auto", features="haralick", offsets="mahotas", bin_width=None,
+                    gray_range=None, volume=False, symmetric=True,
+                    preserve_haralick_bug=False, color="gray", color_pairs=None):
         """Validate an estimator's parameters (ValueError / TypeError) and build the settings.
 
         Examples
@@ -93,15 +182,40 @@ class TextureSettings:
         Traceback (most recent call last):
         ...
         ValueError: distance contains duplicates: [2, 2]
+        >>> s = TextureSettings.from_params(color="rgb", color_pairs="all", aggregate="mean")
+        >>> s.color_pairs, s.n_features
+        ((('R', 'G'), ('R', 'B'), ('G', 'B')), 78)
+        >>> s.feature_names[0], s.feature_names[-1]
+        ('R_angular_second_moment_mean_d1', 'GB_information_measure_of_correlation_2_mean_d1')
         """
-        if aggregate not in AGGREGATES:
-            raise ValueError(f"aggregate must be one of None, 'mean', 'mean_ptp'; got {aggregate!r}")
+        if not isinstance(aggregate, (str, type(None))) or aggregate not in AGGREGATES:
+            raise ValueError(f"aggregate must be one of {list(AGGREGATES)}; got {aggregate!r}")
         if backend not in ("auto", *BACKENDS):
             raise ValueError(f"backend must be 'auto', 'numba' or 'mahotas'; got {backend!r}")
         if levels is not None and (
             isinstance(levels, bool) or not isinstance(levels, Integral) or not 2 <= levels <= 256
         ):
             raise ValueError(f"levels must be None or an int in [2, 256]; got {levels!r}")
+        if not isinstance(color, str) or color not in COLOR_CHANNELS:
+            raise ValueError(f"color must be 'gray', 'rgb', 'hsv' or 'lab'; got {color!r}")
+        if offsets not in OFFSET_CONVENTIONS:
+            raise ValueError(f"offsets must be 'mahotas' or 'skimage'; got {offsets!r}")
+        if volume and color != "gray":
+            raise ValueError(f"color={color!r} needs 2-D colour images; volumes are gray "
+                             "(color='gray')")
+        if volume and offsets != "mahotas":
+            raise ValueError("offsets='skimage' is scikit-image's 2-D rule; volumes use "
+                             "mahotas's 3-D offsets (offsets='mahotas')")
+        names = _feature_names(features, compute_14th_feature)
+        bin_width, gray_range = _binning(bin_width, gray_range, levels)
+        if backend == "mahotas" and (
+            not set(names) <= set(FEATURE_NAMES) or offsets != "mahotas"
+            or aggregate == "merged" or bin_width is not None or gray_range is not None
+        ):
+            raise ValueError(
+                "backend='mahotas' computes mahotas's own features only: the Haralick set, "
+                "offsets='mahotas', no bin_width, gray_range or aggregate='merged'"
+            )
         return cls(
             distances=_distances(distance),
             aggregate=aggregate,
@@ -111,28 +225,72 @@ class TextureSettings:
             levels=None if levels is None else int(levels),
             # numba is a dependency: "auto" always finds the compiled kernels.
             backend="numba" if backend == "auto" else backend,
+            features=names,
+            offsets=offsets,
+            bin_width=bin_width,
+            gray_range=gray_range,
+            volume=bool(volume),
+            symmetric=bool(symmetric),
+            preserve_haralick_bug=bool(preserve_haralick_bug),
+            color=color,
+            color_pairs=_color_pairs(color_pairs, color),
         )
 
     @property
     def directions(self):
-        """``((name, (dy, dx)), ...)`` per unit distance."""
-        return DIRECTIONS_2D
+        """``((name, offset), ...)`` per unit distance: 4 in 2-D, 13 for volumes."""
+        return DIRECTIONS_3D if self.volume else DIRECTIONS_2D
+
+    def offsets_at(self, distance):
+        """The ``(dy, dx)`` offset of each direction at ``distance``, by :attr:`offsets`.
+
+        Examples
+        --------
+        >>> TextureSettings(offsets="mahotas").offsets_at(4)
+        ((0, 4), (4, 4), (4, 0), (4, -4))
+        >>> TextureSettings(offsets="skimage").offsets_at(4)
+        ((0, 4), (3, 3), (4, 0), (3, -3))
+        """
+        if self.offsets == "mahotas":
+            return tuple((distance * dy, distance * dx) for _, (dy, dx) in self.directions)
+        out = []
+        for _, (dy, dx) in self.directions:
+            # scikit-image's graycomatrix: angle a, offset (round(d sin a), round(d cos a))
+            angle = np.arctan2(dy, dx)
+            out.append((int(round(np.sin(angle) * distance)),
+                        int(round(np.cos(angle) * distance))))
+        return tuple(out)
 
     @property
     def n_haralick_features(self):
         return 14 if self.compute_14th_feature else 13
 
     @property
+    def channels(self):
+        """Names of the channel images, in output order (``("gray",)`` for gray)."""
+        return COLOR_CHANNELS[self.color]
+
+    @property
     def feature_names(self):
-        """Column names: ``{feature}_{direction or aggregate}_d{distance}``."""
-        features = FEATURE_NAMES[: self.n_haralick_features]
+        """Column names: ``{feature}_{direction or aggregate}_d{distance}``.
+
+        ``feature`` is a catalogue key: ``contrast`` (Haralick's, as mahotas),
+        ``skimage_contrast``, ``ibsi_Contrast``... With a colour space, one such
+        block per channel, each name prefixed by the channel
+        (``R_contrast_horizontal_d1``), then one block per channel pair, prefixed
+        by the two channels' names (``RG_contrast_horizontal_d1``).
+        """
         groups = AGGREGATES[self.aggregate] or tuple(name for name, _ in self.directions)
-        return tuple(
+        block = tuple(
             f"{feature}_{group}_d{d}"
             for d in self.distances
             for group in groups
-            for feature in features
+            for feature in self.features
         )
+        if self.color == "gray":
+            return block
+        prefixes = self.channels + tuple(a + b for a, b in self.color_pairs)
+        return tuple(f"{prefix}_{name}" for prefix in prefixes for name in block)
 
     @property
     def n_features(self):
@@ -145,7 +303,74 @@ class TextureSettings:
         The backend is in it too: the two backends agree to about 1e-12, not
         bit for bit, and a cached row must be the one this setting computes.
         """
-        return json.dumps(dataclasses.asdict(self), sort_keys=True).encode()
+        fields = dataclasses.asdict(self)
+        # Fields added after the first release are left out at their defaults, so that
+        # the rows cached by earlier versions stay valid.
+        if tuple(fields["features"]) == FEATURE_NAMES[: self.n_haralick_features]:
+            del fields["features"]
+        for name, default in (("offsets", "mahotas"), ("bin_width", None),
+                              ("gray_range", None), ("volume", False), ("symmetric", True),
+                              ("preserve_haralick_bug", False), ("color", "gray"),
+                              ("color_pairs", ())):
+            if fields[name] == default:
+                del fields[name]
+        return json.dumps(fields, sort_keys=True).encode()
+
+
+def _feature_names(features, compute_14th_feature):
+    """Catalogue keys from a set's name or a list of set names and keys, in order."""
+    haralick = FEATURE_NAMES[: 14 if compute_14th_feature else 13]
+    known = dict.fromkeys(FEATURE_NAMES + FEATURE_SETS["skimage"] + FEATURE_SETS["ibsi"])
+    items = [features] if isinstance(features, str) else features
+    try:
+        items = list(items)
+    except TypeError:
+        items = None
+    if not items or not all(isinstance(item, str) for item in items):
+        raise ValueError(
+            f"features must be 'haralick', 'skimage', 'ibsi' or a non-empty list of set and "
+            f"feature names; got {features!r}"
+        )
+    names = []
+    for item in items:
+        if item == "haralick":
+            names.extend(haralick)
+        elif item in FEATURE_SETS:
+            names.extend(FEATURE_SETS[item])
+        elif item in known:
+            names.append(item)
+        else:
+            raise ValueError(
+                f"unknown feature {item!r}: features are the sets 'haralick', 'skimage', "
+                f"'ibsi' or names of theirs (e.g. 'contrast', 'skimage_contrast', "
+                f"'ibsi_Contrast'); see haralick_learn._settings.FEATURE_SETS"
+            )
+    if len(set(names)) != len(names):
+        raise ValueError(f"features contains duplicates: {names}")
+    return tuple(names)
+
+
+def _binning(bin_width, gray_range, levels):
+    """Validated ``(bin_width, gray_range)``."""
+    if bin_width is not None:
+        if isinstance(bin_width, bool) or not isinstance(bin_width, Real) or not (
+            np.isfinite(bin_width) and bin_width > 0
+        ):
+            raise ValueError(f"bin_width must be None or a positive number; got {bin_width!r}")
+        if levels is not None or gray_range is not None:
+            raise ValueError("bin_width sets the levels itself: levels and gray_range must "
+                             "be None with it")
+        bin_width = int(bin_width) if float(bin_width).is_integer() else float(bin_width)
+    if gray_range is None or (isinstance(gray_range, str) and gray_range == "image"):
+        return bin_width, gray_range
+    try:
+        low, high = (float(v) for v in gray_range)
+    except (TypeError, ValueError):
+        low = high = np.nan
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise ValueError(f"gray_range must be None, 'image' or (low, high) with finite "
+                         f"low < high; got {gray_range!r}")
+    return bin_width, (low, high)
 
 
 def _distances(distance):
@@ -164,3 +389,40 @@ def _distances(distance):
     if len(set(values)) != len(values):
         raise ValueError(f"distance contains duplicates: {list(values)}")
     return tuple(int(d) for d in values)
+
+
+def _color_pairs(color_pairs, color):
+    """``color_pairs`` as a tuple of ``(a, b)`` channel names, validated against ``color``."""
+    if color_pairs is None:
+        return ()
+    channels = COLOR_CHANNELS[color]
+    if color == "gray":
+        raise ValueError(
+            "color_pairs needs a colour space (color='rgb', 'hsv' or 'lab'); got color='gray'"
+        )
+    if isinstance(color_pairs, str):
+        if color_pairs != "all":
+            raise ValueError(f"color_pairs must be None, 'all' or a list of channel pairs; "
+                             f"got {color_pairs!r}")
+        return tuple((a, b) for i, a in enumerate(channels) for b in channels[i + 1:])
+    try:
+        pairs = [tuple(pair) for pair in color_pairs]
+    except TypeError:
+        pairs = None
+    if not pairs:
+        raise ValueError("color_pairs must be None, 'all' or a non-empty list of channel pairs "
+                         f"such as [{channels[0]!r}, {channels[1]!r}]; got {color_pairs!r}")
+    seen = set()
+    for pair in pairs:
+        if len(pair) != 2 or not all(isinstance(c, str) and c in channels for c in pair):
+            raise ValueError(f"color_pairs: each pair must be two of the channels "
+                             f"{list(channels)} of color={color!r}; got {pair!r}")
+        if pair[0] == pair[1]:
+            raise ValueError(f"color_pairs: {pair!r} pairs a channel with itself, whose "
+                             "co-occurrence is already that channel's own block")
+        if frozenset(pair) in seen:
+            # The matrix of (b, a) is the transpose of that of (a, b).
+            raise ValueError(f"color_pairs: {pair!r} repeats a pair (a pair and its reverse "
+                             "are the same pair)")
+        seen.add(frozenset(pair))
+    return tuple(pairs)

@@ -16,13 +16,15 @@ import warnings
 
 #: Files a directory contributes, by extension (case-insensitive).
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".webp")
+#: Files a directory contributes with ``--volume``.
+VOLUME_EXTENSIONS = (".tif", ".tiff", ".nii", ".nii.gz", ".nrrd")
 
 
 class CommandError(Exception):
     """A runtime error reported as one line, exit code 1."""
 
 
-def find_images(source, *, recursive=False):
+def find_images(source, *, recursive=False, extensions=IMAGE_EXTENSIONS):
     """Sorted image files of a directory, or the files a glob pattern matches.
 
     A directory gives its files with an image extension (``IMAGE_EXTENSIONS``,
@@ -40,10 +42,10 @@ def find_images(source, *, recursive=False):
             found = [os.path.join(source, name) for name in os.listdir(source)]
         found = [path for path in found if os.path.isfile(path)
                  and not os.path.basename(path).startswith(".")
-                 and path.lower().endswith(IMAGE_EXTENSIONS)]
+                 and path.lower().endswith(extensions)]
         if not found:
             raise CommandError(
-                f"no image files in {source!r} (looked for {', '.join(IMAGE_EXTENSIONS)}"
+                f"no image files in {source!r} (looked for {', '.join(extensions)}"
                 f"{'' if recursive else '; --recursive searches subdirectories'})"
             )
     elif glob.has_magic(source):
@@ -139,7 +141,47 @@ def _featurizer(args, verbose=1):
     from . import HaralickFeaturizer
 
     return HaralickFeaturizer(n_jobs=args.n_jobs, verbose=verbose,
-                              on_error=getattr(args, "on_error", "raise"))
+                              on_error=getattr(args, "on_error", "raise"),
+                              volume=getattr(args, "volume", False),
+                              color=getattr(args, "color", "gray"),
+                              color_pairs="all" if getattr(args, "color_pairs", False) else None)
+
+
+def _stem(name):
+    """A file name without its image or volume extension (``a.nii.gz`` -> ``a``)."""
+    lower = name.lower()
+    for extension in sorted(set(IMAGE_EXTENSIONS + VOLUME_EXTENSIONS), key=len, reverse=True):
+        if lower.endswith(extension):
+            return name[: -len(extension)]
+    return os.path.splitext(name)[0]
+
+
+def match_masks(paths, folder):
+    """The mask file of each image in ``folder``, matched by file name, or None.
+
+    An image's mask is the file of ``folder`` with the same file name
+    (``a.png`` -> ``FOLDER/a.png``); failing that, the one file whose name
+    without its extension is the image's (``a.jpg`` -> ``FOLDER/a.png``,
+    ``scan.nii.gz`` -> ``FOLDER/scan.nrrd``). Several such files are an error.
+    """
+    if not os.path.isdir(folder):
+        raise CommandError(f"--masks {folder!r}: no such directory")
+    by_stem = {}
+    for name in sorted(os.listdir(folder)):
+        if os.path.isfile(os.path.join(folder, name)) and not name.startswith("."):
+            by_stem.setdefault(_stem(name), []).append(name)
+    masks = []
+    for path in paths:
+        name = os.path.basename(path)
+        if os.path.isfile(os.path.join(folder, name)):
+            masks.append(os.path.join(folder, name))
+            continue
+        candidates = by_stem.get(_stem(name), [])
+        if len(candidates) > 1:
+            raise CommandError(f"{path}: several masks match in {folder!r}: "
+                               f"{', '.join(candidates)}")
+        masks.append(os.path.join(folder, candidates[0]) if candidates else None)
+    return masks
 
 
 #: The direction in a feature's name, ``{feature}_{direction}_d{distance}``.
@@ -198,11 +240,28 @@ def _leave_out_nan(args, paths, features, names):
 
 
 def _featurize(args):
+    import numpy as np
+
     _check_output(args.output)
-    paths = find_images(args.images, recursive=args.recursive)
+    extensions = VOLUME_EXTENSIONS if args.volume else IMAGE_EXTENSIONS
+    paths = find_images(args.images, recursive=args.recursive, extensions=extensions)
     featurizer = _featurizer(args)
-    features = featurizer.fit_transform(paths)
     names = featurizer.get_feature_names_out()
+    if args.masks is None:
+        features = featurizer.fit_transform(paths)
+    else:
+        masks = match_masks(paths, args.masks)
+        unmatched = [path for path, mask in zip(paths, masks) if mask is None]
+        if unmatched and args.on_error == "raise":
+            raise CommandError(f"no mask in {args.masks!r} for {_count(len(unmatched), 'image')}"
+                               f": {', '.join(unmatched)} (--on-error nan gives them NaN rows)")
+        if unmatched:
+            _warn(args, f"no mask in {args.masks!r} for {_count(len(unmatched), 'image')} "
+                        f"(written as nan): {', '.join(unmatched)}")
+        features = np.full((len(paths), len(names)), np.nan)
+        matched = [i for i, mask in enumerate(masks) if mask is not None]
+        if matched:
+            features[matched] = featurizer.fit_transform([(paths[i], masks[i]) for i in matched])
     reasons = _nan_reasons(features, names)
     if reasons:
         _warn(args, f"{_count(len(reasons), 'image')} with NaN features (written as nan): "
@@ -534,6 +593,121 @@ def _demo(args):
     return 0
 
 
+def _map(args):
+    import numpy as np
+
+    from . import HaralickFeaturizer, texture_maps
+
+    output = args.output
+    kind = os.path.splitext(output)[1].lower()
+    if kind not in (".tif", ".tiff", ".npy", ".zarr"):
+        raise CommandError(
+            f"cannot write {output!r}: the output must end in .tif, .tiff, .npy or .zarr"
+        )
+    if kind == ".zarr":
+        if args.step != 1:
+            raise CommandError("a .zarr output is written tile by tile with --step 1 only")
+        if os.path.exists(output):
+            raise CommandError(f"cannot write {output!r}: it exists (remove it first)")
+        try:
+            import dask.array  # noqa: F401
+            import zarr  # noqa: F401
+        except ImportError:
+            raise CommandError(
+                "writing Zarr needs dask and zarr: pip install 'haralick_learn[maps]'"
+            ) from None
+        output = output.rstrip("/\\")
+    _check_output(output)
+    _check_output(args.preview)
+    options = {"distance": args.distance, "aggregate": args.aggregate, "levels": args.levels}
+    names = list(HaralickFeaturizer(**options).get_feature_names_out())
+    chosen = list(range(len(names)))
+    if args.features:
+        chosen = [k for k, name in enumerate(names)
+                  if any(fnmatch.fnmatchcase(name, pattern) for pattern in args.features)]
+        if not chosen:
+            raise CommandError(
+                f"--features {' '.join(args.features)} matches none of the {len(names)} "
+                f"features ({names[0]}, {names[1]}, ...)"
+            )
+    if kind in (".tif", ".tiff"):
+        try:
+            import tifffile
+        except ImportError:
+            raise CommandError(
+                "writing TIFF needs tifffile: pip install 'haralick_learn[maps]' "
+                "(or write .npy)"
+            ) from None
+    chosen_names = [names[k] for k in chosen]
+    if kind == ".zarr":
+        return _map_zarr(args, output, options, chosen, chosen_names)
+    maps = texture_maps(args.image, args.window, step=args.step, n_jobs=args.n_jobs, **options)
+    maps = maps[..., chosen]
+    if kind == ".npy":
+        np.save(output, maps)
+    else:
+        # one float32 page per feature, named in the description (ImageJ/GIS read the bands)
+        tifffile.imwrite(output, np.moveaxis(maps, -1, 0).astype(np.float32),
+                         photometric="minisblack", metadata={"features": chosen_names})
+    print(f"Wrote {maps.shape[0]} x {maps.shape[1]} maps of {len(chosen)} features "
+          f"(window {args.window}, step {args.step}) to {os.path.abspath(output)}")
+    if args.preview:
+        _map_preview(args, maps, chosen_names)
+    return 0
+
+
+def _map_zarr(args, output, options, chosen, chosen_names):
+    """Maps computed and written tile by tile: the (large) maps are never held at once."""
+    import dask
+    import dask.array as da
+
+    from . import texture_maps
+    from ._io import load_image
+    from ._quantize import to_gray_levels
+
+    # One gray scale for every tile: the whole image quantized once, as in memory.
+    levels = to_gray_levels(load_image(args.image), options["levels"])
+    lazy = texture_maps(da.from_array(levels, chunks=1024), args.window,
+                        **dict(options, levels=None))[..., chosen]
+    workers = 1 if args.n_jobs is None else args.n_jobs
+    with dask.config.set(scheduler="threads",
+                         num_workers=workers if workers > 0 else os.cpu_count()):
+        lazy.to_zarr(output)
+    with open(os.path.join(output, "feature_names.txt"), "w", encoding="utf-8") as f:
+        f.write("\n".join(chosen_names) + "\n")
+    print(f"Wrote {lazy.shape[0]} x {lazy.shape[1]} maps of {len(chosen)} features "
+          f"(window {args.window}, tiles of 1024 x 1024) to {os.path.abspath(output)}")
+    if args.preview:
+        _map_preview(args, da.from_zarr(output)[..., :3].compute(), chosen_names[:3])
+    return 0
+
+
+def _map_preview(args, maps, names):
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only: must run without a display
+    import matplotlib.pyplot as plt
+
+    from ._io import load_display_pixels
+
+    shown = names[:3]
+    figure, axes = plt.subplots(1, 1 + len(shown), figsize=(3.2 * (1 + len(shown)), 3.4),
+                                layout="constrained", squeeze=False)
+    axes = axes[0]
+    axes[0].imshow(load_display_pixels(args.image), cmap="gray")
+    axes[0].set_title(os.path.basename(args.image), fontsize=9)
+    for ax, name in zip(axes[1:], shown):
+        image = ax.imshow(maps[..., names.index(name)], cmap="magma")
+        figure.colorbar(image, ax=ax, shrink=0.7)
+        ax.set_title(name, fontsize=8)
+    for ax in axes:
+        ax.axis("off")
+    out = os.path.abspath(args.preview)
+    figure.savefig(out, dpi=100)
+    plt.close(figure)
+    print(f"Wrote the preview of {', '.join(shown)} to {out}")
+
+
 def _wrap(text):
     return textwrap.fill(text, width=79)
 
@@ -554,6 +728,15 @@ def _n_jobs(parser):
     parser.add_argument("--n-jobs", type=_jobs, default=None, metavar="N",
                         help="images featurized in parallel (default 1; -1: all processors, "
                         "-2: all but one)")
+
+
+def _color(parser):
+    parser.add_argument("--color", choices=["gray", "rgb", "hsv", "lab"], default="gray",
+                        help="channels featurized: gray (default, the reference's numbers), or "
+                        "each channel of RGB, HSV or CIE L*a*b* (columns prefixed R_, H_, L_...)")
+    parser.add_argument("--color-pairs", action="store_true",
+                        help="with --color rgb|hsv|lab, also the cross-channel co-occurrence of "
+                        "every pair of channels (columns prefixed RG_, HS_, La_...)")
 
 
 def _positive(minimum):
@@ -591,7 +774,8 @@ def build_parser():
         "and write one CSV row per image: a 'path' column, then the named features "
         "(contrast_horizontal_d1, ...)."),
         epilog="examples:\n  haralick-learn featurize photos -o features.csv\n"
-        "  haralick-learn featurize 'photos/**/*.png' --recursive -o - > features.csv",
+        "  haralick-learn featurize 'photos/**/*.png' --recursive -o - > features.csv\n"
+        "  haralick-learn featurize scans --volume --masks scans_masks -o features.csv",
     )
     featurize.add_argument("images", metavar="DIR_OR_GLOB",
                            help=f"a folder (its {', '.join(IMAGE_EXTENSIONS)} files, sorted), "
@@ -606,6 +790,15 @@ def build_parser():
                            help="an unreadable image stops the run (raise, default) or gets a "
                            "row of NaN and a warning (nan)")
     _n_jobs(featurize)
+    featurize.add_argument("--volume", action="store_true",
+                           help="each file is a 3-D volume (multi-page TIFF, NIfTI .nii/.nii.gz, "
+                           "NRRD .nrrd; a folder gives those files): 13 3-D directions")
+    featurize.add_argument("--masks", metavar="FOLDER", default=None,
+                           help="featurize each image inside its mask: the file of FOLDER with "
+                           "the same name, else the one with the same name without extension "
+                           "(a.jpg -> a.png); non-zero pixels are inside. An image without a "
+                           "mask stops the run (or, with --on-error nan, gets a row of NaN)")
+    _color(featurize)
     featurize.set_defaults(func=_featurize)
 
     similar = commands.add_parser(
@@ -630,6 +823,7 @@ def build_parser():
     similar.add_argument("--index", metavar="INDEX",
                          help="answer from an index saved by 'haralick-learn index' instead of "
                          "featurizing DIR (every positional argument is then a QUERY)")
+    _color(similar)
     similar.set_defaults(func=_similar, usage_error=similar.error)
 
     index = commands.add_parser(
@@ -654,6 +848,7 @@ def build_parser():
                        help="exact search (brute, default) or an approximate graph (nndescent: "
                        "needs pip install 'haralick_learn[approximate]')")
     _n_jobs(index)
+    _color(index)
     index.set_defaults(func=_index)
 
     evaluate = commands.add_parser(
@@ -674,6 +869,7 @@ def build_parser():
     evaluate.add_argument("-r", "--recursive", action="store_true",
                           help="include subfolders (links to folders are not followed)")
     _n_jobs(evaluate)
+    _color(evaluate)
     evaluate.set_defaults(func=_evaluate)
 
     demo = commands.add_parser(
@@ -690,6 +886,40 @@ def build_parser():
     )
     _n_jobs(demo)
     demo.set_defaults(func=_demo)
+
+    texture_map = commands.add_parser(
+        "map", formatter_class=formatter,
+        help="texture maps: the Haralick features of the window around each pixel",
+        description=_wrap("Compute the features of the window around every pixel of IMAGE "
+        "(exact: the featurizer's row of each window's crop, windows clipped at the edges) "
+        "and write them: .npy (height, width, features) float64, .tif (one float32 page "
+        "per feature, their names in the metadata), or .zarr (float64, computed and written "
+        "in 1024 x 1024 tiles, the names in feature_names.txt inside the store)."),
+        epilog="example:\n  haralick-learn map photo.jpg -o maps.tif --window 15 "
+        "--aggregate mean --features 'contrast_*' 'entropy_*' --preview maps.png",
+    )
+    texture_map.add_argument("image", metavar="IMAGE", help="the image file")
+    texture_map.add_argument("-o", "--output", required=True,
+                             help="OUT.tif, OUT.tiff, OUT.npy or OUT.zarr (written tile by "
+                             "tile)")
+    texture_map.add_argument("--window", type=_positive(3), default=15,
+                             help="odd side of the window (default 15)")
+    texture_map.add_argument("--step", type=_positive(1), default=1,
+                             help="every STEP-th row and column only (default 1)")
+    texture_map.add_argument("--distance", type=_positive(1), nargs="+", default=[1],
+                             help="pixel distance(s) (default 1)")
+    texture_map.add_argument("--aggregate", choices=["mean", "mean_ptp"], default=None,
+                             help="combine the 4 directions (default: keep each)")
+    texture_map.add_argument("--levels", type=_positive(2), default=None,
+                             help="gray levels, 2 to 256 (default: the image's 8-bit levels)")
+    texture_map.add_argument("--features", nargs="+", metavar="NAME",
+                             help="features to keep, names or patterns (contrast_*)")
+    texture_map.add_argument("--preview", metavar="PNG",
+                             help="also draw the image beside the first 3 kept maps")
+    texture_map.add_argument("--n-jobs", type=_jobs, default=None, metavar="N",
+                             help="bands of rows computed in parallel (default 1; -1: all "
+                             "processors)")
+    texture_map.set_defaults(func=_map)
     return parser
 
 

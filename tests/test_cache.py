@@ -32,10 +32,10 @@ def computed(monkeypatch):
     lock = threading.Lock()
     original = _pipeline.row_from_gray
 
-    def counting(gray, source, settings):
+    def counting(gray, source, settings, *mask):
         with lock:
             calls.append(source)
-        return original(gray, source, settings)
+        return original(gray, source, settings, *mask)
 
     monkeypatch.setattr(_pipeline, "row_from_gray", counting)
     return calls

@@ -501,3 +501,40 @@ def test_counts_are_pluralized(capsys, photos, tmp_path, monkeypatch):
     assert out == "1 image, 1 class: grass (1)\n"
     assert errors(err) == ["haralick-learn evaluate: error: need at least 2 classes to evaluate, "
                            "found 1 (labels from the file names; try --labels parent)"]
+
+
+def test_color_option_on_featurize_similar_and_evaluate(capsys, photos, labelled, tmp_path,
+                                                        monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    paths = image_paths(photos)
+    code, out, err = cli(capsys, "featurize", photos, "-o", "lab.csv", "--color", "lab")
+    assert code == 0, err
+    with open(tmp_path / "lab.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    featurizer = HaralickFeaturizer(color="lab")
+    assert rows[0] == ["path", *featurizer.get_feature_names_out()]
+    assert rows[0][1] == "L_angular_second_moment_horizontal_d1"
+    np.testing.assert_array_equal(np.array([row[1:] for row in rows[1:]], dtype=float),
+                                  featurizer.fit_transform(paths))
+    code, out, err = cli(capsys, "similar", photos, "brick01.png", "-k", "2", "--color", "hsv")
+    assert code == 0, err
+    search = make_pipeline(HaralickFeaturizer(color="hsv"), StandardScaler(),
+                           DistanceNeighbors()).fit(paths)
+    dist, ind = search[-1].kneighbors(n_neighbors=2)
+    own = paths.index(str(photos / "brick01.png"))
+    assert out.splitlines()[1:] == [f"  {r}. {paths[i]}  distance {d:.3f}" for r, (d, i) in
+                                    enumerate(zip(dist[own], ind[own]), start=1)]
+    code, out, err = cli(capsys, "evaluate", labelled, "--labels", "parent", "--recursive",
+                         "--cv", "4", "--color", "rgb")
+    assert code == 0, err
+    assert "4-fold accuracy" in out
+    code, _, err = cli(capsys, "featurize", photos, "--color", "cmyk")
+    assert code == 2 and "invalid choice: 'cmyk'" in err
+    code, out, err = cli(capsys, "featurize", photos, "-o", "-", "--color", "hsv", "--color-pairs")
+    assert code == 0, err
+    header = out.splitlines()[0].split(",")
+    assert header[1:] == list(HaralickFeaturizer(color="hsv", color_pairs="all")
+                              .get_feature_names_out())
+    assert header[-1] == "SV_information_measure_of_correlation_2_diagonal_nesw_d1"
+    code, _, err = cli(capsys, "featurize", photos, "--color-pairs")
+    assert code == 1 and "color_pairs needs a colour space" in err

@@ -409,10 +409,12 @@ def test_haralick_features_batch_shapes():
         (lambda: cooccurrence(np.array([[0, -1], [2, 3]], np.int32)), ValueError,
          "non-negative"),
         (lambda: cooccurrence(np.zeros((2, 2), np.float64)), TypeError, "integer levels"),
-        (lambda: cooccurrence(np.zeros((2, 2, 2), np.uint8)), ValueError, "2-D"),
+        (lambda: cooccurrence(np.zeros((2, 2, 2, 2), np.uint8)), ValueError, "2-D or 3-D"),
         (lambda: cooccurrence(np.zeros((2, 2), np.uint8), (0,)), ValueError, "positive"),
         (lambda: cooccurrence(np.zeros((2, 2), np.uint8), (1,), [(-1, 0)]), ValueError,
-         "dy >= 0"),
+         "first non-zero component positive"),
+        (lambda: cooccurrence(np.zeros((2, 2, 2), np.uint8), (1,), [(0, 1)]), ValueError,
+         "offsets of 3 components"),
         (lambda: haralick_features(np.zeros((3, 4), np.int64)), ValueError, "square"),
         (lambda: haralick_features(np.zeros((3, 3))), TypeError, "integer counts"),
         (lambda: haralick_features(-np.ones((3, 3), np.int64)), ValueError, "non-negative"),
@@ -435,6 +437,7 @@ def test_cooccurrence_counts_any_offsets_like_the_four_directions(photo_gray):
 
 def test_the_feature_catalogue_names_the_haralick_features_in_order():
     from haralick_learn._haralick import FEATURES
-    from haralick_learn._settings import FEATURE_NAMES
+    from haralick_learn._settings import FEATURE_NAMES, FEATURE_SETS
 
-    assert tuple(FEATURES) == FEATURE_NAMES
+    assert tuple(FEATURES)[: len(FEATURE_NAMES)] == FEATURE_NAMES
+    assert tuple(FEATURES) == sum(FEATURE_SETS.values(), ())

@@ -1,0 +1,110 @@
+"""``haralick-learn featurize --volume`` and ``--masks FOLDER``."""
+
+import csv
+import os
+import shutil
+
+import mahotas
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from haralick_learn import HaralickFeaturizer
+from haralick_learn.cli import main
+from haralick_learn.datasets import load_sample_images
+
+from test_volumes import VOLUMES
+
+
+def cli(capsys, *args):
+    capsys.readouterr()
+    try:
+        code = main([str(arg) for arg in args])
+    except SystemExit as exc:
+        code = exc.code
+    return (code, *capsys.readouterr())
+
+
+def read_csv(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    return rows[0], [row[0] for row in rows[1:]], np.array([[float(v) for v in row[1:]]
+                                                            for row in rows[1:]])
+
+
+@pytest.fixture
+def photos_and_masks(tmp_path):
+    """Three real photos (JPEG) and their threshold masks as PNG, matched by stem."""
+    photos, masks = tmp_path / "photos", tmp_path / "masks"
+    photos.mkdir()
+    masks.mkdir()
+    paths = load_sample_images().paths[::30]
+    for path in paths:
+        shutil.copy(path, photos)
+        gray = mahotas.colors.rgb2gray(np.asarray(Image.open(path)), dtype=np.uint8)
+        name = os.path.splitext(os.path.basename(path))[0] + ".png"
+        Image.fromarray((gray > np.median(gray)).astype(np.uint8) * 255).save(masks / name)
+    return photos, masks
+
+
+def test_masks_folder_matched_by_name(capsys, tmp_path, photos_and_masks):
+    photos, masks = photos_and_masks
+    out = tmp_path / "features.csv"
+    code, _, err = cli(capsys, "featurize", photos, "--masks", masks, "-o", out)
+    assert code == 0, err
+    header, paths, features = read_csv(out)
+    samples = [(p, str(masks / (os.path.splitext(os.path.basename(p))[0] + ".png")))
+               for p in paths]
+    np.testing.assert_array_equal(features, HaralickFeaturizer().fit_transform(samples))
+    assert header[1:] == list(HaralickFeaturizer().get_feature_names_out())
+
+
+def test_an_image_without_mask_stops_the_run_or_gets_nan(capsys, tmp_path, photos_and_masks):
+    photos, masks = photos_and_masks
+    lonely = sorted(os.listdir(masks))[0]
+    os.remove(masks / lonely)
+    out = tmp_path / "features.csv"
+    code, _, err = cli(capsys, "featurize", photos, "--masks", masks, "-o", out)
+    assert code == 1 and "no mask in" in err and os.path.splitext(lonely)[0] in err
+    assert not out.exists()
+    code, _, err = cli(capsys, "featurize", photos, "--masks", masks, "-o", out,
+                       "--on-error", "nan")
+    assert code == 0 and "warning: no mask in" in err
+    _, paths, features = read_csv(out)
+    missing = [os.path.splitext(os.path.basename(p))[0] == os.path.splitext(lonely)[0]
+               for p in paths]
+    assert np.isnan(features[missing]).all() and np.isfinite(features[~np.array(missing)]).all()
+
+
+def test_volume_folder_with_masks(capsys, tmp_path):
+    volumes, masks = tmp_path / "volumes", tmp_path / "masks"
+    volumes.mkdir()
+    masks.mkdir()
+    samples = []
+    for name in ("camera", "gravel"):
+        volume = VOLUMES[name]()
+        mask = volume > np.median(volume)
+        tifffile.imwrite(volumes / f"{name}.tif", volume)
+        tifffile.imwrite(masks / f"{name}.tif", mask.astype(np.uint8))
+        samples.append((volume, mask))
+    (volumes / "notes.txt").write_text("not a volume")
+    out = tmp_path / "features.csv"
+    code, _, err = cli(capsys, "featurize", volumes, "--volume", "-o", out)
+    assert code == 0, err
+    header, paths, features = read_csv(out)
+    assert [os.path.basename(p) for p in paths] == ["camera.tif", "gravel.tif"]
+    assert len(header) == 1 + 169
+    np.testing.assert_array_equal(
+        features, HaralickFeaturizer(volume=True).fit_transform([v for v, _ in samples]))
+    code, _, err = cli(capsys, "featurize", volumes, "--volume", "--masks", masks, "-o", out)
+    assert code == 0, err
+    np.testing.assert_array_equal(read_csv(out)[2],
+                                  HaralickFeaturizer(volume=True).fit_transform(samples))
+
+
+def test_missing_masks_folder(capsys, tmp_path, photos_and_masks):
+    photos, _ = photos_and_masks
+    code, _, err = cli(capsys, "featurize", photos, "--masks", tmp_path / "nowhere",
+                       "-o", tmp_path / "f.csv")
+    assert code == 1 and "no such directory" in err

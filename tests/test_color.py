@@ -1,0 +1,379 @@
+"""Colour texture (#14): channel images, per-channel and cross-channel features, on real photos.
+
+The references: mahotas (reading, co-occurrence, features), scikit-image
+(``rgb2hsv``, ``rgb2lab``) and direct counts of the pixel pairs.
+"""
+
+import warnings
+
+import mahotas
+import numpy as np
+import pytest
+import skimage.color
+from PIL import Image
+
+from haralick_learn import HaralickFeaturizer, ImageFeaturizationWarning
+from haralick_learn._channels import channel_images, lab_to_levels, rgb_to_hsv_levels
+from haralick_learn._glcm import DIRECTIONS, cooccurrence, cross_cooccurrence
+from haralick_learn._io import load_color_pixels
+
+from conftest import BACKENDS, RTOL
+
+N_BLOCK = 52  # 13 features x 4 directions, distance 1
+
+
+def _blocks(row, n_blocks):
+    assert row.shape == (n_blocks * N_BLOCK,)
+    return row.reshape(n_blocks, N_BLOCK)
+
+
+# -- the read stage ---------------------------------------------------------
+
+
+def test_color_pixels_are_the_reference_reading(photo_paths):
+    for path in photo_paths:
+        expected = mahotas.imread(path)[:, :, :3]
+        got = load_color_pixels(path)
+        assert got.dtype == np.uint8
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_color_pixels_of_pil_images_drop_alpha_and_keep_gray_palettes(jpeg_paths):
+    rgb = np.asarray(Image.open(jpeg_paths[0]).convert("RGB"))
+    rgba = Image.open(jpeg_paths[0]).convert("RGBA")
+    np.testing.assert_array_equal(load_color_pixels(rgba), rgb)
+    gray = Image.open(jpeg_paths[0]).convert("L")
+    np.testing.assert_array_equal(load_color_pixels(gray.convert("P")), np.asarray(gray))
+    assert load_color_pixels(gray).ndim == 2
+
+
+def test_color_pixels_errors_name_the_sample(tmp_path):
+    with pytest.raises(ValueError, match="sample 4: image of shape"):
+        load_color_pixels(np.zeros((1, 1, 3), np.uint8), index=4)
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not an image")
+    with pytest.raises(ValueError, match="bad.png"):
+        load_color_pixels(str(bad))
+
+
+# -- the channels stage, against scikit-image ----------------------------------
+
+
+def test_hsv_levels_match_skimage(photo_paths):
+    for path in photo_paths:
+        rgb = load_color_pixels(path)
+        got = rgb_to_hsv_levels(rgb)
+        hsv = skimage.color.rgb2hsv(rgb)
+        # H: floor(256 h). Where 256 h is an integer exactly, skimage's float
+        # lands on it or just below; the exact level is that integer.
+        h = hsv[..., 0] * 256
+        tie = np.abs(h - np.rint(h)) < 1e-9
+        expected_h = np.where(tie, np.rint(h) % 256, np.floor(h))
+        np.testing.assert_array_equal(got[0], expected_h)
+        # S: round(255 s), half up (ties checked apart), V: max(R, G, B).
+        s = hsv[..., 1] * 255
+        s_tie = np.abs(s - np.floor(s) - 0.5) < 1e-9
+        np.testing.assert_array_equal(got[1][~s_tie], np.floor(s + 0.5)[~s_tie])
+        np.testing.assert_array_equal(got[1][s_tie], np.ceil(s[s_tie] - 1e-6))
+        np.testing.assert_array_equal(got[2], np.rint(hsv[..., 2] * 255))
+
+
+def test_hsv_levels_of_primary_and_gray_colours():
+    # The hexcone: red 0, green 1/3, blue 2/3 of a turn; grays have H = S = 0.
+    rgb = np.array([[[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 0, 1], [90, 90, 90]]],
+                   np.uint8)
+    hsv = skimage.color.rgb2hsv(rgb)
+    got = rgb_to_hsv_levels(rgb)
+    np.testing.assert_array_equal(got[0, 0], np.floor(hsv[0, :, 0] * 256))
+    assert got[0, 0].tolist() == [0, 85, 170, 255, 0]
+    assert got[1, 0].tolist() == [255, 255, 255, 255, 0]
+
+
+def test_lab_levels_match_skimage(photo_paths):
+    for path in photo_paths:
+        rgb = load_color_pixels(path)
+        got = np.moveaxis(np.stack(channel_images(rgb, "lab")), 0, -1)
+        lab = skimage.color.rgb2lab(rgb)
+        scaled = np.stack([lab[..., 0] * 2.55, lab[..., 1] + 128, lab[..., 2] + 128], -1)
+        near_tie = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
+        expected = np.clip(np.rint(scaled), 0, 255)
+        assert not near_tie.any() or (np.abs(got - scaled)[near_tie] <= 0.5 + 1e-6).all()
+        np.testing.assert_array_equal(got[~near_tie], expected[~near_tie])
+        # The encoding itself, on skimage's own floats.
+        assert np.mean(lab_to_levels(lab) == got) > 0.9999
+
+
+def test_lab_levels_span_the_8_bit_range():
+    rgb = np.array([[[255, 255, 255], [0, 0, 0], [0, 255, 0], [0, 0, 255]]], np.uint8)
+    lab = skimage.color.rgb2lab(rgb)[0]
+    got = np.stack(channel_images(rgb, "lab"))[:, 0].T
+    np.testing.assert_array_equal(got[:, 0], np.rint(lab[:, 0] * 2.55))
+    np.testing.assert_array_equal(got[:, 1:], np.clip(np.rint(lab[:, 1:]) + 128, 0, 255))
+    assert got[1].tolist() == [0, 128, 128] and got[0].tolist() == [255, 128, 128]
+
+
+# -- per-channel features equal the gray featurizer's on each channel image -----
+
+
+@pytest.mark.parametrize("color", ["rgb", "hsv", "lab"])
+def test_channel_blocks_equal_gray_features_of_channel_images(photo_paths, color):
+    got = HaralickFeaturizer(color=color).fit_transform(photo_paths)
+    assert got.shape == (len(photo_paths), 3 * N_BLOCK)
+    for path, row in zip(photo_paths, got):
+        channels = channel_images(load_color_pixels(path), color)
+        gray_rows = HaralickFeaturizer().fit_transform(channels)
+        np.testing.assert_array_equal(_blocks(row, 3), gray_rows)
+        for channel, block in zip(channels, _blocks(row, 3)):
+            expected = mahotas.features.haralick(np.ascontiguousarray(channel)).ravel()
+            np.testing.assert_allclose(block, expected, rtol=RTOL, atol=0)
+
+
+@pytest.mark.parametrize("color", ["rgb", "hsv", "lab"])
+def test_channel_blocks_with_the_mahotas_backend(jpeg_paths, color):
+    got = HaralickFeaturizer(color=color, backend="mahotas").fit_transform(jpeg_paths)
+    for path, row in zip(jpeg_paths, got):
+        channels = channel_images(load_color_pixels(path), color)
+        expected = HaralickFeaturizer(backend="mahotas").fit_transform(channels)
+        np.testing.assert_array_equal(_blocks(row, 3), expected)
+    compiled = HaralickFeaturizer(color=color).fit_transform(jpeg_paths)
+    np.testing.assert_allclose(got, compiled, rtol=RTOL, atol=0)
+
+
+def test_rgb_blocks_are_mahotas_on_the_read_channels(jpeg_paths):
+    params = dict(distance=[1, 2], aggregate="mean_ptp", ignore_zeros=True)
+    got = HaralickFeaturizer(color="rgb", **params).fit_transform(jpeg_paths)
+    for path, row in zip(jpeg_paths, got):
+        rgb = mahotas.imread(path)
+        expected = [
+            mahotas.features.haralick(np.ascontiguousarray(rgb[:, :, c]), distance=d,
+                                      ignore_zeros=True, return_mean_ptp=True)
+            for c in range(3) for d in (1, 2)
+        ]
+        np.testing.assert_allclose(row, np.concatenate(expected), rtol=RTOL, atol=0)
+
+
+def test_levels_apply_to_each_channel(jpeg_paths):
+    got = HaralickFeaturizer(color="hsv", levels=32).fit_transform(jpeg_paths[:1])[0]
+    channels = channel_images(load_color_pixels(jpeg_paths[0]), "hsv")
+    expected = HaralickFeaturizer(levels=32).fit_transform(channels).ravel()
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_default_gray_is_unchanged(jpeg_paths):
+    featurizer = HaralickFeaturizer()
+    assert featurizer.get_params()["color"] == "gray"
+    assert featurizer.get_params()["color_pairs"] is None
+    got = featurizer.fit_transform(jpeg_paths)
+    expected = [
+        mahotas.features.haralick(
+            mahotas.colors.rgb2gray(mahotas.imread(p), dtype=np.uint8)).ravel()
+        for p in jpeg_paths
+    ]
+    np.testing.assert_allclose(got, expected, rtol=RTOL, atol=0)
+    assert featurizer.get_feature_names_out()[0] == "angular_second_moment_horizontal_d1"
+
+
+# -- cross-channel co-occurrence --------------------------------------------
+
+
+def _direct_count(first, second, offset, n_levels):
+    """Each pixel pair (p, q = p + offset): (first[p], second[q]), then (first[q], second[p])."""
+    dy, dx = offset
+    height, width = first.shape
+    counts = np.zeros((n_levels, n_levels), np.int64)
+    for y in range(height):
+        for x in range(width):
+            qy, qx = y + dy, x + dx
+            if 0 <= qy < height and 0 <= qx < width:
+                counts[first[y, x], second[qy, qx]] += 1
+                counts[first[qy, qx], second[y, x]] += 1
+    return counts
+
+
+def test_cross_cooccurrence_equals_a_direct_count_on_photographs(photo_paths):
+    for path, color in zip(photo_paths[:3], ["rgb", "hsv", "lab"]):
+        # A 40 x 50 crop keeps the pure-Python count short; levels=16 as well
+        # as 256 levels checks both sizes of matrix.
+        channels = [c[100:140, 60:110] for c in channel_images(load_color_pixels(path), color)]
+        first, second = channels[0], channels[2]
+        for a, b in ((first, second), (first // 16, second // 16)):
+            n_levels = int(max(a.max(), b.max())) + 1
+            got = cross_cooccurrence(a, b, distances=(1, 3))
+            assert got.shape == (2, 4, n_levels, n_levels)
+            for k, d in enumerate((1, 3)):
+                for j, (dy, dx) in enumerate(DIRECTIONS):
+                    expected = _direct_count(a, b, (d * dy, d * dx), n_levels)
+                    np.testing.assert_array_equal(got[k, j], expected)
+            # (b, a) is the transpose of (a, b).
+            np.testing.assert_array_equal(cross_cooccurrence(b, a, distances=(1, 3)),
+                                          got.transpose(0, 1, 3, 2))
+
+
+def test_cross_cooccurrence_of_a_channel_with_itself_is_mahotas_glcm(photo_paths):
+    for path in photo_paths:
+        red = np.ascontiguousarray(load_color_pixels(path)[:, :, 0])
+        got = cross_cooccurrence(red, red, distances=(2,))
+        np.testing.assert_array_equal(got, cooccurrence(red, distances=(2,)))
+        n_levels = int(red.max()) + 1
+        for j in range(4):
+            expected = np.zeros((n_levels, n_levels), np.int32)
+            mahotas.features.texture.cooccurence(red, j, output=expected, symmetric=True,
+                                                 distance=2)
+            np.testing.assert_array_equal(got[0, j], expected)
+
+
+def test_cross_cooccurrence_validates_its_inputs():
+    image = np.zeros((3, 4), np.uint8)
+    with pytest.raises(ValueError, match="same shape"):
+        cross_cooccurrence(image, image[:, :3])
+    with pytest.raises(TypeError, match="second must hold integer levels"):
+        cross_cooccurrence(image, image.astype(float))
+    with pytest.raises(ValueError, match="first levels must be non-negative"):
+        cross_cooccurrence(image.astype(int) - 1, image)
+    with pytest.raises(ValueError, match="distances"):
+        cross_cooccurrence(image, image, distances=(0,))
+    with pytest.raises(ValueError, match="directions"):
+        cross_cooccurrence(image, image, directions=[(-1, 0)])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_pair_blocks_are_mahotas_features_of_the_cross_matrices(jpeg_paths, backend):
+    # mahotas has no cross-channel co-occurrence: both backends count the
+    # pairs with the compiled kernel; mahotas's feature function is the reference.
+    featurizer = HaralickFeaturizer(color="rgb", color_pairs=[("G", "B"), ("R", "G")],
+                                    backend=backend)
+    got = featurizer.fit_transform(jpeg_paths)
+    names = featurizer.get_feature_names_out()
+    assert names[3 * N_BLOCK] == "GB_angular_second_moment_horizontal_d1"
+    assert names[4 * N_BLOCK] == "RG_angular_second_moment_horizontal_d1"
+    for path, row in zip(jpeg_paths, got):
+        rgb = mahotas.imread(path)
+        blocks = _blocks(row, 5)
+        for block, (a, b) in zip(blocks[3:], [(1, 2), (0, 1)]):
+            cmats = cross_cooccurrence(rgb[:, :, a], rgb[:, :, b])[0]
+            expected = mahotas.features.texture.haralick_features(cmats).ravel()
+            np.testing.assert_allclose(block, expected, rtol=RTOL, atol=0)
+
+
+def test_all_pairs_in_channel_order(jpeg_paths):
+    featurizer = HaralickFeaturizer(color="lab", color_pairs="all", aggregate="mean")
+    got = featurizer.fit_transform(jpeg_paths[:1])
+    names = featurizer.get_feature_names_out()
+    assert got.shape == (1, 6 * 13) == (1, len(names))
+    assert [n.split("_")[0] for n in names[::13]] == ["L", "a", "b", "La", "Lb", "ab"]
+    assert names[-1] == "ab_information_measure_of_correlation_2_mean_d1"
+    assert np.isfinite(got).all()
+
+
+# -- gray images, non-8-bit images, errors -----------------------------------
+
+
+def test_gray_image_is_its_gray_channel_repeated(jpeg_paths):
+    gray = np.asarray(Image.open(jpeg_paths[1]).convert("L"))
+    gray_row = HaralickFeaturizer().fit_transform([gray])[0]
+    rgb_row = HaralickFeaturizer(color="rgb", color_pairs="all").fit_transform([gray])[0]
+    # Each channel and each pair of (g, g, g) is the gray image's own GLCM.
+    np.testing.assert_array_equal(_blocks(rgb_row, 6), np.tile(gray_row, (6, 1)))
+    hsv = _blocks(HaralickFeaturizer(color="hsv").fit_transform([gray])[0], 3)
+    np.testing.assert_array_equal(hsv[2], gray_row)  # V = g
+    constant = HaralickFeaturizer().fit_transform([np.zeros_like(gray)])[0]
+    np.testing.assert_array_equal(hsv[0], constant)  # H = 0
+    np.testing.assert_array_equal(hsv[1], constant)  # S = 0
+
+
+def test_a_channel_without_counted_pairs_is_named():
+    gray = np.array([[0, 10, 20], [30, 40, 50]], np.uint8)  # H = S = 0 everywhere
+    with pytest.raises(ValueError, match="sample 0: channel H of the image of shape .2, 3. "
+                                         "has no pair of non-zero pixels at distance 1"):
+        HaralickFeaturizer(color="hsv", ignore_zeros=True).fit_transform([gray])
+
+
+def test_16_bit_rgb_is_binned_per_channel_but_refused_by_hsv_and_lab():
+    rng = np.random.default_rng(0)
+    rgb16 = rng.integers(0, 65536, size=(20, 30, 3), dtype=np.uint16)
+    rgb_row = HaralickFeaturizer(color="rgb").fit_transform([rgb16])[0]
+    expected = HaralickFeaturizer().fit_transform([rgb16[:, :, c] for c in range(3)]).ravel()
+    np.testing.assert_array_equal(rgb_row, expected)
+    for color in ("hsv", "lab"):
+        with pytest.raises(ValueError, match=f"sample 1: color='{color}' needs 8-bit RGB"):
+            HaralickFeaturizer(color=color).fit_transform([rgb16[:, :, 0] // 256, rgb16])
+    with pytest.warns(ImageFeaturizationWarning, match="needs 8-bit RGB"):
+        rows = HaralickFeaturizer(color="lab", on_error="nan").fit_transform(
+            [rgb16.astype(np.uint8), rgb16])
+    assert np.isfinite(rows[0]).all() and np.isnan(rows[1]).all()
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"color": "cmyk"}, "color"),
+        ({"color_pairs": "all"}, "color_pairs needs a colour space"),
+        ({"color": "rgb", "color_pairs": "some"}, "'color_pairs' parameter"),
+        ({"color": "rgb", "color_pairs": []}, "non-empty list"),
+        ({"color": "rgb", "color_pairs": [("R", "H")]}, r"two of the channels \['R', 'G', 'B'\]"),
+        ({"color": "rgb", "color_pairs": [("R", "G", "B")]}, "two of the channels"),
+        ({"color": "hsv", "color_pairs": [("S", "S")]}, "pairs a channel with itself"),
+        ({"color": "rgb", "color_pairs": [("R", "G"), ("G", "R")]}, "repeats a pair"),
+    ],
+)
+def test_invalid_color_parameters(params, message):
+    with pytest.raises(ValueError, match=message):
+        HaralickFeaturizer(**params).fit([np.zeros((4, 4), np.uint8)])
+
+
+def test_colour_rows_are_cached_apart_from_gray(jpeg_paths, tmp_path):
+    gray = HaralickFeaturizer(memory=tmp_path).fit_transform(jpeg_paths)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rgb = HaralickFeaturizer(memory=tmp_path, color="rgb").fit_transform(jpeg_paths)
+        again = HaralickFeaturizer(memory=tmp_path, color="rgb").fit_transform(jpeg_paths)
+    assert gray.shape == (2, N_BLOCK) and rgb.shape == (2, 3 * N_BLOCK)
+    np.testing.assert_array_equal(again, rgb)
+
+
+def test_channel_images_validation():
+    with pytest.raises(ValueError, match="'x.png': pixels must be"):
+        channel_images(np.zeros((2, 2, 4), np.uint8), "rgb", "'x.png'")
+    with pytest.raises(ValueError, match="color must be"):
+        channel_images(np.zeros((2, 2, 3), np.uint8), "gray")
+
+
+def test_colour_with_the_other_conventions(jpeg_paths):
+    """Sets, offsets, binning and the merged aggregate apply to every channel and pair."""
+    from skimage.feature import graycoprops
+
+    from haralick_learn._quantize import quantize
+    from haralick_learn._settings import SKIMAGE_PROPS, TextureSettings
+
+    params = dict(features="skimage", offsets="skimage", distance=4, aggregate="merged",
+                  levels=32, gray_range=(0, 256))
+    featurizer = HaralickFeaturizer(color="lab", color_pairs=[("a", "b")], **params)
+    row = featurizer.fit_transform(jpeg_paths[:1])[0]
+    channels = channel_images(load_color_pixels(jpeg_paths[0]), "lab")
+    gray_rows = HaralickFeaturizer(**params).fit_transform(channels)
+    n = gray_rows.shape[1]
+    assert row.shape == (4 * n,)
+    np.testing.assert_array_equal(row[:3 * n], gray_rows.ravel())
+    # The pair: scikit-image's graycoprops of the merged cross-channel matrix.
+    settings = TextureSettings.from_params(**params)
+    a, b = (quantize(c, settings) for c in channels[1:])
+    cmats = cross_cooccurrence(a, b, (1,), settings.offsets_at(4)).sum(axis=1)[0]
+    assert settings.offsets_at(4)[1] == (3, 3)
+    matrix = cmats[:, :, None, None].astype(float)
+    expected = [graycoprops(matrix / matrix.sum(), prop)[0, 0] for prop in SKIMAGE_PROPS]
+    assert featurizer.get_feature_names_out()[3 * n] == f"ab_skimage_{SKIMAGE_PROPS[0]}_merged_d4"
+    np.testing.assert_allclose(row[3 * n:], expected, rtol=RTOL, atol=1e-12)
+
+
+def test_colour_with_masks_or_volumes_is_a_clear_error(jpeg_paths):
+    """Colour takes whole 2-D images; masks and volumes are gray (a clear error, not a guess)."""
+    from haralick_learn import HaralickFeaturizer
+
+    with pytest.raises(ValueError, match="volumes are gray"):
+        HaralickFeaturizer(color="rgb", volume=True).fit_transform(jpeg_paths[:1])
+    image = np.asarray(Image.open(jpeg_paths[0]))
+    mask = np.ones(image.shape[:2], bool)
+    with pytest.raises(ValueError, match=r"sample 0: masks are for gray images"):
+        HaralickFeaturizer(color="hsv").fit_transform([(image, mask)])
+    with pytest.raises(ValueError, match="offsets='skimage' is scikit-image's 2-D rule"):
+        HaralickFeaturizer(volume=True, offsets="skimage").fit_transform([np.zeros((4, 4, 4))])

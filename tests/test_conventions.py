@@ -1,0 +1,271 @@
+"""Feature sets and conventions, each against the peer library itself (issue #13, 2-D).
+
+* ``features="skimage"``: scikit-image's ``graycoprops(graycomatrix(...))``;
+* ``features="ibsi"``: pyradiomics's ``RadiomicsGLCM`` (marker ``pyradiomics``: these
+  tests skip when pyradiomics is not installed; ``.ci/run`` installs it and runs them);
+* the Haralick set stays mahotas's, unchanged, beside the others.
+
+Real images only: scikit-image's shipped textures and photographs, scikit-learn's
+JPEGs. Whole images (pyradiomics with a mask of ones); masks and 3-D come later.
+"""
+
+import json
+import logging
+
+import numpy as np
+import pytest
+from conftest import RTOL, reference_gray, reference_row
+
+from haralick_learn import HaralickFeaturizer
+from haralick_learn._quantize import bin_by_range, to_gray_levels
+from haralick_learn._settings import (
+    FEATURE_NAMES, FEATURE_SETS, IBSI_FEATURES, SKIMAGE_PROPS, TextureSettings,
+)
+
+skimage_data = pytest.importorskip("skimage.data")
+from skimage.feature import graycomatrix, graycoprops  # noqa: E402
+
+#: scikit-image's angles in our direction order: horizontal, nw-se, vertical, ne-sw.
+SKIMAGE_ANGLES = [0, np.pi / 4, np.pi / 2, 3 * np.pi / 4]
+TEXTURES = ["brick", "grass", "gravel", "camera"]
+
+
+@pytest.fixture(scope="module")
+def real_grays(photo_paths):
+    """Gray uint8 images: scikit-image's textures and camera, and the photographs."""
+    images = {name: getattr(skimage_data, name)() for name in TEXTURES}
+    for path in photo_paths[:3]:
+        images[path.rsplit("/", 1)[-1]] = reference_gray(path)
+    return images
+
+
+def _relative(ours, ref, floor=0.0):
+    ours, ref = np.asarray(ours, float), np.asarray(ref, float)
+    return np.abs(ours - ref) / np.maximum(np.abs(ref), floor)
+
+
+# -- scikit-image ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("levels", [None, 16])
+def test_skimage_set_equals_graycoprops(real_grays, levels):
+    distances = [1, 2, 3, 4]
+    for name, gray in real_grays.items():
+        featurizer = HaralickFeaturizer(features="skimage", offsets="skimage",
+                                        distance=distances, levels=levels)
+        row = featurizer.fit_transform([gray])[0]
+        ours = row.reshape(len(distances), 4, len(SKIMAGE_PROPS))
+        # scikit-image counts the same levels; symmetric=True is haralick_learn's matrix
+        quantized = to_gray_levels(gray, levels)
+        glcm = graycomatrix(quantized, distances, SKIMAGE_ANGLES,
+                            levels=int(quantized.max()) + 1, symmetric=True, normed=True)
+        for k, prop in enumerate(SKIMAGE_PROPS):
+            ref = graycoprops(glcm, prop)
+            assert _relative(ours[:, :, k], ref).max() < RTOL, (name, prop)
+
+
+def test_offset_conventions_match_their_library(real_grays):
+    """At distance 4 the diagonals differ: (4, 4) for mahotas, (3, 3) for scikit-image."""
+    gray = real_grays["brick"]
+    mahotas_row = HaralickFeaturizer(distance=4).fit_transform([gray])[0]
+    np.testing.assert_allclose(mahotas_row, reference_row_of(gray, distance=4), rtol=RTOL)
+
+    glcm = graycomatrix(gray, [4], SKIMAGE_ANGLES, levels=256, symmetric=True, normed=True)
+    ref = graycoprops(glcm, "contrast")[0]
+    for offsets, equal in (("skimage", True), ("mahotas", False)):
+        row = HaralickFeaturizer(features=["skimage_contrast"], distance=4,
+                                 offsets=offsets).fit_transform([gray])[0]
+        assert bool(_relative(row, ref).max() < RTOL) is equal, offsets
+        # horizontal and vertical offsets are the same in both conventions
+        np.testing.assert_allclose(row[[0, 2]], ref[[0, 2]], rtol=RTOL)
+    assert TextureSettings(offsets="skimage").offsets_at(2)[1] == (1, 1)
+
+
+def reference_row_of(gray, **options):
+    import mahotas
+
+    return mahotas.features.haralick(gray, **options).ravel()
+
+
+# -- the sets together, names, settings ------------------------------------------------
+
+
+def test_default_haralick_set_is_unchanged(photo_paths):
+    path = photo_paths[0]
+    row = HaralickFeaturizer().fit_transform([path])[0]
+    np.testing.assert_allclose(row, reference_row(path), rtol=RTOL)
+    explicit = HaralickFeaturizer(features="haralick").fit_transform([path])[0]
+    np.testing.assert_array_equal(explicit, row)
+    assert HaralickFeaturizer().get_feature_names_out()[0] == "angular_second_moment_horizontal_d1"
+
+
+def test_sets_together_equal_each_set_alone(real_grays):
+    gray = real_grays["grass"]
+    both = HaralickFeaturizer(features=["haralick", "skimage", "ibsi"], aggregate="mean",
+                              bin_width=8)
+    row = both.fit_transform([gray])[0]
+    names = list(both.get_feature_names_out())
+    start = 0
+    for name in ("haralick", "skimage", "ibsi"):
+        alone = HaralickFeaturizer(features=name, aggregate="mean", bin_width=8)
+        part = alone.fit_transform([gray])[0]
+        np.testing.assert_allclose(row[start:start + len(part)], part, rtol=1e-13)
+        assert names[start:start + len(part)] == list(alone.get_feature_names_out())
+        start += len(part)
+    assert start == len(row)
+
+
+def test_feature_names_name_set_feature_group_and_distance():
+    names = HaralickFeaturizer(features="skimage", distance=[1, 2]).get_feature_names_out()
+    assert names[0] == "skimage_contrast_horizontal_d1"
+    assert names[-1] == "skimage_entropy_diagonal_nesw_d2"
+    names = HaralickFeaturizer(features=["ibsi_Idmn", "contrast"],
+                               aggregate="mean_std").get_feature_names_out()
+    assert list(names) == ["ibsi_Idmn_mean_d1", "contrast_mean_d1", "ibsi_Idmn_std_d1",
+                           "contrast_std_d1"]
+    assert len(FEATURE_SETS["ibsi"]) == 24 and len(FEATURE_SETS["skimage"]) == 10
+
+
+def test_default_cache_key_is_unchanged():
+    """New fields at their defaults stay out of the key: earlier caches remain valid."""
+    key = json.loads(TextureSettings.from_params().cache_key())
+    assert set(key) == {"distances", "aggregate", "ignore_zeros", "compute_14th_feature",
+                        "use_x_minus_y_variance", "levels", "backend"}
+    other = TextureSettings.from_params(features="ibsi").cache_key()
+    assert other != TextureSettings.from_params().cache_key()
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(features="glrlm"), "unknown feature 'glrlm'"),
+    (dict(features=["contrast", "contrast"]), "duplicates"),
+    (dict(features=[]), "non-empty list"),
+    (dict(bin_width=10, levels=8), "bin_width sets the levels"),
+    (dict(gray_range=(5, 5)), "low < high"),
+    (dict(gray_range="global"), "gray_range"),
+    (dict(features="ibsi", backend="mahotas"), "backend='mahotas'"),
+    (dict(offsets="matlab"), "'offsets' parameter"),
+])
+def test_invalid_settings_are_value_errors(params, message):
+    with pytest.raises(ValueError, match=message):
+        HaralickFeaturizer(**params).fit_transform([skimage_data.brick()[:32, :32]])
+
+
+def test_bin_width_makes_at_most_1024_levels():
+    image = np.arange(4096, dtype=np.uint16).reshape(64, 64)
+    with pytest.raises(ValueError, match="makes 4096 levels"):
+        HaralickFeaturizer(bin_width=1).fit_transform([image])
+
+
+# -- aggregates and gray ranges ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("aggregate, reductions", [
+    ("mean_std", (np.mean, np.std)), ("min_max", (np.min, np.max)),
+])
+def test_new_aggregates_reduce_the_directions(real_grays, aggregate, reductions):
+    gray = real_grays["gravel"]
+    per_direction = HaralickFeaturizer(distance=[1, 2]).fit_transform([gray])[0].reshape(2, 4, 13)
+    row = HaralickFeaturizer(distance=[1, 2], aggregate=aggregate).fit_transform([gray])[0]
+    expected = np.concatenate([reduce(block, axis=0) for block in per_direction
+                               for reduce in reductions])
+    np.testing.assert_allclose(row, expected, rtol=1e-14)
+
+
+def test_fixed_gray_range_means_the_same_intensity_in_every_image(real_grays):
+    """With a fixed range a level is the same intensities whatever the image's own range."""
+    gray = real_grays["camera"]
+    darker = (gray // 2).astype(np.uint8)  # 0..127
+    fixed = [bin_by_range(image, 16, (0, 256)) for image in (gray, darker)]
+    # on the 8-bit scale, (0, 256) is the default rule's levels=16: value * 16 // 256
+    np.testing.assert_array_equal(fixed[0], to_gray_levels(gray, 16))
+    np.testing.assert_array_equal(fixed[1], to_gray_levels(darker, 16))
+    own = bin_by_range(darker, 16, "image")
+    assert own.max() == 15 and fixed[1].max() == 7
+
+
+# -- pyradiomics (IBSI) ------------------------------------------------------------------
+
+#: (pyradiomics settings, haralick_learn parameters) that mean the same.
+PYRADIOMICS_CASES = [
+    (dict(binWidth=25), dict(bin_width=25, aggregate="mean")),
+    (dict(binWidth=8), dict(bin_width=8, aggregate="mean")),
+    (dict(binCount=32), dict(levels=32, gray_range="image", aggregate="mean")),
+    (dict(binCount=16), dict(levels=16, gray_range="image", aggregate="mean")),
+    (dict(binWidth=25, weightingNorm="no_weighting"), dict(bin_width=25, aggregate="merged")),
+]
+#: Features near 0 (ClusterShade of a symmetric histogram, Imc1 near independence) are
+#: compared with this absolute floor instead of relative to themselves.
+ABSOLUTE_FLOOR = 1e-3
+
+
+def pyradiomics_glcm(image, **settings):
+    """pyradiomics's 24 GLCM features of a whole 2-D image (mask of ones, force2D)."""
+    sitk = pytest.importorskip("SimpleITK")
+    radiomics = pytest.importorskip("radiomics")
+    from radiomics import glcm
+
+    radiomics.setVerbosity(logging.ERROR)
+    volume = np.asarray(image)[None]  # one slice: (1, height, width)
+    if volume.dtype.kind == "u":
+        # pyradiomics computes binWidth's edges in the image's dtype (max + 2 W overflows
+        # uint8): give it the same values as signed integers
+        volume = volume.astype(np.int64)
+    extractor = glcm.RadiomicsGLCM(
+        sitk.GetImageFromArray(volume), sitk.GetImageFromArray(np.ones(volume.shape, np.uint8)),
+        force2D=True, distances=[1], symmetricalGLCM=True, **settings)
+    extractor.enableAllFeatures()
+    values = extractor.execute()
+    return np.array([float(values[name]) for name in IBSI_FEATURES])
+
+
+@pytest.mark.pyradiomics
+@pytest.mark.parametrize("pyradiomics_settings, params", PYRADIOMICS_CASES,
+                         ids=[str(case[0]) for case in PYRADIOMICS_CASES])
+def test_ibsi_set_equals_pyradiomics(real_grays, pyradiomics_settings, params):
+    pytest.importorskip("radiomics")
+    for name, gray in real_grays.items():
+        ref = pyradiomics_glcm(gray, **pyradiomics_settings)
+        row = HaralickFeaturizer(features="ibsi", **params).fit_transform([gray])[0]
+        error = _relative(row, ref, ABSOLUTE_FLOOR)
+        worst = int(np.argmax(error))
+        assert error.max() < RTOL, (name, IBSI_FEATURES[worst], row[worst], ref[worst])
+
+
+@pytest.mark.pyradiomics
+@pytest.mark.parametrize("image, pyradiomics_settings, params", [
+    ("float", dict(binWidth=0.05), dict(bin_width=0.05)),
+    ("float", dict(binCount=20), dict(levels=20, gray_range="image")),
+    ("wide", dict(binWidth=100), dict(bin_width=100)),
+])
+def test_ibsi_set_equals_pyradiomics_on_float_and_wide_images(image, pyradiomics_settings,
+                                                              params):
+    """Edges of float bins (pyradiomics's own arange / histogram edges), negative values."""
+    pytest.importorskip("radiomics")
+    camera = skimage_data.camera()
+    gray = camera / 255.0 if image == "float" else camera.astype(np.int32) * 40 - 3000
+    ref = pyradiomics_glcm(gray, **pyradiomics_settings)
+    row = HaralickFeaturizer(features="ibsi", aggregate="mean", **params).fit_transform([gray])[0]
+    assert _relative(row, ref, ABSOLUTE_FLOOR).max() < RTOL
+
+
+@pytest.mark.pyradiomics
+def test_bin_width_levels_are_pyradiomics_bins_minus_one(real_grays):
+    pytest.importorskip("radiomics")
+    from radiomics import imageoperations
+
+    from haralick_learn._quantize import bin_by_width
+
+    for gray in real_grays.values():
+        for width in (25, 7):
+            bins, _ = imageoperations.binImage(gray.astype(np.int64), binWidth=width)
+            np.testing.assert_array_equal(bin_by_width(gray, width), bins - 1)
+        bins, _ = imageoperations.binImage(gray.astype(np.int64), binCount=32)
+        np.testing.assert_array_equal(bin_by_range(gray, 32, "image"), bins - 1)
+    # beyond the lookup table's 2**16 values: the plain integer path
+    wide = real_grays["camera"].astype(np.int64) * 1000 - 7
+    bins, _ = imageoperations.binImage(wide, binWidth=25000)
+    np.testing.assert_array_equal(bin_by_width(wide, 25000), bins - 1)
+
+
+def test_haralick_names_are_the_first_catalogue_entries():
+    assert FEATURE_SETS["haralick"] == FEATURE_NAMES

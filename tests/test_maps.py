@@ -1,0 +1,328 @@
+"""texture_maps: each pixel's value is HaralickFeaturizer's row of its window's crop.
+
+Real images only (scikit-learn's china.jpg, scikit-image's photographs and
+textures); the reference is the featurizer itself on each crop (and mahotas,
+through ``backend="mahotas"``, on a sample).
+
+Tolerance: 1e-9 relative, plus an absolute bound for three features that are
+differences of nearly equal terms in the float formulas of the reference,
+whose own rounding the maps (exact integer sums) do not share:
+
+* correlation (in [-1, 1]): ``sum(i j p) - ux * uy`` cancels; 1e-9 absolute;
+* information measure of correlation 1 (in [-1, 0]): ``HXY - HXY1`` cancels;
+  1e-12 absolute;
+* information measure of correlation 2: ``sqrt(1 - exp(-2 (HXY2 - HXY)))``,
+  the square root of the mutual information ``HXY2 - HXY``; both sides agree
+  on that information to 1e-13 absolute, which the square root turns into up
+  to ``sqrt(2e-13)`` (4.5e-7) where the information is near zero:
+  ``min(sqrt(2e-13), 1e-13 / imc2)`` absolute;
+* the variances (sum of squares, sum, difference with the x-minus-y option),
+  ``E[x**2] - E[x]**2`` in the reference: 3e-10 absolute (1e-15 x 510**2);
+* an aggregated row's columns: the mean of the per-direction tolerances
+  (mean), twice their largest (a range, ``ptp``, subtracts two directions).
+"""
+
+import os
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from haralick_learn import HaralickFeaturizer, texture_maps
+from haralick_learn._io import load_image
+from haralick_learn._quantize import to_gray_levels
+
+RTOL_MAPS = 1e-9
+OPTIONS = [
+    {},
+    {"distance": [1, 3], "aggregate": "mean_ptp"},
+    {"ignore_zeros": True, "levels": 16},
+    {"use_x_minus_y_variance": True, "levels": 64, "aggregate": "mean"},
+]
+
+
+#: Absolute bounds (see the module docstring), by feature.
+ABSOLUTE = {
+    "correlation": 1e-9,
+    "information_measure_of_correlation_1": 1e-12,
+    # E[x**2] - E[x]**2 in the reference: rounding ~1e-15 x (2 x 255)**2
+    "sum_of_squares_variance": 3e-10,
+    "sum_variance": 3e-10,
+    "difference_variance": 3e-10,
+}
+
+
+def _allowed(names, reference):
+    """Per column of a per-direction row: the tolerance on its absolute error."""
+    allowed = RTOL_MAPS * np.abs(reference)
+    for k, name in enumerate(names):
+        feature = re.sub(r"_(horizontal|diagonal_nwse|vertical|diagonal_nesw)_d\d+$", "", name)
+        value = abs(reference[k])
+        if feature == "information_measure_of_correlation_2":
+            allowed[k] += min(np.sqrt(2e-13), 1e-13 / value if value else np.inf)
+        else:
+            allowed[k] += ABSOLUTE.get(feature, 0.0)
+    return allowed
+
+
+def _aggregated_allowed(crop, options):
+    """Tolerances of an aggregated row, from the per-direction row's tolerances.
+
+    A mean's error is at most the mean of its terms' errors; a range (ptp)
+    subtracts two directions' values: at most twice the largest error.
+    """
+    per_direction = dict(options, aggregate=None)
+    featurizer = HaralickFeaturizer(**per_direction)
+    reference = featurizer.transform([crop])[0]
+    allowed = _allowed(featurizer.get_feature_names_out(), reference).reshape(-1, 4, 13)
+    present = ~np.isnan(reference.reshape(-1, 4, 13))
+    blocks = []
+    for block, ok in zip(allowed, present):
+        rows = block[ok.all(axis=1)]
+        blocks.append(rows.mean(axis=0) * (1 + 1e-12))
+        if options["aggregate"] == "mean_ptp":
+            blocks.append(2 * rows.max(axis=0))
+    return np.concatenate(blocks)
+
+
+def check_pixels(gray, maps, window, pixels, step=1, **options):
+    """Compare ``maps`` at grid ``pixels`` with the featurizer on each window's crop."""
+    featurizer = HaralickFeaturizer(**options)
+    names = featurizer.get_feature_names_out()
+    r = window // 2
+    checked = 0
+    for i, j in pixels:
+        y, x = i * step, j * step
+        crop = gray[max(0, y - r) : y + r + 1, max(0, x - r) : x + r + 1]
+        try:
+            reference = featurizer.transform([crop])[0]
+        except ValueError:  # no pixel pair at some distance: the map says NaN
+            assert np.isnan(maps[i, j]).all(), (y, x)
+            continue
+        value = maps[i, j]
+        np.testing.assert_array_equal(np.isnan(value), np.isnan(reference), err_msg=str((y, x)))
+        ok = ~np.isnan(reference)
+        error = np.abs(value - reference)[ok]
+        if options.get("aggregate"):
+            allowed = _aggregated_allowed(crop, options)[ok] + RTOL_MAPS * np.abs(reference[ok])
+        else:
+            allowed = _allowed(names, reference)[ok]
+        bad = np.flatnonzero(error > allowed)
+        assert not bad.size, (
+            f"pixel {(y, x)}: {names[ok][bad[0]]} = {value[ok][bad[0]]!r}, "
+            f"reference {reference[ok][bad[0]]!r}"
+        )
+        checked += 1
+    return checked
+
+
+@pytest.fixture(scope="module")
+def china_gray(jpeg_paths):
+    return load_image(jpeg_paths[0])  # china.jpg through the featurizer's gray conversion
+
+
+@pytest.mark.parametrize("options", OPTIONS, ids=["default", "d13_mean_ptp", "ignore_zeros",
+                                                  "x_minus_y_mean"])
+def test_every_pixel_of_a_small_image(china_gray, options):
+    gray = china_gray[150:182, 300:340]  # 32 x 40: every pixel, borders included
+    window = 9
+    maps = texture_maps(gray, window, **options)
+    assert maps.shape == (32, 40, len(HaralickFeaturizer(**options).get_feature_names_out()))
+    pixels = [(y, x) for y in range(32) for x in range(40)]
+    assert check_pixels(gray, maps, window, pixels, **options) > 1000
+
+
+@pytest.mark.parametrize("options", OPTIONS, ids=["default", "d13_mean_ptp", "ignore_zeros",
+                                                  "x_minus_y_mean"])
+@pytest.mark.parametrize("name", ["camera", "brick", "gravel", "china"])
+def test_random_pixels_of_real_images(china_gray, name, options):
+    skimage_data = pytest.importorskip("skimage.data")
+    gray = china_gray[100:300, 150:450] if name == "china" else getattr(skimage_data, name)()
+    gray = gray[:200, :300]
+    window = 15
+    maps = texture_maps(gray, window, **options)
+    rng = np.random.default_rng(15)
+    height, width = gray.shape
+    pixels = list(zip(rng.integers(0, height, 60), rng.integers(0, width, 60)))
+    # the four corners and a pixel of each border
+    pixels += [(0, 0), (0, width - 1), (height - 1, 0), (height - 1, width - 1),
+               (0, 77), (height - 1, 31), (100, 0), (66, width - 1)]
+    assert check_pixels(gray, maps, window, pixels, **options) >= 60
+
+
+def test_matches_mahotas_on_a_sample(china_gray):
+    gray = china_gray[200:260, 100:180]
+    maps = texture_maps(gray, 11)
+    pixels = [(0, 0), (5, 79), (30, 40), (59, 13), (17, 66)]
+    assert check_pixels(gray, maps, 11, pixels, backend="mahotas") == len(pixels)
+
+
+@pytest.mark.parametrize("step", [2, 5, 16])
+def test_step_is_the_strided_grid(china_gray, step):
+    gray = china_gray[40:101, 50:133]  # 61 x 83: the last rows and columns are not multiples
+    full = texture_maps(gray, 7, distance=[1, 2])
+    strided = texture_maps(gray, 7, step=step, distance=[1, 2])
+    assert strided.shape[:2] == (-(-61 // step), -(-83 // step))
+    # output pixel (i, j) is image pixel (i * step, j * step), to the bit
+    np.testing.assert_array_equal(strided, full[::step, ::step])
+    pixels = [(0, 0), (strided.shape[0] - 1, strided.shape[1] - 1), (1, 2)]
+    check_pixels(gray, strided, 7, pixels, step=step, distance=[1, 2])
+
+
+def test_bands_give_identical_values(china_gray):
+    gray = china_gray[:90, :120]
+    one = texture_maps(gray, 15, aggregate="mean_ptp")
+    np.testing.assert_array_equal(texture_maps(gray, 15, aggregate="mean_ptp", n_jobs=2), one)
+    np.testing.assert_array_equal(texture_maps(gray, 15, aggregate="mean_ptp", n_jobs=7), one)
+
+
+def test_reads_paths_pil_and_rgb_like_the_featurizer(jpeg_paths, china_gray, tmp_path):
+    path = jpeg_paths[1]  # flower.jpg
+    gray = load_image(path)[:40, :50]
+    small = tmp_path / "flower_crop.png"
+    with Image.open(path) as im:
+        im.convert("RGB").crop((0, 0, 50, 40)).save(small)
+    expected = texture_maps(gray, 5)
+    np.testing.assert_array_equal(texture_maps(str(small), 5), expected)
+    with Image.open(small) as im:
+        np.testing.assert_array_equal(texture_maps(im, 5), expected)
+    rgb = np.asarray(Image.open(small).convert("RGB"))
+    np.testing.assert_array_equal(texture_maps(rgb, 5), expected)
+
+
+def test_non_8bit_images_share_the_whole_image_quantization():
+    skimage_data = pytest.importorskip("skimage.data")
+    # A real 16-bit-range image: the moon photograph scaled to 0..65535 plus a gradient
+    moon = skimage_data.moon()[100:150, 200:260].astype(np.uint16)
+    gray = moon * 257 + np.arange(60, dtype=np.uint16)[None, :]
+    maps = texture_maps(gray, 9, levels=32)
+    levels = to_gray_levels(gray, 32)  # the whole image's range, once
+    np.testing.assert_array_equal(maps, texture_maps(levels, 9))
+    pixels = [(0, 0), (25, 30), (49, 59), (10, 55)]
+    check_pixels(levels, maps, 9, pixels)
+
+
+def test_nan_where_the_featurizer_finds_no_pair(china_gray):
+    gray = china_gray[150:182, 300:340].copy()
+    gray[:12, :12] = 0  # with ignore_zeros the corner's windows have no counted pair
+    maps = texture_maps(gray, 5, ignore_zeros=True)
+    assert np.isnan(maps[0, 0]).all()
+    with pytest.raises(ValueError, match="no pair of non-zero pixels"):
+        HaralickFeaturizer(ignore_zeros=True).transform([gray[:3, :3]])
+    assert not np.isnan(maps[20, 20]).any()
+    check_pixels(gray, maps, 5, [(0, 0), (9, 9), (11, 13), (20, 20)], ignore_zeros=True)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"window": 4}, ValueError, "window must be an odd int"),
+        ({"window": 1}, ValueError, "window must be an odd int"),
+        ({"window": 15.0}, ValueError, "window must be an odd int"),
+        ({"step": 0}, ValueError, "step must be a positive int"),
+        ({"n_jobs": 0}, ValueError, "n_jobs"),
+        ({"compute_14th_feature": True}, ValueError, "compute_14th_feature=True is not"),
+        ({"backend": "mahotas"}, ValueError, "backend must be 'auto' or 'numba'"),
+        ({"distance": 15}, ValueError, "distance 15 >= window 15"),
+        ({"levels": 1}, ValueError, "levels must be"),
+        ({"memory": "cache"}, TypeError, r"unexpected parameters \['memory'\]"),
+    ],
+)
+def test_parameter_errors(china_gray, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        texture_maps(china_gray[:20, :20], **kwargs)
+
+
+def test_unreadable_file_is_named(tmp_path):
+    bad = tmp_path / "not_an_image.png"
+    bad.write_bytes(b"nothing here")
+    with pytest.raises(ValueError, match="not_an_image.png"):
+        texture_maps(str(bad))
+    with pytest.raises(FileNotFoundError, match="missing.png"):
+        texture_maps(os.path.join(tmp_path, "missing.png"))
+
+
+def test_cli_map_writes_npy_tiff_and_preview(jpeg_paths, tmp_path, capsys):
+    tifffile = pytest.importorskip("tifffile")
+    from haralick_learn import cli
+
+    path = tmp_path / "flower_crop.png"
+    with Image.open(jpeg_paths[1]) as im:
+        im.convert("RGB").crop((100, 100, 160, 140)).save(path)
+    expected = texture_maps(str(path), 9, aggregate="mean")
+    names = list(HaralickFeaturizer(aggregate="mean").get_feature_names_out())
+
+    npy = tmp_path / "maps.npy"
+    assert cli.main(["map", str(path), "-o", str(npy), "--window", "9",
+                     "--aggregate", "mean"]) == 0
+    np.testing.assert_array_equal(np.load(npy), expected)
+
+    tif, png = tmp_path / "maps.tif", tmp_path / "preview.png"
+    assert cli.main(["map", str(path), "-o", str(tif), "--window", "9", "--aggregate", "mean",
+                     "--features", "contrast_*", "entropy_mean_d1", "--step", "2",
+                     "--preview", str(png)]) == 0
+    keep = [names.index("contrast_mean_d1"), names.index("entropy_mean_d1")]
+    pages = tifffile.imread(tif)
+    assert pages.shape == (2, 20, 30)
+    np.testing.assert_array_equal(pages, np.moveaxis(expected[::2, ::2, keep], -1, 0)
+                                  .astype(np.float32))
+    with Image.open(png) as im:
+        assert im.size[0] > im.size[1] > 100
+    assert "contrast_mean_d1, entropy_mean_d1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["-o", "maps.h5"], "must end in .tif, .tiff, .npy or .zarr"),
+        (["-o", "maps.zarr", "--step", "2"], "--step 1 only"),
+        (["-o", "maps.npy", "--features", "nothing_*"], "matches none of the 52 features"),
+        (["-o", "maps.npy", "--window", "8"], "window must be an odd int"),
+    ],
+)
+def test_cli_map_errors(jpeg_paths, tmp_path, capsys, extra, message):
+    from haralick_learn import cli
+
+    extra = [str(tmp_path / e) if e.startswith("maps.") else e for e in extra]
+    assert cli.main(["map", jpeg_paths[0], *extra]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_dask_tiles_equal_the_in_memory_maps(china_gray, tmp_path):
+    da = pytest.importorskip("dask.array")
+    gray = china_gray[60:160, 200:330]  # 100 x 130
+    expected = texture_maps(gray, 15, distance=[1, 2], aggregate="mean_ptp")
+    for chunks in [(37, 53), (100, 40), (7, 130)]:  # tiles thinner than the overlap: rechunked
+        lazy = texture_maps(da.from_array(gray, chunks=chunks), 15, distance=[1, 2],
+                            aggregate="mean_ptp")
+        assert lazy.shape == expected.shape
+        np.testing.assert_array_equal(lazy.compute(scheduler="threads"), expected)
+    with pytest.raises(ValueError, match="uint8"):
+        texture_maps(da.from_array(gray.astype(np.uint16), chunks=50))
+    with pytest.raises(ValueError, match="step=1 only"):
+        texture_maps(da.from_array(gray, chunks=50), step=2)
+    zarr = pytest.importorskip("zarr")
+    lazy = texture_maps(da.from_array(gray, chunks=(50, 64)), 15, aggregate="mean")
+    lazy.to_zarr(str(tmp_path / "maps.zarr"))
+    np.testing.assert_array_equal(zarr.open(str(tmp_path / "maps.zarr"))[:],
+                                  texture_maps(gray, 15, aggregate="mean"))
+
+
+def test_cli_map_zarr_is_written_tile_by_tile(jpeg_paths, tmp_path):
+    zarr = pytest.importorskip("zarr")
+    pytest.importorskip("dask.array")
+    from haralick_learn import cli
+
+    path = tmp_path / "china_crop.png"
+    with Image.open(jpeg_paths[0]) as im:
+        im.convert("RGB").crop((0, 0, 1100, 300)).resize((1100, 300)).save(path)
+    out = tmp_path / "maps.zarr"
+    assert cli.main(["map", str(path), "-o", str(out), "--window", "7", "--levels", "64",
+                     "--features", "entropy_*", "--preview", str(tmp_path / "p.png")]) == 0
+    expected = texture_maps(str(path), 7, levels=64)  # 1100 wide: two 1024-pixel tiles
+    names = list(HaralickFeaturizer().get_feature_names_out())
+    keep = [k for k, name in enumerate(names) if name.startswith("entropy_")]
+    np.testing.assert_array_equal(zarr.open(str(out))[:], expected[..., keep])
+    assert (out / "feature_names.txt").read_text().split() == [names[k] for k in keep]
+    assert cli.main(["map", str(path), "-o", str(out)]) == 1  # never overwritten

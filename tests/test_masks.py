@@ -1,0 +1,289 @@
+"""Masks: a sample given as ``(image, mask)`` counts only the pairs inside its mask.
+
+The masks are honest: thresholds of the real images they go with, rectangles,
+and an all-true mask. The rule (a pair counts when both of its pixels lie in
+the mask, pyradiomics's) is checked against mahotas's own counting: mahotas
+counts the image whose outside pixels take one extra gray level, and that
+level's row and column are dropped.
+"""
+
+import warnings
+
+import mahotas
+import mahotas.features.texture as mahotas_texture
+import numpy as np
+import pytest
+import skimage.data
+from PIL import Image
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from haralick_learn import HaralickFeaturizer, ImageFeaturizationWarning
+from haralick_learn._glcm import cooccurrence
+from haralick_learn._haralick import haralick_features
+from haralick_learn.datasets import load_sample_images
+
+from conftest import RTOL
+from test_volumes import VOLUMES
+
+
+IMAGES = {
+    "camera": lambda: skimage.data.camera()[100:260, 150:330],
+    "brick": lambda: skimage.data.brick()[:150, :170],
+    "coffee": lambda: skimage.data.coffee()[100:260, 200:380],  # RGB
+}
+
+
+@pytest.fixture(scope="module", params=sorted(IMAGES))
+def image(request):
+    return np.ascontiguousarray(IMAGES[request.param]())
+
+
+def gray_of(image):
+    return image if image.ndim == 2 else mahotas.colors.rgb2gray(image, dtype=np.uint8)
+
+
+def threshold_mask(gray):
+    """An irregular mask: the brighter half of the real image."""
+    return gray > np.median(gray)
+
+
+def mahotas_masked_cmats(gray, mask, distance, symmetric=True):
+    """mahotas's counts of the pairs inside ``mask``: outside pixels as an extra level."""
+    n_levels = int(gray[mask].max()) + 1
+    marked = np.where(mask, gray.astype(np.int32), n_levels)
+    cmats = []
+    for direction in range(4 if gray.ndim == 2 else 13):
+        cmat = np.zeros((n_levels + 1, n_levels + 1), np.int32)
+        mahotas_texture.cooccurence(marked, direction, cmat, symmetric=symmetric,
+                                    distance=distance)
+        cmats.append(cmat[:n_levels, :n_levels])
+    return np.array(cmats)
+
+
+def featurize(samples, **params):
+    return HaralickFeaturizer(**params).fit_transform(samples)
+
+
+# -- the counting rule ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_masked_counts_equal_mahotas_counts_of_the_pairs_inside(image, symmetric):
+    gray = gray_of(image)
+    mask = threshold_mask(gray)
+    ours = cooccurrence(gray, (1, 3), symmetric=symmetric, mask=mask)
+    for k, distance in enumerate((1, 3)):
+        np.testing.assert_array_equal(ours[k], mahotas_masked_cmats(gray, mask, distance,
+                                                                    symmetric))
+    # Pairs that straddle the mask's border are left out: fewer pairs than unmasked.
+    assert 0 < ours[0, 0].sum() < cooccurrence(gray)[0, 0].sum()
+
+
+def test_masked_rows_equal_mahotas_features_of_those_counts(image):
+    gray = gray_of(image)
+    mask = threshold_mask(gray)
+    row = featurize([(image, mask)], distance=[1, 2], compute_14th_feature=True)[0]
+    expected = [mahotas_texture.haralick_features(list(mahotas_masked_cmats(gray, mask, d)),
+                                                  compute_14th_feature=True)
+                for d in (1, 2)]
+    np.testing.assert_allclose(row, np.ravel(expected), rtol=RTOL, atol=0)
+
+
+def test_masked_volume_counts_equal_mahotas():
+    volume = VOLUMES["gravel"]()
+    mask = threshold_mask(volume)
+    ours = cooccurrence(volume, (1, 2), mask=mask)
+    for k, distance in enumerate((1, 2)):
+        np.testing.assert_array_equal(ours[k], mahotas_masked_cmats(volume, mask, distance))
+    row = featurize([(volume, mask)], volume=True)[0]
+    expected = mahotas_texture.haralick_features(list(mahotas_masked_cmats(volume, mask, 1)))
+    np.testing.assert_allclose(row, expected.ravel(), rtol=RTOL, atol=0)
+
+
+# -- all-true masks and rectangles: exactly the unmasked numbers ----------------------
+
+OPTIONS = [
+    {},
+    {"distance": [1, 3], "aggregate": "mean_ptp"},
+    {"ignore_zeros": True, "compute_14th_feature": True},
+    {"levels": 16, "use_x_minus_y_variance": True},
+    {"symmetric": False, "preserve_haralick_bug": True},
+]
+
+
+@pytest.mark.parametrize("params", OPTIONS, ids=lambda p: "-".join(p) or "default")
+def test_an_all_true_mask_gives_exactly_the_unmasked_row(image, params):
+    everywhere = np.ones(image.shape[:2], bool)
+    masked, plain = featurize([(image, everywhere), image], **params)
+    np.testing.assert_array_equal(masked, plain)
+
+
+@pytest.mark.parametrize("params", OPTIONS, ids=lambda p: "-".join(p) or "default")
+def test_a_rectangular_mask_gives_exactly_the_cropped_rectangle(image, params):
+    box = (slice(23, 101), slice(41, 150))
+    mask = np.zeros(image.shape[:2], bool)
+    mask[box] = True
+    masked, cropped = featurize([(image, mask), image[box]], **params)
+    np.testing.assert_array_equal(masked, cropped)
+
+
+def test_quantization_uses_only_the_pixels_inside_the_mask():
+    """A float / 16-bit image is binned from the masked pixels' own range."""
+    gray = skimage.data.camera()[100:260, 150:330].astype(np.float64) / 3.0
+    mask = np.zeros(gray.shape, bool)
+    mask[30:90, 20:120] = True
+    gray[~mask] = 1e6  # far outside the rectangle's range: must not matter
+    for levels in (None, 32):
+        for sample in (gray, (gray * 100).astype(np.uint16)):
+            masked, cropped = featurize([(sample, mask), sample[30:90, 20:120]], levels=levels)
+            np.testing.assert_array_equal(masked, cropped)
+
+
+def test_volume_masks_all_true_and_box():
+    volume = VOLUMES["brick"]()
+    everywhere = np.ones(volume.shape, bool)
+    box = np.zeros(volume.shape, bool)
+    box[1:6, 5:40, 3:30] = True
+    rows = featurize([(volume, everywhere), volume, (volume, box), volume[1:6, 5:40, 3:30]],
+                     volume=True, distance=[1, 2])
+    np.testing.assert_array_equal(rows[0], rows[1])
+    np.testing.assert_array_equal(rows[2], rows[3])
+
+
+# -- mask files and errors -----------------------------------------------------------
+
+
+def test_mask_files_give_the_rows_of_their_arrays(tmp_path, image):
+    import tifffile
+
+    mask = threshold_mask(gray_of(image))
+    png = tmp_path / "mask.png"
+    Image.fromarray(mask.astype(np.uint8) * 255).save(png)
+    image_path = tmp_path / "image.png"
+    Image.fromarray(image).save(image_path)
+    rows = featurize([(image, mask), (str(image_path), str(png)), (image, Image.open(png)),
+                      (image, mask.astype(np.uint8))])
+    for row in rows[1:]:
+        np.testing.assert_array_equal(row, rows[0])
+    volume = VOLUMES["camera"]()
+    vmask = threshold_mask(volume)
+    tif = tmp_path / "mask.tif"
+    tifffile.imwrite(tif, vmask.astype(np.uint8))
+    rows = featurize([(volume, vmask), (volume, str(tif))], volume=True)
+    np.testing.assert_array_equal(rows[0], rows[1])
+
+
+@pytest.mark.parametrize(
+    "mask, message",
+    [
+        (np.ones((5, 5), bool), r"sample 1: its mask has shape \(5, 5\), but the image has "
+                                r"shape \(160, 180\)"),
+        (np.zeros((160, 180), bool), "sample 1: its mask is empty"),
+        (np.pad(np.ones((1, 2), bool), ((50, 109), (50, 128))),
+         "sample 1: image of shape .* no pixel pair inside its mask at distance 2"),
+        (np.full((160, 180), 0.5), "sample 1: a mask must be a boolean"),
+    ],
+    ids=["shape", "empty", "no-pair", "float"],
+)
+def test_bad_masks_name_the_sample_or_give_nan_rows(mask, message):
+    gray = IMAGES["camera"]()
+    samples = [gray, (gray, mask), gray]
+    with pytest.raises((ValueError, TypeError), match=message):
+        featurize(samples, distance=[1, 2])
+    with pytest.warns(ImageFeaturizationWarning, match=message):
+        rows = featurize(samples, distance=[1, 2], on_error="nan")
+    assert np.isnan(rows[1]).all()
+    np.testing.assert_array_equal(rows[0], rows[2])
+    assert np.isfinite(rows[0]).all()
+
+
+def test_a_missing_mask_file_names_it(tmp_path):
+    gray = IMAGES["camera"]()
+    with pytest.raises(FileNotFoundError, match="nowhere.png"):
+        featurize([(gray, str(tmp_path / "nowhere.png"))])
+
+
+def test_masks_need_the_compiled_backend():
+    gray = IMAGES["camera"]()
+    with pytest.raises(ValueError, match="sample 0: masks need the compiled kernels"):
+        featurize([(gray, gray > 100)], backend="mahotas")
+
+
+# -- through the cache, Pipeline, cross_val_score and GridSearchCV -------------------
+
+
+def test_the_mask_is_part_of_the_cache_key(tmp_path):
+    gray = IMAGES["camera"]()
+    mask = threshold_mask(gray)
+    featurizer = HaralickFeaturizer(memory=tmp_path)
+    first = featurizer.fit_transform([(gray, mask), (gray, ~mask), gray])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again = featurizer.fit_transform([(gray, mask), (gray, ~mask), gray])
+    np.testing.assert_array_equal(first, again)
+    assert not np.allclose(first[0], first[1]) and not np.allclose(first[0], first[2])
+    np.testing.assert_array_equal(first, featurize([(gray, mask), (gray, ~mask), gray]))
+
+
+def test_a_changed_mask_file_gets_new_features(tmp_path):
+    gray = IMAGES["camera"]()
+    path = tmp_path / "mask.png"
+    Image.fromarray(threshold_mask(gray).astype(np.uint8) * 255).save(path)
+    featurizer = HaralickFeaturizer(memory=tmp_path / "cache")
+    before = featurizer.fit_transform([(gray, str(path))])
+    Image.fromarray((~threshold_mask(gray)).astype(np.uint8) * 255).save(path)
+    after = featurizer.fit_transform([(gray, str(path))])
+    np.testing.assert_array_equal(after, featurize([(gray, ~threshold_mask(gray))]))
+    assert not np.allclose(before, after)
+
+
+@pytest.fixture(scope="module")
+def masked_samples():
+    """The package's real sample photos (3 classes), each with its threshold mask."""
+    bunch = load_sample_images()
+    paths, y = bunch.paths[::3], bunch.target[::3]
+    samples = []
+    for path in paths:
+        gray = mahotas.colors.rgb2gray(np.asarray(Image.open(path)), dtype=np.uint8)
+        samples.append((path, threshold_mask(gray)))
+    return samples, y
+
+
+def test_pairs_travel_through_pipeline_cross_val_and_grid_search(masked_samples, tmp_path):
+    samples, y = masked_samples
+    X = featurize(samples, aggregate="mean", levels=32)
+    plain_scores = cross_val_score(make_pipeline(StandardScaler(),
+                                                 LogisticRegression(max_iter=2000)), X, y, cv=3)
+    pipe = make_pipeline(HaralickFeaturizer(aggregate="mean", levels=32, memory=tmp_path),
+                         StandardScaler(), LogisticRegression(max_iter=2000))
+    np.testing.assert_array_equal(cross_val_score(pipe, samples, y, cv=3), plain_scores)
+    search = GridSearchCV(pipe, {"haralickfeaturizer__levels": [16, 32]}, cv=3, n_jobs=2)
+    search.fit(samples, y)  # worker processes (loky) receive the (path, mask) pairs
+    assert search.best_params_["haralickfeaturizer__levels"] in (16, 32)
+    scores = dict(zip(search.cv_results_["param_haralickfeaturizer__levels"],
+                      search.cv_results_["mean_test_score"]))
+    assert scores[32] == pytest.approx(plain_scores.mean())
+    np.testing.assert_array_equal(search.best_estimator_[0].transform(samples[:4]),
+                                  featurize(samples[:4], aggregate="mean",
+                                            levels=search.best_params_[
+                                                "haralickfeaturizer__levels"]))
+
+
+def test_process_workers_featurize_pairs(masked_samples):
+    from joblib import parallel_config
+
+    samples, _ = masked_samples
+    with parallel_config(backend="loky"):
+        rows = featurize(samples[:6], n_jobs=2)
+    np.testing.assert_array_equal(rows, featurize(samples[:6]))
+
+
+def test_masked_features_of_given_matrices_are_those_of_haralick_features():
+    """The masked path feeds the same catalogue as the unmasked one."""
+    gray = IMAGES["brick"]()
+    mask = threshold_mask(gray)
+    row = featurize([(gray, mask)])[0]
+    np.testing.assert_array_equal(row, haralick_features(cooccurrence(gray, mask=mask)).ravel())

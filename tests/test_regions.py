@@ -1,0 +1,112 @@
+"""Region tables: ``region_features(image, labels)`` gives one row per label, equal to
+featurizing each region's mask on its own (and, for rectangles, to mahotas on the crop).
+
+Label images are honest: SLIC superpixels and connected components of
+thresholds of the real images they go with.
+"""
+
+import mahotas
+import numpy as np
+import pandas as pd
+import pytest
+import skimage.data
+from skimage.measure import label as connected_components
+from skimage.segmentation import slic
+
+from haralick_learn import HaralickFeaturizer, region_features
+
+from conftest import RTOL
+from test_volumes import VOLUMES
+
+
+@pytest.fixture(scope="module")
+def coffee():
+    rgb = skimage.data.coffee()[60:260, 100:400]
+    labels = slic(rgb, n_segments=25, compactness=10, start_label=1)
+    return rgb, labels
+
+
+PARAMS = [
+    {},
+    {"distance": [1, 2], "aggregate": "mean"},
+    {"levels": 32, "ignore_zeros": True, "compute_14th_feature": True},
+    {"symmetric": False, "aggregate": "mean_ptp", "use_x_minus_y_variance": True},
+]
+
+
+@pytest.mark.parametrize("params", PARAMS, ids=lambda p: "-".join(p) or "default")
+def test_each_row_equals_the_region_featurized_as_a_mask(coffee, params):
+    rgb, labels = coffee
+    table = region_features(rgb, labels, **params)
+    featurizer = HaralickFeaturizer(**params)
+    present = np.unique(labels[labels > 0])
+    assert isinstance(table, pd.DataFrame)
+    assert list(table.columns) == ["label", *featurizer.get_feature_names_out()]
+    assert table["label"].tolist() == present.tolist()
+    expected = featurizer.fit_transform([(rgb, labels == value) for value in present])
+    np.testing.assert_array_equal(table.drop(columns="label").to_numpy(), expected)
+
+
+def test_rectangular_regions_equal_mahotas_on_their_crops():
+    gray = skimage.data.camera()
+    labels = np.zeros(gray.shape, np.int32)
+    boxes = {3: (slice(10, 90), slice(20, 200)), 9: (slice(300, 420), slice(250, 330))}
+    for value, box in boxes.items():
+        labels[box] = value
+    table = region_features(gray, labels, distance=[1, 3])
+    for value, box in boxes.items():
+        row = table.loc[table["label"] == value].drop(columns="label").to_numpy()[0]
+        expected = np.concatenate([mahotas.features.haralick(gray[box], distance=d).ravel()
+                                   for d in (1, 3)])
+        np.testing.assert_allclose(row, expected, rtol=RTOL, atol=0)
+
+
+def test_volume_regions_equal_masked_volumes():
+    volume = VOLUMES["camera"]()
+    labels = connected_components(volume > np.median(volume))
+    big = np.flatnonzero(np.bincount(labels.ravel())[1:] >= 30) + 1
+    labels = np.where(np.isin(labels, big), labels, 0)
+    table = region_features(volume, labels, volume=True, aggregate="mean")
+    assert table["label"].tolist() == big.tolist()
+    expected = HaralickFeaturizer(volume=True, aggregate="mean").fit_transform(
+        [(volume, labels == value) for value in big])
+    np.testing.assert_array_equal(table.drop(columns="label").to_numpy(), expected)
+
+
+def test_labels_with_gaps_and_background_only(coffee):
+    rgb, labels = coffee
+    sparse = np.where(labels % 3 == 0, labels * 10, 0)
+    table = region_features(rgb, sparse)
+    assert table["label"].tolist() == sorted(set(np.unique(sparse)) - {0})
+    empty = region_features(rgb, np.zeros(labels.shape, np.int64))
+    assert empty.shape == (0, 1 + 52) and list(empty.columns)[0] == "label"
+
+
+def test_a_region_without_pairs_names_its_label_or_gets_nan(coffee):
+    rgb, labels = coffee
+    labels = labels.copy()
+    labels[0, 0] = 99  # a one-pixel region
+    with pytest.raises(ValueError, match="label 99: .*no pixel pair inside its mask"):
+        region_features(rgb, labels)
+    table = region_features(rgb, labels, on_error="nan")
+    assert np.isnan(table.iloc[-1, 1:].to_numpy(float)).all()
+    assert table["label"].iloc[-1] == 99
+    assert np.isfinite(table.iloc[:-1, 1:].to_numpy(float)).all()
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda g, l: region_features(g, l[:-1]), ValueError, "do not match"),
+        (lambda g, l: region_features(g, l.astype(float)), TypeError, "integer label image"),
+        (lambda g, l: region_features(g, -l), ValueError, "non-negative"),
+        (lambda g, l: region_features(g, l, n_jobs=2), TypeError, "unknown parameters"),
+        (lambda g, l: region_features(g, l, on_error="skip"), ValueError, "on_error"),
+        (lambda g, l: region_features(g, l, levels=1), ValueError, "levels"),
+    ],
+    ids=["shape", "float", "negative", "unknown", "on_error", "levels"],
+)
+def test_bad_arguments_are_refused(coffee, call, error, message):
+    rgb, labels = coffee
+    with pytest.raises(error, match=message):
+        call(rgb, labels)

@@ -1,0 +1,269 @@
+"""3-D volumes (``HaralickFeaturizer(volume=True)``): parity with ``mahotas.features.haralick``.
+
+The volumes are real: stacks of consecutive crops of real photographs and
+textures (each slice the crop one row lower than the previous), so that
+neighbouring slices are as correlated as neighbouring rows.
+"""
+
+import sys
+import warnings
+
+import mahotas
+import mahotas.features.texture as mahotas_texture
+import numpy as np
+import pytest
+import skimage.data
+from sklearn.datasets import load_sample_image
+
+from haralick_learn import HaralickFeaturizer, ImageFeaturizationWarning
+from haralick_learn._glcm import DIRECTIONS_3D, cooccurrence
+from haralick_learn._io import load_volume
+from haralick_learn._quantize import to_gray_levels
+from haralick_learn._settings import DIRECTIONS_3D as NAMED_3D
+
+from conftest import BACKENDS, RTOL
+
+
+def stack_of_crops(gray, depth, size, top=0, left=0):
+    """A real volume: ``depth`` consecutive ``size x size`` crops, one row apart."""
+    return np.ascontiguousarray(
+        np.stack([gray[top + z : top + z + size, left : left + size] for z in range(depth)])
+    )
+
+
+def _china_gray():
+    return mahotas.colors.rgb2gray(load_sample_image("china.jpg"), dtype=np.uint8)
+
+
+VOLUMES = {
+    "gravel": lambda: stack_of_crops(skimage.data.gravel(), 10, 40),
+    "brick": lambda: stack_of_crops(skimage.data.brick(), 7, 48, 100, 50),
+    "camera": lambda: stack_of_crops(skimage.data.camera(), 12, 32, 200, 200),
+    "china": lambda: stack_of_crops(_china_gray(), 9, 36, 150, 300),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(VOLUMES))
+def volume(request):
+    return VOLUMES[request.param]()
+
+
+def with_background(volume):
+    """The volume with its darkest quarter set to 0 (a background for ignore_zeros)."""
+    out = volume.copy()
+    out[out < np.percentile(out, 25)] = 0
+    return out
+
+
+def reference(volume, distances=(1,), **options):
+    return np.concatenate(
+        [mahotas.features.haralick(volume, distance=d, **options).ravel() for d in distances]
+    )
+
+
+def assert_matches(ours, expected):
+    np.testing.assert_allclose(ours, expected, rtol=RTOL, atol=0)
+
+
+# -- the co-occurrence kernel -------------------------------------------------
+
+
+def test_the_13_directions_are_mahotas_in_its_order():
+    assert DIRECTIONS_3D == tuple(tuple(d) for d in mahotas_texture._3d_deltas)
+    assert tuple(offset for _, offset in NAMED_3D) == DIRECTIONS_3D
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_3d_cooccurrence_equals_mahotas(volume, symmetric):
+    cmats = cooccurrence(volume, (1, 2, 4), symmetric=symmetric)
+    n_levels = int(volume.max()) + 1
+    assert cmats.shape == (3, 13, n_levels, n_levels)
+    for k, distance in enumerate((1, 2, 4)):
+        for direction in range(13):
+            expected = np.zeros((n_levels, n_levels), np.int32)
+            mahotas_texture.cooccurence(volume, direction, expected, symmetric=symmetric,
+                                        distance=distance)
+            np.testing.assert_array_equal(cmats[k, direction], expected)
+
+
+def test_3d_cooccurrence_of_wide_integers_equals_uint8(volume):
+    np.testing.assert_array_equal(cooccurrence(volume.astype(np.int32), (1, 3)),
+                                  cooccurrence(volume, (1, 3)))
+
+
+# -- the featurizer against mahotas.features.haralick -------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    "params, options",
+    [
+        ({}, {}),
+        ({"distance": [1, 3]}, {}),
+        ({"compute_14th_feature": True}, {"compute_14th_feature": True}),
+        ({"use_x_minus_y_variance": True}, {"use_x_minus_y_variance": True}),
+        ({"preserve_haralick_bug": True}, {"preserve_haralick_bug": True}),
+    ],
+    ids=["default", "distances", "14th", "x_minus_y_variance", "haralick_bug"],
+)
+def test_volume_rows_equal_mahotas(volume, backend, params, options):
+    featurizer = HaralickFeaturizer(volume=True, backend=backend, **params)
+    row = featurizer.fit_transform([volume])[0]
+    assert row.shape == (featurizer.get_feature_names_out().size,)
+    assert_matches(row, reference(volume, params.get("distance", (1,)), **options))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_volume_ignore_zeros_equals_mahotas(volume, backend):
+    volume = with_background(volume)
+    row = HaralickFeaturizer(volume=True, ignore_zeros=True, distance=[1, 3],
+                             backend=backend).fit_transform([volume])[0]
+    assert_matches(row, reference(volume, (1, 3), ignore_zeros=True))
+    assert not np.allclose(row, HaralickFeaturizer(volume=True, distance=[1, 3]).fit_transform(
+        [volume])[0])
+
+
+@pytest.mark.parametrize("aggregate, option", [("mean", "return_mean"),
+                                               ("mean_ptp", "return_mean_ptp")])
+def test_volume_aggregates_equal_mahotas(volume, aggregate, option):
+    row = HaralickFeaturizer(volume=True, aggregate=aggregate).fit_transform([volume])[0]
+    assert_matches(row, mahotas.features.haralick(volume, **{option: True}))
+
+
+@pytest.mark.parametrize("levels", [8, 64])
+def test_volume_levels_equal_mahotas_on_the_binned_volume(volume, levels):
+    binned = to_gray_levels(volume, levels)
+    # The volume is binned as each of its slices is in 2-D (the rule is per value).
+    for z in (0, len(volume) - 1):
+        np.testing.assert_array_equal(binned[z], to_gray_levels(volume[z], levels))
+    assert binned.max() < levels
+    row = HaralickFeaturizer(volume=True, levels=levels).fit_transform([volume])[0]
+    assert_matches(row, reference(binned))
+
+
+def test_wide_and_float_volumes_are_binned_as_2d_images():
+    volume = VOLUMES["camera"]().astype(np.uint16) * 200  # 16-bit range
+    row = HaralickFeaturizer(volume=True).fit_transform([volume])[0]
+    assert_matches(row, reference(to_gray_levels(volume)))
+    as_float = HaralickFeaturizer(volume=True).fit_transform([volume / 7.0])[0]
+    assert_matches(as_float, reference(to_gray_levels(volume / 7.0)))
+
+
+def test_feature_names_name_the_13_directions():
+    featurizer = HaralickFeaturizer(volume=True, distance=[1, 2])
+    names = featurizer.get_feature_names_out()
+    assert names.size == 2 * 13 * 13
+    assert names[0] == "angular_second_moment_offset_1_0_0_d1"
+    assert names[13 * 3] == "angular_second_moment_offset_1_m1_0_d1"
+    assert names[13 * 13 - 1] == "information_measure_of_correlation_2_offset_1_m1_m1_d1"
+    assert len(set(names)) == names.size
+    assert HaralickFeaturizer(volume=True, aggregate="mean").get_feature_names_out().size == 13
+
+
+def test_a_3d_array_is_a_colour_image_unless_volume_is_set():
+    rgba = VOLUMES["camera"]()[:4].transpose(1, 2, 0)  # (32, 32, 4): RGBA without volume
+    as_image = HaralickFeaturizer().fit_transform([rgba])
+    as_volume = HaralickFeaturizer(volume=True).fit_transform([rgba])
+    assert as_image.shape == (1, 52) and as_volume.shape == (1, 169)
+    assert_matches(as_volume[0], reference(rgba))
+
+
+def test_a_4d_array_is_a_stack_of_volumes_and_rows_keep_their_order():
+    volumes = [VOLUMES["gravel"](), stack_of_crops(skimage.data.gravel(), 10, 40, 200, 200)]
+    rows = HaralickFeaturizer(volume=True).fit_transform(np.stack(volumes))
+    for row, volume in zip(rows, volumes):
+        assert_matches(row, reference(volume))
+
+
+# -- files ---------------------------------------------------------------------
+
+
+def test_volume_files_give_the_rows_of_their_arrays(tmp_path, volume):
+    import nibabel
+    import nrrd
+    import tifffile
+
+    paths = [tmp_path / "v.tif", tmp_path / "v.nii.gz", tmp_path / "v.nii", tmp_path / "v.nrrd"]
+    tifffile.imwrite(paths[0], volume)
+    for path in paths[1:3]:
+        nibabel.save(nibabel.Nifti1Image(volume, np.eye(4)), path)
+    nrrd.write(str(paths[3]), volume)
+    for path in paths:
+        np.testing.assert_array_equal(load_volume(path), volume)
+    rows = HaralickFeaturizer(volume=True).fit_transform([str(p) for p in paths])
+    for row in rows:
+        assert_matches(row, reference(volume))
+
+
+def test_a_single_page_tiff_is_not_a_volume(tmp_path):
+    import tifffile
+
+    path = tmp_path / "flat.tif"
+    tifffile.imwrite(path, skimage.data.camera()[:20, :20])
+    with pytest.raises(ValueError, match=r"flat\.tif.*a volume must be 3-D"):
+        HaralickFeaturizer(volume=True).fit_transform([str(path)])
+
+
+@pytest.mark.parametrize("module, suffix", [("nibabel", ".nii.gz"), ("nrrd", ".nrrd")])
+def test_missing_optional_reader_names_the_extra(tmp_path, monkeypatch, module, suffix):
+    path = tmp_path / f"v{suffix}"
+    path.write_bytes(b"not read")
+    monkeypatch.setitem(sys.modules, module, None)  # import fails as if not installed
+    with pytest.raises(ImportError, match=r"haralick_learn\[volumes\]"):
+        HaralickFeaturizer(volume=True, on_error="nan").fit_transform([str(path)])
+
+
+def test_unreadable_volume_file_names_it(tmp_path):
+    path = tmp_path / "broken.nrrd"
+    path.write_bytes(b"NRRD0004\ngarbage")
+    with pytest.raises(ValueError, match=r"broken\.nrrd"):
+        HaralickFeaturizer(volume=True).fit_transform([str(path)])
+
+
+# -- on_error, cache, n_jobs -----------------------------------------------------
+
+
+def test_on_error_nan_gives_a_nan_row_naming_the_sample():
+    good = VOLUMES["gravel"]()
+    with pytest.warns(ImageFeaturizationWarning, match="sample 1: a volume must be 3-D"):
+        rows = HaralickFeaturizer(volume=True, on_error="nan").fit_transform(
+            [good, good[0], good])
+    assert np.isnan(rows[1]).all()
+    assert_matches(rows[0], reference(good))
+    assert_matches(rows[2], reference(good))
+    with pytest.raises(ValueError, match="sample 1: a volume must be 3-D"):
+        HaralickFeaturizer(volume=True).fit_transform([good, good[0]])
+
+
+def test_a_volume_without_pairs_at_a_distance_names_it():
+    thin = VOLUMES["gravel"]()[:4, :3, :3]
+    with pytest.raises(ValueError, match="sample 0: volume of shape .* no pixel pair at "
+                                         "distance 5"):
+        HaralickFeaturizer(volume=True, distance=[1, 5]).fit_transform([thin])
+
+
+def test_cache_and_n_jobs_give_the_same_rows(tmp_path):
+    volumes = [VOLUMES[name]() for name in sorted(VOLUMES)]
+    expected = np.vstack([reference(v, (1, 2)) for v in volumes])
+    for n_jobs in (1, 2):
+        featurizer = HaralickFeaturizer(volume=True, distance=[1, 2], n_jobs=n_jobs,
+                                        memory=tmp_path)
+        for _ in range(2):  # computed, then read from the cache
+            assert_matches(featurizer.fit_transform(volumes), expected)
+    # A volume and the same array read as a colour image are different cache entries.
+    rgba = volumes[0][:4].transpose(1, 2, 0).copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert HaralickFeaturizer(memory=tmp_path).fit_transform([rgba]).shape == (1, 52)
+        assert HaralickFeaturizer(volume=True, memory=tmp_path).fit_transform(
+            [rgba]).shape == (1, 169)
+
+
+def test_process_workers_give_the_same_rows():
+    from joblib import parallel_config
+
+    volumes = [VOLUMES[name]() for name in sorted(VOLUMES)]
+    with parallel_config(backend="loky"):
+        rows = HaralickFeaturizer(volume=True, n_jobs=2).fit_transform(volumes)
+    for row, volume in zip(rows, volumes):
+        assert_matches(row, reference(volume))
