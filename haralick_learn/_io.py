@@ -405,24 +405,27 @@ def load_image(image, index=0):
     ValueError: sample 3: image of shape (1, 1) is too small to have any pixel pair
     """
     source = describe_source(image, index)
+    return _array_to_gray(_read_pixels(image, source, _pil_to_array), source)
+
+
+def _read_pixels(image, source, pil_to_array):
+    """The pixels of a path, PIL image or array, PIL images through ``pil_to_array``."""
     if isinstance(image, (str, os.PathLike)):
-        array = _read_file(image)
-    elif isinstance(image, Image.Image):
+        return _read_file(image, to_array=pil_to_array)
+    if isinstance(image, Image.Image):
         try:
             # A lazily opened PIL image decodes its file only now: the same
             # policy as for paths, truncated data is an error.
             with _warnings_name(source), _refuse_truncated_files():
-                array = _pil_to_array(image)
+                return pil_to_array(image)
         except (OSError, SyntaxError, EOFError, ValueError) as exc:
             raise ValueError(f"{source}: cannot decode image data ({exc})") from exc
-    else:
-        array = np.asarray(image)
-        if array.dtype == object and array.ndim == 0:
-            raise TypeError(
-                f"{source}: expected a path, a PIL image or an array, "
-                f"got {type(image).__name__}"
-            )
-    return _array_to_gray(array, source)
+    array = np.asarray(image)
+    if array.dtype == object and array.ndim == 0:
+        raise TypeError(
+            f"{source}: expected a path, a PIL image or an array, got {type(image).__name__}"
+        )
+    return array
 
 
 def load_color_pixels(image, index=0):
@@ -455,22 +458,7 @@ def load_color_pixels(image, index=0):
     (2, 3)
     """
     source = describe_source(image, index)
-    if isinstance(image, (str, os.PathLike)):
-        array = _read_file(image, to_array=_pil_color_pixels)
-    elif isinstance(image, Image.Image):
-        try:
-            with _warnings_name(source), _refuse_truncated_files():
-                array = _pil_color_pixels(image)
-        except (OSError, SyntaxError, EOFError, ValueError) as exc:
-            raise ValueError(f"{source}: cannot decode image data ({exc})") from exc
-    else:
-        array = np.asarray(image)
-        if array.dtype == object and array.ndim == 0:
-            raise TypeError(
-                f"{source}: expected a path, a PIL image or an array, "
-                f"got {type(image).__name__}"
-            )
-    return _checked_pixels(array, source)
+    return _checked_pixels(_read_pixels(image, source, _pil_color_pixels), source)
 
 
 def _array_to_gray(array, source):

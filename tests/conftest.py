@@ -55,3 +55,19 @@ def photo_paths():
 def jpeg_paths():
     """Real RGB JPEG photographs from scikit-learn."""
     return [_package_file("sklearn.datasets", "images", name) for name in SKLEARN_JPEGS]
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A 2-worker Dask ``LocalCluster`` (processes) and its client, per test module."""
+    import logging
+
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as cluster, distributed.Client(cluster) as client:
+        yield client

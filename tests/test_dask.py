@@ -11,7 +11,6 @@ rows compared with are computed with BLAS limited to one thread too: same
 arithmetic, so the rows must be *equal*, not merely close.
 """
 
-import logging
 import os
 import warnings
 
@@ -26,18 +25,6 @@ from threadpoolctl import threadpool_limits  # noqa: E402  (a scikit-learn depen
 import haralick_learn  # noqa: E402
 from haralick_learn import HaralickFeaturizer, ImageFeaturizationWarning  # noqa: E402
 from haralick_learn.datasets import load_sample_images  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def client():
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    ) as cluster, distributed.Client(cluster) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

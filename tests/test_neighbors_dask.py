@@ -8,7 +8,6 @@ the Haralick features of patches of scikit-learn's two photographs, with
 exact duplicates added so that ties (ranked by index) are exercised.
 """
 
-import logging
 import os
 import pickle
 
@@ -22,18 +21,6 @@ distributed = pytest.importorskip("distributed")
 
 from haralick_learn import DistanceNeighbors, HaralickFeaturizer  # noqa: E402
 from haralick_learn._io import load_image  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def client():
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    ) as cluster, distributed.Client(cluster) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")
