@@ -174,7 +174,7 @@ def resolve_external_reference(app, env, node, contnode):
 # Names the site refers to without a page to link to (Python's own, Dask's).
 nitpicky = True
 nitpick_ignore_regex = [
-    ("py:.*", r"(os|pathlib|warnings|dask|distributed|matplotlib|ray)(\..*)?"),
+    ("py:.*", r"(os|pathlib|warnings|dask|distributed|matplotlib|ray|pynndescent|zarr)(\..*)?"),
     ("py:.*", r"(str|int|float|bool|bytes|list|tuple|dict|object|callable|None|True|False)"),
 ]
 
