@@ -31,6 +31,13 @@ def reference_row(path, **options):
     return mahotas.features.haralick(reference_gray(path), **options).ravel()
 
 
+def stack_of_crops(gray, depth, size, top=0, left=0):
+    """A real volume: ``depth`` consecutive ``size x size`` crops, one row apart."""
+    return np.ascontiguousarray(
+        np.stack([gray[top + z : top + z + size, left : left + size] for z in range(depth)])
+    )
+
+
 def _package_file(module_name, *parts):
     module = pytest.importorskip(module_name)
     path = os.path.join(os.path.dirname(module.__file__), *parts)

@@ -6,7 +6,10 @@
 * the Haralick set stays mahotas's, unchanged, beside the others.
 
 Real images only: scikit-image's shipped textures and photographs, scikit-learn's
-JPEGs. Whole images (pyradiomics with a mask of ones); masks and 3-D come later.
+JPEGs. pyradiomics is compared on whole images (a mask of ones), on 2-D images with
+real masks (a disk, a threshold, a band of gray values that leaves levels absent) and
+on 3-D volumes (stacks of consecutive crops of real photographs) with 3-D masks (an
+ellipsoid, a threshold). scikit-image has no masks: its parity is on whole images only.
 """
 
 import json
@@ -14,12 +17,13 @@ import logging
 
 import numpy as np
 import pytest
-from conftest import RTOL, reference_gray, reference_row
+from conftest import RTOL, reference_gray, reference_row, stack_of_crops
 
 from haralick_learn import HaralickFeaturizer
 from haralick_learn._quantize import bin_by_range, to_gray_levels
 from haralick_learn._settings import (
-    FEATURE_NAMES, FEATURE_SETS, IBSI_FEATURES, SKIMAGE_PROPS, TextureSettings,
+    DIRECTIONS_3D, FEATURE_NAMES, FEATURE_SETS, IBSI_FEATURES, SKIMAGE_PROPS,
+    TextureSettings,
 )
 
 skimage_data = pytest.importorskip("skimage.data")
@@ -198,21 +202,28 @@ PYRADIOMICS_CASES = [
 ABSOLUTE_FLOOR = 1e-3
 
 
-def pyradiomics_glcm(image, **settings):
-    """pyradiomics's 24 GLCM features of a whole 2-D image (mask of ones, force2D)."""
+def pyradiomics_glcm(image, mask=None, **settings):
+    """pyradiomics's 24 GLCM features of a 2-D image (force2D) or a 3-D volume (13 angles).
+
+    ``mask=None`` is a mask of ones (the whole image).
+    """
     sitk = pytest.importorskip("SimpleITK")
     radiomics = pytest.importorskip("radiomics")
     from radiomics import glcm
 
     radiomics.setVerbosity(logging.ERROR)
-    volume = np.asarray(image)[None]  # one slice: (1, height, width)
+    volume = np.asarray(image)
+    mask = np.ones(volume.shape, bool) if mask is None else np.asarray(mask, bool)
+    is_2d = volume.ndim == 2
+    if is_2d:  # one slice: (1, height, width)
+        volume, mask = volume[None], mask[None]
     if volume.dtype.kind == "u":
         # pyradiomics computes binWidth's edges in the image's dtype (max + 2 W overflows
         # uint8): give it the same values as signed integers
         volume = volume.astype(np.int64)
     extractor = glcm.RadiomicsGLCM(
-        sitk.GetImageFromArray(volume), sitk.GetImageFromArray(np.ones(volume.shape, np.uint8)),
-        force2D=True, distances=[1], symmetricalGLCM=True, **settings)
+        sitk.GetImageFromArray(volume), sitk.GetImageFromArray(mask.astype(np.uint8)),
+        force2D=is_2d, distances=[1], symmetricalGLCM=True, **settings)
     extractor.enableAllFeatures()
     values = extractor.execute()
     return np.array([float(values[name]) for name in IBSI_FEATURES])
@@ -265,6 +276,119 @@ def test_bin_width_levels_are_pyradiomics_bins_minus_one(real_grays):
     wide = real_grays["camera"].astype(np.int64) * 1000 - 7
     bins, _ = imageoperations.binImage(wide, binWidth=25000)
     np.testing.assert_array_equal(bin_by_width(wide, 25000), bins - 1)
+
+
+# -- pyradiomics with masks, 2-D and 3-D -------------------------------------------------
+
+
+def disk_mask(shape):
+    """A centred disk (non-rectangular), its radius 0.4 of the shorter side."""
+    rows, cols = np.indices(shape)
+    radius = 0.4 * min(shape)
+    return (rows - (shape[0] - 1) / 2) ** 2 + (cols - (shape[1] - 1) / 2) ** 2 <= radius**2
+
+
+def ellipsoid_mask(shape):
+    """A centred ellipsoid touching 0.9 of each axis."""
+    grid = np.indices(shape).astype(float)
+    return sum(((grid[axis] - (size - 1) / 2) / (0.45 * size)) ** 2
+               for axis, size in enumerate(shape)) <= 1
+
+
+def masks_of(gray):
+    """Real masks of a real image: a disk, a threshold, a band that leaves levels absent."""
+    low, mid, high = np.percentile(gray, [30, 40, 70])
+    return {"disk": disk_mask(gray.shape), "threshold": gray > mid,
+            "band": (gray < low) | (gray > high)}
+
+
+def assert_equals_pyradiomics(image, mask, pyradiomics_settings, params, label):
+    ref = pyradiomics_glcm(image, mask, **pyradiomics_settings)
+    row = HaralickFeaturizer(features="ibsi", volume=image.ndim == 3,
+                             **params).fit_transform([(image, mask)])[0]
+    error = _relative(row, ref, ABSOLUTE_FLOOR)
+    worst = int(np.argmax(error))
+    assert error.max() < RTOL, (label, IBSI_FEATURES[worst], row[worst], ref[worst])
+
+
+@pytest.mark.pyradiomics
+@pytest.mark.parametrize("pyradiomics_settings, params", PYRADIOMICS_CASES,
+                         ids=[str(case[0]) for case in PYRADIOMICS_CASES])
+def test_ibsi_set_equals_pyradiomics_with_masks(real_grays, pyradiomics_settings, params):
+    """2-D, force2D: pyradiomics discretises the pixels inside the mask and counts the
+    pairs with both pixels inside; the levels absent from the mask are not levels."""
+    pytest.importorskip("radiomics")
+    for name, gray in real_grays.items():
+        for mask_name, mask in masks_of(gray).items():
+            assert_equals_pyradiomics(gray, mask, pyradiomics_settings, params,
+                                      (name, mask_name))
+
+
+def real_volumes(photo_paths):
+    """Stacks of consecutive crops of real photographs and textures."""
+    china = reference_gray(photo_paths[0])
+    return {
+        "gravel": stack_of_crops(skimage_data.gravel(), 10, 40),
+        "camera": stack_of_crops(skimage_data.camera(), 12, 32, 200, 200),
+        "brick": stack_of_crops(skimage_data.brick(), 7, 48, 100, 50),
+        "photo": stack_of_crops(china, 9, 36, 150, 300),
+    }
+
+
+@pytest.mark.pyradiomics
+@pytest.mark.parametrize("pyradiomics_settings, params", PYRADIOMICS_CASES,
+                         ids=[str(case[0]) for case in PYRADIOMICS_CASES])
+def test_ibsi_set_equals_pyradiomics_in_3d(photo_paths, pyradiomics_settings, params):
+    """3-D, no force2D: pyradiomics's 13 angles, the mean over them (or, unweighted, their
+    sum), on the whole volume, an ellipsoid and a threshold."""
+    pytest.importorskip("radiomics")
+    for name, volume in real_volumes(photo_paths).items():
+        masks = {"whole": np.ones(volume.shape, bool), "ellipsoid": ellipsoid_mask(volume.shape),
+                 "threshold": volume > np.percentile(volume, 40)}
+        for mask_name, mask in masks.items():
+            assert_equals_pyradiomics(volume, mask, pyradiomics_settings, params,
+                                      (name, mask_name))
+
+
+@pytest.mark.pyradiomics
+@pytest.mark.parametrize("pyradiomics_settings, params", [
+    (dict(binWidth=0.05), dict(bin_width=0.05, aggregate="mean")),
+    (dict(binCount=20), dict(levels=20, gray_range="image", aggregate="mean")),
+])
+def test_ibsi_set_equals_pyradiomics_on_a_masked_float_volume(pyradiomics_settings, params):
+    pytest.importorskip("radiomics")
+    volume = stack_of_crops(skimage_data.camera(), 12, 32, 200, 200) / 255.0
+    assert_equals_pyradiomics(volume, ellipsoid_mask(volume.shape), pyradiomics_settings,
+                              params, "float camera")
+
+
+@pytest.mark.pyradiomics
+def test_directions_without_pairs_are_left_out_as_pyradiomics_does():
+    """A one-row mask has no vertical or diagonal pair, a one-column-wide slab in 3-D has
+    no pair along that axis: pyradiomics drops such angles before the mean; so do we."""
+    pytest.importorskip("radiomics")
+    camera = skimage_data.camera()
+    row_mask = np.zeros(camera.shape, bool)
+    row_mask[300, 20:400] = True
+    assert_equals_pyradiomics(camera, row_mask, dict(binWidth=4),
+                              dict(bin_width=4, aggregate="mean"), "one row")
+    volume = stack_of_crops(camera, 6, 30, 200, 200)
+    slab = np.zeros(volume.shape, bool)
+    slab[:, 5:25, 15] = True
+    assert_equals_pyradiomics(volume, slab, dict(binWidth=8),
+                              dict(bin_width=8, aggregate="mean"), "one slab")
+
+
+@pytest.mark.pyradiomics
+def test_pyradiomics_3d_angles_are_mahotas_directions_up_to_sign():
+    """A symmetric matrix counts an offset and its opposite alike."""
+    pytest.importorskip("radiomics")
+    from radiomics import cMatrices
+
+    angles = cMatrices.generate_angles(np.array([5, 5, 5]), np.array([1]), False, False, 0)
+    canonical = {max(tuple(angle), tuple(-angle)) for angle in np.asarray(angles)}
+    ours = {max(offset, tuple(-c for c in offset)) for _, offset in DIRECTIONS_3D}
+    assert len(angles) == 13 and canonical == ours
 
 
 def test_haralick_names_are_the_first_catalogue_entries():

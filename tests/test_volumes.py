@@ -21,14 +21,7 @@ from haralick_learn._io import load_volume
 from haralick_learn._quantize import to_gray_levels
 from haralick_learn._settings import DIRECTIONS_3D as NAMED_3D
 
-from conftest import BACKENDS, RTOL
-
-
-def stack_of_crops(gray, depth, size, top=0, left=0):
-    """A real volume: ``depth`` consecutive ``size x size`` crops, one row apart."""
-    return np.ascontiguousarray(
-        np.stack([gray[top + z : top + z + size, left : left + size] for z in range(depth)])
-    )
+from conftest import BACKENDS, RTOL, stack_of_crops
 
 
 def _china_gray():
