@@ -202,7 +202,7 @@ PYRADIOMICS_CASES = [
 ABSOLUTE_FLOOR = 1e-3
 
 
-def pyradiomics_glcm(image, mask=None, **settings):
+def pyradiomics_glcm(image, mask=None, distances=(1,), symmetricalGLCM=True, **settings):
     """pyradiomics's 24 GLCM features of a 2-D image (force2D) or a 3-D volume (13 angles).
 
     ``mask=None`` is a mask of ones (the whole image).
@@ -223,7 +223,7 @@ def pyradiomics_glcm(image, mask=None, **settings):
         volume = volume.astype(np.int64)
     extractor = glcm.RadiomicsGLCM(
         sitk.GetImageFromArray(volume), sitk.GetImageFromArray(mask.astype(np.uint8)),
-        force2D=is_2d, distances=[1], symmetricalGLCM=True, **settings)
+        force2D=is_2d, distances=list(distances), symmetricalGLCM=symmetricalGLCM, **settings)
     extractor.enableAllFeatures()
     values = extractor.execute()
     return np.array([float(values[name]) for name in IBSI_FEATURES])
@@ -393,3 +393,23 @@ def test_pyradiomics_3d_angles_are_mahotas_directions_up_to_sign():
 
 def test_haralick_names_are_the_first_catalogue_entries():
     assert FEATURE_SETS["haralick"] == FEATURE_NAMES
+
+
+@pytest.mark.pyradiomics
+def test_asymmetric_matrices_equal_pyradiomics_symmetricalGLCM_false(real_grays):
+    """``symmetric=False`` counts each offset one way only, as ``symmetricalGLCM=False``."""
+    pytest.importorskip("radiomics")
+    settings, params = dict(binWidth=25), dict(bin_width=25, aggregate="mean")
+    for name, gray in real_grays.items():
+        for mask_name, mask in masks_of(gray).items():
+            ref = pyradiomics_glcm(gray, mask, symmetricalGLCM=False, **settings)
+            row = HaralickFeaturizer(features="ibsi", symmetric=False,
+                                     **params).fit_transform([(gray, mask)])[0]
+            error = _relative(row, ref, ABSOLUTE_FLOOR)
+            worst = int(np.argmax(error))
+            assert error.max() < RTOL, (name, mask_name, IBSI_FEATURES[worst], row[worst],
+                                        ref[worst])
+            # the symmetric matrices give other numbers: the test can fail
+            symmetric = HaralickFeaturizer(features="ibsi", **params).fit_transform(
+                [(gray, mask)])[0]
+            assert _relative(symmetric, ref, ABSOLUTE_FLOOR).max() > 1e-6
