@@ -5,7 +5,7 @@ import numpy as np
 __all__ = ["aggregate_directions"]
 
 
-def aggregate_directions(features, aggregate):
+def aggregate_directions(features, aggregate, n_directions=None):
     """One row from the features of every distance and direction.
 
     Parameters
@@ -17,7 +17,13 @@ def aggregate_directions(features, aggregate):
         directions that have pairs; ``"mean_ptp"`` adds their range,
         ``"mean_std"`` their standard deviation; ``"min_max"`` gives the
         minimum then the maximum; ``"merged"`` features come from one matrix
-        per distance (the directions' matrices summed), kept as they are.
+        per distance (the directions' matrices summed), kept as they are;
+        ``"mean_all"`` is one mean over the directions of every distance together
+        (pyradiomics's merge of several distances).
+    n_directions : sequence of int, default=None
+        The number of directions at each distance when it varies (pyradiomics's
+        offsets): the rows beyond it in a block are padding, dropped without
+        ``aggregate``. ``None``: every row is a direction.
 
     Returns
     -------
@@ -32,9 +38,18 @@ def aggregate_directions(features, aggregate):
     array([2., 4., 2., 4.])
     >>> aggregate_directions(features, "min_max")
     array([1., 2., 3., 6.])
+    >>> two = np.array([[[1.0], [3.0]], [[8.0], [np.nan]]])
+    >>> aggregate_directions(two, "mean"), aggregate_directions(two, "mean_all")
+    (array([2., 8.]), array([4.]))
     """
-    if aggregate in (None, "merged"):  # merged: one matrix per distance already
+    if aggregate == "merged":  # one matrix per distance already
         return features.ravel()
+    if aggregate is None:
+        if n_directions is None:
+            return features.ravel()
+        return np.concatenate([block[:n].ravel() for block, n in zip(features, n_directions)])
+    if aggregate == "mean_all":
+        return aggregate_directions(features.reshape((1, -1, features.shape[-1])), "mean")
     if aggregate not in _REDUCTIONS:
         raise ValueError(f"aggregate must be None, 'merged' or one of {list(_REDUCTIONS)}, "
                          f"got {aggregate!r}")

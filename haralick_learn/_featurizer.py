@@ -57,14 +57,18 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
     distance : int or list of int, default=1
         Pixel distance of the co-occurrence pairs. With a list, the blocks of
         features for each distance are concatenated in the given order.
-    aggregate : {None, "mean", "mean_ptp", "mean_std", "min_max", "merged"}, default=None
+    aggregate : {None, "mean", "mean_ptp", "mean_std", "min_max", "merged", "mean_all"}, \
+            default=None
         ``None`` keeps the features of every direction (as the reference);
         ``"mean"`` averages them over the directions (pyradiomics's default);
         ``"mean_ptp"`` gives the mean then the range (max - min),
         ``"mean_std"`` the mean then the standard deviation, ``"min_max"`` the
         minimum then the maximum over the directions; ``"merged"`` sums the
         directions' co-occurrence matrices and computes the features once
-        (IBSI's merged mode, pyradiomics's ``weightingNorm="no_weighting"``).
+        (IBSI's merged mode, pyradiomics's ``weightingNorm="no_weighting"``);
+        ``"mean_all"`` is one mean over the directions of all the distances
+        together, columns ``{feature}_mean_d1_2`` (pyradiomics's merge with
+        several ``distances``).
     ignore_zeros : bool, default=False
         Ignore pairs involving a zero-valued pixel (background).
     compute_14th_feature : bool, default=False
@@ -115,11 +119,15 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         ``"ibsi"`` (pyradiomics's 24 GLCM features, ``ibsi_*``), or a list of
         set names and feature names (``["contrast", "ibsi_Idmn"]``). All come
         from the same co-occurrence matrices. See :doc:`/conventions`.
-    offsets : {"mahotas", "skimage"}, default="mahotas"
+    offsets : {"mahotas", "skimage", "pyradiomics"}, default="mahotas"
         The offset of a direction at distance ``d``: ``"mahotas"`` multiplies
         the unit offset, ``(d, d)`` on the diagonals (mahotas, pyradiomics at
         ``d=1``); ``"skimage"`` rounds ``(d sin a, d cos a)`` as
-        ``graycomatrix`` does, ``(round(d / sqrt 2), ...)`` on the diagonals.
+        ``graycomatrix`` does, ``(round(d / sqrt 2), ...)`` on the diagonals;
+        ``"pyradiomics"`` takes every offset of infinity norm ``d`` up to sign,
+        ``4 d`` of them (8 at ``d=2``), as pyradiomics's ``distances`` do (2-D
+        only; the four directions at ``d=1``), columns named by their offset
+        ``(dy, dx)``: ``offset_2_m1``.
     bin_width : float or None, default=None
         Fixed bin width (pyradiomics's ``binWidth``): level
         ``floor(x / W) - floor(min / W)``. Excludes `levels` and `gray_range`.
@@ -207,7 +215,8 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
 
     _parameter_constraints = {
         "distance": [Interval(Integral, 1, None, closed="left"), "array-like"],
-        "aggregate": [None, StrOptions({"mean", "mean_ptp", "mean_std", "min_max", "merged"})],
+        "aggregate": [None, StrOptions({"mean", "mean_ptp", "mean_std", "min_max", "merged",
+                                         "mean_all"})],
         "ignore_zeros": ["boolean"],
         "compute_14th_feature": ["boolean"],
         "use_x_minus_y_variance": ["boolean"],
@@ -219,7 +228,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         "verbose": ["verbose"],
         "memory": [None, str, os.PathLike, HasMethods(["cache"])],
         "features": [str, list, tuple],
-        "offsets": [StrOptions({"mahotas", "skimage"})],
+        "offsets": [StrOptions({"mahotas", "skimage", "pyradiomics"})],
         "bin_width": [None, Interval(Real, 0, None, closed="neither")],
         "gray_range": [None, StrOptions({"image"}), tuple, list],
         "volume": ["boolean"],

@@ -777,8 +777,12 @@ def _catalogue_features(count, settings, compact=False):
     elif settings.offsets == "mahotas":
         cmats = count(settings.distances, directions)
     else:  # offsets that are not multiples of a unit: one call per distance
-        cmats = np.concatenate([count((1,), settings.offsets_at(d))
-                                for d in settings.distances])
+        blocks = [count((1,), settings.offsets_at(d)) for d in settings.distances]
+        # pyradiomics's offsets are 4 d at distance d: blocks are padded with empty
+        # matrices (NaN features, left out of aggregates and dropped from unaggregated rows)
+        width = max(block.shape[1] for block in blocks)
+        cmats = np.concatenate([np.pad(block, [(0, 0), (0, width - block.shape[1]), (0, 0),
+                                               (0, 0)]) for block in blocks])
     if settings.aggregate == "merged":  # IBSI's merged matrix: directions summed first
         cmats = cmats.sum(axis=1, keepdims=True)
     n_cells = cmats.shape[-1]

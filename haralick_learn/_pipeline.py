@@ -29,7 +29,14 @@ def _row_from_levels(levels, source, settings, mask=None, kind="image"):
                 f"{source}: {kind} of shape {levels.shape} has no {what}{where} at distance "
                 f"{d} in any direction"
             )
-    return aggregate_directions(features, settings.aggregate)
+    return aggregate_directions(features, settings.aggregate, _n_directions(settings))
+
+
+def _n_directions(settings):
+    """Directions per distance: ``4 d`` with pyradiomics's offsets, else None (the same for all)."""
+    if settings.offsets != "pyradiomics":
+        return None
+    return tuple(len(settings.offsets_at(d)) for d in settings.distances)
 
 
 def row_from_gray(gray, source, settings, mask=None):
@@ -68,7 +75,7 @@ def row_from_channels(pixels, source, settings):
             for name in settings.channels]
     for a, b in settings.color_pairs:
         features = pair_features(levels[a], levels[b], settings)
-        rows.append(aggregate_directions(features, settings.aggregate))
+        rows.append(aggregate_directions(features, settings.aggregate, _n_directions(settings)))
     return np.concatenate(rows)
 
 

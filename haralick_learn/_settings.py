@@ -71,8 +71,9 @@ FEATURE_SETS = {
 }
 
 #: How the offset of a direction grows with the distance ``d``: mahotas's ``d * (dy, dx)``,
-#: or scikit-image's ``(round(d sin a), round(d cos a))`` (diagonals ``round(d / sqrt 2)``).
-OFFSET_CONVENTIONS = ("mahotas", "skimage")
+#: scikit-image's ``(round(d sin a), round(d cos a))`` (diagonals ``round(d / sqrt 2)``), or
+#: pyradiomics's every offset of infinity norm ``d`` up to sign (``4 d`` of them, 2-D only).
+OFFSET_CONVENTIONS = ("mahotas", "skimage", "pyradiomics")
 
 
 def _offset_name(offset):
@@ -94,7 +95,7 @@ DIRECTIONS_3D = tuple(
 #: ``"merged"`` sums the directions' matrices before the features (IBSI's merged mode).
 AGGREGATES = {
     None: None, "mean": ("mean",), "mean_ptp": ("mean", "ptp"), "mean_std": ("mean", "std"),
-    "min_max": ("min", "max"), "merged": ("merged",),
+    "min_max": ("min", "max"), "merged": ("merged",), "mean_all": ("mean",),
 }
 
 BACKENDS = ("numba", "mahotas")
@@ -199,22 +200,23 @@ class TextureSettings:
         if not isinstance(color, str) or color not in COLOR_CHANNELS:
             raise ValueError(f"color must be 'gray', 'rgb', 'hsv' or 'lab'; got {color!r}")
         if offsets not in OFFSET_CONVENTIONS:
-            raise ValueError(f"offsets must be 'mahotas' or 'skimage'; got {offsets!r}")
+            raise ValueError(f"offsets must be 'mahotas', 'skimage' or 'pyradiomics'; "
+                             f"got {offsets!r}")
         if volume and color != "gray":
             raise ValueError(f"color={color!r} needs 2-D colour images; volumes are gray "
                              "(color='gray')")
         if volume and offsets != "mahotas":
-            raise ValueError("offsets='skimage' is scikit-image's 2-D rule; volumes use "
+            raise ValueError(f"offsets={offsets!r} is a 2-D rule; volumes use "
                              "mahotas's 3-D offsets (offsets='mahotas')")
         names = _feature_names(features, compute_14th_feature)
         bin_width, gray_range = _binning(bin_width, gray_range, levels)
         if backend == "mahotas" and (
             not set(names) <= set(FEATURE_NAMES) or offsets != "mahotas"
-            or aggregate == "merged" or bin_width is not None or gray_range is not None
+            or aggregate in ("merged", "mean_all") or bin_width is not None or gray_range is not None
         ):
             raise ValueError(
                 "backend='mahotas' computes mahotas's own features only: the Haralick set, "
-                "offsets='mahotas', no bin_width, gray_range or aggregate='merged'"
+                "offsets='mahotas', no bin_width, gray_range or aggregate='merged' / 'mean_all'"
             )
         return cls(
             distances=_distances(distance),
@@ -250,7 +252,11 @@ class TextureSettings:
         ((0, 4), (4, 4), (4, 0), (4, -4))
         >>> TextureSettings(offsets="skimage").offsets_at(4)
         ((0, 4), (3, 3), (4, 0), (3, -3))
+        >>> TextureSettings(offsets="pyradiomics").offsets_at(2)
+        ((0, 2), (1, 2), (2, 2), (2, 1), (2, 0), (2, -1), (2, -2), (1, -2))
         """
+        if self.offsets == "pyradiomics":
+            return _chebyshev_offsets(distance)
         if self.offsets == "mahotas":
             return tuple((distance * dy, distance * dx) for _, (dy, dx) in self.directions)
         out = []
@@ -260,6 +266,12 @@ class TextureSettings:
             out.append((int(round(np.sin(angle) * distance)),
                         int(round(np.cos(angle) * distance))))
         return tuple(out)
+
+    def direction_names_at(self, distance):
+        """The names of the directions at ``distance``: ``offset_2_m1`` for pyradiomics's."""
+        if self.offsets == "pyradiomics":
+            return tuple(_offset_name(offset) for offset in self.offsets_at(distance))
+        return tuple(name for name, _ in self.directions)
 
     @property
     def n_haralick_features(self):
@@ -280,13 +292,16 @@ class TextureSettings:
         (``R_contrast_horizontal_d1``), then one block per channel pair, prefixed
         by the two channels' names (``RG_contrast_horizontal_d1``).
         """
-        groups = AGGREGATES[self.aggregate] or tuple(name for name, _ in self.directions)
-        block = tuple(
-            f"{feature}_{group}_d{d}"
-            for d in self.distances
-            for group in groups
-            for feature in self.features
-        )
+        if self.aggregate == "mean_all":  # one mean over every distance: d1_2
+            label = "_".join(str(d) for d in self.distances)
+            block = tuple(f"{feature}_mean_d{label}" for feature in self.features)
+        else:
+            block = tuple(
+                f"{feature}_{group}_d{d}"
+                for d in self.distances
+                for group in AGGREGATES[self.aggregate] or self.direction_names_at(d)
+                for feature in self.features
+            )
         if self.color == "gray":
             return block
         prefixes = self.channels + tuple(a + b for a, b in self.color_pairs)
@@ -315,6 +330,16 @@ class TextureSettings:
             if fields[name] == default:
                 del fields[name]
         return json.dumps(fields, sort_keys=True).encode()
+
+
+def _chebyshev_offsets(distance):
+    """pyradiomics's 2-D offsets at ``distance``: the ``4 d`` offsets ``(dy, dx)`` of infinity
+    norm ``d``, one of each pair ``a, -a`` (``dy > 0``, or ``dy == 0`` and ``dx > 0``), going
+    round from ``(0, d)``; at ``d = 1`` mahotas's four directions in their order."""
+    ring = [(dy, distance) for dy in range(0, distance)]
+    ring += [(distance, dx) for dx in range(distance, -distance - 1, -1)]
+    ring += [(dy, -distance) for dy in range(distance - 1, 0, -1)]
+    return tuple(ring)
 
 
 def _feature_names(features, compute_14th_feature):

@@ -413,3 +413,53 @@ def test_asymmetric_matrices_equal_pyradiomics_symmetricalGLCM_false(real_grays)
             symmetric = HaralickFeaturizer(features="ibsi", **params).fit_transform(
                 [(gray, mask)])[0]
             assert _relative(symmetric, ref, ABSOLUTE_FLOOR).max() > 1e-6
+
+
+@pytest.mark.pyradiomics
+@pytest.mark.parametrize("distances, aggregate, symmetric", [
+    ([1, 2], "mean_all", True), ([2], "mean", True), ([1, 3], "mean_all", True),
+    ([1, 2], "mean_all", False),
+])
+def test_pyradiomics_distances_above_1(real_grays, distances, aggregate, symmetric):
+    """pyradiomics's ``distances``: every offset of infinity norm d (8 at d = 2), the
+    features of all the angles of all the distances merged into one mean (``"mean_all"``)."""
+    pytest.importorskip("radiomics")
+    params = dict(features="ibsi", offsets="pyradiomics", distance=distances,
+                  aggregate=aggregate, symmetric=symmetric, bin_width=25)
+    for name, gray in real_grays.items():
+        masks = {"whole": None, **masks_of(gray)}
+        for mask_name, mask in masks.items():
+            ref = pyradiomics_glcm(gray, mask, distances=distances, symmetricalGLCM=symmetric,
+                                   binWidth=25)
+            sample = gray if mask is None else (gray, mask)
+            row = HaralickFeaturizer(**params).fit_transform([sample])[0]
+            error = _relative(row, ref, ABSOLUTE_FLOOR)
+            worst = int(np.argmax(error))
+            assert error.max() < RTOL, (name, mask_name, IBSI_FEATURES[worst], row[worst],
+                                        ref[worst])
+    # mahotas's 4 directions at d = 2 are not pyradiomics's 8: the test can fail
+    gray = real_grays["brick"]
+    ref = pyradiomics_glcm(gray, distances=distances, symmetricalGLCM=symmetric, binWidth=25)
+    other = HaralickFeaturizer(**{**params, "offsets": "mahotas"}).fit_transform([gray])[0]
+    assert _relative(other, ref, ABSOLUTE_FLOOR).max() > 1e-6
+
+
+def test_pyradiomics_offsets_names_and_unaggregated_columns(real_grays):
+    """Columns name each offset; their mean over every offset is ``"mean_all"``."""
+    gray = real_grays["gravel"]
+    params = dict(features=["ibsi_Contrast", "ibsi_Idmn"], offsets="pyradiomics",
+                  distance=[1, 2], bin_width=8)
+    featurizer = HaralickFeaturizer(**params)
+    row = featurizer.fit_transform([gray])[0]
+    names = list(featurizer.get_feature_names_out())
+    assert len(row) == len(names) == 2 * (4 + 8)
+    assert names[:2] == ["ibsi_Contrast_offset_0_1_d1", "ibsi_Idmn_offset_0_1_d1"]
+    assert "ibsi_Contrast_offset_2_m1_d2" in names and names[-1] == "ibsi_Idmn_offset_1_m2_d2"
+    merged = HaralickFeaturizer(aggregate="mean_all", **params)
+    np.testing.assert_allclose(merged.fit_transform([gray])[0], row.reshape(12, 2).mean(axis=0),
+                               rtol=1e-13)
+    assert list(merged.get_feature_names_out()) == ["ibsi_Contrast_mean_d1_2",
+                                                    "ibsi_Idmn_mean_d1_2"]
+    with pytest.raises(ValueError, match="2-D rule"):
+        HaralickFeaturizer(offsets="pyradiomics", volume=True).fit_transform(
+            [np.zeros((3, 8, 8), np.uint8)])
