@@ -147,7 +147,8 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
     symmetric : bool, default=True
         Add each co-occurrence matrix's transpose, as mahotas does;
         ``False`` counts each pair ``(p, p + offset)`` once, in that order
-        (``mahotas.features.texture.cooccurence(..., symmetric=False)``).
+        (``mahotas.features.texture.cooccurence(..., symmetric=False)``,
+        pyradiomics's ``symmetricalGLCM=False``).
     preserve_haralick_bug : bool, default=False
         mahotas's option of the same name: the sum variance (feature 7) is
         computed around the sum entropy, the typo of Haralick's paper.
