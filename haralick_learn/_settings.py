@@ -212,7 +212,8 @@ class TextureSettings:
         bin_width, gray_range = _binning(bin_width, gray_range, levels)
         if backend == "mahotas" and (
             not set(names) <= set(FEATURE_NAMES) or offsets != "mahotas"
-            or aggregate in ("merged", "mean_all") or bin_width is not None or gray_range is not None
+            or aggregate in ("merged", "mean_all") or bin_width is not None
+            or gray_range is not None
         ):
             raise ValueError(
                 "backend='mahotas' computes mahotas's own features only: the Haralick set, "
