@@ -1,7 +1,7 @@
 """
-==========================================================
+===========================================================
 Three conventions side by side: mahotas, scikit-image, IBSI
-==========================================================
+===========================================================
 
 "Contrast" or "correlation" do not mean quite the same in every tool:
 mahotas (Haralick's 13 features), scikit-image (``graycoprops``) and

@@ -1,7 +1,7 @@
 """
-=========================================================
+==================================================================
 Radiomics-like: volumes with a region of interest, to a classifier
-=========================================================
+==================================================================
 
 In radiomics, texture is measured inside an outlined region (a tumour in a CT
 scan) of a 3-D volume. :class:`~haralick_learn.HaralickFeaturizer` takes 3-D

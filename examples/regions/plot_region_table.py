@@ -1,7 +1,7 @@
 """
-===========================================
+========================================
 Texture of each cell: a per-region table
-===========================================
+========================================
 
 :func:`~haralick_learn.region_features` gives one row of Haralick features
 per labelled region of an image, in the style of
