@@ -375,5 +375,5 @@ def test_colour_with_masks_or_volumes_is_a_clear_error(jpeg_paths):
     mask = np.ones(image.shape[:2], bool)
     with pytest.raises(ValueError, match=r"sample 0: masks are for gray images"):
         HaralickFeaturizer(color="hsv").fit_transform([(image, mask)])
-    with pytest.raises(ValueError, match="offsets='skimage' is scikit-image's 2-D rule"):
+    with pytest.raises(ValueError, match="offsets='skimage' is a 2-D rule"):
         HaralickFeaturizer(volume=True, offsets="skimage").fit_transform([np.zeros((4, 4, 4))])
