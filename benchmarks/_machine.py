@@ -1,7 +1,10 @@
-"""What a benchmark's figures were measured on: CPU model, cores, BLAS kernel."""
+"""Shared by the benchmarks: what the figures were measured on, and interleaved timing."""
 
 import os
 import platform
+import time
+
+import numpy as np
 
 
 def describe_machine():
@@ -33,3 +36,18 @@ def describe_machine():
         pass
     return (f"CPU: {model}{flags}, {os.cpu_count()} cores, "
             f"Python {platform.python_version()}{blas}")
+
+
+def interleaved_rounds(repeat, variants):
+    """Seconds of each variant in each round; within a round the variants run back to back.
+
+    A shared machine's speed drifts: comparing variants within each round, then
+    taking the median over rounds, compares them under the same conditions.
+    """
+    times = {name: [] for name in variants}
+    for _ in range(repeat):
+        for name, function in variants.items():
+            start = time.perf_counter()
+            function()
+            times[name].append(time.perf_counter() - start)
+    return {name: np.array(values) for name, values in times.items()}

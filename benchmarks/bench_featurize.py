@@ -30,15 +30,13 @@ import argparse
 import glob
 import json
 import os
-import platform
 import subprocess
 import sys
-import time
 
 import numpy as np
 from PIL import Image
 
-from _machine import describe_machine
+from _machine import describe_machine, interleaved_rounds
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "_data", "photos_5mp")
@@ -64,17 +62,6 @@ def prepare_photos(n_images):
                 im.convert("RGB").resize(SIZE, Image.LANCZOS).save(target, quality=90)
         paths.append(target)
     return paths
-
-
-def interleaved_rounds(repeat, variants):
-    """Seconds of each variant in each round; within a round the variants run back to back."""
-    times = {name: [] for name in variants}
-    for _ in range(repeat):
-        for name, function in variants.items():
-            start = time.perf_counter()
-            function()
-            times[name].append(time.perf_counter() - start)
-    return {name: np.array(values) for name, values in times.items()}
 
 
 def reference_loop(paths):

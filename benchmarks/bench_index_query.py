@@ -16,7 +16,6 @@ import tempfile
 import time
 
 import joblib
-import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))

@@ -19,12 +19,11 @@ the median over rounds of the ratio within the round, with its range.
 
 import argparse
 import glob
-import time
 
 import numpy as np
 from PIL import Image
 
-from _machine import describe_machine
+from _machine import describe_machine, interleaved_rounds
 
 SOURCES = "/usr/share/backgrounds/mate/nature/*.jpg"
 
@@ -61,13 +60,7 @@ def main():
         "whole image once": lambda: featurizer.fit_transform([gray]),
         "region_features": lambda: region_features(gray, labels),
     }
-    times = {name: [] for name in variants}
-    for _ in range(args.repeat):
-        for name, function in variants.items():
-            start = time.perf_counter()
-            function()
-            times[name].append(time.perf_counter() - start)
-    times = {name: np.array(values) for name, values in times.items()}
+    times = interleaved_rounds(args.repeat, variants)
     for name, values in times.items():
         print(f"{name:18s} best {values.min():7.3f} s  (rounds: "
               + ", ".join(f"{v:.3f}" for v in values) + ")")

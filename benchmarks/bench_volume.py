@@ -18,11 +18,10 @@ are checked equal to 1e-10 relative before timing.
 """
 
 import argparse
-import time
 
 import numpy as np
 
-from _machine import describe_machine
+from _machine import describe_machine, interleaved_rounds
 
 
 def real_volume(size):
@@ -60,13 +59,7 @@ def main():
         "mahotas.features.haralick": lambda: mahotas.features.haralick(volume),
         "HaralickFeaturizer(volume=True)": lambda: featurizer.fit_transform([volume]),
     }
-    times = {name: [] for name in variants}
-    for _ in range(args.repeat):
-        for name, function in variants.items():
-            start = time.perf_counter()
-            function()
-            times[name].append(time.perf_counter() - start)
-    times = {name: np.array(values) for name, values in times.items()}
+    times = interleaved_rounds(args.repeat, variants)
     for name, values in times.items():
         print(f"{name:34s} best {values.min():7.3f} s  (rounds: "
               + ", ".join(f"{v:.3f}" for v in values) + ")")

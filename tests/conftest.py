@@ -78,3 +78,16 @@ def client():
         silence_logs=logging.ERROR,
     ) as cluster, distributed.Client(cluster) as client:
         yield client
+
+
+def run_cli(capsys, *args):
+    """Run ``haralick-learn`` in this process: (exit code, standard output, standard error)."""
+    from haralick_learn.cli import main
+
+    capsys.readouterr()
+    try:
+        code = main([str(arg) for arg in args])
+    except SystemExit as exc:  # argparse: --help, --version, usage errors
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err

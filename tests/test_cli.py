@@ -16,8 +16,9 @@ from sklearn.preprocessing import StandardScaler
 
 import haralick_learn
 from haralick_learn import DistanceNeighbors, HaralickFeaturizer
-from haralick_learn.cli import main
 from haralick_learn.datasets import load_sample_images
+
+from conftest import run_cli
 
 KINDS = ("brick", "grass", "gravel")
 SAMPLES = load_sample_images().paths  # real photographs: brick00.jpg ... gravel29.jpg
@@ -27,15 +28,7 @@ def sample(kind, i):
     return next(p for p in SAMPLES if os.path.basename(p) == f"{kind}{i:02d}.jpg")
 
 
-def cli(capsys, *args):
-    """Run the command in this process: (exit code, standard output, standard error)."""
-    capsys.readouterr()
-    try:
-        code = main([str(arg) for arg in args])
-    except SystemExit as exc:  # argparse: --help, --version, usage errors
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+cli = run_cli
 
 
 def errors(err):

@@ -17,17 +17,12 @@ from haralick_learn import cli as cli_module
 from haralick_learn.cli import main
 from haralick_learn.datasets import load_sample_images
 
+from conftest import run_cli
+
 SAMPLES = load_sample_images().paths
 
 
-def cli(capsys, *args):
-    capsys.readouterr()
-    try:
-        code = main([str(arg) for arg in args])
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
+cli = run_cli
 
 
 @pytest.fixture(scope="module")

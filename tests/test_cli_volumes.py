@@ -11,19 +11,14 @@ import tifffile
 from PIL import Image
 
 from haralick_learn import HaralickFeaturizer
-from haralick_learn.cli import main
 from haralick_learn.datasets import load_sample_images
+
+from conftest import run_cli
 
 from test_volumes import VOLUMES
 
 
-def cli(capsys, *args):
-    capsys.readouterr()
-    try:
-        code = main([str(arg) for arg in args])
-    except SystemExit as exc:
-        code = exc.code
-    return (code, *capsys.readouterr())
+cli = run_cli
 
 
 def read_csv(path):
