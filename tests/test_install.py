@@ -23,11 +23,12 @@ import tempfile
 
 import numpy as np
 import pytest
-from conftest import RTOL, reference_row
-from numba.core.caching import _CacheLocator
+from numba.core import caching
 
 import haralick_learn
 from haralick_learn import HaralickFeaturizer
+
+from conftest import RTOL, reference_row
 
 pytestmark = pytest.mark.readonly_install
 
@@ -187,7 +188,8 @@ def test_first_transform_from_read_only_install_caches_in_user_folder(
     cached = {path: mtime for path, mtime in _snapshot(user_cache).items()
               if path.endswith((".nbi", ".nbc"))}
     assert any(path.endswith(".nbi") for path in cached), sorted(_snapshot(home))
-    installed_subpath = _CacheLocator.get_suitable_cache_subpath(
+    locator = getattr(caching, "UserWideCacheLocator", None) or caching._UserWideCacheLocator
+    installed_subpath = locator.get_suitable_cache_subpath(
         os.path.join(package_dir, "_glcm.py"))  # numba's folder name for the installed copy
     assert {path.split(os.sep)[0] for path in cached} == {installed_subpath}, sorted(cached)
 
