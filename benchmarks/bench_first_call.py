@@ -260,11 +260,14 @@ def main():
             print(f"  {name:60s} {how[name]:8s} own {np.median(own[name]):6.3f}  "
                   f"with callees {np.median(total[name]):6.3f}")
 
+    print("  (the first kernel of a process, compiled or loaded, also pays numba's one-time setup "
+          "of its typing and target contexts: most of the warm top line)")
     cold = [o["transform"] for o in results["read-only venv", "5 MP", "cold"]]
-    met = "met" if max(cold) < TARGET_S else "NOT met"
+    median, worst = np.median(cold), max(cold)
     print()
     print(f"target: cold first transform of a 5 MP photo from the read-only venv < {TARGET_S} s: "
-          f"{met} (median {np.median(cold):.2f} s, worst {max(cold):.2f} s)")
+          f"median {median:.2f} s ({'met' if median < TARGET_S else 'NOT met'}), "
+          f"worst of {len(cold)} {worst:.2f} s ({'met' if worst < TARGET_S else 'NOT met'})")
 
 
 if __name__ == "__main__":
