@@ -19,9 +19,11 @@ Each cold process (empty cache) is followed by a warm one (the same cache, now f
 variants run interleaved, one after the other in each of ``--repeat`` rounds (this machine's
 speed drifts); printed are the median and range over the rounds of: the import of
 haralick_learn, the first transform (``HaralickFeaturizer().fit_transform([path])``) and both
-together. Then, from the rounds' cold and warm 5 MP processes, which kernels numba compiled (or
-loaded from its cache) during the first transform and how long each took (timing
-``Dispatcher.compile``; "own" excludes the kernels compiled inside it), the top ``--top``.
+together, with the first transform's CPU time (process time: less sensitive than the wall clock
+to other jobs on a shared machine). Then, from the rounds' cold and warm 5 MP processes, which
+kernels numba compiled (or loaded from its cache) during the first transform and how long each
+took (timing ``Dispatcher.compile``; "own" excludes the kernels compiled inside it), the top
+``--top``.
 The target (issue #17): a cold first transform under 3 s.
 """
 
@@ -82,11 +84,12 @@ def timed_compile(self, sig):
             records.append([name, how, total, total - inner])
 
 dispatcher.Dispatcher.compile = timed_compile
-t = time.perf_counter()
+t, cpu = time.perf_counter(), time.process_time()
 row = HaralickFeaturizer().fit_transform([sys.argv[1]])[0]
-transformed = time.perf_counter()
+transformed, cpu = time.perf_counter(), time.process_time() - cpu
 print(json.dumps({"file": haralick_learn.__file__, "import": imported - start,
-                  "transform": transformed - t, "row": row.tolist(), "kernels": records}))
+                  "transform": transformed - t, "transform_cpu": cpu, "row": row.tolist(),
+                  "kernels": records}))
 """
 
 BYPASS_CAPABILITIES = (1, 2, 3)  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER
@@ -213,7 +216,7 @@ def main():
           f"files written beside the read-only sources: {len(leftovers)}")
     print()
     header = f"{'seconds: median [range]':46s} {'import':>18s} {'first transform':>18s} " \
-             f"{'both':>18s}"
+             f"{'its CPU time':>18s} {'import + transform':>18s}"
     print(header)
 
     def stat(values):
@@ -223,9 +226,10 @@ def main():
     for (install, label, state), outs in results.items():
         imports = [o["import"] for o in outs]
         transforms = [o["transform"] for o in outs]
+        cpu = [o["transform_cpu"] for o in outs]
         both = [o["import"] + o["transform"] for o in outs]
         print(f"{label + ', ' + install + ', ' + state:46s} {stat(imports):>18s} "
-              f"{stat(transforms):>18s} {stat(both):>18s}")
+              f"{stat(transforms):>18s} {stat(cpu):>18s} {stat(both):>18s}")
 
     print()
     packages = sorted({p for b in breakdowns for p in b}, key=lambda p: -breakdowns[0][p])
@@ -262,12 +266,16 @@ def main():
 
     print("  (the first kernel of a process, compiled or loaded, also pays numba's one-time setup "
           "of its typing and target contexts: most of the warm top line)")
-    cold = [o["transform"] for o in results["read-only venv", "5 MP", "cold"]]
-    median, worst = np.median(cold), max(cold)
+    cold = results["read-only venv", "5 MP", "cold"]
     print()
-    print(f"target: cold first transform of a 5 MP photo from the read-only venv < {TARGET_S} s: "
-          f"median {median:.2f} s ({'met' if median < TARGET_S else 'NOT met'}), "
-          f"worst of {len(cold)} {worst:.2f} s ({'met' if worst < TARGET_S else 'NOT met'})")
+    print(f"target: cold first transform of a 5 MP photo from the read-only venv < {TARGET_S} s:")
+    for what, key in (("wall-clock", "transform"), ("CPU time (what a busy machine spares)",
+                                                    "transform_cpu")):
+        values = [o[key] for o in cold]
+        median, worst = np.median(values), max(values)
+        print(f"  {what}: median {median:.2f} s ({'met' if median < TARGET_S else 'NOT met'}), "
+              f"worst of {len(values)} {worst:.2f} s "
+              f"({'met' if worst < TARGET_S else 'NOT met'})")
 
 
 if __name__ == "__main__":
