@@ -9,12 +9,17 @@ mahotas's thirteen 3-D ones are the defaults, and any set of offsets is
 counted the same way.
 """
 
+import threading
+
 import numba
 import numpy as np
 
 from ._settings import DIRECTIONS_2D, DIRECTIONS_3D as _NAMED_3D
 
-__all__ = ["DIRECTIONS", "DIRECTIONS_3D", "cooccurrence", "cross_cooccurrence"]
+__all__ = [
+    "DIRECTIONS", "DIRECTIONS_3D", "LOG2_SMALL_COUNTS", "CooccurrenceSums", "cooccurrence",
+    "cooccurrence_sums", "cross_cooccurrence", "matrix_sums", "padded_length",
+]
 
 #: Neighbour offsets ``(dy, dx)`` per unit distance, in mahotas's order:
 #: horizontal, diagonal (nw-se), vertical, anti-diagonal (ne-sw).
@@ -322,6 +327,50 @@ def cross_cooccurrence(first, second, distances=(1,), directions=DIRECTIONS):
     return out.reshape(distances.shape[0], len(units), n_levels, n_levels)
 
 
+def _checked_image(gray, distances, directions, mask):
+    """Validated ``(gray, mask, counted pixels, their maximum, distances, unit offsets)``."""
+    gray = np.asarray(gray)
+    if gray.ndim not in (2, 3) or gray.size == 0:
+        raise ValueError(f"gray must be a non-empty 2-D or 3-D array, got shape {gray.shape}")
+    if gray.dtype.kind not in "iu":
+        raise TypeError(f"gray must hold integer levels, got dtype {gray.dtype}")
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.shape != gray.shape:
+            raise ValueError(f"mask of shape {mask.shape} does not match gray's {gray.shape}")
+        if mask.dtype != bool:
+            raise TypeError(f"mask must be a boolean array, got dtype {mask.dtype}")
+        if not mask.any():
+            raise ValueError("mask is empty: it selects no pixel")
+        counted = gray[mask]
+    else:
+        counted = gray
+    low, high = int(counted.min()), int(counted.max())
+    if low < 0:
+        raise ValueError(f"gray levels must be non-negative, got a minimum of {low}")
+    if high >= 2**16 - (mask is not None):  # a mask takes one level (see below)
+        raise ValueError(f"at most {2**16 - (mask is not None)} gray levels are counted, "
+                         f"got a maximum of {high}")
+    distances = np.asarray(distances)
+    if distances.ndim != 1 or distances.size == 0 or distances.dtype.kind not in "iu" or (
+        distances < 1
+    ).any():
+        raise ValueError(f"distances must be a non-empty list of positive ints, got {distances}")
+    if directions is None:
+        directions = DIRECTIONS if gray.ndim == 2 else DIRECTIONS_3D
+    units = np.asarray(directions, dtype=np.intp)
+    if units.ndim == 1 and units.size == gray.ndim:
+        units = units[None]
+    if units.ndim != 2 or units.shape[1] != gray.ndim or len(units) == 0 or not all(
+        any(c != 0 for c in u) and [c for c in u if c != 0][0] > 0 for u in units.tolist()
+    ):
+        raise ValueError(
+            f"directions must be offsets of {gray.ndim} components, each with its first "
+            f"non-zero component positive, got {units.tolist()}"
+        )
+    return gray, mask, counted, high, distances, units
+
+
 def cooccurrence(gray, distances=(1,), directions=None, *, symmetric=True, mask=None,
                  compact=False):
     """Gray-level co-occurrence matrices, one per distance and direction.
@@ -417,51 +466,39 @@ def cooccurrence(gray, distances=(1,), directions=None, *, symmetric=True, mask=
     ...
     ValueError: gray levels must be non-negative, got a minimum of -1
     """
-    gray = np.asarray(gray)
-    if gray.ndim not in (2, 3) or gray.size == 0:
-        raise ValueError(f"gray must be a non-empty 2-D or 3-D array, got shape {gray.shape}")
-    if gray.dtype.kind not in "iu":
-        raise TypeError(f"gray must hold integer levels, got dtype {gray.dtype}")
-    if mask is not None:
-        mask = np.asarray(mask)
-        if mask.shape != gray.shape:
-            raise ValueError(f"mask of shape {mask.shape} does not match gray's {gray.shape}")
-        if mask.dtype != bool:
-            raise TypeError(f"mask must be a boolean array, got dtype {mask.dtype}")
-        if not mask.any():
-            raise ValueError("mask is empty: it selects no pixel")
-        counted = gray[mask]
-    else:
-        counted = gray
-    low, high = int(counted.min()), int(counted.max())
-    if low < 0:
-        raise ValueError(f"gray levels must be non-negative, got a minimum of {low}")
-    if high >= 2**16 - (mask is not None):  # a mask takes one level (see below)
-        raise ValueError(f"at most {2**16 - (mask is not None)} gray levels are counted, "
-                         f"got a maximum of {high}")
-    distances = np.asarray(distances)
-    if distances.ndim != 1 or distances.size == 0 or distances.dtype.kind not in "iu" or (
-        distances < 1
-    ).any():
-        raise ValueError(f"distances must be a non-empty list of positive ints, got {distances}")
-    if directions is None:
-        directions = DIRECTIONS if gray.ndim == 2 else DIRECTIONS_3D
-    units = np.asarray(directions, dtype=np.intp)
-    if units.ndim == 1 and units.size == gray.ndim:
-        units = units[None]
-    if units.ndim != 2 or units.shape[1] != gray.ndim or len(units) == 0 or not all(
-        any(c != 0 for c in u) and [c for c in u if c != 0][0] > 0 for u in units.tolist()
-    ):
-        raise ValueError(
-            f"directions must be offsets of {gray.ndim} components, each with its first "
-            f"non-zero component positive, got {units.tolist()}"
-        )
-    n_levels = high + 1
-    full_levels = n_levels
-    level_values = None
     if compact not in (False, True, "auto"):
         raise ValueError(f"compact must be False, True or 'auto', got {compact!r}")
-    if compact is True or (compact == "auto" and counted.size < n_levels * n_levels):
+    gray, mask, counted, high, distances, units = _checked_image(gray, distances, directions,
+                                                                 mask)
+    full_levels = high + 1
+    compacted = compact is True or (compact == "auto" and counted.size < full_levels**2)
+    gray, level_values, n_levels, n_counted = _levels_to_count(gray, mask, counted, high,
+                                                               compacted)
+    counts = _dense_counts(gray, distances, units, n_counted)
+    in_order = counts.reshape((distances.shape[0], len(units), n_counted, n_counted))
+    out_shape = (distances.shape[0], len(units), n_levels, n_levels)
+    if not symmetric:
+        out = in_order[:, :, :n_levels, :n_levels].astype(np.int64)
+    else:
+        out = np.empty(out_shape, dtype=np.int64)
+        _symmetrize(in_order, out, n_levels)
+    if compact is False:
+        return out
+    return out, level_values, full_levels
+
+
+def _levels_to_count(gray, mask, counted, high, compacted):
+    """The image the kernels count, as ``(gray, level_values, n_levels, n_counted)``.
+
+    ``compacted``: the levels present are renumbered ``0 .. M - 1``
+    (``level_values`` maps them back). With a mask, outside pixels take the
+    extra level ``n_levels`` (``n_counted = n_levels + 1``), counted then
+    dropped: a pair counts in the first ``n_levels`` rows and columns only
+    when both of its pixels lie in the mask, so one kernel serves both.
+    """
+    n_levels = high + 1
+    level_values = np.arange(n_levels)
+    if compacted:
         present = np.zeros(n_levels, bool)
         present[counted] = True
         level_values = np.flatnonzero(present)
@@ -475,9 +512,6 @@ def cooccurrence(gray, distances=(1,), directions=None, *, symmetric=True, mask=
             gray = gray.astype(np.uint8)
     n_counted = n_levels
     if mask is not None:
-        # Pixels outside the mask take an extra level, n_levels, counted then
-        # dropped: a pair counts in the first n_levels rows and columns only
-        # when both of its pixels lie in the mask. One kernel serves both.
         sentinel_dtype = np.uint8 if n_levels < 255 else np.uint16
         gray = gray.astype(sentinel_dtype)
         gray[~mask] = n_levels
@@ -485,6 +519,11 @@ def cooccurrence(gray, distances=(1,), directions=None, *, symmetric=True, mask=
     # Two compiled specialisations only (each costs ~1 s to compile):
     # uint8, the hot path, and uint16 for every other integer dtype.
     gray = np.ascontiguousarray(gray, dtype=np.uint8 if gray.dtype == np.uint8 else np.uint16)
+    return gray, level_values, n_levels, n_counted
+
+
+def _dense_counts(gray, distances, units, n_counted):
+    """Non-symmetric counts, shape ``(n_distances * n_directions, n_counted**2)``, in that order."""
     if gray.ndim == 2:
         # Pass order pairs (horizontal, vertical) and (diagonal, anti-diagonal),
         # the measured fastest pairing; `order` maps pass position -> output.
@@ -501,18 +540,361 @@ def cooccurrence(gray, distances=(1,), directions=None, *, symmetric=True, mask=
         _count_pairs(gray, offsets, n_counted, counts)
     else:
         _count_pairs_3d(gray, offsets, n_counted, counts)
-    shape = (distances.shape[0], len(units), n_counted, n_counted)
-    in_pass_order = counts.reshape(shape)
+    if (order == np.arange(len(units))).all():
+        return counts
+    in_pass_order = counts.reshape((distances.shape[0], len(units), -1))
     ordered = np.empty_like(in_pass_order)
     ordered[:, order] = in_pass_order
-    out_shape = (distances.shape[0], len(units), n_levels, n_levels)
-    if not symmetric:
-        out = ordered[:, :, :n_levels, :n_levels].astype(np.int64)
+    return ordered.reshape(counts.shape)
+
+
+# -- sums of the matrices: what every feature needs, computed exactly --------------------------
+
+# log2 of the small counts: 4096 entries (32 KB) cover ~99% of the non-zero
+# cells of a photograph's co-occurrence matrix and spare one libm call each.
+LOG2_SMALL_COUNTS = np.log2(np.maximum(np.arange(4096, dtype=np.float64), 1.0))
+_FRACTION_UNITS = 2.0**52  # count_log_count's fractions are summed in units of 2**-52
+_ONE_IN_UNITS = np.int64(1) << 52
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _add_count_log_count(count, times, log2_small, whole, fraction):
+    """``(whole, fraction)`` plus ``times * count * log2(count)``, exactly.
+
+    The sum is kept as an integer part and a fraction in units of 2**-52:
+    ``count * log2(count)`` is 0 or at least 2, so its fractional part is an
+    exact multiple of 2**-51 (Sterbenz: the subtraction is exact). The total is
+    then the exact sum of the rounded terms, whatever their order: a matrix
+    gives the same bits however its cells are visited (dense or sparse,
+    upper triangle or all cells).
+    """
+    if count < 2:
+        return whole, fraction
+    if count < log2_small.shape[0]:
+        term = count * log2_small[count]
     else:
-        out = np.empty(out_shape, dtype=np.int64)
-        _symmetrize(ordered, out, n_levels)
-    if compact is False:
+        term = count * np.log2(float(count))
+    integer = np.floor(term)
+    units = np.int64((term - integer) * _FRACTION_UNITS)
+    for _ in range(times):
+        whole += np.int64(integer)
+        fraction += units
+        if fraction >= _ONE_IN_UNITS:
+            whole += 1
+            fraction -= _ONE_IN_UNITS
+    return whole, fraction
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _term(count, log2_small):
+    """``count * log2(count)``, rounded as each term of ``count_log_count`` is."""
+    whole, fraction = _add_count_log_count(count, 1, log2_small, np.int64(0), np.int64(0))
+    return float(whole) + fraction / _FRACTION_UNITS
+
+
+@numba.njit(nogil=True, cache=True)
+def _dense_sums(counts, n_cells, n_valid, values, symmetric, start, log2_small, sums, logs,
+                row_counts, col_counts, sum_counts, diff_counts, row_weights, col_weights):
+    """The sums of each matrix of ``counts`` (flat ``n_cells * n_cells``, non-symmetric counts).
+
+    Rows and columns ``[start, n_valid)`` are the matrix (``start`` 1 leaves
+    out level 0, a last ``n_cells - n_valid`` row is a mask's outside level);
+    ``values`` maps them to gray levels. With ``symmetric`` the matrix is
+    ``counts + counts.T``, read directly (no symmetrised copy), its upper
+    triangle once with each off-diagonal cell standing for its mirror too.
+    Integer sums only (exact), plus ``sum c log2 c`` exactly rounded: see
+    :func:`cooccurrence_sums` for what each output holds.
+    """
+    for m in range(counts.shape[0]):
+        c = counts[m]
+        whole = fraction = total = square = product = np.int64(0)
+        for a in range(start, n_valid):
+            i = values[a]
+            for b in range(a if symmetric else start, n_valid):
+                s = np.int64(c[a * n_cells + b])
+                if symmetric:
+                    s += np.int64(c[b * n_cells + a])
+                if s == 0:
+                    continue
+                # The cell (and its mirror): written out here and in _sparse_sums, as
+                # a shared helper function made both 3x slower (measured).
+                j = values[b]
+                mirrored = symmetric and a != b
+                times = 2 if mirrored else 1
+                row_counts[m, i] += s
+                col_counts[m, j] += s
+                if mirrored:
+                    row_counts[m, j] += s
+                    col_counts[m, i] += s
+                sum_counts[m, i + j] += times * s
+                diff_counts[m, abs(i - j)] += times * s
+                total += times * s
+                square += times * s * s
+                product += times * i * j * s
+                whole, fraction = _add_count_log_count(s, 2 if mirrored else 1, log2_small,
+                                                       whole, fraction)
+        sums[m, 0], sums[m, 1], sums[m, 2] = total, square, product
+        logs[m, 0] = float(whole) + fraction / _FRACTION_UNITS
+        logs[m, 1] = _term(total, log2_small)
+        if symmetric:
+            row_weights[m] = row_counts[m]
+            col_weights[m] = col_counts[m]
+            continue
+        # HXY1 weights: cells whose row level has a non-empty column and whose column level
+        # has a non-empty row (mahotas: log2(px[i] py[j]) of the others counts 0).
+        for a in range(start, n_valid):
+            i = values[a]
+            for b in range(start, n_valid):
+                s = np.int64(c[a * n_cells + b])
+                j = values[b]
+                if s != 0 and col_counts[m, i] != 0 and row_counts[m, j] != 0:
+                    row_weights[m, i] += s
+                    col_weights[m, j] += s
+
+
+@numba.njit(nogil=True, cache=True)
+def _sparse_sums(gray, offsets, bits, n_valid, symmetric, start, log2_small, scratch, touched,
+                 sums, logs, row_counts, col_counts, sum_counts, diff_counts, row_weights,
+                 col_weights):
+    """:func:`_dense_sums` of a small 2-D image's matrices, visiting only the cells it fills.
+
+    Each offset's pairs are counted into ``scratch`` (flat, cell ``(a, b)`` at
+    ``a << bits | b``; all zero on entry and on return), the cells filled
+    first listed in ``touched``; the sums then read those cells only, so the
+    cost follows the image's pixels, not the ``L**2`` cells of its matrices.
+    """
+    height, width = gray.shape
+    low = (1 << bits) - 1
+    for m in range(offsets.shape[0]):
+        dy, dx = offsets[m, 0], offsets[m, 1]
+        n_touched = 0
+        for y in range(height - dy):
+            row = gray[y]
+            below = gray[y + dy]
+            for x in range(max(0, -dx), width - max(0, dx)):
+                code = (np.intp(row[x]) << bits) | np.intp(below[x + dx])
+                count = scratch[code]
+                # branch-free: new cells come at random, a branch would mispredict
+                touched[n_touched] = code
+                n_touched += count == 0
+                scratch[code] = count + 1
+        whole = fraction = total = square = product = np.int64(0)
+        for k in range(n_touched):
+            code = touched[k]
+            a = code >> bits
+            b = code & low
+            s = np.int64(scratch[code])
+            if symmetric:
+                mirror = (b << bits) | a
+                s += np.int64(scratch[mirror])
+                scratch[mirror] = 0  # the mirror's own entry (if any) then reads 0: skipped
+                scratch[code] = 0
+            if s == 0 or a < start or b < start or a >= n_valid or b >= n_valid:
+                continue
+            if symmetric and a > b:  # the cell and its mirror, added from the upper triangle
+                a, b = b, a
+            mirrored = symmetric and a != b
+            times = 2 if mirrored else 1
+            row_counts[m, a] += s
+            col_counts[m, b] += s
+            if mirrored:
+                row_counts[m, b] += s
+                col_counts[m, a] += s
+            sum_counts[m, a + b] += times * s
+            diff_counts[m, abs(a - b)] += times * s
+            total += times * s
+            square += times * s * s
+            product += times * a * b * s
+            whole, fraction = _add_count_log_count(s, 2 if mirrored else 1, log2_small,
+                                                   whole, fraction)
+        sums[m, 0], sums[m, 1], sums[m, 2] = total, square, product
+        logs[m, 0] = float(whole) + fraction / _FRACTION_UNITS
+        logs[m, 1] = _term(total, log2_small)
+        if symmetric:
+            row_weights[m] = row_counts[m]
+            col_weights[m] = col_counts[m]
+            continue
+        for k in range(n_touched):
+            code = touched[k]
+            a = code >> bits
+            b = code & low
+            s = np.int64(scratch[code])
+            scratch[code] = 0
+            if a < start or b < start or a >= n_valid or b >= n_valid:
+                continue
+            if col_counts[m, a] != 0 and row_counts[m, b] != 0:
+                row_weights[m, a] += s
+                col_weights[m, b] += s
+
+
+def padded_length(n_levels):
+    """The length of the by-level arrays of :class:`CooccurrenceSums` for ``n_levels`` levels.
+
+    256, or the next power of two: fixed by the matrix's own levels, so that
+    numpy sums over the arrays (whose rounding depends on their length) give
+    a matrix the same bits alone or in any batch.
+    """
+    return max(256, 1 << (max(int(n_levels), 1) - 1).bit_length())
+
+
+class CooccurrenceSums:
+    """What every feature needs of a batch of co-occurrence matrices, summed exactly.
+
+    One entry per matrix (axis 0), for matrices ``P`` of ``n_levels[m]``
+    gray levels (the arrays of a batch are padded with zeros to the longest):
+
+    ``total``
+        ``sum P`` (0: an empty matrix, no pixel pair).
+    ``square_sum``, ``product_sum``
+        ``sum P**2`` and ``sum i j P``.
+    ``count_log_count``, ``total_log_total``
+        ``sum P log2 P`` (cells of 0 counting 0), the exact sum of the
+        rounded terms, rounded once: the same bits in whatever order the
+        cells are visited; and ``total log2 total``, rounded as each term.
+    ``row_counts``, ``col_counts``
+        ``P.sum(1)`` and ``P.sum(0)``, by gray level.
+    ``sum_counts``, ``diff_counts``
+        ``sum P[i, j]`` over ``i + j = k`` (``2 L`` entries) and over
+        ``|i - j| = k``.
+    ``row_weights``, ``col_weights``
+        ``sum_j P[i, j]`` over the cells whose ``log2(px[i] py[j])`` mahotas
+        counts (``px[i] py[j] > 0``), by row, and likewise ``sum_i`` by column:
+        ``HXY1`` is a sum over levels of these. Equal to the row and column
+        counts for a symmetric matrix.
+
+    Everything but ``count_log_count`` is an integer, so the features derived
+    from these do not depend on how the matrices were counted.
+    """
+
+    _FIELDS = ("total", "square_sum", "product_sum", "count_log_count", "total_log_total",
+               "row_counts",
+               "col_counts", "sum_counts", "diff_counts", "row_weights", "col_weights",
+               "n_levels")
+
+    def __init__(self, n_matrices, n_levels):
+        # Plain attribute assignments: this runs once per image, and small images are
+        # featurized in tens of microseconds.
+        if np.ndim(n_levels) == 0:
+            length = int(n_levels)
+            self.n_levels = np.full(n_matrices, length, np.int64)
+        else:
+            self.n_levels = np.asarray(n_levels, np.int64)
+            length = int(self.n_levels.max(initial=1))
+        length = padded_length(length)
+        self._integers = np.zeros((n_matrices, 3), np.int64)
+        self._logs = np.zeros((n_matrices, 2))
+        self.row_counts = np.zeros((n_matrices, length), np.int64)
+        self.col_counts = np.zeros((n_matrices, length), np.int64)
+        self.sum_counts = np.zeros((n_matrices, 2 * length), np.int64)
+        self.diff_counts = np.zeros((n_matrices, length), np.int64)
+        self.row_weights = np.zeros((n_matrices, length), np.int64)
+        self.col_weights = np.zeros((n_matrices, length), np.int64)
+
+    total = property(lambda self: self._integers[:, 0])
+    square_sum = property(lambda self: self._integers[:, 1])
+    product_sum = property(lambda self: self._integers[:, 2])
+    count_log_count = property(lambda self: self._logs[:, 0])
+    total_log_total = property(lambda self: self._logs[:, 1])
+
+    def __len__(self):
+        return self._integers.shape[0]
+
+    @classmethod
+    def concatenate(cls, parts):
+        """One batch of the matrices of ``parts``, in order (all of one :func:`padded_length`)."""
+        n_levels = np.concatenate([part.n_levels for part in parts])
+        out = cls(len(n_levels), n_levels)
+        if any(part.row_counts.shape[1] != out.row_counts.shape[1] for part in parts):
+            raise ValueError("sums of different padded lengths cannot share a batch")
+        out._integers = np.concatenate([part._integers for part in parts])
+        out._logs = np.concatenate([part._logs for part in parts])
+        for name in ("row_counts", "col_counts", "sum_counts", "diff_counts", "row_weights",
+                     "col_weights"):
+            target = getattr(out, name)
+            row = 0
+            for part in parts:
+                block = getattr(part, name)
+                target[row : row + block.shape[0], : block.shape[1]] = block
+                row += block.shape[0]
         return out
+
+    def fill_dense(self, counts, n_cells, n_valid, level_values, symmetric, ignore_zeros):
+        """Fill from flat non-symmetric ``counts`` (one row per matrix): see :func:`_dense_sums`."""
+        start = 1 if ignore_zeros and level_values[0] == 0 else 0
+        _dense_sums(counts, n_cells, n_valid, np.ascontiguousarray(level_values, np.int64),
+                    symmetric, start, LOG2_SMALL_COUNTS, self._integers,
+                    self._logs, self.row_counts, self.col_counts, self.sum_counts,
+                    self.diff_counts, self.row_weights, self.col_weights)
+        return self
+
+
+def matrix_sums(cmats, *, ignore_zeros=False, level_values=None, n_levels=None):
+    """The :class:`CooccurrenceSums` of given matrices (``(..., L, L)`` counts), as they are.
+
+    ``level_values``/``n_levels`` for compact matrices (see :func:`cooccurrence`).
+    """
+    n_cells = cmats.shape[-1]
+    flat = np.ascontiguousarray(cmats.reshape((-1, n_cells * n_cells)), dtype=np.int64)
     if level_values is None:
-        level_values = np.arange(n_levels)
-    return out, level_values, full_levels
+        level_values, n_levels = np.arange(n_cells), n_cells
+    out = CooccurrenceSums(flat.shape[0], n_levels)
+    return out.fill_dense(flat, n_cells, n_cells, level_values, False, ignore_zeros)
+
+
+# Scratch tables of the sparse counting, one per thread and size: all zero between calls.
+_SCRATCH = threading.local()
+_SPARSE_MAX_LEVELS = 512  # a table of 4 MB at most (1024 x 1024 cells with a mask)
+
+
+def _scratch_table(bits):
+    tables = _SCRATCH.__dict__.setdefault("tables", {})
+    table = tables.get(bits)
+    if table is None:
+        table = tables[bits] = np.zeros(1 << (2 * bits), np.int32)
+    return table
+
+
+def cooccurrence_sums(gray, distances=(1,), directions=None, *, symmetric=True, mask=None,
+                      ignore_zeros=False):
+    """The :class:`CooccurrenceSums` of :func:`cooccurrence`'s matrices, without building them.
+
+    Equal to ``matrix_sums(cooccurrence(gray, distances, directions, symmetric=symmetric,
+    mask=mask))``, matrices in the same (distance, direction) order, bit for bit, and
+    faster: the symmetric matrices are read from the pair counts directly, and an image
+    with fewer counted pixels than cells (a 96 x 96 patch, a small region of a 256-level
+    image) is counted sparsely, its cost following its pixels rather than ``L**2``.
+    ``ignore_zeros`` leaves out row and column 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gray = np.array([[0, 0, 1],
+    ...                  [1, 2, 2]], dtype=np.uint8)
+    >>> sums = cooccurrence_sums(gray)
+    >>> sums.total  # pairs of each direction, both orders
+    array([8, 4, 6, 4])
+    >>> sums.row_counts[0]  # the horizontal matrix's row sums
+    array([3, 2, 3])
+    """
+    gray, mask, counted, high, distances, units = _checked_image(gray, distances, directions,
+                                                                 mask)
+    n_levels = high + 1
+    sparse = gray.ndim == 2 and n_levels <= _SPARSE_MAX_LEVELS and counted.size < n_levels**2
+    compacted = not sparse and counted.size < n_levels**2
+    gray, level_values, n_cells, n_counted = _levels_to_count(gray, mask, counted, high,
+                                                              compacted)
+    n_matrices = distances.shape[0] * len(units)
+    out = CooccurrenceSums(n_matrices, n_levels)
+    if not sparse:
+        counts = _dense_counts(gray, distances, units, n_counted)
+        return out.fill_dense(counts, n_counted, n_cells, level_values, symmetric,
+                              ignore_zeros)
+    offsets = (distances.astype(np.intp)[:, None, None] * units[None]).reshape(-1, 2)
+    start = 1 if ignore_zeros else 0
+    touched = np.empty(gray.size + 1, np.intp)  # + 1: the branch-free write after the last
+    bits = max(1, int(n_counted - 1).bit_length())
+    _sparse_sums(gray, offsets, bits, n_cells, symmetric, start, LOG2_SMALL_COUNTS,
+                 _scratch_table(bits), touched, out._integers, out._logs,
+                 out.row_counts, out.col_counts, out.sum_counts, out.diff_counts,
+                 out.row_weights, out.col_weights)
+    return out

@@ -19,12 +19,15 @@ import functools
 import numba
 import numpy as np
 
-from ._glcm import cooccurrence, cross_cooccurrence
+from ._glcm import (
+    CooccurrenceSums, cooccurrence, cooccurrence_sums, cross_cooccurrence, matrix_sums,
+)
 from ._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
 
 __all__ = [
-    "FEATURES", "GLCMStatistics", "HARALICK_LABELS", "haralick_features", "haralick_image",
-    "image_features", "pair_features",
+    "FEATURES", "GLCMStatistics", "HARALICK_LABELS", "MATRIX_FEATURES", "features_of_statistics",
+    "haralick_features", "haralick_image", "image_features", "image_sums", "pair_features",
+    "sums_suffice",
 ]
 
 #: Feature names, in output order (as ``mahotas.features.texture.haralick_labels``).
@@ -46,131 +49,6 @@ HARALICK_LABELS = (
 )
 
 
-# log2 of the small counts: 4096 entries (32 KB) cover ~99% of the non-zero
-# cells of a photograph's co-occurrence matrix and spare one libm call each.
-_LOG2_SMALL_COUNTS = np.log2(np.maximum(np.arange(4096, dtype=np.float64), 1.0))
-
-
-@numba.njit(nogil=True, cache=True)
-def _log2_count(count, log2_small):
-    """log2 of a positive integer count, from the table when it is small."""
-    if count < log2_small.shape[0]:
-        return log2_small[count]
-    return np.log2(float(count))
-
-
-@numba.njit(nogil=True, cache=True, fastmath={"reassoc"})
-def _statistics_kernel(cmats, values, ignore_zeros, log2_small, sums, px, py, sum_hist,
-                       diff_hist):
-    """One pass over each matrix for everything that needs its cells.
-
-    ``cmats[m, a, b]`` counts the pairs of gray levels ``values[a]`` and
-    ``values[b]`` (``values`` increasing; ``arange(L)`` for a full matrix,
-    only the levels present for a compact one). Fills, per matrix ``m``
-    (normalised by its total, without level 0 if ``ignore_zeros``): the
-    marginals ``px`` (column sums, mahotas's ``p.sum(0)``) and ``py`` (row
-    sums), the sum and difference histograms ``P(x + y = k)`` and
-    ``P(|x - y| = k)``, all indexed by gray level, and in ``sums[m]`` the
-    total count, ``sum p**2``, ``sum i j p``, ``sum p / (1 + (i - j)**2)``,
-    ``-sum p log2 p`` and ``-sum p log2(px[i] py[j])``. A matrix that sums to 0
-    gets a total of 0 and nothing else.
-
-    Zero cells are skipped: they add nothing to any sum and mahotas's
-    ``p + (p == 0)`` trick makes their log terms 0; so a compact matrix gives
-    the numbers of the full one. ``fastmath={"reassoc"}`` only lets LLVM
-    reorder (vectorise) the sums; no approximate functions, no flush-to-zero,
-    NaN and inf semantics intact.
-    """
-    n_mats, n_cells, _ = cmats.shape
-    n_levels = px.shape[1]
-    start = 1 if ignore_zeros and values[0] == 0 else 0
-    log_py = np.empty(n_levels)
-    py_mask = np.empty(n_levels)
-    inverse_difference = np.empty(n_levels)  # 1 / (1 + (i - j)**2)
-    for k in range(n_levels):
-        inverse_difference[k] = 1.0 / (k * k + 1)
-    sums[:] = 0.0
-    px[:] = 0.0
-    py[:] = 0.0
-    sum_hist[:] = 0.0
-    diff_hist[:] = 0.0
-    for m in range(n_mats):
-        cmat = cmats[m]
-        total = np.int64(0)
-        for i in range(start, n_cells):
-            for j in range(start, n_cells):
-                total += np.int64(cmat[i, j])
-        if total == 0:
-            continue
-        total_f = float(total)
-        log2_total = _log2_count(total, log2_small)
-        px_m, py_m = px[m], py[m]
-        angular_second_moment = 0.0
-        sum_ij_p = 0.0
-        inverse_difference_moment = 0.0
-        c_log_c = 0.0
-        # Sums over the L**2 entries are accumulated per row, then over rows:
-        # a single running sum of 65536 terms loses ~1e-12 relative, which the
-        # cancellation in IMC1 amplifies beyond 1e-10.
-        for a in range(start, n_cells):
-            i = values[a]
-            row_asm = 0.0
-            row_ij = 0.0
-            row_idm = 0.0
-            row_log = 0.0
-            for b in range(start, n_cells):
-                count = cmat[a, b]
-                if count == 0:
-                    continue
-                j = values[b]
-                p = np.int64(count) / total_f
-                px_m[j] += p
-                py_m[i] += p
-                sum_hist[m, i + j] += p
-                diff = abs(i - j)
-                diff_hist[m, diff] += p
-                row_asm += p * p
-                row_ij += (i * j) * p
-                row_idm += inverse_difference[diff] * p
-                # p * log2(p) * T, with log2(p) = log2(count) - log2(T): the
-                # same function for both logs, so a lone cell (count == T)
-                # gives exactly 0, as in mahotas
-                row_log += (_log2_count(count, log2_small) - log2_total) * count
-            angular_second_moment += row_asm
-            sum_ij_p += row_ij
-            inverse_difference_moment += row_idm
-            c_log_c += row_log
-
-        # HXY1 = -sum p[i, j] * log2(px[i] * py[j]), the log taken as 0 when
-        # the product is 0. No product of non-zero marginals underflows (each
-        # is >= 1 / total), so log2(px[i] * py[j]) = log2(px[i]) + log2(py[j])
-        # up to rounding, without a log per entry.
-        for b in range(n_cells):
-            j = values[b]
-            log_py[b] = np.log2(py_m[j]) if py_m[j] != 0.0 else 0.0
-            py_mask[b] = 1.0 if py_m[j] != 0.0 else 0.0
-        # Branch-free over j (vectorisable): log_py is 0 where py is 0 and
-        # py_mask zeroes p there, so only cells with px[i] * py[j] > 0 count.
-        p_log_pxpy = 0.0
-        for a in range(start, n_cells):
-            px_i = px_m[values[a]]
-            if px_i == 0.0:
-                continue
-            row_p = 0.0
-            row_log = 0.0
-            for b in range(start, n_cells):
-                p = cmat[a, b] / total_f
-                row_p += p * py_mask[b]
-                row_log += p * log_py[b]
-            p_log_pxpy += np.log2(px_i) * row_p + row_log
-        sums[m, 0] = total_f
-        sums[m, 1] = angular_second_moment
-        sums[m, 2] = sum_ij_p
-        sums[m, 3] = inverse_difference_moment
-        sums[m, 4] = -c_log_c / total_f
-        sums[m, 5] = -p_log_pxpy
-
-
 def _dot(values, weights):
     """``values @ weights`` over the last axis, row by row the same whatever the batch.
 
@@ -190,48 +68,68 @@ class GLCMStatistics:
     """The shared statistics of a batch of co-occurrence matrices, each computed once.
 
     Every feature of the catalogue (:data:`FEATURES`) is a short formula over
-    these: the cell sums of one pass over the matrices (``asm``, ``sum_ij_p``,
-    ``idm``, ``entropy``, ``hxy1``), the marginals ``px``, ``py``, the sum and
-    difference histograms ``sum_hist``, ``diff_hist``, and what derives from
-    them (means, variances, entropies), computed on first use. A new
-    convention adds formulas over these, not passes over the data.
+    these: the matrices' exact sums (:class:`~haralick_learn._glcm.CooccurrenceSums`:
+    totals, ``sum p**2``, ``sum i j p``, ``sum p log2 p``, the marginals and
+    the sum and difference histograms, by gray level), normalised here, and
+    what derives from them (means, variances, entropies), computed on first
+    use and vectorised over the whole batch: the matrices of many images
+    cost one pass of numpy calls. A new convention adds formulas over these,
+    not passes over the data.
 
     Parameters
     ----------
-    cmats : ndarray of int, shape (n_matrices, L, L)
-        Co-occurrence counts.
-    ignore_zeros : bool
-        Leave out row and column 0 before normalising.
-    level_values : ndarray of int, shape (L,), default=None
-        The gray level of each row and column when the matrices are compact
-        (only the levels present); ``None``: ``arange(L)``.
-    n_levels : int, default=None
-        The number of gray levels of the image (``max + 1``) for compact
-        matrices; the marginals and histograms have that many entries.
+    sums : CooccurrenceSums
+        The matrices' sums (of one image, or of a batch of images).
+    ignore_zeros : bool, default=False
+        Whether ``sums`` left out row and column 0 (they then sum over the
+        other cells, normalised by their own total, as mahotas does).
+    cmats : ndarray of int, shape (n_matrices, L, L), default=None
+        The matrices themselves, for the few features that need more than
+        the sums (:data:`MATRIX_FEATURES`).
     """
 
-    def __init__(self, cmats, ignore_zeros=False, level_values=None, n_levels=None):
-        n_mats, n_cells, _ = cmats.shape
-        if level_values is None:
-            level_values = np.arange(n_cells, dtype=np.int64)
-            n_levels = n_cells
-        level_values = np.ascontiguousarray(level_values, dtype=np.int64)
-        # Level 0 is ignored only where it is a row of the matrices.
-        ignore_zeros = bool(ignore_zeros) and n_cells > 0 and level_values[0] == 0
+    def __init__(self, sums, ignore_zeros=False, cmats=None):
+        self.sums = sums
         self.cmats = cmats
         self.ignore_zeros = ignore_zeros
-        sums = np.empty((n_mats, 6))
-        self.px = np.empty((n_mats, n_levels))
-        self.py = np.empty((n_mats, n_levels))
-        self.sum_hist = np.empty((n_mats, 2 * n_levels))
-        self.diff_hist = np.empty((n_mats, n_levels))
-        _statistics_kernel(cmats, level_values, ignore_zeros, _LOG2_SMALL_COUNTS, sums,
-                           self.px, self.py, self.sum_hist, self.diff_hist)
-        (self.total, self.asm, self.sum_ij_p, self.idm, self.entropy,
-         self.hxy1) = sums.T
-        self.empty = self.total == 0
-        self.levels = np.arange(n_levels, dtype=np.float64)
-        self.sum_levels = np.arange(2 * n_levels, dtype=np.float64)
+        self.total = sums.total.astype(np.float64)
+        self.empty = sums.total == 0
+        total = np.where(self.empty, 1.0, self.total)[:, None]
+        self.px = sums.col_counts / total  # mahotas's p.sum(0)
+        self.py = sums.row_counts / total
+        self.sum_hist = sums.sum_counts / total
+        self.diff_hist = sums.diff_counts / total
+        total = total[:, 0]
+        self.asm = sums.square_sum / total / total
+        self.sum_ij_p = sums.product_sum / total
+        # -sum p log2 p = (T log2 T - sum c log2 c) / T: exactly 0 for a lone cell, as in mahotas
+        self.entropy = (sums.total_log_total - sums.count_log_count) / total
+        length = self.px.shape[1]
+        self.levels = np.arange(length, dtype=np.float64)
+        self.sum_levels = np.arange(2 * length, dtype=np.float64)
+
+    @classmethod
+    def from_matrices(cls, cmats, ignore_zeros=False, level_values=None, n_levels=None):
+        """The statistics of given matrices (``(n_matrices, L, L)`` counts).
+
+        ``level_values``/``n_levels``: the gray level of each row and column of
+        compact matrices, and the image's number of levels.
+        """
+        sums = matrix_sums(cmats, ignore_zeros=ignore_zeros, level_values=level_values,
+                           n_levels=n_levels)
+        ignore_zeros = bool(ignore_zeros) and (level_values is None or level_values[0] == 0)
+        return cls(sums, ignore_zeros, cmats)
+
+    @functools.cached_property
+    def idm(self):
+        return _dot(self.diff_hist, 1.0 / (1.0 + self.levels**2))
+
+    @functools.cached_property
+    def hxy1(self):
+        """``-sum p log2(px[i] py[j])`` over the cells with ``px[i] py[j] > 0``, from the marginals."""
+        return -(_weighted_logs(self.sums.row_weights, self.px)
+                 + _weighted_logs(self.sums.col_weights, self.py)) / np.where(
+                     self.empty, 1.0, self.total)
 
     @functools.cached_property
     def ux(self):
@@ -276,8 +174,8 @@ class GLCMStatistics:
 
     @functools.cached_property
     def n_levels(self):
-        """``N_g``: the number of levels (the matrices' size, the image's maximum + 1)."""
-        return float(self.cmats.shape[-1])
+        """``N_g`` of each matrix: its number of levels (the image's maximum + 1)."""
+        return self.sums.n_levels.astype(np.float64)
 
     @functools.cached_property
     def difference_average(self):
@@ -297,7 +195,8 @@ class GLCMStatistics:
     @functools.cached_property
     def outer_marginals(self):
         """``px(i) py(j)``, ``i`` the row (pyradiomics's ``px`` are the row sums)."""
-        return self.py[:, :, None] * self.px[:, None, :]
+        n = self.cmats.shape[-1]  # the marginals are padded beyond the matrices' levels
+        return self.py[:, :n, None] * self.px[:, None, :n]
 
     @functools.cached_property
     def eps_entropies(self):
@@ -310,8 +209,9 @@ class GLCMStatistics:
         p, outer = self.probabilities, self.outer_marginals
         n = p.shape[0]
         hxy = -(p * np.log2(p + _EPS)).reshape(n, -1).sum(axis=1)
-        hx = _entropy_eps(self.py)  # pyradiomics's HX: its px, our row sums
-        hy = _entropy_eps(self.px)
+        size = p.shape[-1]  # the marginals are padded beyond the matrices' levels
+        hx = _entropy_eps(self.py[:, :size])  # pyradiomics's HX: its px, our row sums
+        hy = _entropy_eps(self.px[:, :size])
         log_outer = np.log2(outer + _EPS)
         hxy1 = -(p * log_outer).reshape(n, -1).sum(axis=1)
         hxy2 = -(outer * log_outer).reshape(n, -1).sum(axis=1)
@@ -374,8 +274,8 @@ def _ibsi_mcc(s):
     """
     out = np.empty(s.cmats.shape[0])
     for m, p in enumerate(s.probabilities):
-        rows = s.py[m]  # pyradiomics's px (row sums) and py (column sums)
-        cols = s.px[m]
+        rows = s.py[m, : p.shape[0]]  # pyradiomics's px (row sums) and py (column sums)
+        cols = s.px[m, : p.shape[0]]
         present = (rows > 0) | (cols > 0)
         if present.sum() < 2:
             out[m] = 1.0  # a flat region
@@ -389,7 +289,14 @@ def _ibsi_mcc(s):
 
 
 def _inverse(s, weights):
-    return _dot(s.diff_hist, weights)
+    """``sum_k P(|x - y| = k) w_k``, the weights shared or one row per matrix."""
+    return np.einsum("mk,mk->m", s.diff_hist, np.broadcast_to(weights, s.diff_hist.shape))
+
+
+def _weighted_logs(weights, prob):
+    """``sum_k weights_k log2(prob_k)`` per row, over the entries where ``prob > 0``."""
+    logs = np.log2(prob, out=np.zeros_like(prob), where=prob > 0)
+    return np.einsum("mk,mk->m", weights.astype(np.float64), logs)
 
 
 def _correlation(s):
@@ -410,7 +317,12 @@ def _sum_variance(s, preserve_haralick_bug):
 def _difference_variance(s, use_x_minus_y_variance):
     if use_x_minus_y_variance:  # VAR[|x - y|]
         return s.contrast - _dot(s.diff_hist, s.levels) ** 2
-    return s.diff_hist.var(axis=1)  # mahotas's default: VAR[P(|x - y|)], over L values
+    # mahotas's default: VAR[P(|x - y|)], over the matrix's own L values (a
+    # batch pads the histograms of fewer levels with zeros beyond their L)
+    n_levels = s.sums.n_levels[:, None]
+    mean = s.diff_hist.sum(axis=1, keepdims=True) / n_levels
+    inside = np.arange(s.diff_hist.shape[1])[None, :] < n_levels
+    return np.where(inside, (s.diff_hist - mean) ** 2, 0.0).sum(axis=1) / n_levels[:, 0]
 
 
 def _imc1(s):
@@ -469,8 +381,9 @@ FEATURES = {
         s.diff_hist, s.levels**2) - s.difference_average**2,
     "ibsi_Id": lambda s, o: _inverse(s, 1.0 / (1.0 + s.levels)),
     "ibsi_Idm": lambda s, o: s.idm,
-    "ibsi_Idmn": lambda s, o: _inverse(s, 1.0 / (1.0 + s.levels**2 / s.n_levels**2)),
-    "ibsi_Idn": lambda s, o: _inverse(s, 1.0 / (1.0 + s.levels / s.n_levels)),
+    "ibsi_Idmn": lambda s, o: _inverse(
+        s, 1.0 / (1.0 + s.levels**2 / s.n_levels[:, None] ** 2)),
+    "ibsi_Idn": lambda s, o: _inverse(s, 1.0 / (1.0 + s.levels / s.n_levels[:, None])),
     "ibsi_Imc1": lambda s, o: _ibsi_imc1(s),
     "ibsi_Imc2": lambda s, o: _ibsi_imc2(s),
     "ibsi_InverseVariance": lambda s, o: _inverse(
@@ -487,18 +400,22 @@ FEATURES = {
 }
 
 
-def features_of_matrices(cmats, names, *, ignore_zeros=False, use_x_minus_y_variance=False,
-                         preserve_haralick_bug=False, level_values=None, n_levels=None):
-    """The features ``names`` (catalogue keys) of each matrix: shape (n_matrices, len(names)).
+#: The features that need the matrices themselves, not only their sums.
+MATRIX_FEATURES = frozenset({
+    "maximal_correlation_coefficient", "ibsi_Imc1", "ibsi_Imc2", "ibsi_JointEntropy",
+    "ibsi_MCC", "ibsi_MaximumProbability",
+})
 
-    A matrix that sums to 0 (no pixel pair) gives a row of NaN. Compact
-    matrices come with their ``level_values`` and ``n_levels`` (see
-    :class:`GLCMStatistics`).
+
+def features_of_statistics(stats, names, *, use_x_minus_y_variance=False,
+                           preserve_haralick_bug=False):
+    """The features ``names`` (catalogue keys) of each matrix of ``stats``: (n_matrices, len(names)).
+
+    A matrix that sums to 0 (no pixel pair) gives a row of NaN.
     """
-    stats = GLCMStatistics(cmats, ignore_zeros, level_values, n_levels)
     options = {"use_x_minus_y_variance": use_x_minus_y_variance,
                "preserve_haralick_bug": preserve_haralick_bug}
-    out = np.empty((cmats.shape[0], len(names)))
+    out = np.empty((len(stats.total), len(names)))
     if stats.empty.all():
         out[:] = np.nan
         return out
@@ -507,6 +424,19 @@ def features_of_matrices(cmats, names, *, ignore_zeros=False, use_x_minus_y_vari
             out[:, column] = FEATURES[name](stats, options)
     out[stats.empty] = np.nan
     return out
+
+
+def features_of_matrices(cmats, names, *, ignore_zeros=False, use_x_minus_y_variance=False,
+                         preserve_haralick_bug=False, level_values=None, n_levels=None):
+    """The features ``names`` (catalogue keys) of each matrix: shape (n_matrices, len(names)).
+
+    A matrix that sums to 0 (no pixel pair) gives a row of NaN. Compact
+    matrices come with their ``level_values`` and ``n_levels`` (see
+    :class:`GLCMStatistics`).
+    """
+    stats = GLCMStatistics.from_matrices(cmats, ignore_zeros, level_values, n_levels)
+    return features_of_statistics(stats, names, use_x_minus_y_variance=use_x_minus_y_variance,
+                                  preserve_haralick_bug=preserve_haralick_bug)
 
 
 def _maximal_correlation_coefficient(cmat, ignore_zeros):
@@ -525,7 +455,12 @@ def _maximal_correlation_coefficient(cmat, ignore_zeros):
     if nz_pmat.shape[0] <= 2:
         return 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        e_vals = np.linalg.eigvalsh(np.corrcoef(nz_pmat))
+        correlations = np.corrcoef(nz_pmat)
+        if not np.isfinite(correlations).all():
+            # A constant row has no correlation: NaN. (mahotas hands the NaN to LAPACK,
+            # which returns NaN eigenvalues or raises "did not converge", by build.)
+            return np.nan
+        e_vals = np.linalg.eigvalsh(correlations)
         e_vals.sort()
         return np.sqrt(e_vals[-2])
 
@@ -720,29 +655,66 @@ def image_features(gray, settings, mask=None):
     features : ndarray of float64, shape (n_distances, n_directions, n_features)
         NaN for a direction without any (counted) pixel pair.
     """
-    options = dict(
-        ignore_zeros=settings.ignore_zeros,
-        compute_14th_feature=settings.compute_14th_feature,
-        use_x_minus_y_variance=settings.use_x_minus_y_variance,
-        preserve_haralick_bug=settings.preserve_haralick_bug,
-    )
     directions = tuple(offset for _, offset in settings.directions)
     if settings.backend == "mahotas":
         if mask is not None:
             raise ValueError("masks need the compiled kernels: backend='mahotas' has none "
                              "(use backend='auto')")
-        return _mahotas_features(gray, settings.distances, directions,
-                                 symmetric=settings.symmetric, **options)
+        return _mahotas_features(
+            gray, settings.distances, directions, symmetric=settings.symmetric,
+            ignore_zeros=settings.ignore_zeros,
+            compute_14th_feature=settings.compute_14th_feature,
+            use_x_minus_y_variance=settings.use_x_minus_y_variance,
+            preserve_haralick_bug=settings.preserve_haralick_bug,
+        )
+    if sums_suffice(settings):
+        stats = GLCMStatistics(image_sums(gray, settings, mask), settings.ignore_zeros)
+        return features_of_statistics(
+            stats, settings.features, use_x_minus_y_variance=settings.use_x_minus_y_variance,
+            preserve_haralick_bug=settings.preserve_haralick_bug,
+        ).reshape(len(settings.distances), -1, len(settings.features))
     # Compact matrices (the levels present only) when there are fewer pixels
-    # than cells: small regions of 256-level images. The same decision for
-    # the same counted pixels, so a region gives the same numbers bit for bit
-    # whichever way it is handed over (a mask, a crop, a region table). Only
-    # the Haralick set's formulas read compact matrices; the other sets and
-    # the merged matrix need the full ones.
-    compact = (set(settings.features) <= set(FEATURE_NAMES) and settings.offsets == "mahotas"
-               and settings.aggregate != "merged")
+    # than cells: small regions of 256-level images. The matrices' sums, and
+    # so the features, are the same either way (they are exact).
+    compact = settings.offsets == "mahotas" and settings.aggregate != "merged" and set(
+        settings.features) <= set(FEATURE_NAMES)
     count = functools.partial(cooccurrence, gray, symmetric=settings.symmetric, mask=mask)
     return _catalogue_features(count, settings, compact=compact)
+
+
+def sums_suffice(settings):
+    """Whether the features of ``settings`` derive from the matrices' sums alone.
+
+    They do unless some feature needs the matrices themselves
+    (:data:`MATRIX_FEATURES`), the directions' matrices are merged, or the
+    reference (mahotas) computes them. Such settings featurize a batch of
+    images with one :class:`GLCMStatistics` (:func:`image_sums` for each).
+    """
+    return (settings.backend != "mahotas" and settings.aggregate != "merged"
+            and not set(settings.features) & MATRIX_FEATURES)
+
+
+def image_sums(gray, settings, mask=None):
+    """The :class:`~haralick_learn._glcm.CooccurrenceSums` of an image's matrices.
+
+    One matrix per distance and direction, in the order of ``settings``
+    (pyradiomics's offsets: each distance's block padded to the longest
+    with empty matrices, as :func:`image_features` pads), ``settings.ignore_zeros``
+    applied. The features of many images are those of their concatenated sums.
+    """
+    options = dict(symmetric=settings.symmetric, mask=mask, ignore_zeros=settings.ignore_zeros)
+    if settings.offsets == "mahotas":
+        directions = tuple(offset for _, offset in settings.directions)
+        return cooccurrence_sums(gray, settings.distances, directions, **options)
+    blocks = [cooccurrence_sums(gray, (1,), settings.offsets_at(d), **options)
+              for d in settings.distances]
+    width = max(len(block) for block in blocks)
+    padded = []
+    for block in blocks:
+        padded.append(block)
+        if len(block) < width:
+            padded.append(CooccurrenceSums(width - len(block), block.n_levels[0]))
+    return CooccurrenceSums.concatenate(padded)
 
 
 def pair_features(first, second, settings):
