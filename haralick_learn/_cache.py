@@ -225,26 +225,35 @@ def make_cache(memory, settings):
     return cache
 
 
-def cached_featurize_one(cache, featurize_one, image, *args):
-    """``featurize_one(image, *args)`` through ``cache``: a hit skips the computation.
+def cached_featurize_batch(cache, featurize_batch, samples, indices, *args):
+    """``featurize_batch(samples, indices, *args)`` through ``cache``: hits skip the computation.
 
-    Returns ``(row, error, cache_problem)``: ``featurize_one``'s result and why
-    the row could not be stored, if it could not.
+    Returns one ``(row, error, cache_problem)`` per sample, in order:
+    ``featurize_batch``'s result and why the row could not be stored, if it
+    could not. The samples missing from the cache are computed together, as
+    one batch.
 
     Module-level (with ``cache`` a plain object) so that it pickles by
     reference when joblib ships it to processes or Dask workers; the worker
-    receives the path and hashes the file itself.
+    receives the paths and hashes the files itself.
     """
-    key, signature = cache.key(image)
-    if key is not None:
-        row = cache.load(key)
+    results = [None] * len(samples)
+    missing = []
+    for k, sample in enumerate(samples):
+        key, signature = cache.key(sample)
+        row = cache.load(key) if key is not None else None
         if row is not None:
-            return row, None, None
-    row, error = featurize_one(image, *args)
-    problem = None
-    if key is not None and error is None and cache.unchanged(image, signature):
-        problem = cache.store(key, row)
-    return row, error, problem
+            results[k] = (row, None, None)
+        else:
+            missing.append((k, key, signature))
+    computed = featurize_batch([samples[k] for k, _, _ in missing],
+                               [indices[k] for k, _, _ in missing], *args)
+    for (k, key, signature), (row, error) in zip(missing, computed):
+        problem = None
+        if key is not None and error is None and cache.unchanged(samples[k], signature):
+            problem = cache.store(key, row)
+        results[k] = (row, error, problem)
+    return results
 
 
 def _file_signature(path):

@@ -2,8 +2,8 @@
 
 The estimator validates its parameters into one
 :class:`~haralick_learn._settings.TextureSettings` and orchestrates: it turns
-``X`` into a list of samples, runs the path of stages on each
-(:func:`~haralick_learn._pipeline.featurize_sample`) in parallel through the
+``X`` into a list of samples, runs the path of stages on batches of them
+(:func:`~haralick_learn._pipeline.featurize_batch`) in parallel through the
 cache, and stacks the rows in input order.
 """
 
@@ -16,12 +16,13 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from PIL import Image
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, validate_data
 from threadpoolctl import threadpool_limits
 
-from ._cache import cached_featurize_one, make_cache
-from ._pipeline import featurize_sample
+from ._cache import cached_featurize_batch, make_cache
+from ._pipeline import featurize_batch
 from ._progress import Progress
 from ._settings import TextureSettings
 
@@ -440,25 +441,27 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         n_features_out = settings.n_features
         cache = make_cache(self.memory, settings)
         if cache is None:
-            task = partial(_uncached, featurize_sample)
+            task = partial(_uncached, featurize_batch)
         else:
-            task = partial(cached_featurize_one, cache, featurize_sample)
-        jobs = [delayed(task)(image, index, settings, catch)
-                for index, image in enumerate(images)]
+            task = partial(cached_featurize_batch, cache, featurize_batch)
+        n_workers = effective_n_jobs(self.n_jobs)
+        jobs = [delayed(task)(images[batch], list(range(batch.start, batch.stop)), settings, catch)
+                for batch in gen_batches(len(images), _batch_size(len(images), n_workers))]
         progress = Progress(len(images), enabled=self.verbose > 0)
         rows, failures, cache_problems = [], [], []
         # Parallel images already use the cores: BLAS threads inside each
         # (mahotas's np.dot, the 14th feature's eigvalsh) would oversubscribe them.
-        blas_limit = 1 if effective_n_jobs(self.n_jobs) > 1 else None
+        blas_limit = 1 if n_workers > 1 else None
         with threadpool_limits(limits=blas_limit, user_api="blas"):
-            for index, (row, error, problem) in enumerate(_run(jobs, self.n_jobs)):
-                if error is not None:
-                    failures.append((index, error))
-                    row = np.full(n_features_out, np.nan)
-                if problem is not None:
-                    cache_problems.append(problem)
-                rows.append(row)
-                progress.update()
+            for results in _run(jobs, self.n_jobs):
+                for row, error, problem in results:
+                    if error is not None:
+                        failures.append((len(rows), error))
+                        row = np.full(n_features_out, np.nan)
+                    if problem is not None:
+                        cache_problems.append(problem)
+                    rows.append(row)
+                    progress.update()
         progress.close()
         if cache_problems:
             warnings.warn(
@@ -481,9 +484,20 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         return np.vstack(rows)
 
 
-def _uncached(featurize_one, image, *args):
-    """``featurize_one``'s result in the cached task's shape: ``(row, error, None)``."""
-    return (*featurize_one(image, *args), None)
+def _uncached(featurize, samples, *args):
+    """``featurize``'s results in the cached task's shape: ``(row, error, None)`` each."""
+    return [(row, error, None) for row, error in featurize(samples, *args)]
+
+
+#: Images per task at most: large enough that a batch of small images shares
+#: the fixed costs (a task's dispatch, the features' numpy calls), small
+#: enough that the progress bar and the first rows come soon.
+_MAX_BATCH = 64
+
+
+def _batch_size(n_images, n_workers):
+    """Images per task: about four tasks per worker, so that the workers stay balanced."""
+    return int(min(_MAX_BATCH, max(1, -(-n_images // (4 * n_workers)))))
 
 
 def _run(jobs, n_jobs):

@@ -1,35 +1,50 @@
 """The path of stages for one sample: read -> channels -> quantize -> co-occurrence -> features
 -> aggregate.
 
-``HaralickFeaturizer`` drives it once per image (in parallel, through the
-cache); texture maps and region tables will drive the same stages per window
-and per label. Every stage reads the same :class:`TextureSettings`.
+``HaralickFeaturizer`` drives it over batches of images
+(:func:`featurize_batch`, in parallel, through the cache); region tables
+drive it per label. Every stage reads the same :class:`TextureSettings`.
+
+Within a batch, each image costs only what must be done per image (reading
+it, counting its pixel pairs into the matrices' exact sums); the features of
+the whole batch are then one vectorised pass of the catalogue's formulas, so
+that a small image does not pay numpy's fixed cost per call 13 times over.
 """
 
 import numpy as np
 
 from ._aggregate import aggregate_directions
 from ._channels import channel_images
-from ._haralick import image_features, pair_features
+from ._glcm import CooccurrenceSums
+from ._haralick import (
+    GLCMStatistics, features_of_statistics, image_features, image_sums, pair_features,
+    sums_suffice,
+)
 from ._io import (
     describe_source, load_color_pixels, load_image, load_mask, load_volume, split_sample,
 )
 from ._quantize import quantize
 
-__all__ = ["featurize_sample", "row_from_channels", "row_from_gray"]
+__all__ = ["featurize_batch", "featurize_sample", "row_from_channels", "row_from_gray",
+           "sample_sums"]
 
 
 def _row_from_levels(levels, source, settings, mask=None, kind="image"):
     features = image_features(levels, settings, mask)
-    for block, d in zip(features, settings.distances):
-        if np.isnan(block).all():
+    _check_pairs(np.isnan(features).all(axis=(1, 2)), levels, source, settings, mask, kind)
+    return aggregate_directions(features, settings.aggregate, _n_directions(settings))
+
+
+def _check_pairs(no_pair, levels, source, settings, mask, kind="image"):
+    """Raise, naming ``source``, when some distance has no (counted) pixel pair at all."""
+    for empty, d in zip(no_pair, settings.distances):
+        if empty:
             what = "pair of non-zero pixels" if settings.ignore_zeros else "pixel pair"
             where = " inside its mask" if mask is not None else ""
             raise ValueError(
                 f"{source}: {kind} of shape {levels.shape} has no {what}{where} at distance "
                 f"{d} in any direction"
             )
-    return aggregate_directions(features, settings.aggregate, _n_directions(settings))
 
 
 def _n_directions(settings):
@@ -51,13 +66,84 @@ def row_from_gray(gray, source, settings, mask=None):
         Naming ``source``, when the mask is empty, or when some distance has
         no (counted) pixel pair in any direction.
     """
+    levels = _levels(gray, source, settings, mask)
+    return _row_from_levels(levels, source, settings, mask=mask,
+                            kind="volume" if settings.volume else "image")
+
+
+def _levels(gray, source, settings, mask):
+    """The quantize stage, after checking the mask against the settings."""
     if mask is not None and not mask.any():
         raise ValueError(f"{source}: its mask is empty (no pixel inside)")
     if mask is not None and settings.backend == "mahotas":
         raise ValueError(f"{source}: masks need the compiled kernels; backend='mahotas' "
                          "has none (use backend='auto')")
-    return _row_from_levels(quantize(gray, settings, mask), source, settings, mask=mask,
-                            kind="volume" if settings.volume else "image")
+    return quantize(gray, settings, mask)
+
+
+def sample_sums(sample, index, settings):
+    """The matrices' sums (:func:`~haralick_learn._haralick.image_sums`) of one gray sample.
+
+    The stages read -> quantize -> co-occurrence of :func:`featurize_sample`,
+    for settings whose features derive from the sums (``sums_suffice``) and
+    gray samples. Raises as :func:`featurize_sample` does, naming the sample.
+    """
+    image, mask = split_sample(sample)
+    source = describe_source(image, index)
+    gray = (load_volume if settings.volume else load_image)(image, index)
+    if mask is not None:
+        mask = load_mask(mask, gray.shape, source)
+    levels = _levels(gray, source, settings, mask)
+    sums = image_sums(levels, settings, mask)
+    no_pair = (sums.total.reshape(len(settings.distances), -1) == 0).all(axis=1)
+    _check_pairs(no_pair, levels, source, settings, mask,
+                 kind="volume" if settings.volume else "image")
+    return sums
+
+
+def featurize_batch(samples, indices, settings, catch=False):
+    """Feature rows of a batch of samples: a list of ``(row, None)`` or ``(None, reason)``.
+
+    As :func:`featurize_sample` for each sample (``indices``: their positions
+    in the input, to name them), in order. When the features derive from the
+    matrices' sums (gray samples, ``sums_suffice``), each sample's sums are
+    computed in turn and the features of the whole batch at once.
+    """
+    if settings.color != "gray" or not sums_suffice(settings):
+        return [featurize_sample(sample, index, settings, catch)
+                for sample, index in zip(samples, indices)]
+    results = [None] * len(samples)
+    parts, owners = [], []
+    for k, (sample, index) in enumerate(zip(samples, indices)):
+        try:
+            parts.append(sample_sums(sample, index, settings))
+            owners.append(k)
+        except (OSError, ValueError, TypeError) as exc:
+            if not catch:
+                raise
+            results[k] = (None, _reason(exc, sample, index))
+    n_directions = _n_directions(settings)
+    # One pass of the features per length of the sums' arrays (all 256 for 8-bit images)
+    groups = {}
+    for k, part in zip(owners, parts):
+        groups.setdefault(part.row_counts.shape[1], []).append((k, part))
+    for group in groups.values():
+        stats = GLCMStatistics(CooccurrenceSums.concatenate([part for _, part in group]),
+                               settings.ignore_zeros)
+        features = features_of_statistics(
+            stats, settings.features, use_x_minus_y_variance=settings.use_x_minus_y_variance,
+            preserve_haralick_bug=settings.preserve_haralick_bug,
+        ).reshape(len(group), len(settings.distances), -1, len(settings.features))
+        for (k, _), block in zip(group, features):
+            results[k] = (aggregate_directions(block, settings.aggregate, n_directions), None)
+    return results
+
+
+def _reason(exc, sample, index):
+    """The error message of a failed sample, starting with its name."""
+    source = describe_source(split_sample(sample)[0], index)
+    reason = str(exc)
+    return reason if reason.startswith(source) else f"{source}: {reason}"
 
 
 def row_from_channels(pixels, source, settings):
@@ -102,6 +188,4 @@ def featurize_sample(sample, index, settings, catch=False):
     except (OSError, ValueError, TypeError) as exc:
         if not catch:
             raise
-        source = describe_source(image, index)
-        reason = str(exc)
-        return None, reason if reason.startswith(source) else f"{source}: {reason}"
+        return None, _reason(exc, sample, index)

@@ -21,6 +21,7 @@ import haralick_learn
 from haralick_learn import HaralickFeaturizer, ImageFeaturizationWarning
 from haralick_learn import _cache, _pipeline
 from haralick_learn._cache import CACHE_FORMAT_VERSION, FeatureCache
+from haralick_learn._io import describe_source, split_sample
 from haralick_learn._settings import TextureSettings
 from haralick_learn.datasets import load_sample_images
 
@@ -30,14 +31,20 @@ def computed(monkeypatch):
     """Count the rows really computed (not read from the cache), per thread-safe counter."""
     calls = []
     lock = threading.Lock()
-    original = _pipeline.row_from_gray
+    original_row, original_sums = _pipeline.row_from_gray, _pipeline.sample_sums
 
-    def counting(gray, source, settings, *mask):
+    def counting_row(gray, source, settings, *mask):  # one image at a time
         with lock:
             calls.append(source)
-        return original(gray, source, settings, *mask)
+        return original_row(gray, source, settings, *mask)
 
-    monkeypatch.setattr(_pipeline, "row_from_gray", counting)
+    def counting_sums(sample, index, settings):  # the images of a batch
+        with lock:
+            calls.append(describe_source(split_sample(sample)[0], index))
+        return original_sums(sample, index, settings)
+
+    monkeypatch.setattr(_pipeline, "row_from_gray", counting_row)
+    monkeypatch.setattr(_pipeline, "sample_sums", counting_sums)
     return calls
 
 

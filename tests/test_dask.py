@@ -45,20 +45,20 @@ def _install_recorder():
 
     if not hasattr(_featurizer, "_recorded"):
         _featurizer._recorded = {"received": [], "computed": 0}
-        featurize_one, row_from_gray = _pipeline.featurize_sample, _pipeline.row_from_gray
+        featurize_batch, sample_sums = _pipeline.featurize_batch, _pipeline.sample_sums
 
-        def recording_featurize_one(image, *args):
-            _featurizer._recorded["received"].append(
-                image if isinstance(image, str) else type(image).__name__
+        def recording_featurize_batch(images, *args):
+            _featurizer._recorded["received"].extend(
+                image if isinstance(image, str) else type(image).__name__ for image in images
             )
-            return featurize_one(image, *args)
+            return featurize_batch(images, *args)
 
-        def counting_row_from_gray(*args):
+        def counting_sample_sums(*args):
             _featurizer._recorded["computed"] += 1
-            return row_from_gray(*args)
+            return sample_sums(*args)
 
-        _pipeline.featurize_sample = recording_featurize_one
-        _pipeline.row_from_gray = counting_row_from_gray
+        _pipeline.featurize_batch = recording_featurize_batch
+        _pipeline.sample_sums = counting_sample_sums
     recorded = dict(_featurizer._recorded)
     _featurizer._recorded.update(received=[], computed=0)
     return {"pid": os.getpid(), "package": haralick_learn.__file__, **recorded}
