@@ -10,6 +10,7 @@ never held both in colour and in gray. Quantization is the next stage
 """
 
 import os
+import stat
 import threading
 import warnings
 from contextlib import contextmanager
@@ -205,11 +206,15 @@ def _read_file(path, to_array=None):
     """Decode the first frame of an image file into a numpy array (``to_array(im)``)."""
     to_array = to_array or _pil_to_array
     name = os.fspath(path)
-    if not os.path.exists(name):
-        raise FileNotFoundError(f"{name!r}: no such file")
-    if os.path.isdir(name):
+    try:
+        status = os.stat(name)  # one system call for the three checks (small images)
+    except (FileNotFoundError, NotADirectoryError):
+        raise FileNotFoundError(f"{name!r}: no such file") from None
+    except OSError as exc:
+        raise OSError(f"{name!r}: cannot read the file ({exc.strerror})") from exc
+    if stat.S_ISDIR(status.st_mode):
         raise IsADirectoryError(f"{name!r}: is a directory, not an image file")
-    n_bytes = os.path.getsize(name)
+    n_bytes = status.st_size
     if n_bytes == 0:
         raise ValueError(f"{name!r}: empty file, not an image")
     try:
