@@ -40,11 +40,11 @@ def _count_two_directions(gray, dy1, dx1, dy2, dx2, n_levels, counts1, counts2):
     value ``a`` whose neighbour ``p + (dy1, dx1)`` lies inside the image and
     has value ``b``; likewise ``counts2`` for ``(dy2, dx2)``.
 
-    Two directions per pass is the measured sweet spot on a 2-core AMD EPYC
-    (photographs, 5 MP): increments into one table form long store-to-load
-    dependency chains on flat image regions (the same cell again and again),
-    two interleaved tables halve them, and four tables (1 MB of int32 for 256
-    levels) no longer fit in L2. Where both neighbours exist the row is
+    :func:`_count_pairs` counts four offsets per pass
+    (:func:`_count_four_directions`, measured faster) and two left over here:
+    two interleaved tables halve the store-to-load dependency chains that a
+    single table forms on flat image regions (the same cell again and
+    again). Where both neighbours exist the row is
     counted in one branch-free loop over contiguous slices with a
     non-negative index, so that numba emits neither wraparound nor bounds
     checks; the few border pixels go through :func:`_count_row`.
@@ -86,11 +86,11 @@ def _count_four_directions(gray, offsets, n_levels, counts0, counts1, counts2, c
     """Add the non-symmetric pair counts of four offsets ``offsets[m] = (dy, dx)``, ``dy >= 0``.
 
     As :func:`_count_two_directions`, ``counts{m}`` for ``offsets[m]``, in one
-    pass: each pixel's value is loaded and scaled once for its four pairs,
-    and the four increments of a pixel go to four tables, so that they do
-    not wait on each other on flat regions (where every pair falls in the
-    same cell). Where all four neighbours exist, one branch-free loop over
-    contiguous slices; the other pixels through :func:`_count_row`.
+    pass over the image: each pixel's value is loaded and scaled once for its
+    four pairs, whose four increments go to four tables and do not depend on
+    each other. Where all four neighbours exist, one branch-free loop over
+    contiguous slices with a non-negative index; the other pixels through
+    :func:`_count_row`.
     """
     height, width = gray.shape
     x_start = 0
@@ -139,19 +139,29 @@ def _count_pairs(gray, offsets, n_levels, counts):
     One pass over the image per four offsets (:func:`_count_four_directions`),
     then one per two (:func:`_count_two_directions`), the last one alone.
 
-    Four tables per pass against two (the previous kernel) is 0.89x the time
-    on the 12 photographs of ``benchmarks/_data/photos_5mp`` (2592 x 1944,
-    uint8, the four directions, distance 1; AMD EPYC Zen 5 AVX-512, 2 cores,
-    1 MiB L2). Tables whose starts are a multiple of 4 KiB apart (``L`` a
-    multiple of 32, ``L = 256`` in a photograph with pure white) alias in the
-    CPU's store-to-load check on flat regions, where the four tables take
-    the same cell: they are counted in scratch tables 1 KiB apart (mod
-    4 KiB), added to ``counts`` after each pass.
+    Measured on the 12 photographs of ``benchmarks/_data/photos_5mp``
+    (2592 x 1944, gray uint8, the four directions; counting alone, median of
+    interleaved rounds; AMD EPYC Zen 5 AVX-512, 2 cores, 1 MiB L2, shared):
+    four tables per pass take FIGURE_D1 the time of two passes of two
+    tables (the kernel before), FIGURE_D124 with distances (1, 2, 4) and
+    FIGURE_U16 on uint16 images. Slower, and not kept: each table split by x
+    parity (two directions: 0.98x, no consistent gain; four: 8 tables, 1.18x),
+    rows in pairs (1.16x), tables indexed by ``(b - a) mod 256`` so that the
+    hot cells near the diagonal are contiguous (1.24x), fixed 257-cell rows
+    with constant table offsets (fewer instructions, no gain: 0.87x against
+    0.84x in the same run). When ``L`` is a multiple of 32 (``L = 256`` in a
+    photograph with pure white), rows are a power of two bytes long and the
+    tables' starts a multiple of 4 KiB apart: hot cells collide (in cache
+    sets and in the 4 KiB store-to-load check, presumably) and such a
+    photograph took 1.19x to 1.25x the time of the two-table kernel. These
+    ``L`` are counted in scratch tables of rows of ``L + 1`` cells, 1 KiB
+    apart mod 4 KiB, added to ``counts`` after each pass (0.87x to 0.90x on
+    that photograph). Other ``L`` gain nothing from scratch tables
+    (``L = 254``: 0.95x with, 0.83x without).
     """
     n_offsets = offsets.shape[0]
     size = n_levels * n_levels
-    aliased = min(size % 1024, 1024 - size % 1024) < 16
-    use_scratch = aliased and size <= 65536 and gray.size >= size and n_offsets >= 4
+    use_scratch = size % 1024 == 0 and size <= 65536 and gray.size >= size and n_offsets >= 4
     row = n_levels + 1 if use_scratch else n_levels  # scratch rows: one spare cell
     table = n_levels * row
     scratch_stride = (table // 1024 + 1) * 1024 + 256  # cells: starts 1 KiB apart mod 4 KiB
@@ -415,8 +425,8 @@ def cooccurrence(gray, distances=(1,), directions=None, *, symmetric=True, mask=
     counts each pair of equal values twice. The result equals
     ``mahotas.features.texture.cooccurence(gray, direction, symmetric=symmetric,
     distance=d)`` for every direction and distance [1]_, 2-D and 3-D,
-    computed with one pass over the image per two offsets instead of one per
-    offset.
+    computed with one pass over the image per four offsets (a volume: per
+    two) instead of one per offset.
 
     Parameters
     ----------
@@ -567,8 +577,9 @@ def cooccurrence(gray, distances=(1,), directions=None, *, symmetric=True, mask=
     # uint8, the hot path, and uint16 for every other integer dtype.
     gray = np.ascontiguousarray(gray, dtype=np.uint8 if gray.dtype == np.uint8 else np.uint16)
     if gray.ndim == 2:
-        # Pass order pairs (horizontal, vertical) and (diagonal, anti-diagonal),
-        # the measured fastest pairing; `order` maps pass position -> output.
+        # Four offsets per pass; offsets left over pair (horizontal, vertical) and
+        # (diagonal, anti-diagonal), the measured fastest pairing of two;
+        # `order` maps pass position -> output.
         order = np.argsort([0 if dy == 0 or dx == 0 else 1 for dy, dx in units], kind="stable")
     else:
         order = np.arange(len(units))
