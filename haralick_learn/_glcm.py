@@ -139,25 +139,25 @@ def _count_pairs(gray, offsets, n_levels, counts):
     One pass over the image per four offsets (:func:`_count_four_directions`),
     then one per two (:func:`_count_two_directions`), the last one alone.
 
-    Measured on the 12 photographs of ``benchmarks/_data/photos_5mp``
-    (2592 x 1944, gray uint8, the four directions; counting alone, median of
+    Measured on the 12 photographs of ``benchmarks/_data/photos_5mp`` (2592 x
+    1944, gray uint8, the four directions; counting alone, median of
     interleaved rounds; AMD EPYC Zen 5 AVX-512, 2 cores, 1 MiB L2, shared):
-    four tables per pass take FIGURE_D1 the time of two passes of two
-    tables (the kernel before), FIGURE_D124 with distances (1, 2, 4) and
-    FIGURE_U16 on uint16 images. Slower, and not kept: each table split by x
-    parity (two directions: 0.98x, no consistent gain; four: 8 tables, 1.18x),
-    rows in pairs (1.16x), tables indexed by ``(b - a) mod 256`` so that the
-    hot cells near the diagonal are contiguous (1.24x), fixed 257-cell rows
-    with constant table offsets (fewer instructions, no gain: 0.87x against
-    0.84x in the same run). When ``L`` is a multiple of 32 (``L = 256`` in a
-    photograph with pure white), rows are a power of two bytes long and the
-    tables' starts a multiple of 4 KiB apart: hot cells collide (in cache
-    sets and in the 4 KiB store-to-load check, presumably) and such a
-    photograph took 1.19x to 1.25x the time of the two-table kernel. These
-    ``L`` are counted in scratch tables of rows of ``L + 1`` cells, 1 KiB
-    apart mod 4 KiB, added to ``counts`` after each pass (0.87x to 0.90x on
-    that photograph). Other ``L`` gain nothing from scratch tables
-    (``L = 254``: 0.95x with, 0.83x without).
+    four tables per pass take 0.83x the time of two passes of two tables (the
+    kernel before: 8.76 against 10.80 ms per image), 0.84x with distances (1,
+    2, 4), 0.88x on uint16 images and 0.70x on images of 64 levels. Slower, and
+    not kept: each table split by x parity (two directions: 0.98x, no
+    consistent gain; four: 8 tables, 1.18x), rows in pairs (1.16x), tables
+    indexed by ``(b - a) mod 256`` so that the hot cells near the diagonal are
+    contiguous (1.24x; four tables: 1.08x), fixed 257-cell rows with constant
+    table offsets (fewer instructions, no gain: 0.87x against 0.84x in the same
+    run). When ``L`` is a multiple of 32 (``L = 256`` in a photograph with pure
+    white), rows are a power of two bytes long and the tables' starts a
+    multiple of 4 KiB apart: hot cells collide (in cache sets and in the 4 KiB
+    store-to-load check, presumably) and such a photograph took 1.19x to 1.25x
+    the time of the two-table kernel. These ``L`` are counted in scratch tables
+    of rows of ``L + 1`` cells, 1 KiB apart mod 4 KiB, added to ``counts``
+    after each pass (0.87x to 0.90x on that photograph). Other ``L`` gain
+    nothing from scratch tables (``L = 254``: 0.95x with, 0.83x without).
     """
     n_offsets = offsets.shape[0]
     size = n_levels * n_levels
