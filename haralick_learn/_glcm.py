@@ -138,13 +138,16 @@ def _count_pairs(gray, offsets, n_levels, counts):
 
     One pass over the image per four offsets (:func:`_count_four_directions`),
     then one per two (:func:`_count_two_directions`), the last one alone.
+    When ``L`` is a multiple of 32, four offsets per pass go through scratch
+    tables on images of at least ``64 * L**2`` pixels, and passes of two
+    offsets count smaller ones (see below).
 
     Measured on the 12 photographs of ``benchmarks/_data/photos_5mp`` (2592 x
     1944, gray uint8, the four directions; counting alone, median of
     interleaved rounds; AMD EPYC Zen 5 AVX-512, 2 cores, 1 MiB L2, shared):
-    four tables per pass take 0.83x the time of two passes of two tables (the
-    kernel before: 8.76 against 10.80 ms per image), 0.84x with distances (1,
-    2, 4), 0.88x on uint16 images and 0.70x on images of 64 levels. Slower, and
+    four tables per pass take 0.81x the time of two passes of two tables (the
+    kernel before: 8.44 against 10.38 ms per image), 0.84x with distances 1, 2
+    and 4, 0.87x on uint16 images and 0.68x on images of 64 levels. Slower, and
     not kept: each table split by x parity (two directions: 0.98x, no
     consistent gain; four: 8 tables, 1.18x), rows in pairs (1.16x), tables
     indexed by ``(b - a) mod 256`` so that the hot cells near the diagonal are
@@ -157,30 +160,42 @@ def _count_pairs(gray, offsets, n_levels, counts):
     the time of the two-table kernel. These ``L`` are counted in scratch tables
     of rows of ``L + 1`` cells, 1 KiB apart mod 4 KiB, added to ``counts``
     after each pass (0.87x to 0.90x on that photograph). Other ``L`` gain
-    nothing from scratch tables (``L = 254``: 0.95x with, 0.83x without).
+    nothing from scratch tables (``L = 254``: 0.95x with, 0.83x without). Their
+    allocation costs about 0.4 ms at ``L = 256`` (page faults, it seems), more
+    than they save on a 512 x 512 image (skimage's camera: 1.1x to 1.9x the
+    two-table kernel's time with them, 1.26x with four tables in place), so
+    smaller images of such ``L`` keep passes of two tables (1.00x).
     """
     n_offsets = offsets.shape[0]
     size = n_levels * n_levels
-    use_scratch = size % 1024 == 0 and size <= 65536 and gray.size >= size and n_offsets >= 4
+    aliased = size % 1024 == 0  # L a multiple of 32
+    # scratch tables cost an allocation (page faults: 0.4 ms at L = 256), worth it on large images
+    use_scratch = aliased and size <= 65536 and gray.size >= 64 * size and n_offsets >= 4
     row = n_levels + 1 if use_scratch else n_levels  # scratch rows: one spare cell
     table = n_levels * row
     scratch_stride = (table // 1024 + 1) * 1024 + 256  # cells: starts 1 KiB apart mod 4 KiB
     scratch = np.zeros(4 * scratch_stride if use_scratch else 0, counts.dtype)
     m = 0
-    while m + 4 <= n_offsets:
+    while m + 4 <= n_offsets and (use_scratch or not aliased):
         if use_scratch:
-            scratch[:] = 0
-            tables = [scratch[j * scratch_stride : j * scratch_stride + table] for j in range(4)]
-            _count_four_directions(gray, offsets[m : m + 4], row, tables[0], tables[1],
-                                   tables[2], tables[3])
-            for j in range(4):
-                counts[m + j].reshape(n_levels, n_levels)[:, :] += tables[j].reshape(
-                    n_levels, row)[:, :n_levels]
+            if m > 0:
+                scratch[:] = 0
+            _count_four_directions(gray, offsets[m : m + 4], row, scratch[:table],
+                                   scratch[scratch_stride : scratch_stride + table],
+                                   scratch[2 * scratch_stride : 2 * scratch_stride + table],
+                                   scratch[3 * scratch_stride : 3 * scratch_stride + table])
+            for j in range(4):  # explicit loops: 7x faster than a 2-D slice's +=
+                for a in range(n_levels):
+                    source = scratch[j * scratch_stride + a * row :
+                                     j * scratch_stride + a * row + n_levels]
+                    target = counts[m + j, a * n_levels : (a + 1) * n_levels]
+                    for b in range(n_levels):
+                        target[b] += source[b]
         else:
             _count_four_directions(gray, offsets[m : m + 4], n_levels, counts[m], counts[m + 1],
                                    counts[m + 2], counts[m + 3])
         m += 4
-    if m + 2 <= n_offsets:
+    while m + 2 <= n_offsets:
         _count_two_directions(gray, offsets[m, 0], offsets[m, 1], offsets[m + 1, 0],
                               offsets[m + 1, 1], n_levels, counts[m], counts[m + 1])
         m += 2
