@@ -149,11 +149,12 @@ def _count_pairs(gray, offsets, n_levels, counts):
     kernel before: 8.44 against 10.38 ms per image), 0.84x with distances 1, 2
     and 4, 0.87x on uint16 images and 0.68x on images of 64 levels. Slower, and
     not kept: each table split by x parity (two directions: 0.98x, no
-    consistent gain; four: 8 tables, 1.18x), rows in pairs (1.16x), tables
-    indexed by ``(b - a) mod 256`` so that the hot cells near the diagonal are
-    contiguous (1.24x; four tables: 1.08x), fixed 257-cell rows with constant
-    table offsets (fewer instructions, no gain: 0.87x against 0.84x in the same
-    run). When ``L`` is a multiple of 32 (``L = 256`` in a photograph with pure
+    consistent gain; four: 8 tables, 1.18x), rows in pairs (1.16x), rows y and
+    y + H/2 interleaved into the same four tables (1.08x), tables indexed by
+    ``(b - a) mod 256`` so that the hot cells near the diagonal are contiguous
+    (1.24x; four tables: 1.08x), fixed 257-cell rows with constant table
+    offsets (fewer instructions, no gain: 0.87x against 0.84x in the same run).
+    When ``L`` is a multiple of 32 (``L = 256`` in a photograph with pure
     white), rows are a power of two bytes long and the tables' starts a
     multiple of 4 KiB apart: hot cells collide (in cache sets and in the 4 KiB
     store-to-load check, presumably) and such a photograph took 1.19x to 1.25x
