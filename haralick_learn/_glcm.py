@@ -170,7 +170,7 @@ def _count_pairs(gray, offsets, n_levels, counts):
     n_offsets = offsets.shape[0]
     size = n_levels * n_levels
     aliased = size % 1024 == 0  # L a multiple of 32
-    # scratch tables cost an allocation (page faults: 0.4 ms at L = 256), worth it on large images
+    # scratch tables cost an allocation (0.4 ms at L = 256): worth it on large images only
     use_scratch = aliased and size <= 65536 and gray.size >= 64 * size and n_offsets >= 4
     row = n_levels + 1 if use_scratch else n_levels  # scratch rows: one spare cell
     table = n_levels * row
