@@ -448,6 +448,43 @@ def test_cooccurrence_counts_any_offsets_like_the_four_directions(photo_gray):
     np.testing.assert_array_equal(reordered, full[:, [3, 0, 2]])
 
 
+# The 2-D counting kernel counts four offsets per pass, then two, then one. L a multiple of
+# 32: in scratch tables on images of at least 64 L**2 pixels (camera tiled to 2048 x 2048,
+# camera // 4, moon // 8), else in passes of two (camera, 512 x 512 of L = 256).
+TEXTURE_LEVELS = {
+    "camera": lambda image: image,
+    "camera tiled 4 x 4": lambda image: np.tile(image, (4, 4)),
+    "camera // 4": lambda image: image // 4,
+    "moon // 8": lambda image: image // 8,
+    "brick": lambda image: image,
+    "grass * 3 + 1 (uint16)": lambda image: image.astype(np.uint16) * 3 + 1,
+    "gravel * 257 // 64 (uint16)": lambda image: (image.astype(np.uint16) * 257) // 64,
+}
+
+
+@pytest.mark.parametrize("name", sorted(TEXTURE_LEVELS))
+@pytest.mark.parametrize(
+    "directions", [(0, 1, 2, 3), (3, 0, 2), (2, 1), (1,), (0, 1, 2, 3, 1)], ids=str
+)
+def test_every_pass_grouping_matches_mahotas_on_real_textures(name, directions):
+    """Distances (1, 2, 4) of 1 to 5 directions: passes of four, two and one offsets."""
+    gray = TEXTURE_LEVELS[name](SAMPLE_IMAGES[name.split()[0]])
+    n_levels = int(gray.max()) + 1
+    assert n_levels == {"camera": 256, "camera // 4": 64, "moon // 8": 32}.get(
+        name.replace(" tiled 4 x 4", ""), n_levels
+    )
+    assert gray.size >= 64 * n_levels**2 if "tiled" in name else gray.size <= 512**2
+    assert (gray.dtype == np.uint16) == name.endswith("(uint16)") and (
+        n_levels > 256 or gray.dtype == np.uint8
+    )
+    distances = (1, 2, 4)
+    cmats = cooccurrence(gray, distances, [DIRECTIONS[j] for j in directions])
+    for k, distance in enumerate(distances):
+        for m, direction in enumerate(directions):
+            expected = _mahotas_cmat(gray, direction, distance)
+            np.testing.assert_array_equal(cmats[k, m], expected, err_msg=f"{distance} {m}")
+
+
 def test_the_feature_catalogue_names_the_haralick_features_in_order():
     from haralick_learn._haralick import FEATURES
     from haralick_learn._settings import FEATURE_NAMES, FEATURE_SETS
