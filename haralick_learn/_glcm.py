@@ -18,7 +18,8 @@ from ._settings import DIRECTIONS_2D, DIRECTIONS_3D as _NAMED_3D
 
 __all__ = [
     "DIRECTIONS", "DIRECTIONS_3D", "LOG2_SMALL_COUNTS", "CooccurrenceSums", "cooccurrence",
-    "cooccurrence_sums", "cross_cooccurrence", "matrix_sums", "padded_length",
+    "cooccurrence_sums", "cross_cooccurrence", "level_statistics", "LEVEL_STATISTICS",
+    "matrix_sums", "padded_length",
 ]
 
 #: Neighbour offsets ``(dy, dx)`` per unit distance, in mahotas's order:
@@ -981,16 +982,32 @@ def cooccurrence_sums(gray, distances=(1,), directions=None, *, symmetric=True, 
     >>> sums = cooccurrence_sums(gray)
     >>> sums.total  # pairs of each direction, both orders
     array([8, 4, 6, 4])
-    >>> sums.row_counts[0]  # the horizontal matrix's row sums
+    >>> sums.row_counts[0, :3]  # the horizontal matrix's row sums, by level
     array([3, 2, 3])
     """
     gray, mask, counted, high, distances, units = _checked_image(gray, distances, directions,
                                                                  mask)
     n_levels = high + 1
-    sparse = gray.ndim == 2 and n_levels <= _SPARSE_MAX_LEVELS and counted.size < n_levels**2
-    compacted = not sparse and counted.size < n_levels**2
+    # The counting with the least work for these counted pixels (a choice that
+    # depends on them alone; any choice gives the same sums): all L**2 cells
+    # when there are at least as many pixels; else the cells of the range of
+    # levels present when those are few (a smooth 96 x 96 patch); else only
+    # the cells the pairs fill (sparse, 2-D); else the levels present only.
+    low = int(counted.min())
+    ranged = counted.size < n_levels**2 and (high - low + 1) ** 2 <= counted.size
+    sparse = (not ranged and gray.ndim == 2 and n_levels <= _SPARSE_MAX_LEVELS
+              and counted.size < n_levels**2)
+    compacted = not (ranged or sparse) and counted.size < n_levels**2
+    if ranged and low > 0:
+        if mask is not None:  # outside pixels may hold any value: any counted one will do
+            gray = np.where(mask, gray, counted[0])
+        counted = counted - counted.dtype.type(low)
+        gray = gray - gray.dtype.type(low)
+        high -= low
     gray, level_values, n_cells, n_counted = _levels_to_count(gray, mask, counted, high,
                                                               compacted)
+    if ranged:
+        level_values = level_values + low
     n_matrices = distances.shape[0] * len(units)
     out = CooccurrenceSums(n_matrices, n_levels)
     if not sparse:
@@ -1005,4 +1022,113 @@ def cooccurrence_sums(gray, distances=(1,), directions=None, *, symmetric=True, 
                  _scratch_table(bits), touched, out._integers, out._logs,
                  out.row_counts, out.col_counts, out.sum_counts, out.diff_counts,
                  out.row_weights, out.col_weights)
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _entropy_of_counts(counts, n, total, log2_small):
+    """``-sum p log2 p`` of ``p = counts[:n] / total``, from exactly summed ``c log2 c``."""
+    whole = fraction = np.int64(0)
+    for k in range(n):
+        whole, fraction = _add_count_log_count(counts[k], 1, log2_small, whole, fraction)
+    return (_term(total, log2_small) - (float(whole) + fraction / _FRACTION_UNITS)) / total
+
+
+@numba.njit(nogil=True, cache=True)
+def _level_statistics(integers, row_counts, col_counts, sum_counts, diff_counts, row_weights,
+                      col_weights, n_levels, log2_small, out):
+    """The statistics over the gray levels of each matrix, in one pass (see LEVEL_STATISTICS).
+
+    Moments are integer sums divided once by the total, entropies come from
+    exactly summed ``c log2 c``: the same bits in any batch, and a few
+    microseconds a matrix where numpy's calls over padded arrays took tens.
+    """
+    length = row_counts.shape[1]
+    for m in range(row_counts.shape[0]):
+        total = integers[m, 0]
+        if total == 0:
+            out[m] = np.nan
+            continue
+        t = float(total)
+        kx = ky = kx2 = ky2 = np.int64(0)
+        for k in range(length):
+            kx += k * col_counts[m, k]
+            ky += k * row_counts[m, k]
+            kx2 += k * k * col_counts[m, k]
+            ky2 += k * k * row_counts[m, k]
+        ks = ks2 = np.int64(0)
+        for k in range(2 * length):
+            ks += k * sum_counts[m, k]
+            ks2 += k * k * sum_counts[m, k]
+        kd = kd2 = np.int64(0)
+        idm = 0.0
+        for k in range(length):
+            kd += k * diff_counts[m, k]
+            kd2 += k * k * diff_counts[m, k]
+            idm += diff_counts[m, k] / (1.0 + k * k)
+        # mahotas's default difference variance: the variance of the L probabilities
+        n = n_levels[m]
+        mean = 0.0
+        for k in range(n):
+            mean += diff_counts[m, k] / t
+        mean /= n
+        variance = 0.0
+        for k in range(n):
+            deviation = diff_counts[m, k] / t - mean
+            variance += deviation * deviation
+        # HXY1 = -sum p log2(px[i] py[j]), by level: log2(c / T) = log2(c) - log2(T)
+        log2_total = np.log2(t)
+        weighted = 0.0
+        for k in range(length):
+            if row_weights[m, k] != 0:
+                weighted += row_weights[m, k] * (np.log2(float(col_counts[m, k])) - log2_total)
+            if col_weights[m, k] != 0:
+                weighted += col_weights[m, k] * (np.log2(float(row_counts[m, k])) - log2_total)
+        out[m, 0] = kx / t
+        out[m, 1] = ky / t
+        out[m, 2] = kx2 / t
+        out[m, 3] = ky2 / t
+        out[m, 4] = _entropy_of_counts(col_counts[m], length, total, log2_small)
+        symmetric = True  # equal marginals (a symmetric matrix): HY is HX, computed once
+        for k in range(length):
+            if row_counts[m, k] != col_counts[m, k]:
+                symmetric = False
+                break
+        if symmetric:
+            out[m, 5] = out[m, 4]
+        else:
+            out[m, 5] = _entropy_of_counts(row_counts[m], length, total, log2_small)
+        out[m, 6] = ks / t
+        out[m, 7] = ks2 / t
+        out[m, 8] = _entropy_of_counts(sum_counts[m], 2 * length, total, log2_small)
+        out[m, 9] = kd2 / t
+        out[m, 10] = kd / t
+        out[m, 11] = _entropy_of_counts(diff_counts[m], length, total, log2_small)
+        out[m, 12] = idm / t
+        out[m, 13] = variance / n
+        out[m, 14] = -weighted / t
+
+
+#: The columns of :func:`level_statistics`, in order.
+LEVEL_STATISTICS = (
+    "ux", "uy", "ex2", "ey2", "hx", "hy", "sum_average", "sum_square", "sum_entropy",
+    "contrast", "difference_average", "difference_entropy", "idm", "difference_variance",
+    "hxy1",
+)
+
+
+def level_statistics(sums):
+    """The statistics over gray levels of each matrix of ``sums``: (n_matrices, 15).
+
+    Columns :data:`LEVEL_STATISTICS`: the means of the column (``x``) and row
+    (``y``) levels and of their squares, ``HX``, ``HY``, the sum average,
+    ``sum k**2 P(x + y = k)``, the sum entropy, the contrast, the difference
+    average, the difference entropy, the inverse difference moment, the
+    variance of the ``L`` probabilities ``P(|x - y| = k)`` and ``HXY1``. NaN
+    for an empty matrix.
+    """
+    out = np.empty((len(sums), len(LEVEL_STATISTICS)))
+    _level_statistics(sums._integers, sums.row_counts, sums.col_counts, sums.sum_counts,
+                      sums.diff_counts, sums.row_weights, sums.col_weights, sums.n_levels,
+                      LOG2_SMALL_COUNTS, out)
     return out

@@ -20,7 +20,8 @@ import numba
 import numpy as np
 
 from ._glcm import (
-    CooccurrenceSums, cooccurrence, cooccurrence_sums, cross_cooccurrence, matrix_sums,
+    LEVEL_STATISTICS, CooccurrenceSums, cooccurrence, cooccurrence_sums, cross_cooccurrence,
+    level_statistics, matrix_sums,
 )
 from ._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
 
@@ -94,17 +95,22 @@ class GLCMStatistics:
         self.ignore_zeros = ignore_zeros
         self.total = sums.total.astype(np.float64)
         self.empty = sums.total == 0
-        total = np.where(self.empty, 1.0, self.total)[:, None]
-        self.px = sums.col_counts / total  # mahotas's p.sum(0)
-        self.py = sums.row_counts / total
-        self.sum_hist = sums.sum_counts / total
-        self.diff_hist = sums.diff_counts / total
-        total = total[:, 0]
+        total = np.where(self.empty, 1.0, self.total)
         self.asm = sums.square_sum / total / total
         self.sum_ij_p = sums.product_sum / total
         # -sum p log2 p = (T log2 T - sum c log2 c) / T: exactly 0 for a lone cell, as in mahotas
         self.entropy = (sums.total_log_total - sums.count_log_count) / total
-        length = self.px.shape[1]
+        # One compiled pass over the levels of every matrix (see level_statistics)
+        for name, column in zip(LEVEL_STATISTICS, level_statistics(sums).T):
+            setattr(self, name, column)
+        self.vx = self.ex2 - self.ux**2
+        self.vy = self.ey2 - self.uy**2
+        # Entropy of the outer product px * py (zeros mapped to 1), in closed form:
+        # sum(py) * HX + sum(px) * HY (sums of 1 but for rounding, as in mahotas's
+        # L**2-term sum, which this avoids).
+        self.hxy2 = (sums.row_counts.sum(axis=1) / total * self.hx
+                     + sums.col_counts.sum(axis=1) / total * self.hy)
+        length = sums.row_counts.shape[1]
         self.levels = np.arange(length, dtype=np.float64)
         self.sum_levels = np.arange(2 * length, dtype=np.float64)
 
@@ -120,55 +126,31 @@ class GLCMStatistics:
         ignore_zeros = bool(ignore_zeros) and (level_values is None or level_values[0] == 0)
         return cls(sums, ignore_zeros, cmats)
 
-    @functools.cached_property
-    def idm(self):
-        return _dot(self.diff_hist, 1.0 / (1.0 + self.levels**2))
+    # The normalised marginals and histograms, by gray level: only the formulas
+    # beyond mahotas's (preserve_haralick_bug, IBSI) read them.
+
+    def _normalised(self, counts):
+        return counts / np.where(self.empty, 1.0, self.total)[:, None]
 
     @functools.cached_property
-    def hxy1(self):
-        """``-sum p log2(px[i] py[j])`` over the cells with ``px[i] py[j] > 0``, from the marginals."""
-        return -(_weighted_logs(self.sums.row_weights, self.px)
-                 + _weighted_logs(self.sums.col_weights, self.py)) / np.where(
-                     self.empty, 1.0, self.total)
+    def px(self):
+        """mahotas's ``p.sum(0)``: the column sums, by level."""
+        return self._normalised(self.sums.col_counts)
 
     @functools.cached_property
-    def ux(self):
-        return _dot(self.px, self.levels)
+    def py(self):
+        """The row sums, by level."""
+        return self._normalised(self.sums.row_counts)
 
     @functools.cached_property
-    def uy(self):
-        return _dot(self.py, self.levels)
+    def sum_hist(self):
+        """``P(x + y = k)``."""
+        return self._normalised(self.sums.sum_counts)
 
     @functools.cached_property
-    def vx(self):
-        return _dot(self.px, self.levels**2) - self.ux**2
-
-    @functools.cached_property
-    def vy(self):
-        return _dot(self.py, self.levels**2) - self.uy**2
-
-    @functools.cached_property
-    def hx(self):
-        return _entropy(self.px)
-
-    @functools.cached_property
-    def hy(self):
-        return _entropy(self.py)
-
-    @functools.cached_property
-    def hxy2(self):
-        # Entropy of the outer product px * py (zeros mapped to 1), in closed
-        # form: sum(py) * HX + sum(px) * HY. It differs from mahotas's L**2-term
-        # sum by rounding only and avoids L**2 logarithms.
-        return self.py.sum(axis=1) * self.hx + self.px.sum(axis=1) * self.hy
-
-    @functools.cached_property
-    def sum_average(self):
-        return _dot(self.sum_hist, self.sum_levels)
-
-    @functools.cached_property
-    def contrast(self):
-        return _dot(self.diff_hist, self.levels**2)
+    def diff_hist(self):
+        """``P(|x - y| = k)``."""
+        return self._normalised(self.sums.diff_counts)
 
     # -- shared by the scikit-image and IBSI (pyradiomics) formulas ------------------
 
@@ -176,10 +158,6 @@ class GLCMStatistics:
     def n_levels(self):
         """``N_g`` of each matrix: its number of levels (the image's maximum + 1)."""
         return self.sums.n_levels.astype(np.float64)
-
-    @functools.cached_property
-    def difference_average(self):
-        return _dot(self.diff_hist, self.levels)
 
     @functools.cached_property
     def probabilities(self):
@@ -293,12 +271,6 @@ def _inverse(s, weights):
     return np.einsum("mk,mk->m", s.diff_hist, np.broadcast_to(weights, s.diff_hist.shape))
 
 
-def _weighted_logs(weights, prob):
-    """``sum_k weights_k log2(prob_k)`` per row, over the entries where ``prob > 0``."""
-    logs = np.log2(prob, out=np.zeros_like(prob), where=prob > 0)
-    return np.einsum("mk,mk->m", weights.astype(np.float64), logs)
-
-
 def _correlation(s):
     sx, sy = np.sqrt(s.vx), np.sqrt(s.vy)
     flat = (sx == 0.0) | (sy == 0.0)  # mahotas: 1 when a marginal is constant
@@ -311,18 +283,13 @@ def _sum_variance(s, preserve_haralick_bug):
     if preserve_haralick_bug:  # mahotas's option: around the sum entropy, as Haralick's typo
         centred = (s.sum_levels[None, :] - _entropy(s.sum_hist)[:, None]) ** 2
         return np.einsum("mk,mk->m", centred, s.sum_hist)
-    return _dot(s.sum_hist, s.sum_levels**2) - s.sum_average**2
+    return s.sum_square - s.sum_average**2
 
 
 def _difference_variance(s, use_x_minus_y_variance):
     if use_x_minus_y_variance:  # VAR[|x - y|]
-        return s.contrast - _dot(s.diff_hist, s.levels) ** 2
-    # mahotas's default: VAR[P(|x - y|)], over the matrix's own L values (a
-    # batch pads the histograms of fewer levels with zeros beyond their L)
-    n_levels = s.sums.n_levels[:, None]
-    mean = s.diff_hist.sum(axis=1, keepdims=True) / n_levels
-    inside = np.arange(s.diff_hist.shape[1])[None, :] < n_levels
-    return np.where(inside, (s.diff_hist - mean) ** 2, 0.0).sum(axis=1) / n_levels[:, 0]
+        return s.contrast - s.difference_average**2
+    return s.difference_variance  # mahotas's default: VAR[P(|x - y|)], over its L values
 
 
 def _imc1(s):
@@ -349,10 +316,10 @@ FEATURES = {
     "inverse_difference_moment": lambda s, o: s.idm,
     "sum_average": lambda s, o: s.sum_average,
     "sum_variance": lambda s, o: _sum_variance(s, o.get("preserve_haralick_bug", False)),
-    "sum_entropy": lambda s, o: _entropy(s.sum_hist),
+    "sum_entropy": lambda s, o: s.sum_entropy,
     "entropy": lambda s, o: s.entropy,
     "difference_variance": lambda s, o: _difference_variance(s, o["use_x_minus_y_variance"]),
-    "difference_entropy": lambda s, o: _entropy(s.diff_hist),
+    "difference_entropy": lambda s, o: s.difference_entropy,
     "information_measure_of_correlation_1": lambda s, o: _imc1(s),
     "information_measure_of_correlation_2": lambda s, o: _imc2(s),
     "maximal_correlation_coefficient": lambda s, o: _maximal_correlation(s),
@@ -377,8 +344,7 @@ FEATURES = {
     "ibsi_Correlation": lambda s, o: _ibsi_correlation(s),
     "ibsi_DifferenceAverage": lambda s, o: s.difference_average,
     "ibsi_DifferenceEntropy": lambda s, o: _entropy_eps(s.diff_hist),
-    "ibsi_DifferenceVariance": lambda s, o: _dot(
-        s.diff_hist, s.levels**2) - s.difference_average**2,
+    "ibsi_DifferenceVariance": lambda s, o: s.contrast - s.difference_average**2,
     "ibsi_Id": lambda s, o: _inverse(s, 1.0 / (1.0 + s.levels)),
     "ibsi_Idm": lambda s, o: s.idm,
     "ibsi_Idmn": lambda s, o: _inverse(
