@@ -14,7 +14,9 @@ Printed: milliseconds per image for the reference loop (mahotas.imread +
 rgb2gray + haralick), JPEG decoding alone (Pillow, the floor), and
 HaralickFeaturizer with n_jobs=1 and all cores, distance=1 and [1, 2, 4]; the
 ratios the fast-engine issue targets; and the peak memory of featurizing one
-image.
+image. Then the same for small images (``--small-images``, 0 to skip): 96 x 96
+JPEG patches cut from the photographs (one file each, quality 90) and 32 x 32
+arrays of random 8-bit pixels (seed 0), in microseconds per image.
 
 The machine this runs on in development is a shared VM whose speed drifts by
 tens of percent within a minute. So the variants run interleaved, one after
@@ -75,6 +77,99 @@ def reference_loop(paths):
             for p in paths
         ]
     )
+
+
+PATCH = 96
+
+
+def prepare_patches(photos, n_patches):
+    """``n_patches`` 96 x 96 JPEG files cut from the photographs, on a grid, spread over them."""
+    folder = os.path.join(HERE, "_data", f"patches_{PATCH}")
+    os.makedirs(folder, exist_ok=True)
+    per_photo = -(-n_patches // len(photos))
+    paths = []
+    for k, photo in enumerate(photos):
+        with Image.open(photo) as im:
+            rgb = np.asarray(im.convert("RGB"))
+        step = (rgb.shape[1] // PATCH) - 1
+        for i in range(per_photo):
+            target = os.path.join(folder, f"{k:02d}_{i:03d}.jpg")
+            if not os.path.exists(target):
+                y, x = (i // step) * PATCH * 2, (i % step) * PATCH
+                Image.fromarray(rgb[y : y + PATCH, x : x + PATCH]).save(target, quality=90)
+            paths.append(target)
+    return paths[:n_patches]
+
+
+def reference_arrays(arrays):
+    import mahotas
+
+    return np.array([mahotas.features.haralick(a).ravel() for a in arrays])
+
+
+def max_relative_difference(ours, reference):
+    return float(np.max(np.abs(ours - reference) / np.maximum(np.abs(reference), 1e-300)))
+
+
+def small_images(photos, n_images, repeat, cores):
+    """Microseconds per image and ratios for 96 x 96 JPEG patches and 32 x 32 arrays."""
+    from threadpoolctl import threadpool_limits
+
+    from haralick_learn import HaralickFeaturizer
+
+    patches = prepare_patches(photos, n_images)
+    arrays = list(np.random.default_rng(0).integers(0, 256, size=(n_images, 32, 32),
+                                                    dtype=np.uint8))
+    checks = {
+        "96x96 JPEG patches": max_relative_difference(
+            HaralickFeaturizer().fit_transform(patches), reference_loop(patches)),
+        "32x32 random arrays": max_relative_difference(
+            HaralickFeaturizer().fit_transform(arrays), reference_arrays(arrays)),
+    }
+
+    def one_blas_thread(function, items):
+        def run():
+            with threadpool_limits(limits=1, user_api="blas"):
+                function(items)
+        return run
+
+    variants = {
+        "patches: reference loop, one BLAS thread": one_blas_thread(reference_loop, patches),
+        "patches: Pillow decoding only (im.load)": lambda: decode_in_threads(patches, 1),
+        "patches: HaralickFeaturizer n_jobs=1": (
+            lambda: HaralickFeaturizer(n_jobs=1).fit_transform(patches)),
+        f"patches: HaralickFeaturizer n_jobs={cores}": (
+            lambda: HaralickFeaturizer(n_jobs=cores).fit_transform(patches)),
+        "arrays: reference loop, one BLAS thread": one_blas_thread(reference_arrays, arrays),
+        "arrays: HaralickFeaturizer n_jobs=1": (
+            lambda: HaralickFeaturizer(n_jobs=1).fit_transform(arrays)),
+        f"arrays: HaralickFeaturizer n_jobs={cores}": (
+            lambda: HaralickFeaturizer(n_jobs=cores).fit_transform(arrays)),
+    }
+    rounds = interleaved_rounds(repeat, variants)
+    print()
+    print(f"{n_images} small images of each kind, {repeat} interleaved rounds")
+    for name, difference in checks.items():
+        print(f"max relative difference from the reference, {name}: {difference:.1e}")
+    print(f"{'':50s} {'us/image (best round)':>22s}")
+    for name, seconds in rounds.items():
+        print(f"{name:50s} {1e6 * seconds.min() / n_images:22.1f}")
+
+    def ratio(numerator, denominator):
+        per_round = rounds[numerator] / rounds[denominator]
+        return (f"{np.median(per_round):6.2f}x  "
+                f"[{per_round.min():.2f}-{per_round.max():.2f}]")
+
+    print()
+    print("ratios: median over rounds [range]  (target)")
+    for kind in ("patches", "arrays"):
+        one = f"{kind}: HaralickFeaturizer n_jobs=1"
+        print(f"  {kind}: reference / n_jobs=1       "
+              f"{ratio(f'{kind}: reference loop, one BLAS thread', one)}  (>= 10)")
+        print(f"  {kind}: n_jobs=1 / n_jobs={cores}         "
+              f"{ratio(one, f'{kind}: HaralickFeaturizer n_jobs={cores}')}  (>= 1.6)")
+    print(f"  patches: n_jobs=1 / decoding alone  "
+          f"{ratio('patches: HaralickFeaturizer n_jobs=1', 'patches: Pillow decoding only (im.load)')}")
 
 
 def decode_only(paths):
@@ -159,6 +254,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=12)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--small-images", type=int, default=400,
+                        help="how many small images of each kind (0: skip them)")
     args = parser.parse_args()
 
     from haralick_learn import HaralickFeaturizer
@@ -171,7 +268,7 @@ def main():
 
     reference = reference_loop(paths)
     ours = HaralickFeaturizer().fit_transform(paths)
-    max_rel = float(np.max(np.abs(ours - reference) / np.maximum(np.abs(reference), 1e-300)))
+    max_rel = max_relative_difference(ours, reference)
 
     from threadpoolctl import threadpool_limits
 
@@ -236,6 +333,8 @@ def main():
           "RSS sampled every 0.5 ms in a fresh process)")
     print(f"  first transform in a new process  +{first_call:.2f} s over later ones  (<= 2 s; "
           "numba's on-disk cache warm)")
+    if args.small_images:
+        small_images(paths, args.small_images, args.repeat, cores)
 
 
 if __name__ == "__main__":
