@@ -138,7 +138,6 @@ def _count_four_directions(gray, offsets, n_levels, counts0, counts1, counts2, c
                 _count_row(gray[y], gray[y + dy], dx, row_start, row_stop, n_levels, counts)
 
 
-@numba.njit(nogil=True, cache=True)
 def _count_pairs(gray, offsets, n_levels, counts):
     """Fill ``counts[m]`` (flat ``L * L``) with the non-symmetric counts of ``offsets[m]``.
 
@@ -173,6 +172,8 @@ def _count_pairs(gray, offsets, n_levels, counts):
     two-table kernel's time with them, 1.26x with four tables in place), so
     smaller images of such ``L`` keep passes of two tables (1.00x).
     """
+    # Python, not numba: the passes are few, and compiling this loop took 0.9 s of a cold
+    # first transform (the kernels it calls are the compiled work).
     n_offsets = offsets.shape[0]
     size = n_levels * n_levels
     aliased = size % 1024 == 0  # L a multiple of 32
@@ -187,17 +188,11 @@ def _count_pairs(gray, offsets, n_levels, counts):
         if use_scratch:
             if m > 0:
                 scratch[:] = 0
-            _count_four_directions(gray, offsets[m : m + 4], row, scratch[:table],
-                                   scratch[scratch_stride : scratch_stride + table],
-                                   scratch[2 * scratch_stride : 2 * scratch_stride + table],
-                                   scratch[3 * scratch_stride : 3 * scratch_stride + table])
-            for j in range(4):  # explicit loops: 7x faster than a 2-D slice's +=
-                for a in range(n_levels):
-                    source = scratch[j * scratch_stride + a * row :
-                                     j * scratch_stride + a * row + n_levels]
-                    target = counts[m + j, a * n_levels : (a + 1) * n_levels]
-                    for b in range(n_levels):
-                        target[b] += source[b]
+            tables = [scratch[j * scratch_stride : j * scratch_stride + table] for j in range(4)]
+            _count_four_directions(gray, offsets[m : m + 4], row, *tables)
+            for j in range(4):
+                counts[m + j].reshape(n_levels, n_levels)[:] += (
+                    tables[j].reshape(n_levels, row)[:, :n_levels])
         else:
             _count_four_directions(gray, offsets[m : m + 4], n_levels, counts[m], counts[m + 1],
                                    counts[m + 2], counts[m + 3])
@@ -207,10 +202,15 @@ def _count_pairs(gray, offsets, n_levels, counts):
                               offsets[m + 1, 1], n_levels, counts[m], counts[m + 1])
         m += 2
     if m < n_offsets:
-        dy, dx = offsets[m, 0], offsets[m, 1]
-        for y in range(gray.shape[0] - dy):
-            _count_row(gray[y], gray[y + dy], dx, max(0, -dx), gray.shape[1] - max(0, dx),
-                       n_levels, counts[m])
+        _count_one_direction(gray, offsets[m, 0], offsets[m, 1], n_levels, counts[m])
+
+
+@numba.njit(nogil=True, cache=True)
+def _count_one_direction(gray, dy, dx, n_levels, counts):
+    """Add the non-symmetric pair counts of one offset ``(dy, dx)``, ``dy >= 0``."""
+    for y in range(gray.shape[0] - dy):
+        _count_row(gray[y], gray[y + dy], dx, max(0, -dx), gray.shape[1] - max(0, dx),
+                   n_levels, counts)
 
 
 @numba.njit(nogil=True, cache=True)
@@ -667,38 +667,32 @@ _ONE_IN_UNITS = np.int64(1) << 52
 
 
 @numba.njit(nogil=True, cache=True, inline="always")
+def _term(count, log2_small):
+    """``count * log2(count)`` (0 for counts below 2), the one rounding of every such term."""
+    if count < 2:
+        return 0.0
+    if count < log2_small.shape[0]:
+        return count * log2_small[count]
+    return count * np.log2(float(count))
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
 def _add_count_log_count(count, times, log2_small, whole, fraction):
-    """``(whole, fraction)`` plus ``times * count * log2(count)``, exactly.
+    """``(whole, fraction)`` plus ``times * count * log2(count)``, exactly (``times`` 1 or 2).
 
     The sum is kept as an integer part and a fraction in units of 2**-52:
     ``count * log2(count)`` is 0 or at least 2, so its fractional part is an
     exact multiple of 2**-51 (Sterbenz: the subtraction is exact). The total is
     then the exact sum of the rounded terms, whatever their order: a matrix
     gives the same bits however its cells are visited (dense or sparse,
-    upper triangle or all cells).
+    upper triangle or all cells). Straight-line code: it compiles in a
+    fraction of the time of a loop (a cold first transform compiles it).
     """
-    if count < 2:
-        return whole, fraction
-    if count < log2_small.shape[0]:
-        term = count * log2_small[count]
-    else:
-        term = count * np.log2(float(count))
+    term = _term(count, log2_small)
     integer = np.floor(term)
-    units = np.int64((term - integer) * _FRACTION_UNITS)
-    for _ in range(times):
-        whole += np.int64(integer)
-        fraction += units
-        if fraction >= _ONE_IN_UNITS:
-            whole += 1
-            fraction -= _ONE_IN_UNITS
-    return whole, fraction
-
-
-@numba.njit(nogil=True, cache=True, inline="always")
-def _term(count, log2_small):
-    """``count * log2(count)``, rounded as each term of ``count_log_count`` is."""
-    whole, fraction = _add_count_log_count(count, 1, log2_small, np.int64(0), np.int64(0))
-    return float(whole) + fraction / _FRACTION_UNITS
+    fraction += np.int64((term - integer) * _FRACTION_UNITS) * times
+    whole += np.int64(integer) * times + (fraction >> 52)
+    return whole, fraction & (_ONE_IN_UNITS - 1)
 
 
 @numba.njit(nogil=True, cache=True)
@@ -746,8 +740,9 @@ def _dense_sums(counts, n_cells, n_valid, values, symmetric, start, log2_small, 
         logs[m, 0] = float(whole) + fraction / _FRACTION_UNITS
         logs[m, 1] = _term(total, log2_small)
         if symmetric:
-            row_weights[m] = row_counts[m]
-            col_weights[m] = col_counts[m]
+            for k in range(row_counts.shape[1]):  # a loop: a slice copy compiles 10x longer
+                row_weights[m, k] = row_counts[m, k]
+                col_weights[m, k] = col_counts[m, k]
             continue
         # HXY1 weights: cells whose row level has a non-empty column and whose column level
         # has a non-empty row (mahotas: log2(px[i] py[j]) of the others counts 0).
@@ -820,8 +815,9 @@ def _sparse_sums(gray, offsets, bits, n_valid, symmetric, start, log2_small, scr
         logs[m, 0] = float(whole) + fraction / _FRACTION_UNITS
         logs[m, 1] = _term(total, log2_small)
         if symmetric:
-            row_weights[m] = row_counts[m]
-            col_weights[m] = col_counts[m]
+            for k in range(row_counts.shape[1]):  # a loop: a slice copy compiles 10x longer
+                row_weights[m, k] = row_counts[m, k]
+                col_weights[m, k] = col_counts[m, k]
             continue
         for k in range(n_touched):
             code = touched[k]
@@ -1030,7 +1026,8 @@ def _entropy_of_counts(counts, n, total, log2_small):
     """``-sum p log2 p`` of ``p = counts[:n] / total``, from exactly summed ``c log2 c``."""
     whole = fraction = np.int64(0)
     for k in range(n):
-        whole, fraction = _add_count_log_count(counts[k], 1, log2_small, whole, fraction)
+        if counts[k] > 1:
+            whole, fraction = _add_count_log_count(counts[k], 1, log2_small, whole, fraction)
     return (_term(total, log2_small) - (float(whole) + fraction / _FRACTION_UNITS)) / total
 
 
@@ -1047,7 +1044,8 @@ def _level_statistics(integers, row_counts, col_counts, sum_counts, diff_counts,
     for m in range(row_counts.shape[0]):
         total = integers[m, 0]
         if total == 0:
-            out[m] = np.nan
+            for column in range(out.shape[1]):
+                out[m, column] = np.nan
             continue
         t = float(total)
         kx = ky = kx2 = ky2 = np.int64(0)
