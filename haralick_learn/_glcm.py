@@ -888,12 +888,11 @@ class CooccurrenceSums:
         length = padded_length(length)
         self._integers = np.zeros((n_matrices, 3), np.int64)
         self._logs = np.zeros((n_matrices, 2))
-        self.row_counts = np.zeros((n_matrices, length), np.int64)
-        self.col_counts = np.zeros((n_matrices, length), np.int64)
+        # one allocation for the five arrays by level (each a C-contiguous view)
+        by_level = np.zeros((5, n_matrices, length), np.int64)
+        (self.row_counts, self.col_counts, self.diff_counts, self.row_weights,
+         self.col_weights) = by_level
         self.sum_counts = np.zeros((n_matrices, 2 * length), np.int64)
-        self.diff_counts = np.zeros((n_matrices, length), np.int64)
-        self.row_weights = np.zeros((n_matrices, length), np.int64)
-        self.col_weights = np.zeros((n_matrices, length), np.int64)
 
     total = property(lambda self: self._integers[:, 0])
     square_sum = property(lambda self: self._integers[:, 1])
@@ -907,20 +906,12 @@ class CooccurrenceSums:
     @classmethod
     def concatenate(cls, parts):
         """One batch of the matrices of ``parts``, in order (all of one :func:`padded_length`)."""
-        n_levels = np.concatenate([part.n_levels for part in parts])
-        out = cls(len(n_levels), n_levels)
-        if any(part.row_counts.shape[1] != out.row_counts.shape[1] for part in parts):
+        if len({part.row_counts.shape[1] for part in parts}) != 1:
             raise ValueError("sums of different padded lengths cannot share a batch")
-        out._integers = np.concatenate([part._integers for part in parts])
-        out._logs = np.concatenate([part._logs for part in parts])
-        for name in ("row_counts", "col_counts", "sum_counts", "diff_counts", "row_weights",
-                     "col_weights"):
-            target = getattr(out, name)
-            row = 0
-            for part in parts:
-                block = getattr(part, name)
-                target[row : row + block.shape[0], : block.shape[1]] = block
-                row += block.shape[0]
+        out = cls.__new__(cls)
+        for name in ("n_levels", "_integers", "_logs", "row_counts", "col_counts", "sum_counts",
+                     "diff_counts", "row_weights", "col_weights"):
+            setattr(out, name, np.concatenate([getattr(part, name) for part in parts]))
         return out
 
     def fill_dense(self, counts, n_cells, n_valid, level_values, symmetric, ignore_zeros):

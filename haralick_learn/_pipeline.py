@@ -26,7 +26,7 @@ from ._io import (
 from ._quantize import quantize
 
 __all__ = ["featurize_batch", "featurize_sample", "row_from_channels", "row_from_gray",
-           "sample_sums"]
+           "rows_from_gray", "sample_sums"]
 
 
 def _row_from_levels(levels, source, settings, mask=None, kind="image"):
@@ -122,8 +122,57 @@ def featurize_batch(samples, indices, settings, catch=False):
             if not catch:
                 raise
             results[k] = (None, _reason(exc, sample, index))
+    _fill_rows(results, owners, parts, settings)
+    return results
+
+
+def rows_from_gray(items, settings, catch=False):
+    """:func:`row_from_gray` of many ``(gray, source, mask)``: a list of ``(row, reason)``.
+
+    The features of the items are computed together when they derive from
+    the matrices' sums (as :func:`featurize_batch` does): a region table's
+    regions cost their counting, and one pass of the features per batch.
+    ``reason`` is None, or (``catch``) the message of an item that failed.
+    """
+    if not sums_suffice(settings):
+        return [_caught(row_from_gray, catch, gray, source, settings, mask)
+                for gray, source, mask in items]
+    results = [None] * len(items)
+    parts, owners = [], []
+    for k, (gray, source, mask) in enumerate(items):
+        try:
+            levels = _levels(gray, source, settings, mask)
+            sums = image_sums(levels, settings, mask)
+            no_pair = (sums.total.reshape(len(settings.distances), -1) == 0).all(axis=1)
+            _check_pairs(no_pair, levels, source, settings, mask,
+                         kind="volume" if settings.volume else "image")
+        except ValueError as exc:
+            if not catch:
+                raise
+            results[k] = (None, str(exc))
+            continue
+        parts.append(sums)
+        owners.append(k)
+    _fill_rows(results, owners, parts, settings)
+    return results
+
+
+def _caught(function, catch, *args):
+    try:
+        return function(*args), None
+    except ValueError as exc:
+        if not catch:
+            raise
+        return None, str(exc)
+
+
+def _fill_rows(results, owners, parts, settings):
+    """Put the rows of the sums ``parts`` at the positions ``owners`` of ``results``.
+
+    One pass of the features per length of the sums' arrays (all 256 for 8-bit
+    images): a row is the same alone or in any batch.
+    """
     n_directions = _n_directions(settings)
-    # One pass of the features per length of the sums' arrays (all 256 for 8-bit images)
     groups = {}
     for k, part in zip(owners, parts):
         groups.setdefault(part.row_counts.shape[1], []).append((k, part))
@@ -136,7 +185,6 @@ def featurize_batch(samples, indices, settings, catch=False):
         ).reshape(len(group), len(settings.distances), -1, len(settings.features))
         for (k, _), block in zip(group, features):
             results[k] = (aggregate_directions(block, settings.aggregate, n_directions), None)
-    return results
 
 
 def _reason(exc, sample, index):
