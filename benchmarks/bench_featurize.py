@@ -168,8 +168,9 @@ def small_images(photos, n_images, repeat, cores):
               f"{ratio(f'{kind}: reference loop, one BLAS thread', one)}  (>= 10)")
         print(f"  {kind}: n_jobs=1 / n_jobs={cores}         "
               f"{ratio(one, f'{kind}: HaralickFeaturizer n_jobs={cores}')}  (>= 1.6)")
+    decoding = "patches: Pillow decoding only (im.load)"
     print(f"  patches: n_jobs=1 / decoding alone  "
-          f"{ratio('patches: HaralickFeaturizer n_jobs=1', 'patches: Pillow decoding only (im.load)')}")
+          f"{ratio('patches: HaralickFeaturizer n_jobs=1', decoding)}")
 
 
 def decode_only(paths):

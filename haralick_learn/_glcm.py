@@ -19,7 +19,7 @@ from ._settings import DIRECTIONS_2D, DIRECTIONS_3D as _NAMED_3D
 __all__ = [
     "DIRECTIONS", "DIRECTIONS_3D", "LOG2_SMALL_COUNTS", "CooccurrenceSums", "cooccurrence",
     "cooccurrence_sums", "cross_cooccurrence", "level_statistics", "LEVEL_STATISTICS",
-    "matrix_sums", "padded_length",
+    "matrix_sums", "padded_length", "stack_sums",
 ]
 
 #: Neighbour offsets ``(dy, dx)`` per unit distance, in mahotas's order:
@@ -758,7 +758,7 @@ def _dense_sums(counts, n_cells, n_valid, values, symmetric, start, log2_small, 
 
 @numba.njit(nogil=True, cache=True)
 def _sparse_sums(gray, offsets, bits, n_valid, symmetric, start, log2_small, scratch, touched,
-                 sums, logs, row_counts, col_counts, sum_counts, diff_counts, row_weights,
+                 first, sums, logs, row_counts, col_counts, sum_counts, diff_counts, row_weights,
                  col_weights):
     """:func:`_dense_sums` of a small 2-D image's matrices, visiting only the cells it fills.
 
@@ -766,11 +766,13 @@ def _sparse_sums(gray, offsets, bits, n_valid, symmetric, start, log2_small, scr
     ``a << bits | b``; all zero on entry and on return), the cells filled
     first listed in ``touched``; the sums then read those cells only, so the
     cost follows the image's pixels, not the ``L**2`` cells of its matrices.
+    Matrix ``m`` goes to row ``first + m`` of the outputs.
     """
     height, width = gray.shape
     low = (1 << bits) - 1
-    for m in range(offsets.shape[0]):
-        dy, dx = offsets[m, 0], offsets[m, 1]
+    for offset in range(offsets.shape[0]):
+        dy, dx = offsets[offset, 0], offsets[offset, 1]
+        m = first + offset
         n_touched = 0
         for y in range(height - dy):
             row = gray[y]
@@ -908,10 +910,20 @@ class CooccurrenceSums:
         """One batch of the matrices of ``parts``, in order (all of one :func:`padded_length`)."""
         if len({part.row_counts.shape[1] for part in parts}) != 1:
             raise ValueError("sums of different padded lengths cannot share a batch")
+        if len(parts) == 1:
+            return parts[0]
         out = cls.__new__(cls)
         for name in ("n_levels", "_integers", "_logs", "row_counts", "col_counts", "sum_counts",
                      "diff_counts", "row_weights", "col_weights"):
             setattr(out, name, np.concatenate([getattr(part, name) for part in parts]))
+        return out
+
+    def rows(self, start, stop):
+        """The sums of matrices ``start`` to ``stop`` (views)."""
+        out = CooccurrenceSums.__new__(CooccurrenceSums)
+        for name in ("n_levels", "_integers", "_logs", "row_counts", "col_counts", "sum_counts",
+                     "diff_counts", "row_weights", "col_weights"):
+            setattr(out, name, getattr(self, name)[start:stop])
         return out
 
     def fill_dense(self, counts, n_cells, n_valid, level_values, symmetric, ignore_zeros):
@@ -1006,7 +1018,7 @@ def cooccurrence_sums(gray, distances=(1,), directions=None, *, symmetric=True, 
     touched = np.empty(gray.size + 1, np.intp)  # + 1: the branch-free write after the last
     bits = max(1, int(n_counted - 1).bit_length())
     _sparse_sums(gray, offsets, bits, n_cells, symmetric, start, LOG2_SMALL_COUNTS,
-                 _scratch_table(bits), touched, out._integers, out._logs,
+                 _scratch_table(bits), touched, 0, out._integers, out._logs,
                  out.row_counts, out.col_counts, out.sum_counts, out.diff_counts,
                  out.row_weights, out.col_weights)
     return out
@@ -1120,4 +1132,59 @@ def level_statistics(sums):
     _level_statistics(sums._integers, sums.row_counts, sums.col_counts, sums.sum_counts,
                       sums.diff_counts, sums.row_weights, sums.col_weights, sums.n_levels,
                       LOG2_SMALL_COUNTS, out)
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _stack_sums(stack, highs, offsets, symmetric, start, log2_small, scratch, touched, sums,
+                logs, row_counts, col_counts, sum_counts, diff_counts, row_weights,
+                col_weights):
+    """:func:`_sparse_sums` of every image of a stack, image ``i``'s matrices from row ``i * M``."""
+    for i in range(stack.shape[0]):
+        _sparse_sums(stack[i], offsets, 8, highs[i] + 1, symmetric, start, log2_small, scratch,
+                     touched, i * offsets.shape[0], sums, logs, row_counts, col_counts,
+                     sum_counts, diff_counts, row_weights, col_weights)
+
+
+def stack_sums(stack, distances=(1,), directions=DIRECTIONS, *, symmetric=True,
+               ignore_zeros=False):
+    """:func:`cooccurrence_sums` of each image of a stack of small 8-bit images, in one call.
+
+    The sums of image ``i`` are rows ``i * M`` to ``(i + 1) * M`` (``M``
+    matrices per image, in (distance, direction) order), equal bit for bit
+    to ``cooccurrence_sums(stack[i], ...)``, which they are also faster than:
+    one compiled call for the whole stack, without the GIL, where a call per
+    image holds it for its checks (a batch of 32 x 32 images then scales
+    over threads).
+
+    Parameters
+    ----------
+    stack : ndarray of uint8, shape (n_images, height, width)
+        The images, each of fewer than 65536 pixels (the sparse counting's domain).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> stack = np.array([[[0, 0, 1], [1, 2, 2]], [[5, 5, 5], [5, 5, 5]]], dtype=np.uint8)
+    >>> sums = stack_sums(stack)
+    >>> sums.total.reshape(2, 4)
+    array([[8, 4, 6, 4],
+           [8, 4, 6, 4]])
+    >>> sums.n_levels.reshape(2, 4)[:, 0]
+    array([3, 6])
+    """
+    stack = np.asarray(stack)
+    if stack.ndim != 3 or stack.dtype != np.uint8 or stack.shape[1] * stack.shape[2] >= 65536:
+        raise ValueError("stack must be a uint8 array (n_images, height, width) of images "
+                         f"of fewer than 65536 pixels, got {stack.dtype} {stack.shape}")
+    _, _, _, _, distances, units = _checked_image(stack[0], distances, directions, None)
+    stack = np.ascontiguousarray(stack)
+    highs = stack.max(axis=(1, 2)).astype(np.intp)
+    offsets = (distances.astype(np.intp)[:, None, None] * units[None]).reshape(-1, 2)
+    out = CooccurrenceSums(len(stack) * len(offsets), np.repeat(highs + 1, len(offsets)))
+    touched = np.empty(stack.shape[1] * stack.shape[2] + 1, np.intp)
+    _stack_sums(stack, highs, offsets, symmetric, 1 if ignore_zeros else 0, LOG2_SMALL_COUNTS,
+                _scratch_table(8), touched, out._integers, out._logs, out.row_counts,
+                out.col_counts, out.sum_counts, out.diff_counts, out.row_weights,
+                out.col_weights)
     return out

@@ -16,7 +16,6 @@ own functions as the reference) behind the same interface.
 
 import functools
 
-import numba
 import numpy as np
 
 from ._glcm import (
@@ -375,7 +374,9 @@ MATRIX_FEATURES = frozenset({
 
 def features_of_statistics(stats, names, *, use_x_minus_y_variance=False,
                            preserve_haralick_bug=False):
-    """The features ``names`` (catalogue keys) of each matrix of ``stats``: (n_matrices, len(names)).
+    """The features ``names`` (catalogue keys) of each matrix of ``stats``.
+
+    Returns an array of shape (n_matrices, len(names)).
 
     A matrix that sums to 0 (no pixel pair) gives a row of NaN.
     """

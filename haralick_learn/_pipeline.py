@@ -15,7 +15,7 @@ import numpy as np
 
 from ._aggregate import aggregate_directions
 from ._channels import channel_images
-from ._glcm import CooccurrenceSums
+from ._glcm import CooccurrenceSums, stack_sums
 from ._haralick import (
     GLCMStatistics, features_of_statistics, image_features, image_sums, pair_features,
     sums_suffice,
@@ -113,6 +113,8 @@ def featurize_batch(samples, indices, settings, catch=False):
         return [featurize_sample(sample, index, settings, catch)
                 for sample, index in zip(samples, indices)]
     results = [None] * len(samples)
+    if _stackable(samples, settings):
+        return _featurize_stack(samples, indices, settings, catch)
     parts, owners = [], []
     for k, (sample, index) in enumerate(zip(samples, indices)):
         try:
@@ -123,6 +125,50 @@ def featurize_batch(samples, indices, settings, catch=False):
                 raise
             results[k] = (None, _reason(exc, sample, index))
     _fill_rows(results, owners, parts, settings)
+    return results
+
+
+def _stackable(samples, settings):
+    """Whether a batch is small 8-bit gray arrays of one shape, used as they are.
+
+    Such a batch (32 x 32 patches, say) is counted in one compiled call
+    (:func:`~haralick_learn._glcm.stack_sums`) that holds no lock, instead of
+    one call per image with its checks: the same rows, and threads scale.
+    """
+    if not (len(samples) > 1 and settings.offsets == "mahotas" and not settings.volume
+            and settings.levels is None and settings.bin_width is None
+            and settings.gray_range is None):
+        return False
+    first = samples[0]
+    if not (isinstance(first, np.ndarray) and first.ndim == 2 and first.dtype == np.uint8
+            and 2 <= first.size < 65536):
+        return False
+    shape = first.shape
+    return all(isinstance(sample, np.ndarray) and sample.dtype == np.uint8
+               and sample.shape == shape for sample in samples)
+
+
+def _featurize_stack(samples, indices, settings, catch):
+    directions = tuple(offset for _, offset in settings.directions)
+    sums = stack_sums(np.stack(samples), settings.distances, directions,
+                      symmetric=settings.symmetric, ignore_zeros=settings.ignore_zeros)
+    n_matrices = len(sums) // len(samples)
+    results = [None] * len(samples)
+    no_pair = (sums.total.reshape(len(samples), len(settings.distances), -1) == 0).all(axis=2)
+    for k in np.flatnonzero(no_pair.any(axis=1)):  # what sample_sums raises for them
+        try:
+            _check_pairs(no_pair[k], samples[k], describe_source(samples[k], indices[k]),
+                         settings, None)
+        except ValueError as exc:
+            if not catch:
+                raise
+            results[k] = (None, str(exc))
+    owners = [k for k in range(len(samples)) if results[k] is None]
+    if len(owners) == len(samples):
+        _fill_rows(results, [0], [sums], settings, per_part=len(samples))
+    else:
+        parts = [sums.rows(k * n_matrices, (k + 1) * n_matrices) for k in owners]
+        _fill_rows(results, owners, parts, settings)
     return results
 
 
@@ -166,11 +212,12 @@ def _caught(function, catch, *args):
         return None, str(exc)
 
 
-def _fill_rows(results, owners, parts, settings):
+def _fill_rows(results, owners, parts, settings, per_part=1):
     """Put the rows of the sums ``parts`` at the positions ``owners`` of ``results``.
 
-    One pass of the features per length of the sums' arrays (all 256 for 8-bit
-    images): a row is the same alone or in any batch.
+    Each part holds the sums of ``per_part`` consecutive samples (from its
+    owner on). One pass of the features per length of the sums' arrays (all
+    256 for 8-bit images): a row is the same alone or in any batch.
     """
     n_directions = _n_directions(settings)
     groups = {}
@@ -182,8 +229,9 @@ def _fill_rows(results, owners, parts, settings):
         features = features_of_statistics(
             stats, settings.features, use_x_minus_y_variance=settings.use_x_minus_y_variance,
             preserve_haralick_bug=settings.preserve_haralick_bug,
-        ).reshape(len(group), len(settings.distances), -1, len(settings.features))
-        for (k, _), block in zip(group, features):
+        ).reshape(len(group) * per_part, len(settings.distances), -1, len(settings.features))
+        positions = [k + j for k, _ in group for j in range(per_part)]
+        for k, block in zip(positions, features):
             results[k] = (aggregate_directions(block, settings.aggregate, n_directions), None)
 
 

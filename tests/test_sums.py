@@ -1,0 +1,137 @@
+"""The matrices' exact sums, the small-image paths and batches, on real images.
+
+Every way of counting (all cells, the range of levels present, sparse, a stack
+of small images) must give the same sums as the matrices themselves, bit for
+bit, and rows that equal mahotas's; a row must not depend on the batch it is
+computed in.
+"""
+
+import mahotas
+import numpy as np
+import pytest
+import skimage.data
+from PIL import Image
+from sklearn.datasets import load_sample_image
+
+from conftest import RTOL, reference_gray
+from haralick_learn import HaralickFeaturizer
+from haralick_learn._glcm import CooccurrenceSums, cooccurrence, cooccurrence_sums, matrix_sums
+from haralick_learn._glcm import stack_sums
+
+
+def _china():
+    return mahotas.colors.rgb2gray(load_sample_image("china.jpg"), dtype=np.uint8)
+
+
+def _crops(gray, size, count, step):
+    return [np.ascontiguousarray(gray[y : y + size, x : x + size])
+            for y in range(0, gray.shape[0] - size, step)
+            for x in range(0, gray.shape[1] - size, step)][:count]
+
+
+def assert_same_sums(ours, expected):
+    for field in CooccurrenceSums._FIELDS:
+        np.testing.assert_array_equal(getattr(ours, field), getattr(expected, field),
+                                      err_msg=field)
+
+
+# Real images, each taking another counting path: all L**2 cells (camera, 512 x 512), the
+# range of levels present (a 96 x 96 crop of sky-like flat texture), sparse (32 x 32 crops
+# of gravel and china, whose levels span most of 0..255), the levels present only (a
+# 16-bit image) and a volume.
+IMAGES = {
+    "camera_full": lambda: skimage.data.camera(),
+    "moon_range": lambda: (skimage.data.moon()[:96, :96] // 4 + 40).astype(np.uint8),
+    "gravel_sparse": lambda: skimage.data.gravel()[100:132, 200:232],
+    "china_sparse": lambda: _china()[200:240, 300:337],
+    "brick_16bit": lambda: skimage.data.brick()[:60, :70].astype(np.uint16) * 251,
+    "camera_volume": lambda: np.stack([skimage.data.camera()[z : z + 24, :30]
+                                       for z in range(6)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(IMAGES))
+@pytest.mark.parametrize("symmetric", [True, False])
+@pytest.mark.parametrize("ignore_zeros", [False, True])
+def test_sums_equal_those_of_the_matrices(name, symmetric, ignore_zeros):
+    image = IMAGES[name]()
+    rng = np.random.default_rng(0)
+    for mask in (None, rng.random(image.shape) < 0.8):
+        for distances in ((1,), (1, 3)):
+            ours = cooccurrence_sums(image, distances, symmetric=symmetric, mask=mask,
+                                     ignore_zeros=ignore_zeros)
+            # compact: the levels present only (a 16-bit image's full matrices would not fit)
+            matrices, level_values, n_levels = cooccurrence(
+                image, distances, symmetric=symmetric, mask=mask, compact=True)
+            assert_same_sums(ours, matrix_sums(matrices, ignore_zeros=ignore_zeros,
+                                               level_values=level_values, n_levels=n_levels))
+            first = 1 if ignore_zeros and level_values[0] == 0 else 0  # level 0 left out
+            assert ours.total.tolist() == [
+                int(m[first:, first:].sum()) for m in matrices.reshape((-1,) + matrices.shape[-2:])]
+
+
+def test_a_stack_gives_the_sums_of_each_image():
+    crops = _crops(skimage.data.gravel(), 32, 40, 37) + _crops(_china(), 32, 40, 41)
+    crops.append(np.full((32, 32), 7, np.uint8))  # flat: one cell
+    for symmetric in (True, False):
+        for distances in ((1,), (2, 5)):
+            together = stack_sums(np.stack(crops), distances, symmetric=symmetric)
+            per_image = len(together) // len(crops)
+            for k, crop in enumerate(crops):
+                assert_same_sums(together.rows(k * per_image, (k + 1) * per_image),
+                                 cooccurrence_sums(crop, distances, symmetric=symmetric))
+
+
+@pytest.mark.parametrize("size", [32, 96])
+def test_small_crops_of_photographs_match_mahotas(size):
+    crops = _crops(_china(), size, 60, 23) + _crops(skimage.data.camera(), size, 60, 29)
+    ours = HaralickFeaturizer().fit_transform(crops)  # one stack, or one image at a time
+    expected = np.array([mahotas.features.haralick(crop).ravel() for crop in crops])
+    np.testing.assert_allclose(ours, expected, rtol=RTOL, atol=1e-13)
+
+
+def test_small_jpeg_patches_match_the_reference_loop(tmp_path):
+    """The tutorial's loop on 96 x 96 JPEG files cut from a real photograph."""
+    rgb = load_sample_image("flower.jpg")
+    paths = []
+    for k, (y, x) in enumerate([(0, 0), (150, 300), (300, 500), (330, 100), (200, 200)]):
+        path = tmp_path / f"patch{k}.jpg"
+        Image.fromarray(rgb[y : y + 96, x : x + 96]).save(path, quality=90)
+        paths.append(str(path))
+    ours = HaralickFeaturizer().fit_transform(paths)
+    expected = np.array([mahotas.features.haralick(reference_gray(p)).ravel() for p in paths])
+    np.testing.assert_allclose(ours, expected, rtol=RTOL, atol=1e-13)
+
+
+@pytest.mark.parametrize("params", [{}, {"aggregate": "mean_std", "distance": [1, 2]},
+                                    {"ignore_zeros": True, "features": ["skimage", "entropy"]},
+                                    {"symmetric": False}],
+                         ids=["default", "mean_std", "skimage", "asymmetric"])
+def test_a_row_does_not_depend_on_its_batch(params):
+    """Alone, in a stack of arrays, or beside images of other sizes and depths: the same bits."""
+    crops = _crops(skimage.data.brick(), 32, 12, 53)
+    others = [skimage.data.camera()[:200, :300], crops[0].astype(np.uint16) * 300]
+    alone = np.vstack([HaralickFeaturizer(**params).fit_transform([c]) for c in crops])
+    stacked = HaralickFeaturizer(**params).fit_transform(crops)
+    mixed = HaralickFeaturizer(**params).fit_transform(others + crops)[len(others):]
+    two_threads = HaralickFeaturizer(n_jobs=2, **params).fit_transform(crops)
+    np.testing.assert_array_equal(stacked, alone)
+    np.testing.assert_array_equal(mixed, alone)
+    np.testing.assert_array_equal(two_threads, alone)
+
+
+def test_a_stack_reports_the_images_without_pairs_by_index():
+    crops = [np.zeros((3, 3), np.uint8), skimage.data.camera()[:3, :3].copy()]
+    with pytest.raises(ValueError, match=r"^sample 0: image of shape \(3, 3\) has no pixel pair "
+                                         "at distance 5"):
+        HaralickFeaturizer(distance=5).fit_transform(crops)
+    with pytest.warns(UserWarning, match="2 of 2 images could not be featurized"):
+        rows = HaralickFeaturizer(distance=[1, 5], on_error="nan").fit_transform(crops)
+    assert np.isnan(rows).all()
+
+
+def test_stack_sums_refuses_what_it_cannot_count():
+    with pytest.raises(ValueError, match="uint8 array"):
+        stack_sums(np.zeros((2, 300, 300), np.uint8))
+    with pytest.raises(ValueError, match="uint8 array"):
+        stack_sums(np.zeros((2, 8, 8), np.int32))
