@@ -9,6 +9,7 @@ mahotas's thirteen 3-D ones are the defaults, and any set of offsets is
 counted the same way.
 """
 
+import functools
 import threading
 
 import numba
@@ -435,6 +436,51 @@ def cross_cooccurrence(first, second, distances=(1,), directions=DIRECTIONS):
     return out.reshape(distances.shape[0], len(units), n_levels, n_levels)
 
 
+def _checked_distances_and_units(distances, directions, ndim):
+    """Validated ``(distances, unit offsets)`` for an array of ``ndim`` axes, as read-only arrays.
+
+    The same few values come with every image of a batch: they are checked
+    once (cached by their shape, dtype and values), other input as it is.
+    """
+    try:
+        return _checked_once(_as_key(distances), _as_key(directions), ndim)
+    except TypeError:  # unhashable (ragged, objects): checked as given, which raises
+        return _checked_offsets_of(distances, directions, ndim)
+
+
+def _as_key(value):
+    array = np.asarray(value)
+    return array.shape, array.dtype.str, tuple(array.ravel().tolist())
+
+
+@functools.lru_cache(maxsize=64)
+def _checked_once(distances_key, directions_key, ndim):
+    arrays = [np.array(values, dtype=dtype).reshape(shape)
+              for shape, dtype, values in (distances_key, directions_key)]
+    return _checked_offsets_of(*arrays, ndim)
+
+
+def _checked_offsets_of(distances, directions, ndim):
+    distances = np.asarray(distances)
+    if distances.ndim != 1 or distances.size == 0 or distances.dtype.kind not in "iu" or (
+        distances < 1
+    ).any():
+        raise ValueError(f"distances must be a non-empty list of positive ints, got {distances}")
+    units = np.asarray(directions, dtype=np.intp)
+    if units.ndim == 1 and units.size == ndim:
+        units = units[None]
+    if units.ndim != 2 or units.shape[1] != ndim or len(units) == 0 or not all(
+        any(c != 0 for c in u) and [c for c in u if c != 0][0] > 0 for u in units.tolist()
+    ):
+        raise ValueError(
+            f"directions must be offsets of {ndim} components, each with its first "
+            f"non-zero component positive, got {units.tolist()}"
+        )
+    distances.flags.writeable = False
+    units.flags.writeable = False
+    return distances, units
+
+
 def _checked_image(gray, distances, directions, mask):
     """Validated ``(gray, mask, counted pixels, their maximum, distances, unit offsets)``."""
     gray = np.asarray(gray)
@@ -459,23 +505,9 @@ def _checked_image(gray, distances, directions, mask):
     if high >= 2**16 - (mask is not None):  # a mask takes one level (see below)
         raise ValueError(f"at most {2**16 - (mask is not None)} gray levels are counted, "
                          f"got a maximum of {high}")
-    distances = np.asarray(distances)
-    if distances.ndim != 1 or distances.size == 0 or distances.dtype.kind not in "iu" or (
-        distances < 1
-    ).any():
-        raise ValueError(f"distances must be a non-empty list of positive ints, got {distances}")
     if directions is None:
         directions = DIRECTIONS if gray.ndim == 2 else DIRECTIONS_3D
-    units = np.asarray(directions, dtype=np.intp)
-    if units.ndim == 1 and units.size == gray.ndim:
-        units = units[None]
-    if units.ndim != 2 or units.shape[1] != gray.ndim or len(units) == 0 or not all(
-        any(c != 0 for c in u) and [c for c in u if c != 0][0] > 0 for u in units.tolist()
-    ):
-        raise ValueError(
-            f"directions must be offsets of {gray.ndim} components, each with its first "
-            f"non-zero component positive, got {units.tolist()}"
-        )
+    distances, units = _checked_distances_and_units(distances, directions, gray.ndim)
     return gray, mask, counted, high, distances, units
 
 
