@@ -26,7 +26,7 @@ from ._io import (
 from ._quantize import quantize
 
 __all__ = ["featurize_batch", "featurize_sample", "row_from_channels", "row_from_gray",
-           "rows_from_gray", "sample_sums"]
+           "rows_from_gray", "sample_levels", "sample_sums"]
 
 
 def _row_from_levels(levels, source, settings, mask=None, kind="image"):
@@ -81,6 +81,19 @@ def _levels(gray, source, settings, mask):
     return quantize(gray, settings, mask)
 
 
+def sample_levels(sample, index, settings):
+    """The read and quantize stages of one gray sample: ``(levels, mask, source)``.
+
+    Raises as :func:`featurize_sample` does, naming the sample.
+    """
+    image, mask = split_sample(sample)
+    source = describe_source(image, index)
+    gray = (load_volume if settings.volume else load_image)(image, index)
+    if mask is not None:
+        mask = load_mask(mask, gray.shape, source)
+    return _levels(gray, source, settings, mask), mask, source
+
+
 def sample_sums(sample, index, settings):
     """The matrices' sums (:func:`~haralick_learn._haralick.image_sums`) of one gray sample.
 
@@ -88,17 +101,19 @@ def sample_sums(sample, index, settings):
     for settings whose features derive from the sums (``sums_suffice``) and
     gray samples. Raises as :func:`featurize_sample` does, naming the sample.
     """
-    image, mask = split_sample(sample)
-    source = describe_source(image, index)
-    gray = (load_volume if settings.volume else load_image)(image, index)
-    if mask is not None:
-        mask = load_mask(mask, gray.shape, source)
-    levels = _levels(gray, source, settings, mask)
+    return _level_sums(*sample_levels(sample, index, settings), settings)
+
+
+def _level_sums(levels, mask, source, settings):
     sums = image_sums(levels, settings, mask)
+    _check_sums(sums, levels, source, settings, mask)
+    return sums
+
+
+def _check_sums(sums, levels, source, settings, mask):
     no_pair = (sums.total.reshape(len(settings.distances), -1) == 0).all(axis=1)
     _check_pairs(no_pair, levels, source, settings, mask,
                  kind="volume" if settings.volume else "image")
-    return sums
 
 
 def featurize_batch(samples, indices, settings, catch=False):
@@ -106,69 +121,51 @@ def featurize_batch(samples, indices, settings, catch=False):
 
     As :func:`featurize_sample` for each sample (``indices``: their positions
     in the input, to name them), in order. When the features derive from the
-    matrices' sums (gray samples, ``sums_suffice``), each sample's sums are
-    computed in turn and the features of the whole batch at once.
+    matrices' sums (gray samples, ``sums_suffice``), each sample is read and
+    quantized in turn; small 8-bit images of one shape are then counted
+    together in one compiled call that holds no lock
+    (:func:`~haralick_learn._glcm.stack_sums`: a batch of 32 x 32 patches
+    scales over threads), the others one by one; and the features of the
+    whole batch come at once.
     """
     if settings.color != "gray" or not sums_suffice(settings):
         return [featurize_sample(sample, index, settings, catch)
                 for sample, index in zip(samples, indices)]
     results = [None] * len(samples)
-    if _stackable(samples, settings):
-        return _featurize_stack(samples, indices, settings, catch)
     parts, owners = [], []
+    stacks = {}  # shape -> [(position, levels, source)]: small 8-bit images counted together
+    stackable = settings.offsets == "mahotas" and not settings.volume
     for k, (sample, index) in enumerate(zip(samples, indices)):
         try:
-            parts.append(sample_sums(sample, index, settings))
+            levels, mask, source = sample_levels(sample, index, settings)
+            if (stackable and mask is None and levels.dtype == np.uint8
+                    and levels.ndim == 2 and levels.size < 65536):
+                stacks.setdefault(levels.shape, []).append((k, levels, source))
+                continue
+            parts.append(_level_sums(levels, mask, source, settings))
             owners.append(k)
         except (OSError, ValueError, TypeError) as exc:
             if not catch:
                 raise
             results[k] = (None, _reason(exc, sample, index))
-    _fill_rows(results, owners, parts, settings)
-    return results
-
-
-def _stackable(samples, settings):
-    """Whether a batch is small 8-bit gray arrays of one shape, used as they are.
-
-    Such a batch (32 x 32 patches, say) is counted in one compiled call
-    (:func:`~haralick_learn._glcm.stack_sums`) that holds no lock, instead of
-    one call per image with its checks: the same rows, and threads scale.
-    """
-    if not (len(samples) > 1 and settings.offsets == "mahotas" and not settings.volume
-            and settings.levels is None and settings.bin_width is None
-            and settings.gray_range is None):
-        return False
-    first = samples[0]
-    if not (isinstance(first, np.ndarray) and first.ndim == 2 and first.dtype == np.uint8
-            and 2 <= first.size < 65536):
-        return False
-    shape = first.shape
-    return all(isinstance(sample, np.ndarray) and sample.dtype == np.uint8
-               and sample.shape == shape for sample in samples)
-
-
-def _featurize_stack(samples, indices, settings, catch):
     directions = tuple(offset for _, offset in settings.directions)
-    sums = stack_sums(np.stack(samples), settings.distances, directions,
-                      symmetric=settings.symmetric, ignore_zeros=settings.ignore_zeros)
-    n_matrices = len(sums) // len(samples)
-    results = [None] * len(samples)
-    no_pair = (sums.total.reshape(len(samples), len(settings.distances), -1) == 0).all(axis=2)
-    for k in np.flatnonzero(no_pair.any(axis=1)):  # what sample_sums raises for them
-        try:
-            _check_pairs(no_pair[k], samples[k], describe_source(samples[k], indices[k]),
-                         settings, None)
-        except ValueError as exc:
-            if not catch:
-                raise
-            results[k] = (None, str(exc))
-    owners = [k for k in range(len(samples)) if results[k] is None]
-    if len(owners) == len(samples):
-        _fill_rows(results, [0], [sums], settings, per_part=len(samples))
-    else:
-        parts = [sums.rows(k * n_matrices, (k + 1) * n_matrices) for k in owners]
-        _fill_rows(results, owners, parts, settings)
+    for items in stacks.values():
+        sums = stack_sums(np.stack([levels for _, levels, _ in items]), settings.distances,
+                          directions, symmetric=settings.symmetric,
+                          ignore_zeros=settings.ignore_zeros)
+        per_image = len(sums) // len(items)
+        for j, (k, levels, source) in enumerate(items):
+            own = sums.rows(j * per_image, (j + 1) * per_image)
+            try:
+                _check_sums(own, levels, source, settings, None)
+            except ValueError as exc:
+                if not catch:
+                    raise
+                results[k] = (None, str(exc))
+                continue
+            parts.append(own)
+            owners.append(k)
+    _fill_rows(results, owners, parts, settings)
     return results
 
 
@@ -188,10 +185,7 @@ def rows_from_gray(items, settings, catch=False):
     for k, (gray, source, mask) in enumerate(items):
         try:
             levels = _levels(gray, source, settings, mask)
-            sums = image_sums(levels, settings, mask)
-            no_pair = (sums.total.reshape(len(settings.distances), -1) == 0).all(axis=1)
-            _check_pairs(no_pair, levels, source, settings, mask,
-                         kind="volume" if settings.volume else "image")
+            sums = _level_sums(levels, mask, source, settings)
         except ValueError as exc:
             if not catch:
                 raise
@@ -212,12 +206,11 @@ def _caught(function, catch, *args):
         return None, str(exc)
 
 
-def _fill_rows(results, owners, parts, settings, per_part=1):
+def _fill_rows(results, owners, parts, settings):
     """Put the rows of the sums ``parts`` at the positions ``owners`` of ``results``.
 
-    Each part holds the sums of ``per_part`` consecutive samples (from its
-    owner on). One pass of the features per length of the sums' arrays (all
-    256 for 8-bit images): a row is the same alone or in any batch.
+    One pass of the features per length of the sums' arrays (all 256 for 8-bit
+    images): a row is the same alone or in any batch.
     """
     n_directions = _n_directions(settings)
     groups = {}
@@ -229,9 +222,8 @@ def _fill_rows(results, owners, parts, settings, per_part=1):
         features = features_of_statistics(
             stats, settings.features, use_x_minus_y_variance=settings.use_x_minus_y_variance,
             preserve_haralick_bug=settings.preserve_haralick_bug,
-        ).reshape(len(group) * per_part, len(settings.distances), -1, len(settings.features))
-        positions = [k + j for k, _ in group for j in range(per_part)]
-        for k, block in zip(positions, features):
+        ).reshape(len(group), len(settings.distances), -1, len(settings.features))
+        for (k, _), block in zip(group, features):
             results[k] = (aggregate_directions(block, settings.aggregate, n_directions), None)
 
 

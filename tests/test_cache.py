@@ -31,20 +31,20 @@ def computed(monkeypatch):
     """Count the rows really computed (not read from the cache), per thread-safe counter."""
     calls = []
     lock = threading.Lock()
-    original_row, original_sums = _pipeline.row_from_gray, _pipeline.sample_sums
+    original_row, original_levels = _pipeline.row_from_gray, _pipeline.sample_levels
 
     def counting_row(gray, source, settings, *mask):  # one image at a time
         with lock:
             calls.append(source)
         return original_row(gray, source, settings, *mask)
 
-    def counting_sums(sample, index, settings):  # the images of a batch
+    def counting_levels(sample, index, settings):  # each image of a batch
         with lock:
             calls.append(describe_source(split_sample(sample)[0], index))
-        return original_sums(sample, index, settings)
+        return original_levels(sample, index, settings)
 
     monkeypatch.setattr(_pipeline, "row_from_gray", counting_row)
-    monkeypatch.setattr(_pipeline, "sample_sums", counting_sums)
+    monkeypatch.setattr(_pipeline, "sample_levels", counting_levels)
     return calls
 
 

@@ -45,7 +45,7 @@ def _install_recorder():
 
     if not hasattr(_featurizer, "_recorded"):
         _featurizer._recorded = {"received": [], "computed": 0}
-        featurize_batch, sample_sums = _pipeline.featurize_batch, _pipeline.sample_sums
+        featurize_batch, sample_levels = _pipeline.featurize_batch, _pipeline.sample_levels
 
         def recording_featurize_batch(images, *args):
             _featurizer._recorded["received"].extend(
@@ -53,12 +53,12 @@ def _install_recorder():
             )
             return featurize_batch(images, *args)
 
-        def counting_sample_sums(*args):
+        def counting_sample_levels(*args):
             _featurizer._recorded["computed"] += 1
-            return sample_sums(*args)
+            return sample_levels(*args)
 
         _pipeline.featurize_batch = recording_featurize_batch
-        _pipeline.sample_sums = counting_sample_sums
+        _pipeline.sample_levels = counting_sample_levels
     recorded = dict(_featurizer._recorded)
     _featurizer._recorded.update(received=[], computed=0)
     return {"pid": os.getpid(), "package": haralick_learn.__file__, **recorded}
