@@ -729,7 +729,7 @@ def _add_count_log_count(count, times, log2_small, whole, fraction):
 
 @numba.njit(nogil=True, cache=True)
 def _dense_sums(counts, n_cells, n_valid, values, symmetric, start, log2_small, sums, logs,
-                row_counts, col_counts, sum_counts, diff_counts, row_weights, col_weights):
+                row_counts, col_counts, sum_counts, diff_counts):
     """The sums of each matrix of ``counts`` (flat ``n_cells * n_cells``, non-symmetric counts).
 
     Rows and columns ``[start, n_valid)`` are the matrix (``start`` 1 leaves
@@ -771,13 +771,18 @@ def _dense_sums(counts, n_cells, n_valid, values, symmetric, start, log2_small, 
         sums[m, 0], sums[m, 1], sums[m, 2] = total, square, product
         logs[m, 0] = float(whole) + fraction / _FRACTION_UNITS
         logs[m, 1] = _term(total, log2_small)
-        if symmetric:
-            for k in range(row_counts.shape[1]):  # a loop: a slice copy compiles 10x longer
-                row_weights[m, k] = row_counts[m, k]
-                col_weights[m, k] = col_counts[m, k]
-            continue
-        # HXY1 weights: cells whose row level has a non-empty column and whose column level
-        # has a non-empty row (mahotas: log2(px[i] py[j]) of the others counts 0).
+
+
+@numba.njit(nogil=True, cache=True)
+def _dense_weights(counts, n_cells, n_valid, values, start, row_counts, col_counts,
+                   row_weights, col_weights):
+    """HXY1's weights of non-symmetric matrices (a kernel of its own: rarely compiled).
+
+    The cells whose row level has a non-empty column and whose column level
+    has a non-empty row (mahotas: ``log2(px[i] py[j])`` of the others counts 0).
+    """
+    for m in range(counts.shape[0]):
+        c = counts[m]
         for a in range(start, n_valid):
             i = values[a]
             for b in range(start, n_valid):
@@ -961,10 +966,16 @@ class CooccurrenceSums:
     def fill_dense(self, counts, n_cells, n_valid, level_values, symmetric, ignore_zeros):
         """Fill from flat non-symmetric ``counts`` (one row per matrix): see :func:`_dense_sums`."""
         start = 1 if ignore_zeros and level_values[0] == 0 else 0
-        _dense_sums(counts, n_cells, n_valid, np.ascontiguousarray(level_values, np.int64),
-                    symmetric, start, LOG2_SMALL_COUNTS, self._integers,
-                    self._logs, self.row_counts, self.col_counts, self.sum_counts,
-                    self.diff_counts, self.row_weights, self.col_weights)
+        level_values = np.ascontiguousarray(level_values, np.int64)
+        _dense_sums(counts, n_cells, n_valid, level_values, symmetric, start,
+                    LOG2_SMALL_COUNTS, self._integers, self._logs, self.row_counts,
+                    self.col_counts, self.sum_counts, self.diff_counts)
+        if symmetric:  # every cell counts in HXY1: the weights are the marginals
+            self.row_weights[:] = self.row_counts
+            self.col_weights[:] = self.col_counts
+        else:
+            _dense_weights(counts, n_cells, n_valid, level_values, start, self.row_counts,
+                           self.col_counts, self.row_weights, self.col_weights)
         return self
 
 
@@ -1057,89 +1068,29 @@ def cooccurrence_sums(gray, distances=(1,), directions=None, *, symmetric=True, 
 
 
 @numba.njit(nogil=True, cache=True)
-def _entropy_of_counts(counts, n, total, log2_small):
-    """``-sum p log2 p`` of ``p = counts[:n] / total``, from exactly summed ``c log2 c``."""
-    whole = fraction = np.int64(0)
-    for k in range(n):
-        if counts[k] > 1:
-            whole, fraction = _add_count_log_count(counts[k], 1, log2_small, whole, fraction)
-    return (_term(total, log2_small) - (float(whole) + fraction / _FRACTION_UNITS)) / total
+def _entropies(counts, totals, log2_small, out):
+    """``-sum p log2 p`` of each row, ``p = counts / total``, from exactly summed ``c log2 c``.
 
-
-@numba.njit(nogil=True, cache=True)
-def _level_statistics(integers, row_counts, col_counts, sum_counts, diff_counts, row_weights,
-                      col_weights, n_levels, log2_small, out):
-    """The statistics over the gray levels of each matrix, in one pass (see LEVEL_STATISTICS).
-
-    Moments are integer sums divided once by the total, entropies come from
-    exactly summed ``c log2 c``: the same bits in any batch, and a few
-    microseconds a matrix where numpy's calls over padded arrays took tens.
+    NaN for a total of 0. The same bits in any batch (the sum is exact).
     """
-    length = row_counts.shape[1]
-    for m in range(row_counts.shape[0]):
-        total = integers[m, 0]
+    for m in range(counts.shape[0]):
+        total = totals[m]
         if total == 0:
-            for column in range(out.shape[1]):
-                out[m, column] = np.nan
+            out[m] = np.nan
             continue
-        t = float(total)
-        kx = ky = kx2 = ky2 = np.int64(0)
-        for k in range(length):
-            kx += k * col_counts[m, k]
-            ky += k * row_counts[m, k]
-            kx2 += k * k * col_counts[m, k]
-            ky2 += k * k * row_counts[m, k]
-        ks = ks2 = np.int64(0)
-        for k in range(2 * length):
-            ks += k * sum_counts[m, k]
-            ks2 += k * k * sum_counts[m, k]
-        kd = kd2 = np.int64(0)
-        idm = 0.0
-        for k in range(length):
-            kd += k * diff_counts[m, k]
-            kd2 += k * k * diff_counts[m, k]
-            idm += diff_counts[m, k] / (1.0 + k * k)
-        # mahotas's default difference variance: the variance of the L probabilities
-        n = n_levels[m]
-        mean = 0.0
-        for k in range(n):
-            mean += diff_counts[m, k] / t
-        mean /= n
-        variance = 0.0
-        for k in range(n):
-            deviation = diff_counts[m, k] / t - mean
-            variance += deviation * deviation
-        # HXY1 = -sum p log2(px[i] py[j]), by level: log2(c / T) = log2(c) - log2(T)
-        log2_total = np.log2(t)
-        weighted = 0.0
-        for k in range(length):
-            if row_weights[m, k] != 0:
-                weighted += row_weights[m, k] * (np.log2(float(col_counts[m, k])) - log2_total)
-            if col_weights[m, k] != 0:
-                weighted += col_weights[m, k] * (np.log2(float(row_counts[m, k])) - log2_total)
-        out[m, 0] = kx / t
-        out[m, 1] = ky / t
-        out[m, 2] = kx2 / t
-        out[m, 3] = ky2 / t
-        out[m, 4] = _entropy_of_counts(col_counts[m], length, total, log2_small)
-        symmetric = True  # equal marginals (a symmetric matrix): HY is HX, computed once
-        for k in range(length):
-            if row_counts[m, k] != col_counts[m, k]:
-                symmetric = False
-                break
-        if symmetric:
-            out[m, 5] = out[m, 4]
-        else:
-            out[m, 5] = _entropy_of_counts(row_counts[m], length, total, log2_small)
-        out[m, 6] = ks / t
-        out[m, 7] = ks2 / t
-        out[m, 8] = _entropy_of_counts(sum_counts[m], 2 * length, total, log2_small)
-        out[m, 9] = kd2 / t
-        out[m, 10] = kd / t
-        out[m, 11] = _entropy_of_counts(diff_counts[m], length, total, log2_small)
-        out[m, 12] = idm / t
-        out[m, 13] = variance / n
-        out[m, 14] = -weighted / t
+        whole = fraction = np.int64(0)
+        for k in range(counts.shape[1]):
+            if counts[m, k] > 1:
+                whole, fraction = _add_count_log_count(counts[m, k], 1, log2_small, whole,
+                                                       fraction)
+        out[m] = (_term(total, log2_small) - (float(whole) + fraction / _FRACTION_UNITS)) / total
+
+
+def _entropies_of(counts, totals):
+    out = np.empty(len(totals))
+    _entropies(np.ascontiguousarray(counts), np.ascontiguousarray(totals), LOG2_SMALL_COUNTS,
+               out)
+    return out
 
 
 #: The columns of :func:`level_statistics`, in order.
@@ -1159,12 +1110,68 @@ def level_statistics(sums):
     average, the difference entropy, the inverse difference moment, the
     variance of the ``L`` probabilities ``P(|x - y| = k)`` and ``HXY1``. NaN
     for an empty matrix.
+
+    Moments are integer sums (exact) divided once by the total; entropies come
+    from exactly summed ``c log2 c`` (:func:`_entropies`); the rest are numpy
+    sums over arrays of a length fixed by each matrix's levels. So a matrix
+    gets the same bits in any batch, and only the entropies are compiled (a
+    cold first transform compiles less).
     """
+    totals = sums.total
+    empty = totals == 0
+    t = np.where(empty, 1, totals).astype(np.float64)
+    length = sums.row_counts.shape[1]
+    sum_levels = np.arange(2 * length, dtype=np.int64)
+    levels = sum_levels[:length]
     out = np.empty((len(sums), len(LEVEL_STATISTICS)))
-    _level_statistics(sums._integers, sums.row_counts, sums.col_counts, sums.sum_counts,
-                      sums.diff_counts, sums.row_weights, sums.col_weights, sums.n_levels,
-                      LOG2_SMALL_COUNTS, out)
+    moments = np.stack([levels, levels**2], axis=1)
+    out[:, [0, 2]] = _exact_products(sums.col_counts, moments, totals) / t[:, None]
+    out[:, [1, 3]] = _exact_products(sums.row_counts, moments, totals) / t[:, None]
+    out[:, 4] = _entropies_of(sums.col_counts, totals)
+    # a symmetric matrix's marginals are equal: HY is HX (the same bits), computed once
+    asymmetric = (sums.row_counts != sums.col_counts).any(axis=1)
+    out[:, 5] = out[:, 4]
+    if asymmetric.any():
+        out[asymmetric, 5] = _entropies_of(sums.row_counts[asymmetric], totals[asymmetric])
+    out[:, [6, 7]] = _exact_products(sums.sum_counts, np.stack([sum_levels, sum_levels**2],
+                                                               axis=1), totals) / t[:, None]
+    out[:, 8] = _entropies_of(sums.sum_counts, totals)
+    out[:, [9, 10]] = _exact_products(sums.diff_counts, moments[:, ::-1], totals) / t[:, None]
+    out[:, 11] = _entropies_of(sums.diff_counts, totals)
+    out[:, 12] = np.einsum("mk,k->m", sums.diff_counts, 1.0 / (1.0 + levels**2)) / t
+    # mahotas's default difference variance: the variance of the L probabilities
+    n = sums.n_levels[:, None]
+    probabilities = sums.diff_counts / t[:, None]
+    mean = probabilities.sum(axis=1, keepdims=True) / n
+    inside = levels[None, :] < n
+    out[:, 13] = np.where(inside, (probabilities - mean) ** 2, 0.0).sum(axis=1) / n[:, 0]
+    # HXY1 = -sum p log2(px[i] py[j]), by level: log2(c / T) = log2(c) - log2(T)
+    log2_t = np.log2(t)[:, None]
+    weighted = (_weighted_log_counts(sums.row_weights, sums.col_counts, log2_t)
+                + _weighted_log_counts(sums.col_weights, sums.row_counts, log2_t))
+    out[:, 14] = -weighted / t
+    out[empty] = np.nan
     return out
+
+
+def _weighted_log_counts(weights, counts, log2_t):
+    """``sum_k weights_k (log2(counts_k) - log2 T)`` per row, over the non-zero weights."""
+    weights = weights.astype(np.float64)
+    logs = np.log2(counts, out=np.zeros(counts.shape), where=weights != 0)
+    return np.einsum("mk,mk->m", weights, logs) - log2_t[:, 0] * weights.sum(axis=1)
+
+
+def _exact_products(counts, weights, totals):
+    """``counts @ weights`` for integer arrays, exactly, as float64.
+
+    Every row of ``counts`` sums to at most its total, so each product is at
+    most ``max(weights) * max(totals)``: below 2**53, float64 (BLAS) computes
+    it exactly in any order (much faster than numpy's integer product);
+    beyond, integers.
+    """
+    if int(weights.max(initial=0)) * int(totals.max(initial=0)) < 2**53:
+        return counts.astype(np.float64) @ weights.astype(np.float64)
+    return (counts @ weights).astype(np.float64)
 
 
 @numba.njit(nogil=True, cache=True)
