@@ -983,6 +983,13 @@ def matrix_sums(cmats, *, ignore_zeros=False, level_values=None, n_levels=None):
     """The :class:`CooccurrenceSums` of given matrices (``(..., L, L)`` counts), as they are.
 
     ``level_values``/``n_levels`` for compact matrices (see :func:`cooccurrence`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sums = matrix_sums(np.array([[[2, 1], [1, 0]]]))
+    >>> sums.total, sums.square_sum, sums.row_counts[0, :2], sums.diff_counts[0, :2]
+    (array([4]), array([6]), array([3, 1]), array([2, 2]))
     """
     n_cells = cmats.shape[-1]
     flat = np.ascontiguousarray(cmats.reshape((-1, n_cells * n_cells)), dtype=np.int64)
@@ -1116,6 +1123,15 @@ def level_statistics(sums):
     sums over arrays of a length fixed by each matrix's levels. So a matrix
     gets the same bits in any batch, and only the entropies are compiled (a
     cold first transform compiles less).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> stats = level_statistics(matrix_sums(np.array([[[2, 1], [1, 0]]])))
+    >>> float(stats[0, LEVEL_STATISTICS.index("contrast")])  # (1 + 1) / 4
+    0.5
+    >>> float(stats[0, LEVEL_STATISTICS.index("ux")])  # level 1 in one of four pairs
+    0.25
     """
     totals = sums.total
     empty = totals == 0

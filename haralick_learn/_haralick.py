@@ -1,9 +1,10 @@
 """The features stage: named formulas over co-occurrence matrices, equal to mahotas's.
 
 A catalogue (:data:`FEATURES`) maps each feature's name to a formula over the
-matrices' shared statistics (:class:`GLCMStatistics`: one compiled pass over
-the cells, then marginals, sum and difference histograms and what derives from
-them). The formulas, their order and their quirks follow
+matrices' shared statistics (:class:`GLCMStatistics`, built from the matrices'
+exact sums, :class:`~haralick_learn._glcm.CooccurrenceSums`: marginals, sum and
+difference histograms and what derives from them, for any batch of matrices).
+The formulas, their order and their quirks follow
 ``mahotas.features.texture.haralick_features`` (mahotas 1.4) so that the
 values agree to about 1e-12 relative; the one deliberate difference is that an
 empty matrix gives a row of NaN instead of raising.
