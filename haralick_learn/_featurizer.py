@@ -496,8 +496,11 @@ _MAX_BATCH = 64
 
 
 def _batch_size(n_images, n_workers):
-    """Images per task: about four tasks per worker, so that the workers stay balanced."""
-    return int(min(_MAX_BATCH, max(1, -(-n_images // (4 * n_workers)))))
+    """Images per task: at least four tasks per worker, so that the workers stay balanced.
+
+    (Twelve photographs on two workers go one per task: photographs differ in cost.)
+    """
+    return int(min(_MAX_BATCH, max(1, n_images // (4 * n_workers))))
 
 
 def _run(jobs, n_jobs):
