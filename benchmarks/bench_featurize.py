@@ -107,6 +107,12 @@ def reference_arrays(arrays):
     return np.array([mahotas.features.haralick(a).ravel() for a in arrays])
 
 
+def median_ratio(rounds, numerator, denominator):
+    """Median over rounds of the within-round ratio, with its range, as printed."""
+    per_round = rounds[numerator] / rounds[denominator]
+    return f"{np.median(per_round):6.2f}x  [{per_round.min():.2f}-{per_round.max():.2f}]"
+
+
 def max_relative_difference(ours, reference):
     return float(np.max(np.abs(ours - reference) / np.maximum(np.abs(reference), 1e-300)))
 
@@ -168,9 +174,7 @@ def small_images(photos, n_images, repeat, cores):
         print(f"{name:50s} {1e6 * seconds.min() / n_images:22.1f}")
 
     def ratio(numerator, denominator):
-        per_round = rounds[numerator] / rounds[denominator]
-        return (f"{np.median(per_round):6.2f}x  "
-                f"[{per_round.min():.2f}-{per_round.max():.2f}]")
+        return median_ratio(rounds, numerator, denominator)
 
     print()
     print("ratios: median over rounds [range]  (target)")
@@ -331,9 +335,7 @@ def main():
         print(f"{name:50s} {1000 * seconds.min() / n:22.1f}")
 
     def ratio(numerator, denominator):
-        per_round = rounds[numerator] / rounds[denominator]
-        return (f"{np.median(per_round):6.2f}x  "
-                f"[{per_round.min():.2f}-{per_round.max():.2f}]")
+        return median_ratio(rounds, numerator, denominator)
 
     one = "HaralickFeaturizer n_jobs=1"
     print()

@@ -340,12 +340,17 @@ def _checked_levels(image, name):
     return image, high
 
 
-def _checked_offsets(distances, directions):
+def _checked_distances(distances):
     distances = np.asarray(distances)
     if distances.ndim != 1 or distances.size == 0 or distances.dtype.kind not in "iu" or (
         distances < 1
     ).any():
         raise ValueError(f"distances must be a non-empty list of positive ints, got {distances}")
+    return distances
+
+
+def _checked_offsets(distances, directions):
+    distances = _checked_distances(distances)
     units = np.asarray(directions, dtype=np.intp).reshape(-1, 2)
     if len(units) == 0 or (units[:, 0] < 0).any() or (
         (units[:, 0] == 0) & (units[:, 1] <= 0)
@@ -461,11 +466,7 @@ def _checked_once(distances_key, directions_key, ndim):
 
 
 def _checked_offsets_of(distances, directions, ndim):
-    distances = np.asarray(distances)
-    if distances.ndim != 1 or distances.size == 0 or distances.dtype.kind not in "iu" or (
-        distances < 1
-    ).any():
-        raise ValueError(f"distances must be a non-empty list of positive ints, got {distances}")
+    distances = _checked_distances(distances)
     units = np.asarray(directions, dtype=np.intp)
     if units.ndim == 1 and units.size == ndim:
         units = units[None]
@@ -910,6 +911,9 @@ class CooccurrenceSums:
     from these do not depend on how the matrices were counted.
     """
 
+    # The arrays that hold everything, one row per matrix (what batches concatenate)
+    _ARRAYS = ("n_levels", "_integers", "_logs", "row_counts", "col_counts", "sum_counts",
+               "diff_counts", "row_weights", "col_weights")
     _FIELDS = ("total", "square_sum", "product_sum", "count_log_count", "total_log_total",
                "row_counts",
                "col_counts", "sum_counts", "diff_counts", "row_weights", "col_weights",
@@ -950,16 +954,14 @@ class CooccurrenceSums:
         if len(parts) == 1:
             return parts[0]
         out = cls.__new__(cls)
-        for name in ("n_levels", "_integers", "_logs", "row_counts", "col_counts", "sum_counts",
-                     "diff_counts", "row_weights", "col_weights"):
+        for name in cls._ARRAYS:
             setattr(out, name, np.concatenate([getattr(part, name) for part in parts]))
         return out
 
     def rows(self, start, stop):
         """The sums of matrices ``start`` to ``stop`` (views)."""
         out = CooccurrenceSums.__new__(CooccurrenceSums)
-        for name in ("n_levels", "_integers", "_logs", "row_counts", "col_counts", "sum_counts",
-                     "diff_counts", "row_weights", "col_weights"):
+        for name in self._ARRAYS:
             setattr(out, name, getattr(self, name)[start:stop])
         return out
 

@@ -50,15 +50,6 @@ HARALICK_LABELS = (
 )
 
 
-def _dot(values, weights):
-    """``values @ weights`` over the last axis, row by row the same whatever the batch.
-
-    (``@`` goes through BLAS, whose kernels differ with the batch's shape: a
-    matrix's features would then depend on the other matrices beside it.)
-    """
-    return np.einsum("...k,k->...", values, weights)
-
-
 def _entropy(prob):
     """``-sum(p * log2(p))`` over the last axis, zero entries counting 0 (as mahotas)."""
     logs = np.log2(prob, out=np.zeros_like(prob), where=prob != 0)

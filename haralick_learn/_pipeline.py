@@ -26,7 +26,7 @@ from ._io import (
 from ._quantize import quantize
 
 __all__ = ["featurize_batch", "featurize_sample", "row_from_channels", "row_from_gray",
-           "rows_from_gray", "sample_levels", "sample_sums"]
+           "rows_from_gray", "sample_levels"]
 
 
 def _row_from_levels(levels, source, settings, mask=None, kind="image"):
@@ -92,16 +92,6 @@ def sample_levels(sample, index, settings):
     if mask is not None:
         mask = load_mask(mask, gray.shape, source)
     return _levels(gray, source, settings, mask), mask, source
-
-
-def sample_sums(sample, index, settings):
-    """The matrices' sums (:func:`~haralick_learn._haralick.image_sums`) of one gray sample.
-
-    The stages read -> quantize -> co-occurrence of :func:`featurize_sample`,
-    for settings whose features derive from the sums (``sums_suffice``) and
-    gray samples. Raises as :func:`featurize_sample` does, naming the sample.
-    """
-    return _level_sums(*sample_levels(sample, index, settings), settings)
 
 
 def _level_sums(levels, mask, source, settings):
