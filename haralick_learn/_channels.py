@@ -38,6 +38,8 @@ gives the gray image three times, ``"hsv"`` gives ``H = S = 0`` and ``V = g``,
 ``"lab"`` its lightness and constant ``a = b = 128``.
 """
 
+import math
+
 import numba
 import numpy as np
 
@@ -58,8 +60,10 @@ _D65 = np.array([0.95047, 1.0, 1.08883])
 
 def _srgb_to_linear_table():
     """The sRGB transfer function of each 8-bit value (skimage's ``rgb2xyz`` formulas)."""
+    # math.pow: the C library's, the same bits on every CPU (numpy's power is CPU-specific).
     c = np.arange(256, dtype=np.float64) / 255.0
-    return np.where(c > 0.04045, np.power((c + 0.055) / 1.055, 2.4), c / 12.92)
+    return np.array([math.pow((v + 0.055) / 1.055, 2.4) if v > 0.04045 else v / 12.92
+                     for v in c])
 
 
 _LINEAR = _srgb_to_linear_table()

@@ -15,6 +15,7 @@ import threading
 import numba
 import numpy as np
 
+from ._libm import log2
 from ._settings import DIRECTIONS_2D, DIRECTIONS_3D as _NAMED_3D
 
 __all__ = [
@@ -694,7 +695,7 @@ def _dense_counts(gray, distances, units, n_counted):
 
 # log2 of the small counts: 4096 entries (32 KB) cover ~99% of the non-zero
 # cells of a photograph's co-occurrence matrix and spare one libm call each.
-LOG2_SMALL_COUNTS = np.log2(np.maximum(np.arange(4096, dtype=np.float64), 1.0))
+LOG2_SMALL_COUNTS = log2(np.maximum(np.arange(4096, dtype=np.float64), 1.0))
 _FRACTION_UNITS = 2.0**52  # count_log_count's fractions are summed in units of 2**-52
 _ONE_IN_UNITS = np.int64(1) << 52
 
@@ -1164,7 +1165,7 @@ def level_statistics(sums):
     inside = levels[None, :] < n
     out[:, 13] = np.where(inside, (probabilities - mean) ** 2, 0.0).sum(axis=1) / n[:, 0]
     # HXY1 = -sum p log2(px[i] py[j]), by level: log2(c / T) = log2(c) - log2(T)
-    log2_t = np.log2(t)[:, None]
+    log2_t = log2(t)[:, None]
     weighted = (_weighted_log_counts(sums.row_weights, sums.col_counts, log2_t)
                 + _weighted_log_counts(sums.col_weights, sums.row_counts, log2_t))
     out[:, 14] = -weighted / t
@@ -1175,7 +1176,7 @@ def level_statistics(sums):
 def _weighted_log_counts(weights, counts, log2_t):
     """``sum_k weights_k (log2(counts_k) - log2 T)`` per row, over the non-zero weights."""
     weights = weights.astype(np.float64)
-    logs = np.log2(counts, out=np.zeros(counts.shape), where=weights != 0)
+    logs = log2(counts, where=weights != 0)
     return np.einsum("mk,mk->m", weights, logs) - log2_t[:, 0] * weights.sum(axis=1)
 
 

@@ -16,6 +16,7 @@ own functions as the reference) behind the same interface.
 """
 
 import functools
+import math
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from ._glcm import (
     LEVEL_STATISTICS, CooccurrenceSums, cooccurrence, cooccurrence_sums, cross_cooccurrence,
     level_statistics, matrix_sums,
 )
+from ._libm import exp, log2
 from ._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
 
 __all__ = [
@@ -52,7 +54,7 @@ HARALICK_LABELS = (
 
 def _entropy(prob):
     """``-sum(p * log2(p))`` over the last axis, zero entries counting 0 (as mahotas)."""
-    logs = np.log2(prob, out=np.zeros_like(prob), where=prob != 0)
+    logs = log2(prob, where=prob != 0)
     return -np.einsum("...k,...k->...", prob, logs)
 
 
@@ -177,11 +179,11 @@ class GLCMStatistics:
         """
         p, outer = self.probabilities, self.outer_marginals
         n = p.shape[0]
-        hxy = -(p * np.log2(p + _EPS)).reshape(n, -1).sum(axis=1)
+        hxy = -(p * log2(p + _EPS)).reshape(n, -1).sum(axis=1)
         size = p.shape[-1]  # the marginals are padded beyond the matrices' levels
         hx = _entropy_eps(self.py[:, :size])  # pyradiomics's HX: its px, our row sums
         hy = _entropy_eps(self.px[:, :size])
-        log_outer = np.log2(outer + _EPS)
+        log_outer = log2(outer + _EPS)
         hxy1 = -(p * log_outer).reshape(n, -1).sum(axis=1)
         hxy2 = -(outer * log_outer).reshape(n, -1).sum(axis=1)
         return hxy, hx, hy, hxy1, hxy2
@@ -202,7 +204,7 @@ _EPS = np.spacing(1)
 
 def _entropy_eps(prob):
     """``-sum(p * log2(p + eps))`` over the last axis, as pyradiomics."""
-    return -np.einsum("...k,...k->...", prob, np.log2(prob + _EPS))
+    return -np.einsum("...k,...k->...", prob, log2(prob + _EPS))
 
 
 def _skimage_correlation(s):
@@ -230,7 +232,7 @@ def _ibsi_imc2(s):
     hxy, _, _, _, hxy2 = s.eps_entropies
     with np.errstate(invalid="ignore"):
         # NaN when rounding makes HXY > HXY2 (pyradiomics's complex root), 0 when equal
-        value = np.sqrt(1.0 - np.exp(-2.0 * (hxy2 - hxy)))
+        value = np.sqrt(1.0 - exp(-2.0 * (hxy2 - hxy)))
     return np.where(hxy2 == hxy, 0.0, value)
 
 
@@ -290,7 +292,7 @@ def _imc1(s):
 
 
 def _imc2(s):
-    return np.sqrt(np.maximum(0.0, 1.0 - np.exp(-2.0 * (s.hxy2 - s.entropy))))
+    return np.sqrt(np.maximum(0.0, 1.0 - exp(-2.0 * (s.hxy2 - s.entropy))))
 
 
 def _maximal_correlation(s):
@@ -324,7 +326,7 @@ FEATURES = {
     "skimage_mean": lambda s, o: s.uy,  # its i is the row: the mean of the row sums
     "skimage_variance": lambda s, o: s.vy,
     "skimage_std": lambda s, o: np.sqrt(s.vy),
-    "skimage_entropy": lambda s, o: s.entropy * np.log(2.0),  # natural logarithm
+    "skimage_entropy": lambda s, o: s.entropy * math.log(2.0),  # natural logarithm
     # pyradiomics's RadiomicsGLCM: levels count from 1 (level k is its bin k + 1), which
     # moves the features of absolute levels (Autocorrelation, JointAverage, SumAverage)
     "ibsi_Autocorrelation": lambda s, o: s.sum_ij_p + s.ux + s.uy + 1.0,

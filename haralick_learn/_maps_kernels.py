@@ -30,8 +30,12 @@ only on the pixels inside it, not on the order the kernel visited them, so
 bands of rows and tiles give identical values.
 """
 
+import math
+
 import numba
 import numpy as np
+
+from ._libm import log2
 
 # Fields of the per-offset integer accumulators ``acc[m]``.
 _T, _Q, _S1, _S2, _SIJ, _DQ, _DK1, _H, _HX, _HD, _HS, _IDM = range(12)
@@ -49,11 +53,11 @@ def fixed_point_tables(max_count, n_levels):
     ``2**-a`` and ``2**-b``.
     """
     n = np.arange(max_count + 1, dtype=np.float64)
-    nlogn = n * np.log2(np.maximum(n, 1.0))
+    nlogn = n * log2(np.maximum(n, 1.0))
     # Any sum of n log2 n over a window is at most T log2 T <= max_count log2 max_count.
     top = max(float(nlogn[-1]), 1.0)
-    a = min(52, int(np.floor(61 - np.log2(top + 1.0))))
-    b = min(52, int(np.floor(61 - np.log2(max_count + 1.0))))
+    a = min(52, int(np.floor(61 - math.log2(top + 1.0))))
+    b = min(52, int(np.floor(61 - math.log2(max_count + 1.0))))
     nlogn_fixed = np.rint(np.ldexp(nlogn, a)).astype(np.int64)
     k = np.arange(n_levels, dtype=np.float64)
     inv_fixed = np.rint(np.ldexp(1.0 / (1.0 + k * k), b)).astype(np.int64)

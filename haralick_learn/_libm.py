@@ -1,0 +1,73 @@
+"""Elementary functions that give the same bits on every CPU.
+
+numpy picks a SIMD implementation of ``log2``, ``exp`` and ``power`` for the
+CPU it runs on (AVX-512 has its own), and those differ from the C library's
+in the last bit for some arguments: a feature computed with them would
+depend on the machine. These call the C library's scalar functions from
+compiled loops instead, one element at a time, on every machine.
+"""
+
+import math
+
+import numba
+import numpy as np
+
+__all__ = ["exp", "log2"]
+
+
+@numba.njit(nogil=True, cache=True)
+def _log2_into(x, out):
+    for i in range(x.shape[0]):
+        out[i] = math.log2(x[i])
+
+
+@numba.njit(nogil=True, cache=True)
+def _exp_into(x, out):
+    for i in range(x.shape[0]):
+        out[i] = math.exp(x[i])
+
+
+def _apply(kernel, x, where):
+    x = np.asarray(x, dtype=np.float64)
+    if where is not None:
+        # 1 where not wanted: log2(1) = 0 and exp(1) is finite, then replaced by 0
+        where = np.broadcast_to(where, x.shape)
+        x = np.where(where, x, 1.0)
+    flat = np.ascontiguousarray(x).reshape(-1)
+    out = np.empty(flat.shape)
+    kernel(flat, out)
+    out = out.reshape(x.shape)
+    if where is not None:
+        out[~where] = 0.0
+    return out
+
+
+def log2(x, where=None):
+    """Base-2 logarithm of each element, as float64.
+
+    Parameters
+    ----------
+    x : array-like
+        Values (``log2(0)`` is ``-inf``, a negative value gives NaN).
+    where : array-like of bool, optional
+        Where to compute it; elsewhere the result is 0.
+
+    Examples
+    --------
+    >>> log2([1.0, 8.0, 0.5])
+    array([ 0.,  3., -1.])
+    >>> log2([0.0, 4.0], where=[False, True])
+    array([0., 2.])
+    """
+    return _apply(_log2_into, x, where)
+
+
+def exp(x, where=None):
+    """``e ** x`` of each element, as float64 (``where`` as for :func:`log2`).
+
+    Examples
+    --------
+    >>> exp([0.0, 1.0])
+    array([1.        , 2.71828183])
+    """
+    return _apply(_exp_into, x, where)
