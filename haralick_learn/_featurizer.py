@@ -48,8 +48,12 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
     ``transform`` reads each image, converts it to gray, builds its gray-level
     co-occurrence matrices and computes the 13 (or 14) Haralick features for
     the four directions horizontal, diagonal NW-SE, vertical and diagonal
-    NE-SW. With the default parameters an 8-bit RGB photograph gives exactly
-    ``mahotas.features.haralick(mahotas.colors.rgb2gray(im, dtype=np.uint8)).ravel()``.
+    NE-SW. With the default parameters a gray image gives exactly
+    ``mahotas.features.haralick(im).ravel()``, and an 8-bit RGB photograph the
+    same of its exact gray conversion, the same on every machine;
+    ``gray_conversion="mahotas"`` gives exactly
+    ``mahotas.features.haralick(mahotas.colors.rgb2gray(im, dtype=np.uint8)).ravel()``
+    as the local mahotas computes it.
 
     Read more in the :ref:`User Guide <featurizer-guide>`.
 
@@ -171,6 +175,18 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         its reverse are the same pair (transposed matrices). The counting and
         features are the compiled ones whatever ``backend`` (mahotas has no
         cross-channel co-occurrence).
+    gray_conversion : {"exact", "mahotas"}, default="exact"
+        How an RGB image becomes gray. ``"exact"`` weighs the channels as
+        mahotas does, ``0.30 R + 0.59 G + 0.11 B``, in exact integer
+        arithmetic: the 8-bit level ``(30 R + 59 G + 11 B) // 100``, the same
+        on every machine, and a gray picture stored as RGB
+        (``R = G = B``) keeps its levels. ``"mahotas"`` reproduces
+        ``mahotas.colors.rgb2gray(im, dtype=np.uint8)`` bit for bit, a float
+        dot product whose rounding depends on the machine's BLAS: the
+        colours whose exact gray level is an integer (30R + 59G + 11B a
+        multiple of 100) come out one level lower on some CPUs. Use it to
+        compare with rows computed by mahotas itself on the same machine.
+        See the :ref:`user guide <gray-conversion>`.
 
     Attributes
     ----------
@@ -238,6 +254,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         "preserve_haralick_bug": ["boolean"],
         "color": [StrOptions({"gray", "rgb", "hsv", "lab"})],
         "color_pairs": [None, StrOptions({"all"}), list, tuple],
+        "gray_conversion": [StrOptions({"exact", "mahotas"})],
     }
 
     def __init__(
@@ -264,6 +281,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         preserve_haralick_bug=False,
         color="gray",
         color_pairs=None,
+        gray_conversion="exact",
     ):
         self.distance = distance
         self.aggregate = aggregate
@@ -286,6 +304,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         self.preserve_haralick_bug = preserve_haralick_bug
         self.color = color
         self.color_pairs = color_pairs
+        self.gray_conversion = gray_conversion
 
     def fit(self, X, y=None):
         """Validate the parameters (and ``X`` when it is a numeric array).
@@ -400,6 +419,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
             preserve_haralick_bug=self.preserve_haralick_bug,
             color=self.color,
             color_pairs=self.color_pairs,
+            gray_conversion=self.gray_conversion,
         )
 
     def _check_image_shape(self, n_columns):

@@ -2,9 +2,8 @@
 
 This is the only module that reads files. :func:`load_image` reads a path, a
 PIL image or an array and returns a 2-D gray array; the channel stage (an
-8-bit RGB image through the reference conversion,
-``mahotas.colors.rgb2gray(im, dtype=np.uint8)``, bit for bit, see ``_gray``)
-runs inside the read, a strip of rows at a time, so that a photograph is
+8-bit RGB image through the gray conversion of ``_gray``: exact integer
+arithmetic, or mahotas's ``rgb2gray`` bit for bit) runs inside the read, a strip of rows at a time, so that a photograph is
 never held both in colour and in gray. Quantization is the next stage
 (``_quantize``).
 """
@@ -14,11 +13,12 @@ import stat
 import threading
 import warnings
 from contextlib import contextmanager
+from functools import partial
 
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from ._gray import rgb_to_gray_uint8, rgbx_to_gray_uint8
+from ._gray import rgb_to_gray, rgb_to_gray_uint8, rgbx_to_gray_uint8
 from ._quantize import is_8bit
 
 # PIL modes that are converted before anything else, and what to. Mode "P"
@@ -243,7 +243,7 @@ def _read_file(path, to_array=None):
 _GRAY_STRIP_BYTES = 1 << 19
 
 
-def _pil_to_array(im):
+def _pil_to_array(im, conversion="exact"):
     """Pixels of a PIL image as an array, colour modes reduced to L, RGB(A) or numeric.
 
     8-bit RGB(A) comes back already gray (see :func:`_pil_rgb_to_gray`).
@@ -251,15 +251,15 @@ def _pil_to_array(im):
     if im.mode == "P":
         return _expand_palette(im)
     if im.mode in ("RGB", "RGBA", "RGBX"):
-        return _pil_rgb_to_gray(im)
+        return _pil_rgb_to_gray(im, conversion)
     target = _PIL_CONVERSIONS.get(im.mode)
     if target is not None:
         im = im.convert(target)
     return np.asarray(im)
 
 
-def _pil_rgb_to_gray(im):
-    """Reference gray conversion of an 8-bit RGB(A) PIL image, a strip of rows at a time.
+def _pil_rgb_to_gray(im, conversion):
+    """Gray conversion of an 8-bit RGB(A) PIL image, a strip of rows at a time.
 
     Pillow keeps such images at 4 bytes a pixel. ``np.asarray(im)`` would
     repack the whole image to 3 bytes a pixel before the conversion; strips
@@ -275,7 +275,7 @@ def _pil_rgb_to_gray(im):
     for top in range(0, height, rows):
         bottom = min(height, top + rows)
         pixels = np.frombuffer(_raw_pixels(im, (0, top, width, bottom), rawmode), np.uint32)
-        rgbx_to_gray_uint8(pixels, flat_gray[top * width : bottom * width])
+        rgbx_to_gray_uint8(pixels, flat_gray[top * width : bottom * width], conversion)
     return gray
 
 
@@ -366,7 +366,7 @@ def _expand_palette(im):
     return palette[indices]
 
 
-def load_image(image, index=0):
+def load_image(image, index=0, gray_conversion="exact"):
     """Return the 2-D gray image of one sample.
 
     Parameters
@@ -379,12 +379,17 @@ def load_image(image, index=0):
 
     index : int, default=0
         Position of the sample in its batch, used to name it in errors.
+    gray_conversion : {"exact", "mahotas"}, default="exact"
+        How colour becomes gray (see :mod:`haralick_learn._gray`): exact
+        integer arithmetic, the same on every machine, or mahotas's
+        ``rgb2gray``, bit for bit as the local mahotas computes it.
 
     Returns
     -------
     gray : ndarray of shape (height, width)
-        ``uint8`` for 8-bit input (RGB through the reference conversion); the
-        input's own numeric dtype otherwise (``uint16``, ``int32``, ``float32``...).
+        ``uint8`` for 8-bit input; float64 for wider or float colour; the
+        input's own numeric dtype for other gray input (``uint16``,
+        ``int32``, ``float32``...).
 
     Raises
     ------
@@ -410,7 +415,29 @@ def load_image(image, index=0):
     ValueError: sample 3: image of shape (1, 1) is too small to have any pixel pair
     """
     source = describe_source(image, index)
-    return _array_to_gray(_read_pixels(image, source, _pil_to_array), source)
+    pixels = _read_pixels(image, source, partial(_pil_to_array, conversion=gray_conversion))
+    return _array_to_gray(pixels, source, gray_conversion)
+
+
+def load_gray(image, index=0, *, volume=False, gray_conversion="exact"):
+    """The gray image (or, with ``volume``, the volume) of one sample.
+
+    :func:`load_volume` when ``volume`` is true, else :func:`load_image` with
+    ``gray_conversion``: what the featurizer, region tables and texture maps
+    read a sample with.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> load_gray(np.full((2, 2, 3), 77, np.uint8))
+    array([[77, 77],
+           [77, 77]], dtype=uint8)
+    >>> load_gray(np.zeros((2, 3, 4), np.uint8), volume=True).shape
+    (2, 3, 4)
+    """
+    if volume:
+        return load_volume(image, index)
+    return load_image(image, index, gray_conversion)
 
 
 def _read_pixels(image, source, pil_to_array):
@@ -466,10 +493,15 @@ def load_color_pixels(image, index=0):
     return _checked_pixels(_read_pixels(image, source, _pil_color_pixels), source)
 
 
-def _array_to_gray(array, source):
+def _array_to_gray(array, source, conversion):
     array = _checked_pixels(array, source)
     if array.ndim == 3:
-        array = _rgb_to_gray(array)
+        if is_8bit(array):
+            # 8-bit colour in any integer dtype, so that an int64 copy of a
+            # uint8 image gives the same gray image.
+            return rgb_to_gray_uint8(array.astype(np.uint8, copy=False), conversion)
+        # Wider or float colour: float64, so that nothing is lost before quantization.
+        return rgb_to_gray(array, conversion)
     return array
 
 
@@ -508,29 +540,6 @@ def _checked_pixels(array, source):
             f"{source}: image of shape {array.shape[:2]} is too small to have any pixel pair"
         )
     return array
-
-
-def _rgb_to_gray(rgb):
-    if is_8bit(rgb):
-        # 8-bit colour in any integer dtype: the reference conversion, so
-        # that an int64 copy of a uint8 image gives the same gray image.
-        return rgb_to_gray_uint8(rgb.astype(np.uint8, copy=False))
-    # Same weights as the reference, in float64 (as the reference computes)
-    # so that wider images lose nothing before quantization.
-    with np.errstate(over="ignore"):
-        gray = _weighted_sum(rgb, 1.0)
-        if not np.isfinite(gray).all():
-            # Channels near float64's maximum: a power-of-two scale is exact
-            # and binning is scale-free, so the levels are the same.
-            gray = _weighted_sum(rgb, 0.25)
-    return gray
-
-
-def _weighted_sum(rgb, scale):
-    gray = rgb[:, :, 0].astype(np.float64) * (0.30 * scale)
-    gray += rgb[:, :, 1].astype(np.float64) * (0.59 * scale)
-    gray += rgb[:, :, 2].astype(np.float64) * (0.11 * scale)
-    return gray
 
 
 # -- volumes and masks -------------------------------------------------------

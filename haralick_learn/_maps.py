@@ -13,7 +13,7 @@ from numbers import Integral
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
-from ._io import load_image
+from ._io import load_gray
 from ._maps_kernels import fixed_point_tables, map_rows
 from ._quantize import to_gray_levels
 from ._settings import TextureSettings
@@ -23,7 +23,7 @@ __all__ = ["texture_maps"]
 _AGGREGATE_CODES = {None: 0, "mean": 1, "mean_ptp": 2}
 #: The featurizer's parameters that make sense per window.
 _WINDOW_PARAMS = ("distance", "aggregate", "ignore_zeros", "compute_14th_feature",
-                  "use_x_minus_y_variance", "levels", "backend")
+                  "use_x_minus_y_variance", "levels", "backend", "gray_conversion")
 
 
 def texture_maps(image, window=15, *, step=1, n_jobs=None, **featurizer_params):
@@ -129,7 +129,7 @@ def texture_maps(image, window=15, *, step=1, n_jobs=None, **featurizer_params):
     window, step, n_jobs, settings = _validate(window, step, n_jobs, featurizer_params)
     if _is_dask_array(image):
         return _dask_maps(image, window, step, settings)
-    gray = load_image(image, 0)
+    gray = load_gray(image, 0, gray_conversion=settings.gray_conversion)
     levels = np.ascontiguousarray(to_gray_levels(gray, settings.levels), dtype=np.uint8)
     return _map_levels(levels, window, step, n_jobs, settings)
 

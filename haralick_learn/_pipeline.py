@@ -21,7 +21,7 @@ from ._haralick import (
     sums_suffice,
 )
 from ._io import (
-    describe_source, load_color_pixels, load_image, load_mask, load_volume, split_sample,
+    describe_source, load_color_pixels, load_gray, load_mask, split_sample,
 )
 from ._quantize import quantize
 
@@ -88,7 +88,8 @@ def sample_levels(sample, index, settings):
     """
     image, mask = split_sample(sample)
     source = describe_source(image, index)
-    gray = (load_volume if settings.volume else load_image)(image, index)
+    gray = load_gray(image, index, volume=settings.volume,
+                     gray_conversion=settings.gray_conversion)
     if mask is not None:
         mask = load_mask(mask, gray.shape, source)
     return _levels(gray, source, settings, mask), mask, source
@@ -259,7 +260,8 @@ def featurize_sample(sample, index, settings, catch=False):
                                  f"color={settings.color!r} takes whole images")
             pixels = load_color_pixels(image, index)
             return row_from_channels(pixels, source, settings), None
-        gray = (load_volume if settings.volume else load_image)(image, index)
+        gray = load_gray(image, index, volume=settings.volume,
+                         gray_conversion=settings.gray_conversion)
         if mask is not None:
             mask = load_mask(mask, gray.shape, source)
         return row_from_gray(gray, source, settings, mask), None

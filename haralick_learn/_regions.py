@@ -12,7 +12,7 @@ bounding box, and only one region's matrices exist at a time.
 import numpy as np
 from scipy import ndimage
 
-from ._io import load_image, load_volume
+from ._io import load_gray
 from ._pipeline import rows_from_gray
 from ._settings import TextureSettings
 
@@ -21,7 +21,7 @@ __all__ = ["region_features"]
 #: The featurizer's parameters that a region table takes (those of its settings).
 _SETTINGS_PARAMS = (
     "distance", "aggregate", "ignore_zeros", "compute_14th_feature", "use_x_minus_y_variance",
-    "levels", "backend", "volume", "symmetric", "preserve_haralick_bug",
+    "levels", "backend", "volume", "symmetric", "preserve_haralick_bug", "gray_conversion",
 )
 
 
@@ -52,7 +52,7 @@ def region_features(image, labels, *, on_error="raise", **featurizer_params):
         ``distance``, ``aggregate``, ``ignore_zeros``, ``compute_14th_feature``,
         ``use_x_minus_y_variance``, ``levels``, ``backend`` (``"auto"`` only:
         masks need the compiled kernels), ``volume``, ``symmetric``,
-        ``preserve_haralick_bug``.
+        ``preserve_haralick_bug``, ``gray_conversion``.
 
     Returns
     -------
@@ -99,7 +99,7 @@ def region_features(image, labels, *, on_error="raise", **featurizer_params):
     if on_error not in ("raise", "nan"):
         raise ValueError(f"on_error must be 'raise' or 'nan', got {on_error!r}")
     settings = TextureSettings.from_params(**featurizer_params)
-    gray = (load_volume if settings.volume else load_image)(image, 0)
+    gray = load_gray(image, 0, volume=settings.volume, gray_conversion=settings.gray_conversion)
     labels = np.asarray(labels)
     if labels.dtype.kind not in "iu" or labels.dtype == bool:
         raise TypeError(f"labels must be an integer label image, got dtype {labels.dtype}")

@@ -14,6 +14,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
+from ._gray import GRAY_CONVERSIONS
+
 __all__ = [
     "AGGREGATES", "COLOR_CHANNELS", "DIRECTIONS_2D", "DIRECTIONS_3D", "FEATURE_NAMES",
     "FEATURE_SETS",
@@ -147,6 +149,8 @@ class TextureSettings:
         The channel images featurized (see :mod:`haralick_learn._channels`).
     color_pairs : tuple of (str, str)
         Channel pairs whose cross-channel co-occurrence is featurized, in output order.
+    gray_conversion : {"exact", "mahotas"}
+        How RGB becomes gray (see :mod:`haralick_learn._gray`).
     """
 
     distances: tuple = (1,)
@@ -165,13 +169,15 @@ class TextureSettings:
     preserve_haralick_bug: bool = False
     color: str = "gray"
     color_pairs: tuple = ()
+    gray_conversion: str = "exact"
 
     @classmethod
     def from_params(cls, *, distance=1, aggregate=None, ignore_zeros=False,
                     compute_14th_feature=False, use_x_minus_y_variance=False, levels=None,
                     backend="auto", features="haralick", offsets="mahotas", bin_width=None,
                     gray_range=None, volume=False, symmetric=True,
-                    preserve_haralick_bug=False, color="gray", color_pairs=None):
+                    preserve_haralick_bug=False, color="gray", color_pairs=None,
+                    gray_conversion="exact"):
         """Validate an estimator's parameters (ValueError / TypeError) and build the settings.
 
         Examples
@@ -199,6 +205,9 @@ class TextureSettings:
             raise ValueError(f"levels must be None or an int in [2, 256]; got {levels!r}")
         if not isinstance(color, str) or color not in COLOR_CHANNELS:
             raise ValueError(f"color must be 'gray', 'rgb', 'hsv' or 'lab'; got {color!r}")
+        if not isinstance(gray_conversion, str) or gray_conversion not in GRAY_CONVERSIONS:
+            raise ValueError(f"gray_conversion must be 'exact' or 'mahotas'; "
+                             f"got {gray_conversion!r}")
         if offsets not in OFFSET_CONVENTIONS:
             raise ValueError(f"offsets must be 'mahotas', 'skimage' or 'pyradiomics'; "
                              f"got {offsets!r}")
@@ -237,6 +246,7 @@ class TextureSettings:
             preserve_haralick_bug=bool(preserve_haralick_bug),
             color=color,
             color_pairs=_color_pairs(color_pairs, color),
+            gray_conversion=gray_conversion,
         )
 
     @property
@@ -320,8 +330,11 @@ class TextureSettings:
         bit for bit, and a cached row must be the one this setting computes.
         """
         fields = dataclasses.asdict(self)
-        # Fields added after the first release are left out at their defaults, so that
-        # the rows cached by earlier versions stay valid.
+        # Fields added after the first release are left out at the values that earlier
+        # versions computed with, so that the rows they cached stay valid: their gray
+        # conversion was mahotas's.
+        if fields["gray_conversion"] == "mahotas":
+            del fields["gray_conversion"]
         if tuple(fields["features"]) == FEATURE_NAMES[: self.n_haralick_features]:
             del fields["features"]
         for name, default in (("offsets", "mahotas"), ("bin_width", None),

@@ -144,7 +144,8 @@ def _featurizer(args, verbose=1):
                               on_error=getattr(args, "on_error", "raise"),
                               volume=getattr(args, "volume", False),
                               color=getattr(args, "color", "gray"),
-                              color_pairs="all" if getattr(args, "color_pairs", False) else None)
+                              color_pairs="all" if getattr(args, "color_pairs", False) else None,
+                              gray_conversion=getattr(args, "gray_conversion", "exact"))
 
 
 def _stem(name):
@@ -619,7 +620,8 @@ def _map(args):
         output = output.rstrip("/\\")
     _check_output(output)
     _check_output(args.preview)
-    options = {"distance": args.distance, "aggregate": args.aggregate, "levels": args.levels}
+    options = {"distance": args.distance, "aggregate": args.aggregate, "levels": args.levels,
+               "gray_conversion": args.gray_conversion}
     names = list(HaralickFeaturizer(**options).get_feature_names_out())
     chosen = list(range(len(names)))
     if args.features:
@@ -666,7 +668,8 @@ def _map_zarr(args, output, options, chosen, chosen_names):
     from ._quantize import to_gray_levels
 
     # One gray scale for every tile: the whole image quantized once, as in memory.
-    levels = to_gray_levels(load_image(args.image), options["levels"])
+    levels = to_gray_levels(load_image(args.image, gray_conversion=args.gray_conversion),
+                            options["levels"])
     lazy = texture_maps(da.from_array(levels, chunks=1024), args.window,
                         **dict(options, levels=None))[..., chosen]
     workers = 1 if args.n_jobs is None else args.n_jobs
@@ -730,7 +733,15 @@ def _n_jobs(parser):
                         "-2: all but one)")
 
 
+def _gray_conversion(parser):
+    parser.add_argument("--gray-conversion", choices=["exact", "mahotas"], default="exact",
+                        help="how RGB becomes gray: exact integer arithmetic, the same on every "
+                        "machine (default), or mahotas's rgb2gray bit for bit, which depends "
+                        "on the machine's BLAS")
+
+
 def _color(parser):
+    _gray_conversion(parser)
     parser.add_argument("--color", choices=["gray", "rgb", "hsv", "lab"], default="gray",
                         help="channels featurized: gray (default, the reference's numbers), or "
                         "each channel of RGB, HSV or CIE L*a*b* (columns prefixed R_, H_, L_...)")
@@ -914,6 +925,7 @@ def build_parser():
                              help="gray levels, 2 to 256 (default: the image's 8-bit levels)")
     texture_map.add_argument("--features", nargs="+", metavar="NAME",
                              help="features to keep, names or patterns (contrast_*)")
+    _gray_conversion(texture_map)
     texture_map.add_argument("--preview", metavar="PNG",
                              help="also draw the image beside the first 3 kept maps")
     texture_map.add_argument("--n-jobs", type=_jobs, default=None, metavar="N",

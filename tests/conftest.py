@@ -17,6 +17,9 @@ import pytest
 
 #: Relative tolerance of every parity test against the reference (mahotas).
 RTOL = 1e-10
+#: The featurizer's option that reproduces the tutorial's ``mahotas.colors.rgb2gray`` bit for bit
+#: (on this machine): parity tests on colour photographs compare with it.
+MAHOTAS_GRAY = {"gray_conversion": "mahotas"}
 #: The featurizer's backends, each tested against the reference.
 BACKENDS = ["auto", "mahotas"]
 
@@ -29,6 +32,19 @@ def reference_gray(path):
 def reference_row(path, **options):
     """The tutorial's row: ``mahotas.features.haralick`` of the reference gray image."""
     return mahotas.features.haralick(reference_gray(path), **options).ravel()
+
+
+def exact_reference_row(path, **options):
+    """mahotas's features of the default (exact) gray image of ``path``.
+
+    The exact conversion is checked against mahotas's ``rgb2gray`` colour by colour in
+    ``test_kernels.py``; here mahotas computes the features.
+    """
+    from haralick_learn._gray import rgb_to_gray_uint8
+
+    image = mahotas.imread(path)
+    gray = image if image.ndim == 2 else rgb_to_gray_uint8(image[..., :3])
+    return mahotas.features.haralick(gray, **options).ravel()
 
 
 def stack_of_crops(gray, depth, size, top=0, left=0):

@@ -17,7 +17,7 @@ from haralick_learn._channels import channel_images, lab_to_levels, rgb_to_hsv_l
 from haralick_learn._glcm import DIRECTIONS, cooccurrence, cross_cooccurrence
 from haralick_learn._io import load_color_pixels
 
-from conftest import BACKENDS, RTOL
+from conftest import BACKENDS, MAHOTAS_GRAY, RTOL
 
 N_BLOCK = 52  # 13 features x 4 directions, distance 1
 
@@ -160,7 +160,7 @@ def test_levels_apply_to_each_channel(jpeg_paths):
 
 
 def test_default_gray_is_unchanged(jpeg_paths):
-    featurizer = HaralickFeaturizer()
+    featurizer = HaralickFeaturizer(**MAHOTAS_GRAY)
     assert featurizer.get_params()["color"] == "gray"
     assert featurizer.get_params()["color_pairs"] is None
     got = featurizer.fit_transform(jpeg_paths)

@@ -17,7 +17,7 @@ import logging
 
 import numpy as np
 import pytest
-from conftest import RTOL, reference_gray, reference_row, stack_of_crops
+from conftest import MAHOTAS_GRAY, RTOL, reference_gray, reference_row, stack_of_crops
 
 from haralick_learn import HaralickFeaturizer
 from haralick_learn._quantize import bin_by_range, to_gray_levels
@@ -96,9 +96,9 @@ def reference_row_of(gray, **options):
 
 def test_default_haralick_set_is_unchanged(photo_paths):
     path = photo_paths[0]
-    row = HaralickFeaturizer().fit_transform([path])[0]
+    row = HaralickFeaturizer(**MAHOTAS_GRAY).fit_transform([path])[0]
     np.testing.assert_allclose(row, reference_row(path), rtol=RTOL)
-    explicit = HaralickFeaturizer(features="haralick").fit_transform([path])[0]
+    explicit = HaralickFeaturizer(features="haralick", **MAHOTAS_GRAY).fit_transform([path])[0]
     np.testing.assert_array_equal(explicit, row)
     assert HaralickFeaturizer().get_feature_names_out()[0] == "angular_second_moment_horizontal_d1"
 
@@ -131,10 +131,13 @@ def test_feature_names_name_set_feature_group_and_distance():
 
 
 def test_default_cache_key_is_unchanged():
-    """New fields at their defaults stay out of the key: earlier caches remain valid."""
-    key = json.loads(TextureSettings.from_params().cache_key())
+    """New fields at the values earlier versions used stay out of the key: their caches remain
+    valid. Earlier versions converted colour as mahotas does, so the exact conversion (the
+    default) is in the key and ``gray_conversion="mahotas"`` is not."""
+    key = json.loads(TextureSettings.from_params(gray_conversion="mahotas").cache_key())
     assert set(key) == {"distances", "aggregate", "ignore_zeros", "compute_14th_feature",
                         "use_x_minus_y_variance", "levels", "backend"}
+    assert json.loads(TextureSettings.from_params().cache_key())["gray_conversion"] == "exact"
     other = TextureSettings.from_params(features="ibsi").cache_key()
     assert other != TextureSettings.from_params().cache_key()
 

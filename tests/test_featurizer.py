@@ -16,15 +16,23 @@ from sklearn.preprocessing import StandardScaler
 from haralick_learn import HaralickFeaturizer, ImageFeaturizationWarning
 from haralick_learn.datasets import load_sample_images
 
-from conftest import BACKENDS, RTOL, reference_gray, reference_row
+from conftest import (BACKENDS, MAHOTAS_GRAY, RTOL, exact_reference_row, reference_gray,
+                      reference_row)
 
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_default_matches_reference_on_photographs(photo_paths, backend):
+def test_mahotas_gray_conversion_matches_reference_on_photographs(photo_paths, backend):
     expected = np.vstack([reference_row(p) for p in photo_paths])
-    got = HaralickFeaturizer(backend=backend).fit_transform(photo_paths)
+    got = HaralickFeaturizer(backend=backend, **MAHOTAS_GRAY).fit_transform(photo_paths)
     assert got.shape == (len(photo_paths), 52)
+    np.testing.assert_allclose(got, expected, rtol=RTOL, atol=0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_default_is_mahotas_features_of_the_exact_gray_image(photo_paths, backend):
+    expected = np.vstack([exact_reference_row(p) for p in photo_paths])
+    got = HaralickFeaturizer(backend=backend).fit_transform(photo_paths)
     np.testing.assert_allclose(got, expected, rtol=RTOL, atol=0)
 
 
@@ -43,12 +51,12 @@ def test_default_matches_reference_on_photographs(photo_paths, backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_options_match_reference(jpeg_paths, params, reference_options, backend):
     expected = np.vstack([reference_row(p, **reference_options) for p in jpeg_paths])
-    got = HaralickFeaturizer(backend=backend, **params).fit_transform(jpeg_paths)
+    got = HaralickFeaturizer(backend=backend, **MAHOTAS_GRAY, **params).fit_transform(jpeg_paths)
     np.testing.assert_allclose(got, expected, rtol=RTOL, atol=0)
 
 
 def test_distance_list_concatenates_blocks(jpeg_paths):
-    got = HaralickFeaturizer(distance=[1, 2, 4]).fit_transform(jpeg_paths)
+    got = HaralickFeaturizer(distance=[1, 2, 4], **MAHOTAS_GRAY).fit_transform(jpeg_paths)
     expected = np.vstack(
         [np.concatenate([reference_row(p, distance=d) for d in (1, 2, 4)]) for p in jpeg_paths]
     )
@@ -58,11 +66,12 @@ def test_distance_list_concatenates_blocks(jpeg_paths):
     assert len(set(names)) == len(names)
 
 
-def test_gray_conversion_is_bit_identical(photo_paths):
+def test_mahotas_gray_conversion_is_bit_identical(photo_paths):
     from haralick_learn._io import load_image
 
     for path in photo_paths:
-        assert np.array_equal(load_image(path), reference_gray(path)), path
+        assert np.array_equal(load_image(path, gray_conversion="mahotas"),
+                              reference_gray(path)), path
 
 
 def test_path_pil_and_array_give_the_same_row(jpeg_paths):
@@ -70,7 +79,8 @@ def test_path_pil_and_array_give_the_same_row(jpeg_paths):
     rgb = np.asarray(Image.open(path))
     rgba = np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)])
     with Image.open(path) as pil:
-        rows = HaralickFeaturizer().fit_transform([path, rgb, pil, rgba, reference_gray(path)])
+        rows = HaralickFeaturizer(**MAHOTAS_GRAY).fit_transform(
+            [path, rgb, pil, rgba, reference_gray(path)])
     for row in rows[1:]:
         np.testing.assert_array_equal(row, rows[0])
 
@@ -172,7 +182,7 @@ def test_pipeline_cross_val_score_equals_hand_written_loop():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         expected = cross_val_score(classifier(), features, tutorial_labels)
-        pipeline = Pipeline([("feat", HaralickFeaturizer())] + classifier().steps)
+        pipeline = Pipeline([("feat", HaralickFeaturizer(**MAHOTAS_GRAY))] + classifier().steps)
         got = cross_val_score(pipeline, paths, labels)
     np.testing.assert_array_equal(got, expected)
     assert got.mean() > 0.8  # the sample classes are learnable

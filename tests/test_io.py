@@ -64,9 +64,10 @@ RGB_FORMATS = [
 def test_rgb_files_are_bit_identical_to_the_reference(tmp_path, fmt, ext):
     path = save(Image.fromarray(texture_rgb()), tmp_path / f"rgb.{ext}", fmt)
     expected_gray = reference_gray(path)
-    assert np.array_equal(load_image(path), expected_gray)
+    assert np.array_equal(load_image(path, gray_conversion="mahotas"), expected_gray)
     np.testing.assert_allclose(
-        featurize([path]), mahotas.features.haralick(expected_gray).ravel()[None],
+        featurize([path], gray_conversion="mahotas"),
+        mahotas.features.haralick(expected_gray).ravel()[None],
         rtol=RTOL, atol=0,
     )
 
@@ -639,7 +640,10 @@ def test_rgb_photos_read_in_strips_equal_the_reference(
     for path in photo_paths:
         with Image.open(path) as im:
             assert im.mode == "RGB"
-        np.testing.assert_array_equal(load_image(path), reference_gray(path), err_msg=path)
+        np.testing.assert_array_equal(load_image(path, gray_conversion="mahotas"),
+                                      reference_gray(path), err_msg=path)
+        rgb = np.asarray(Image.open(path))
+        np.testing.assert_array_equal(load_image(path), rgb_to_gray_uint8(rgb), err_msg=path)
 
 
 def test_rgba_and_rgbx_images_read_in_strips_ignore_the_fourth_byte():
@@ -651,7 +655,9 @@ def test_rgba_and_rgbx_images_read_in_strips_ignore_the_fourth_byte():
         if mode == "RGBX":
             image = image.convert("RGBX")
         assert image.mode == mode
-        np.testing.assert_array_equal(load_image(image), expected, err_msg=mode)
+        np.testing.assert_array_equal(load_image(image, gray_conversion="mahotas"), expected,
+                                      err_msg=mode)
+        np.testing.assert_array_equal(load_image(image), rgb_to_gray_uint8(rgb), err_msg=mode)
 
 
 def _failing_raw_encoder(kind, calls):
@@ -796,11 +802,11 @@ def test_warnings_of_other_threads_are_not_named(jpeg_paths, tmp_path, monkeypat
     reading, warned = threading.Event(), threading.Event()
     real = io_module._pil_to_array
 
-    def slow_read(im):
+    def slow_read(im, **kwargs):
         reading.set()
         assert warned.wait(10)
         warnings.warn("raised inside the read")
-        return real(im)
+        return real(im, **kwargs)
 
     def other_thread():
         assert reading.wait(10)

@@ -48,7 +48,7 @@ def _gray(image):
     """Our gray image, checked bit-identical to mahotas's on the way."""
     if image.ndim == 2:
         return image
-    gray = rgb_to_gray_uint8(image)
+    gray = rgb_to_gray_uint8(image, "mahotas")
     np.testing.assert_array_equal(gray, mahotas.colors.rgb2gray(image, dtype=np.uint8))
     return gray
 
@@ -131,12 +131,12 @@ def assert_features_match(ours, reference, atol=None, squared_imc2=False):
 # gray conversion
 
 
-def test_rgb_to_gray_all_colours_bit_identical():
+def test_mahotas_conversion_all_colours_bit_identical():
     codes = np.arange(1 << 24, dtype=np.uint32)
     rgb = np.stack([codes >> 16, (codes >> 8) & 255, codes & 255], axis=-1).astype(np.uint8)
     rgb = rgb.reshape(4096, 4096, 3)
     expected = mahotas.colors.rgb2gray(rgb, dtype=np.uint8)
-    np.testing.assert_array_equal(rgb_to_gray_uint8(rgb), expected)
+    np.testing.assert_array_equal(rgb_to_gray_uint8(rgb, "mahotas"), expected)
     # Pillow's 4-byte layout, the route every RGB file takes; a random fourth
     # byte proves it is ignored.
     rgbx = np.concatenate(
@@ -144,8 +144,48 @@ def test_rgb_to_gray_all_colours_bit_identical():
         axis=-1,
     )
     gray = np.empty(1 << 24, np.uint8)
-    rgbx_to_gray_uint8(rgbx.reshape(-1).view(np.uint32), gray)
+    rgbx_to_gray_uint8(rgbx.reshape(-1).view(np.uint32), gray, "mahotas")
     np.testing.assert_array_equal(gray.reshape(4096, 4096), expected)
+
+
+def test_exact_conversion_is_mahotas_wherever_mahotas_does_not_depend_on_the_machine():
+    """Every colour: mahotas's level where its float rounding cannot matter, else the exact one.
+
+    The exact gray value is ``n / 100``, ``n = 30 R + 59 G + 11 B``. Where ``n``
+    is not a multiple of 100 every machine's mahotas truncates it alike, and
+    the exact conversion must give that level; where it is, mahotas gives
+    ``n / 100`` or one less depending on its BLAS kernel, and the exact
+    conversion gives ``n / 100`` itself.
+    """
+    codes = np.arange(1 << 24, dtype=np.uint32)
+    rgb = np.stack([codes >> 16, (codes >> 8) & 255, codes & 255], axis=-1).astype(np.uint8)
+    rgb = rgb.reshape(4096, 4096, 3)
+    reference = mahotas.colors.rgb2gray(rgb, dtype=np.uint8)
+    exact = rgb_to_gray_uint8(rgb)
+    r, g, b = (rgb[..., k].astype(np.int64) for k in range(3))
+    n = 30 * r + 59 * g + 11 * b
+    integral = n % 100 == 0
+    np.testing.assert_array_equal(exact[~integral], reference[~integral])
+    np.testing.assert_array_equal(exact[integral], n[integral] // 100)
+    below = reference[integral].astype(np.int64) - n[integral] // 100
+    assert set(np.unique(below)) <= {-1, 0}
+    # Pillow's 4-byte layout gives the same levels.
+    rgbx = np.concatenate([rgb, np.full((4096, 4096, 1), 7, np.uint8)], axis=-1)
+    gray = np.empty(1 << 24, np.uint8)
+    rgbx_to_gray_uint8(rgbx.reshape(-1).view(np.uint32), gray)
+    np.testing.assert_array_equal(gray.reshape(4096, 4096), exact)
+
+
+def test_exact_conversion_keeps_the_levels_of_a_gray_picture_stored_as_rgb():
+    gray = skimage.data.camera()
+    rgb = np.repeat(gray[:, :, None], 3, axis=2)
+    np.testing.assert_array_equal(rgb_to_gray_uint8(rgb), gray)
+    # the reference does not: some levels v come out as v - 1 on some machines, and the
+    # exact conversion never does
+    wide = rgb.astype(np.uint16) * 257
+    np.testing.assert_array_equal(gray_module.rgb_to_gray(wide), gray * 257.0)
+    floats = rgb / 255.0
+    np.testing.assert_array_equal(gray_module.rgb_to_gray(floats), gray / 255.0)
 
 
 def test_every_gray_kernel_agrees_with_the_reference_where_it_is_chosen():
@@ -187,7 +227,7 @@ def test_rgb_to_gray_non_contiguous_rgba_slice():
     rgba = skimage.data.logo()  # (500, 500, 4)
     rgb = rgba[::2, 1::3, :3]
     assert not rgb.flags.c_contiguous
-    gray = rgb_to_gray_uint8(rgb)
+    gray = rgb_to_gray_uint8(rgb, "mahotas")
     assert gray.dtype == np.uint8 and gray.shape == rgb.shape[:2]
     np.testing.assert_array_equal(gray, mahotas.colors.rgb2gray(rgb, dtype=np.uint8))
 

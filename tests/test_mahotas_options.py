@@ -16,7 +16,7 @@ import skimage.data
 from haralick_learn import HaralickFeaturizer
 from haralick_learn._glcm import cooccurrence
 
-from conftest import BACKENDS, RTOL, reference_gray
+from conftest import BACKENDS, MAHOTAS_GRAY, RTOL, reference_gray
 
 
 PHOTOS = {
@@ -98,7 +98,7 @@ def test_every_keyword_of_mahotas_haralick_has_its_counterpart(photo_paths):
     assert keywords == set(counterpart)
     path = photo_paths[1]
     for keyword, (param, value) in counterpart.items():
-        ours = HaralickFeaturizer(**{param: value}).fit_transform([path])[0]
+        ours = HaralickFeaturizer(**{param: value}, **MAHOTAS_GRAY).fit_transform([path])[0]
         expected = mahotas.features.haralick(
             reference_gray(path), **{keyword: value if keyword == "distance" else True}
         ).ravel()

@@ -22,6 +22,7 @@ from sklearn.preprocessing import StandardScaler
 
 from haralick_learn import HaralickFeaturizer, ImageFeaturizationWarning
 from haralick_learn._glcm import cooccurrence
+from haralick_learn._gray import rgb_to_gray_uint8
 from haralick_learn._haralick import haralick_features
 from haralick_learn.datasets import load_sample_images
 
@@ -42,7 +43,8 @@ def image(request):
 
 
 def gray_of(image):
-    return image if image.ndim == 2 else mahotas.colors.rgb2gray(image, dtype=np.uint8)
+    """The featurizer's gray image: the default, exact conversion of an RGB image."""
+    return image if image.ndim == 2 else rgb_to_gray_uint8(image)
 
 
 def threshold_mask(gray):

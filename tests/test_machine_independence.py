@@ -1,0 +1,130 @@
+"""The same rows on every machine: no BLAS kernel and no SIMD code path changes a bit.
+
+A row must not depend on the CPU. Two things made it depend on it: the gray
+conversion of colour images (mahotas's float ``np.dot`` goes through the BLAS,
+whose kernel decides whether some colours truncate to ``v`` or ``v - 1``) and
+numpy's CPU-specific ``log2``, ``exp`` and ``power``. Each run below is a fresh
+process with OpenBLAS held to another kernel (``OPENBLAS_CORETYPE``), or with
+numpy's SIMD code paths switched off (``NPY_DISABLE_CPU_FEATURES``): the rows
+must be the same bits as in this process.
+
+The one exception is documented: the maximal correlation coefficient (Haralick's
+14th feature, IBSI's MCC) is an eigenvalue from LAPACK, whose last digits follow
+the BLAS kernel; those columns are compared to 1e-12 relative.
+
+Real photographs from scikit-image (public domain / CC0, see ``conftest.py``).
+"""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+#: Each setting: featurizer parameters. Every gray conversion, colour space and feature set.
+SETTINGS = {
+    "default": {},
+    "14th": {"compute_14th_feature": True},
+    "hsv_pairs": {"color": "hsv", "color_pairs": "all"},
+    "lab": {"color": "lab", "distance": [1, 3]},
+    "ibsi": {"features": "ibsi", "bin_width": 25, "aggregate": "mean"},
+    "skimage_merged": {"features": ["skimage", "ibsi"], "aggregate": "merged", "levels": 64},
+}
+
+ROWS = r"""
+import sys, warnings
+import numpy as np
+from skimage import data
+from haralick_learn import HaralickFeaturizer, texture_maps
+settings = eval(sys.argv[2])
+settings["mahotas_gray"] = {"gray_conversion": "mahotas"}  # machine-dependent, as mahotas
+# crops keep the run short; chelsea and coffee hold many colours whose exact gray level is
+# an integer, where the BLAS kernel decides mahotas's conversion
+images = [data.chelsea()[:120, :160], data.coffee()[100:220, 150:350], data.astronaut()[:150, :150]]
+out = {name: HaralickFeaturizer(**params).fit_transform(images) for name, params in settings.items()}
+out["maps"] = texture_maps(images[0], window=7, step=9, aggregate="mean").reshape(-1, 13)
+np.savez(sys.argv[1], **out)
+"""
+
+
+def _openblas_kernels():
+    """OpenBLAS kernels other than the default that this CPU can run."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = set(next(line for line in f if line.startswith("flags")).split())
+    except (OSError, StopIteration):
+        return []
+    kernels = ["Prescott"]  # SSE3: every x86-64 CPU that runs numpy
+    if {"avx2", "fma"} <= flags:
+        kernels.append("Haswell")
+    if {"avx512f", "avx512bw", "avx512vl"} <= flags:
+        kernels.append("SkylakeX")
+    from threadpoolctl import threadpool_info
+
+    default = {info.get("architecture") for info in threadpool_info()
+               if info.get("internal_api") == "openblas"}
+    return [kernel for kernel in kernels if kernel not in default]
+
+
+def _numpy_dispatch_features():
+    """numpy's SIMD targets found on this CPU beyond its baseline (names as numpy spells them)."""
+    from numpy._core import _multiarray_umath as umath
+
+    found = getattr(umath, "__cpu_features__", {})
+    return [name for name in getattr(umath, "__cpu_dispatch__", []) if found.get(name)]
+
+
+def _rows_of_runs(folder, runs):
+    """Rows computed in a fresh process per run (``{name: environment}``), run side by side."""
+    started = {}
+    for name, env in runs.items():
+        path = folder / f"{name}.npz"
+        started[name] = (path, subprocess.Popen(
+            [sys.executable, "-c", ROWS, str(path), repr(SETTINGS)],
+            env=dict(os.environ, **env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    rows = {}
+    for name, (path, process) in started.items():
+        _, stderr = process.communicate(timeout=600)
+        assert process.returncode == 0, f"{name}: {stderr}"
+        rows[name] = dict(np.load(path))
+    return rows
+
+
+def _mcc_columns(params):
+    from haralick_learn import HaralickFeaturizer
+
+    names = HaralickFeaturizer(**params).fit([np.zeros((4, 4), np.uint8)]).get_feature_names_out()
+    return np.array(["maximal_correlation_coefficient" in n or "ibsi_MCC" in n for n in names])
+
+
+def _check_same_rows(expected, got, what):
+    for name, rows in expected.items():
+        if name == "mahotas_gray":
+            continue
+        mcc = _mcc_columns(SETTINGS[name]) if name in SETTINGS else np.zeros(rows.shape[1], bool)
+        np.testing.assert_array_equal(got[name][:, ~mcc], rows[:, ~mcc],
+                                      err_msg=f"{what}: {name}")
+        np.testing.assert_allclose(got[name][:, mcc], rows[:, mcc], rtol=1e-12,
+                                   err_msg=f"{what}: {name} (maximal correlation)")
+
+
+def test_rows_are_the_same_under_every_openblas_kernel_and_without_numpy_simd(tmp_path):
+    kernels = _openblas_kernels()
+    features = _numpy_dispatch_features()
+    runs = {"this_machine": {}}
+    runs.update({kernel: {"OPENBLAS_CORETYPE": kernel} for kernel in kernels})
+    if features:
+        runs["numpy_baseline"] = {"NPY_DISABLE_CPU_FEATURES": " ".join(features)}
+    if len(runs) == 1:
+        pytest.skip("no other OpenBLAS kernel or numpy code path to compare with on this CPU")
+    rows = _rows_of_runs(tmp_path, runs)
+    expected = rows.pop("this_machine")
+    for name, got in rows.items():
+        _check_same_rows(expected, got, f"{name} ({runs[name]})")
+    # The premise, on these photographs: mahotas's own conversion does depend on the kernel
+    # (SSE3's separate multiplies and adds against the default kernel's fused ones).
+    if kernels:
+        assert any(not np.array_equal(rows[k]["mahotas_gray"], expected["mahotas_gray"])
+                   for k in kernels)
