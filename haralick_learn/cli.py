@@ -239,18 +239,33 @@ def _leave_out_nan(args, paths, features, names):
     return [paths[i] for i in kept], features[kept], kept, reasons
 
 
+def _check_volume_readers(paths):
+    """Fail before any work when a volume file's optional reader is not installed."""
+    from ._io import check_volume_reader
+
+    for path in paths:
+        try:
+            check_volume_reader(path)
+        except ImportError as exc:
+            raise CommandError(f"--volume {path}: {exc}") from None
+
+
 def _featurize(args):
     import numpy as np
 
     _check_output(args.output)
     extensions = VOLUME_EXTENSIONS if args.volume else IMAGE_EXTENSIONS
     paths = find_images(args.images, recursive=args.recursive, extensions=extensions)
+    if args.volume:
+        _check_volume_readers(paths)
     featurizer = _featurizer(args)
     names = featurizer.get_feature_names_out()
     if args.masks is None:
         features = featurizer.fit_transform(paths)
     else:
         masks = match_masks(paths, args.masks)
+        if args.volume:
+            _check_volume_readers([mask for mask in masks if mask is not None])
         unmatched = [path for path, mask in zip(paths, masks) if mask is None]
         if unmatched and args.on_error == "raise":
             raise CommandError(f"no mask in {args.masks!r} for {_count(len(unmatched), 'image')}"
@@ -936,7 +951,8 @@ def main(argv=None):
         with warnings.catch_warnings():
             warnings.showwarning = one_line_warning
             return args.func(args)
-    except (CommandError, OSError, ValueError, TypeError, IndexError, MemoryError) as exc:
+    except (CommandError, OSError, ValueError, TypeError, IndexError, MemoryError,
+            ImportError) as exc:  # ImportError: an optional package not installed
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"haralick-learn {args.command}: error: {message}", file=sys.stderr)
         return 1
