@@ -575,6 +575,24 @@ def _volume_module(name, what):
         ) from exc
 
 
+def check_volume_reader(path):
+    """Import the optional package that reads the volume file ``path``, if any.
+
+    NIfTI (``.nii``, ``.nii.gz``) needs nibabel and NRRD (``.nrrd``) pynrrd;
+    a TIFF needs nothing optional. Lets a caller fail before any work.
+
+    Raises
+    ------
+    ImportError
+        Naming the extra to install.
+    """
+    lower = os.fspath(path).lower()
+    if lower.endswith(_NIFTI_SUFFIXES):
+        _volume_module("nibabel", "NIfTI")
+    elif lower.endswith(_NRRD_SUFFIXES):
+        _volume_module("nrrd", "NRRD")
+
+
 def _read_volume_file(path):
     """The voxels of a volume file: a multi-page TIFF, NIfTI or NRRD, as stored."""
     name = os.fspath(path)

@@ -240,18 +240,33 @@ def _leave_out_nan(args, paths, features, names):
     return [paths[i] for i in kept], features[kept], kept, reasons
 
 
+def _check_volume_readers(paths):
+    """Fail before any work when a volume file's optional reader is not installed."""
+    from ._io import check_volume_reader
+
+    for path in paths:
+        try:
+            check_volume_reader(path)
+        except ImportError as exc:
+            raise CommandError(f"--volume {path}: {exc}") from None
+
+
 def _featurize(args):
     import numpy as np
 
     _check_output(args.output)
     extensions = VOLUME_EXTENSIONS if args.volume else IMAGE_EXTENSIONS
     paths = find_images(args.images, recursive=args.recursive, extensions=extensions)
+    if args.volume:
+        _check_volume_readers(paths)
     featurizer = _featurizer(args)
     names = featurizer.get_feature_names_out()
     if args.masks is None:
         features = featurizer.fit_transform(paths)
     else:
         masks = match_masks(paths, args.masks)
+        if args.volume:
+            _check_volume_readers([mask for mask in masks if mask is not None])
         unmatched = [path for path, mask in zip(paths, masks) if mask is None]
         if unmatched and args.on_error == "raise":
             raise CommandError(f"no mask in {args.masks!r} for {_count(len(unmatched), 'image')}"
@@ -387,8 +402,6 @@ def _answer(args, queries, kept_paths, position, scaler, search, new_features):
     return 0
 
 
-#: What ``haralick-learn index`` writes, and ``similar --index`` checks first.
-INDEX_FORMAT = "haralick-learn index 1"
 #: Featurizer parameters that do not change a row: not compared with a saved index's.
 _RUN_PARAMS = ("n_jobs", "verbose", "memory", "on_error")
 
@@ -398,27 +411,51 @@ def _feature_params(featurizer):
             if key not in _RUN_PARAMS}
 
 
+def _check_pynndescent(what):
+    """Fail before any work when the approximate search's package is missing."""
+    try:
+        import pynndescent  # noqa: F401
+    except ImportError:
+        raise CommandError(f"{what} needs pynndescent: "
+                           'pip install "haralick_learn[approximate]"') from None
+
+
 def _index(args):
-    import joblib
-    from sklearn.base import clone
     from sklearn.preprocessing import StandardScaler
 
-    from . import DistanceNeighbors, __version__
+    from . import __version__
+    from ._saved_index import file_identity, write_index
 
+    if args.algorithm == "nndescent":
+        _check_pynndescent("--algorithm nndescent")
     _check_output(args.output)
     paths = [os.path.abspath(path) for path in find_images(args.images, recursive=args.recursive)]
+    if os.path.exists(args.output):
+        output = os.path.realpath(args.output)
+        for path in paths:
+            if os.path.realpath(path) == output:
+                raise CommandError(f"cannot write {args.output!r}: it is one of the images "
+                                   "indexed")
     featurizer = _featurizer(args).set_params(memory=args.cache)
+    # Before featurizing: a file changed meanwhile no longer matches, and is featurized again.
+    identities = [file_identity(path) for path in paths]
     features = featurizer.fit_transform(paths)
-    kept_paths, kept_features, _, _ = _leave_out_nan(args, paths, features,
-                                                     featurizer.get_feature_names_out())
+    kept_paths, kept_features, kept, _ = _leave_out_nan(args, paths, features,
+                                                        featurizer.get_feature_names_out())
     scaler = StandardScaler().fit(kept_features)
-    search = DistanceNeighbors(algorithm=args.algorithm, n_jobs=args.n_jobs)
-    search.fit(scaler.transform(kept_features))
-    saved = clone(featurizer).set_params(n_jobs=None, verbose=0, memory=None)
-    joblib.dump({"format": INDEX_FORMAT, "version": __version__,
-                 "folder": os.path.abspath(args.images), "paths": kept_paths,
-                 "featurizer": saved, "feature_params": _feature_params(saved),
-                 "scaler": scaler, "search": search}, args.output)
+    # The approximate graph is rebuilt at each load (it cannot be saved without pickle):
+    # a fixed seed and one thread give the same graph, so the same answers, each time.
+    algorithm_params = None
+    if args.algorithm == "nndescent":
+        from ._saved_index import GRAPH_RANDOM_STATE
+
+        algorithm_params = {"random_state": GRAPH_RANDOM_STATE, "n_jobs": 1}
+    write_index(args.output, folder=os.path.abspath(args.images), paths=kept_paths,
+                identities=[identities[i] for i in kept], features=kept_features,
+                feature_names=list(featurizer.get_feature_names_out()),
+                feature_params=_feature_params(featurizer), scaler=scaler,
+                algorithm=args.algorithm, algorithm_params=algorithm_params,
+                version=__version__)
     print(f"Wrote an index of {_count(len(kept_paths), 'image')} ({args.algorithm} search) "
           f"to {os.path.abspath(args.output)}")
     return 0
@@ -427,32 +464,28 @@ def _index(args):
 def load_index(path, featurizer):
     """A saved index, after checking that ``featurizer``'s rows are comparable with it.
 
-    Refuses (``CommandError``) an index made by another version of
-    haralick_learn (its features may differ) or whose featurizer settings
-    differ from ``featurizer``'s: distances between their rows mean nothing.
+    The file is read as arrays and JSON only (no code runs). Refuses
+    (``CommandError``, or ``ValueError`` for a damaged or foreign file) an
+    index made by another version of haralick_learn (its features may
+    differ) or whose featurizer settings differ from ``featurizer``'s:
+    distances between their rows mean nothing.
     """
-    import joblib
-
     from . import __version__
+    from ._saved_index import jsonable_params, read_index
 
     if not os.path.isfile(path):
         raise CommandError(f"index {path!r}: no such file (make one with "
                            "'haralick-learn index FOLDER -o INDEX')")
-    try:
-        index = joblib.load(path)
-    except Exception as exc:  # a truncated file, a pickle of other classes...
-        raise CommandError(f"index {path!r}: cannot be read ({type(exc).__name__}: "
-                           f"{str(exc)[:200]})") from None
-    if not isinstance(index, dict) or index.get("format") != INDEX_FORMAT:
-        raise CommandError(f"{path!r} is not an index written by 'haralick-learn index'")
-    if index["version"] != __version__:
+    index = read_index(path)
+    if index["haralick_learn_version"] != __version__:
         raise CommandError(
-            f"index {path!r} was made by haralick_learn {index['version']}, this is "
-            f"{__version__}, whose features may differ: rebuild it with 'haralick-learn index'")
-    wanted = _feature_params(featurizer)
-    differ = [f"{key}={wanted.get(key)!r} (index: {index['feature_params'].get(key)!r})"
-              for key in sorted(set(wanted) | set(index["feature_params"]))
-              if wanted.get(key) != index["feature_params"].get(key)]
+            f"index {path!r} was made by haralick_learn {index['haralick_learn_version']}, "
+            f"this is {__version__}, whose features may differ: rebuild it with "
+            "'haralick-learn index'")
+    wanted = jsonable_params(_feature_params(featurizer))
+    saved = index["feature_params"]
+    differ = [f"{key}={wanted.get(key)!r} (index: {saved.get(key)!r})"
+              for key in sorted(set(wanted) | set(saved)) if wanted.get(key) != saved.get(key)]
     if differ:
         raise CommandError(
             f"index {path!r} was made with other featurizer settings than the queries': "
@@ -461,21 +494,57 @@ def load_index(path, featurizer):
 
 
 def _similar_from_index(args):
+    import numpy as np
+    from sklearn.preprocessing import StandardScaler
+
+    from . import DistanceNeighbors
+    from ._saved_index import changed_files, fitted_scaler
+
     queries = [args.images, *args.queries]  # with --index, every positional is a query
     _check_output(args.plot)
     featurizer = _featurizer(args, verbose=0)
     index = load_index(args.index, featurizer)
+    search = index["search"]
+    if search["algorithm"] == "nndescent":
+        _check_pynndescent(f"index {args.index!r} (an nndescent search)")
     paths = index["paths"]
+    names = featurizer.get_feature_names_out()
     matched = _match_queries(queries, index["folder"], paths)
     new = [name for i, name in matched if i is None]
     new_features = featurizer.fit_transform(new) if new else None
     if new:
-        for row, reason in _nan_reasons(new_features, featurizer.get_feature_names_out()).items():
+        for row, reason in _nan_reasons(new_features, names).items():
             raise CommandError(f"query {new[row]!r}: {reason}, so its features are NaN "
                                "and have no distance to other images")
-    position = {i: i for i in range(len(paths))}
-    return _answer(args, matched, paths, position, index["scaler"], index["search"],
-                   new_features)
+    features, scaler = index["features"], fitted_scaler(index)
+    changed, missing = changed_files(index)
+    if missing:
+        _warn(args, f"{_count(len(missing), 'image')} of the index no longer "
+                    f"{'exists' if len(missing) == 1 else 'exist'}, left out: "
+                    f"{', '.join(paths[i] for i in missing)}")
+    if changed:
+        _warn(args, f"{_count(len(changed), 'image')} changed since the index was made, "
+                    f"featurized again: {', '.join(paths[i] for i in changed)} (rebuild the "
+                    "index to skip this)")
+        features[changed] = featurizer.fit_transform([paths[i] for i in changed])
+    gone = set(missing)
+    present = np.array([i for i in range(len(paths)) if i not in gone], dtype=np.intp)
+    if not present.size:
+        raise CommandError(f"index {args.index!r}: none of its images exists any more")
+    kept_paths, kept_features, still, reasons = _leave_out_nan(
+        args, [paths[i] for i in present], features[present], names)
+    reasons = {int(present[row]): reason for row, reason in reasons.items()}
+    position = {int(old): new_index for new_index, old in enumerate(present[still])}
+    for i, name in matched:
+        if i is not None and i not in position:
+            raise CommandError(f"query {name!r}: {reasons[i]}, so its features are NaN "
+                               "and it was left out of the collection")
+    if changed or missing:  # as 'similar DIR' would fit them on the files as they are
+        scaler = StandardScaler().fit(kept_features)
+    nn = DistanceNeighbors(algorithm=search["algorithm"], n_jobs=args.n_jobs,
+                           algorithm_params=search["algorithm_params"])
+    nn.fit(scaler.transform(kept_features))
+    return _answer(args, matched, kept_paths, position, scaler, nn, new_features)
 
 
 def _plot(images, queries, indices, distances):
@@ -841,9 +910,10 @@ def build_parser():
         "index", formatter_class=formatter,
         help="featurize a folder of images once and save a search index for 'similar --index'",
         description=_wrap("Featurize every image of DIR (or the files a glob pattern matches), "
-        "standardise the features and save the featurizer, the scaler and a fitted "
-        "DistanceNeighbors search in one file (joblib). 'haralick-learn similar --index INDEX "
-        "QUERY...' then only featurizes the queries. The index refuses queries featurized with "
+        "standardise the features and save the rows, the featurizer's settings, the scaler "
+        "and the search's settings in one file (.npz arrays and JSON: loading it runs no "
+        "code). 'haralick-learn similar --index INDEX QUERY...' then only featurizes the "
+        "queries, and the images changed since. The index refuses queries featurized with "
         "other settings or by another version of haralick_learn."),
         epilog="example:\n  haralick-learn index photos -o photos.index --cache .feature_cache\n"
         "  haralick-learn similar --index photos.index photos/cat01.jpg -k 5",
@@ -857,7 +927,8 @@ def build_parser():
                        help="feature cache folder: a rerun featurizes only new or changed images")
     index.add_argument("--algorithm", choices=["brute", "nndescent"], default="brute",
                        help="exact search (brute, default) or an approximate graph (nndescent: "
-                       "needs pip install 'haralick_learn[approximate]')")
+                       "built anew, the same each time, whenever the index is loaded; needs "
+                       "pip install 'haralick_learn[approximate]')")
     _n_jobs(index)
     _color(index)
     index.set_defaults(func=_index)
@@ -948,7 +1019,8 @@ def main(argv=None):
         with warnings.catch_warnings():
             warnings.showwarning = one_line_warning
             return args.func(args)
-    except (CommandError, OSError, ValueError, TypeError, IndexError, MemoryError) as exc:
+    except (CommandError, OSError, ValueError, TypeError, IndexError, MemoryError,
+            ImportError) as exc:  # ImportError: an optional package not installed
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"haralick-learn {args.command}: error: {message}", file=sys.stderr)
         return 1

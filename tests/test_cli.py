@@ -6,6 +6,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 from contextlib import contextmanager
 
 import numpy as np
@@ -531,3 +532,60 @@ def test_color_option_on_featurize_similar_and_evaluate(capsys, photos, labelled
     assert header[-1] == "SV_information_measure_of_correlation_2_diagonal_nesw_d1"
     code, _, err = cli(capsys, "featurize", photos, "--color-pairs")
     assert code == 1 and "color_pairs needs a colour space" in err
+
+
+# --- optional packages are checked before any work ------------------------------------------
+
+def featurizing_calls(monkeypatch):
+    """A list that records each featurizer transform, to show none happened."""
+    calls = []
+    transform = HaralickFeaturizer.transform
+
+    def recorded(self, X):
+        calls.append(X)
+        return transform(self, X)
+
+    monkeypatch.setattr(HaralickFeaturizer, "transform", recorded)
+    return calls
+
+
+@pytest.mark.parametrize("name, module, what", [
+    ("scan.nii.gz", "nibabel", "NIfTI"), ("scan.nrrd", "nrrd", "NRRD"),
+])
+def test_a_volume_reader_missing_is_one_line_before_featurizing(capsys, tmp_path, monkeypatch,
+                                                                name, module, what):
+    import tifffile
+
+    reader = pytest.importorskip(module)
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    with Image.open(sample("gravel", 3)) as im:
+        gray = np.asarray(im.convert("L"))
+    volume = np.ascontiguousarray(np.stack([gray[z:z + 24, :24] for z in range(6)]))
+    tifffile.imwrite(folder / "a.tif", volume)  # read without an optional package
+    if module == "nibabel":
+        reader.save(reader.Nifti1Image(volume, np.eye(4)), folder / name)
+    else:
+        reader.write(str(folder / name), volume)
+    monkeypatch.setitem(sys.modules, module, None)  # import fails as if not installed
+    calls = featurizing_calls(monkeypatch)
+    code, out, err = cli(capsys, "featurize", folder, "--volume", "-o", "features.csv")
+    assert code == 1
+    assert err.splitlines() == [
+        f"haralick-learn featurize: error: --volume {folder / name}: reading {what} files "
+        f"needs the optional package {module!r}: pip install 'haralick_learn[volumes]'"]
+    assert calls == [] and not (tmp_path / "features.csv").exists()
+
+
+def test_any_missing_module_is_one_error_line(capsys, photos, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    def missing(self, X):
+        raise ModuleNotFoundError("No module named 'somewhere_optional'")
+
+    monkeypatch.setattr(HaralickFeaturizer, "transform", missing)
+    code, out, err = cli(capsys, "featurize", photos, "-o", "features.csv")
+    assert code == 1
+    assert err.splitlines() == [
+        "haralick-learn featurize: error: No module named 'somewhere_optional'"]

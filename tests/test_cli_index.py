@@ -5,12 +5,17 @@ which featurizes the whole folder each time: from a saved index, the same
 queries must get the same answers, line for line.
 """
 
+import json
 import os
+import pickle
 import shutil
+import sys
 
 import joblib
+import numpy as np
 import pytest
 from PIL import Image
+from sklearn.preprocessing import StandardScaler
 
 import haralick_learn
 from haralick_learn import cli as cli_module
@@ -67,13 +72,69 @@ def test_index_answers_as_the_folder_does(capsys, collection, index, tmp_path, m
         assert im.format == "PNG" and im.width > im.height
 
 
-def test_index_holds_featurizer_scaler_and_search(collection, index):
-    saved = joblib.load(index)
-    assert saved["version"] == haralick_learn.__version__
-    assert len(saved["paths"]) == 90
-    assert saved["search"].n_samples_fit_ == 90
-    assert saved["featurizer"].get_params()["distance"] == 1
-    assert saved["scaler"].n_features_in_ == saved["search"].n_features_in_ == 52
+def read_npz(path):
+    """An index file's arrays and metadata, as any reader would load them: no pickle."""
+    with np.load(path, allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    return json.loads(arrays.pop("metadata").tobytes().decode("utf-8")), arrays
+
+
+def test_index_holds_arrays_and_json_metadata(collection, index):
+    folder, _ = collection
+    metadata, arrays = read_npz(index)
+    assert metadata["format"] == "haralick-learn index" and metadata["format_version"] == 2
+    assert metadata["haralick_learn_version"] == haralick_learn.__version__
+    assert metadata["paths"] == sorted(str(folder / os.path.basename(p)) for p in SAMPLES)
+    assert metadata["feature_params"]["distance"] == 1
+    assert metadata["search"]["algorithm"] == "brute"
+    assert len(metadata["feature_names"]) == 52
+    features = arrays["features"]
+    assert features.shape == (90, 52)
+    featurizer = haralick_learn.HaralickFeaturizer()
+    np.testing.assert_array_equal(features[:3], featurizer.fit_transform(metadata["paths"][:3]))
+    scaler = StandardScaler().fit(features)
+    np.testing.assert_array_equal(arrays["scaler_mean"], scaler.mean_)
+    np.testing.assert_array_equal(arrays["scaler_scale"], scaler.scale_)
+    first = metadata["paths"][0]
+    assert arrays["file_size"][0] == os.path.getsize(first)
+    assert arrays["file_mtime_ns"][0] == os.stat(first).st_mtime_ns
+    with open(first, "rb") as f:
+        import hashlib
+
+        assert arrays["file_blake2b"][0].tobytes() == hashlib.blake2b(
+            f.read(), digest_size=32).digest()
+
+
+class RunsCode:
+    """Unpickling this writes a marker file: what a crafted index could do."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return exec, (f"open({self.marker!r}, 'w').write('ran')",)
+
+
+@pytest.mark.parametrize("writer", ["joblib", "pickle"])
+def test_a_pickled_index_is_refused_and_never_run(capsys, collection, tmp_path, writer):
+    folder, _ = collection
+    marker = tmp_path / "marker"
+    path = tmp_path / "crafted.index"
+    crafted = {"format": "haralick-learn index 1", "version": haralick_learn.__version__,
+               "payload": RunsCode(marker)}
+    if writer == "joblib":
+        joblib.dump(crafted, path)
+    else:
+        path.write_bytes(pickle.dumps(crafted))
+    try:
+        code, out, err = cli(capsys, "similar", "--index", path, folder / "brick01.jpg")
+    finally:
+        assert not marker.exists(), "loading the index ran the code it holds"
+    assert code == 1
+    assert err.splitlines() == [
+        f"haralick-learn similar: error: index '{path}': a pickle (as indexes of earlier "
+        "haralick_learn versions were, or another program's), refused: loading a pickle can "
+        "run code; rebuild the index with 'haralick-learn index'"]
 
 
 def test_index_from_another_version_is_refused(capsys, collection, tmp_path, monkeypatch):
@@ -111,20 +172,176 @@ def test_similar_needs_a_query_or_an_index(capsys, collection):
     assert "QUERY (or --index INDEX)" in err
 
 
-@pytest.mark.parametrize("content, reason", [
-    (None, "no such file"), (b"not a pickle", "cannot be read"),
-    ("dict", "is not an index written by 'haralick-learn index'"),
+def savez(path, **arrays):
+    with open(path, "wb") as f:  # np.savez would add .npz to a name
+        np.savez(f, **arrays)
+
+
+def rewrite(index, path, *, metadata=None, drop=(), **arrays):
+    """A copy of a valid index with its metadata changed or arrays replaced or dropped."""
+    saved_metadata, saved = read_npz(index)
+    saved.update(arrays)
+    for name in drop:
+        saved.pop(name)
+    text = json.dumps(metadata(saved_metadata) if metadata else saved_metadata)
+    savez(path, metadata=np.frombuffer(text.encode(), dtype=np.uint8), **saved)
+
+
+def without(key):
+    return lambda metadata: {k: v for k, v in metadata.items() if k != key}
+
+
+@pytest.mark.parametrize("make, reason", [
+    (None, "no such file"),
+    (lambda index, path: path.write_bytes(b"not an index at all"),
+     "not an index written by 'haralick-learn index' (not an .npz archive)"),
+    (lambda index, path: joblib.dump({"format": "haralick-learn index 1"}, path),
+     "a pickle (as indexes of earlier haralick_learn versions were"),
+    (lambda index, path: path.write_bytes(index.read_bytes()[:5000]), "cannot be read"),
+    (lambda index, path: savez(path, features=np.zeros((2, 52))),
+     "not an index written by 'haralick-learn index' (an .npz archive without metadata)"),
+    (lambda index, path: savez(path, metadata=np.frombuffer(b"{x", np.uint8)),
+     "its metadata cannot be read"),
+    (lambda index, path: rewrite(index, path, metadata=lambda m: {**m, "format": "other"}),
+     "its metadata names no such format"),
+    (lambda index, path: rewrite(index, path, metadata=without("paths")),
+     "its metadata has no 'paths'"),
+    (lambda index, path: rewrite(index, path, metadata=without("haralick_learn_version")),
+     "its metadata has no 'haralick_learn_version'"),
+    (lambda index, path: rewrite(index, path, metadata=lambda m: {**m, "format_version": 3}),
+     "written in index format version 3, newer than this haralick_learn reads (2)"),
+    (lambda index, path: rewrite(index, path, metadata=lambda m: {
+        **m, "search": {"algorithm": "nndescent", "algorithm_params": {"tree_init": "x"}}}),
+     "its metadata's search {'algorithm': 'nndescent', 'algorithm_params': {'tree_init': 'x'}} "
+     "is not one this haralick_learn builds"),
+    (lambda index, path: rewrite(index, path, drop=["scaler_scale"]),
+     "it has no 'scaler_scale' array"),
+    (lambda index, path: rewrite(index, path, features=np.zeros((89, 52))),
+     "its 'features' array is float64 (89, 52), not float64 (90, 52) (90 images, "
+     "52 features)"),
 ])
-def test_unreadable_index_is_named(capsys, collection, tmp_path, content, reason):
+def test_a_malformed_or_foreign_index_is_one_error_line(capsys, collection, index, tmp_path,
+                                                        make, reason):
     folder, _ = collection
     path = tmp_path / "bad.index"
-    if content == "dict":
-        joblib.dump({"format": "something else"}, path)
-    elif content is not None:
-        path.write_bytes(content)
+    if make is not None:
+        make(index, path)
     code, out, err = cli(capsys, "similar", "--index", path, folder / "brick01.jpg")
     assert code == 1
-    assert f"'{path}'" in err and reason in err
+    assert len(err.splitlines()) == 1, err
+    assert err.startswith(f"haralick-learn similar: error: index '{path}'")
+    assert reason in err
+
+
+def test_an_object_array_in_an_index_is_never_unpickled(capsys, collection, index, tmp_path):
+    folder, _ = collection
+    marker = tmp_path / "marker"
+    path = tmp_path / "crafted.index"
+    rewrite(index, path, file_size=np.array([RunsCode(marker)] * 90, dtype=object))
+    try:
+        code, out, err = cli(capsys, "similar", "--index", path, folder / "brick01.jpg")
+    finally:
+        assert not marker.exists(), "loading the index ran the code it holds"
+    assert code == 1
+    assert err.splitlines() == [f"haralick-learn similar: error: index '{path}': its "
+                                "'file_size' array cannot be read (Object arrays cannot be "
+                                "loaded when allow_pickle=False)"]
+
+
+@pytest.fixture
+def small(tmp_path):
+    """Nine sample photographs in a folder, indexed."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    for kind in ("brick", "grass", "gravel"):
+        for i in range(3):
+            shutil.copy(next(p for p in SAMPLES if p.endswith(f"{kind}{i:02d}.jpg")), folder)
+    path = tmp_path / "small.index"
+    assert main(["index", str(folder), "-o", str(path)]) == 0
+    return folder, path
+
+
+def test_an_image_changed_since_indexing_is_featurized_again(capsys, small, monkeypatch):
+    folder, path = small
+    monkeypatch.chdir(folder.parent)
+    changed = folder / "brick01.jpg"
+    shutil.copy(next(p for p in SAMPLES if p.endswith("grass20.jpg")), changed)
+    queries = [folder / "grass00.jpg", changed]
+    code, expected, err = cli(capsys, "similar", folder, *queries)
+    assert code == 0, err
+    code, out, err = cli(capsys, "similar", "--index", path, *queries)
+    assert code == 0, err
+    assert out == expected  # the row of brick01.jpg as it is now, not the indexed one
+    assert err.splitlines() == [
+        "haralick-learn similar: warning: 1 image changed since the index was made, "
+        f"featurized again: {changed} (rebuild the index to skip this)"]
+
+
+def test_an_image_touched_or_gone_since_indexing(capsys, small, monkeypatch):
+    folder, path = small
+    monkeypatch.chdir(folder.parent)
+    query = folder / "gravel02.jpg"
+    code, before, err = cli(capsys, "similar", "--index", path, query)
+    assert code == 0 and err == ""
+    os.utime(folder / "grass01.jpg", ns=(0, 10**18))  # same bytes, another time: same row
+    code, out, err = cli(capsys, "similar", "--index", path, query)
+    assert (code, out, err) == (0, before, "")
+    (folder / "gravel00.jpg").unlink()
+    code, expected, err = cli(capsys, "similar", folder, query)
+    assert code == 0, err
+    code, out, err = cli(capsys, "similar", "--index", path, query)
+    assert code == 0, err
+    assert out == expected
+    assert err.splitlines() == ["haralick-learn similar: warning: 1 image of the index no "
+                                f"longer exists, left out: {folder / 'gravel00.jpg'}"]
+
+
+def test_index_never_writes_onto_an_image_it_indexes(capsys, small):
+    folder, _ = small
+    target = folder / "grass02.jpg"
+    content = target.read_bytes()
+    code, out, err = cli(capsys, "index", folder, "-o", target)
+    assert code == 1
+    assert err.splitlines() == [f"haralick-learn index: error: cannot write '{target}': it is "
+                                "one of the images indexed"]
+    assert target.read_bytes() == content
+
+
+def featurizing_calls(monkeypatch):
+    """A list that records each featurizer transform, to show none happened."""
+    calls = []
+    transform = haralick_learn.HaralickFeaturizer.transform
+
+    def recorded(self, X):
+        calls.append(X)
+        return transform(self, X)
+
+    monkeypatch.setattr(haralick_learn.HaralickFeaturizer, "transform", recorded)
+    return calls
+
+
+def test_nndescent_without_pynndescent_fails_before_featurizing(capsys, small, tmp_path,
+                                                                monkeypatch):
+    folder, _ = small
+    nn_index = tmp_path / "nn.index"
+    assert main(["index", str(folder), "-o", str(nn_index), "--algorithm", "nndescent"]) == 0
+    monkeypatch.setitem(sys.modules, "pynndescent", None)  # import pynndescent fails
+    calls = featurizing_calls(monkeypatch)
+    code, out, err = cli(capsys, "index", folder, "-o", tmp_path / "other.index",
+                         "--algorithm", "nndescent")
+    assert code == 1
+    assert err.splitlines() == ['haralick-learn index: error: --algorithm nndescent needs '
+                                'pynndescent: pip install "haralick_learn[approximate]"']
+    assert not (tmp_path / "other.index").exists()
+    outside = tmp_path / "query.png"
+    with Image.open(SAMPLES[45]) as im:
+        im.rotate(90).save(outside)
+    code, out, err = cli(capsys, "similar", "--index", nn_index, outside)
+    assert code == 1
+    assert err.splitlines() == [f"haralick-learn similar: error: index '{nn_index}' (an "
+                                "nndescent search) needs pynndescent: pip install "
+                                '"haralick_learn[approximate]"']
+    assert calls == []
 
 
 def test_approximate_index(capsys, collection, tmp_path):
@@ -132,8 +349,13 @@ def test_approximate_index(capsys, collection, tmp_path):
     folder, _ = collection
     path = tmp_path / "nn.index"
     assert main(["index", str(folder), "-o", str(path), "--algorithm", "nndescent"]) == 0
-    code, out, err = cli(capsys, "similar", "--index", path, folder / "grass10.jpg", "-k", "3")
+    metadata, _ = read_npz(path)
+    assert metadata["search"] == {"algorithm": "nndescent", "metric": "euclidean",
+                                  "algorithm_params": {"random_state": 0, "n_jobs": 1}}
+    query = folder / "grass10.jpg"
+    code, out, err = cli(capsys, "similar", "--index", path, query, "-k", "3")
     assert code == 0, err
-    assert joblib.load(path)["search"].algorithm == "nndescent"
     assert out.count("distance") == 3
-    assert os.path.basename(str(folder / "grass10.jpg")) not in out.split(":", 1)[1]
+    assert os.path.basename(str(query)) not in out.split(":", 1)[1]
+    # The graph, rebuilt at each load, is the same graph: the same answers.
+    assert cli(capsys, "similar", "--index", path, query, "-k", "3", "--n-jobs", "2")[1] == out
