@@ -164,6 +164,13 @@ def test_a_3d_array_is_a_colour_image_unless_volume_is_set():
     assert_matches(as_volume[0], reference(rgba))
 
 
+def test_one_volume_as_X_is_told_to_wrap_it_in_a_list():
+    volume = VOLUMES["gravel"]()  # (10, 40, 40): one volume, not ten slices
+    with pytest.raises(ValueError, match=r"X is one volume of shape \(10, 40, 40\).*\[volume\]"):
+        HaralickFeaturizer(volume=True).fit_transform(volume)
+    assert_matches(HaralickFeaturizer(volume=True).fit_transform([volume])[0], reference(volume))
+
+
 def test_a_4d_array_is_a_stack_of_volumes_and_rows_keep_their_order():
     volumes = [VOLUMES["gravel"](), stack_of_crops(skimage.data.gravel(), 10, 40, 200, 200)]
     rows = HaralickFeaturizer(volume=True).fit_transform(np.stack(volumes))
