@@ -270,3 +270,17 @@ def test_process_workers_give_the_same_rows():
         rows = HaralickFeaturizer(volume=True, n_jobs=2).fit_transform(volumes)
     for row, volume in zip(rows, volumes):
         assert_matches(row, reference(volume))
+
+
+def test_a_volume_file_read_as_an_image_says_to_set_volume(tmp_path):
+    import nibabel
+    import nrrd
+
+    volume = VOLUMES["brick"]()
+    paths = [tmp_path / "v.nii", tmp_path / "v.nii.gz", tmp_path / "v.NRRD"]
+    for path in paths[:2]:
+        nibabel.save(nibabel.Nifti1Image(volume, np.eye(4)), path)
+    nrrd.write(str(paths[2]), volume)
+    for path in paths:
+        with pytest.raises(ValueError, match=rf"{path.name}.*a volume: use volume=True / --volume"):
+            HaralickFeaturizer().fit_transform([str(path)])
