@@ -166,7 +166,7 @@ def image_root(source):
     if os.path.isdir(source):
         return source
     if glob.has_magic(source):
-        parts = source.replace(os.altsep, os.sep).split(os.sep) if os.altsep else source.split(os.sep)
+        parts = (source.replace(os.altsep, os.sep) if os.altsep else source).split(os.sep)
         fixed = 0
         while fixed < len(parts) - 1 and not glob.has_magic(parts[fixed]):
             fixed += 1

@@ -179,7 +179,8 @@ def test_image_and_mask_samples_are_drawn_with_the_outside_faded(tmp_path):
     dist, ind = search[-1].kneighbors(n_neighbors=2)
     assert titles(display)[0] == ["original"] + [
         f"{os.path.basename(paths[j])}\ndistance {d:.3g}" for j, d in zip(ind[0], dist[0])]
-    for drawn, (path, mask) in [(display.images_[0, 0], samples[0]), (display.images_[1, 0], query)]:
+    for drawn, (path, mask) in [(display.images_[0, 0], samples[0]),
+                                (display.images_[1, 0], query)]:
         np.testing.assert_array_equal(drawn.get_array(), np.asarray(Image.open(path)))
         inside = np.asarray(Image.open(mask)) > 0 if isinstance(mask, str) else mask
         alpha = np.asarray(drawn.get_alpha())
