@@ -11,6 +11,8 @@ offsets, discretisation and how directions are merged.
 co-occurrence matrices, under its own name, equal to its library. Here we
 check the scikit-image set against scikit-image itself on a real texture, and
 compare the three sets' contrast on the three sample textures.
+
+Requires scikit-image (``pip install scikit-image``) besides haralick_learn.
 """
 
 # %%

@@ -9,6 +9,8 @@ Haralick features are close have similar textures.
 similar others (the image itself excluded), as the tutorial's
 ``squareform(pdist(features))`` then ``argsort`` does, and
 :class:`~haralick_learn.SimilarImagesDisplay` draws them.
+
+Requires scikit-image (``pip install scikit-image``) besides haralick_learn.
 """
 
 # %%

@@ -9,6 +9,8 @@ input scikit-image's trainable segmentation takes
 (:func:`skimage.future.fit_segmenter`, :func:`skimage.future.predict_segmenter`).
 Here a random forest learns three real textures from a few labelled boxes
 and labels every pixel of a mosaic whose ground truth we know.
+
+Requires scikit-image (``pip install scikit-image``) besides haralick_learn.
 """
 
 # %%

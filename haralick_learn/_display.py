@@ -8,7 +8,7 @@ from PIL import Image
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ._io import load_display_pixels
+from ._io import describe_source, load_display_pixels, load_mask, split_sample
 from ._neighbors import DistanceNeighbors
 
 
@@ -17,7 +17,8 @@ class SimilarImagesDisplay:
 
     One row per query: the query image titled ``"original"``, then its
     neighbours, nearest first, titled with their name (file name, or
-    ``#index`` for in-memory images) and distance.
+    ``#index`` for in-memory images) and distance. An ``(image, mask)``
+    sample is drawn whole, its pixels outside the mask faded.
 
     Read more in the :ref:`User Guide <similar-images-display-guide>`.
 
@@ -30,12 +31,13 @@ class SimilarImagesDisplay:
     ----------
     images : sequence of images
         The collection the neighbours are taken from: file paths, PIL images
-        or arrays (2-D gray or ``(height, width, channels)``), in the order of
-        the rows the neighbours were searched among.
+        or arrays (2-D gray or ``(height, width, channels)``), or
+        ``(image, mask)`` samples, in the order of the rows the neighbours
+        were searched among.
     queries : sequence
         One entry per query: an ``int`` is the index of a query among
-        ``images``; anything else is the query image itself (path, PIL image
-        or array).
+        ``images``; anything else is the query image itself (path, PIL image,
+        array or ``(image, mask)`` sample).
     neighbor_indices : array-like of shape (n_queries, n_neighbors)
         Indices into ``images`` of each query's neighbours, nearest first.
     distances : array-like of shape (n_queries, n_neighbors)
@@ -210,11 +212,12 @@ class SimilarImagesDisplay:
 
         drawn = np.empty((n_rows, n_cols), dtype=object)
         for r, query in enumerate(queries):
-            cells = [(images[query] if _is_index(query) else query, "original")]
-            cells += [(images[j], f"{_name(images[j], j)}\ndistance {d:.3g}")
-                      for j, d in zip(indices[r], distances[r])]
-            for c, (image, title) in enumerate(cells):
-                pixels, defaults = _displayable(image)
+            cells = [(images[query], "original", f"image #{query}") if _is_index(query)
+                     else (query, "original", f"query {r}")]
+            cells += [(images[j], f"{_name(split_sample(images[j])[0], j)}\ndistance {d:.3g}",
+                       f"image #{j}") for j, d in zip(indices[r], distances[r])]
+            for c, (image, title, name) in enumerate(cells):
+                pixels, defaults = _displayable(image, name)
                 drawn[r, c] = axes[r, c].imshow(pixels, **{**defaults, **(imshow_kw or {})})
                 axes[r, c].set_title(title)
                 axes[r, c].axis("off")
@@ -305,9 +308,23 @@ def _name(image, index):
     return f"#{index}"
 
 
-def _displayable(image):
-    """Pixels ``imshow`` draws faithfully, and its default keywords for them."""
-    pixels = load_display_pixels(image)
+def _displayable(sample, name):
+    """Pixels ``imshow`` draws faithfully, and its default keywords for them.
+
+    A sample with a mask keeps its pixels; those outside the mask are faded
+    (partly transparent), so that the region featurized stands out. ``name``
+    names an in-memory sample in errors (a file is named by its path).
+    """
+    image, mask = split_sample(sample)
+    pixels, defaults = _displayable_pixels(load_display_pixels(image))
+    if mask is not None:
+        source = describe_source(image, 0) if isinstance(image, (str, os.PathLike)) else name
+        inside = load_mask(mask, pixels.shape[:2], source)
+        defaults["alpha"] = np.where(inside, 1.0, 0.35)
+    return pixels, defaults
+
+
+def _displayable_pixels(pixels):
     if pixels.dtype == bool:
         pixels = pixels.astype(np.uint8) * 255
     if pixels.ndim == 3 and pixels.shape[2] in (1, 2):

@@ -344,7 +344,8 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
             array, or a mask file whose non-zero pixels are inside, of the
             image's shape) restricts quantization and the counted pixel
             pairs to its pixels (a pair counts when both of its pixels lie
-            in the mask).
+            in the mask). An ``(n, 2)`` array of paths, or a two-column
+            DataFrame, is ``n`` such ``(image, mask)`` pairs.
 
         Returns
         -------
@@ -450,6 +451,12 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
             shape = self.image_shape or (1, X.shape[1])
             return [row.reshape(shape) for row in X]
         else:
+            if self.volume and getattr(X, "ndim", None) == 3 and np.asarray(X).dtype != object:
+                raise ValueError(
+                    f"X is one volume of shape {np.shape(X)} (a 3-D array with volume=True), "
+                    "read as a stack of 2-D slices: pass [volume] (several volumes: a list, "
+                    "or a 4-D array)"
+                )
             # A sequence of images, or a 3-D / 4-D array: a stack of gray / colour images.
             images = list(X)
         if not images:
@@ -538,22 +545,28 @@ def _run(jobs, n_jobs):
 
 
 def _as_paths(X):
-    """``X`` as a list of paths when it is an array, Series or DataFrame of them, else None.
+    """``X`` as a list of paths (or ``(image, mask)`` pairs) when it is a table of them, else None.
 
     A numpy array of strings (``np.array(paths)``), of bytes, or an object
     array / Series / one-column DataFrame whose entries are paths, as a
     :class:`~sklearn.compose.ColumnTransformer` hands over with a list of one
-    column. A DataFrame with several columns of paths is ambiguous: an error.
+    column. Two columns (an ``(n, 2)`` array of paths, a two-column
+    DataFrame) are ``(image, mask)`` pairs; more columns are an error.
     """
     if hasattr(X, "columns") and hasattr(X, "iloc"):  # DataFrame
         # pandas' own dtypes (StringDtype...) are not numpy dtypes; all have .kind
         non_numeric = [c for c in X.columns if getattr(X[c].dtype, "kind", "O") not in "biufc"]
         if not non_numeric:
             return None  # a numeric table: rows are flattened images
+        if X.shape[1] == 2 and len(non_numeric) == 2:
+            first, second = (repr(str(c)) for c in X.columns)
+            return _pairs(zip(X.iloc[:, 0], X.iloc[:, 1]), f"X's columns {first} and {second}",
+                          f"X[[{first}]]")
         if X.shape[1] != 1:
             raise ValueError(
-                f"X is a DataFrame with columns {list(X.columns)}: a DataFrame of paths must "
-                "have exactly one column (select it, e.g. ColumnTransformer([..., ['image']]))"
+                f"X is a DataFrame with columns {list(X.columns)}: a DataFrame of samples has "
+                "one column of paths, or two: images and their masks (select them, e.g. "
+                "X[['image', 'mask']] or ColumnTransformer([..., ['image', 'mask']]))"
             )
         return list(X.iloc[:, 0])
     if hasattr(X, "dtype") and hasattr(X, "index") and hasattr(X, "iloc"):  # Series
@@ -564,7 +577,27 @@ def _as_paths(X):
             X = X[:, 0]
         if X.ndim == 1 and X.dtype.kind in "US":
             return X.tolist()
+        if X.ndim == 2 and X.shape[1] == 2 and all(_is_path(v) for v in X[:, 0]):
+            return _pairs(X.tolist(), f"X's two columns (shape {X.shape})", "X[:, 0]")
     return None
+
+
+def _pairs(rows, columns, first_only):
+    """``(image, mask)`` samples from the rows of a two-column table (bytes paths decoded).
+
+    A second column in which no entry is a mask (an existing file or an
+    array) is not one of masks (class labels, say): an error that says how to
+    pass the images alone.
+    """
+    pairs = [tuple(os.fsdecode(value) if isinstance(value, bytes) else value for value in row)
+             for row in rows]
+    if pairs and not any(not _is_path(mask) or os.path.isfile(mask) for _, mask in pairs):
+        raise ValueError(
+            f"{columns} are read as (image, mask) pairs, but no entry of the second is a "
+            f"mask file (the first is {pairs[0][1]!r}); for the images alone pass their "
+            f"column, {first_only}"
+        )
+    return pairs
 
 
 def _is_path(value):

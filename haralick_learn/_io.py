@@ -224,6 +224,9 @@ def _read_file(path, to_array=None):
             if problem is None:
                 return to_array(im)
     except UnidentifiedImageError as exc:
+        if name.lower().endswith(_NIFTI_SUFFIXES + _NRRD_SUFFIXES):
+            raise ValueError(f"{name!r}: not an image file Pillow can read "
+                             "(a volume: use volume=True / --volume)") from exc
         raise ValueError(f"{name!r}: not an image file Pillow can read ({exc})") from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         # The warning arrives here as an exception only when the user turned

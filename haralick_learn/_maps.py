@@ -129,6 +129,11 @@ def texture_maps(image, window=15, *, step=1, n_jobs=None, **featurizer_params):
     window, step, n_jobs, settings = _validate(window, step, n_jobs, featurizer_params)
     if _is_dask_array(image):
         return _dask_maps(image, window, step, settings)
+    shape = np.shape(image) if isinstance(image, (np.ndarray, list, tuple)) else None
+    if shape is not None and not (len(shape) == 2 or len(shape) == 3 and 1 <= shape[2] <= 4):
+        raise ValueError(f"image: texture maps take one 2-D image (gray, or 1 to 4 channels "
+                         f"in its last axis), got an array of shape {shape}; map a stack or "
+                         "a volume one 2-D image at a time")
     gray = load_gray(image, 0, gray_conversion=settings.gray_conversion)
     levels = np.ascontiguousarray(to_gray_levels(gray, settings.levels), dtype=np.uint8)
     return _map_levels(levels, window, step, n_jobs, settings)

@@ -43,7 +43,9 @@ def region_features(image, labels, *, on_error="raise", **featurizer_params):
     labels : array-like of int, the gray image's shape (2-D or 3-D)
         Label image: 0 is background, each positive integer a region (as
         made by :func:`skimage.measure.label`, :func:`skimage.segmentation.slic`
-        or :func:`skimage.segmentation.watershed`).
+        or :func:`skimage.segmentation.watershed`); negative ids are refused.
+        Ids are names, not counts: any size of id costs the same (the work
+        follows the pixels and regions, not the largest id).
     on_error : {"raise", "nan"}, default="raise"
         A region without any pixel pair at some distance (a region of one
         pixel, say): raise an error naming its label, or give it a row of NaN.
@@ -113,18 +115,38 @@ def region_features(image, labels, *, on_error="raise", **featurizer_params):
     if labels.size == 0 or labels.max() == 0:
         return pd.DataFrame({"label": np.array([], dtype=labels.dtype),
                              **{name: np.array([]) for name in names}})
-    boxes = ndimage.find_objects(labels)  # one pass: the bounding box of every label
-    present = [index + 1 for index, box in enumerate(boxes) if box is not None]
+    ids, compact = _compact_ids(labels)
+    boxes = ndimage.find_objects(compact)  # one pass: the bounding box of every region
+    present = [index for index, box in enumerate(boxes) if box is not None]
     rows = np.empty((len(present), len(names)))
     # Batches of regions: their features in one pass each (the sums of 256 regions hold
     # about 15 MB), the same rows as one region at a time.
     for start in range(0, len(present), 256):
         batch = present[start : start + 256]
-        items = [(gray[boxes[label - 1]], f"label {label}", labels[boxes[label - 1]] == label)
-                 for label in batch]
+        items = [(gray[boxes[index]], f"label {ids[index]}", compact[boxes[index]] == index + 1)
+                 for index in batch]
         for r, (row, error) in enumerate(rows_from_gray(items, settings,
                                                         catch=on_error == "nan")):
             rows[start + r] = np.nan if error is not None else row
     table = pd.DataFrame(rows, columns=list(names))
-    table.insert(0, "label", np.asarray(present, dtype=labels.dtype))
+    table.insert(0, "label", ids[present])
     return table
+
+
+def _compact_ids(labels):
+    """The region ids of a label image and the image relabelled ``1, 2, ...`` in their order.
+
+    Returns ``(ids, compact)``: region ``k`` of ``compact`` (``k >= 1``) has
+    the label ``ids[k - 1]``, background stays 0. Label ids are names, not
+    counts: :func:`scipy.ndimage.find_objects` makes a list as long as the
+    largest id, so ids beyond the number of pixels are first made consecutive
+    (a sort of the pixels), and the cost follows the pixels, never the ids.
+    """
+    largest = int(labels.max())
+    if largest <= labels.size:
+        return np.arange(1, largest + 1, dtype=labels.dtype), labels
+    ids, compact = np.unique(labels, return_inverse=True)
+    compact = compact.reshape(labels.shape)
+    if ids[0] == 0:
+        return ids[1:], compact
+    return ids, compact + 1

@@ -157,31 +157,80 @@ def _stem(name):
     return os.path.splitext(name)[0]
 
 
-def match_masks(paths, folder):
-    """The mask file of each image in ``folder``, matched by file name, or None.
+def image_root(source):
+    """The folder image paths of ``source`` are relative to, for matching masks.
 
-    An image's mask is the file of ``folder`` with the same file name
-    (``a.png`` -> ``FOLDER/a.png``); failing that, the one file whose name
-    without its extension is the image's (``a.jpg`` -> ``FOLDER/a.png``,
-    ``scan.nii.gz`` -> ``FOLDER/scan.nrrd``). Several such files are an error.
+    A folder is its own root; a glob pattern's root is the folder before its
+    first wildcard (``photos/**/*.png`` -> ``photos``); a file's root is its
+    folder.
+    """
+    if os.path.isdir(source):
+        return source
+    if glob.has_magic(source):
+        parts = (source.replace(os.altsep, os.sep) if os.altsep else source).split(os.sep)
+        fixed = 0
+        while fixed < len(parts) - 1 and not glob.has_magic(parts[fixed]):
+            fixed += 1
+        if fixed == 1 and parts[0] == "":
+            return os.sep
+        return os.sep.join(parts[:fixed]) or os.curdir
+    return os.path.dirname(source) or os.curdir
+
+
+def _masks_in(folder, name):
+    """The files of ``folder`` that may be the mask of an image called ``name``.
+
+    The file of the same name, else every file whose name without its
+    extension is the image's (``a.jpg`` -> ``a.png``, ``a.nii.gz`` -> ``a.nrrd``).
+    """
+    if not os.path.isdir(folder):
+        return []
+    if os.path.isfile(os.path.join(folder, name)):
+        return [name]
+    stem = _stem(name)
+    return [other for other in sorted(os.listdir(folder))
+            if not other.startswith(".") and _stem(other) == stem
+            and os.path.isfile(os.path.join(folder, other))]
+
+
+def match_masks(paths, folder, root=None):
+    """The mask file of each image in ``folder``, matched by relative path, or None.
+
+    An image's mask is at its path relative to ``root`` (the image folder) in
+    ``folder``: ``root/x/a.jpg`` takes ``FOLDER/x/a.jpg`` or, failing that,
+    the one file of ``FOLDER/x`` whose name without its extension is the
+    image's (``FOLDER/x/a.png``; ``scan.nii.gz`` -> ``scan.nrrd``). An image
+    in a subfolder without such a mask takes the one of ``FOLDER`` itself
+    (``FOLDER/a.png``), as long as no other image is called ``a``. Several
+    masks for one image, or one flat mask for several images, is an error
+    naming the files. ``root=None``: each image's own folder (match by name).
     """
     if not os.path.isdir(folder):
         raise CommandError(f"--masks {folder!r}: no such directory")
-    by_stem = {}
-    for name in sorted(os.listdir(folder)):
-        if os.path.isfile(os.path.join(folder, name)) and not name.startswith("."):
-            by_stem.setdefault(_stem(name), []).append(name)
+    relative = [os.path.basename(path) if root is None else os.path.relpath(path, root)
+                for path in paths]
+    stems = {}
+    for path, rel in zip(paths, relative):
+        stems.setdefault(_stem(os.path.basename(rel)), []).append(path)
     masks = []
-    for path in paths:
-        name = os.path.basename(path)
-        if os.path.isfile(os.path.join(folder, name)):
-            masks.append(os.path.join(folder, name))
-            continue
-        candidates = by_stem.get(_stem(name), [])
+    for path, rel in zip(paths, relative):
+        inside, name = os.path.split(rel)
+        where = os.path.join(folder, inside)
+        candidates = _masks_in(where, name)
+        if not candidates and inside:
+            mirrored, where = where, folder  # a flat mask folder for a tree of images
+            candidates = _masks_in(where, name)
+            sharing = stems[_stem(name)]
+            if candidates and len(sharing) > 1:
+                raise CommandError(
+                    f"{path}: no mask in {mirrored!r}, and {os.path.join(where, candidates[0])} "
+                    f"is ambiguous: {_count(len(sharing), 'image')} are called "
+                    f"{_stem(name)!r} ({', '.join(sharing)}); put each image's mask at its "
+                    f"relative path ({os.path.join(mirrored, candidates[0])})")
         if len(candidates) > 1:
-            raise CommandError(f"{path}: several masks match in {folder!r}: "
+            raise CommandError(f"{path}: several masks match in {where!r}: "
                                f"{', '.join(candidates)}")
-        masks.append(os.path.join(folder, candidates[0]) if candidates else None)
+        masks.append(os.path.join(where, candidates[0]) if candidates else None)
     return masks
 
 
@@ -264,7 +313,7 @@ def _featurize(args):
     if args.masks is None:
         features = featurizer.fit_transform(paths)
     else:
-        masks = match_masks(paths, args.masks)
+        masks = match_masks(paths, args.masks, image_root(args.images))
         if args.volume:
             _check_volume_readers([mask for mask in masks if mask is not None])
         unmatched = [path for path, mask in zip(paths, masks) if mask is None]
@@ -874,10 +923,12 @@ def build_parser():
                            help="each file is a 3-D volume (multi-page TIFF, NIfTI .nii/.nii.gz, "
                            "NRRD .nrrd; a folder gives those files): 13 3-D directions")
     featurize.add_argument("--masks", metavar="FOLDER", default=None,
-                           help="featurize each image inside its mask: the file of FOLDER with "
-                           "the same name, else the one with the same name without extension "
-                           "(a.jpg -> a.png); non-zero pixels are inside. An image without a "
-                           "mask stops the run (or, with --on-error nan, gets a row of NaN)")
+                           help="featurize each image inside its mask: the file of FOLDER at the "
+                           "image's path relative to DIR (x/a.jpg -> FOLDER/x/a.jpg), else the "
+                           "one with the same name without extension (FOLDER/x/a.png), else "
+                           "FOLDER/a.png if no other image is called a; non-zero pixels are "
+                           "inside. An image without a mask stops the run (or, with --on-error "
+                           "nan, gets a row of NaN)")
     _color(featurize)
     featurize.set_defaults(func=_featurize)
 

@@ -103,3 +103,66 @@ def test_missing_masks_folder(capsys, tmp_path, photos_and_masks):
     code, _, err = cli(capsys, "featurize", photos, "--masks", tmp_path / "nowhere",
                        "-o", tmp_path / "f.csv")
     assert code == 1 and "no such directory" in err
+
+
+def threshold_mask(path, where, *, darker=False):
+    """Save the (above or below median) threshold mask of the photograph at ``path`` as PNG."""
+    gray = mahotas.colors.rgb2gray(np.asarray(Image.open(path)), dtype=np.uint8)
+    inside = gray < np.median(gray) if darker else gray > np.median(gray)
+    where.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(inside.astype(np.uint8) * 255).save(where)
+
+
+@pytest.fixture
+def tree_of_photos(tmp_path):
+    """Two folders holding different photographs of the same name: x/a.jpg, y/a.jpg."""
+    photos = tmp_path / "photos"
+    sources = load_sample_images().paths[::45]
+    for folder, source in zip("xy", sources):
+        (photos / folder).mkdir(parents=True)
+        shutil.copy(source, photos / folder / "a.jpg")
+    return photos, sources
+
+
+def test_masks_of_a_tree_are_matched_by_relative_path(capsys, tmp_path, tree_of_photos):
+    photos, sources = tree_of_photos
+    masks = tmp_path / "masks"
+    threshold_mask(sources[0], masks / "x" / "a.png")
+    threshold_mask(sources[1], masks / "y" / "a.png", darker=True)
+    threshold_mask(sources[1], masks / "a.png")  # a flat mask too: the mirrored ones win
+    out = tmp_path / "features.csv"
+    for images in (photos, os.path.join(photos, "**", "*.jpg")):
+        code, _, err = cli(capsys, "featurize", images, "-r", "--masks", masks, "-o", out)
+        assert code == 0, err
+        _, paths, features = read_csv(out)
+        assert [os.path.relpath(p, photos) for p in paths] == [os.path.join("x", "a.jpg"),
+                                                               os.path.join("y", "a.jpg")]
+        expected = HaralickFeaturizer().fit_transform(
+            [(str(photos / "x" / "a.jpg"), str(masks / "x" / "a.png")),
+             (str(photos / "y" / "a.jpg"), str(masks / "y" / "a.png"))])
+        np.testing.assert_array_equal(features, expected)
+
+
+def test_a_flat_mask_for_images_of_the_same_name_is_an_error(capsys, tmp_path, tree_of_photos):
+    photos, sources = tree_of_photos
+    masks = tmp_path / "masks"
+    threshold_mask(sources[0], masks / "a.png")
+    out = tmp_path / "features.csv"
+    code, _, err = cli(capsys, "featurize", photos, "-r", "--masks", masks, "-o", out)
+    assert code == 1 and not out.exists()
+    assert "ambiguous" in err and str(masks / "a.png") in err
+    assert str(photos / "x" / "a.jpg") in err and str(photos / "y" / "a.jpg") in err
+
+
+def test_a_flat_mask_folder_serves_a_tree_of_distinct_names(capsys, tmp_path, photos_and_masks):
+    photos, masks = photos_and_masks
+    names = sorted(os.listdir(photos))
+    os.mkdir(photos / "sub")
+    os.replace(photos / names[0], photos / "sub" / names[0])
+    out = tmp_path / "features.csv"
+    code, _, err = cli(capsys, "featurize", photos, "-r", "--masks", masks, "-o", out)
+    assert code == 0, err
+    _, paths, features = read_csv(out)
+    samples = [(p, str(masks / (os.path.splitext(os.path.basename(p))[0] + ".png")))
+               for p in paths]
+    np.testing.assert_array_equal(features, HaralickFeaturizer().fit_transform(samples))

@@ -1,5 +1,7 @@
 """SimilarImagesDisplay: the figure it draws, read back."""
 
+import os
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -159,3 +161,30 @@ def test_colour_files_and_modes_are_shown_in_colour(tmp_path):
     assert display.images_[0, 2].get_array().shape == (6, 8)
     with pytest.raises(FileNotFoundError, match="missing.png"):
         SimilarImagesDisplay.from_predictions([str(tmp_path / "missing.png")], [0], [[0]], [[0.0]])
+
+
+def test_image_and_mask_samples_are_drawn_with_the_outside_faded(tmp_path):
+    from haralick_learn.datasets import load_sample_images
+
+    paths = load_sample_images().paths[::15]  # six real photographs, two of each kind
+    samples = []
+    for path in paths:
+        gray = np.asarray(Image.open(path).convert("L"))
+        mask_path = tmp_path / (os.path.basename(path) + ".mask.png")
+        Image.fromarray((gray > np.median(gray)).astype(np.uint8) * 255).save(mask_path)
+        samples.append((path, str(mask_path)))
+    search = make_pipeline(HaralickFeaturizer(), StandardScaler(), DistanceNeighbors()).fit(samples)
+    query = (paths[1], np.asarray(Image.open(samples[1][1])) == 0)  # a new sample: the other half
+    display = SimilarImagesDisplay.from_estimator(search, samples, [0, query], n_neighbors=2)
+    dist, ind = search[-1].kneighbors(n_neighbors=2)
+    assert titles(display)[0] == ["original"] + [
+        f"{os.path.basename(paths[j])}\ndistance {d:.3g}" for j, d in zip(ind[0], dist[0])]
+    for drawn, (path, mask) in [(display.images_[0, 0], samples[0]),
+                                (display.images_[1, 0], query)]:
+        np.testing.assert_array_equal(drawn.get_array(), np.asarray(Image.open(path)))
+        inside = np.asarray(Image.open(mask)) > 0 if isinstance(mask, str) else mask
+        alpha = np.asarray(drawn.get_alpha())
+        assert (alpha[inside] == 1).all() and (alpha[~inside] < 1).all()
+    display.figure_.savefig(tmp_path / "similar.png", dpi=30)  # the faded pixels render
+    with pytest.raises(ValueError, match="query 0: its mask has shape"):
+        SimilarImagesDisplay.from_predictions(samples, [(textures()[0], query[1])], [[0]], [[1.0]])

@@ -154,7 +154,8 @@ def test_paths_in_every_container_a_user_hands_over(jpeg_paths):
         np.testing.assert_array_equal(HaralickFeaturizer().fit_transform(X), expected, err_msg=name)
     selected = ColumnTransformer([("h", HaralickFeaturizer(), ["image"])]).fit_transform(frame)
     np.testing.assert_array_equal(selected, expected)
-    with pytest.raises(ValueError, match=r"columns \['image', 'label'\].*exactly one column"):
+    with pytest.raises(ValueError, match=r"columns 'image' and 'label' are read as \(image, "
+                                         r"mask\) pairs.*X\[\['image'\]\]"):
         HaralickFeaturizer().fit_transform(frame)
 
 

@@ -243,6 +243,14 @@ def test_unreadable_file_is_named(tmp_path):
         texture_maps(os.path.join(tmp_path, "missing.png"))
 
 
+def test_a_stack_or_volume_is_refused_as_one_image(china_gray):
+    stack = np.stack([china_gray[i : i + 30, :30] for i in range(5)])  # (5, 30, 30)
+    for array in (stack, stack[None]):
+        with pytest.raises(ValueError, match=r"^image: texture maps take one 2-D image.*"
+                                             rf"shape {re.escape(str(array.shape))}"):
+            texture_maps(array, window=5)
+
+
 def test_cli_map_writes_npy_tiff_and_preview(jpeg_paths, tmp_path, capsys):
     tifffile = pytest.importorskip("tifffile")
     from haralick_learn import cli

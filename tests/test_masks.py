@@ -7,6 +7,7 @@ counts the image whose outside pixels take one extra gray level, and that
 level's row and column are dropped.
 """
 
+import os
 import warnings
 
 import mahotas
@@ -291,3 +292,35 @@ def test_masked_features_of_given_matrices_are_those_of_haralick_features():
     mask = threshold_mask(gray)
     row = featurize([(gray, mask)])[0]
     np.testing.assert_array_equal(row, haralick_features(cooccurrence(gray, mask=mask)).ravel())
+
+
+def test_pairs_of_paths_in_a_two_column_array_or_dataframe(tmp_path):
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+
+    paths = load_sample_images().paths[::30]  # three real photographs
+    masks = []
+    for path in paths:
+        gray = mahotas.colors.rgb2gray(np.asarray(Image.open(path)), dtype=np.uint8)
+        masks.append(str(tmp_path / (os.path.basename(path) + ".png")))
+        Image.fromarray(threshold_mask(gray).astype(np.uint8) * 255).save(masks[-1])
+    expected = featurize(list(zip(paths, masks)))
+    frame = pd.DataFrame({"image": paths, "mask": masks, "label": ["brick", "grass", "gravel"]})
+    containers = {
+        "(n, 2) str array": np.array([paths, masks]).T,
+        "(n, 2) object array": np.array([paths, masks], dtype=object).T,
+        "(n, 2) bytes array": np.array([[os.fsencode(p) for p in paths],
+                                        [os.fsencode(m) for m in masks]]).T,
+        "two-column DataFrame": frame[["image", "mask"]],
+    }
+    for name, X in containers.items():
+        np.testing.assert_array_equal(featurize(X), expected, err_msg=name)
+    selected = ColumnTransformer([("h", HaralickFeaturizer(), ["image", "mask"])])
+    np.testing.assert_array_equal(selected.fit_transform(frame), expected)
+    # A second column of class labels is not one of masks: said, with the way out.
+    with pytest.raises(ValueError, match=r"'image' and 'label' are read as \(image, mask\) "
+                                         r"pairs.*'brick'.*X\[\['image'\]\]"):
+        featurize(frame[["image", "label"]])
+    with pytest.raises(ValueError, match=r"columns \['image', 'mask', 'label'\].*one column "
+                                         r"of paths, or two: images and their masks"):
+        featurize(frame)

@@ -82,6 +82,22 @@ def test_labels_with_gaps_and_background_only(coffee):
     assert empty.shape == (0, 1 + 52) and list(empty.columns)[0] == "label"
 
 
+@pytest.mark.parametrize("big, dtype", [(2**40, np.int64), (2**64 - 1, np.uint64)],
+                         ids=["2**40", "uint64-max"])
+def test_label_ids_are_names_not_counts(big, dtype):
+    # find_objects lists every id up to the largest: 2**40 raised MemoryError.
+    gray = skimage.data.camera()[:80, :120]
+    small = np.zeros(gray.shape, np.int64)
+    small[:, :60], small[10:70, 70:110] = 1, 2
+    large = np.zeros(gray.shape, dtype)
+    large[small == 1], large[small == 2] = 7, big
+    table = region_features(gray, large, distance=[1, 2])
+    assert table["label"].tolist() == [7, big] and table["label"].dtype == dtype
+    expected = region_features(gray, small, distance=[1, 2])
+    np.testing.assert_array_equal(table.drop(columns="label").to_numpy(),
+                                  expected.drop(columns="label").to_numpy())
+
+
 def test_a_region_without_pairs_names_its_label_or_gets_nan(coffee):
     rgb, labels = coffee
     labels = labels.copy()

@@ -164,6 +164,13 @@ def test_a_3d_array_is_a_colour_image_unless_volume_is_set():
     assert_matches(as_volume[0], reference(rgba))
 
 
+def test_one_volume_as_X_is_told_to_wrap_it_in_a_list():
+    volume = VOLUMES["gravel"]()  # (10, 40, 40): one volume, not ten slices
+    with pytest.raises(ValueError, match=r"X is one volume of shape \(10, 40, 40\).*\[volume\]"):
+        HaralickFeaturizer(volume=True).fit_transform(volume)
+    assert_matches(HaralickFeaturizer(volume=True).fit_transform([volume])[0], reference(volume))
+
+
 def test_a_4d_array_is_a_stack_of_volumes_and_rows_keep_their_order():
     volumes = [VOLUMES["gravel"](), stack_of_crops(skimage.data.gravel(), 10, 40, 200, 200)]
     rows = HaralickFeaturizer(volume=True).fit_transform(np.stack(volumes))
@@ -263,3 +270,17 @@ def test_process_workers_give_the_same_rows():
         rows = HaralickFeaturizer(volume=True, n_jobs=2).fit_transform(volumes)
     for row, volume in zip(rows, volumes):
         assert_matches(row, reference(volume))
+
+
+def test_a_volume_file_read_as_an_image_says_to_set_volume(tmp_path):
+    import nibabel
+    import nrrd
+
+    volume = VOLUMES["brick"]()
+    paths = [tmp_path / "v.nii", tmp_path / "v.nii.gz", tmp_path / "v.NRRD"]
+    for path in paths[:2]:
+        nibabel.save(nibabel.Nifti1Image(volume, np.eye(4)), path)
+    nrrd.write(str(paths[2]), volume)
+    for path in paths:
+        with pytest.raises(ValueError, match=rf"{path.name}.*a volume: use volume=True / --volume"):
+            HaralickFeaturizer().fit_transform([str(path)])

@@ -9,6 +9,8 @@ per labelled region of an image, in the style of
 for the cells of a segmented microscopy image: each coin is a region, and its
 texture (the relief of the coin) is measured inside its outline only. A masked
 sample, ``(image, mask)``, gives the same row for one region.
+
+Requires scikit-image (``pip install scikit-image``) besides haralick_learn.
 """
 
 # %%
