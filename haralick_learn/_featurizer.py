@@ -120,7 +120,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         ``"ibsi"`` (pyradiomics's 24 GLCM features, ``ibsi_*``), or a list of
         set names and feature names (``["contrast", "ibsi_Idmn"]``). All come
         from the same co-occurrence matrices. See :doc:`/conventions`.
-    offsets : {"mahotas", "skimage", "pyradiomics"}, default="mahotas"
+    offsets : {None, "mahotas", "skimage", "pyradiomics"}, default=None
         The offset of a direction at distance ``d``: ``"mahotas"`` multiplies
         the unit offset, ``(d, d)`` on the diagonals (mahotas, pyradiomics at
         ``d=1``); ``"skimage"`` rounds ``(d sin a, d cos a)`` as
@@ -128,7 +128,13 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         ``"pyradiomics"`` takes every offset of infinity norm ``d`` up to sign,
         ``4 d`` of them (8 at ``d=2``), as pyradiomics's ``distances`` do (2-D
         only; the four directions at ``d=1``), columns named by their offset
-        ``(dy, dx)``: ``offset_2_m1``.
+        ``(dy, dx)``: ``offset_2_m1``. ``None`` takes the convention of the
+        library whose features these are: ``"mahotas"`` for ``"haralick"``,
+        ``"skimage"`` for ``"skimage"``, ``"pyradiomics"`` for ``"ibsi"``;
+        volumes have mahotas's 3-D offsets only (pyradiomics's at ``d=1``;
+        ``"ibsi"`` beyond it needs ``offsets="mahotas"``, said explicitly), and
+        features of several sets take ``"mahotas"`` at ``d=1``, where all the
+        conventions agree, and need `offsets` beyond it.
     bin_width : float or None, default=None
         Fixed bin width (pyradiomics's ``binWidth``): level
         ``floor(x / W) - floor(min / W)``. Excludes `levels` and `gray_range`.
@@ -230,7 +236,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         "verbose": ["verbose"],
         "memory": [None, str, os.PathLike, HasMethods(["cache"])],
         "features": [str, list, tuple],
-        "offsets": [StrOptions({"mahotas", "skimage", "pyradiomics"})],
+        "offsets": [None, StrOptions({"mahotas", "skimage", "pyradiomics"})],
         "bin_width": [None, Interval(Real, 0, None, closed="neither")],
         "gray_range": [None, StrOptions({"image"}), tuple, list],
         "volume": ["boolean"],
@@ -256,7 +262,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         verbose=0,
         memory=None,
         features="haralick",
-        offsets="mahotas",
+        offsets=None,
         bin_width=None,
         gray_range=None,
         volume=False,

@@ -131,8 +131,9 @@ class TextureSettings:
     features : tuple of str
         Catalogue keys of the features, in output order (resolved from a set's
         name or a list; see :data:`FEATURE_SETS`).
-    offsets : {"mahotas", "skimage"}
-        How a direction's offset grows with the distance (:data:`OFFSET_CONVENTIONS`).
+    offsets : {"mahotas", "skimage", "pyradiomics"}
+        How a direction's offset grows with the distance (:data:`OFFSET_CONVENTIONS`);
+        resolved: ``from_params(offsets=None)`` takes the features' own convention.
     bin_width : float or None
         pyradiomics's fixed bin width (see :func:`haralick_learn._quantize.to_gray_levels`).
     gray_range : None, "image" or (low, high)
@@ -169,7 +170,7 @@ class TextureSettings:
     @classmethod
     def from_params(cls, *, distance=1, aggregate=None, ignore_zeros=False,
                     compute_14th_feature=False, use_x_minus_y_variance=False, levels=None,
-                    backend="auto", features="haralick", offsets="mahotas", bin_width=None,
+                    backend="auto", features="haralick", offsets=None, bin_width=None,
                     gray_range=None, volume=False, symmetric=True,
                     preserve_haralick_bug=False, color="gray", color_pairs=None):
         """Validate an estimator's parameters (ValueError / TypeError) and build the settings.
@@ -199,16 +200,19 @@ class TextureSettings:
             raise ValueError(f"levels must be None or an int in [2, 256]; got {levels!r}")
         if not isinstance(color, str) or color not in COLOR_CHANNELS:
             raise ValueError(f"color must be 'gray', 'rgb', 'hsv' or 'lab'; got {color!r}")
-        if offsets not in OFFSET_CONVENTIONS:
-            raise ValueError(f"offsets must be 'mahotas', 'skimage' or 'pyradiomics'; "
+        if offsets is not None and offsets not in OFFSET_CONVENTIONS:
+            raise ValueError(f"offsets must be None, 'mahotas', 'skimage' or 'pyradiomics'; "
                              f"got {offsets!r}")
         if volume and color != "gray":
             raise ValueError(f"color={color!r} needs 2-D colour images; volumes are gray "
                              "(color='gray')")
-        if volume and offsets != "mahotas":
+        if volume and offsets not in (None, "mahotas"):
             raise ValueError(f"offsets={offsets!r} is a 2-D rule; volumes use "
                              "mahotas's 3-D offsets (offsets='mahotas')")
         names = _feature_names(features, compute_14th_feature)
+        distances = _distances(distance)
+        if offsets is None:
+            offsets = _default_offsets(names, distances, bool(volume))
         bin_width, gray_range = _binning(bin_width, gray_range, levels)
         if backend == "mahotas" and (
             not set(names) <= set(FEATURE_NAMES) or offsets != "mahotas"
@@ -220,7 +224,7 @@ class TextureSettings:
                 "offsets='mahotas', no bin_width, gray_range or aggregate='merged' / 'mean_all'"
             )
         return cls(
-            distances=_distances(distance),
+            distances=distances,
             aggregate=aggregate,
             ignore_zeros=bool(ignore_zeros),
             compute_14th_feature=bool(compute_14th_feature),
@@ -341,6 +345,47 @@ def _chebyshev_offsets(distance):
     ring += [(distance, dx) for dx in range(distance, -distance - 1, -1)]
     ring += [(dy, -distance) for dy in range(distance - 1, 0, -1)]
     return tuple(ring)
+
+
+#: The offsets of each feature set's own library (2-D; volumes have mahotas's only).
+_SET_OFFSETS = {"haralick": "mahotas", "skimage": "skimage", "ibsi": "pyradiomics"}
+
+
+def _default_offsets(names, distances, volume):
+    """``offsets=None``: the convention of the library whose features ``names`` are.
+
+    mahotas's for the Haralick set, scikit-image's for ``skimage_*``,
+    pyradiomics's for ``ibsi_*``; volumes have mahotas's 13 offsets only, which
+    are pyradiomics's at distance 1 (beyond it pyradiomics takes more). Features
+    of several sets agree at distance 1 (every convention's four offsets are
+    the unit ones: mahotas's are taken); beyond it they need ``offsets``.
+    """
+    sets = {_SET_OFFSETS[_set_of(name)] for name in names}
+    far = [d for d in distances if d > 1]
+    if volume:
+        if "pyradiomics" in sets and far:
+            raise ValueError(
+                f"features 'ibsi_*' on volumes: pyradiomics's 3-D offsets at distance "
+                f"{far[0]} (every offset of infinity norm {far[0]}) are not available; pass "
+                f"offsets='mahotas' for mahotas's 13 offsets d * (unit offset)"
+            )
+        return "mahotas"
+    if len(sets) == 1:
+        return sets.pop()
+    if far:
+        raise ValueError(
+            f"features mixes sets whose offsets differ at distance {far[0]} "
+            f"({', '.join(sorted(sets))}): pass offsets='mahotas', 'skimage' or 'pyradiomics'"
+        )
+    return "mahotas"
+
+
+def _set_of(name):
+    """The feature set a catalogue key belongs to."""
+    for set_name in ("skimage", "ibsi"):
+        if name.startswith(set_name + "_"):
+            return set_name
+    return "haralick"
 
 
 def _feature_names(features, compute_14th_feature):
