@@ -166,7 +166,11 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         L*, a*, b*, each an 8-bit image: exact formulas in the user guide,
         "Colour texture") and concatenate them, each block of names prefixed
         by its channel: ``R_contrast_horizontal_d1``. ``"hsv"`` and ``"lab"``
-        need 8-bit RGB; a gray image is the RGB image ``(g, g, g)``.
+        need 8-bit RGB; a gray image is the RGB image ``(g, g, g)``. The
+        channels of an image are binned on one scale: where the levels depend
+        on the image (`bin_width`'s minimum, ``gray_range="image"``, the range
+        of a 16-bit or float image) they come from all its channels together,
+        so that a level means the same intensity in every channel and pair.
     color_pairs : None, "all" or list of (str, str), default=None
         Cross-channel co-occurrence: for each pair ``(a, b)`` of channel names
         of ``color`` (``("R", "G")``; ``"all"``: every pair of distinct
@@ -174,7 +178,10 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         channel ``a`` at a pixel against channel ``b`` at its neighbour (both
         orders of each pixel pair), appended after the channels' blocks with
         names prefixed by the pair: ``RG_contrast_horizontal_d1``. A pair and
-        its reverse are the same pair (transposed matrices). The counting and
+        its reverse are the same pair (transposed matrices); with
+        ``symmetric=False`` each pixel pair is counted once, channel ``a`` at
+        ``p`` against ``b`` at ``p + offset``, and ``(b, a)`` is another pair
+        (that of the opposite offsets). The counting and
         features are the compiled ones whatever ``backend`` (mahotas has no
         cross-channel co-occurrence).
 

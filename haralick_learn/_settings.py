@@ -240,7 +240,7 @@ class TextureSettings:
             symmetric=bool(symmetric),
             preserve_haralick_bug=bool(preserve_haralick_bug),
             color=color,
-            color_pairs=_color_pairs(color_pairs, color),
+            color_pairs=_color_pairs(color_pairs, color, bool(symmetric)),
         )
 
     @property
@@ -462,8 +462,12 @@ def _distances(distance):
     return tuple(int(d) for d in values)
 
 
-def _color_pairs(color_pairs, color):
-    """``color_pairs`` as a tuple of ``(a, b)`` channel names, validated against ``color``."""
+def _color_pairs(color_pairs, color, symmetric=True):
+    """``color_pairs`` as a tuple of ``(a, b)`` channel names, validated against ``color``.
+
+    With ``symmetric`` a pair and its reverse are one pair (transposed matrices);
+    without, ``(b, a)`` counts ``b`` before ``a`` along each direction: another pair.
+    """
     if color_pairs is None:
         return ()
     channels = COLOR_CHANNELS[color]
@@ -491,9 +495,11 @@ def _color_pairs(color_pairs, color):
         if pair[0] == pair[1]:
             raise ValueError(f"color_pairs: {pair!r} pairs a channel with itself, whose "
                              "co-occurrence is already that channel's own block")
-        if frozenset(pair) in seen:
+        if pair in seen:
+            raise ValueError(f"color_pairs: {pair!r} repeats a pair")
+        if symmetric and pair[::-1] in seen:
             # The matrix of (b, a) is the transpose of that of (a, b).
-            raise ValueError(f"color_pairs: {pair!r} repeats a pair (a pair and its reverse "
-                             "are the same pair)")
-        seen.add(frozenset(pair))
+            raise ValueError(f"color_pairs: {pair!r} repeats a pair (with symmetric=True a "
+                             "pair and its reverse are the same pair)")
+        seen.add(pair)
     return tuple(pairs)
