@@ -574,6 +574,7 @@ def _read_volume_file(path):
     if os.path.isdir(name):
         raise IsADirectoryError(f"{name!r}: is a directory, not a volume file")
     lower = name.lower()
+    colour = ""
     try:
         if lower.endswith(_NIFTI_SUFFIXES):
             nibabel = _volume_module("nibabel", "NIfTI")
@@ -582,17 +583,36 @@ def _read_volume_file(path):
             nrrd = _volume_module("nrrd", "NRRD")
             array, _ = nrrd.read(name)
         else:
-            import tifffile
-
-            array = tifffile.imread(name)
+            array, colour = _read_tiff_stack(name)
     except ImportError:
         raise
     except Exception as exc:  # each reader has its own errors: all name the file here
         raise ValueError(f"{name!r}: cannot read a volume from this file ({exc})") from exc
+    if colour:
+        # tifffile reads an RGB page as (height, width, 3): three slices to a volume reader
+        raise ValueError(f"{name!r}: {colour} is a colour image, not a volume (a volume TIFF "
+                         "has one gray page per slice: tifffile.imwrite(path, volume, "
+                         "photometric='minisblack'))")
     array = np.asarray(array)
     while array.ndim > 3 and array.shape[-1] == 1:  # e.g. NIfTI's (x, y, z, 1)
         array = array[..., 0]
     return array
+
+
+def _read_tiff_stack(name):
+    """``(pixels, colour)`` of a TIFF: ``colour`` describes pages of several samples, else ''."""
+    import tifffile
+
+    with tifffile.TiffFile(name) as tif:
+        page = tif.pages[0]
+        samples = int(page.samplesperpixel)
+        if samples > 1:
+            n_pages = len(tif.pages)
+            pages = f"{n_pages} page{'s' if n_pages > 1 else ''}"
+            kind = "an RGB TIFF" if page.photometric == tifffile.PHOTOMETRIC.RGB else "a TIFF"
+            return None, (f"{kind} ({pages} of {samples} samples per pixel, photometric "
+                          f"{page.photometric.name})")
+        return tif.asarray(), ""
 
 
 def load_volume(image, index=0):
@@ -601,8 +621,9 @@ def load_volume(image, index=0):
     Parameters
     ----------
     image : str, os.PathLike or array-like
-        A 3-D array, or a path to a multi-page TIFF (tifffile: pages on axis
-        0), a NIfTI file (``.nii``, ``.nii.gz``, nibabel: the voxel axes
+        A 3-D array, or a path to a multi-page TIFF of gray pages (tifffile:
+        pages on axis 0; pages of several samples per pixel, such as an RGB
+        photograph, are refused), a NIfTI file (``.nii``, ``.nii.gz``, nibabel: the voxel axes
         i, j, k as stored) or an NRRD file (``.nrrd``, pynrrd: its axes as
         pynrrd reads them). NIfTI and NRRD need the optional extra
         ``haralick_learn[volumes]``. Boolean voxels are 0 and 255.
