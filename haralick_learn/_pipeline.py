@@ -90,7 +90,7 @@ def sample_levels(sample, index, settings):
     source = describe_source(image, index)
     gray = (load_volume if settings.volume else load_image)(image, index)
     if mask is not None:
-        mask = load_mask(mask, gray.shape, source)
+        mask = load_mask(mask, gray.shape, source, image)
     return _levels(gray, source, settings, mask), mask, source
 
 
@@ -266,7 +266,7 @@ def featurize_sample(sample, index, settings, catch=False):
             return row_from_channels(pixels, source, settings), None
         gray = (load_volume if settings.volume else load_image)(image, index)
         if mask is not None:
-            mask = load_mask(mask, gray.shape, source)
+            mask = load_mask(mask, gray.shape, source, image)
         return row_from_gray(gray, source, settings, mask), None
     except (OSError, ValueError, TypeError) as exc:
         if not catch:
