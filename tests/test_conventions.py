@@ -461,9 +461,10 @@ def test_asymmetric_matrices_equal_pyradiomics_symmetricalGLCM_false(real_grays)
 ])
 def test_pyradiomics_distances_above_1(real_grays, distances, aggregate, symmetric):
     """pyradiomics's ``distances``: every offset of infinity norm d (8 at d = 2), the
-    features of all the angles of all the distances merged into one mean (``"mean_all"``)."""
+    features of all the angles of all the distances merged into one mean (``"mean_all"``).
+    ``offsets="pyradiomics"`` is the ``"ibsi"`` set's default: not given here."""
     pytest.importorskip("radiomics")
-    params = dict(features="ibsi", offsets="pyradiomics", distance=distances,
+    params = dict(features="ibsi", distance=distances,
                   aggregate=aggregate, symmetric=symmetric, bin_width=25)
     for name, gray in real_grays.items():
         masks = {"whole": None, **masks_of(gray)}
