@@ -682,10 +682,9 @@ def pair_features(first, second, settings):
     The matrices of :func:`~haralick_learn._glcm.cross_cooccurrence` (both
     orders of each pixel pair, or with ``settings.symmetric=False`` the first
     only), with the offsets, ``aggregate="merged"`` and feature catalogue of
-    ``settings``, as
-    :func:`image_features` uses for a gray image. Always the compiled kernels:
-    the reference (mahotas) has no cross-channel co-occurrence, whatever
-    ``settings.backend``.
+    ``settings``, as :func:`image_features` uses for a gray image. Always the
+    compiled kernels: the reference (mahotas) has no cross-channel
+    co-occurrence, whatever ``settings.backend``.
 
     Parameters
     ----------
