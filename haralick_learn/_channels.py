@@ -7,7 +7,8 @@ stage treats it as it treats an 8-bit gray image. The conversions, exactly:
 
 ``"rgb"``
     R, G and B as they are (any dtype: wider or float channels are then
-    binned by the quantize stage, each from its own range, as a gray image).
+    binned by the quantize stage, the three together as one image, so that a
+    level means the same intensity in every channel).
 ``"hsv"`` (8-bit RGB only), the hexcone model of ``skimage.color.rgb2hsv``,
     in exact integer arithmetic: with ``V = max(R, G, B)``, ``m = min(R, G, B)``
     and ``C = V - m``,

@@ -124,7 +124,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         ``"ibsi"`` (pyradiomics's 24 GLCM features, ``ibsi_*``), or a list of
         set names and feature names (``["contrast", "ibsi_Idmn"]``). All come
         from the same co-occurrence matrices. See :doc:`/conventions`.
-    offsets : {"mahotas", "skimage", "pyradiomics"}, default="mahotas"
+    offsets : {None, "mahotas", "skimage", "pyradiomics"}, default=None
         The offset of a direction at distance ``d``: ``"mahotas"`` multiplies
         the unit offset, ``(d, d)`` on the diagonals (mahotas, pyradiomics at
         ``d=1``); ``"skimage"`` rounds ``(d sin a, d cos a)`` as
@@ -132,7 +132,13 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         ``"pyradiomics"`` takes every offset of infinity norm ``d`` up to sign,
         ``4 d`` of them (8 at ``d=2``), as pyradiomics's ``distances`` do (2-D
         only; the four directions at ``d=1``), columns named by their offset
-        ``(dy, dx)``: ``offset_2_m1``.
+        ``(dy, dx)``: ``offset_2_m1``. ``None`` takes the convention of the
+        library whose features these are: ``"mahotas"`` for ``"haralick"``,
+        ``"skimage"`` for ``"skimage"``, ``"pyradiomics"`` for ``"ibsi"``;
+        volumes have mahotas's 3-D offsets only (pyradiomics's at ``d=1``;
+        ``"ibsi"`` beyond it needs ``offsets="mahotas"``, said explicitly), and
+        features of several sets take ``"mahotas"`` at ``d=1``, where all the
+        conventions agree, and need `offsets` beyond it.
     bin_width : float or None, default=None
         Fixed bin width (pyradiomics's ``binWidth``): level
         ``floor(x / W) - floor(min / W)``. Excludes `levels` and `gray_range`.
@@ -164,7 +170,11 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         L*, a*, b*, each an 8-bit image: exact formulas in the user guide,
         "Colour texture") and concatenate them, each block of names prefixed
         by its channel: ``R_contrast_horizontal_d1``. ``"hsv"`` and ``"lab"``
-        need 8-bit RGB; a gray image is the RGB image ``(g, g, g)``.
+        need 8-bit RGB; a gray image is the RGB image ``(g, g, g)``. The
+        channels of an image are binned on one scale: where the levels depend
+        on the image (`bin_width`'s minimum, ``gray_range="image"``, the range
+        of a 16-bit or float image) they come from all its channels together,
+        so that a level means the same intensity in every channel and pair.
     color_pairs : None, "all" or list of (str, str), default=None
         Cross-channel co-occurrence: for each pair ``(a, b)`` of channel names
         of ``color`` (``("R", "G")``; ``"all"``: every pair of distinct
@@ -172,7 +182,10 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         channel ``a`` at a pixel against channel ``b`` at its neighbour (both
         orders of each pixel pair), appended after the channels' blocks with
         names prefixed by the pair: ``RG_contrast_horizontal_d1``. A pair and
-        its reverse are the same pair (transposed matrices). The counting and
+        its reverse are the same pair (transposed matrices); with
+        ``symmetric=False`` each pixel pair is counted once, channel ``a`` at
+        ``p`` against ``b`` at ``p + offset``, and ``(b, a)`` is another pair
+        (that of the opposite offsets). The counting and
         features are the compiled ones whatever ``backend`` (mahotas has no
         cross-channel co-occurrence).
     gray_conversion : {"exact", "mahotas"}, default="exact"
@@ -246,7 +259,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         "verbose": ["verbose"],
         "memory": [None, str, os.PathLike, HasMethods(["cache"])],
         "features": [str, list, tuple],
-        "offsets": [StrOptions({"mahotas", "skimage", "pyradiomics"})],
+        "offsets": [None, StrOptions({"mahotas", "skimage", "pyradiomics"})],
         "bin_width": [None, Interval(Real, 0, None, closed="neither")],
         "gray_range": [None, StrOptions({"image"}), tuple, list],
         "volume": ["boolean"],
@@ -273,7 +286,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         verbose=0,
         memory=None,
         features="haralick",
-        offsets="mahotas",
+        offsets=None,
         bin_width=None,
         gray_range=None,
         volume=False,

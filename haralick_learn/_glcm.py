@@ -361,7 +361,8 @@ def _checked_offsets(distances, directions):
     return distances, units
 
 
-def cross_cooccurrence(first, second, distances=(1,), directions=DIRECTIONS):
+def cross_cooccurrence(first, second, distances=(1,), directions=DIRECTIONS, *,
+                       symmetric=True):
     """Cross-channel co-occurrence matrices of two channel images, one per distance and direction.
 
     For each distance ``d`` and direction ``(dy, dx)``, every pair of pixels
@@ -376,6 +377,11 @@ def cross_cooccurrence(first, second, distances=(1,), directions=DIRECTIONS):
     counted over the full circle of each direction (both ``+offset`` and
     ``-offset``), as the symmetric gray matrix is.
 
+    With ``symmetric=False`` each pixel pair is counted once, at
+    ``(first[p], second[q])``: the matrix of both orders is this one plus the
+    transpose of the ``(second, first)`` one, and with ``first`` and
+    ``second`` the same image it is ``cooccurrence(..., symmetric=False)``.
+
     Parameters
     ----------
     first, second : ndarray of int, shape (height, width)
@@ -386,6 +392,8 @@ def cross_cooccurrence(first, second, distances=(1,), directions=DIRECTIONS):
     directions : sequence of (dy, dx), default=DIRECTIONS
         Offsets per unit distance, each with ``dy >= 0`` (and ``dx > 0`` when
         ``dy == 0``).
+    symmetric : bool, default=True
+        Count both orders of each pixel pair (see above), or the first only.
 
     Returns
     -------
@@ -438,7 +446,8 @@ def cross_cooccurrence(first, second, distances=(1,), directions=DIRECTIONS):
     _count_cross_pairs(first, second, offsets, n_levels, forward, backward)
     shape = (offsets.shape[0], n_levels, n_levels)
     out = forward.reshape(shape).astype(np.int64)
-    out += backward.reshape(shape).transpose(0, 2, 1)
+    if symmetric:
+        out += backward.reshape(shape).transpose(0, 2, 1)
     return out.reshape(distances.shape[0], len(units), n_levels, n_levels)
 
 

@@ -681,11 +681,12 @@ def image_sums(gray, settings, mask=None):
 def pair_features(first, second, settings):
     """Features of the cross-channel co-occurrence of two level images, per distance and direction.
 
-    The matrices of :func:`~haralick_learn._glcm.cross_cooccurrence`, with the
-    offsets, ``aggregate="merged"`` and feature catalogue of ``settings``, as
-    :func:`image_features` uses for a gray image. Always the compiled kernels:
-    the reference (mahotas) has no cross-channel co-occurrence, whatever
-    ``settings.backend``.
+    The matrices of :func:`~haralick_learn._glcm.cross_cooccurrence` (both
+    orders of each pixel pair, or with ``settings.symmetric=False`` the first
+    only), with the offsets, ``aggregate="merged"`` and feature catalogue of
+    ``settings``, as :func:`image_features` uses for a gray image. Always the
+    compiled kernels: the reference (mahotas) has no cross-channel
+    co-occurrence, whatever ``settings.backend``.
 
     Parameters
     ----------
@@ -698,7 +699,8 @@ def pair_features(first, second, settings):
     -------
     features : ndarray of float64, shape (n_distances, n_directions, n_features)
     """
-    return _catalogue_features(functools.partial(cross_cooccurrence, first, second), settings)
+    return _catalogue_features(functools.partial(cross_cooccurrence, first, second,
+                                                 symmetric=settings.symmetric), settings)
 
 
 def _catalogue_features(count, settings, compact=False):

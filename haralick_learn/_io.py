@@ -604,6 +604,7 @@ def _read_volume_file(path):
     if os.path.isdir(name):
         raise IsADirectoryError(f"{name!r}: is a directory, not a volume file")
     lower = name.lower()
+    colour = ""
     try:
         if lower.endswith(_NIFTI_SUFFIXES):
             nibabel = _volume_module("nibabel", "NIfTI")
@@ -612,17 +613,36 @@ def _read_volume_file(path):
             nrrd = _volume_module("nrrd", "NRRD")
             array, _ = nrrd.read(name)
         else:
-            import tifffile
-
-            array = tifffile.imread(name)
+            array, colour = _read_tiff_stack(name)
     except ImportError:
         raise
     except Exception as exc:  # each reader has its own errors: all name the file here
         raise ValueError(f"{name!r}: cannot read a volume from this file ({exc})") from exc
+    if colour:
+        # tifffile reads an RGB page as (height, width, 3): three slices to a volume reader
+        raise ValueError(f"{name!r}: {colour} is a colour image, not a volume (a volume TIFF "
+                         "has one gray page per slice: tifffile.imwrite(path, volume, "
+                         "photometric='minisblack'))")
     array = np.asarray(array)
     while array.ndim > 3 and array.shape[-1] == 1:  # e.g. NIfTI's (x, y, z, 1)
         array = array[..., 0]
     return array
+
+
+def _read_tiff_stack(name):
+    """``(pixels, colour)`` of a TIFF: ``colour`` describes pages of several samples, else ''."""
+    import tifffile
+
+    with tifffile.TiffFile(name) as tif:
+        page = tif.pages[0]
+        samples = int(page.samplesperpixel)
+        if samples > 1:
+            n_pages = len(tif.pages)
+            pages = f"{n_pages} page{'s' if n_pages > 1 else ''}"
+            kind = "an RGB TIFF" if page.photometric == tifffile.PHOTOMETRIC.RGB else "a TIFF"
+            return None, (f"{kind} ({pages} of {samples} samples per pixel, photometric "
+                          f"{page.photometric.name})")
+        return tif.asarray(), ""
 
 
 def load_volume(image, index=0):
@@ -631,8 +651,9 @@ def load_volume(image, index=0):
     Parameters
     ----------
     image : str, os.PathLike or array-like
-        A 3-D array, or a path to a multi-page TIFF (tifffile: pages on axis
-        0), a NIfTI file (``.nii``, ``.nii.gz``, nibabel: the voxel axes
+        A 3-D array, or a path to a multi-page TIFF of gray pages (tifffile:
+        pages on axis 0; pages of several samples per pixel, such as an RGB
+        photograph, are refused), a NIfTI file (``.nii``, ``.nii.gz``, nibabel: the voxel axes
         i, j, k as stored) or an NRRD file (``.nrrd``, pynrrd: its axes as
         pynrrd reads them). NIfTI and NRRD need the optional extra
         ``haralick_learn[volumes]``. Boolean voxels are 0 and 255.
@@ -684,7 +705,7 @@ def load_volume(image, index=0):
     return array
 
 
-def load_mask(mask, shape, source):
+def load_mask(mask, shape, source, image=None):
     """The boolean mask of a sample of gray shape ``shape``.
 
     Parameters
@@ -698,6 +719,10 @@ def load_mask(mask, shape, source):
         Shape of the sample's gray image or volume.
     source : str
         The sample's name, for errors.
+    image : str, os.PathLike or None, default=None
+        The sample's image. When it and ``mask`` are both volume files that
+        place their voxels in space (NIfTI, NRRD with a space), the mask must
+        lie on the image's voxel grid (see :func:`mask_on_image_grid`).
 
     Returns
     -------
@@ -718,6 +743,8 @@ def load_mask(mask, shape, source):
         name = f"{os.fspath(mask)!r}"
         array = load_volume(mask) if len(shape) == 3 else load_image(mask)
         array = array != 0
+        if len(shape) == 3 and isinstance(image, (str, os.PathLike)):
+            array = mask_on_image_grid(array, mask, image, shape, source)
     else:
         name = "its mask"
         if isinstance(mask, Image.Image):
@@ -737,3 +764,149 @@ def load_mask(mask, shape, source):
             f"{source}: {what} has shape {array.shape}, but the image has shape {tuple(shape)}"
         )
     return array
+
+
+# NRRD's anatomical spaces, and the signs that take their coordinates to RAS+ (NIfTI's).
+_NRRD_SPACES = {
+    "right-anterior-superior": (1, 1, 1), "ras": (1, 1, 1),
+    "left-anterior-superior": (-1, 1, 1), "las": (-1, 1, 1),
+    "left-posterior-superior": (-1, -1, 1), "lps": (-1, -1, 1),
+}
+#: How far (in voxels) a mask's voxel may lie from the image's voxel it is taken for: the
+#: rounding of float32 affines passes, any real shift, resampling or rotation does not.
+GRID_TOLERANCE = 1e-3
+
+
+def volume_affine(path):
+    """The voxel-to-world affine of a volume file (4 x 4, RAS+ millimetres), or None.
+
+    A NIfTI file's is nibabel's ``affine`` (its sform, else its qform, else
+    the voxel sizes); an NRRD file's comes from its ``space directions`` and
+    ``space origin`` in an anatomical ``space`` (RAS, LAS or LPS, turned to
+    RAS+). Files that do not place their voxels in space (TIFF stacks, NRRD
+    without such a space) have None. Voxel axes are those of
+    :func:`load_volume`.
+
+    Examples
+    --------
+    >>> volume_affine("stack.tif") is None
+    True
+    """
+    name = os.fspath(path)
+    lower = name.lower()
+    if lower.endswith(_NIFTI_SUFFIXES):
+        nibabel = _volume_module("nibabel", "NIfTI")
+        return np.asarray(nibabel.load(name).affine, dtype=np.float64)
+    if not lower.endswith(_NRRD_SUFFIXES):
+        return None
+    nrrd = _volume_module("nrrd", "NRRD")
+    header = nrrd.read_header(name)
+    signs = _NRRD_SPACES.get(str(header.get("space", "")).lower())
+    directions = header.get("space directions")
+    if signs is None or directions is None:
+        return None
+    directions = np.asarray(directions, dtype=np.float64)
+    spatial = directions[~np.isnan(directions).any(axis=1)]  # pynrrd: NaN for other axes
+    if spatial.shape != (3, 3):
+        return None
+    affine = np.eye(4)
+    affine[:3, :3] = spatial.T
+    affine[:3, 3] = np.asarray(header.get("space origin", np.zeros(3)), dtype=np.float64)
+    affine[:3] *= np.array(signs, dtype=np.float64)[:, None]
+    return affine
+
+
+def mask_on_image_grid(mask, mask_path, image_path, shape, source):
+    """A volume mask read from ``mask_path``, on the voxel grid of the image ``image_path``.
+
+    When both files place their voxels in space (:func:`volume_affine`), the
+    mask's voxels must be the image's: the same grid, or the same grid with
+    its axes stored in another order or direction (the mask is then
+    reoriented onto the image's axes, exactly). Any other geometry (another
+    spacing, origin, rotation or size) is refused, as pyradiomics refuses it
+    ("Image/Mask geometry mismatch"): applied voxel for voxel, the mask would
+    outline another region. Otherwise the mask is returned as it is.
+
+    Raises
+    ------
+    ValueError
+        Naming both files and what differs.
+    """
+    image_affine = volume_affine(image_path)
+    mask_affine = volume_affine(mask_path)
+    if image_affine is None or mask_affine is None:
+        return mask
+    axes = _grid_axes(image_affine, mask_affine, tuple(shape), mask.shape)
+    if axes is None:
+        difference = _geometry_difference(image_affine, mask_affine, tuple(shape), mask.shape)
+        raise ValueError(
+            f"{source}: its mask {os.fspath(mask_path)!r} lies on another voxel grid than "
+            f"the image: {difference}; resample the mask onto the image's grid"
+        )
+    if axes == [(0, 1), (1, 1), (2, 1)]:
+        return mask
+    out = np.transpose(mask, [axis for axis, _ in axes])
+    flipped = tuple(i for i, (_, sign) in enumerate(axes) if sign < 0)
+    return np.ascontiguousarray(np.flip(out, flipped) if flipped else out)
+
+
+def _grid_axes(image_affine, mask_affine, image_shape, mask_shape):
+    """For each image axis, ``(mask axis, sign)`` when the mask's grid is the image's, or None."""
+    try:
+        to_image = np.linalg.solve(image_affine, mask_affine)  # mask index -> image index
+    except np.linalg.LinAlgError:
+        return None
+    if len(mask_shape) != 3 or not np.isfinite(to_image).all():
+        return None
+    exact = np.rint(to_image[:3, :3])
+    shift = np.rint(to_image[:3, 3])
+    if not ((np.abs(exact).sum(axis=0) == 1).all() and (np.abs(exact).sum(axis=1) == 1).all()):
+        return None
+    corners = np.array(np.meshgrid(*[(0, n - 1) for n in mask_shape])).reshape(3, -1).T
+    error = corners @ (to_image[:3, :3] - exact).T + (to_image[:3, 3] - shift)
+    if np.abs(error).max() > GRID_TOLERANCE:
+        return None
+    axes = []
+    for i in range(3):
+        j = int(np.flatnonzero(exact[i])[0])
+        sign = int(exact[i, j])
+        if image_shape[i] != mask_shape[j] or shift[i] != (0 if sign > 0 else mask_shape[j] - 1):
+            return None
+        axes.append((j, sign))
+    return axes
+
+
+def _geometry_difference(image_affine, mask_affine, image_shape, mask_shape):
+    """What differs between two grids, in words: ``spacing (..) against (..)``, ..."""
+    parts = []
+    if tuple(image_shape) != tuple(mask_shape):
+        parts.append(f"shape {tuple(image_shape)} against {tuple(mask_shape)}")
+    spacings = [np.linalg.norm(a[:3, :3], axis=0) for a in (image_affine, mask_affine)]
+    length = GRID_TOLERANCE * spacings[0].min()
+    if np.abs(spacings[0] - spacings[1]).max() > length:
+        parts.append(f"spacing {_numbers(spacings[0])} against {_numbers(spacings[1])}")
+    directions = [a[:3, :3] / s for a, s in zip((image_affine, mask_affine), spacings)]
+    codes = [_axis_codes(d) for d in directions]
+    if codes[0] != codes[1]:
+        parts.append(f"orientation {codes[0]} against {codes[1]}")
+    elif np.abs(directions[0] - directions[1]).max() > GRID_TOLERANCE:
+        columns = [", ".join(_numbers(c, 3) for c in d.T) for d in directions]
+        parts.append(f"directions ({columns[0]}) against ({columns[1]})")
+    if np.abs(image_affine[:3, 3] - mask_affine[:3, 3]).max() > length:
+        parts.append(f"origin {_numbers(image_affine[:3, 3])} against "
+                     f"{_numbers(mask_affine[:3, 3])}")
+    return ", ".join(parts) or "grids that do not coincide"
+
+
+def _numbers(values, digits=6):
+    return "(" + ", ".join(f"{float(v) + 0.0:.{digits}g}" for v in values) + ")"
+
+
+def _axis_codes(directions):
+    """The anatomical direction each voxel axis points to most: ``RAS``, ``LPS``..."""
+    letters = ("LR", "PA", "IS")
+    out = ""
+    for column in np.asarray(directions).T:
+        world = int(np.argmax(np.abs(column)))
+        out += letters[world][int(column[world] > 0)]
+    return out

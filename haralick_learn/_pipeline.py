@@ -91,7 +91,7 @@ def sample_levels(sample, index, settings):
     gray = load_gray(image, index, volume=settings.volume,
                      gray_conversion=settings.gray_conversion)
     if mask is not None:
-        mask = load_mask(mask, gray.shape, source)
+        mask = load_mask(mask, gray.shape, source, image)
     return _levels(gray, source, settings, mask), mask, source
 
 
@@ -229,13 +229,18 @@ def row_from_channels(pixels, source, settings):
     """The feature row of a colour sample (the stages after reading, ``settings.color`` != gray).
 
     The channel images of ``settings.color`` (:func:`~haralick_learn._channels.channel_images`),
-    each quantized once; the row of each channel as :func:`row_from_gray` computes it,
-    then the row of each pair of ``settings.color_pairs`` from their cross-channel
-    co-occurrence, concatenated in the order of ``settings.feature_names``.
+    quantized together, on one scale: the quantize stage sees the channels as one image, so
+    that a rule that depends on the image's values (``bin_width``'s minimum,
+    ``gray_range="image"``, the range of a 16-bit or float image) takes them from all the
+    channels, and a level means the same intensity in every channel, as the fixed 8-bit scale
+    already does. Then the row of each channel as :func:`row_from_gray` computes it, and the
+    row of each pair of ``settings.color_pairs`` from their cross-channel co-occurrence,
+    concatenated in the order of ``settings.feature_names``.
     """
     channels = channel_images(pixels, settings.color, source)
-    levels = dict(zip(settings.channels,
-                      (quantize(c, settings) for c in channels)))
+    # One scale: the cross-channel matrices compare a level of one channel with a level of
+    # another, which binning each channel from its own minimum or range would shift.
+    levels = dict(zip(settings.channels, quantize(np.stack(channels), settings)))
     rows = [_row_from_levels(levels[name], source, settings, kind=f"channel {name} of the image")
             for name in settings.channels]
     for a, b in settings.color_pairs:
@@ -263,7 +268,7 @@ def featurize_sample(sample, index, settings, catch=False):
         gray = load_gray(image, index, volume=settings.volume,
                          gray_conversion=settings.gray_conversion)
         if mask is not None:
-            mask = load_mask(mask, gray.shape, source)
+            mask = load_mask(mask, gray.shape, source, image)
         return row_from_gray(gray, source, settings, mask), None
     except (OSError, ValueError, TypeError) as exc:
         if not catch:

@@ -133,8 +133,9 @@ class TextureSettings:
     features : tuple of str
         Catalogue keys of the features, in output order (resolved from a set's
         name or a list; see :data:`FEATURE_SETS`).
-    offsets : {"mahotas", "skimage"}
-        How a direction's offset grows with the distance (:data:`OFFSET_CONVENTIONS`).
+    offsets : {"mahotas", "skimage", "pyradiomics"}
+        How a direction's offset grows with the distance (:data:`OFFSET_CONVENTIONS`);
+        resolved: ``from_params(offsets=None)`` takes the features' own convention.
     bin_width : float or None
         pyradiomics's fixed bin width (see :func:`haralick_learn._quantize.to_gray_levels`).
     gray_range : None, "image" or (low, high)
@@ -174,7 +175,7 @@ class TextureSettings:
     @classmethod
     def from_params(cls, *, distance=1, aggregate=None, ignore_zeros=False,
                     compute_14th_feature=False, use_x_minus_y_variance=False, levels=None,
-                    backend="auto", features="haralick", offsets="mahotas", bin_width=None,
+                    backend="auto", features="haralick", offsets=None, bin_width=None,
                     gray_range=None, volume=False, symmetric=True,
                     preserve_haralick_bug=False, color="gray", color_pairs=None,
                     gray_conversion="exact"):
@@ -208,16 +209,19 @@ class TextureSettings:
         if not isinstance(gray_conversion, str) or gray_conversion not in GRAY_CONVERSIONS:
             raise ValueError(f"gray_conversion must be 'exact' or 'mahotas'; "
                              f"got {gray_conversion!r}")
-        if offsets not in OFFSET_CONVENTIONS:
-            raise ValueError(f"offsets must be 'mahotas', 'skimage' or 'pyradiomics'; "
+        if offsets is not None and offsets not in OFFSET_CONVENTIONS:
+            raise ValueError(f"offsets must be None, 'mahotas', 'skimage' or 'pyradiomics'; "
                              f"got {offsets!r}")
         if volume and color != "gray":
             raise ValueError(f"color={color!r} needs 2-D colour images; volumes are gray "
                              "(color='gray')")
-        if volume and offsets != "mahotas":
+        if volume and offsets not in (None, "mahotas"):
             raise ValueError(f"offsets={offsets!r} is a 2-D rule; volumes use "
                              "mahotas's 3-D offsets (offsets='mahotas')")
         names = _feature_names(features, compute_14th_feature)
+        distances = _distances(distance)
+        if offsets is None:
+            offsets = _default_offsets(names, distances, bool(volume))
         bin_width, gray_range = _binning(bin_width, gray_range, levels)
         if backend == "mahotas" and (
             not set(names) <= set(FEATURE_NAMES) or offsets != "mahotas"
@@ -229,7 +233,7 @@ class TextureSettings:
                 "offsets='mahotas', no bin_width, gray_range or aggregate='merged' / 'mean_all'"
             )
         return cls(
-            distances=_distances(distance),
+            distances=distances,
             aggregate=aggregate,
             ignore_zeros=bool(ignore_zeros),
             compute_14th_feature=bool(compute_14th_feature),
@@ -245,7 +249,7 @@ class TextureSettings:
             symmetric=bool(symmetric),
             preserve_haralick_bug=bool(preserve_haralick_bug),
             color=color,
-            color_pairs=_color_pairs(color_pairs, color),
+            color_pairs=_color_pairs(color_pairs, color, bool(symmetric)),
             gray_conversion=gray_conversion,
         )
 
@@ -356,6 +360,47 @@ def _chebyshev_offsets(distance):
     return tuple(ring)
 
 
+#: The offsets of each feature set's own library (2-D; volumes have mahotas's only).
+_SET_OFFSETS = {"haralick": "mahotas", "skimage": "skimage", "ibsi": "pyradiomics"}
+
+
+def _default_offsets(names, distances, volume):
+    """``offsets=None``: the convention of the library whose features ``names`` are.
+
+    mahotas's for the Haralick set, scikit-image's for ``skimage_*``,
+    pyradiomics's for ``ibsi_*``; volumes have mahotas's 13 offsets only, which
+    are pyradiomics's at distance 1 (beyond it pyradiomics takes more). Features
+    of several sets agree at distance 1 (every convention's four offsets are
+    the unit ones: mahotas's are taken); beyond it they need ``offsets``.
+    """
+    sets = {_SET_OFFSETS[_set_of(name)] for name in names}
+    far = [d for d in distances if d > 1]
+    if volume:
+        if "pyradiomics" in sets and far:
+            raise ValueError(
+                f"features 'ibsi_*' on volumes: pyradiomics's 3-D offsets at distance "
+                f"{far[0]} (every offset of infinity norm {far[0]}) are not available; pass "
+                f"offsets='mahotas' for mahotas's 13 offsets d * (unit offset)"
+            )
+        return "mahotas"
+    if len(sets) == 1:
+        return sets.pop()
+    if far:
+        raise ValueError(
+            f"features mixes sets whose offsets differ at distance {far[0]} "
+            f"({', '.join(sorted(sets))}): pass offsets='mahotas', 'skimage' or 'pyradiomics'"
+        )
+    return "mahotas"
+
+
+def _set_of(name):
+    """The feature set a catalogue key belongs to."""
+    for set_name in ("skimage", "ibsi"):
+        if name.startswith(set_name + "_"):
+            return set_name
+    return "haralick"
+
+
 def _feature_names(features, compute_14th_feature):
     """Catalogue keys from a set's name or a list of set names and keys, in order."""
     haralick = FEATURE_NAMES[: 14 if compute_14th_feature else 13]
@@ -430,8 +475,12 @@ def _distances(distance):
     return tuple(int(d) for d in values)
 
 
-def _color_pairs(color_pairs, color):
-    """``color_pairs`` as a tuple of ``(a, b)`` channel names, validated against ``color``."""
+def _color_pairs(color_pairs, color, symmetric=True):
+    """``color_pairs`` as a tuple of ``(a, b)`` channel names, validated against ``color``.
+
+    With ``symmetric`` a pair and its reverse are one pair (transposed matrices);
+    without, ``(b, a)`` counts ``b`` before ``a`` along each direction: another pair.
+    """
     if color_pairs is None:
         return ()
     channels = COLOR_CHANNELS[color]
@@ -459,9 +508,11 @@ def _color_pairs(color_pairs, color):
         if pair[0] == pair[1]:
             raise ValueError(f"color_pairs: {pair!r} pairs a channel with itself, whose "
                              "co-occurrence is already that channel's own block")
-        if frozenset(pair) in seen:
+        if pair in seen:
+            raise ValueError(f"color_pairs: {pair!r} repeats a pair")
+        if symmetric and pair[::-1] in seen:
             # The matrix of (b, a) is the transpose of that of (a, b).
-            raise ValueError(f"color_pairs: {pair!r} repeats a pair (a pair and its reverse "
-                             "are the same pair)")
-        seen.add(frozenset(pair))
+            raise ValueError(f"color_pairs: {pair!r} repeats a pair (with symmetric=True a "
+                             "pair and its reverse are the same pair)")
+        seen.add(pair)
     return tuple(pairs)

@@ -16,6 +16,7 @@ from haralick_learn import HaralickFeaturizer, ImageFeaturizationWarning
 from haralick_learn._channels import channel_images, lab_to_levels, rgb_to_hsv_levels
 from haralick_learn._glcm import DIRECTIONS, cooccurrence, cross_cooccurrence
 from haralick_learn._io import load_color_pixels
+from haralick_learn._quantize import to_gray_levels
 
 from conftest import BACKENDS, MAHOTAS_GRAY, RTOL
 
@@ -288,12 +289,17 @@ def test_a_channel_without_counted_pairs_is_named():
         HaralickFeaturizer(color="hsv", ignore_zeros=True).fit_transform([gray])
 
 
-def test_16_bit_rgb_is_binned_per_channel_but_refused_by_hsv_and_lab():
-    rng = np.random.default_rng(0)
-    rgb16 = rng.integers(0, 65536, size=(20, 30, 3), dtype=np.uint16)
+def test_16_bit_rgb_is_binned_on_one_scale_but_refused_by_hsv_and_lab(photo_paths):
+    # a real photograph on 16 bits, its channels of different ranges
+    rgb16 = load_color_pixels(photo_paths[0])[100:140, 200:260].astype(np.uint16) * 257
+    rgb16[..., 2] //= 3
     rgb_row = HaralickFeaturizer(color="rgb").fit_transform([rgb16])[0]
-    expected = HaralickFeaturizer().fit_transform([rgb16[:, :, c] for c in range(3)]).ravel()
+    # the channels binned as one image: one minimum and maximum for the three
+    levels = to_gray_levels(np.moveaxis(rgb16, -1, 0))
+    expected = HaralickFeaturizer().fit_transform(list(levels)).ravel()
     np.testing.assert_array_equal(rgb_row, expected)
+    own = HaralickFeaturizer().fit_transform([rgb16[:, :, 2]]).ravel()
+    assert not np.allclose(_blocks(rgb_row, 3)[2], own)  # B alone spans all 256 levels
     for color in ("hsv", "lab"):
         with pytest.raises(ValueError, match=f"sample 1: color='{color}' needs 8-bit RGB"):
             HaralickFeaturizer(color=color).fit_transform([rgb16[:, :, 0] // 256, rgb16])
@@ -313,7 +319,10 @@ def test_16_bit_rgb_is_binned_per_channel_but_refused_by_hsv_and_lab():
         ({"color": "rgb", "color_pairs": [("R", "H")]}, r"two of the channels \['R', 'G', 'B'\]"),
         ({"color": "rgb", "color_pairs": [("R", "G", "B")]}, "two of the channels"),
         ({"color": "hsv", "color_pairs": [("S", "S")]}, "pairs a channel with itself"),
-        ({"color": "rgb", "color_pairs": [("R", "G"), ("G", "R")]}, "repeats a pair"),
+        ({"color": "rgb", "color_pairs": [("R", "G"), ("G", "R")]},
+         "with symmetric=True a pair and its reverse are the same pair"),
+        ({"color": "rgb", "color_pairs": [("R", "G"), ("R", "G")], "symmetric": False},
+         "repeats a pair"),
     ],
 )
 def test_invalid_color_parameters(params, message):
@@ -377,3 +386,126 @@ def test_colour_with_masks_or_volumes_is_a_clear_error(jpeg_paths):
         HaralickFeaturizer(color="hsv").fit_transform([(image, mask)])
     with pytest.raises(ValueError, match="offsets='skimage' is a 2-D rule"):
         HaralickFeaturizer(volume=True, offsets="skimage").fit_transform([np.zeros((4, 4, 4))])
+
+
+# -- the two channels of a pair on one scale; symmetric=False ------------------------------
+
+
+def _sky_with_equal_r_and_g(darker=None):
+    """A real crop (china.jpg's sky, R within 183..196) whose G is its R, one G pixel set to
+    ``darker``: a pair whose channels differ by one pixel."""
+    rgb = load_color_pixels(_sklearn_jpeg("china.jpg"))[0:40, 100:190].copy()
+    rgb[..., 1] = rgb[..., 0]
+    if darker is not None:
+        rgb[20, 40, 1] = darker
+    return rgb
+
+
+def _sklearn_jpeg(name):
+    import os
+
+    import sklearn.datasets
+
+    return os.path.join(os.path.dirname(sklearn.datasets.__file__), "images", name)
+
+
+#: Binning that depends on each image's own values, on 8-bit, 16-bit and float colour.
+SCALED = {
+    "bin_width": (lambda rgb: rgb, dict(bin_width=25)),
+    "gray_range_image": (lambda rgb: rgb, dict(levels=16, gray_range="image")),
+    "16_bit": (lambda rgb: rgb.astype(np.uint16) * 257, dict(levels=16)),
+    "float": (lambda rgb: rgb / 255.0, dict(levels=32)),
+}
+
+
+def _pair_row(rgb, **params):
+    featurizer = HaralickFeaturizer(color="rgb", color_pairs=[("R", "G")], **params)
+    row = featurizer.fit_transform([rgb])[0]
+    return dict(zip(featurizer.get_feature_names_out(), row)), row
+
+
+@pytest.mark.parametrize("case", sorted(SCALED))
+def test_a_pair_of_equal_channels_is_that_channel(case):
+    """R == G: the cross co-occurrence of R and G is R's own, so the RG block is the R block."""
+    convert, params = SCALED[case]
+    _, row = _pair_row(convert(_sky_with_equal_r_and_g()), **params)
+    blocks = _blocks(row, 4)
+    np.testing.assert_array_equal(blocks[3], blocks[0])
+
+
+@pytest.mark.parametrize("case", sorted(SCALED))
+def test_one_darker_pixel_does_not_shift_the_pair(case):
+    """A G pixel darker than every R pixel must not move every G level against R's: the two
+    channels of a pair are binned on one scale (both from the pair's minimum)."""
+    convert, params = SCALED[case]
+    named, _ = _pair_row(convert(_sky_with_equal_r_and_g(darker=143)), aggregate="mean",
+                         **params)
+    r, rg = named["R_contrast_mean_d1"], named["RG_contrast_mean_d1"]
+    # one pixel of 3600 differs: its 8 pairs can move the contrast by little
+    assert abs(rg - r) < 0.2, (r, rg)
+
+
+def test_pair_levels_are_binned_from_the_pairs_minimum():
+    """The RG block of ``bin_width=W`` is mahotas's features of the cross matrices of
+    ``x // W - min(R, G) // W`` (pyradiomics's bins of both channels together)."""
+    rgb = _sky_with_equal_r_and_g(darker=143)
+    rgb[..., 1] = np.minimum(rgb[..., 1].astype(int) + 30, 255)  # G brighter but one pixel
+    _, row = _pair_row(rgb, bin_width=25)
+    low = min(rgb[..., 0].min(), rgb[..., 1].min()) // 25
+    red, green = (rgb[..., c].astype(np.int64) // 25 - low for c in (0, 1))
+    cmats = cross_cooccurrence(red, green)[0]
+    expected = mahotas.features.texture.haralick_features(cmats).ravel()
+    np.testing.assert_allclose(_blocks(row, 4)[3], expected, rtol=RTOL, atol=1e-12)
+
+
+def _forward_counts(first, second, offset, n_levels):
+    """(first[p], second[p + offset]) over the pixels p whose neighbour is inside, by numpy."""
+    dy, dx = offset
+    height, width = first.shape
+    a = first[max(0, -dy):height - max(0, dy), max(0, -dx):width - max(0, dx)]
+    b = second[max(0, dy):height + min(0, dy), max(0, dx):width + min(0, dx)]
+    counts = np.zeros((n_levels, n_levels), np.int64)
+    np.add.at(counts, (a.ravel(), b.ravel()), 1)
+    return counts
+
+
+def test_asymmetric_pairs_count_one_order_of_each_pixel_pair(jpeg_paths):
+    """``symmetric=False``: channel a at p against channel b at p + offset, nothing added."""
+    rgb = load_color_pixels(jpeg_paths[1])[200:260, 300:380]
+    red, blue = (np.ascontiguousarray(rgb[..., c]) for c in (0, 2))
+    n_levels = int(max(red.max(), blue.max())) + 1
+    counts = [_forward_counts(red, blue, offset, n_levels) for offset in DIRECTIONS]
+    # the cross matrix of both orders is the sum of the (R, B) and transposed (B, R) counts
+    reverse = [_forward_counts(blue, red, offset, n_levels) for offset in DIRECTIONS]
+    np.testing.assert_array_equal(cross_cooccurrence(red, blue)[0],
+                                  [c + r.T for c, r in zip(counts, reverse)])
+    np.testing.assert_array_equal(cross_cooccurrence(red, blue, symmetric=False)[0], counts)
+
+    featurizer = HaralickFeaturizer(color="rgb", color_pairs=[("R", "B")], symmetric=False)
+    row = featurizer.fit_transform([rgb])[0]
+    expected = mahotas.features.texture.haralick_features(np.array(counts)).ravel()
+    np.testing.assert_allclose(_blocks(row, 4)[3], expected, rtol=RTOL, atol=1e-12)
+    # and the channels' own blocks are the gray symmetric=False rows of each channel
+    gray_rows = HaralickFeaturizer(symmetric=False).fit_transform(
+        [np.ascontiguousarray(rgb[..., c]) for c in range(3)])
+    np.testing.assert_array_equal(_blocks(row, 4)[:3], gray_rows)
+    symmetric = HaralickFeaturizer(color="rgb", color_pairs=[("R", "B")]).fit_transform([rgb])
+    assert np.abs(_blocks(symmetric[0], 4)[3] - _blocks(row, 4)[3]).max() > 1e-6
+
+
+def test_without_symmetry_a_reversed_pair_is_the_opposite_offsets(jpeg_paths):
+    """``symmetric=False``: (G, R) counts G at p against R at p + offset, i.e. the transposed
+    (R, G) counts of the opposite offset: another pair, allowed."""
+    rgb = load_color_pixels(jpeg_paths[0])[150:200, 250:330]
+    red, green = (np.ascontiguousarray(rgb[..., c]) for c in (0, 1))
+    n_levels = int(max(red.max(), green.max())) + 1
+    reverse = cross_cooccurrence(green, red, symmetric=False)[0]
+    for j, (dy, dx) in enumerate(DIRECTIONS):
+        np.testing.assert_array_equal(reverse[j],
+                                      _forward_counts(red, green, (-dy, -dx), n_levels).T)
+    featurizer = HaralickFeaturizer(color="rgb", color_pairs=[("R", "G"), ("G", "R")],
+                                    symmetric=False)
+    blocks = _blocks(featurizer.fit_transform([rgb])[0], 5)
+    expected = mahotas.features.texture.haralick_features(reverse).ravel()
+    np.testing.assert_allclose(blocks[4], expected, rtol=RTOL, atol=1e-12)
+    assert featurizer.get_feature_names_out()[4 * N_BLOCK].startswith("GR_")

@@ -85,6 +85,45 @@ def test_offset_conventions_match_their_library(real_grays):
     assert TextureSettings(offsets="skimage").offsets_at(2)[1] == (1, 1)
 
 
+def test_skimage_set_takes_skimage_offsets_by_default():
+    """``features="skimage"`` without ``offsets`` is ``graycoprops`` at every distance."""
+    brick = skimage_data.brick()
+    featurizer = HaralickFeaturizer(features="skimage", distance=3)
+    row = featurizer.fit_transform([brick])[0].reshape(4, len(SKIMAGE_PROPS))
+    glcm = graycomatrix(brick, [3], SKIMAGE_ANGLES, levels=256, symmetric=True, normed=True)
+    for k, prop in enumerate(SKIMAGE_PROPS):
+        assert _relative(row[:, k], graycoprops(glcm, prop)[0]).max() < RTOL, prop
+    # the estimator keeps its parameter as given (None); the settings resolve it
+    assert featurizer.get_params()["offsets"] is None
+    # an explicit convention still wins
+    mahotas_offsets = HaralickFeaturizer(features="skimage", distance=3, offsets="mahotas")
+    other = mahotas_offsets.fit_transform([brick])[0].reshape(4, len(SKIMAGE_PROPS))
+    assert _relative(other[:, 0], graycoprops(glcm, "contrast")[0]).max() > 0.1
+
+
+@pytest.mark.parametrize("features, volume, offsets", [
+    ("haralick", False, "mahotas"), ("skimage", False, "skimage"),
+    ("ibsi", False, "pyradiomics"), (["contrast", "skimage_ASM"], False, "mahotas"),
+    ("haralick", True, "mahotas"), ("skimage", True, "mahotas"), ("ibsi", True, "mahotas"),
+])
+def test_default_offsets_are_the_convention_of_the_feature_set(features, volume, offsets):
+    settings = TextureSettings.from_params(features=features, volume=volume)
+    assert settings.offsets == offsets
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(features=["haralick", "skimage"], distance=[1, 2]),
+     "features mixes sets whose offsets differ at distance 2"),
+    (dict(features="ibsi", volume=True, distance=2),
+     "pyradiomics's 3-D offsets at distance 2"),
+])
+def test_default_offsets_refuse_what_no_convention_answers(params, message):
+    with pytest.raises(ValueError, match=message):
+        TextureSettings.from_params(**params)
+    # an explicit convention is taken as given
+    TextureSettings.from_params(**params, offsets="mahotas")
+
+
 def reference_row_of(gray, **options):
     import mahotas
 
@@ -425,9 +464,10 @@ def test_asymmetric_matrices_equal_pyradiomics_symmetricalGLCM_false(real_grays)
 ])
 def test_pyradiomics_distances_above_1(real_grays, distances, aggregate, symmetric):
     """pyradiomics's ``distances``: every offset of infinity norm d (8 at d = 2), the
-    features of all the angles of all the distances merged into one mean (``"mean_all"``)."""
+    features of all the angles of all the distances merged into one mean (``"mean_all"``).
+    ``offsets="pyradiomics"`` is the ``"ibsi"`` set's default: not given here."""
     pytest.importorskip("radiomics")
-    params = dict(features="ibsi", offsets="pyradiomics", distance=distances,
+    params = dict(features="ibsi", distance=distances,
                   aggregate=aggregate, symmetric=symmetric, bin_width=25)
     for name, gray in real_grays.items():
         masks = {"whole": None, **masks_of(gray)}

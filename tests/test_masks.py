@@ -324,3 +324,106 @@ def test_pairs_of_paths_in_a_two_column_array_or_dataframe(tmp_path):
     with pytest.raises(ValueError, match=r"columns \['image', 'mask', 'label'\].*one column "
                                          r"of paths, or two: images and their masks"):
         featurize(frame)
+
+
+# -- volume files with geometry: the mask must lie on the image's grid ---------------------
+
+
+def _flip_affine(affine, axis, size):
+    """The affine of an array flipped along ``axis`` that keeps every voxel where it was."""
+    flip = np.eye(4)
+    flip[axis, axis] = -1
+    flip[axis, 3] = size - 1
+    return affine @ flip
+
+
+@pytest.fixture
+def nifti_volume(tmp_path):
+    """A real volume (stacked camera crops) saved as NIfTI with an oblique-free, anisotropic
+    affine, and its threshold mask as an array."""
+    nibabel = pytest.importorskip("nibabel")
+    volume = VOLUMES["camera"]()
+    affine = np.diag([0.8, 0.7, 2.5, 1.0])
+    affine[:3, 3] = (-12.0, 30.5, 7.25)
+    path = tmp_path / "image.nii.gz"
+    nibabel.save(nibabel.Nifti1Image(volume, affine), path)
+    return str(path), volume, threshold_mask(volume), affine
+
+
+def _save_nifti(path, array, affine):
+    import nibabel
+
+    nibabel.save(nibabel.Nifti1Image(array.astype(np.uint8), affine), path)
+    return str(path)
+
+
+def test_a_mask_on_the_images_grid_is_taken(nifti_volume, tmp_path):
+    image, volume, mask, affine = nifti_volume
+    same = _save_nifti(tmp_path / "mask.nii.gz", mask, affine)
+    rows = featurize([(image, same), (volume, mask)], volume=True)
+    np.testing.assert_array_equal(rows[0], rows[1])
+
+
+@pytest.mark.parametrize("axis", [0, 1, 2])
+def test_a_flipped_mask_with_its_flipped_affine_is_aligned(nifti_volume, tmp_path, axis):
+    """The same voxels stored in another axis order: reoriented onto the image's grid,
+    exactly, so the row is the one of the mask in the image's order."""
+    image, volume, mask, affine = nifti_volume
+    flipped = np.flip(mask, axis)
+    path = _save_nifti(tmp_path / "flipped.nii.gz", flipped,
+                       _flip_affine(affine, axis, mask.shape[axis]))
+    rows = featurize([(image, path), (volume, mask), (volume, flipped)], volume=True)
+    np.testing.assert_array_equal(rows[0], rows[1])
+    assert not np.allclose(rows[2], rows[1])  # voxel for voxel it would be another region
+
+
+def test_a_permuted_mask_is_aligned(nifti_volume, tmp_path):
+    image, volume, mask, affine = nifti_volume
+    permuted = np.transpose(mask, (2, 0, 1))  # its axes 0, 1, 2 are the image's 2, 0, 1
+    path = _save_nifti(tmp_path / "permuted.nii.gz", permuted, affine[:, [2, 0, 1, 3]])
+    rows = featurize([(image, path), (volume, mask)], volume=True)
+    np.testing.assert_array_equal(rows[0], rows[1])
+
+
+def _rotation_z(angle):
+    rotation = np.eye(4)
+    rotation[:2, :2] = [[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]
+    return rotation
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda a: a + np.diag([0, 0, 0.5, 0]), r"spacing \(0\.8, 0\.7, 2\.5\) against "
+                                            r"\(0\.8, 0\.7, 3(\.0)?\)"),
+    (lambda a: a + np.pad([[0, 0, 0, 0.35]], ((0, 3), (0, 0))), r"origin \(-12, 30\.5, 7\.25\) "
+                                                                 r"against \(-11\.65, 30\.5, "
+                                                                 r"7\.25\)"),
+    (lambda a: a @ np.diag([1.0, -1.0, 1.0, 1.0]), "orientation RAS against RPS"),
+    (lambda a: _rotation_z(0.2) @ a, r"directions \(\(1, 0, 0\), \(0, 1, 0\), \(0, 0, 1\)\) "
+                                     r"against \(\(0\.98, 0\.199, 0\), "),
+])
+def test_a_mask_of_another_geometry_is_refused(nifti_volume, tmp_path, change, message):
+    """Same shape, other grid (pyradiomics: "Image/Mask geometry mismatch"): refused, naming
+    both files and what differs, never applied voxel for voxel."""
+    image, _, mask, affine = nifti_volume
+    path = _save_nifti(tmp_path / "other.nii.gz", mask, change(affine))
+    with pytest.raises(ValueError, match=r"image\.nii\.gz.*other\.nii\.gz.*" + message):
+        featurize([(image, path)], volume=True)
+
+
+def test_nrrd_geometry_is_compared_in_the_same_space(nifti_volume, tmp_path):
+    """An NRRD in LPS space and a NIfTI (RAS) describing the same grid are one geometry."""
+    nrrd = pytest.importorskip("nrrd")
+    image, volume, mask, affine = nifti_volume
+    to_lps = np.diag([-1.0, -1.0, 1.0])
+    header = {"space": "left-posterior-superior",
+              "space directions": (to_lps @ affine[:3, :3]).T,
+              "space origin": to_lps @ affine[:3, 3]}
+    same = tmp_path / "mask.nrrd"
+    nrrd.write(str(same), mask.astype(np.uint8), header=header)
+    shifted = tmp_path / "shifted.nrrd"
+    nrrd.write(str(shifted), mask.astype(np.uint8),
+               header={**header, "space origin": header["space origin"] + [0, 0, 5.0]})
+    rows = featurize([(image, str(same)), (volume, mask)], volume=True)
+    np.testing.assert_array_equal(rows[0], rows[1])
+    with pytest.raises(ValueError, match=r"shifted\.nrrd.*origin"):
+        featurize([(image, str(shifted))], volume=True)

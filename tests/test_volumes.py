@@ -207,6 +207,26 @@ def test_a_single_page_tiff_is_not_a_volume(tmp_path):
         HaralickFeaturizer(volume=True).fit_transform([str(path)])
 
 
+@pytest.mark.parametrize("pages", [1, 4])
+def test_an_rgb_tiff_is_not_a_volume(tmp_path, pages):
+    """Its three samples per pixel are colour, not three slices: refused, naming the file."""
+    import tifffile
+
+    rgb = load_sample_image("china.jpg")[100:140, 200:250]
+    path = tmp_path / "photo.tif"
+    data = rgb if pages == 1 else np.stack([rgb] * pages)
+    tifffile.imwrite(path, data, photometric="rgb")
+    assert tifffile.imread(path).shape == data.shape  # what was read as a volume before
+    with pytest.raises(ValueError, match=r"'.*photo\.tif': an RGB TIFF .*not a volume"):
+        load_volume(str(path))
+    with pytest.raises(ValueError, match=r"photo\.tif"):
+        HaralickFeaturizer(volume=True).fit_transform([str(path)])
+    # a gray stack of the same pages is a volume
+    gray = tmp_path / "gray.tif"
+    tifffile.imwrite(gray, np.stack([rgb[..., 0]] * 3), photometric="minisblack")
+    assert load_volume(str(gray)).shape == (3, 40, 50)
+
+
 @pytest.mark.parametrize("module, suffix", [("nibabel", ".nii.gz"), ("nrrd", ".nrrd")])
 def test_missing_optional_reader_names_the_extra(tmp_path, monkeypatch, module, suffix):
     path = tmp_path / f"v{suffix}"
