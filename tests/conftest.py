@@ -14,6 +14,14 @@ import os
 import mahotas
 import numpy as np
 import pytest
+from hypothesis import settings
+
+# Property tests: on a developer's machine each run explores new examples and the examples
+# database (.hypothesis/) replays every failure found until it is fixed; under CI (CI=true)
+# the examples are derived from each test itself, so a run cannot go red by chance.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    settings.load_profile("ci")
 
 #: Relative tolerance of every parity test against the reference (mahotas).
 RTOL = 1e-10
