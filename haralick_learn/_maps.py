@@ -212,8 +212,11 @@ def _is_dask_array(image):
 
 def _tile_sizes(length, size, depth):
     """Regular tiles along ``length``: the smallest size from ``max(size, depth)`` whose
-    last, shorter tile (if any) is at least ``depth`` long."""
+    last, shorter tile (if any) is at least ``depth`` long; one tile if that size holds
+    the whole length."""
     size = max(size, depth)
+    if length <= size:
+        return (length,)
     while length % size and length % size < depth:
         size += 1
     return (size,) * (length // size) + ((length % size,) if length % size else ())
@@ -241,7 +244,10 @@ def _dask_maps(image, window, step, settings):
     if any(min(c) < r or len(set(c[:-1])) > 1 for c in image.chunks if len(c) > 1):
         # dask's overlap needs tiles at least as deep as the overlap
         image = image.rechunk(tuple(_tile_sizes(sum(c), max(c), r) for c in image.chunks))
-    extended = da.overlap.overlap(image, depth={0: r, 1: r}, boundary="none")
+    # Along an axis of one tile there is no neighbour to overlap (and the image
+    # may be thinner than r, which dask's overlap refuses).
+    depth = {axis: r if len(c) > 1 else 0 for axis, c in enumerate(image.chunks)}
+    extended = da.overlap.overlap(image, depth=depth, boundary="none")
     n_blocks = image.numblocks
 
     def tile(block, block_info=None):
