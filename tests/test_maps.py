@@ -383,3 +383,23 @@ def test_cli_map_zarr_of_a_thin_image(tmp_path, capsys):
                          "--aggregate", "mean"]) == 0, capsys.readouterr().err
     np.testing.assert_array_equal(zarr.open(str(out))[:],
                                   texture_maps(str(path), 15, aggregate="mean"))
+
+
+@pytest.mark.parametrize("options", [{}, {"aggregate": "mean"}, {"levels": 16, "distance": [1, 2]},
+                                     {"step": 3, "n_jobs": 2}])
+def test_memory_estimate_bounds_what_texture_maps_allocates(jpeg_paths, options):
+    import tracemalloc
+
+    from haralick_learn._maps import texture_maps_memory
+
+    texture_maps(np.zeros((8, 8), np.uint8), 3)  # compiled before measuring
+    tracemalloc.start()
+    try:
+        maps = texture_maps(jpeg_paths[0], 15, **options)  # china.jpg, 427 x 640
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    estimate = texture_maps_memory((427, 640, 3), 15, **options)
+    assert maps.nbytes < peak <= estimate < 2 * peak
+    with pytest.raises(ValueError, match="window must be an odd int"):
+        texture_maps_memory((427, 640), 8)
