@@ -139,6 +139,56 @@ def texture_maps(image, window=15, *, step=1, n_jobs=None, **featurizer_params):
     return _map_levels(levels, window, step, n_jobs, settings)
 
 
+#: Bytes a pixel of the image takes while it is read and quantized, at most: the decoded
+#: pixels (4 for 8-bit RGB in Pillow), and for 16-bit or float images their float64
+#: rescaling's temporaries (two of 8 bytes), the gray image and its uint8 levels.
+_READ_BYTES_PER_PIXEL = 32
+
+
+def texture_maps_memory(shape, window=15, *, step=1, n_jobs=None, **featurizer_params):
+    """Bytes of memory :func:`texture_maps` needs for an in-memory image of ``shape``.
+
+    An estimate made before reading the image, with the arguments of
+    ``texture_maps``: the maps (float64, ``ceil(height / step) *
+    ceil(width / step) * n_features * 8`` bytes, nearly all of it for a
+    photograph), the image while it is read and quantized (at most 32 bytes
+    a pixel), and each thread's co-occurrence matrices. It bounds what
+    ``texture_maps`` allocates (tested); a Dask input is mapped tile by tile
+    instead, in memory independent of the image's size.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        ``(height, width)`` of the image (a colour image's channels, after
+        them, are ignored).
+    window, step, n_jobs, **featurizer_params
+        As for :func:`texture_maps`, and checked as it checks them.
+
+    Returns
+    -------
+    n_bytes : int
+
+    Examples
+    --------
+    >>> n_bytes = texture_maps_memory((1944, 2592), window=15)  # a 5 MP photograph
+    >>> round(n_bytes / 1e9, 1)  # 52 float64 maps: 2.1 GB
+    2.3
+    >>> round(texture_maps_memory((1944, 2592), aggregate="mean") / 1e9, 1)  # 13 maps
+    0.7
+    """
+    window, step, n_jobs, settings = _validate(window, step, n_jobs, featurizer_params)
+    height, width = (int(side) for side in shape[:2])
+    n_rows, n_cols = -(-height // step), -(-width // step)
+    maps = n_rows * n_cols * settings.n_features * 8
+    read = height * width * _READ_BYTES_PER_PIXEL
+    n_bands = min(n_rows, max(1, effective_n_jobs(1 if n_jobs is None else n_jobs)))
+    n_levels = settings.levels or 256
+    cell_bytes = 2 if window * window < 2**16 else 4
+    n_offsets = len(settings.directions) * len(settings.distances)
+    cells = n_bands * n_offsets * n_levels * n_levels * cell_bytes
+    return maps + read + cells
+
+
 def _validate(window, step, n_jobs, featurizer_params):
     unknown = sorted(set(featurizer_params) - set(_WINDOW_PARAMS))
     if unknown:
@@ -217,8 +267,11 @@ def _is_dask_array(image):
 
 def _tile_sizes(length, size, depth):
     """Regular tiles along ``length``: the smallest size from ``max(size, depth)`` whose
-    last, shorter tile (if any) is at least ``depth`` long."""
+    last, shorter tile (if any) is at least ``depth`` long; one tile if that size holds
+    the whole length."""
     size = max(size, depth)
+    if length <= size:
+        return (length,)
     while length % size and length % size < depth:
         size += 1
     return (size,) * (length // size) + ((length % size,) if length % size else ())
@@ -246,7 +299,10 @@ def _dask_maps(image, window, step, settings):
     if any(min(c) < r or len(set(c[:-1])) > 1 for c in image.chunks if len(c) > 1):
         # dask's overlap needs tiles at least as deep as the overlap
         image = image.rechunk(tuple(_tile_sizes(sum(c), max(c), r) for c in image.chunks))
-    extended = da.overlap.overlap(image, depth={0: r, 1: r}, boundary="none")
+    # Along an axis of one tile there is no neighbour to overlap (and the image
+    # may be thinner than r, which dask's overlap refuses).
+    depth = {axis: r if len(c) > 1 else 0 for axis, c in enumerate(image.chunks)}
+    extended = da.overlap.overlap(image, depth=depth, boundary="none")
     n_blocks = image.numblocks
 
     def tile(block, block_info=None):

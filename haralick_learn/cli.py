@@ -5,11 +5,14 @@ unreadable image), 2 usage error (argparse's message and usage).
 """
 
 import argparse
+import contextlib
 import csv
 import fnmatch
 import glob
 import os
 import re
+import secrets
+import shutil
 import sys
 import textwrap
 import warnings
@@ -121,8 +124,18 @@ def _warn(args, text):
     print(f"haralick-learn {args.command}: warning: {text}", file=sys.stderr)
 
 
-def _check_output(path):
-    """Fail before any featurizing if ``path`` cannot be written (``None``, ``-``: nothing)."""
+def _either(items):
+    """``a``, ``a or b``, ``a, b or c``."""
+    items = list(items)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+
+
+def _check_output(path, *, suffixes=None, writes=None):
+    """Fail before any featurizing if ``path`` cannot be written (``None``, ``-``: nothing).
+
+    ``suffixes``: the lower-case suffixes the file may end in (any case);
+    ``writes`` says what is written in them, for the error.
+    """
     if path is None or path == "-":
         return
     folder = os.path.dirname(os.path.abspath(path))
@@ -135,6 +148,80 @@ def _check_output(path):
         os.path.exists(path) and not os.access(path, os.W_OK)
     ):
         raise CommandError(f"cannot write {path!r}: permission denied")
+    if suffixes is not None and not path.lower().endswith(tuple(suffixes)):
+        raise CommandError(f"cannot write {path!r}: {writes}; the file must end in "
+                           f"{_either(suffixes)} (any case)")
+
+
+def _refuse_inputs(path, inputs):
+    """Fail if ``path`` is one of the files ``inputs`` (by any name: a link, ``./x``...)."""
+    if path is None or path == "-" or not os.path.exists(path):
+        return
+    written = os.stat(path)
+    for source in inputs:
+        try:
+            same = os.path.samestat(written, os.stat(source))
+        except OSError:  # an input that is gone is reported where it is read
+            continue
+        if same:
+            raise CommandError(f"cannot write {path!r}: it is the input image {source!r}")
+
+
+#: What ``featurize -o`` writes.
+CSV_SUFFIXES = (".csv",)
+#: What ``map -o`` writes.
+MAP_SUFFIXES = (".tif", ".tiff", ".npy", ".zarr")
+
+
+def _figure_suffixes():
+    """The suffixes of the formats matplotlib writes a figure in (``.png``, ``.pdf``...)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return tuple(f".{kind}" for kind in sorted(FigureCanvasBase.get_supported_filetypes()))
+
+
+def _check_figure(path):
+    if path is None:
+        return
+    _check_output(path, suffixes=_figure_suffixes(), writes="the figure is written by matplotlib")
+
+
+@contextlib.contextmanager
+def atomic_output(path, *, directory=False):
+    """Write ``path`` whole or not at all: under a temporary name beside it, renamed at the end.
+
+    Yields the temporary path to write into: an empty file, or an empty
+    directory with ``directory=True`` (a Zarr store). When the block ends, the
+    temporary is renamed to ``path`` (replacing a file of that name, and
+    keeping its permissions; through a symbolic link, the file it names). If
+    the block raises, Ctrl-C included, the temporary is removed: an
+    interrupted run leaves neither a partial output under its final name nor
+    a temporary (hidden, ``.NAME.XXXXXXXX.partial``) beside it.
+    """
+    target = os.path.realpath(path)
+    folder, name = os.path.split(target)
+    while True:
+        temporary = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.partial")
+        try:
+            if directory:
+                os.mkdir(temporary)
+            else:
+                open(temporary, "x").close()  # reserves the name, with the umask's permissions
+            break
+        except FileExistsError:
+            continue
+    try:
+        yield temporary
+        if not directory and os.path.isfile(target):
+            shutil.copymode(target, temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        if directory:
+            shutil.rmtree(temporary, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                os.remove(temporary)
+        raise
 
 
 def _featurizer(args, verbose=1):
@@ -303,11 +390,13 @@ def _check_volume_readers(paths):
 def _featurize(args):
     import numpy as np
 
-    _check_output(args.output)
+    _check_output(args.output, suffixes=CSV_SUFFIXES,
+                  writes="featurize writes CSV ('-o -': to standard output)")
     extensions = VOLUME_EXTENSIONS if args.volume else IMAGE_EXTENSIONS
     paths = find_images(args.images, recursive=args.recursive, extensions=extensions)
     if args.volume:
         _check_volume_readers(paths)
+    _refuse_inputs(args.output, paths)
     featurizer = _featurizer(args)
     names = featurizer.get_feature_names_out()
     if args.masks is None:
@@ -332,15 +421,16 @@ def _featurize(args):
         _warn(args, f"{_count(len(reasons), 'image')} with NaN features (written as nan): "
                     f"{_described(paths, reasons)}")
     to_stdout = args.output == "-"
-    out = sys.stdout if to_stdout else open(args.output, "w", newline="", encoding="utf-8")
-    try:
+    with contextlib.ExitStack() as stack:
+        if to_stdout:
+            out = sys.stdout
+        else:
+            temporary = stack.enter_context(atomic_output(args.output))
+            out = stack.enter_context(open(temporary, "w", newline="", encoding="utf-8"))
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["path", *names])
         for path, row in zip(paths, features):
             writer.writerow([path, *(repr(float(value)) for value in row)])
-    finally:
-        if not to_stdout:
-            out.close()
     report = sys.stderr if to_stdout else sys.stdout
     where = "standard output" if to_stdout else os.path.abspath(args.output)
     print(f"Wrote {_count(len(paths), 'image')} x {_count(len(names), 'feature')} to {where}",
@@ -398,12 +488,16 @@ def _similar(args):
     from . import DistanceNeighbors
 
     if args.index:
+        _check_figure(args.plot)
+        # every positional argument is a query (the index's images are checked in _answer)
+        _refuse_inputs(args.plot, [args.images, *args.queries])
         return _similar_from_index(args)
     if not args.queries:
         args.usage_error("the following arguments are required: QUERY (or --index INDEX)")
-    _check_output(args.plot)
+    _check_figure(args.plot)
     paths = find_images(args.images, recursive=args.recursive)
     queries = _match_queries(args.queries, args.images, paths)
+    _refuse_inputs(args.plot, [*paths, *(name for _, name in queries)])
     featurizer = _featurizer(args)
     names = featurizer.get_feature_names_out()
     # New images first: an unusable query fails before the collection is featurized.
@@ -431,6 +525,7 @@ def _answer(args, queries, kept_paths, position, scaler, search, new_features):
     """Print (and draw) each query's neighbours among ``kept_paths``."""
     import numpy as np
 
+    _refuse_inputs(args.plot, kept_paths)  # the figure reads them
     distances = np.empty((len(queries), args.k))
     indices = np.empty((len(queries), args.k), dtype=np.intp)
     own = [q for q, (index, _) in enumerate(queries) if index is not None]
@@ -479,12 +574,7 @@ def _index(args):
         _check_pynndescent("--algorithm nndescent")
     _check_output(args.output)
     paths = [os.path.abspath(path) for path in find_images(args.images, recursive=args.recursive)]
-    if os.path.exists(args.output):
-        output = os.path.realpath(args.output)
-        for path in paths:
-            if os.path.realpath(path) == output:
-                raise CommandError(f"cannot write {args.output!r}: it is one of the images "
-                                   "indexed")
+    _refuse_inputs(args.output, paths)
     featurizer = _featurizer(args).set_params(memory=args.cache)
     # Before featurizing: a file changed meanwhile no longer matches, and is featurized again.
     identities = [file_identity(path) for path in paths]
@@ -605,13 +695,17 @@ def _plot(images, queries, indices, distances):
     return SimilarImagesDisplay.from_predictions(images, queries, indices, distances).figure_
 
 
-def _save(figure, path):
+def _save(figure, path, what="the similar-images figure"):
+    """Write ``figure`` to exactly ``path``, in the format its suffix names, then report it."""
     import matplotlib.pyplot as plt
 
-    out = os.path.abspath(path)
-    figure.savefig(out, dpi=100)
-    plt.close(figure)
-    print(f"Wrote the similar-images figure to {out}")
+    kind = os.path.splitext(path)[1][1:].lower()
+    try:
+        with atomic_output(path) as temporary, open(temporary, "wb") as f:
+            figure.savefig(f, format=kind, dpi=100)
+    finally:
+        plt.close(figure)
+    print(f"Wrote {what} to {os.path.abspath(path)}")
 
 
 def _check_classes(args, paths, labels, *, show):
@@ -686,8 +780,9 @@ def _demo(args):
     from . import DistanceNeighbors, FilenameLabelExtractor, HaralickFeaturizer
     from .datasets import load_sample_images
 
-    _check_output(args.output)
+    _check_figure(args.output)
     paths = load_sample_images().paths
+    _refuse_inputs(args.output, paths)
     query = args.query
     if not 0 <= query < len(paths):
         raise ValueError(f"--query must be an index in [0, {len(paths) - 1}], got {query}")
@@ -712,17 +807,95 @@ def _demo(args):
     return 0
 
 
+def available_memory():
+    """Bytes of memory a new allocation can get without swapping, or None if unknown.
+
+    Linux's ``MemAvailable`` (page cache included), within a container's
+    cgroup limit; elsewhere psutil's figure if it is installed, else the free
+    physical pages.
+    """
+    available = None
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    available = int(line.split()[1]) * 1024
+    with contextlib.suppress(OSError, ValueError):  # cgroup v2: "max" when unlimited
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as f:
+            limit = f.read().strip()
+        with open("/sys/fs/cgroup/memory.current", encoding="ascii") as f:
+            used = int(f.read())
+        if limit != "max":
+            left = max(0, int(limit) - used)
+            available = left if available is None else min(available, left)
+    if available is not None:
+        return available
+    try:
+        import psutil
+    except ImportError:
+        pass
+    else:
+        return int(psutil.virtual_memory().available)
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _size(n_bytes):
+    return f"{n_bytes / 1e9:.1f} GB" if n_bytes >= 1e9 else f"{n_bytes / 1e6:.0f} MB"
+
+
+def _image_shape(path):
+    """``(height, width)`` from the image file's header, None if Pillow cannot tell."""
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # reported when the image is read
+            with Image.open(path) as im:
+                return im.height, im.width
+    except Exception:  # not an image Pillow reads: texture_maps says why
+        return None
+
+
+#: Bytes per output pixel the preview takes while matplotlib draws it (about 80 measured).
+_PREVIEW_BYTES_PER_PIXEL = 96
+
+
+def _map_memory(args, kind, shape, options, n_kept, n_features):
+    """Bytes ``haralick-learn map`` needs to map an image of ``shape`` in memory.
+
+    ``texture_maps``'s own (``texture_maps_memory``), plus the copy of the
+    ``n_kept`` features of ``n_features`` written to ``.npy`` (``--features``),
+    the float32 page written at a time to ``.tif``, and the preview's drawing.
+    """
+    from ._maps import texture_maps_memory
+
+    n_pixels = -(-shape[0] // args.step) * -(-shape[1] // args.step)
+    n_bytes = texture_maps_memory(shape, args.window, step=args.step, n_jobs=args.n_jobs,
+                                  **options)
+    if kind == ".npy" and n_kept < n_features:
+        n_bytes += n_pixels * n_kept * 8
+    if kind in (".tif", ".tiff"):
+        n_bytes += n_pixels * 4
+    if args.preview:
+        n_bytes += n_pixels * _PREVIEW_BYTES_PER_PIXEL
+    return n_bytes
+
+
 def _map(args):
     import numpy as np
 
     from . import HaralickFeaturizer, texture_maps
 
     output = args.output
-    kind = os.path.splitext(output)[1].lower()
-    if kind not in (".tif", ".tiff", ".npy", ".zarr"):
-        raise CommandError(
-            f"cannot write {output!r}: the output must end in .tif, .tiff, .npy or .zarr"
-        )
+    if output.rstrip("/\\").lower().endswith(".zarr"):
+        output = output.rstrip("/\\")  # a store is a folder: 'X.zarr/' names it too
+    if not output.lower().endswith(MAP_SUFFIXES):
+        _check_output(output, suffixes=MAP_SUFFIXES,
+                      writes="maps are written as TIFF, NumPy or Zarr")
+    kind = next(suffix for suffix in MAP_SUFFIXES if output.lower().endswith(suffix))
     if kind == ".zarr":
         if args.step != 1:
             raise CommandError("a .zarr output is written tile by tile with --step 1 only")
@@ -735,9 +908,14 @@ def _map(args):
             raise CommandError(
                 "writing Zarr needs dask and zarr: pip install 'haralick_learn[maps]'"
             ) from None
-        output = output.rstrip("/\\")
     _check_output(output)
-    _check_output(args.preview)
+    _check_figure(args.preview)
+    _refuse_inputs(output, [args.image])
+    _refuse_inputs(args.preview, [args.image])
+    if args.preview and (os.path.realpath(args.preview) == os.path.realpath(output) or (
+            os.path.exists(output) and os.path.exists(args.preview)
+            and os.path.samefile(output, args.preview))):
+        raise CommandError(f"cannot write {args.preview!r}: --preview and -o name the same file")
     options = {"distance": args.distance, "aggregate": args.aggregate, "levels": args.levels,
                "gray_conversion": args.gray_conversion}
     names = list(HaralickFeaturizer(**options).get_feature_names_out())
@@ -761,14 +939,30 @@ def _map(args):
     chosen_names = [names[k] for k in chosen]
     if kind == ".zarr":
         return _map_zarr(args, output, options, chosen, chosen_names)
+    shape = _image_shape(args.image)
+    if shape is not None:
+        needed = _map_memory(args, kind, shape, options, len(chosen), len(names))
+        available = available_memory()
+        if available is not None and needed > available:
+            raise CommandError(
+                f"mapping {args.image!r} ({shape[0]} x {shape[1]} pixels) in memory to {kind} "
+                f"needs about {_size(needed)}, more than the {_size(available)} available: "
+                "write a .zarr store instead (computed and written tile by tile), or "
+                "--aggregate mean (a quarter of the features), or a --step"
+            )
     maps = texture_maps(args.image, args.window, step=args.step, n_jobs=args.n_jobs, **options)
-    maps = maps[..., chosen]
-    if kind == ".npy":
-        np.save(output, maps)
-    else:
-        # one float32 page per feature, named in the description (ImageJ/GIS read the bands)
-        tifffile.imwrite(output, np.moveaxis(maps, -1, 0).astype(np.float32),
-                         photometric="minisblack", metadata={"features": chosen_names})
+    if len(chosen) < len(names):
+        maps = maps[..., chosen]
+    with atomic_output(output) as temporary, open(temporary, "wb") as f:
+        if kind == ".npy":
+            np.save(f, maps)  # a file object: np.save adds no suffix to its name
+        else:
+            # one float32 page per feature, named in the description (ImageJ/GIS read the
+            # bands), converted a page at a time
+            with tifffile.TiffWriter(f) as tif:
+                tif.write((maps[..., k].astype(np.float32) for k in range(maps.shape[-1])),
+                          shape=(maps.shape[-1], *maps.shape[:2]), dtype=np.float32,
+                          photometric="minisblack", metadata={"features": chosen_names})
     print(f"Wrote {maps.shape[0]} x {maps.shape[1]} maps of {len(chosen)} features "
           f"(window {args.window}, step {args.step}) to {os.path.abspath(output)}")
     if args.preview:
@@ -778,6 +972,8 @@ def _map(args):
 
 def _map_zarr(args, output, options, chosen, chosen_names):
     """Maps computed and written tile by tile: the (large) maps are never held at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import dask
     import dask.array as da
 
@@ -791,11 +987,17 @@ def _map_zarr(args, output, options, chosen, chosen_names):
     lazy = texture_maps(da.from_array(levels, chunks=1024), args.window,
                         **dict(options, levels=None))[..., chosen]
     workers = 1 if args.n_jobs is None else args.n_jobs
-    with dask.config.set(scheduler="threads",
-                         num_workers=workers if workers > 0 else os.cpu_count()):
-        lazy.to_zarr(output)
-    with open(os.path.join(output, "feature_names.txt"), "w", encoding="utf-8") as f:
-        f.write("\n".join(chosen_names) + "\n")
+    pool = ThreadPoolExecutor(workers if workers > 0 else os.cpu_count())
+    with atomic_output(output, directory=True) as temporary:
+        try:
+            with dask.config.set(scheduler="threads", pool=pool):
+                lazy.to_zarr(temporary)
+        finally:
+            # Ctrl-C stops the scheduler, not the tiles being computed: they finish
+            # (into the temporary store) before it is removed.
+            pool.shutdown(wait=True, cancel_futures=True)
+        with open(os.path.join(temporary, "feature_names.txt"), "w", encoding="utf-8") as f:
+            f.write("\n".join(chosen_names) + "\n")
     print(f"Wrote {lazy.shape[0]} x {lazy.shape[1]} maps of {len(chosen)} features "
           f"(window {args.window}, tiles of 1024 x 1024) to {os.path.abspath(output)}")
     if args.preview:
@@ -823,10 +1025,7 @@ def _map_preview(args, maps, names):
         ax.set_title(name, fontsize=8)
     for ax in axes:
         ax.axis("off")
-    out = os.path.abspath(args.preview)
-    figure.savefig(out, dpi=100)
-    plt.close(figure)
-    print(f"Wrote the preview of {', '.join(shown)} to {out}")
+    _save(figure, args.preview, f"the preview of {', '.join(shown)}")
 
 
 def _wrap(text):
@@ -1027,7 +1226,9 @@ def build_parser():
         "(exact: the featurizer's row of each window's crop, windows clipped at the edges) "
         "and write them: .npy (height, width, features) float64, .tif (one float32 page "
         "per feature, their names in the metadata), or .zarr (float64, computed and written "
-        "in 1024 x 1024 tiles, the names in feature_names.txt inside the store)."),
+        "in 1024 x 1024 tiles, the names in feature_names.txt inside the store). A .tif or .npy "
+        "run that would need more memory than is available is refused before it starts: "
+        "write .zarr then."),
         epilog="example:\n  haralick-learn map photo.jpg -o maps.tif --window 15 "
         "--aggregate mean --features 'contrast_*' 'entropy_*' --preview maps.png",
     )

@@ -24,6 +24,8 @@ whose own rounding the maps (exact integer sums) do not share:
 
 import os
 import re
+import signal
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -334,3 +336,78 @@ def test_cli_map_zarr_is_written_tile_by_tile(jpeg_paths, tmp_path):
     np.testing.assert_array_equal(zarr.open(str(out))[:], expected[..., keep])
     assert (out / "feature_names.txt").read_text().split() == [names[k] for k in keep]
     assert cli.main(["map", str(path), "-o", str(out)]) == 1  # never overwritten
+
+
+class TookTooLong(Exception):
+    pass
+
+
+@contextmanager
+def time_limit(seconds):
+    """Fail, instead of hanging, when the block takes longer than ``seconds``."""
+    def stop(signum, frame):
+        raise TookTooLong(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs SIGALRM")
+def test_dask_tiles_of_images_thinner_than_the_overlap():
+    da = pytest.importorskip("dask.array")
+    camera = pytest.importorskip("skimage.data").camera()  # 512 x 512
+    cases = [
+        (camera[200:210, :300], None, 31),  # 10 rows, one tile: shallower than the overlap (15)
+        (camera[200:210, :300], (4, 100), 31),  # 10 rows in tiles of 4, 3 columns of tiles
+        (camera[:300, 250:255], (128, 5), 15),  # 5 columns, tiles of 128 rows
+    ]
+    for gray, chunks, window in cases:
+        expected = texture_maps(gray, window, aggregate="mean")
+        with time_limit(30):
+            lazy = texture_maps(da.from_array(gray, chunks=chunks or gray.shape), window,
+                                aggregate="mean")
+            np.testing.assert_array_equal(lazy.compute(scheduler="sync"), expected)
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs SIGALRM")
+def test_cli_map_zarr_of_a_thin_image(tmp_path, capsys):
+    zarr = pytest.importorskip("zarr")
+    pytest.importorskip("dask.array")
+    from haralick_learn import cli
+
+    camera = pytest.importorskip("skimage.data").camera()
+    # 2050 x 5: 1024-row tiles and a last one of 2 rows, all 5 pixels wide (< window // 2)
+    thin = np.tile(camera[:, 300:305], (5, 1))[:2050]
+    path = tmp_path / "thin.png"
+    Image.fromarray(thin).save(path)
+    out = tmp_path / "maps.zarr"
+    with time_limit(30):
+        assert cli.main(["map", str(path), "-o", str(out), "--window", "15",
+                         "--aggregate", "mean"]) == 0, capsys.readouterr().err
+    np.testing.assert_array_equal(zarr.open(str(out))[:],
+                                  texture_maps(str(path), 15, aggregate="mean"))
+
+
+@pytest.mark.parametrize("options", [{}, {"aggregate": "mean"}, {"levels": 16, "distance": [1, 2]},
+                                     {"step": 3, "n_jobs": 2}])
+def test_memory_estimate_bounds_what_texture_maps_allocates(jpeg_paths, options):
+    import tracemalloc
+
+    from haralick_learn._maps import texture_maps_memory
+
+    texture_maps(np.zeros((8, 8), np.uint8), 3)  # compiled before measuring
+    tracemalloc.start()
+    try:
+        maps = texture_maps(jpeg_paths[0], 15, **options)  # china.jpg, 427 x 640
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    estimate = texture_maps_memory((427, 640, 3), 15, **options)
+    assert maps.nbytes < peak <= estimate < 2 * peak
+    with pytest.raises(ValueError, match="window must be an odd int"):
+        texture_maps_memory((427, 640), 8)
