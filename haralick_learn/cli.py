@@ -791,7 +791,8 @@ def _demo(args):
 
     # The featurizer is stateless, so featurizing once and cross-validating
     # the rest of the pipeline gives the scores of the full pipeline on paths.
-    features = HaralickFeaturizer(n_jobs=args.n_jobs, verbose=1).fit_transform(paths)
+    features = HaralickFeaturizer(n_jobs=args.n_jobs, verbose=1,
+                                  gray_conversion=args.gray_conversion).fit_transform(paths)
     classifier = Pipeline([("preproc", StandardScaler()), ("classifier", LogisticRegression())])
     scores = cross_val_score(classifier, features, labels, cv=5)
     print(f"5-fold accuracy: {scores.mean():.1%} (+/- {scores.std():.1%})")
@@ -1217,6 +1218,7 @@ def build_parser():
         help="where to write the figure (default ./similar_images.png)",
     )
     _n_jobs(demo)
+    _gray_conversion(demo)
     demo.set_defaults(func=_demo)
 
     texture_map = commands.add_parser(
