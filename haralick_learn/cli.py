@@ -812,8 +812,7 @@ def available_memory():
     """Bytes of memory a new allocation can get without swapping, or None if unknown.
 
     Linux's ``MemAvailable`` (page cache included), within a container's
-    cgroup limit; elsewhere psutil's figure if it is installed, else the free
-    physical pages.
+    cgroup limit; elsewhere the free physical pages.
     """
     available = None
     with contextlib.suppress(OSError, ValueError, IndexError):
@@ -831,12 +830,6 @@ def available_memory():
             available = left if available is None else min(available, left)
     if available is not None:
         return available
-    try:
-        import psutil
-    except ImportError:
-        pass
-    else:
-        return int(psutil.virtual_memory().available)
     try:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (AttributeError, ValueError, OSError):

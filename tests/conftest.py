@@ -10,6 +10,8 @@ Licences (as stated by the shipping packages):
 """
 
 import os
+import signal
+from contextlib import contextmanager
 
 import mahotas
 import numpy as np
@@ -40,6 +42,25 @@ def reference_gray(path):
 def reference_row(path, **options):
     """The tutorial's row: ``mahotas.features.haralick`` of the reference gray image."""
     return mahotas.features.haralick(reference_gray(path), **options).ravel()
+
+
+class TookTooLong(Exception):
+    """Not an OSError, which glob would swallow."""
+
+
+@contextmanager
+def time_limit(seconds):
+    """Fail, instead of hanging, when the block takes longer than ``seconds`` (SIGALRM)."""
+    def stop(signum, frame):
+        raise TookTooLong(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def exact_reference_row(path, **options):

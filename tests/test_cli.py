@@ -7,7 +7,6 @@ import shutil
 import signal
 import subprocess
 import sys
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -19,7 +18,7 @@ import haralick_learn
 from haralick_learn import DistanceNeighbors, HaralickFeaturizer
 from haralick_learn.datasets import load_sample_images
 
-from conftest import run_cli
+from conftest import run_cli, time_limit
 
 KINDS = ("brick", "grass", "gravel")
 SAMPLES = load_sample_images().paths  # real photographs: brick00.jpg ... gravel29.jpg
@@ -376,25 +375,6 @@ def test_output_into_an_unwritable_folder_fails_before_featurizing(capsys, photo
 
 
 # --- recursive glob and directory links (#11 item 8) -------------------------------------------
-
-class TookTooLong(Exception):
-    """Not an OSError, which glob would swallow."""
-
-
-@contextmanager
-def time_limit(seconds):
-    """Fail, instead of hanging, when the block takes longer than ``seconds``."""
-    def stop(signum, frame):
-        raise TookTooLong(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs SIGALRM")
 def test_recursive_glob_gives_each_image_once_through_directory_links(capsys, tmp_path,

@@ -25,7 +25,6 @@ whose own rounding the maps (exact integer sums) do not share:
 import os
 import re
 import signal
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -34,6 +33,8 @@ from PIL import Image
 from haralick_learn import HaralickFeaturizer, texture_maps
 from haralick_learn._io import load_image
 from haralick_learn._quantize import to_gray_levels
+
+from conftest import time_limit
 
 RTOL_MAPS = 1e-9
 OPTIONS = [
@@ -336,25 +337,6 @@ def test_cli_map_zarr_is_written_tile_by_tile(jpeg_paths, tmp_path):
     np.testing.assert_array_equal(zarr.open(str(out))[:], expected[..., keep])
     assert (out / "feature_names.txt").read_text().split() == [names[k] for k in keep]
     assert cli.main(["map", str(path), "-o", str(out)]) == 1  # never overwritten
-
-
-class TookTooLong(Exception):
-    pass
-
-
-@contextmanager
-def time_limit(seconds):
-    """Fail, instead of hanging, when the block takes longer than ``seconds``."""
-    def stop(signum, frame):
-        raise TookTooLong(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs SIGALRM")
