@@ -117,6 +117,9 @@ def test_rows_are_the_same_under_every_openblas_kernel_and_without_numpy_simd(tm
     runs.update({kernel: {"OPENBLAS_CORETYPE": kernel} for kernel in kernels})
     if features:
         runs["numpy_baseline"] = {"NPY_DISABLE_CPU_FEATURES": " ".join(features)}
+    avx512 = [name for name in features if "AVX512" in name or name == "X86_V4"]
+    if avx512 and len(avx512) < len(features):  # as on a CPU with AVX2 and no AVX-512
+        runs["numpy_without_avx512"] = {"NPY_DISABLE_CPU_FEATURES": " ".join(avx512)}
     if len(runs) == 1:
         pytest.skip("no other OpenBLAS kernel or numpy code path to compare with on this CPU")
     rows = _rows_of_runs(tmp_path, runs)
