@@ -5,6 +5,8 @@ Usage: ``python docs/check_site.py docs/_build/html`` (after ``sphinx-build -b h
 * Every relative ``href`` and ``src`` of every page names a file that exists and, when it has a
   ``#fragment``, an ``id`` (or ``name``) on that page. External links (``https:``, ``mailto:``)
   are not checked: the build machines have no network.
+* No page loads a script or a stylesheet from the network (``https://``, ``//host``): the
+  site, formulas included, works offline.
 * Every API page (``generated/*.html``, one per public class and function) has an "Examples
   using" section that links to at least one gallery example: sphinx-gallery's backreferences
   work, and every public name is used by an example.
@@ -23,6 +25,7 @@ class _Page(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.ids = set()
         self.links = []  # (attribute, value)
+        self.resources = set()  # the links a browser loads with the page: scripts, styles
         self.text = []
 
     def handle_starttag(self, tag, attrs):
@@ -34,6 +37,10 @@ class _Page(HTMLParser):
             self.links.append(("href", attrs["href"]))
         if tag in ("img", "script") and attrs.get("src"):
             self.links.append(("src", attrs["src"]))
+        if tag == "script" and attrs.get("src"):
+            self.resources.add(("src", attrs["src"]))
+        if tag == "link" and attrs.get("href") and "stylesheet" in (attrs.get("rel") or ""):
+            self.resources.add(("href", attrs["href"]))
 
     def handle_data(self, data):
         self.text.append(data)
@@ -53,8 +60,12 @@ def broken_links(root):
              if path.relative_to(root).parts[0] not in ("_static", "_sources")}
     problems = []
     for path, page in pages.items():
-        for _, link in page.links:
+        for attribute, link in page.links:
             parts = urlsplit(link)
+            if (attribute, link) in page.resources and (parts.scheme or parts.netloc):
+                problems.append((path.relative_to(root), link,
+                                 "loaded from the network: the page needs it offline"))
+                continue
             if parts.scheme or parts.netloc or link.startswith("#") and len(link) == 1:
                 continue
             target = (path.parent / unquote(parts.path)).resolve() if parts.path else path
@@ -93,7 +104,7 @@ def main(argv=None):
     root = Path(argv[0])
     problems, n_pages = broken_links(root)
     for where, link, reason in problems:
-        print(f"{where}: broken link {link!r}: {reason}")
+        print(f"{where}: {link!r}: {reason}")
     missing = api_pages_without_examples(root)
     for name in missing:
         print(f"generated/{name}: no 'Examples using' section linking to an example "

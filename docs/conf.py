@@ -26,6 +26,8 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.extlinks",
     "sphinx.ext.mathjax",
+    # MathJax from the build itself, not from a CDN: formulas render without a network.
+    "sphinx-mathjax-offline",
     "numpydoc",
     "myst_parser",
     "sphinx_gallery.gen_gallery",
@@ -66,6 +68,9 @@ sphinx_gallery_conf = {
     "backreferences_dir": "gen_modules/backreferences",
     "reference_url": {"haralick_learn": None},
     "show_memory": False,
+    # The computation-times pages load jQuery and DataTables from CDNs: without a network they
+    # show nothing useful, and the examples' times are in each example's own page.
+    "write_computation_times": False,
     # Examples without a figure: the three sample textures, not sphinx-gallery's logo.
     "default_thumb_file": str(DOCS / "images" / "default_thumbnail.png"),
 }

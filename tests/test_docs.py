@@ -309,3 +309,13 @@ def test_check_site_finds_broken_links_and_missing_examples(tmp_path):
         ("api.html", "gone.html"), ("api.html", "index.html#nowhere"), ("index.html", "api.html#x")]
     assert check_site.api_pages_without_examples(tmp_path) == ["B.html"]
     assert check_site.main([str(tmp_path)]) == 1
+
+    # A page that loads a script or a stylesheet from the network does not work offline.
+    _write(tmp_path / "api.html", '<section id="x"></section>'
+                                  '<script src="https://cdn.example.org/mathjax/tex.js"></script>'
+                                  '<link rel="stylesheet" href="//cdn.example.org/a.css">'
+                                  '<link rel="canonical" href="https://a.org/api.html">')
+    problems, _ = check_site.broken_links(tmp_path)
+    assert sorted((str(where), link) for where, link, _ in problems) == [
+        ("api.html", "//cdn.example.org/a.css"),
+        ("api.html", "https://cdn.example.org/mathjax/tex.js")]
