@@ -17,6 +17,8 @@ import sys
 import textwrap
 import warnings
 
+from ._version import __version__
+
 #: Files a directory contributes, by extension (case-insensitive).
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".webp")
 #: Files a directory contributes with ``--volume``.
@@ -567,7 +569,6 @@ def _check_pynndescent(what):
 def _index(args):
     from sklearn.preprocessing import StandardScaler
 
-    from . import __version__
     from ._saved_index import file_identity, write_index
 
     if args.algorithm == "nndescent":
@@ -609,7 +610,6 @@ def load_index(path, featurizer):
     differ) or whose featurizer settings differ from ``featurizer``'s:
     distances between their rows mean nothing.
     """
-    from . import __version__
     from ._saved_index import jsonable_params, read_index
 
     if not os.path.isfile(path):
@@ -1082,8 +1082,6 @@ def _positive(minimum):
 
 
 def build_parser():
-    from . import __version__
-
     parser = argparse.ArgumentParser(
         prog="haralick-learn",
         description="Haralick texture features for scikit-learn: classify images, "
