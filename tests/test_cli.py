@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 from contextlib import contextmanager
 
 import numpy as np
@@ -170,6 +171,50 @@ def test_the_version_is_read_without_importing_the_package():
     assert module == "haralick_learn._version"
     static = StaticModule(module, importlib.util.find_spec(module))
     assert getattr(static, name) == haralick_learn.__version__
+
+
+def test_first_run_on_a_machine_says_it_compiles(tmp_path):
+    # An empty numba cache folder (NUMBA_CACHE_DIR) is a machine where nothing was compiled:
+    # the command says so before it starts compiling (10 s). Stopped once it has said it.
+    package_parent = os.path.dirname(os.path.dirname(haralick_learn.__file__))
+    env = dict(os.environ, PYTHONPATH=package_parent, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+    shutil.copy(sample("brick", 0), tmp_path / "brick00.jpg")
+    process = subprocess.Popen([sys.executable, "-m", "haralick_learn.cli", "map", "brick00.jpg",
+                                "-o", "maps.npy"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watchdog = threading.Timer(120, process.kill)  # a silent run fails, not hangs
+    watchdog.start()
+    try:
+        line = process.stderr.readline()
+    finally:
+        watchdog.cancel()
+        process.kill()
+        process.communicate()
+    assert line == ("haralick-learn map: compiling the texture-map kernels, once per machine "
+                    "(about 10 s); later runs load them from numba's cache\n")
+    assert sorted(os.listdir(tmp_path)) == ["brick00.jpg", "numba"]  # stopped: no output
+
+
+def test_featurizing_commands_say_when_they_compile(capsys, photos, tmp_path, monkeypatch):
+    from haralick_learn import _numba_cache
+    from haralick_learn.cli import main
+
+    main(["featurize", str(photos), "-o", str(tmp_path / "warm.csv")])
+    # The kernels just ran: numba's cache has them for this machine, and nothing is said.
+    assert _numba_cache.compiled_here("haralick_learn._glcm")
+    code, out, err = cli(capsys, "similar", photos, photos / "brick00.JPG", "-k", "1")
+    assert code == 0 and "compiling" not in err
+    # As on a machine where they were never compiled: one line, before the progress bar.
+    monkeypatch.setattr(_numba_cache, "compiled_here", lambda module: False)
+    for args in [("featurize", photos, "-o", tmp_path / "f.csv"),
+                 ("similar", photos, photos / "brick00.JPG", "-k", "1")]:
+        code, said, err = cli(capsys, *args)
+        assert code == 0, err
+        lines = err.splitlines()
+        assert lines[0] == (f"haralick-learn {args[0]}: compiling the feature kernels, once per "
+                            "machine (a few seconds); later runs load them from numba's cache")
+        assert lines[1].startswith("Featurizing [") and "compiling" not in "".join(lines[1:])
+        assert "compiling" not in said
 
 
 # --- every command in this process ------------------------------------------------------------
