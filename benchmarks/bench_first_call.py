@@ -140,8 +140,10 @@ def run_probe(python, image, env, cwd, preexec_fn=None):
 
 
 def import_breakdown(env):
-    """Seconds of ``import haralick_learn`` by top-level package (``-X importtime`` self times)."""
-    out = subprocess.run([sys.executable, "-X", "importtime", "-c", "import haralick_learn"],
+    """Seconds of importing ``HaralickFeaturizer`` by top-level package (``-X importtime`` self
+    times); ``import haralick_learn`` alone imports nothing more until a name is used."""
+    out = subprocess.run([sys.executable, "-X", "importtime", "-c",
+                          "from haralick_learn import HaralickFeaturizer"],
                          env=env, cwd=HERE, capture_output=True, text=True, check=True)
     seconds = defaultdict(float)
     for line in out.stderr.splitlines():
@@ -234,7 +236,8 @@ def main():
     print()
     packages = sorted({p for b in breakdowns for p in b}, key=lambda p: -breakdowns[0][p])
     shown = packages[:7]
-    print("import haralick_learn (checkout, warm), seconds by top-level package, median: "
+    print("from haralick_learn import HaralickFeaturizer (checkout, warm), seconds by "
+          "top-level package, median: "
           + ", ".join(f"{p} {np.median([b[p] for b in breakdowns]):.3f}" for p in shown)
           + f", other {np.median([sum(b[p] for p in packages[7:]) for b in breakdowns]):.3f}; "
           f"total {np.median([sum(b.values()) for b in breakdowns]):.3f} "

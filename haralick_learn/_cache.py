@@ -68,7 +68,7 @@ class FeatureCache:
     """
 
     def __init__(self, folder, settings):
-        from . import __version__
+        from ._version import __version__
 
         self.root = os.path.join(
             os.fspath(folder), "haralick_learn", f"v{CACHE_FORMAT_VERSION}"

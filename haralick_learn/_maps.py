@@ -8,6 +8,7 @@ kernels of ``_maps_kernels``, exact against the featurizer on each window's
 crop (see :func:`texture_maps`).
 """
 
+import threading
 from numbers import Integral
 
 import numpy as np
@@ -15,6 +16,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 
 from ._io import load_gray
 from ._maps_kernels import fixed_point_tables, map_rows
+from ._progress import Progress
 from ._quantize import to_gray_levels
 from ._settings import TextureSettings
 
@@ -26,7 +28,7 @@ _WINDOW_PARAMS = ("distance", "aggregate", "ignore_zeros", "compute_14th_feature
                   "use_x_minus_y_variance", "levels", "backend", "gray_conversion")
 
 
-def texture_maps(image, window=15, *, step=1, n_jobs=None, **featurizer_params):
+def texture_maps(image, window=15, *, step=1, n_jobs=None, verbose=0, **featurizer_params):
     """Haralick features of the window around each pixel, as an image of features.
 
     The value at pixel ``(y, x)`` is the row that
@@ -54,6 +56,9 @@ def texture_maps(image, window=15, *, step=1, n_jobs=None, **featurizer_params):
     n_jobs : int or None, default=None
         Threads, each computing one band of rows (``None``: 1; ``-1``: all
         processors). The values do not depend on it.
+    verbose : int, default=0
+        Above 0, a progress line on standard error: the rows mapped (for a
+        Dask array, the tiles, as each computation of the maps goes).
     **featurizer_params
         ``distance``, ``aggregate``, ``ignore_zeros``,
         ``use_x_minus_y_variance``, ``levels`` and ``backend`` (``"auto"`` or
@@ -127,8 +132,10 @@ def texture_maps(image, window=15, *, step=1, n_jobs=None, **featurizer_params):
     'contrast_mean_d1'
     """
     window, step, n_jobs, settings = _validate(window, step, n_jobs, featurizer_params)
+    if isinstance(verbose, bool) or not isinstance(verbose, Integral):
+        raise TypeError(f"verbose must be an int, got {verbose!r}")
     if _is_dask_array(image):
-        return _dask_maps(image, window, step, settings)
+        return _dask_maps(image, window, step, settings, verbose)
     shape = np.shape(image) if isinstance(image, (np.ndarray, list, tuple)) else None
     if shape is not None and not (len(shape) == 2 or len(shape) == 3 and 1 <= shape[2] <= 4):
         raise ValueError(f"image: texture maps take one 2-D image (gray, or 1 to 4 channels "
@@ -136,7 +143,7 @@ def texture_maps(image, window=15, *, step=1, n_jobs=None, **featurizer_params):
                          "a volume one 2-D image at a time")
     gray = load_gray(image, 0, gray_conversion=settings.gray_conversion)
     levels = np.ascontiguousarray(to_gray_levels(gray, settings.levels), dtype=np.uint8)
-    return _map_levels(levels, window, step, n_jobs, settings)
+    return _map_levels(levels, window, step, n_jobs, settings, verbose)
 
 
 #: Bytes a pixel of the image takes while it is read and quantized, at most: the decoded
@@ -194,7 +201,7 @@ def _validate(window, step, n_jobs, featurizer_params):
     if unknown:
         raise TypeError(
             f"texture_maps got unexpected parameters {unknown}; it takes window, step, "
-            f"n_jobs and the featurizer's {', '.join(_WINDOW_PARAMS)}"
+            f"n_jobs, verbose and the featurizer's {', '.join(_WINDOW_PARAMS)}"
         )
     if isinstance(window, bool) or not isinstance(window, Integral) or not (
         3 <= window <= 1001 and window % 2 == 1
@@ -228,8 +235,14 @@ def _validate(window, step, n_jobs, featurizer_params):
     return int(window), int(step), n_jobs, settings
 
 
-def _map_levels(levels, window, step, n_jobs, settings):
-    """The maps of a quantized image (uint8 levels)."""
+#: Rows of a band are mapped in about this many calls of the kernel, so that the progress
+#: line moves while a band runs; every row starts from an empty window, so chunks change
+#: no value.
+_CHUNKS = 100
+
+
+def _map_levels(levels, window, step, n_jobs, settings, verbose=0):
+    """The maps of a quantized image (uint8 levels); ``verbose > 0``: a progress line."""
     height, width = levels.shape
     units = np.array([offset for _, offset in settings.directions], dtype=np.int64)
     offsets = np.concatenate([d * units for d in settings.distances]).astype(np.int64)
@@ -244,13 +257,20 @@ def _map_levels(levels, window, step, n_jobs, settings):
     out = np.empty((n_rows, n_cols, settings.n_features))
     n_bands = min(n_rows, max(1, effective_n_jobs(1 if n_jobs is None else n_jobs)))
     bounds = np.linspace(0, n_rows, n_bands + 1).astype(int)
+    chunk = max(1, -(-n_rows // _CHUNKS))
+    progress = Progress(n_rows, enabled=verbose > 0, label="Mapping", unit="rows")
+    lock = threading.Lock()
 
     def band(start, stop):
         cells = np.zeros((len(offsets), n_levels * n_levels), cell_dtype)
-        map_rows(levels, start, stop, step, window // 2, offsets, len(settings.distances),
-                 n_levels, _AGGREGATE_CODES[settings.aggregate], settings.ignore_zeros,
-                 settings.use_x_minus_y_variance, nlogn, inv, nlogn_scale, inv_scale,
-                 cells, out[start:stop])
+        for first in range(start, stop, chunk):
+            last = min(stop, first + chunk)
+            map_rows(levels, first, last, step, window // 2, offsets, len(settings.distances),
+                     n_levels, _AGGREGATE_CODES[settings.aggregate], settings.ignore_zeros,
+                     settings.use_x_minus_y_variance, nlogn, inv, nlogn_scale, inv_scale,
+                     cells, out[first:last])
+            with lock:
+                progress.update(last - first)
 
     if n_bands == 1:
         band(0, n_rows)
@@ -258,6 +278,7 @@ def _map_levels(levels, window, step, n_jobs, settings):
         Parallel(n_jobs=n_bands, prefer="threads")(
             delayed(band)(bounds[k], bounds[k + 1]) for k in range(n_bands)
         )
+    progress.close()
     return out
 
 
@@ -277,7 +298,33 @@ def _tile_sizes(length, size, depth):
     return (size,) * (length // size) + ((length % size,) if length % size else ())
 
 
-def _dask_maps(image, window, step, settings):
+class _TileProgress:
+    """A progress line over the tiles of a lazy map, one per computation of it.
+
+    The tiles run in the scheduler's threads, each counted once done; a
+    count that reached the number of tiles starts a new line (the maps
+    computed again).
+    """
+
+    def __init__(self, n_tiles, enabled):
+        self.n_tiles = n_tiles
+        self.enabled = enabled
+        self.lock = threading.Lock()
+        self.progress = None
+
+    def update(self):
+        if not self.enabled:
+            return
+        with self.lock:
+            if self.progress is None or self.progress.done >= self.n_tiles:
+                self.progress = Progress(self.n_tiles, enabled=True, label="Mapping",
+                                         unit="tiles")
+            self.progress.update()
+            if self.progress.done == self.n_tiles:
+                self.progress.close()
+
+
+def _dask_maps(image, window, step, settings, verbose=0):
     """Lazy maps of a 2-D uint8 Dask array, tile by tile, identical to the in-memory maps.
 
     Each tile is extended by ``window // 2`` pixels of its neighbours
@@ -304,11 +351,13 @@ def _dask_maps(image, window, step, settings):
     depth = {axis: r if len(c) > 1 else 0 for axis, c in enumerate(image.chunks)}
     extended = da.overlap.overlap(image, depth=depth, boundary="none")
     n_blocks = image.numblocks
+    progress = _TileProgress(n_blocks[0] * n_blocks[1], enabled=verbose > 0)
 
     def tile(block, block_info=None):
         i, j = block_info[0]["chunk-location"]
         levels = np.ascontiguousarray(to_gray_levels(block, settings.levels), dtype=np.uint8)
         maps = _map_levels(levels, window, 1, None, settings)
+        progress.update()
         top = r if i > 0 else 0
         left = r if j > 0 else 0
         bottom = maps.shape[0] - (r if i < n_blocks[0] - 1 else 0)

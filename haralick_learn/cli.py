@@ -224,6 +224,37 @@ def atomic_output(path, *, directory=False):
         raise
 
 
+#: The compiled kernels of each kind of work: their module, what they compute, and about
+#: how long their first run on a machine compiles them.
+_KERNELS = {
+    "features": ("haralick_learn._glcm", "feature", "a few seconds"),
+    "maps": ("haralick_learn._maps_kernels", "texture-map", "about 10 s"),
+}
+
+
+def _say_if_compiling(args, kind):
+    """One line on standard error before work whose kernels this machine has not compiled.
+
+    numba compiles them on their first run here and caches them on disk: later
+    runs load them in a moment, and say nothing.
+    """
+    from ._numba_cache import compiled_here
+
+    module, what, duration = _KERNELS[kind]
+    said = vars(args).setdefault("_compiling_said", set())
+    if kind in said or compiled_here(module):
+        return
+    said.add(kind)
+    print(f"haralick-learn {args.command}: compiling the {what} kernels, once per machine "
+          f"({duration}); later runs load them from numba's cache", file=sys.stderr, flush=True)
+
+
+def _rows(args, featurizer, images):
+    """``featurizer.fit_transform(images)``, said first if its kernels compile."""
+    _say_if_compiling(args, "features")
+    return featurizer.fit_transform(images)
+
+
 def _featurizer(args, verbose=1):
     from . import HaralickFeaturizer
 
@@ -400,7 +431,7 @@ def _featurize(args):
     featurizer = _featurizer(args)
     names = featurizer.get_feature_names_out()
     if args.masks is None:
-        features = featurizer.fit_transform(paths)
+        features = _rows(args, featurizer, paths)
     else:
         masks = match_masks(paths, args.masks, image_root(args.images))
         if args.volume:
@@ -415,7 +446,8 @@ def _featurize(args):
         features = np.full((len(paths), len(names)), np.nan)
         matched = [i for i, mask in enumerate(masks) if mask is not None]
         if matched:
-            features[matched] = featurizer.fit_transform([(paths[i], masks[i]) for i in matched])
+            features[matched] = _rows(args, featurizer,
+                                      [(paths[i], masks[i]) for i in matched])
     reasons = _nan_reasons(features, names)
     if reasons:
         _warn(args, f"{_count(len(reasons), 'image')} with NaN features (written as nan): "
@@ -502,12 +534,12 @@ def _similar(args):
     names = featurizer.get_feature_names_out()
     # New images first: an unusable query fails before the collection is featurized.
     new = [name for index, name in queries if index is None]
-    new_features = _featurizer(args, verbose=0).fit_transform(new) if new else None
+    new_features = _rows(args, _featurizer(args, verbose=0), new) if new else None
     if new:
         for row, reason in _nan_reasons(new_features, names).items():
             raise CommandError(f"query {new[row]!r}: {reason}, so its features are NaN "
                                "and have no distance to other images")
-    features = featurizer.fit_transform(paths)
+    features = _rows(args, featurizer, paths)
     kept_paths, kept_features, kept, reasons = _leave_out_nan(args, paths, features, names)
     position = {old: new_index for new_index, old in enumerate(kept)}
     for index, name in queries:
@@ -567,8 +599,8 @@ def _check_pynndescent(what):
 def _index(args):
     from sklearn.preprocessing import StandardScaler
 
-    from . import __version__
     from ._saved_index import file_identity, write_index
+    from ._version import __version__
 
     if args.algorithm == "nndescent":
         _check_pynndescent("--algorithm nndescent")
@@ -578,7 +610,7 @@ def _index(args):
     featurizer = _featurizer(args).set_params(memory=args.cache)
     # Before featurizing: a file changed meanwhile no longer matches, and is featurized again.
     identities = [file_identity(path) for path in paths]
-    features = featurizer.fit_transform(paths)
+    features = _rows(args, featurizer, paths)
     kept_paths, kept_features, kept, _ = _leave_out_nan(args, paths, features,
                                                         featurizer.get_feature_names_out())
     scaler = StandardScaler().fit(kept_features)
@@ -609,8 +641,8 @@ def load_index(path, featurizer):
     differ) or whose featurizer settings differ from ``featurizer``'s:
     distances between their rows mean nothing.
     """
-    from . import __version__
     from ._saved_index import jsonable_params, read_index
+    from ._version import __version__
 
     if not os.path.isfile(path):
         raise CommandError(f"index {path!r}: no such file (make one with "
@@ -650,7 +682,7 @@ def _similar_from_index(args):
     names = featurizer.get_feature_names_out()
     matched = _match_queries(queries, index["folder"], paths)
     new = [name for i, name in matched if i is None]
-    new_features = featurizer.fit_transform(new) if new else None
+    new_features = _rows(args, featurizer, new) if new else None
     if new:
         for row, reason in _nan_reasons(new_features, names).items():
             raise CommandError(f"query {new[row]!r}: {reason}, so its features are NaN "
@@ -665,7 +697,7 @@ def _similar_from_index(args):
         _warn(args, f"{_count(len(changed), 'image')} changed since the index was made, "
                     f"featurized again: {', '.join(paths[i] for i in changed)} (rebuild the "
                     "index to skip this)")
-        features[changed] = featurizer.fit_transform([paths[i] for i in changed])
+        features[changed] = _rows(args, featurizer, [paths[i] for i in changed])
     gone = set(missing)
     present = np.array([i for i in range(len(paths)) if i not in gone], dtype=np.intp)
     if not present.size:
@@ -682,6 +714,10 @@ def _similar_from_index(args):
         scaler = StandardScaler().fit(kept_features)
     nn = DistanceNeighbors(algorithm=search["algorithm"], n_jobs=args.n_jobs,
                            algorithm_params=search["algorithm_params"])
+    if search["algorithm"] == "nndescent":
+        print(f"haralick-learn {args.command}: building the nndescent search graph of "
+              f"{_count(len(kept_paths), 'image')} (about a minute: pynndescent compiles its "
+              "code at each run)", file=sys.stderr, flush=True)
     nn.fit(scaler.transform(kept_features))
     return _answer(args, matched, kept_paths, position, scaler, nn, new_features)
 
@@ -751,7 +787,7 @@ def _evaluate(args):
     # The featurizer is stateless: featurizing once and cross-validating the
     # rest of the pipeline scores the whole pipeline on the paths.
     featurizer = _featurizer(args)
-    features = featurizer.fit_transform(paths)
+    features = _rows(args, featurizer, paths)
     paths, features, kept, _ = _leave_out_nan(args, paths, features,
                                               featurizer.get_feature_names_out())
     labels = np.asarray(labels)[kept]
@@ -791,8 +827,9 @@ def _demo(args):
 
     # The featurizer is stateless, so featurizing once and cross-validating
     # the rest of the pipeline gives the scores of the full pipeline on paths.
-    features = HaralickFeaturizer(n_jobs=args.n_jobs, verbose=1,
-                                  gray_conversion=args.gray_conversion).fit_transform(paths)
+    featurizer = HaralickFeaturizer(n_jobs=args.n_jobs, verbose=1,
+                                    gray_conversion=args.gray_conversion)
+    features = _rows(args, featurizer, paths)
     classifier = Pipeline([("preproc", StandardScaler()), ("classifier", LogisticRegression())])
     scores = cross_val_score(classifier, features, labels, cv=5)
     print(f"5-fold accuracy: {scores.mean():.1%} (+/- {scores.std():.1%})")
@@ -944,7 +981,9 @@ def _map(args):
                 "write a .zarr store instead (computed and written tile by tile), or "
                 "--aggregate mean (a quarter of the features), or a --step"
             )
-    maps = texture_maps(args.image, args.window, step=args.step, n_jobs=args.n_jobs, **options)
+    _say_if_compiling(args, "maps")
+    maps = texture_maps(args.image, args.window, step=args.step, n_jobs=args.n_jobs, verbose=1,
+                        **options)
     if len(chosen) < len(names):
         maps = maps[..., chosen]
     with atomic_output(output) as temporary, open(temporary, "wb") as f:
@@ -978,8 +1017,9 @@ def _map_zarr(args, output, options, chosen, chosen_names):
     # One gray scale for every tile: the whole image quantized once, as in memory.
     levels = to_gray_levels(load_image(args.image, gray_conversion=args.gray_conversion),
                             options["levels"])
-    lazy = texture_maps(da.from_array(levels, chunks=1024), args.window,
+    lazy = texture_maps(da.from_array(levels, chunks=1024), args.window, verbose=1,
                         **dict(options, levels=None))[..., chosen]
+    _say_if_compiling(args, "maps")
     workers = 1 if args.n_jobs is None else args.n_jobs
     pool = ThreadPoolExecutor(workers if workers > 0 else os.cpu_count())
     with atomic_output(output, directory=True) as temporary:
@@ -1075,7 +1115,7 @@ def _positive(minimum):
 
 
 def build_parser():
-    from . import __version__
+    from ._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="haralick-learn",

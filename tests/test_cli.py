@@ -1,12 +1,15 @@
 """The haralick-learn command: in-process through ``main(argv)``; twice as the installed command."""
 
 import csv
+import importlib.util
+import json
 import os
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -108,6 +111,109 @@ def test_entry_point_featurizes_to_standard_output(tmp_path):
     assert rows[0] == ["path", *HaralickFeaturizer().get_feature_names_out()]
     assert [row[0] for row in rows[1:]] == [f"./{kind}00.jpg" for kind in KINDS]
     assert "Wrote 3 images x 52 features to standard output" in result.stderr
+
+
+# --- the command starts at once: nothing heavy is imported to parse arguments ----------------
+
+#: Run in a fresh interpreter: the command's help and a usage error, then what was imported.
+START_AT_ONCE = r"""
+import contextlib, io, json, sys
+import haralick_learn.cli as cli
+for argv in (["--help"], ["map", "--help"], ["featurize", "--help"], ["map"], ["--version"]):
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            cli.main(argv)
+        except SystemExit:
+            pass
+heavy = sorted(name for name in ("numpy", "sklearn", "numba", "matplotlib", "scipy", "PIL")
+               if name in sys.modules)
+import haralick_learn
+resolved = haralick_learn.HaralickFeaturizer.__module__
+print(json.dumps({"heavy": heavy, "resolved": resolved,
+                  "after": [name for name in ("sklearn", "numba") if name in sys.modules]}))
+"""
+
+
+def test_help_and_usage_errors_import_nothing_heavy(tmp_path):
+    package_parent = os.path.dirname(os.path.dirname(haralick_learn.__file__))
+    env = dict(os.environ, PYTHONPATH=package_parent)
+    run = subprocess.run([sys.executable, "-c", START_AT_ONCE], capture_output=True, text=True,
+                         env=env, cwd=tmp_path, timeout=120)
+    assert run.returncode == 0, run.stderr
+    imported = json.loads(run.stdout)
+    assert imported["heavy"] == [], f"parsing the command's arguments imported {imported['heavy']}"
+    # The public names still resolve, importing their modules on first use.
+    assert imported["resolved"] == "haralick_learn._featurizer"
+    assert imported["after"] == ["sklearn", "numba"]
+
+
+def test_public_names_resolve_and_are_listed():
+    assert haralick_learn.HaralickFeaturizer is HaralickFeaturizer
+    from haralick_learn import texture_maps
+    from haralick_learn._maps import texture_maps as defined
+
+    assert texture_maps is defined
+    assert set(haralick_learn.__all__) <= set(dir(haralick_learn))
+    with pytest.raises(AttributeError, match="has no attribute 'HaralickFeaturiser'"):
+        haralick_learn.HaralickFeaturiser  # noqa: B018
+
+
+def test_the_version_is_read_without_importing_the_package():
+    # The build reads the version from its own module, which setuptools parses statically.
+    tomllib = pytest.importorskip("tomllib")
+    from setuptools.config.expand import StaticModule
+
+    root = os.path.dirname(os.path.dirname(haralick_learn.__file__))
+    with open(os.path.join(root, "pyproject.toml"), "rb") as f:
+        attr = tomllib.load(f)["tool"]["setuptools"]["dynamic"]["version"]["attr"]
+    module, _, name = attr.rpartition(".")
+    assert module == "haralick_learn._version"
+    static = StaticModule(module, importlib.util.find_spec(module))
+    assert getattr(static, name) == haralick_learn.__version__
+
+
+def test_first_run_on_a_machine_says_it_compiles(tmp_path):
+    # An empty numba cache folder (NUMBA_CACHE_DIR) is a machine where nothing was compiled:
+    # the command says so before it starts compiling (10 s). Stopped once it has said it.
+    package_parent = os.path.dirname(os.path.dirname(haralick_learn.__file__))
+    env = dict(os.environ, PYTHONPATH=package_parent, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+    shutil.copy(sample("brick", 0), tmp_path / "brick00.jpg")
+    process = subprocess.Popen([sys.executable, "-m", "haralick_learn.cli", "map", "brick00.jpg",
+                                "-o", "maps.npy"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watchdog = threading.Timer(120, process.kill)  # a silent run fails, not hangs
+    watchdog.start()
+    try:
+        line = process.stderr.readline()
+    finally:
+        watchdog.cancel()
+        process.kill()
+        process.communicate()
+    assert line == ("haralick-learn map: compiling the texture-map kernels, once per machine "
+                    "(about 10 s); later runs load them from numba's cache\n")
+    assert sorted(os.listdir(tmp_path)) == ["brick00.jpg", "numba"]  # stopped: no output
+
+
+def test_featurizing_commands_say_when_they_compile(capsys, photos, tmp_path, monkeypatch):
+    from haralick_learn import _numba_cache
+    from haralick_learn.cli import main
+
+    main(["featurize", str(photos), "-o", str(tmp_path / "warm.csv")])
+    # The kernels just ran: numba's cache has them for this machine, and nothing is said.
+    assert _numba_cache.compiled_here("haralick_learn._glcm")
+    code, out, err = cli(capsys, "similar", photos, photos / "brick00.JPG", "-k", "1")
+    assert code == 0 and "compiling" not in err
+    # As on a machine where they were never compiled: one line, before the progress bar.
+    monkeypatch.setattr(_numba_cache, "compiled_here", lambda module: False)
+    for args in [("featurize", photos, "-o", tmp_path / "f.csv"),
+                 ("similar", photos, photos / "brick00.JPG", "-k", "1")]:
+        code, said, err = cli(capsys, *args)
+        assert code == 0, err
+        lines = err.splitlines()
+        assert lines[0] == (f"haralick-learn {args[0]}: compiling the feature kernels, once per "
+                            "machine (a few seconds); later runs load them from numba's cache")
+        assert lines[1].startswith("Featurizing [") and "compiling" not in "".join(lines[1:])
+        assert "compiling" not in said
 
 
 # --- every command in this process ------------------------------------------------------------

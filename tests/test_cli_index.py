@@ -140,7 +140,7 @@ def test_a_pickled_index_is_refused_and_never_run(capsys, collection, tmp_path, 
 def test_index_from_another_version_is_refused(capsys, collection, tmp_path, monkeypatch):
     folder, _ = collection
     old = tmp_path / "old.index"
-    monkeypatch.setattr(haralick_learn, "__version__", "0.0.1")
+    monkeypatch.setattr(haralick_learn._version, "__version__", "0.0.1")  # what the package reads
     assert main(["index", str(folder / "brick0*.jpg"), "-o", str(old)]) == 0
     monkeypatch.undo()
     code, out, err = cli(capsys, "similar", "--index", old, folder / "brick01.jpg")
@@ -356,6 +356,10 @@ def test_approximate_index(capsys, collection, tmp_path):
     code, out, err = cli(capsys, "similar", "--index", path, query, "-k", "3")
     assert code == 0, err
     assert out.count("distance") == 3
+    # The graph's build is long (pynndescent compiles): said before it starts.
+    assert err.splitlines() == ["haralick-learn similar: building the nndescent search graph of "
+                                "90 images (about a minute: pynndescent compiles its code at "
+                                "each run)"]
     assert os.path.basename(str(query)) not in out.split(":", 1)[1]
     # The graph, rebuilt at each load, is the same graph: the same answers.
     assert cli(capsys, "similar", "--index", path, query, "-k", "3", "--n-jobs", "2")[1] == out

@@ -180,6 +180,69 @@ def test_bands_give_identical_values(china_gray):
     np.testing.assert_array_equal(texture_maps(gray, 15, aggregate="mean_ptp", n_jobs=7), one)
 
 
+PROGRESS = re.compile(r"^Mapping \[[#.]{30}\] (\d+)/(\d+) (rows|tiles), [\d.]+ s$")
+
+
+def progress_counts(err, unit):
+    """The counts of the progress lines on standard error, each checked."""
+    counts = []
+    for line in err.splitlines():
+        match = PROGRESS.match(line)
+        assert match and match[3] == unit, f"not a progress line: {line!r}"
+        counts.append((int(match[1]), int(match[2])))
+    return counts
+
+
+def test_verbose_shows_the_rows_mapped_on_standard_error(china_gray, capsys):
+    gray = china_gray[:90, :120]
+    quiet = texture_maps(gray, 15, aggregate="mean")
+    assert capsys.readouterr() == ("", "")
+    for n_jobs in (None, 2):  # bands in threads: one line, counted across them
+        maps = texture_maps(gray, 15, aggregate="mean", n_jobs=n_jobs, verbose=1)
+        np.testing.assert_array_equal(maps, quiet)
+        out, err = capsys.readouterr()
+        assert out == ""
+        counts = progress_counts(err, "rows")  # a line at each quarter (not a terminal)
+        assert 4 <= len(counts) <= 5 and counts[-1] == (90, 90)
+        assert [done for done, _ in counts] == sorted({done for done, _ in counts})
+    texture_maps(gray, 15, step=4, verbose=1)  # the grid's rows
+    assert progress_counts(capsys.readouterr().err, "rows")[-1] == (23, 23)
+
+
+def test_verbose_counts_the_tiles_of_a_dask_array_at_each_computation(china_gray, capsys):
+    da = pytest.importorskip("dask.array")
+    gray = china_gray[60:160, 200:330]
+    lazy = texture_maps(da.from_array(gray, chunks=(50, 65)), 9, aggregate="mean", verbose=1)
+    assert capsys.readouterr().err == ""  # nothing is computed yet
+    expected = texture_maps(gray, 9, aggregate="mean")
+    for _ in range(2):
+        np.testing.assert_array_equal(lazy.compute(scheduler="threads"), expected)
+        counts = progress_counts(capsys.readouterr().err, "tiles")
+        assert counts == [(k, 4) for k in range(1, 5)]
+
+
+def test_cli_map_shows_progress_on_standard_error_only(jpeg_paths, tmp_path, capsys):
+    from haralick_learn import cli
+
+    path = tmp_path / "china_crop.png"
+    with Image.open(jpeg_paths[0]) as im:
+        im.convert("RGB").crop((0, 0, 50, 30)).save(path)
+    out_file = tmp_path / "maps.npy"
+    wrote = f"Wrote 30 x 50 maps of 52 features (window 5, step 1) to {out_file}\n"
+    compiling = "haralick-learn map: compiling the texture-map kernels, once per machine"
+    assert cli.main(["map", str(path), "-o", str(out_file), "--window", "5"]) == 0
+    out, err = capsys.readouterr()
+    assert out == wrote
+    if err.startswith(compiling):  # the kernels were not in numba's cache yet
+        err = err.split("\n", 1)[1]
+    assert progress_counts(err, "rows")[-1] == (30, 30)
+    # Now they are: the next run says nothing of compiling.
+    assert cli.main(["map", str(path), "-o", str(out_file), "--window", "5"]) == 0
+    out, err = capsys.readouterr()
+    assert out == wrote
+    assert progress_counts(err, "rows")[-1] == (30, 30)
+
+
 def test_reads_paths_pil_and_rgb_like_the_featurizer(jpeg_paths, china_gray, tmp_path):
     path = jpeg_paths[1]  # flower.jpg
     gray = load_image(path)[:40, :50]
@@ -230,6 +293,7 @@ def test_nan_where_the_featurizer_finds_no_pair(china_gray):
         ({"distance": 15}, ValueError, "distance 15 >= window 15"),
         ({"levels": 1}, ValueError, "levels must be"),
         ({"memory": "cache"}, TypeError, r"unexpected parameters \['memory'\]"),
+        ({"verbose": "yes"}, TypeError, "verbose must be an int, got 'yes'"),
     ],
 )
 def test_parameter_errors(china_gray, kwargs, error, match):
