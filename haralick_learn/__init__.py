@@ -7,6 +7,7 @@ names (:class:`FilenameLabelExtractor`) and find the most similar ones
 
 from ._display import SimilarImagesDisplay
 from ._featurizer import HaralickFeaturizer, ImageFeaturizationWarning
+from ._functional import cooccurrence, matrix_features
 from ._labels import FilenameLabelExtractor
 from ._maps import texture_maps
 from ._neighbors import DistanceNeighbors
@@ -20,6 +21,8 @@ __all__ = [
     "HaralickFeaturizer",
     "ImageFeaturizationWarning",
     "SimilarImagesDisplay",
+    "cooccurrence",
+    "matrix_features",
     "region_features",
     "texture_maps",
     "__version__",
