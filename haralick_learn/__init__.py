@@ -27,6 +27,8 @@ _PUBLIC = {
     "HaralickFeaturizer": "._featurizer",
     "ImageFeaturizationWarning": "._featurizer",
     "SimilarImagesDisplay": "._display",
+    "cooccurrence": "._functional",
+    "matrix_features": "._functional",
     "region_features": "._regions",
     "texture_maps": "._maps",
 }
@@ -37,6 +39,8 @@ __all__ = [
     "HaralickFeaturizer",
     "ImageFeaturizationWarning",
     "SimilarImagesDisplay",
+    "cooccurrence",
+    "matrix_features",
     "region_features",
     "texture_maps",
     "__version__",
