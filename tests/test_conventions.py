@@ -422,6 +422,31 @@ def test_directions_without_pairs_are_left_out_as_pyradiomics_does():
 
 
 @pytest.mark.pyradiomics
+@pytest.mark.parametrize("pyradiomics_settings, params", PYRADIOMICS_CASES,
+                         ids=[str(case[0]) for case in PYRADIOMICS_CASES])
+def test_region_table_equals_pyradiomics_per_label(pyradiomics_settings, params):
+    """``region_features(image, labels, features="ibsi", bin_width=25, aggregate="mean")``:
+    each coin's row is pyradiomics's ``RadiomicsGLCM`` of the image with that label's mask
+    (a one-slice volume, force2D), each region discretised from its own pixels."""
+    pytest.importorskip("radiomics")
+    from skimage.filters import threshold_otsu
+    from skimage.measure import label
+
+    from haralick_learn import region_features
+
+    image = skimage_data.coins()[:170]  # the top two rows of coins, touching ones included
+    cells = label(image > threshold_otsu(image))
+    cells[(np.bincount(cells.ravel()) < 300)[cells]] = 0  # drop specks
+    table = region_features(image, cells, features="ibsi", **params)
+    assert len(table) >= 8
+    for value, row in zip(table["label"], table.drop(columns="label").to_numpy()):
+        ref = pyradiomics_glcm(image, cells == value, **pyradiomics_settings)
+        error = _relative(row, ref, ABSOLUTE_FLOOR)
+        worst = int(np.argmax(error))
+        assert error.max() < RTOL, (value, IBSI_FEATURES[worst], row[worst], ref[worst])
+
+
+@pytest.mark.pyradiomics
 def test_pyradiomics_3d_angles_are_mahotas_directions_up_to_sign():
     """A symmetric matrix counts an offset and its opposite alike."""
     pytest.importorskip("radiomics")
