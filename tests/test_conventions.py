@@ -7,9 +7,10 @@
 
 Real images only: scikit-image's shipped textures and photographs, scikit-learn's
 JPEGs. pyradiomics is compared on whole images (a mask of ones), on 2-D images with
-real masks (a disk, a threshold, a band of gray values that leaves levels absent) and
-on 3-D volumes (stacks of consecutive crops of real photographs) with 3-D masks (an
-ellipsoid, a threshold). scikit-image has no masks: its parity is on whole images only.
+real masks (a disk, a threshold, a band of gray values that leaves levels absent), per
+label of a region table (scikit-image's thresholded coins), and on 3-D volumes (stacks
+of consecutive crops of real photographs) with 3-D masks (an ellipsoid, a threshold).
+scikit-image has no masks: its parity is on whole images only.
 """
 
 import json
