@@ -175,6 +175,9 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         on the image (`bin_width`'s minimum, ``gray_range="image"``, the range
         of a 16-bit or float image) they come from all its channels together,
         so that a level means the same intensity in every channel and pair.
+        An ``(image, mask)`` sample bins them from their pixels inside the
+        mask and counts only the pixel pairs inside it, in every channel and
+        pair.
     color_pairs : None, "all" or list of (str, str), default=None
         Cross-channel co-occurrence: for each pair ``(a, b)`` of channel names
         of ``color`` (``("R", "G")``; ``"all"``: every pair of distinct

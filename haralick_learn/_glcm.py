@@ -327,13 +327,15 @@ def _count_cross_pairs(first, second, offsets, n_levels, forward, backward):
                 bwd[np.uintp(np.intp(b[i]) * n_levels + np.intp(a_next[i]))] += 1
 
 
-def _checked_levels(image, name):
+def _checked_levels(image, name, mask=None):
+    """Validated ``(image, its largest level)``, the levels inside ``mask`` only when given."""
     image = np.asarray(image)
     if image.ndim != 2 or image.size == 0:
         raise ValueError(f"{name} must be a non-empty 2-D array, got shape {image.shape}")
     if image.dtype.kind not in "iu":
         raise TypeError(f"{name} must hold integer levels, got dtype {image.dtype}")
-    low, high = int(image.min()), int(image.max())
+    counted = image if mask is None else image[mask]
+    low, high = int(counted.min()), int(counted.max())
     if low < 0:
         raise ValueError(f"{name} levels must be non-negative, got a minimum of {low}")
     if high >= 2**16:
@@ -362,7 +364,7 @@ def _checked_offsets(distances, directions):
 
 
 def cross_cooccurrence(first, second, distances=(1,), directions=DIRECTIONS, *,
-                       symmetric=True):
+                       symmetric=True, mask=None):
     """Cross-channel co-occurrence matrices of two channel images, one per distance and direction.
 
     For each distance ``d`` and direction ``(dy, dx)``, every pair of pixels
@@ -394,6 +396,10 @@ def cross_cooccurrence(first, second, distances=(1,), directions=DIRECTIONS, *,
         ``dy == 0``).
     symmetric : bool, default=True
         Count both orders of each pixel pair (see above), or the first only.
+    mask : ndarray of bool of the images' shape, default=None
+        Count only the pixel pairs whose two pixels both lie in the mask
+        (as :func:`cooccurrence` does). ``L`` is then taken from the levels
+        inside it.
 
     Returns
     -------
@@ -403,7 +409,8 @@ def cross_cooccurrence(first, second, distances=(1,), directions=DIRECTIONS, *,
     ------
     ValueError, TypeError
         For images that are not 2-D, not integer, empty, negative or of
-        different shapes, or distances or directions out of their ranges.
+        different shapes, distances or directions out of their ranges, or a
+        mask of another shape or without any pixel.
 
     References
     ----------
@@ -424,30 +431,55 @@ def cross_cooccurrence(first, second, distances=(1,), directions=DIRECTIONS, *,
     array([[0, 0, 1],
            [1, 0, 2],
            [0, 0, 0]])
+    >>> cross_cooccurrence(red, green, mask=np.array([[True, True, False]]))[0, 0]  # (0, 2), (1, 2)
+    array([[0, 0, 1],
+           [0, 0, 1],
+           [0, 0, 0]])
     >>> cross_cooccurrence(red, green[:, :2])
     Traceback (most recent call last):
     ...
     ValueError: first and second must have the same shape, got (1, 3) and (1, 2)
     """
-    first, high_first = _checked_levels(first, "first")
-    second, high_second = _checked_levels(second, "second")
+    first, second = np.asarray(first), np.asarray(second)
     if first.shape != second.shape:
         raise ValueError(f"first and second must have the same shape, got {first.shape} "
                          f"and {second.shape}")
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.shape != first.shape:
+            raise ValueError(f"mask of shape {mask.shape} does not match the images' "
+                             f"{first.shape}")
+        if mask.dtype != bool:
+            raise TypeError(f"mask must be a boolean array, got dtype {mask.dtype}")
+        if not mask.any():
+            raise ValueError("mask is empty: it selects no pixel")
+    first, high_first = _checked_levels(first, "first", mask)
+    second, high_second = _checked_levels(second, "second", mask)
     distances, units = _checked_offsets(distances, directions)
     n_levels = max(high_first, high_second) + 1
-    dtype = np.uint8 if n_levels <= 256 else np.uint16
+    n_counted = n_levels
+    if mask is not None:
+        if n_levels >= 2**16:  # the extra level must fit in 16 bits too
+            raise ValueError(f"at most {2**16 - 1} levels are counted inside a mask, got a "
+                             f"maximum of {n_levels - 1}")
+        # As in cooccurrence: outside pixels take the extra level n_levels, whose row and
+        # column (every pair with a pixel outside) are dropped after counting.
+        n_counted = n_levels + 1
+    dtype = np.uint8 if n_counted <= 256 else np.uint16
     first = np.ascontiguousarray(first, dtype=dtype)
     second = np.ascontiguousarray(second, dtype=dtype)
+    if mask is not None:  # in the counting dtype, which holds the extra level
+        first = np.where(mask, first, dtype(n_levels))
+        second = np.where(mask, second, dtype(n_levels))
     offsets = (distances.astype(np.intp)[:, None, None] * units[None]).reshape(-1, 2)
     acc_dtype = np.int32 if first.size < 2**31 else np.int64
-    forward = np.zeros((offsets.shape[0], n_levels * n_levels), dtype=acc_dtype)
+    forward = np.zeros((offsets.shape[0], n_counted * n_counted), dtype=acc_dtype)
     backward = np.zeros_like(forward)
-    _count_cross_pairs(first, second, offsets, n_levels, forward, backward)
-    shape = (offsets.shape[0], n_levels, n_levels)
-    out = forward.reshape(shape).astype(np.int64)
+    _count_cross_pairs(first, second, offsets, n_counted, forward, backward)
+    shape = (offsets.shape[0], n_counted, n_counted)
+    out = forward.reshape(shape)[:, :n_levels, :n_levels].astype(np.int64)
     if symmetric:
-        out += backward.reshape(shape).transpose(0, 2, 1)
+        out += backward.reshape(shape)[:, :n_levels, :n_levels].transpose(0, 2, 1)
     return out.reshape(distances.shape[0], len(units), n_levels, n_levels)
 
 

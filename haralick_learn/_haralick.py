@@ -678,7 +678,7 @@ def image_sums(gray, settings, mask=None):
     return CooccurrenceSums.concatenate(padded)
 
 
-def pair_features(first, second, settings):
+def pair_features(first, second, settings, mask=None):
     """Features of the cross-channel co-occurrence of two level images, per distance and direction.
 
     The matrices of :func:`~haralick_learn._glcm.cross_cooccurrence` (both
@@ -694,13 +694,16 @@ def pair_features(first, second, settings):
         Non-negative levels of two channels (the quantize stage's output).
     settings : TextureSettings
         Distances, directions and options.
+    mask : ndarray of bool of the images' shape, default=None
+        Count only the pixel pairs whose two pixels both lie in it.
 
     Returns
     -------
     features : ndarray of float64, shape (n_distances, n_directions, n_features)
     """
     return _catalogue_features(functools.partial(cross_cooccurrence, first, second,
-                                                 symmetric=settings.symmetric), settings)
+                                                 symmetric=settings.symmetric, mask=mask),
+                               settings)
 
 
 def _catalogue_features(count, settings, compact=False):

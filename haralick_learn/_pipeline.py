@@ -25,8 +25,8 @@ from ._io import (
 )
 from ._quantize import quantize
 
-__all__ = ["featurize_batch", "featurize_sample", "row_from_channels", "row_from_gray",
-           "rows_from_gray", "sample_levels"]
+__all__ = ["featurize_batch", "featurize_sample", "row_from_channel_images",
+           "row_from_channels", "row_from_gray", "rows_from_gray", "sample_levels"]
 
 
 def _row_from_levels(levels, source, settings, mask=None, kind="image"):
@@ -73,12 +73,16 @@ def row_from_gray(gray, source, settings, mask=None):
 
 def _levels(gray, source, settings, mask):
     """The quantize stage, after checking the mask against the settings."""
+    _check_mask(mask, source, settings)
+    return quantize(gray, settings, mask)
+
+
+def _check_mask(mask, source, settings):
     if mask is not None and not mask.any():
         raise ValueError(f"{source}: its mask is empty (no pixel inside)")
     if mask is not None and settings.backend == "mahotas":
         raise ValueError(f"{source}: masks need the compiled kernels; backend='mahotas' "
                          "has none (use backend='auto')")
-    return quantize(gray, settings, mask)
 
 
 def sample_levels(sample, index, settings):
@@ -225,26 +229,41 @@ def _reason(exc, sample, index):
     return reason if reason.startswith(source) else f"{source}: {reason}"
 
 
-def row_from_channels(pixels, source, settings):
+def row_from_channels(pixels, source, settings, mask=None):
     """The feature row of a colour sample (the stages after reading, ``settings.color`` != gray).
 
     The channel images of ``settings.color`` (:func:`~haralick_learn._channels.channel_images`),
-    quantized together, on one scale: the quantize stage sees the channels as one image, so
-    that a rule that depends on the image's values (``bin_width``'s minimum,
+    then :func:`row_from_channel_images`.
+    """
+    return row_from_channel_images(channel_images(pixels, settings.color, source), source,
+                                   settings, mask)
+
+
+def row_from_channel_images(channels, source, settings, mask=None):
+    """The feature row of the channel images of a colour sample, in ``settings.channels`` order.
+
+    The channels are quantized together, on one scale: the quantize stage sees the channels
+    as one image, so that a rule that depends on the image's values (``bin_width``'s minimum,
     ``gray_range="image"``, the range of a 16-bit or float image) takes them from all the
     channels, and a level means the same intensity in every channel, as the fixed 8-bit scale
     already does. Then the row of each channel as :func:`row_from_gray` computes it, and the
     row of each pair of ``settings.color_pairs`` from their cross-channel co-occurrence,
     concatenated in the order of ``settings.feature_names``.
+
+    ``mask`` (boolean, of a channel's shape) restricts both to its pixels, as for a gray
+    image: the levels come from the channels' pixels inside it, and only the pixel pairs
+    whose two pixels lie in it are counted, within a channel and across a pair.
     """
-    channels = channel_images(pixels, settings.color, source)
+    _check_mask(mask, source, settings)
+    stacked_mask = None if mask is None else np.broadcast_to(mask, (len(channels), *mask.shape))
     # One scale: the cross-channel matrices compare a level of one channel with a level of
     # another, which binning each channel from its own minimum or range would shift.
-    levels = dict(zip(settings.channels, quantize(np.stack(channels), settings)))
-    rows = [_row_from_levels(levels[name], source, settings, kind=f"channel {name} of the image")
+    levels = dict(zip(settings.channels, quantize(np.stack(channels), settings, stacked_mask)))
+    rows = [_row_from_levels(levels[name], source, settings, mask=mask,
+                             kind=f"channel {name} of the image")
             for name in settings.channels]
     for a, b in settings.color_pairs:
-        features = pair_features(levels[a], levels[b], settings)
+        features = pair_features(levels[a], levels[b], settings, mask)
         rows.append(aggregate_directions(features, settings.aggregate, _n_directions(settings)))
     return np.concatenate(rows)
 
@@ -260,11 +279,10 @@ def featurize_sample(sample, index, settings, catch=False):
     try:
         source = describe_source(image, index)
         if settings.color != "gray":
-            if mask is not None:
-                raise ValueError(f"{source}: masks are for gray images and volumes; "
-                                 f"color={settings.color!r} takes whole images")
             pixels = load_color_pixels(image, index)
-            return row_from_channels(pixels, source, settings), None
+            if mask is not None:
+                mask = load_mask(mask, pixels.shape[:2], source, image)
+            return row_from_channels(pixels, source, settings, mask), None
         gray = load_gray(image, index, volume=settings.volume,
                          gray_conversion=settings.gray_conversion)
         if mask is not None:

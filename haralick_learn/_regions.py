@@ -4,36 +4,71 @@ The third way of driving the path of stages (after the featurizer's whole
 images): the image is read and turned gray once, then each label's bounding
 box (found for all labels in one pass, :func:`scipy.ndimage.find_objects`)
 goes through the same quantize -> co-occurrence -> features -> aggregate
-stages as a masked sample (:func:`~haralick_learn._pipeline.row_from_gray`),
-with the label's pixels as its mask. The work per region scales with its
-bounding box, and only one region's matrices exist at a time.
+stages as a masked sample (:func:`~haralick_learn._pipeline.rows_from_gray`;
+colour: :func:`~haralick_learn._pipeline.row_from_channel_images` on the
+crops of the channel images, converted once), with the label's pixels as its
+mask. The work per region scales with its bounding box, and only one
+region's matrices exist at a time (per worker: batches of regions run in
+parallel with ``n_jobs``).
 """
 
+import inspect
+
 import numpy as np
+from joblib import Parallel, delayed, effective_n_jobs
 from scipy import ndimage
 
-from ._io import load_gray
-from ._pipeline import rows_from_gray
+from ._channels import channel_images
+from ._io import describe_source, load_color_pixels, load_gray
+from ._pipeline import row_from_channel_images, rows_from_gray
 from ._settings import TextureSettings
 
 __all__ = ["region_features"]
 
-#: The featurizer's parameters that a region table takes (those of its settings).
-_SETTINGS_PARAMS = (
-    "distance", "aggregate", "ignore_zeros", "compute_14th_feature", "use_x_minus_y_variance",
-    "levels", "backend", "volume", "symmetric", "preserve_haralick_bug", "gray_conversion",
-)
+#: Regions whose features are computed in one pass (the sums of 256 regions hold about 15 MB).
+_BATCH = 256
 
 
-def region_features(image, labels, *, on_error="raise", **featurizer_params):
+def region_params():
+    """The names of the parameters that change a region's row, in their catalogue's order.
+
+    Those of :meth:`TextureSettings.from_params` (keyword-only): a parameter
+    added there reaches region tables with nothing listed here.
+
+    Examples
+    --------
+    >>> names = region_params()
+    >>> "features" in names and "bin_width" in names and "memory" not in names
+    True
+    """
+    signature = inspect.signature(TextureSettings.from_params)
+    return tuple(name for name, parameter in signature.parameters.items()
+                 if parameter.kind is inspect.Parameter.KEYWORD_ONLY)
+
+
+#: The featurizer's parameters that do not change a row, and why a region table has none.
+_NOT_FOR_REGIONS = {
+    "memory": "the featurizer's cache keeps the rows of whole samples, and a region table "
+              "reads its image once and computes each region once (save the table instead)",
+    "image_shape": "labels give the image's shape",
+    "verbose": "a region table has no progress bar",
+}
+
+
+def region_features(image, labels, *, on_error="raise", n_jobs=None, **featurizer_params):
     """Haralick features of each labelled region of an image: one table row per label.
 
     In the style of :func:`skimage.measure.regionprops_table`: each non-zero
     label of ``labels`` is a region, and its row equals
     ``HaralickFeaturizer(**featurizer_params).transform([(image, labels == label)])``,
-    the image featurized with that region as its mask (only pixel pairs whose
-    two pixels both lie in the region are counted; gray levels are quantized
-    from the region's own pixels).
+    the image featurized with that region as its mask: only pixel pairs whose
+    two pixels both lie in the region are counted, and the gray levels are
+    quantized from the region's own pixels (``levels`` of a 16-bit or float
+    image from the region's minimum and maximum, ``bin_width``'s bins from
+    the region's minimum, ``gray_range="image"`` over the region's range, as
+    pyradiomics does with a mask). With a colour space (``color``) every
+    channel and channel pair is counted inside the region, the channels
+    binned together from the region's pixels.
 
     Parameters
     ----------
@@ -49,12 +84,22 @@ def region_features(image, labels, *, on_error="raise", **featurizer_params):
     on_error : {"raise", "nan"}, default="raise"
         A region without any pixel pair at some distance (a region of one
         pixel, say): raise an error naming its label, or give it a row of NaN.
+    n_jobs : int, default=None
+        Number of batches of regions featurized in parallel (joblib threads;
+        ``None`` means 1 unless in a :func:`joblib.parallel_config` context,
+        ``-1`` all processors). The rows are the same, in label order,
+        whatever ``n_jobs``.
     **featurizer_params
-        The :class:`HaralickFeaturizer` parameters that change the numbers:
-        ``distance``, ``aggregate``, ``ignore_zeros``, ``compute_14th_feature``,
+        Every :class:`HaralickFeaturizer` parameter that changes the numbers,
+        with the same meaning and default: ``distance``, ``aggregate`` (any of
+        them), ``ignore_zeros``, ``compute_14th_feature``,
         ``use_x_minus_y_variance``, ``levels``, ``backend`` (``"auto"`` only:
-        masks need the compiled kernels), ``volume``, ``symmetric``,
-        ``preserve_haralick_bug``, ``gray_conversion``.
+        masks need the compiled kernels), ``features``, ``offsets``,
+        ``bin_width``, ``gray_range``, ``volume``, ``symmetric``,
+        ``preserve_haralick_bug``, ``color``, ``color_pairs``,
+        ``gray_conversion``. The featurizer's ``memory`` (its cache keeps
+        whole samples' rows, not regions'), ``image_shape`` and ``verbose``
+        are refused.
 
     Returns
     -------
@@ -67,8 +112,9 @@ def region_features(image, labels, *, on_error="raise", **featurizer_params):
     ------
     ValueError, TypeError
         For labels that are not integers, negative, or of another shape than
-        the image, for unknown parameters, and (``on_error="raise"``) for a
-        region without any pixel pair at some distance, naming its label.
+        the image, for unknown or refused parameters, and
+        (``on_error="raise"``) for a region without any pixel pair at some
+        distance, naming its label.
 
     See Also
     --------
@@ -89,25 +135,29 @@ def region_features(image, labels, *, on_error="raise", **featurizer_params):
     [1, 7]
     >>> list(table.columns[:3])
     ['label', 'angular_second_moment_mean_d1', 'contrast_mean_d1']
+    >>> ibsi = region_features(image, labels, features="ibsi", bin_width=25, aggregate="mean")
+    >>> list(ibsi.columns[:3])
+    ['label', 'ibsi_Autocorrelation_mean_d1', 'ibsi_ClusterProminence_mean_d1']
     """
     import pandas as pd
 
-    unknown = sorted(set(featurizer_params) - set(_SETTINGS_PARAMS))
-    if unknown:
-        raise TypeError(
-            f"region_features got unknown parameters {unknown}; it takes "
-            f"{', '.join(_SETTINGS_PARAMS)} and on_error"
-        )
+    _check_params(featurizer_params)
     if on_error not in ("raise", "nan"):
         raise ValueError(f"on_error must be 'raise' or 'nan', got {on_error!r}")
     settings = TextureSettings.from_params(**featurizer_params)
-    gray = load_gray(image, 0, volume=settings.volume, gray_conversion=settings.gray_conversion)
+    if settings.color == "gray":
+        pixels = load_gray(image, 0, volume=settings.volume,
+                           gray_conversion=settings.gray_conversion)
+    else:  # the channel images, converted once; a region's are their crops
+        pixels = channel_images(load_color_pixels(image, 0), settings.color,
+                                describe_source(image, 0))
+    shape = pixels.shape if settings.color == "gray" else pixels[0].shape
     labels = np.asarray(labels)
     if labels.dtype.kind not in "iu" or labels.dtype == bool:
         raise TypeError(f"labels must be an integer label image, got dtype {labels.dtype}")
-    if labels.shape != gray.shape:
+    if labels.shape != shape:
         raise ValueError(
-            f"labels of shape {labels.shape} do not match the image's gray shape {gray.shape}"
+            f"labels of shape {labels.shape} do not match the image's gray shape {shape}"
         )
     if labels.size and labels.min() < 0:
         raise ValueError("labels must be non-negative (0 is background)")
@@ -118,19 +168,66 @@ def region_features(image, labels, *, on_error="raise", **featurizer_params):
     ids, compact = _compact_ids(labels)
     boxes = ndimage.find_objects(compact)  # one pass: the bounding box of every region
     present = [index for index, box in enumerate(boxes) if box is not None]
-    rows = np.empty((len(present), len(names)))
-    # Batches of regions: their features in one pass each (the sums of 256 regions hold
-    # about 15 MB), the same rows as one region at a time.
-    for start in range(0, len(present), 256):
-        batch = present[start : start + 256]
-        items = [(gray[boxes[index]], f"label {ids[index]}", compact[boxes[index]] == index + 1)
-                 for index in batch]
-        for r, (row, error) in enumerate(rows_from_gray(items, settings,
-                                                        catch=on_error == "nan")):
-            rows[start + r] = np.nan if error is not None else row
+    regions = _Regions(pixels, compact, boxes, ids, settings, on_error == "nan")
+    n_workers = effective_n_jobs(n_jobs)
+    # Batches of regions, each of its features in one pass; at least four per worker so
+    # that the workers stay balanced. A row is the same in any batch.
+    size = max(1, min(_BATCH, -(-len(present) // (4 * n_workers))))
+    batches = [present[start : start + size] for start in range(0, len(present), size)]
+    # The BLAS keeps its threads whatever n_jobs: the last digits of the eigenvalues of the
+    # 14th feature and IBSI's MCC follow the BLAS's threads, and rows must not follow n_jobs.
+    results = Parallel(n_jobs=n_jobs, prefer="threads")(
+        delayed(regions.rows)(batch) for batch in batches)
+    rows = np.concatenate(results) if results else np.empty((0, len(names)))
     table = pd.DataFrame(rows, columns=list(names))
     table.insert(0, "label", ids[present])
     return table
+
+
+def _check_params(params):
+    """Refuse, with the reason, a parameter that is not one of :func:`region_params`."""
+    accepted = region_params()
+    refused = sorted(set(params) & set(_NOT_FOR_REGIONS))
+    if refused:
+        raise TypeError(f"region_features takes no {refused[0]}: {_NOT_FOR_REGIONS[refused[0]]}")
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise TypeError(
+            f"region_features got unknown parameters {unknown}; it takes "
+            f"{', '.join(accepted)}, on_error and n_jobs"
+        )
+
+
+class _Regions:
+    """The rows of batches of regions of one image (a task for a worker)."""
+
+    def __init__(self, pixels, compact, boxes, ids, settings, catch):
+        self.pixels, self.compact, self.boxes, self.ids = pixels, compact, boxes, ids
+        self.settings, self.catch = settings, catch
+
+    def rows(self, batch):
+        """The rows of the regions ``batch`` (indices into the boxes), NaN where one failed."""
+        settings = self.settings
+        out = np.empty((len(batch), settings.n_features))
+        items = [(self.boxes[index], f"label {self.ids[index]}",
+                  self.compact[self.boxes[index]] == index + 1) for index in batch]
+        if settings.color == "gray":
+            results = rows_from_gray([(self.pixels[box], source, mask)
+                                      for box, source, mask in items], settings, self.catch)
+        else:
+            results = [self._colour_row(box, source, mask) for box, source, mask in items]
+        for r, (row, error) in enumerate(results):
+            out[r] = np.nan if error is not None else row
+        return out
+
+    def _colour_row(self, box, source, mask):
+        try:
+            return row_from_channel_images([channel[box] for channel in self.pixels], source,
+                                           self.settings, mask), None
+        except ValueError as exc:
+            if not self.catch:
+                raise
+            return None, str(exc)
 
 
 def _compact_ids(labels):

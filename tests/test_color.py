@@ -374,18 +374,101 @@ def test_colour_with_the_other_conventions(jpeg_paths):
     np.testing.assert_allclose(row[3 * n:], expected, rtol=RTOL, atol=1e-12)
 
 
-def test_colour_with_masks_or_volumes_is_a_clear_error(jpeg_paths):
-    """Colour takes whole 2-D images; masks and volumes are gray (a clear error, not a guess)."""
+def test_colour_with_volumes_is_a_clear_error(jpeg_paths):
+    """Colour takes 2-D images; volumes are gray (a clear error, not a guess)."""
     from haralick_learn import HaralickFeaturizer
 
     with pytest.raises(ValueError, match="volumes are gray"):
         HaralickFeaturizer(color="rgb", volume=True).fit_transform(jpeg_paths[:1])
     image = np.asarray(Image.open(jpeg_paths[0]))
-    mask = np.ones(image.shape[:2], bool)
-    with pytest.raises(ValueError, match=r"sample 0: masks are for gray images"):
-        HaralickFeaturizer(color="hsv").fit_transform([(image, mask)])
+    with pytest.raises(ValueError, match=r"sample 0: its mask has shape \(2, 2\)"):
+        HaralickFeaturizer(color="hsv").fit_transform([(image, np.ones((2, 2), bool))])
     with pytest.raises(ValueError, match="offsets='skimage' is a 2-D rule"):
         HaralickFeaturizer(volume=True, offsets="skimage").fit_transform([np.zeros((4, 4, 4))])
+
+
+# -- masks: channels and pairs counted inside the mask ------------------------------------
+
+
+def _masked_count(first, second, mask, offset, n_levels, symmetric=True):
+    """Each pixel pair (p, q = p + offset) with both pixels in ``mask``: (first[p], second[q]),
+    then (symmetric) (first[q], second[p]); numpy indexing, no kernel of the package."""
+    dy, dx = offset
+    ys, xs = np.nonzero(mask)
+    qy, qx = ys + dy, xs + dx
+    keep = (qy >= 0) & (qy < mask.shape[0]) & (qx >= 0) & (qx < mask.shape[1])
+    ys, xs, qy, qx = ys[keep], xs[keep], qy[keep], qx[keep]
+    keep = mask[qy, qx]
+    ys, xs, qy, qx = ys[keep], xs[keep], qy[keep], qx[keep]
+    counts = np.zeros((n_levels, n_levels), np.int64)
+    np.add.at(counts, (first[ys, xs], second[qy, qx]), 1)
+    if symmetric:
+        np.add.at(counts, (first[qy, qx], second[ys, xs]), 1)
+    return counts
+
+
+@pytest.fixture(scope="module")
+def masked_photo():
+    """A textured crop of china.jpg (roof edge and sky, V up to 255) and a threshold of it."""
+    rgb = load_color_pixels(_sklearn_jpeg("china.jpg"))[80:128, 240:304]
+    gray = rgb.mean(axis=2)
+    return rgb, gray > np.percentile(gray, 30)
+
+
+def test_masked_cross_cooccurrence_equals_a_direct_count(masked_photo):
+    rgb, mask = masked_photo
+    hue, _, value = channel_images(rgb, "hsv")
+    # 256 levels inside the mask: the outside pixels' extra level needs 16 bits.
+    assert value[mask].max() == 255
+    for a, b in ((hue, value), (hue // 16, value // 16)):
+        n_levels = int(max(a[mask].max(), b[mask].max())) + 1
+        for symmetric in (True, False):
+            got = cross_cooccurrence(a, b, distances=(1, 3), mask=mask, symmetric=symmetric)
+            assert got.shape == (2, 4, n_levels, n_levels)
+            for k, d in enumerate((1, 3)):
+                for j, (dy, dx) in enumerate(DIRECTIONS):
+                    expected = _masked_count(a, b, mask, (d * dy, d * dx), n_levels, symmetric)
+                    np.testing.assert_array_equal(got[k, j], expected)
+    with pytest.raises(ValueError, match="mask is empty"):
+        cross_cooccurrence(hue, value, mask=np.zeros(mask.shape, bool))
+    with pytest.raises(ValueError, match="does not match"):
+        cross_cooccurrence(hue, value, mask=mask[1:])
+
+
+@pytest.mark.parametrize("params", [
+    dict(color="rgb", color_pairs=[("R", "B")], bin_width=16, distance=[1, 2]),
+    dict(color="hsv", color_pairs=[("V", "H")], symmetric=False),
+], ids=["rgb-bin_width", "hsv-asymmetric"])
+def test_masked_colour_rows_equal_an_independent_computation(masked_photo, params):
+    """Levels from the channels' pixels inside the mask, together (one scale); pairs of pixels
+    both inside it counted, within each channel and across each pair; scikit-image's
+    ``graycoprops`` of those counts."""
+    from skimage.feature import graycoprops
+
+    from haralick_learn._settings import COLOR_CHANNELS, SKIMAGE_PROPS
+
+    rgb, mask = masked_photo
+    featurizer = HaralickFeaturizer(features="skimage", offsets="mahotas", **params)
+    row = featurizer.fit_transform([(rgb, mask)])[0]
+    channels = np.stack(channel_images(rgb, params["color"])).astype(np.int64)
+    if "bin_width" in params:  # floor(x / W) - floor(min / W), min over every channel inside
+        width = params["bin_width"]
+        channels = channels // width - channels[:, mask].min() // width
+    else:  # 8-bit channels are their own levels
+        assert channels[:, mask].max() == 255
+    levels = dict(zip(COLOR_CHANNELS[params["color"]], channels))
+    n_levels = int(channels[:, mask].max()) + 1
+    symmetric = params.get("symmetric", True)
+    expected = []
+    for a, b in [(name, name) for name in levels] + list(params["color_pairs"]):
+        for d in params.get("distance", [1]):
+            for dy, dx in DIRECTIONS:
+                counts = _masked_count(levels[a], levels[b], mask, (d * dy, d * dx), n_levels,
+                                       symmetric)
+                matrix = counts[:, :, None, None].astype(float)
+                expected += [graycoprops(matrix, prop)[0, 0] for prop in SKIMAGE_PROPS]
+    assert row.shape == (len(expected),)
+    np.testing.assert_allclose(row, expected, rtol=RTOL, atol=1e-12)
 
 
 # -- the two channels of a pair on one scale; symmetric=False ------------------------------

@@ -7,9 +7,10 @@
 
 Real images only: scikit-image's shipped textures and photographs, scikit-learn's
 JPEGs. pyradiomics is compared on whole images (a mask of ones), on 2-D images with
-real masks (a disk, a threshold, a band of gray values that leaves levels absent) and
-on 3-D volumes (stacks of consecutive crops of real photographs) with 3-D masks (an
-ellipsoid, a threshold). scikit-image has no masks: its parity is on whole images only.
+real masks (a disk, a threshold, a band of gray values that leaves levels absent), per
+label of a region table (scikit-image's thresholded coins), and on 3-D volumes (stacks
+of consecutive crops of real photographs) with 3-D masks (an ellipsoid, a threshold).
+scikit-image has no masks: its parity is on whole images only.
 """
 
 import json
@@ -419,6 +420,31 @@ def test_directions_without_pairs_are_left_out_as_pyradiomics_does():
     slab[:, 5:25, 15] = True
     assert_equals_pyradiomics(volume, slab, dict(binWidth=8),
                               dict(bin_width=8, aggregate="mean"), "one slab")
+
+
+@pytest.mark.pyradiomics
+@pytest.mark.parametrize("pyradiomics_settings, params", PYRADIOMICS_CASES,
+                         ids=[str(case[0]) for case in PYRADIOMICS_CASES])
+def test_region_table_equals_pyradiomics_per_label(pyradiomics_settings, params):
+    """``region_features(image, labels, features="ibsi", bin_width=25, aggregate="mean")``:
+    each coin's row is pyradiomics's ``RadiomicsGLCM`` of the image with that label's mask
+    (a one-slice volume, force2D), each region discretised from its own pixels."""
+    pytest.importorskip("radiomics")
+    from skimage.filters import threshold_otsu
+    from skimage.measure import label
+
+    from haralick_learn import region_features
+
+    image = skimage_data.coins()[:170]  # the top two rows of coins, touching ones included
+    cells = label(image > threshold_otsu(image))
+    cells[(np.bincount(cells.ravel()) < 300)[cells]] = 0  # drop specks
+    table = region_features(image, cells, features="ibsi", **params)
+    assert len(table) >= 8
+    for value, row in zip(table["label"], table.drop(columns="label").to_numpy()):
+        ref = pyradiomics_glcm(image, cells == value, **pyradiomics_settings)
+        error = _relative(row, ref, ABSOLUTE_FLOOR)
+        worst = int(np.argmax(error))
+        assert error.max() < RTOL, (value, IBSI_FEATURES[worst], row[worst], ref[worst])
 
 
 @pytest.mark.pyradiomics

@@ -26,25 +26,105 @@ def coffee():
     return rgb, labels
 
 
+#: Every aggregate, feature set, offset convention, binning rule and colour space.
 PARAMS = [
     {},
     {"distance": [1, 2], "aggregate": "mean"},
     {"levels": 32, "ignore_zeros": True, "compute_14th_feature": True},
     {"symmetric": False, "aggregate": "mean_ptp", "use_x_minus_y_variance": True},
+    {"features": "ibsi", "bin_width": 25, "aggregate": "mean"},
+    {"features": "skimage", "distance": [1, 3], "aggregate": "mean_std"},
+    {"features": ["contrast", "ibsi_Idmn", "skimage_ASM"], "offsets": "pyradiomics",
+     "distance": [1, 2], "aggregate": "min_max"},
+    {"features": ["skimage", "ibsi"], "levels": 16, "gray_range": "image", "aggregate": "merged"},
+    {"levels": 8, "gray_range": (40, 220), "distance": [1, 2], "aggregate": "mean_all"},
+    {"gray_conversion": "mahotas", "preserve_haralick_bug": True},
+    {"color": "rgb", "color_pairs": "all", "aggregate": "mean"},
+    {"color": "hsv", "color_pairs": [("V", "H")], "symmetric": False, "bin_width": 16},
+    {"color": "lab", "features": "skimage", "levels": 32, "gray_range": "image"},
 ]
 
 
-@pytest.mark.parametrize("params", PARAMS, ids=lambda p: "-".join(p) or "default")
-def test_each_row_equals_the_region_featurized_as_a_mask(coffee, params):
-    rgb, labels = coffee
-    table = region_features(rgb, labels, **params)
+def assert_rows_equal_the_featurizer(image, labels, params, **options):
+    """The table of ``region_features`` is the featurizer's rows of ``(image, labels == k)``."""
+    table = region_features(image, labels, **params, **options)
     featurizer = HaralickFeaturizer(**params)
     present = np.unique(labels[labels > 0])
     assert isinstance(table, pd.DataFrame)
     assert list(table.columns) == ["label", *featurizer.get_feature_names_out()]
     assert table["label"].tolist() == present.tolist()
-    expected = featurizer.fit_transform([(rgb, labels == value) for value in present])
+    expected = featurizer.fit_transform([(image, labels == value) for value in present])
     np.testing.assert_array_equal(table.drop(columns="label").to_numpy(), expected)
+    return table
+
+
+@pytest.mark.parametrize("params", PARAMS, ids=lambda p: "-".join(p) or "default")
+def test_each_row_equals_the_region_featurized_as_a_mask(coffee, params):
+    rgb, labels = coffee
+    assert_rows_equal_the_featurizer(rgb, labels, params)
+
+
+@pytest.fixture(scope="module")
+def camera_regions():
+    """A crop of camera() and its SLIC superpixels."""
+    gray = skimage.data.camera()[60:220, 140:340]
+    return gray, slic(gray, n_segments=12, compactness=0.1, channel_axis=None, start_label=1)
+
+
+@pytest.mark.parametrize("depth", ["16-bit", "float"])
+@pytest.mark.parametrize("params", [
+    {}, {"levels": 32}, {"levels": 16, "gray_range": "image", "aggregate": "mean"},
+    {"bin_width": "wide", "features": "ibsi", "aggregate": "mean"},
+], ids=["default", "levels", "gray_range", "bin_width"])
+def test_wide_and_float_images_are_binned_from_each_regions_pixels(camera_regions, depth,
+                                                                   params):
+    """16-bit and float images: the levels of a region come from its own minimum and maximum
+    (or its bins from its own minimum), as for a masked sample."""
+    gray, labels = camera_regions
+    image = gray.astype(np.uint16) * 257 + 7 if depth == "16-bit" else gray / 255.0
+    if params.get("bin_width") == "wide":
+        params = {**params, "bin_width": 1500 if depth == "16-bit" else 0.03}
+    table = assert_rows_equal_the_featurizer(image, labels, params)
+    # A region's rows do not depend on the rest of the image: one region alone gives the same.
+    first = labels == 1
+    alone = region_features(np.where(first, image, image.max()), first.astype(int), **params)
+    np.testing.assert_array_equal(alone.iloc[0, 1:], table.iloc[0, 1:])
+
+
+def test_n_jobs_gives_the_same_rows_in_label_order():
+    """Parallel batches of regions: the rows of n_jobs=1, bit for bit (the 14th feature and
+    IBSI's MCC too), whatever the number of batches."""
+    rgb = skimage.data.coffee()[60:260, 100:400]
+    labels = slic(rgb, n_segments=120, compactness=10, start_label=1)
+    labels[labels % 5 == 0] *= 1000  # ids out of order of appearance, with gaps
+    for params in ({"features": ["haralick", "ibsi_MCC"], "compute_14th_feature": True,
+                    "levels": 16},
+                   {"color": "rgb", "color_pairs": [("R", "G")], "aggregate": "mean"}):
+        one = region_features(rgb, labels, n_jobs=1, **params)
+        assert one["label"].tolist() == np.unique(labels).tolist()
+        # three threads, a dozen batches of regions
+        pd.testing.assert_frame_equal(region_features(rgb, labels, n_jobs=3, **params), one)
+    assert_rows_equal_the_featurizer(rgb, labels, {"features": "ibsi", "bin_width": 25},
+                                     n_jobs=2)
+
+
+def test_every_settings_parameter_is_taken_and_documented(coffee):
+    """The names come from TextureSettings.from_params: each of them, at its default, is
+    taken, gives the default table, and is in the docstring."""
+    import inspect
+
+    from haralick_learn._settings import TextureSettings
+
+    rgb, labels = coffee
+    crop, labels = rgb[:60, :80], labels[:60, :80]
+    default = region_features(crop, labels)
+    signature = inspect.signature(TextureSettings.from_params)
+    names = [name for name, p in signature.parameters.items() if p.kind is p.KEYWORD_ONLY]
+    assert len(names) >= 17
+    for name in names:
+        given = region_features(crop, labels, **{name: signature.parameters[name].default})
+        pd.testing.assert_frame_equal(given, default)
+        assert f"``{name}``" in region_features.__doc__, name
 
 
 def test_rectangular_regions_equal_mahotas_on_their_crops():
@@ -98,13 +178,15 @@ def test_label_ids_are_names_not_counts(big, dtype):
                                   expected.drop(columns="label").to_numpy())
 
 
-def test_a_region_without_pairs_names_its_label_or_gets_nan(coffee):
+@pytest.mark.parametrize("params", [{}, {"color": "rgb", "color_pairs": "all"}],
+                         ids=["gray", "colour"])
+def test_a_region_without_pairs_names_its_label_or_gets_nan(coffee, params):
     rgb, labels = coffee
     labels = labels.copy()
     labels[0, 0] = 99  # a one-pixel region
     with pytest.raises(ValueError, match="label 99: .*no pixel pair inside its mask"):
-        region_features(rgb, labels)
-    table = region_features(rgb, labels, on_error="nan")
+        region_features(rgb, labels, **params)
+    table = region_features(rgb, labels, on_error="nan", **params)
     assert np.isnan(table.iloc[-1, 1:].to_numpy(float)).all()
     assert table["label"].iloc[-1] == 99
     assert np.isfinite(table.iloc[:-1, 1:].to_numpy(float)).all()
@@ -116,11 +198,14 @@ def test_a_region_without_pairs_names_its_label_or_gets_nan(coffee):
         (lambda g, l: region_features(g, l[:-1]), ValueError, "do not match"),
         (lambda g, l: region_features(g, l.astype(float)), TypeError, "integer label image"),
         (lambda g, l: region_features(g, -l), ValueError, "non-negative"),
-        (lambda g, l: region_features(g, l, n_jobs=2), TypeError, "unknown parameters"),
+        (lambda g, l: region_features(g, l, level=8), TypeError,
+         r"unknown parameters \['level'\]; it takes distance, .*, levels, .* n_jobs"),
+        (lambda g, l: region_features(g, l, memory="cache"), TypeError,
+         "region_features takes no memory: the featurizer's cache keeps the rows of whole"),
         (lambda g, l: region_features(g, l, on_error="skip"), ValueError, "on_error"),
         (lambda g, l: region_features(g, l, levels=1), ValueError, "levels"),
     ],
-    ids=["shape", "float", "negative", "unknown", "on_error", "levels"],
+    ids=["shape", "float", "negative", "unknown", "memory", "on_error", "levels"],
 )
 def test_bad_arguments_are_refused(coffee, call, error, message):
     rgb, labels = coffee
