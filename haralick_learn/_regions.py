@@ -13,16 +13,14 @@ import numpy as np
 from scipy import ndimage
 
 from ._io import load_gray
+from ._params import parameter_names
 from ._pipeline import rows_from_gray
 from ._settings import TextureSettings
 
 __all__ = ["region_features"]
 
 #: The featurizer's parameters that a region table takes (those of its settings).
-_SETTINGS_PARAMS = (
-    "distance", "aggregate", "ignore_zeros", "compute_14th_feature", "use_x_minus_y_variance",
-    "levels", "backend", "volume", "symmetric", "preserve_haralick_bug", "gray_conversion",
-)
+_SETTINGS_PARAMS = parameter_names("regions")
 
 
 def region_features(image, labels, *, on_error="raise", **featurizer_params):
