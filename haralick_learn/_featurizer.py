@@ -10,7 +10,7 @@ cache, and stacks the rows in input order.
 import os
 import warnings
 from functools import partial
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
@@ -22,9 +22,19 @@ from sklearn.utils.validation import _check_feature_names_in, validate_data
 from threadpoolctl import threadpool_limits
 
 from ._cache import cached_featurize_batch, make_cache
+from ._params import PARAMETERS, Options, Range, parameter_names
 from ._pipeline import featurize_batch
 from ._progress import Progress
 from ._settings import TextureSettings
+
+
+def _sklearn_constraint(constraint):
+    """scikit-learn's constraint object for an entry of the parameter table."""
+    if isinstance(constraint, Options):
+        return StrOptions(set(constraint.values))
+    if isinstance(constraint, Range):
+        return Interval(constraint.type, constraint.low, constraint.high, closed=constraint.closed)
+    return constraint
 
 
 class ImageFeaturizationWarning(UserWarning):
@@ -248,29 +258,14 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "distance": [Interval(Integral, 1, None, closed="left"), "array-like"],
-        "aggregate": [None, StrOptions({"mean", "mean_ptp", "mean_std", "min_max", "merged",
-                                         "mean_all"})],
-        "ignore_zeros": ["boolean"],
-        "compute_14th_feature": ["boolean"],
-        "use_x_minus_y_variance": ["boolean"],
-        "levels": [None, Interval(Integral, 2, 256, closed="both")],
+        **{param.name: [_sklearn_constraint(c) for c in param.constraints]
+           for param in PARAMETERS},
+        # Run parameters: how rows are computed, never what they hold.
         "image_shape": [None, tuple],
-        "backend": [StrOptions({"auto", "numba", "mahotas"})],
         "on_error": [StrOptions({"raise", "nan"})],
         "n_jobs": [None, Integral],
         "verbose": ["verbose"],
         "memory": [None, str, os.PathLike, HasMethods(["cache"])],
-        "features": [str, list, tuple],
-        "offsets": [None, StrOptions({"mahotas", "skimage", "pyradiomics"})],
-        "bin_width": [None, Interval(Real, 0, None, closed="neither")],
-        "gray_range": [None, StrOptions({"image"}), tuple, list],
-        "volume": ["boolean"],
-        "symmetric": ["boolean"],
-        "preserve_haralick_bug": ["boolean"],
-        "color": [StrOptions({"gray", "rgb", "hsv", "lab"})],
-        "color_pairs": [None, StrOptions({"all"}), list, tuple],
-        "gray_conversion": [StrOptions({"exact", "mahotas"})],
     }
 
     def __init__(
@@ -420,23 +415,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
                     f"with positive ints, got {shape!r}"
                 )
         return TextureSettings.from_params(
-            distance=self.distance,
-            aggregate=self.aggregate,
-            ignore_zeros=self.ignore_zeros,
-            compute_14th_feature=self.compute_14th_feature,
-            use_x_minus_y_variance=self.use_x_minus_y_variance,
-            levels=self.levels,
-            backend=self.backend,
-            features=self.features,
-            offsets=self.offsets,
-            bin_width=self.bin_width,
-            gray_range=self.gray_range,
-            volume=self.volume,
-            symmetric=self.symmetric,
-            preserve_haralick_bug=self.preserve_haralick_bug,
-            color=self.color,
-            color_pairs=self.color_pairs,
-            gray_conversion=self.gray_conversion,
+            **{name: getattr(self, name) for name in parameter_names()}
         )
 
     def _check_image_shape(self, n_columns):

@@ -16,6 +16,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 
 from ._io import load_gray
 from ._maps_kernels import fixed_point_tables, map_rows
+from ._params import parameter_names
 from ._progress import Progress
 from ._quantize import to_gray_levels
 from ._settings import TextureSettings
@@ -24,8 +25,7 @@ __all__ = ["texture_maps"]
 
 _AGGREGATE_CODES = {None: 0, "mean": 1, "mean_ptp": 2}
 #: The featurizer's parameters that make sense per window.
-_WINDOW_PARAMS = ("distance", "aggregate", "ignore_zeros", "compute_14th_feature",
-                  "use_x_minus_y_variance", "levels", "backend", "gray_conversion")
+_WINDOW_PARAMS = parameter_names("maps")
 
 
 def texture_maps(image, window=15, *, step=1, n_jobs=None, verbose=0, **featurizer_params):

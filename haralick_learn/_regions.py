@@ -12,14 +12,13 @@ region's matrices exist at a time (per worker: batches of regions run in
 parallel with ``n_jobs``).
 """
 
-import inspect
-
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from scipy import ndimage
 
 from ._channels import channel_images
 from ._io import describe_source, load_color_pixels, load_gray
+from ._params import parameter_names
 from ._pipeline import row_from_channel_images, rows_from_gray
 from ._settings import TextureSettings
 
@@ -30,10 +29,10 @@ _BATCH = 256
 
 
 def region_params():
-    """The names of the parameters that change a region's row, in their catalogue's order.
+    """The names of the parameters that change a region's row, in the table's order.
 
-    Those of :meth:`TextureSettings.from_params` (keyword-only): a parameter
-    added there reaches region tables with nothing listed here.
+    The parameter table's (:func:`haralick_learn._params.parameter_names`):
+    a parameter added there reaches region tables with nothing listed here.
 
     Examples
     --------
@@ -41,9 +40,7 @@ def region_params():
     >>> "features" in names and "bin_width" in names and "memory" not in names
     True
     """
-    signature = inspect.signature(TextureSettings.from_params)
-    return tuple(name for name, parameter in signature.parameters.items()
-                 if parameter.kind is inspect.Parameter.KEYWORD_ONLY)
+    return parameter_names("regions")
 
 
 #: The featurizer's parameters that do not change a row, and why a region table has none.

@@ -9,12 +9,15 @@ region tables agree on both by construction.
 """
 
 import dataclasses
+import inspect
 import json
+import types
 from numbers import Integral, Real
 
 import numpy as np
 
 from ._gray import GRAY_CONVERSIONS
+from ._params import PARAMETERS, parameter_names
 
 __all__ = [
     "AGGREGATES", "COLOR_CHANNELS", "DIRECTIONS_2D", "DIRECTIONS_3D", "FEATURE_NAMES",
@@ -122,8 +125,8 @@ class TextureSettings:
     ----------
     distances : tuple of int
         Positive pixel distances, without duplicates, in output order.
-    aggregate : {None, "mean", "mean_ptp"}
-        How directions are combined.
+    aggregate : None or str
+        How directions are combined: a key of :data:`AGGREGATES`.
     ignore_zeros, compute_14th_feature, use_x_minus_y_variance : bool
         mahotas's options of the same names.
     levels : int in [2, 256] or None
@@ -173,13 +176,11 @@ class TextureSettings:
     gray_conversion: str = "exact"
 
     @classmethod
-    def from_params(cls, *, distance=1, aggregate=None, ignore_zeros=False,
-                    compute_14th_feature=False, use_x_minus_y_variance=False, levels=None,
-                    backend="auto", features="haralick", offsets=None, bin_width=None,
-                    gray_range=None, volume=False, symmetric=True,
-                    preserve_haralick_bug=False, color="gray", color_pairs=None,
-                    gray_conversion="exact"):
+    def from_params(cls, **params):
         """Validate an estimator's parameters (ValueError / TypeError) and build the settings.
+
+        Takes the row-changing parameters of :data:`haralick_learn._params.PARAMETERS`,
+        by keyword, each defaulting to the table's default.
 
         Examples
         --------
@@ -195,37 +196,51 @@ class TextureSettings:
         ((('R', 'G'), ('R', 'B'), ('G', 'B')), 78)
         >>> s.feature_names[0], s.feature_names[-1]
         ('R_angular_second_moment_mean_d1', 'GB_information_measure_of_correlation_2_mean_d1')
+        >>> TextureSettings.from_params(bin_widht=25)
+        Traceback (most recent call last):
+        ...
+        TypeError: unknown parameter 'bin_widht'; the settings are distance, aggregate, ...
         """
-        if not isinstance(aggregate, (str, type(None))) or aggregate not in AGGREGATES:
-            raise ValueError(f"aggregate must be one of {list(AGGREGATES)}; got {aggregate!r}")
-        if backend not in ("auto", *BACKENDS):
-            raise ValueError(f"backend must be 'auto', 'numba' or 'mahotas'; got {backend!r}")
-        if levels is not None and (
-            isinstance(levels, bool) or not isinstance(levels, Integral) or not 2 <= levels <= 256
+        unknown = sorted(set(params) - set(parameter_names()))
+        if unknown:
+            raise TypeError(
+                f"unknown parameter{'s' if len(unknown) > 1 else ''} "
+                f"{', '.join(map(repr, unknown))}; the settings are {', '.join(parameter_names())}"
+            )
+        p = types.SimpleNamespace(**{param.name: params.get(param.name, param.default)
+                                     for param in PARAMETERS})
+        if not isinstance(p.aggregate, (str, type(None))) or p.aggregate not in AGGREGATES:
+            raise ValueError(f"aggregate must be one of {list(AGGREGATES)}; got {p.aggregate!r}")
+        if p.backend not in ("auto", *BACKENDS):
+            raise ValueError(f"backend must be 'auto', 'numba' or 'mahotas'; got {p.backend!r}")
+        if p.levels is not None and (
+            isinstance(p.levels, bool) or not isinstance(p.levels, Integral)
+            or not 2 <= p.levels <= 256
         ):
-            raise ValueError(f"levels must be None or an int in [2, 256]; got {levels!r}")
-        if not isinstance(color, str) or color not in COLOR_CHANNELS:
-            raise ValueError(f"color must be 'gray', 'rgb', 'hsv' or 'lab'; got {color!r}")
-        if not isinstance(gray_conversion, str) or gray_conversion not in GRAY_CONVERSIONS:
+            raise ValueError(f"levels must be None or an int in [2, 256]; got {p.levels!r}")
+        if not isinstance(p.color, str) or p.color not in COLOR_CHANNELS:
+            raise ValueError(f"color must be 'gray', 'rgb', 'hsv' or 'lab'; got {p.color!r}")
+        if not isinstance(p.gray_conversion, str) or p.gray_conversion not in GRAY_CONVERSIONS:
             raise ValueError(f"gray_conversion must be 'exact' or 'mahotas'; "
-                             f"got {gray_conversion!r}")
-        if offsets is not None and offsets not in OFFSET_CONVENTIONS:
+                             f"got {p.gray_conversion!r}")
+        if p.offsets is not None and p.offsets not in OFFSET_CONVENTIONS:
             raise ValueError(f"offsets must be None, 'mahotas', 'skimage' or 'pyradiomics'; "
-                             f"got {offsets!r}")
-        if volume and color != "gray":
-            raise ValueError(f"color={color!r} needs 2-D colour images; volumes are gray "
+                             f"got {p.offsets!r}")
+        if p.volume and p.color != "gray":
+            raise ValueError(f"color={p.color!r} needs 2-D colour images; volumes are gray "
                              "(color='gray')")
-        if volume and offsets not in (None, "mahotas"):
-            raise ValueError(f"offsets={offsets!r} is a 2-D rule; volumes use "
+        if p.volume and p.offsets not in (None, "mahotas"):
+            raise ValueError(f"offsets={p.offsets!r} is a 2-D rule; volumes use "
                              "mahotas's 3-D offsets (offsets='mahotas')")
-        names = _feature_names(features, compute_14th_feature)
-        distances = _distances(distance)
+        names = _feature_names(p.features, p.compute_14th_feature)
+        distances = _distances(p.distance)
+        offsets = p.offsets
         if offsets is None:
-            offsets = _default_offsets(names, distances, bool(volume))
-        bin_width, gray_range = _binning(bin_width, gray_range, levels)
-        if backend == "mahotas" and (
+            offsets = _default_offsets(names, distances, bool(p.volume))
+        bin_width, gray_range = _binning(p.bin_width, p.gray_range, p.levels)
+        if p.backend == "mahotas" and (
             not set(names) <= set(FEATURE_NAMES) or offsets != "mahotas"
-            or aggregate in ("merged", "mean_all") or bin_width is not None
+            or p.aggregate in ("merged", "mean_all") or bin_width is not None
             or gray_range is not None
         ):
             raise ValueError(
@@ -234,23 +249,23 @@ class TextureSettings:
             )
         return cls(
             distances=distances,
-            aggregate=aggregate,
-            ignore_zeros=bool(ignore_zeros),
-            compute_14th_feature=bool(compute_14th_feature),
-            use_x_minus_y_variance=bool(use_x_minus_y_variance),
-            levels=None if levels is None else int(levels),
+            aggregate=p.aggregate,
+            ignore_zeros=bool(p.ignore_zeros),
+            compute_14th_feature=bool(p.compute_14th_feature),
+            use_x_minus_y_variance=bool(p.use_x_minus_y_variance),
+            levels=None if p.levels is None else int(p.levels),
             # numba is a dependency: "auto" always finds the compiled kernels.
-            backend="numba" if backend == "auto" else backend,
+            backend="numba" if p.backend == "auto" else p.backend,
             features=names,
             offsets=offsets,
             bin_width=bin_width,
             gray_range=gray_range,
-            volume=bool(volume),
-            symmetric=bool(symmetric),
-            preserve_haralick_bug=bool(preserve_haralick_bug),
-            color=color,
-            color_pairs=_color_pairs(color_pairs, color, bool(symmetric)),
-            gray_conversion=gray_conversion,
+            volume=bool(p.volume),
+            symmetric=bool(p.symmetric),
+            preserve_haralick_bug=bool(p.preserve_haralick_bug),
+            color=p.color,
+            color_pairs=_color_pairs(p.color_pairs, p.color, bool(p.symmetric)),
+            gray_conversion=p.gray_conversion,
         )
 
     @property
@@ -349,6 +364,13 @@ class TextureSettings:
                 del fields[name]
         return json.dumps(fields, sort_keys=True).encode()
 
+
+# help() and inspect.signature() show the table's keywords and defaults.
+TextureSettings.from_params.__func__.__signature__ = inspect.Signature(
+    [inspect.Parameter("cls", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    + [inspect.Parameter(param.name, inspect.Parameter.KEYWORD_ONLY, default=param.default)
+       for param in PARAMETERS]
+)
 
 def _chebyshev_offsets(distance):
     """pyradiomics's 2-D offsets at ``distance``: the ``4 d`` offsets ``(dy, dx)`` of infinity

@@ -17,6 +17,8 @@ import sys
 import textwrap
 import warnings
 
+from ._params import argparse_arguments, parameter, parameter_names
+
 #: Files a directory contributes, by extension (case-insensitive).
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".webp")
 #: Files a directory contributes with ``--volume``.
@@ -260,10 +262,7 @@ def _featurizer(args, verbose=1):
 
     return HaralickFeaturizer(n_jobs=args.n_jobs, verbose=verbose,
                               on_error=getattr(args, "on_error", "raise"),
-                              volume=getattr(args, "volume", False),
-                              color=getattr(args, "color", "gray"),
-                              color_pairs="all" if getattr(args, "color_pairs", False) else None,
-                              gray_conversion=getattr(args, "gray_conversion", "exact"))
+                              **{name: getattr(args, name) for name in parameter_names()})
 
 
 def _stem(name):
@@ -418,15 +417,21 @@ def _check_volume_readers(paths):
             raise CommandError(f"--volume {path}: {exc}") from None
 
 
+def _samples(args):
+    """The files of ``args.images``: images, or with ``--volume`` volumes (readers checked)."""
+    extensions = VOLUME_EXTENSIONS if args.volume else IMAGE_EXTENSIONS
+    paths = find_images(args.images, recursive=args.recursive, extensions=extensions)
+    if args.volume:
+        _check_volume_readers(paths)
+    return paths
+
+
 def _featurize(args):
     import numpy as np
 
     _check_output(args.output, suffixes=CSV_SUFFIXES,
                   writes="featurize writes CSV ('-o -': to standard output)")
-    extensions = VOLUME_EXTENSIONS if args.volume else IMAGE_EXTENSIONS
-    paths = find_images(args.images, recursive=args.recursive, extensions=extensions)
-    if args.volume:
-        _check_volume_readers(paths)
+    paths = _samples(args)
     _refuse_inputs(args.output, paths)
     featurizer = _featurizer(args)
     names = featurizer.get_feature_names_out()
@@ -527,7 +532,7 @@ def _similar(args):
     if not args.queries:
         args.usage_error("the following arguments are required: QUERY (or --index INDEX)")
     _check_figure(args.plot)
-    paths = find_images(args.images, recursive=args.recursive)
+    paths = _samples(args)
     queries = _match_queries(args.queries, args.images, paths)
     _refuse_inputs(args.plot, [*paths, *(name for _, name in queries)])
     featurizer = _featurizer(args)
@@ -578,13 +583,10 @@ def _answer(args, queries, kept_paths, position, scaler, search, new_features):
     return 0
 
 
-#: Featurizer parameters that do not change a row: not compared with a saved index's.
-_RUN_PARAMS = ("n_jobs", "verbose", "memory", "on_error")
-
-
 def _feature_params(featurizer):
-    return {key: value for key, value in featurizer.get_params().items()
-            if key not in _RUN_PARAMS}
+    """The featurizer's row-changing parameters: what an index records and compares."""
+    params = featurizer.get_params()
+    return {name: params[name] for name in parameter_names()}
 
 
 def _check_pynndescent(what):
@@ -605,7 +607,7 @@ def _index(args):
     if args.algorithm == "nndescent":
         _check_pynndescent("--algorithm nndescent")
     _check_output(args.output)
-    paths = [os.path.abspath(path) for path in find_images(args.images, recursive=args.recursive)]
+    paths = [os.path.abspath(path) for path in _samples(args)]
     _refuse_inputs(args.output, paths)
     featurizer = _featurizer(args).set_params(memory=args.cache)
     # Before featurizing: a file changed meanwhile no longer matches, and is featurized again.
@@ -781,7 +783,7 @@ def _evaluate(args):
 
     from . import FilenameLabelExtractor
 
-    paths = find_images(args.images, recursive=args.recursive)
+    paths = _samples(args)
     labels = FilenameLabelExtractor(source=args.labels).fit_transform(paths)
     _check_classes(args, paths, labels, show=False)  # before the long part
     # The featurizer is stateless: featurizing once and cross-validating the
@@ -915,6 +917,10 @@ def _map_memory(args, kind, shape, options, n_kept, n_features):
     return n_bytes
 
 
+#: The featurizer's parameters that ``map`` takes as options.
+_MAP_OPTIONS = ("distance", "aggregate", "levels", "gray_conversion")
+
+
 def _map(args):
     import numpy as np
 
@@ -947,8 +953,7 @@ def _map(args):
             os.path.exists(output) and os.path.exists(args.preview)
             and os.path.samefile(output, args.preview))):
         raise CommandError(f"cannot write {args.preview!r}: --preview and -o name the same file")
-    options = {"distance": args.distance, "aggregate": args.aggregate, "levels": args.levels,
-               "gray_conversion": args.gray_conversion}
+    options = {name: getattr(args, name) for name in _MAP_OPTIONS}
     names = list(HaralickFeaturizer(**options).get_feature_names_out())
     chosen = list(range(len(names)))
     if args.features:
@@ -1084,21 +1089,17 @@ def _n_jobs(parser):
                         "-2: all but one)")
 
 
-def _gray_conversion(parser):
-    parser.add_argument("--gray-conversion", choices=["exact", "mahotas"], default="exact",
-                        help="how RGB becomes gray: exact integer arithmetic, the same on every "
-                        "machine (default), or mahotas's rgb2gray bit for bit, which depends "
-                        "on the machine's BLAS")
+def _table_options(parser, names=None):
+    """The options of the featurizer's row-changing parameters ``names`` (default: all).
 
-
-def _color(parser):
-    _gray_conversion(parser)
-    parser.add_argument("--color", choices=["gray", "rgb", "hsv", "lab"], default="gray",
-                        help="channels featurized: gray (default, the reference's numbers), or "
-                        "each channel of RGB, HSV or CIE L*a*b* (columns prefixed R_, H_, L_...)")
-    parser.add_argument("--color-pairs", action="store_true",
-                        help="with --color rgb|hsv|lab, also the cross-channel co-occurrence of "
-                        "every pair of channels (columns prefixed RG_, HS_, La_...)")
+    Generated from the parameter table (``_params``): ``--features ibsi --bin-width 25``,
+    with the featurizer's defaults.
+    """
+    group = parser.add_argument_group(
+        "featurizer settings", "HaralickFeaturizer's parameters of the same names")
+    for name in parameter_names() if names is None else names:
+        flags, options = argparse_arguments(parameter(name))
+        group.add_argument(*flags, **options)
 
 
 def _positive(minimum):
@@ -1152,9 +1153,6 @@ def build_parser():
                            help="an unreadable image stops the run (raise, default) or gets a "
                            "row of NaN and a warning (nan)")
     _n_jobs(featurize)
-    featurize.add_argument("--volume", action="store_true",
-                           help="each file is a 3-D volume (multi-page TIFF, NIfTI .nii/.nii.gz, "
-                           "NRRD .nrrd; a folder gives those files): 13 3-D directions")
     featurize.add_argument("--masks", metavar="FOLDER", default=None,
                            help="featurize each image inside its mask: the file of FOLDER at the "
                            "image's path relative to DIR (x/a.jpg -> FOLDER/x/a.jpg), else the "
@@ -1162,7 +1160,7 @@ def build_parser():
                            "FOLDER/a.png if no other image is called a; non-zero pixels are "
                            "inside. An image without a mask stops the run (or, with --on-error "
                            "nan, gets a row of NaN)")
-    _color(featurize)
+    _table_options(featurize)
     featurize.set_defaults(func=_featurize)
 
     similar = commands.add_parser(
@@ -1187,7 +1185,7 @@ def build_parser():
     similar.add_argument("--index", metavar="INDEX",
                          help="answer from an index saved by 'haralick-learn index' instead of "
                          "featurizing DIR (every positional argument is then a QUERY)")
-    _color(similar)
+    _table_options(similar)
     similar.set_defaults(func=_similar, usage_error=similar.error)
 
     index = commands.add_parser(
@@ -1214,7 +1212,7 @@ def build_parser():
                        "built anew, the same each time, whenever the index is loaded; needs "
                        "pip install 'haralick_learn[approximate]')")
     _n_jobs(index)
-    _color(index)
+    _table_options(index)
     index.set_defaults(func=_index)
 
     evaluate = commands.add_parser(
@@ -1235,7 +1233,7 @@ def build_parser():
     evaluate.add_argument("-r", "--recursive", action="store_true",
                           help="include subfolders (links to folders are not followed)")
     _n_jobs(evaluate)
-    _color(evaluate)
+    _table_options(evaluate)
     evaluate.set_defaults(func=_evaluate)
 
     demo = commands.add_parser(
@@ -1251,7 +1249,7 @@ def build_parser():
         help="where to write the figure (default ./similar_images.png)",
     )
     _n_jobs(demo)
-    _gray_conversion(demo)
+    _table_options(demo, ["gray_conversion"])
     demo.set_defaults(func=_demo)
 
     texture_map = commands.add_parser(
@@ -1275,15 +1273,9 @@ def build_parser():
                              help="odd side of the window (default 15)")
     texture_map.add_argument("--step", type=_positive(1), default=1,
                              help="every STEP-th row and column only (default 1)")
-    texture_map.add_argument("--distance", type=_positive(1), nargs="+", default=[1],
-                             help="pixel distance(s) (default 1)")
-    texture_map.add_argument("--aggregate", choices=["mean", "mean_ptp"], default=None,
-                             help="combine the 4 directions (default: keep each)")
-    texture_map.add_argument("--levels", type=_positive(2), default=None,
-                             help="gray levels, 2 to 256 (default: the image's 8-bit levels)")
     texture_map.add_argument("--features", nargs="+", metavar="NAME",
                              help="features to keep, names or patterns (contrast_*)")
-    _gray_conversion(texture_map)
+    _table_options(texture_map, _MAP_OPTIONS)
     texture_map.add_argument("--preview", metavar="PNG",
                              help="also draw the image beside the first 3 kept maps")
     texture_map.add_argument("--n-jobs", type=_jobs, default=None, metavar="N",

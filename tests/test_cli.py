@@ -675,3 +675,120 @@ def test_any_missing_module_is_one_error_line(capsys, photos, tmp_path, monkeypa
     assert code == 1
     assert err.splitlines() == [
         "haralick-learn featurize: error: No module named 'somewhere_optional'"]
+
+
+# --- every featurizer parameter is an option, generated from the parameter table ------------
+
+#: An option of each row-changing parameter, and the value it gives the featurizer.
+OPTIONS = {
+    "distance": (["--distance", "1", "2"], [1, 2]),
+    "aggregate": (["--aggregate", "mean_std"], "mean_std"),
+    "ignore_zeros": (["--ignore-zeros"], True),
+    "compute_14th_feature": (["--compute-14th-feature"], True),
+    "use_x_minus_y_variance": (["--use-x-minus-y-variance"], True),
+    "levels": (["--levels", "64"], 64),
+    "backend": (["--backend", "mahotas"], "mahotas"),
+    "features": (["--features", "ibsi"], "ibsi"),
+    "offsets": (["--offsets", "skimage"], "skimage"),
+    "bin_width": (["--bin-width", "2.5"], 2.5),
+    "gray_range": (["--gray-range", "0,4095"], (0.0, 4095.0)),
+    "volume": (["--volume"], True),
+    "symmetric": (["--no-symmetric"], False),
+    "preserve_haralick_bug": (["--preserve-haralick-bug"], True),
+    "color": (["--color", "hsv"], "hsv"),
+    "color_pairs": (["--color-pairs"], "all"),
+    "gray_conversion": (["--gray-conversion", "mahotas"], "mahotas"),
+}
+
+#: The smallest command line of each command that featurizes.
+FEATURIZING = {"featurize": ["featurize", "DIR"], "similar": ["similar", "DIR", "QUERY"],
+               "index": ["index", "DIR", "-o", "x.index"], "evaluate": ["evaluate", "DIR"]}
+
+
+@pytest.mark.parametrize("command", FEATURIZING)
+def test_featurizing_commands_have_an_option_per_parameter(command):
+    import inspect
+
+    from haralick_learn._params import parameter_names
+    from haralick_learn.cli import build_parser
+
+    assert set(OPTIONS) == set(parameter_names())
+    signature = inspect.signature(HaralickFeaturizer.__init__).parameters
+    parser = build_parser()
+    defaults = vars(parser.parse_args(FEATURIZING[command]))
+    for name, (argv, value) in OPTIONS.items():
+        assert defaults[name] == signature[name].default, name
+        given = vars(parser.parse_args(FEATURIZING[command] + argv))
+        assert given[name] == value, argv
+        HaralickFeaturizer(**{name: given[name]})._validate_params()  # the estimator takes it
+    # map and demo share some: the same defaults
+    shared = vars(parser.parse_args(["map", "IMAGE", "-o", "maps.npy"]))
+    for name in ("distance", "aggregate", "levels", "gray_conversion"):
+        assert shared[name] == signature[name].default
+    assert vars(parser.parse_args(["demo"]))["gray_conversion"] == "exact"
+
+
+@pytest.mark.parametrize("argv, params", [
+    (["--features", "ibsi", "--bin-width", "25", "--aggregate", "mean"],
+     {"features": "ibsi", "bin_width": 25, "aggregate": "mean"}),
+    (["--features", "contrast", "skimage_energy", "--distance", "1", "3", "--offsets", "skimage",
+      "--levels", "64", "--gray-range", "image", "--no-symmetric"],
+     {"features": ["contrast", "skimage_energy"], "distance": [1, 3], "offsets": "skimage",
+      "levels": 64, "gray_range": "image", "symmetric": False}),
+])
+def test_featurize_options_give_the_featurizer_rows(capsys, tmp_path, monkeypatch, argv, params):
+    monkeypatch.chdir(tmp_path)
+    for kind in KINDS:
+        shutil.copy(sample(kind, 1), tmp_path / f"{kind}01.jpg")
+    code, out, err = cli(capsys, "featurize", ".", *argv, "-o", "out.csv")
+    assert code == 0, err
+    with open(tmp_path / "out.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    featurizer = HaralickFeaturizer(**params)
+    assert rows[0] == ["path", *featurizer.get_feature_names_out()]
+    np.testing.assert_array_equal(
+        np.array([row[1:] for row in rows[1:]], dtype=float),
+        featurizer.fit_transform([f"./{kind}01.jpg" for kind in KINDS]))
+
+
+def test_option_values_are_checked_as_usage_errors(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for argv, message in [(["--levels", "300"], "must be an int from 2 to 256, got 300"),
+                          (["--bin-width", "0"], "must be a number > 0, got 0"),
+                          (["--gray-range", "4095"], "must be 'image' or two numbers LOW,HIGH"),
+                          (["--aggregate", "median"], "invalid choice: 'median'")]:
+        code, _, err = cli(capsys, "featurize", ".", *argv)
+        assert code == 2 and message in err, err
+    # what only the settings know: one line, exit code 1
+    shutil.copy(sample("brick", 0), tmp_path)
+    code, _, err = cli(capsys, "featurize", ".", "--bin-width", "25", "--levels", "64")
+    assert code == 1 and errors(err) == ["haralick-learn featurize: error: bin_width sets the "
+                                         "levels itself: levels and gray_range must be None "
+                                         "with it"]
+
+
+def test_an_index_refuses_queries_with_other_options(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for kind in KINDS:
+        for i in range(2):
+            shutil.copy(sample(kind, i), folder)
+    settings = ["--features", "ibsi", "--bin-width", "25"]
+    code, out, err = cli(capsys, "index", folder, "-o", "photos.index", *settings)
+    assert code == 0, err
+    code, out, err = cli(capsys, "similar", "--index", "photos.index", folder / "grass01.jpg",
+                         "-k", "2", *settings)
+    assert code == 0, err
+    answer = out
+    code, same, err = cli(capsys, "similar", folder, folder / "grass01.jpg", "-k", "2", *settings)
+    assert code == 0 and same == answer  # the index answers as the folder does
+    code, out, err = cli(capsys, "similar", "--index", "photos.index", folder / "grass01.jpg",
+                         "--features", "ibsi", "--bin-width", "10")
+    assert code == 1 and out == ""
+    assert errors(err) == ["haralick-learn similar: error: index 'photos.index' was made with "
+                           "other featurizer settings than the queries': bin_width=10 (index: "
+                           "25); use the index's settings or rebuild it"]
+    code, out, err = cli(capsys, "similar", "--index", "photos.index", folder / "grass01.jpg")
+    assert code == 1
+    assert "bin_width=None (index: 25), features='haralick' (index: 'ibsi')" in err
