@@ -109,20 +109,36 @@ def jpeg_paths():
     return [_package_file("sklearn.datasets", "images", name) for name in SKLEARN_JPEGS]
 
 
-@pytest.fixture(scope="module")
-def client():
-    """A 2-worker Dask ``LocalCluster`` (processes) and its client, per test module."""
+def _local_cluster_client(processes):
     import logging
 
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
         n_workers=2,
         threads_per_worker=1,
-        processes=True,
+        processes=processes,
         dashboard_address=None,
         silence_logs=logging.ERROR,
     ) as cluster, distributed.Client(cluster) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A 2-worker Dask ``LocalCluster`` (processes) and its client, per test module.
+
+    Its workers start in seconds of CPU each: the tests that use it are marked slow.
+    """
+    yield from _local_cluster_client(processes=True)
+
+
+@pytest.fixture(scope="module")
+def threaded_client():
+    """A 2-worker Dask ``LocalCluster`` in this process (a thread each): starts in 0.1 s.
+
+    The same scheduler, tasks and joblib backend as across processes, for the default run.
+    """
+    yield from _local_cluster_client(processes=False)
 
 
 def run_cli(capsys, *args):
