@@ -305,6 +305,11 @@ def gray_images(draw):
 # Found by hypothesis: one sum-histogram bin, whose entropy mahotas rounds to 1.6e-16.
 @example(gray=np.array([[8, 1, 9, 0, 1, 8, 0]], np.uint8), distance=4, ignore_zeros=False,
          use_x_minus_y_variance=False, compute_14th_feature=False)
+# The reference's 14th feature is the square root of an eigenvalue that rounding leaves
+# slightly below 0 on some tiny images (e.g. [[1, 2], [0, 0]]): mahotas warns and gives NaN,
+# and so must we (NaN matches only NaN).
+@pytest.mark.filterwarnings("ignore:invalid value encountered in sqrt:RuntimeWarning:"
+                            "mahotas.features.texture")
 def test_random_images_match_mahotas(
     gray, distance, ignore_zeros, use_x_minus_y_variance, compute_14th_feature
 ):
