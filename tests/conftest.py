@@ -44,6 +44,20 @@ def reference_row(path, **options):
     return mahotas.features.haralick(reference_gray(path), **options).ravel()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _single_threaded_blas():
+    """BLAS on one thread in the test process (fresh processes keep their default).
+
+    The suite's linear algebra is on small matrices (the 14th feature's 256 x 256
+    eigenproblems, classifiers of 90 rows), where a second BLAS thread only waits for the
+    first: on a busy 2-core machine the threads' waiting doubled the run's CPU time.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
 class TookTooLong(Exception):
     """Not an OSError, which glob would swallow."""
 

@@ -9,7 +9,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from sklearn.datasets import load_sample_images
-from threadpoolctl import threadpool_limits
 
 from haralick_learn._glcm import DIRECTIONS, cooccurrence
 from haralick_learn import _gray as gray_module
@@ -35,13 +34,6 @@ def _sample_images():
 
 
 SAMPLE_IMAGES = _sample_images()
-
-
-@pytest.fixture(autouse=True)
-def _single_threaded_blas():
-    """The 14th feature's 256x256 eigenproblems only oversubscribe 2 cores with threads."""
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 def _gray(image):
