@@ -43,6 +43,7 @@ OPTIONS = [
     {"ignore_zeros": True, "levels": 16},
     {"use_x_minus_y_variance": True, "levels": 64, "aggregate": "mean"},
 ]
+OPTION_IDS = ["default", "d13_mean_ptp", "ignore_zeros", "x_minus_y_mean"]
 
 
 #: Absolute bounds (see the module docstring), by feature.
@@ -146,8 +147,7 @@ def china_gray(jpeg_paths):
     return load_image(jpeg_paths[0])  # china.jpg through the featurizer's gray conversion
 
 
-@pytest.mark.parametrize("options", OPTIONS, ids=["default", "d13_mean_ptp", "ignore_zeros",
-                                                  "x_minus_y_mean"])
+@pytest.mark.parametrize("options", OPTIONS, ids=OPTION_IDS)
 def test_every_pixel_of_a_small_image(china_gray, options):
     gray = china_gray[150:182, 300:340]  # 32 x 40: every pixel, borders included
     window = 9
@@ -157,9 +157,17 @@ def test_every_pixel_of_a_small_image(china_gray, options):
     assert check_pixels(gray, maps, window, pixels, **options) > 1000
 
 
-@pytest.mark.parametrize("options", OPTIONS, ids=["default", "d13_mean_ptp", "ignore_zeros",
-                                                  "x_minus_y_mean"])
-@pytest.mark.parametrize("name", ["camera", "brick", "gravel", "china"])
+# The default run: each option on two of the images, each image under two options (every
+# pixel of a crop is checked under each option above); the other pairs are slow.
+IMAGE_NAMES = ["camera", "brick", "gravel", "china"]
+PAIRS = [
+    pytest.param(name, options, id=f"{name}-{OPTION_IDS[k]}",
+                 marks=() if (i - k) % 4 in (0, 1) else pytest.mark.slow)
+    for k, options in enumerate(OPTIONS) for i, name in enumerate(IMAGE_NAMES)
+]
+
+
+@pytest.mark.parametrize("name, options", PAIRS)
 def test_random_pixels_of_real_images(china_gray, name, options):
     skimage_data = pytest.importorskip("skimage.data")
     gray = china_gray[100:300, 150:450] if name == "china" else getattr(skimage_data, name)()
