@@ -44,6 +44,20 @@ def reference_row(path, **options):
     return mahotas.features.haralick(reference_gray(path), **options).ravel()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _single_threaded_blas():
+    """BLAS on one thread in the test process (fresh processes keep their default).
+
+    The suite's linear algebra is on small matrices (the 14th feature's 256 x 256
+    eigenproblems, classifiers of 90 rows), where a second BLAS thread only waits for the
+    first: on a busy 2-core machine the threads' waiting doubled the run's CPU time.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
 class TookTooLong(Exception):
     """Not an OSError, which glob would swallow."""
 
@@ -109,20 +123,36 @@ def jpeg_paths():
     return [_package_file("sklearn.datasets", "images", name) for name in SKLEARN_JPEGS]
 
 
-@pytest.fixture(scope="module")
-def client():
-    """A 2-worker Dask ``LocalCluster`` (processes) and its client, per test module."""
+def _local_cluster_client(processes):
     import logging
 
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
         n_workers=2,
         threads_per_worker=1,
-        processes=True,
+        processes=processes,
         dashboard_address=None,
         silence_logs=logging.ERROR,
     ) as cluster, distributed.Client(cluster) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A 2-worker Dask ``LocalCluster`` (processes) and its client, per test module.
+
+    Its workers start in seconds of CPU each: the tests that use it are marked slow.
+    """
+    yield from _local_cluster_client(processes=True)
+
+
+@pytest.fixture(scope="module")
+def threaded_client():
+    """A 2-worker Dask ``LocalCluster`` in this process (a thread each): starts in 0.1 s.
+
+    The same scheduler, tasks and joblib backend as across processes, for the default run.
+    """
+    yield from _local_cluster_client(processes=False)
 
 
 def run_cli(capsys, *args):

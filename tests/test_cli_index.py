@@ -344,6 +344,7 @@ def test_nndescent_without_pynndescent_fails_before_featurizing(capsys, small, t
     assert calls == []
 
 
+@pytest.mark.slow  # pynndescent compiles its graph search for 30-40 s in each new process
 def test_approximate_index(capsys, collection, tmp_path):
     pytest.importorskip("pynndescent")
     folder, _ = collection

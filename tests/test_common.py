@@ -33,6 +33,9 @@ EXPECTED_FAILED_CHECKS = {
 ESTIMATORS = [HaralickFeaturizer(), DistanceNeighbors()]
 
 
+# The checks feed HaralickFeaturizer 2-D numeric arrays, which it featurizes row by row as
+# images one pixel high and warns about (the warning a user with a flattened image needs).
+@pytest.mark.filterwarnings("ignore:X is a 2-D numeric array:UserWarning")
 @parametrize_with_checks(
     ESTIMATORS,
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS[type(est).__name__],

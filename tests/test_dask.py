@@ -1,7 +1,8 @@
 """HaralickFeaturizer on a real Dask cluster, through joblib's ``dask`` backend.
 
-The cluster has 2 worker processes. The featurizer's code is unchanged: its
-joblib ``Parallel`` call goes to the cluster inside
+The cluster has 2 worker processes (tests marked slow: their workers take seconds to
+start); the default run has the same cluster with its 2 workers in this process. The
+featurizer's code is unchanged: its joblib ``Parallel`` call goes to the cluster inside
 ``joblib.parallel_config(backend="dask")``.
 
 Dask's nanny starts each worker with ``OMP_NUM_THREADS=1`` /
@@ -69,12 +70,20 @@ def recorded(client):
     return list(client.run(_install_recorder).values())
 
 
+@pytest.fixture(params=["threads", pytest.param("processes", marks=pytest.mark.slow)])
+def any_client(request):
+    """The cluster with its workers in this process (default run), or in their own (slow)."""
+    return request.getfixturevalue("threaded_client" if request.param == "threads" else "client")
+
+
+@pytest.mark.slow
 def test_workers_import_this_checkout(client):
     for worker in recorded(client):
         assert worker["package"] == haralick_learn.__file__
         assert worker["pid"] != os.getpid()
 
 
+@pytest.mark.slow
 def test_dask_backend_gives_the_same_rows_in_order(client, images):
     expected = reference(images)
     recorded(client)
@@ -89,7 +98,7 @@ def test_dask_backend_gives_the_same_rows_in_order(client, images):
     assert sum(worker["computed"] for worker in workers) == len(images)
 
 
-def test_dask_backend_with_other_parameters(client, images):
+def test_dask_backend_with_other_parameters(any_client, images):
     params = dict(distance=[1, 3], aggregate="mean_ptp", levels=64, on_error="nan")
     paths = images[::10] + ["/nonexistent/image.jpg"]
     expected = reference(paths, **params)
@@ -99,6 +108,7 @@ def test_dask_backend_with_other_parameters(client, images):
     assert np.isnan(got[-1]).all()
 
 
+@pytest.mark.slow
 def test_workers_fill_and_share_one_cache(client, images, tmp_path):
     paths = images[::6]
     expected = reference(paths)
@@ -115,7 +125,7 @@ def test_workers_fill_and_share_one_cache(client, images, tmp_path):
     np.testing.assert_array_equal(featurizer.fit_transform(paths), expected)
 
 
-def test_errors_reach_the_client_with_their_message(client, images, tmp_path):
+def test_errors_reach_the_client_with_their_message(any_client, images, tmp_path):
     missing = str(tmp_path / "missing.jpg")
     with joblib.parallel_config(backend="dask"), pytest.raises(FileNotFoundError,
                                                                 match="missing.jpg"):

@@ -8,8 +8,9 @@ as the unprivileged user ``nobody`` if it can read this Python and its packages,
 without the capabilities that bypass file permissions (``CAP_DAC_OVERRIDE``,
 ``CAP_DAC_READ_SEARCH``, ``CAP_FOWNER``, dropped from the bounding set before ``exec``).
 
-Marked ``readonly_install`` (they pay a cold numba compilation, a few seconds): part of the
-suite, and ``pytest -m readonly_install`` runs them alone.
+Marked ``readonly_install`` and ``slow`` (they pay a cold numba compilation in fresh processes):
+not in the default run; ``pytest -m slow`` runs them with the other slow tests, and
+``pytest -m readonly_install`` runs them alone.
 """
 
 import ctypes
@@ -30,7 +31,7 @@ from haralick_learn import HaralickFeaturizer
 
 from conftest import RTOL, exact_reference_row
 
-pytestmark = pytest.mark.readonly_install
+pytestmark = [pytest.mark.readonly_install, pytest.mark.slow]
 
 NOBODY = 65534
 #: CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER (linux/capability.h).

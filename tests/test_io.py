@@ -577,6 +577,7 @@ HaralickFeaturizer().fit_transform([np.arange(64, dtype=np.uint16).reshape(8, 8)
 """
 
 
+@pytest.mark.slow  # a 32 MB image and two fresh processes
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc are Linux")
 def test_16_bit_4000x4000_image_within_1_gib_of_address_space(tmp_path):
     side = 4000

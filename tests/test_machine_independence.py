@@ -32,19 +32,30 @@ SETTINGS = {
     "skimage_merged": {"features": ["skimage", "ibsi"], "aggregate": "merged", "levels": 64},
 }
 
-ROWS = r"""
-import sys, warnings
+def rows_of(settings):
+    """The featurizer's rows of three photographs under each setting, and a texture map's."""
+    from skimage import data
+
+    from haralick_learn import HaralickFeaturizer, texture_maps
+
+    settings = dict(settings, mahotas_gray={"gray_conversion": "mahotas"})  # machine-dependent
+    # crops keep the run short; chelsea and coffee hold many colours whose exact gray level is
+    # an integer, where the BLAS kernel decides mahotas's conversion
+    images = [data.chelsea()[:120, :160], data.coffee()[100:220, 150:350],
+              data.astronaut()[:150, :150]]
+    out = {name: HaralickFeaturizer(**params).fit_transform(images)
+           for name, params in settings.items()}
+    out["maps"] = texture_maps(images[0], window=7, step=9, aggregate="mean").reshape(-1, 13)
+    return out
+
+
+#: Run in each fresh process: ``rows_of`` the settings given, saved to the file given.
+ROWS = f"""
+import sys
 import numpy as np
-from skimage import data
-from haralick_learn import HaralickFeaturizer, texture_maps
-settings = eval(sys.argv[2])
-settings["mahotas_gray"] = {"gray_conversion": "mahotas"}  # machine-dependent, as mahotas
-# crops keep the run short; chelsea and coffee hold many colours whose exact gray level is
-# an integer, where the BLAS kernel decides mahotas's conversion
-images = [data.chelsea()[:120, :160], data.coffee()[100:220, 150:350], data.astronaut()[:150, :150]]
-out = {name: HaralickFeaturizer(**params).fit_transform(images) for name, params in settings.items()}
-out["maps"] = texture_maps(images[0], window=7, step=9, aggregate="mean").reshape(-1, 13)
-np.savez(sys.argv[1], **out)
+sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+from test_machine_independence import rows_of
+np.savez(sys.argv[1], **rows_of(eval(sys.argv[2])))
 """
 
 
@@ -113,17 +124,16 @@ def _check_same_rows(expected, got, what):
 def test_rows_are_the_same_under_every_openblas_kernel_and_without_numpy_simd(tmp_path):
     kernels = _openblas_kernels()
     features = _numpy_dispatch_features()
-    runs = {"this_machine": {}}
-    runs.update({kernel: {"OPENBLAS_CORETYPE": kernel} for kernel in kernels})
+    runs = {kernel: {"OPENBLAS_CORETYPE": kernel} for kernel in kernels}
     if features:
         runs["numpy_baseline"] = {"NPY_DISABLE_CPU_FEATURES": " ".join(features)}
     avx512 = [name for name in features if "AVX512" in name or name == "X86_V4"]
     if avx512 and len(avx512) < len(features):  # as on a CPU with AVX2 and no AVX-512
         runs["numpy_without_avx512"] = {"NPY_DISABLE_CPU_FEATURES": " ".join(avx512)}
-    if len(runs) == 1:
+    if not runs:
         pytest.skip("no other OpenBLAS kernel or numpy code path to compare with on this CPU")
     rows = _rows_of_runs(tmp_path, runs)
-    expected = rows.pop("this_machine")
+    expected = rows_of(SETTINGS)  # this process's rows
     for name, got in rows.items():
         _check_same_rows(expected, got, f"{name} ({runs[name]})")
     # The premise, on these photographs: mahotas's own conversion does depend on the kernel

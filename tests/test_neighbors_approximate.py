@@ -3,6 +3,9 @@
 The rows are real: the standardised Haralick features of 32 x 32 patches of
 scikit-learn's two photographs. The reference is the exact search
 (``algorithm="brute"``) and scipy's ``cdist``.
+
+The tests that build a graph are marked slow: pynndescent compiles its numba code
+again in each new process (30-40 s of CPU).
 """
 
 import pickle
@@ -39,6 +42,7 @@ def recall(found, exact):
     return np.mean([len(set(a) & set(b)) / len(b) for a, b in zip(found, exact)])
 
 
+@pytest.mark.slow
 def test_recall_against_the_exact_search(rows, approximate):
     exact = DistanceNeighbors().fit(rows)
     queries = rows[::5] + 0.05
@@ -48,6 +52,7 @@ def test_recall_against_the_exact_search(rows, approximate):
     assert recall(found, exact.kneighbors(return_distance=False)) >= 0.95
 
 
+@pytest.mark.slow
 def test_distances_are_exact_and_ranked(rows, approximate):
     queries = rows[:300] * 1.01
     dist, ind = approximate.kneighbors(queries, n_neighbors=7)
@@ -58,6 +63,7 @@ def test_distances_are_exact_and_ranked(rows, approximate):
     np.testing.assert_array_equal(order, np.broadcast_to(np.arange(7), order.shape))
 
 
+@pytest.mark.slow
 def test_fitted_rows_are_not_their_own_neighbours(rows, approximate):
     dist, ind = approximate.kneighbors()
     assert ind.shape == (rows.shape[0], 5)
@@ -68,6 +74,7 @@ def test_fitted_rows_are_not_their_own_neighbours(rows, approximate):
     np.testing.assert_array_equal(by_index[0], dist[picked])
 
 
+@pytest.mark.slow
 def test_pickled_index_answers_the_same(rows, approximate):
     copy = pickle.loads(pickle.dumps(approximate))
     queries = rows[::50] + 0.1
@@ -75,6 +82,7 @@ def test_pickled_index_answers_the_same(rows, approximate):
         np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.slow
 def test_no_distance_matrix(approximate):
     with pytest.raises(AttributeError, match="algorithm='brute'"):
         approximate.dists_

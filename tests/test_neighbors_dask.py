@@ -1,6 +1,8 @@
 """DistanceNeighbors on a real Dask cluster, through joblib's ``dask`` backend.
 
-The cluster has 2 worker processes. Inside ``joblib.parallel_config(backend="dask")``
+The cluster has 2 worker processes (tests marked slow: their workers take seconds to
+start); the default run has the same cluster with its 2 workers in this process. Inside
+``joblib.parallel_config(backend="dask")``
 ``kneighbors`` sends blocks of queries to the workers; the reference is the
 same estimator searched on this machine, outside any joblib context: the
 results must be *equal*, index for index and bit for bit. The rows are real:
@@ -61,6 +63,34 @@ def recorded(client):
     return list(client.run(_install_recorder).values())
 
 
+def test_dask_search_in_this_process_equals_the_local_one(threaded_client, rows, monkeypatch):
+    from haralick_learn import _neighbors
+
+    search_block = _neighbors._search_block
+
+    def counting(shell, fitted, queries, exclude, k):
+        _neighbors._searched.append(len(exclude) if queries is None else len(queries))
+        return search_block(shell, fitted, queries, exclude, k)
+
+    # The tasks travel pickled even within this process: the list is kept on the module,
+    # which unpickles as this very module.
+    monkeypatch.setattr(_neighbors, "_searched", [], raising=False)
+    searched = _neighbors._searched
+    monkeypatch.setattr(_neighbors, "_search_block", counting)
+    with config_context(working_memory=1):  # no full matrix: the chunked search
+        search = DistanceNeighbors(n_neighbors=6).fit(rows)
+        queries = rows[::7] + 0.01
+        expected = [search.kneighbors(), search.kneighbors(queries)]
+        assert not searched  # the local search ships no block
+        with joblib.parallel_config(backend="dask"):
+            got = [search.kneighbors(), search.kneighbors(queries)]
+    for (dist, ind), (want_dist, want_ind) in zip(got, expected):
+        np.testing.assert_array_equal(ind, want_ind)
+        np.testing.assert_array_equal(dist, want_dist)  # bit for bit
+    assert len(searched) > 2 and sum(searched) == rows.shape[0] + queries.shape[0]
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean", "cityblock"])
 def test_dask_search_equals_the_local_one(client, rows, metric):
     with config_context(working_memory=1):  # no full matrix: the chunked search
@@ -84,6 +114,7 @@ def test_dask_search_equals_the_local_one(client, rows, metric):
     assert searched == rows.shape[0] + queries.shape[0] + 4
 
 
+@pytest.mark.slow
 def test_fitted_rows_travel_once_per_worker(client, rows):
     with config_context(working_memory=1):
         search = DistanceNeighbors().fit(rows)
