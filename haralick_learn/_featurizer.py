@@ -9,6 +9,7 @@ cache, and stacks the rows in input order.
 
 import os
 import warnings
+from contextlib import nullcontext
 from functools import partial
 from numbers import Integral
 
@@ -473,8 +474,10 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         rows, failures, cache_problems = [], [], []
         # Parallel images already use the cores: BLAS threads inside each
         # (mahotas's np.dot, the 14th feature's eigvalsh) would oversubscribe them.
-        blas_limit = 1 if n_workers > 1 else None
-        with threadpool_limits(limits=blas_limit, user_api="blas"):
+        # One worker: no limit, and no threadpoolctl call (it reads the process's
+        # libraries, a few ms per transform).
+        limits = threadpool_limits(limits=1, user_api="blas") if n_workers > 1 else nullcontext()
+        with limits:
             for results in _run(jobs, self.n_jobs):
                 for row, error, problem in results:
                     if error is not None:
