@@ -86,7 +86,7 @@ except ImportError:
 html_title = f"haralick_learn {release}"
 # Pages without sub-pages: no empty "Section Navigation" column.
 html_sidebars = {page: [] for page in (
-    "index", "getting_started", "user_guide", "scaling", "performance", "glossary", "design",
+    "index", "getting_started", "install", "scaling", "performance", "glossary", "design",
     "changelog", "citing",
 )}
 html_static_path = ["_static"]
