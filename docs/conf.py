@@ -80,7 +80,12 @@ try:
     import pydata_sphinx_theme  # noqa: F401
 
     html_theme = "pydata_sphinx_theme"
-    html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2}
+    html_theme_options = {
+        "navigation_with_keys": False,
+        "show_toc_level": 2,
+        # Getting started, Install, User guide, Examples, API in the top bar; the rest in "More".
+        "header_links_before_dropdown": 5,
+    }
 except ImportError:
     html_theme = "alabaster"
 html_title = f"haralick_learn {release}"
