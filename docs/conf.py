@@ -80,13 +80,18 @@ try:
     import pydata_sphinx_theme  # noqa: F401
 
     html_theme = "pydata_sphinx_theme"
-    html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2}
+    html_theme_options = {
+        "navigation_with_keys": False,
+        "show_toc_level": 2,
+        # Getting started, Install, User guide, Examples, API in the top bar; the rest in "More".
+        "header_links_before_dropdown": 5,
+    }
 except ImportError:
     html_theme = "alabaster"
 html_title = f"haralick_learn {release}"
 # Pages without sub-pages: no empty "Section Navigation" column.
 html_sidebars = {page: [] for page in (
-    "index", "getting_started", "user_guide", "scaling", "performance", "glossary", "design",
+    "index", "getting_started", "install", "scaling", "performance", "glossary", "design",
     "changelog", "citing",
 )}
 html_static_path = ["_static"]

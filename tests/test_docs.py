@@ -1,12 +1,13 @@
-"""The documentation's code runs, and its figures have one source.
+"""The documentation's code runs as written, and its figures have one source.
 
-Every ```python block of README.md, docs/user_guide.md and docs/scaling.md runs here, each
-file's blocks in order in one namespace, in a temporary folder whose ``photos/`` holds the
-package's 90 sample images (``brick00.jpg`` ... ``gravel29.jpg``), so that
-``glob("photos/*.jpg")`` finds real images with their labels in their names. A block that
-cannot run here is preceded in the Markdown by ``<!-- docs-test: skip (reason) -->``; it is
-still compiled. The ``haralick-learn`` commands of the bash and console blocks run in-process
-through ``haralick_learn.cli.main``.
+Every page's code blocks run here in order, in one namespace per page, in a fresh empty
+folder, as a reader would run them: the ```python blocks, and the ``haralick-learn``
+commands of the bash and console blocks (in-process, through ``haralick_learn.cli.main``);
+a console block's shown output is what the command prints. So a page that needs files makes
+them itself (from ``haralick_learn.datasets`` or scikit-image's data). README's snippets alone
+stand for the reader's own ``photos/`` folder: its test copies the sample images there first.
+A block that cannot run here is preceded in the Markdown by
+``<!-- docs-test: skip (reason) -->``; it is still compiled.
 
 README's "## Performance" section is the one place featurization figures are written: the
 documentation site includes it (docs/performance.md), and the other pages link to it.
@@ -28,8 +29,9 @@ from haralick_learn.datasets import load_sample_images
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-RUN = ["README.md", "docs/user_guide.md", "docs/scaling.md", "docs/index.rst",
-       "docs/getting_started.md"]
+GUIDE = sorted(f"docs/guide/{path.name}" for path in (DOCS / "guide").glob("*.md"))
+RUN = ["README.md", "docs/index.rst", "docs/getting_started.md", "docs/install.md",
+       *GUIDE, "docs/scaling.md", "docs/conventions.md"]
 MAX_SKIPPED = 3
 
 Block = namedtuple("Block", "line lang code skip")
@@ -91,14 +93,11 @@ def _rst_blocks(lines):
 
 
 @pytest.fixture
-def photos_folder(tmp_path, monkeypatch):
-    """A working folder whose ``photos/`` holds copies of the 90 sample images."""
+def empty_folder(tmp_path, monkeypatch):
+    """A fresh empty working folder; figures drawn without a display."""
     import matplotlib
 
     matplotlib.use("Agg")
-    (tmp_path / "photos").mkdir()
-    for path in load_sample_images().paths:
-        shutil.copy(path, tmp_path / "photos")
     monkeypatch.chdir(tmp_path)
     yield tmp_path
     import matplotlib.pyplot as plt
@@ -106,81 +105,45 @@ def photos_folder(tmp_path, monkeypatch):
     plt.close("all")
 
 
-def run_python_blocks(name, namespace):
-    """Run the python blocks of ``name`` in order in ``namespace``; return the skipped ones."""
-    path = ROOT / name
-    blocks = [block for block in code_blocks(path) if block.lang == "python"]
-    assert blocks, f"{name}: no python block found"
-    skipped = []
-    for block in blocks:
-        # Pad with newlines so that a traceback gives the line in the file itself.
-        code = compile("\n" * (block.line - 1) + block.code, str(path), "exec")
-        if block.skip is not None:
-            skipped.append(block)
-            continue
-        try:
-            exec(code, namespace)
-        except Exception as exc:
-            pytest.fail(f"{name}: the python block at line {block.line} fails: "
-                        f"{type(exc).__name__}: {exc}")
-    return skipped
+# Commands the documentation shows but this test does not run: installs, the test suite,
+# and the demo, which test_getting_started_shows_the_demo_output runs and checks.
+NOT_RUN = [["pip", "install"], ["pytest"], ["python", "-m", "pytest"], ["haralick-learn", "demo"]]
 
 
-@pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
-@pytest.mark.parametrize("name", RUN)
-def test_python_blocks_run(name, photos_folder):
-    namespace = {"__name__": "__main__"}
-    if name == "docs/scaling.md":
-        # The scaling page's snippets take the reader's own `paths` (and labels `y`).
-        dask = pytest.importorskip("dask")
-        namespace["paths"], namespace["y"] = load_sample_images(return_X_y=True)
-        config = copy.deepcopy(dask.config.config)
-        try:
-            run_python_blocks(name, namespace)
-        finally:  # the page sets Dask's global configuration for the workers
-            dask.config.config.clear()
-            dask.config.config.update(config)
-        assert (photos_folder / "feature_cache" / "haralick_learn").is_dir()
-    else:
-        run_python_blocks(name, namespace)
-    if name == "README.md":
-        assert (photos_folder / "similar.png").stat().st_size > 0
-        assert len(namespace["paths"]) == 90
+def shell_commands(block):
+    """``(argv, shown output lines or None)`` of a bash block or of a console block's ``$`` lines.
 
-
-def test_skipped_blocks_are_few_and_explained():
-    skipped = [(name, block) for name in RUN for block in code_blocks(ROOT / name)
-               if block.skip is not None]
-    assert len(skipped) <= MAX_SKIPPED, [f"{name}:{block.line}" for name, block in skipped]
-    for name, block in skipped:
-        assert block.lang == "python", f"{name}:{block.line}: only python blocks are skipped"
-        assert len(block.skip) >= 10, f"{name}:{block.line}: say why the block cannot run"
-
-
-def shell_commands(name):
-    """The commands of the bash blocks and of the ``$`` lines of the console blocks."""
-    for block in code_blocks(ROOT / name):
-        if block.lang in ("bash", "sh", "shell"):
-            lines = block.code.splitlines()
-        elif block.lang == "console":
-            lines = [text[2:] for text in block.code.splitlines() if text.startswith("$ ")]
-        else:
-            continue
-        for text in lines:
+    A console block's output is the lines after its command, up to the next command or a
+    line ``...`` (the rest not shown).
+    """
+    if block.lang in ("bash", "sh", "shell"):
+        for text in block.code.splitlines():
             for command in text.split("&&"):
                 argv = shlex.split(command, comments=True)
                 if argv:
-                    yield block, argv
+                    yield argv, None
+        return
+    commands, shown = [], None
+    for text in block.code.splitlines():
+        if text.startswith("$ "):
+            shown = []
+            commands.append((text[2:], shown))
+        elif shown is not None and text.strip() == "...":
+            shown.append(None)  # the end of what is compared
+        elif shown is not None:
+            shown.append(text)
+    for command, shown in commands:
+        parts = command.split("&&")
+        for i, part in enumerate(parts):
+            argv = shlex.split(part, comments=True)
+            if argv:
+                yield argv, shown if i == len(parts) - 1 else None
 
 
-# Commands the documentation shows but this test does not run.
-NOT_RUN = [["pip", "install"], ["pytest"]]
-
-
-@pytest.mark.parametrize("name", ["README.md", "docs/user_guide.md"])
-def test_shell_commands_run(name, photos_folder, capsys):
+def run_shell_block(name, block, folder, capsys):
+    """Run the ``haralick-learn`` commands of ``block``; compare a console block's output."""
     ran = 0
-    for block, argv in shell_commands(name):
+    for argv, shown in shell_commands(block):
         if any(argv[:len(prefix)] == prefix for prefix in NOT_RUN):
             continue
         where = f"{name}, block at line {block.line}: `{shlex.join(argv)}`"
@@ -190,13 +153,85 @@ def test_shell_commands_run(name, photos_folder, capsys):
             code = cli.main(argv[1:])
         except SystemExit as exc:  # argparse's usage errors
             code = exc.code
-        assert code == 0, f"{where} exits with {code}: {capsys.readouterr().err}"
-        for option in ("-o", "--plot"):
+        out, err = capsys.readouterr()
+        assert code == 0, f"{where} exits with {code}: {err}"
+        for option in ("-o", "--plot", "--preview"):
             if option in argv and argv[argv.index(option) + 1] != "-":
-                written = photos_folder / argv[argv.index(option) + 1]
-                assert written.stat().st_size > 0, f"{where}: {written.name} not written"
+                written = folder / argv[argv.index(option) + 1]
+                assert written.exists(), f"{where}: {written.name} not written"
+        if shown:
+            expected = shown[:shown.index(None)] if None in shown else shown
+            printed = out.splitlines()[:len(expected)]
+            assert printed == expected, f"{where}: the page shows another output"
         ran += 1
-    assert ran >= 2, f"{name}: expected haralick-learn commands, ran {ran}"
+    return ran
+
+
+def run_page(name, folder, capsys):
+    """Run every block of ``name`` in order, in one namespace; return the skipped ones."""
+    path = ROOT / name
+    namespace = {"__name__": "__main__"}
+    skipped, ran = [], 0
+    for block in code_blocks(path):
+        if block.lang == "python":
+            # Pad with newlines so that a traceback gives the line in the file itself.
+            code = compile("\n" * (block.line - 1) + block.code, str(path), "exec")
+            if block.skip is not None:
+                skipped.append(block)
+                continue
+            try:
+                exec(code, namespace)
+            except Exception as exc:
+                pytest.fail(f"{name}: the python block at line {block.line} fails: "
+                            f"{type(exc).__name__}: {exc}")
+            ran += 1
+        elif block.lang in ("bash", "sh", "shell", "console"):
+            ran += run_shell_block(name, block, folder, capsys)
+    return namespace, skipped, ran
+
+
+@pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("name", RUN)
+def test_page_runs_as_written(name, empty_folder, capsys):
+    if name == "README.md":
+        # README's snippets stand for the reader's own folder of photographs.
+        (empty_folder / "photos").mkdir()
+        for path in load_sample_images().paths:
+            shutil.copy(path, empty_folder / "photos")
+    try:
+        import dask
+        import distributed  # noqa: F401 (its defaults join Dask's configuration on import)
+    except ImportError:
+        dask = None
+    config = copy.deepcopy(dask.config.config) if dask else None
+    try:
+        namespace, _, ran = run_page(name, empty_folder, capsys)
+    finally:  # a page may set Dask's global configuration for its workers
+        if dask:
+            dask.config.config.clear()
+            dask.config.config.update(config)
+    if name == "docs/install.md":
+        return  # its commands install: none runs here
+    assert ran, f"{name}: no block ran"
+    if name == "README.md":
+        assert (empty_folder / "similar.png").stat().st_size > 0
+        assert len(namespace["paths"]) == 90
+    if name == "docs/scaling.md":
+        assert (empty_folder / "feature_cache" / "haralick_learn").is_dir()
+
+
+def test_guide_pages_are_run():
+    # A page added to the guide is run by test_page_runs_as_written without being listed.
+    assert len(GUIDE) >= 7 and all(name in RUN for name in GUIDE)
+
+
+def test_skipped_blocks_are_few_and_explained():
+    skipped = [(name, block) for name in RUN for block in code_blocks(ROOT / name)
+               if block.skip is not None]
+    assert len(skipped) <= MAX_SKIPPED, [f"{name}:{block.line}" for name, block in skipped]
+    for name, block in skipped:
+        assert block.lang == "python", f"{name}:{block.line}: only python blocks are skipped"
+        assert len(block.skip) >= 10, f"{name}:{block.line}: say why the block cannot run"
 
 
 # A timing figure: "65 ms", "0.1 ms", "1.87x", "2 s per image", "18 core-hours".
@@ -222,7 +257,8 @@ def test_docs_include_readme_performance_section():
     assert include in page
 
 
-@pytest.mark.parametrize("name", ["scaling.md", "user_guide.md"])
+@pytest.mark.parametrize("name", ["scaling.md", "user_guide.md", "install.md",
+                                  *[name.removeprefix("docs/") for name in GUIDE]])
 def test_no_timing_figures_outside_performance(name):
     text = (DOCS / name).read_text(encoding="utf-8")
     found = [(text[:m.start()].count("\n") + 1, m.group()) for m in TIMING.finditer(text)]
@@ -232,11 +268,11 @@ def test_no_timing_figures_outside_performance(name):
 
 def test_no_docs_page_copies_readme_figures():
     figures = set(TIMING.findall(readme_performance()))
-    for page in sorted(DOCS.glob("*.md")):
+    for page in sorted(DOCS.rglob("*.md")):
         text = page.read_text(encoding="utf-8")
         copied = sorted(figure for figure in figures
                         if re.search(rf"(?<![\d.]){re.escape(figure)}", text))
-        assert not copied, f"docs/{page.name} copies README's figures {copied}"
+        assert not copied, f"{page.relative_to(ROOT)} copies README's figures {copied}"
 
 
 def public_names():
@@ -267,7 +303,7 @@ def test_every_public_name_is_used_by_an_example():
 DEMO_SHOWN = re.compile(r"```console\n\$ haralick-learn demo\n(?P<output>.*?)```", re.S)
 
 
-def test_getting_started_shows_the_demo_output(photos_folder, capsys):
+def test_getting_started_shows_the_demo_output(empty_folder, capsys):
     page = (DOCS / "getting_started.md").read_text(encoding="utf-8")
     shown = DEMO_SHOWN.search(page)["output"].splitlines()
     assert cli.main(["demo"]) == 0
@@ -276,7 +312,7 @@ def test_getting_started_shows_the_demo_output(photos_folder, capsys):
     assert written.startswith("Wrote the similar-images figure to ")
     assert written.endswith("similar_images.png") and shown[-1].endswith("similar_images.png")
     assert printed[:-1] == shown[:-1], "docs/getting_started.md: update the demo's output"
-    assert (photos_folder / "similar_images.png").stat().st_size > 0
+    assert (empty_folder / "similar_images.png").stat().st_size > 0
 
 
 def _write(path, text):

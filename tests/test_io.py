@@ -936,7 +936,7 @@ def test_zeroed_bytes_inside_jpeg_data_are_not_detected(jpeg_paths, tmp_path):
     # The documented limit: 64 KB zeroed in the middle of a photograph's entropy-coded
     # data decode without error or warning (libjpeg resynchronizes and Pillow silences its
     # warnings); only a reference copy could tell. If this starts failing, detect it and
-    # update docs/user_guide.md.
+    # update docs/guide/images-and-pipelines.md.
     data = bytearray(open(jpeg_paths[0], "rb").read())
     middle = len(data) // 2
     data[middle - 32768 : middle + 32768] = bytes(65536)
