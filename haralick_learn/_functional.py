@@ -151,7 +151,7 @@ def cooccurrence(image, distances, angles=None, *, offsets=None, levels=None, sy
     ``a``) lies inside the image and has level ``j``. With ``angles``, the
     result equals ``skimage.feature.graycomatrix(image, distances, angles,
     levels=levels, symmetric=symmetric, normed=normed)`` for any angles, its
-    rounding of each offset included (:func:`angle_offsets`): same shape,
+    rounding of each offset included (``angle_offsets``): same shape,
     dtype and values.
 
     Parameters
