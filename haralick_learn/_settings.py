@@ -275,7 +275,7 @@ class TextureSettings:
 
     @property
     def offset_kind(self):
-        """``"convention"`` (a name of :data:`OFFSET_CONVENTIONS`), ``"angles"`` or ``"vectors"``."""
+        """``"convention"`` (a name in :data:`OFFSET_CONVENTIONS`), ``"angles"``, ``"vectors"``."""
         if isinstance(self.offsets, str):
             return "convention"
         return "vectors" if isinstance(self.offsets[0], tuple) else "angles"
