@@ -135,7 +135,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         ``"ibsi"`` (pyradiomics's 24 GLCM features, ``ibsi_*``), or a list of
         set names and feature names (``["contrast", "ibsi_Idmn"]``). All come
         from the same co-occurrence matrices. See :doc:`/conventions`.
-    offsets : {None, "mahotas", "skimage", "pyradiomics"}, default=None
+    offsets : {None, "mahotas", "skimage", "pyradiomics"} or list, default=None
         The offset of a direction at distance ``d``: ``"mahotas"`` multiplies
         the unit offset, ``(d, d)`` on the diagonals (mahotas, pyradiomics at
         ``d=1``); ``"skimage"`` rounds ``(d sin a, d cos a)`` as
@@ -150,6 +150,22 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         ``"ibsi"`` beyond it needs ``offsets="mahotas"``, said explicitly), and
         features of several sets take ``"mahotas"`` at ``d=1``, where all the
         conventions agree, and need `offsets` beyond it.
+
+        Or your own directions, as a list. A list of numbers is angles in
+        radians, as scikit-image's ``graycomatrix(image, distances, angles)``
+        takes them (so that its users write the same list): the offset at
+        ``d`` is rounded by scikit-image's own rule, columns named by the
+        angle in degrees to 4 decimals, ``m`` for minus
+        (``contrast_angle_17.1887_d1`` for 0.3, ``contrast_angle_m30_d1``);
+        2-D only. A list of integer pairs ``(dy, dx)`` (triples
+        ``(dz, dy, dx)`` with `volume`) is offset vectors per unit distance,
+        counted ``d`` times each as mahotas's directions (and as
+        :func:`~haralick_learn.cooccurrence`'s ``offsets``), columns named by
+        the vector (``contrast_offset_2_m1_d1``); one vector is
+        ``[(0, 1)]``, as ``[0, 1]`` is two angles. An offset and its
+        opposite count the same pairs and are refused together; one whose
+        first non-zero component is negative is counted as its opposite (the
+        same matrix once symmetrized), so ``symmetric=False`` refuses it.
     bin_width : float or None, default=None
         Fixed bin width (pyradiomics's ``binWidth``): level
         ``floor(x / W) - floor(min / W)``. Excludes `levels` and `gray_range`.
@@ -383,7 +399,8 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
             ``{feature}_{direction}_d{distance}``, with direction one of
             horizontal, diagonal_nwse, vertical, diagonal_nesw (with
             ``volume=True``: ``offset_1_0_0`` ... ``offset_1_m1_m1``, mahotas's
-            13 offsets along the volume's axes, ``m1`` for -1), or ``mean`` /
+            13 offsets along the volume's axes, ``m1`` for -1; `offsets` of
+            angles or vectors: ``angle_17.1887``, ``offset_2_m1``), or ``mean`` /
             ``ptp`` when aggregated; with a ``color`` other than gray, prefixed
             by the channel (``R_``) or the channel pair (``RG_``).
         """

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import _glcm
 from ._haralick import features_of_matrices
+from ._offsets import angle_offset
 from ._settings import FEATURE_SETS, TextureSettings
 
 __all__ = ["angle_offsets", "cooccurrence", "matrix_features"]
@@ -27,25 +28,14 @@ DEFAULT_ANGLES = (0.0, math.pi / 4, math.pi / 2, 3 * math.pi / 4)
 _MAX_LEVELS = 2**16
 
 
-def _skimage_round(value):
-    """scikit-image's rounding of an offset (its Cython ``round``), bit for bit.
-
-    ``int(value + 0.5)`` for a positive value, ``int(value - 0.5)`` otherwise,
-    each truncated towards zero: half away from zero, except that the sum is
-    rounded to a double first, so ``sin(pi / 6) = 0.49999999999999994`` gives
-    1 (where Python's ``round`` gives 0).
-    """
-    return int(value + 0.5) if value > 0.0 else int(value - 0.5)
-
-
 def angle_offsets(distances, angles):
     """scikit-image's ``(row, column)`` offset of each distance and angle.
 
     ``(round(sin(a) d), round(cos(a) d))`` as ``graycomatrix`` computes it:
     the C library's ``sin`` and ``cos`` of the float64 angle, times the
-    distance, rounded by scikit-image's rule (:func:`_skimage_round`). An
-    angle of 0 is the pixel to the right, ``pi / 2`` the pixel below (the
-    next row).
+    distance, rounded by scikit-image's rule (the one the estimator's
+    ``offsets`` of angles take too). An angle of 0 is the pixel to the
+    right, ``pi / 2`` the pixel below (the next row).
 
     Parameters
     ----------
@@ -69,9 +59,7 @@ def angle_offsets(distances, angles):
     out = np.empty((len(distances), len(angles), 2), dtype=np.intp)
     for i, distance in enumerate(distances.tolist()):
         for j, angle in enumerate(angles.tolist()):
-            # math.sin is the C library's sin, as in scikit-image's compiled loop
-            out[i, j] = (_skimage_round(math.sin(angle) * float(distance)),
-                         _skimage_round(math.cos(angle) * float(distance)))
+            out[i, j] = angle_offset(angle, distance)
     return out
 
 

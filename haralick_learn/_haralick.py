@@ -637,7 +637,7 @@ def image_features(gray, settings, mask=None):
     # Compact matrices (the levels present only) when there are fewer pixels
     # than cells: small regions of 256-level images. The matrices' sums, and
     # so the features, are the same either way (they are exact).
-    compact = settings.offsets == "mahotas" and settings.aggregate != "merged" and set(
+    compact = settings.scaled_directions and settings.aggregate != "merged" and set(
         settings.features) <= set(FEATURE_NAMES)
     count = functools.partial(cooccurrence, gray, symmetric=settings.symmetric, mask=mask)
     return _catalogue_features(count, settings, compact=compact)
@@ -664,7 +664,7 @@ def image_sums(gray, settings, mask=None):
     applied. The features of many images are those of their concatenated sums.
     """
     options = dict(symmetric=settings.symmetric, mask=mask, ignore_zeros=settings.ignore_zeros)
-    if settings.offsets == "mahotas":
+    if settings.scaled_directions:
         directions = tuple(offset for _, offset in settings.directions)
         return cooccurrence_sums(gray, settings.distances, directions, **options)
     blocks = [cooccurrence_sums(gray, (1,), settings.offsets_at(d), **options)
@@ -712,7 +712,7 @@ def _catalogue_features(count, settings, compact=False):
     level_values = n_levels = None
     if compact:
         cmats, level_values, n_levels = count(settings.distances, directions, compact="auto")
-    elif settings.offsets == "mahotas":
+    elif settings.scaled_directions:
         cmats = count(settings.distances, directions)
     else:  # offsets that are not multiples of a unit: one call per distance
         blocks = [count((1,), settings.offsets_at(d)) for d in settings.distances]

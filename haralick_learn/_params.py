@@ -145,6 +145,33 @@ def _gray_range(text):
     return low, high
 
 
+_CONVENTIONS = ("mahotas", "skimage", "pyradiomics")
+
+
+def _offset(text):
+    """A convention's name, an angle in radians (``0.5``), or an offset vector (``2,-1``)."""
+    if text in _CONVENTIONS:
+        return text
+    try:
+        if "," in text:
+            return tuple(int(part) for part in text.split(","))
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be {', '.join(_CONVENTIONS)}, angles in radians (0 0.5) or offset vectors "
+            f"DY,DX (0,1 2,1), got {text!r}") from None
+
+
+class _Offsets(argparse.Action):
+    """One convention's name, or a list of angles or of vectors (checked by the settings)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        names = [value for value in values if isinstance(value, str)]
+        if names and len(values) > 1:
+            raise argparse.ArgumentError(self, f"a convention ({names[0]}) is given alone")
+        setattr(namespace, self.dest, values[0] if names else list(values))
+
+
 _BOTH = frozenset({"featurizer", "regions"})
 
 #: The row-changing parameters, in the estimator's order.
@@ -172,9 +199,14 @@ PARAMETERS = (
               "the features: a set (haralick, skimage, ibsi) or set and feature names",
               cli=(("nargs", "+"), ("action", _OneOrMany), ("metavar", "NAME")),
               where=_BOTH),
-    Parameter("offsets", None, (None, Options(("mahotas", "skimage", "pyradiomics"))),
-              "how a direction's offset grows with the distance (default: the convention "
-              "of the features' own library)", where=_BOTH),
+    Parameter("offsets", None,
+              (None, Options(_CONVENTIONS), "array-like"),
+              "how a direction's offset grows with the distance: a convention (default: the "
+              "features' own library's), angles in radians (0 0.5) or offset vectors per unit "
+              "distance (0,1 2,1)",
+              cli=(("nargs", "+"), ("action", _Offsets), ("type", _offset),
+                   ("metavar", "mahotas|skimage|pyradiomics|ANGLE|DY,DX")),
+              where=_BOTH),
     Parameter("bin_width", None, (None, Range(Real, 0, None, "neither")),
               "fixed bin width, pyradiomics's binWidth (excludes levels and gray_range)",
               cli=(("metavar", "W"),), where=_BOTH),

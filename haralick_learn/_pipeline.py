@@ -129,7 +129,7 @@ def featurize_batch(samples, indices, settings, catch=False):
     results = [None] * len(samples)
     parts, owners = [], []
     stacks = {}  # shape -> [(position, levels, source)]: small 8-bit images counted together
-    stackable = settings.offsets == "mahotas" and not settings.volume
+    stackable = settings.scaled_directions and not settings.volume
     for k, (sample, index) in enumerate(zip(samples, indices)):
         try:
             levels, mask, source = sample_levels(sample, index, settings)

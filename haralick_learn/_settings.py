@@ -11,12 +11,15 @@ region tables agree on both by construction.
 import dataclasses
 import inspect
 import json
+import math
 import types
 from numbers import Integral, Real
 
 import numpy as np
 
 from ._gray import GRAY_CONVERSIONS
+from ._offsets import (angle_name, angle_offset, canonical_offset, checked_offset_list,
+                       offset_name)
 from ._params import PARAMETERS, parameter_names
 
 __all__ = [
@@ -78,18 +81,16 @@ FEATURE_SETS = {
 #: How the offset of a direction grows with the distance ``d``: mahotas's ``d * (dy, dx)``,
 #: scikit-image's ``(round(d sin a), round(d cos a))`` (diagonals ``round(d / sqrt 2)``), or
 #: pyradiomics's every offset of infinity norm ``d`` up to sign (``4 d`` of them, 2-D only).
+#: ``offsets`` may also be a list of angles or of offset vectors (see
+#: :func:`haralick_learn._offsets.checked_offset_list`).
 OFFSET_CONVENTIONS = ("mahotas", "skimage", "pyradiomics")
-
-
-def _offset_name(offset):
-    return "offset_" + "_".join(f"m{-c}" if c < 0 else str(c) for c in offset)
 
 
 #: mahotas's 13 3-D directions (``mahotas.features.texture._3d_deltas``, in
 #: its order) as ``(name, (d0, d1, d2))`` per unit distance along the
 #: volume's axes 0, 1, 2; ``offset_1_m1_0`` is the offset ``(1, -1, 0)``.
 DIRECTIONS_3D = tuple(
-    (_offset_name(offset), offset)
+    (offset_name(offset), offset)
     for offset in (
         (1, 0, 0), (1, 1, 0), (0, 1, 0), (1, -1, 0), (0, 0, 1), (1, 0, 1), (0, 1, 1),
         (1, 1, 1), (1, -1, 1), (1, 0, -1), (0, 1, -1), (1, 1, -1), (1, -1, -1),
@@ -136,8 +137,9 @@ class TextureSettings:
     features : tuple of str
         Catalogue keys of the features, in output order (resolved from a set's
         name or a list; see :data:`FEATURE_SETS`).
-    offsets : {"mahotas", "skimage", "pyradiomics"}
-        How a direction's offset grows with the distance (:data:`OFFSET_CONVENTIONS`);
+    offsets : {"mahotas", "skimage", "pyradiomics"}, tuple of float or tuple of tuple of int
+        How a direction's offset grows with the distance (:data:`OFFSET_CONVENTIONS`),
+        or the user's angles (floats, radians) or offset vectors per unit distance;
         resolved: ``from_params(offsets=None)`` takes the features' own convention.
     bin_width : float or None
         pyradiomics's fixed bin width (see :func:`haralick_learn._quantize.to_gray_levels`).
@@ -165,7 +167,7 @@ class TextureSettings:
     levels: object = None
     backend: str = "numba"
     features: tuple = FEATURE_NAMES[:13]
-    offsets: str = "mahotas"
+    offsets: object = "mahotas"
     bin_width: object = None
     gray_range: object = None
     volume: bool = False
@@ -223,20 +225,23 @@ class TextureSettings:
         if not isinstance(p.gray_conversion, str) or p.gray_conversion not in GRAY_CONVERSIONS:
             raise ValueError(f"gray_conversion must be 'exact' or 'mahotas'; "
                              f"got {p.gray_conversion!r}")
-        if p.offsets is not None and p.offsets not in OFFSET_CONVENTIONS:
-            raise ValueError(f"offsets must be None, 'mahotas', 'skimage' or 'pyradiomics'; "
-                             f"got {p.offsets!r}")
+        if isinstance(p.offsets, str) and p.offsets not in OFFSET_CONVENTIONS:
+            raise ValueError(f"offsets must be None, 'mahotas', 'skimage', 'pyradiomics' or a "
+                             f"list of angles or of offset vectors; got {p.offsets!r}")
         if p.volume and p.color != "gray":
             raise ValueError(f"color={p.color!r} needs 2-D colour images; volumes are gray "
                              "(color='gray')")
-        if p.volume and p.offsets not in (None, "mahotas"):
+        if p.volume and isinstance(p.offsets, str) and p.offsets != "mahotas":
             raise ValueError(f"offsets={p.offsets!r} is a 2-D rule; volumes use "
-                             "mahotas's 3-D offsets (offsets='mahotas')")
+                             "mahotas's 3-D offsets (offsets='mahotas') or offset vectors")
         names = _feature_names(p.features, p.compute_14th_feature)
         distances = _distances(p.distance)
         offsets = p.offsets
         if offsets is None:
             offsets = _default_offsets(names, distances, bool(p.volume))
+        elif not isinstance(offsets, str):
+            offsets = checked_offset_list(offsets, volume=bool(p.volume),
+                                          symmetric=bool(p.symmetric), distances=distances)
         bin_width, gray_range = _binning(p.bin_width, p.gray_range, p.levels)
         if p.backend == "mahotas" and (
             not set(names) <= set(FEATURE_NAMES) or offsets != "mahotas"
@@ -269,12 +274,41 @@ class TextureSettings:
         )
 
     @property
+    def offset_kind(self):
+        """``"convention"`` (a name in :data:`OFFSET_CONVENTIONS`), ``"angles"``, ``"vectors"``."""
+        if isinstance(self.offsets, str):
+            return "convention"
+        return "vectors" if isinstance(self.offsets[0], tuple) else "angles"
+
+    @property
+    def scaled_directions(self):
+        """Whether the offsets at distance ``d`` are ``d`` times :attr:`directions`.
+
+        True for mahotas's convention and offset vectors; angles and the other
+        conventions round or enumerate the offsets of each distance
+        (:meth:`offsets_at`).
+        """
+        return self.offsets == "mahotas" or self.offset_kind == "vectors"
+
+    @property
     def directions(self):
-        """``((name, offset), ...)`` per unit distance: 4 in 2-D, 13 for volumes."""
+        """``((name, offset), ...)`` per unit distance: 4 in 2-D, 13 for volumes.
+
+        Offset vectors give theirs, each as counted (:meth:`offsets_at`); angles
+        their offsets at distance 1.
+        """
+        if self.offset_kind == "vectors":
+            return tuple((offset_name(v), canonical_offset(v)) for v in self.offsets)
+        if self.offset_kind == "angles":
+            return tuple(zip(self.direction_names_at(1), self.offsets_at(1)))
         return DIRECTIONS_3D if self.volume else DIRECTIONS_2D
 
     def offsets_at(self, distance):
-        """The ``(dy, dx)`` offset of each direction at ``distance``, by :attr:`offsets`.
+        """The offset of each direction at ``distance``, as counted, by :attr:`offsets`.
+
+        An offset whose first non-zero component is negative (from a vector or
+        an angle) is counted as its opposite: the same symmetric matrix
+        (:meth:`from_params` refuses it with ``symmetric=False``).
 
         Examples
         --------
@@ -284,23 +318,31 @@ class TextureSettings:
         ((0, 4), (3, 3), (4, 0), (3, -3))
         >>> TextureSettings(offsets="pyradiomics").offsets_at(2)
         ((0, 2), (1, 2), (2, 2), (2, 1), (2, 0), (2, -1), (2, -2), (1, -2))
+        >>> TextureSettings(offsets=((0, 1), (2, 1))).offsets_at(3)
+        ((0, 3), (6, 3))
+        >>> TextureSettings(offsets=(0.0, 0.3, 2.0)).offsets_at(3)
+        ((0, 3), (1, 3), (3, -1))
         """
         if self.offsets == "pyradiomics":
             return _chebyshev_offsets(distance)
-        if self.offsets == "mahotas":
-            return tuple((distance * dy, distance * dx) for _, (dy, dx) in self.directions)
-        out = []
-        for _, (dy, dx) in self.directions:
-            # scikit-image's graycomatrix: angle a, offset (round(d sin a), round(d cos a))
-            angle = np.arctan2(dy, dx)
-            out.append((int(round(np.sin(angle) * distance)),
-                        int(round(np.cos(angle) * distance))))
-        return tuple(out)
+        if self.scaled_directions:
+            return tuple(tuple(distance * c for c in unit) for _, unit in self.directions)
+        if self.offset_kind == "angles":
+            angles = self.offsets
+        else:  # scikit-image's rounding of mahotas's four directions' angles
+            angles = [math.atan2(dy, dx) for _, (dy, dx) in self.directions]
+        return tuple(canonical_offset(angle_offset(a, distance)) for a in angles)
 
     def direction_names_at(self, distance):
-        """The names of the directions at ``distance``: ``offset_2_m1`` for pyradiomics's."""
+        """The names of the directions at ``distance``.
+
+        ``horizontal``... (2-D conventions), ``offset_2_m1`` for pyradiomics's,
+        offset vectors and volumes, ``angle_17.1887`` for an angle (its degrees).
+        """
         if self.offsets == "pyradiomics":
-            return tuple(_offset_name(offset) for offset in self.offsets_at(distance))
+            return tuple(offset_name(offset) for offset in self.offsets_at(distance))
+        if self.offset_kind == "angles":
+            return tuple(angle_name(angle) for angle in self.offsets)
         return tuple(name for name, _ in self.directions)
 
     @property
@@ -354,6 +396,8 @@ class TextureSettings:
         # conversion was mahotas's.
         if fields["gray_conversion"] == "mahotas":
             del fields["gray_conversion"]
+        if self.offset_kind != "convention":  # not a convention's name, whatever JSON makes
+            fields["offsets"] = {self.offset_kind: fields["offsets"]}
         if tuple(fields["features"]) == FEATURE_NAMES[: self.n_haralick_features]:
             del fields["features"]
         for name, default in (("offsets", "mahotas"), ("bin_width", None),
