@@ -1,4 +1,4 @@
-"""Colour texture (issue 14): what it costs, and what it buys, in one run.
+"""Colour texture: what it costs, and what it buys, in one run.
 
 Usage::
 

@@ -24,7 +24,7 @@ to other jobs on a shared machine). Then, from the rounds' cold and warm 5 MP pr
 kernels numba compiled (or loaded from its cache) during the first transform and how long each
 took (timing ``Dispatcher.compile``; "own" excludes the kernels compiled inside it), the top
 ``--top``.
-The target (issue #17): a cold first transform under 3 s.
+The target: a cold first transform under 3 s.
 """
 
 import argparse

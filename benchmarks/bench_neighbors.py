@@ -32,7 +32,7 @@ then index). ``--data images`` builds the rows from the shipped sample images:
 their 52 Haralick features, standardised, each image repeated with Gaussian
 noise (sd 0.05) to reach ``n`` rows: clustered data, many close neighbours.
 
-Targets (issue 5): time ratio <= 1.5, peak memory <= 1.5 GiB.
+Targets: time ratio <= 1.5, peak memory <= 1.5 GiB.
 """
 
 import argparse

@@ -350,7 +350,7 @@ def test_help_and_usage_errors(capsys, tmp_path, monkeypatch):
         assert err.splitlines()[-1].startswith(f"haralick-learn {args[0]}: error:")
 
 
-# --- images 1 pixel high or wide (#11 item 5) -------------------------------------------------
+# --- images 1 pixel high or wide -------------------------------------------------
 
 NO_VERTICAL = ("1 pixel high: no pixel pair in the diagonal_nwse, vertical, diagonal_nesw "
                "directions")
@@ -437,7 +437,7 @@ def test_featurize_writes_the_row_of_a_one_pixel_image_with_a_warning(capsys, ph
     np.testing.assert_array_equal(values, HaralickFeaturizer().fit_transform([str(thin)])[0])
 
 
-# --- the output's folder is checked before featurizing (#11 item 7) ----------------------------
+# --- the output's folder is checked before featurizing ----------------------------
 
 def test_output_into_a_missing_folder_fails_before_featurizing(capsys, photos, tmp_path,
                                                                monkeypatch):
@@ -480,7 +480,7 @@ def test_output_into_an_unwritable_folder_fails_before_featurizing(capsys, photo
     assert "Featurizing" not in err
 
 
-# --- recursive glob and directory links (#11 item 8) -------------------------------------------
+# --- recursive glob and directory links -------------------------------------------
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs SIGALRM")
 def test_recursive_glob_gives_each_image_once_through_directory_links(capsys, tmp_path,
@@ -515,7 +515,7 @@ def test_recursive_glob_gives_each_image_once_through_directory_links(capsys, tm
     assert [line.split(",")[0] for line in out.splitlines()[1:]] == ["tree/.hidden/secret.jpg"]
 
 
-# --- the query is the file named (#11 item 9) -------------------------------------------------
+# --- the query is the file named -------------------------------------------------
 
 def test_similar_queries_the_file_named_not_a_link_to_it(capsys, photos, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
@@ -536,7 +536,7 @@ def test_similar_queries_the_file_named_not_a_link_to_it(capsys, photos, tmp_pat
                                 f"  1. {link}  distance 0.000"]
 
 
-# --- clearer messages (#11 item 10) ------------------------------------------------------------
+# --- clearer messages ------------------------------------------------------------
 
 def test_a_folder_as_query_is_named_a_directory(capsys, photos, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -1,4 +1,4 @@
-"""Colour texture (#14): channel images, per-channel and cross-channel features, on real photos.
+"""Colour texture: channel images, per-channel and cross-channel features, on real photos.
 
 The references: mahotas (reading, co-occurrence, features), scikit-image
 (``rgb2hsv``, ``rgb2lab``) and direct counts of the pixel pairs.

@@ -1,4 +1,4 @@
-"""Feature sets and conventions, each against the peer library itself (issue #13, 2-D).
+"""Feature sets and conventions, each against the peer library itself (2-D).
 
 * ``features="skimage"``: scikit-image's ``graycoprops(graycomatrix(...))``;
 * ``features="ibsi"``: pyradiomics's ``RadiomicsGLCM`` (marker ``pyradiomics``: these
