@@ -9,8 +9,10 @@ stand for the reader's own ``photos/`` folder: its test copies the sample images
 A block that cannot run here is preceded in the Markdown by
 ``<!-- docs-test: skip (reason) -->``; it is still compiled.
 
-README's "## Performance" section is the one place featurization figures are written: the
-documentation site includes it (docs/performance.md), and the other pages link to it.
+Figures have one place each: README's "## Performance" section keeps a short summary of the
+headline figures, which docs/performance.md includes; every other figure is on that page
+alone, with the command that measures it, and the other pages link to it. Pages for users
+hold no development history (targets, issue numbers, earlier builds): that is the changelog's.
 """
 
 import copy
@@ -263,7 +265,7 @@ def test_no_timing_figures_outside_performance(name):
     text = (DOCS / name).read_text(encoding="utf-8")
     found = [(text[:m.start()].count("\n") + 1, m.group()) for m in TIMING.finditer(text)]
     assert not found, f"docs/{name}: timing figures (line, figure) {found}: link to " \
-                      "{doc}`performance` instead, README's Performance section is their source"
+                      "{doc}`performance` instead, the one place of the figures"
 
 
 def test_no_docs_page_copies_readme_figures():
@@ -273,6 +275,59 @@ def test_no_docs_page_copies_readme_figures():
         copied = sorted(figure for figure in figures
                         if re.search(rf"(?<![\d.]){re.escape(figure)}", text))
         assert not copied, f"{page.relative_to(ROOT)} copies README's figures {copied}"
+
+
+README_SUMMARY_LINES = 12
+COMMAND = re.compile(r"python benchmarks/bench_\w+\.py")
+CPU = re.compile(r"\b(?:AMD|Intel|Apple|ARM)\b")
+
+
+def test_readme_performance_is_a_short_summary_that_points_to_the_page():
+    section = readme_performance()
+    lines = [text for text in section.splitlines() if text.strip()]
+    assert len(lines) <= README_SUMMARY_LINES, \
+        f"README's Performance summary has {len(lines)} lines: move the details to docs/performance.md"
+    assert COMMAND.search(section) and CPU.search(section), \
+        "README's Performance summary names the command and the CPU of its figures"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    after = readme.split(END)[1].split("\n## ")[0]
+    assert "(docs/performance.md)" in after, "README's Performance section links to the page"
+
+
+def performance_sections():
+    """``(heading, text)`` of each section of docs/performance.md, the included summary as README's."""
+    page = (DOCS / "performance.md").read_text(encoding="utf-8")
+    sections = re.split(r"^(#{1,3} .*)$", page, flags=re.M)
+    yield from zip(["(top)", *sections[1::2]], [sections[0], *sections[2::2]])
+
+
+def test_every_performance_figure_names_its_command():
+    # A section with figures says what measures them; on the page's last section, which
+    # gathers several estimators, each paragraph with figures says it.
+    assert CPU.search((DOCS / "performance.md").read_text(encoding="utf-8"))
+    for heading, text in performance_sections():
+        if START in text:
+            text = readme_performance()
+        parts = text.split("\n\n") if "\n**" in text else [text]
+        for part in parts:
+            if TIMING.search(part) or re.search(r"\b\d+(?:\.\d+)? s\b", part):
+                assert "bench_" in part, \
+                    f"docs/performance.md, {heading}: figures without their command: {part[:80]!r}"
+
+
+USER_PAGES = ["README.md", *sorted(f"docs/{path.name}" for path in DOCS.glob("*.md")
+                                   if path.name != "changelog.md"), *GUIDE]
+HISTORY = re.compile(r"(?<![\w&/])#\d+\b|\bissues? #?\d+|\(target\b|\btarget:|\btarget \d"
+                     r"|(?-i:\bMet\b|\bMissed\b)|\blanded\b|\bas they land\b|\bearlier build\b"
+                     r"|\bprevious release\b|\bnot yet run\b", re.I)
+
+
+@pytest.mark.parametrize("name", USER_PAGES)
+def test_user_pages_hold_no_development_history(name):
+    text = (ROOT / name).read_text(encoding="utf-8")
+    found = [(text[:m.start()].count("\n") + 1, m.group()) for m in HISTORY.finditer(text)]
+    assert not found, f"{name}: development history (line, words) {found}: " \
+                      "it belongs in docs/changelog.md or nowhere"
 
 
 def public_names():
