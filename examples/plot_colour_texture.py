@@ -87,7 +87,8 @@ for title, params in settings.items():
 
 # %%
 # Feature names say which channel, or which pair, a column comes from:
-names = HaralickFeaturizer(color="hsv", color_pairs="all").fit([patches[0]]).get_feature_names_out()
+colour = HaralickFeaturizer(color="hsv", color_pairs="all").fit([patches[0]])
+names = colour.get_feature_names_out()
 print(names[[0, 52, 104, 156, 208, 260]])
 
 # %%
