@@ -58,8 +58,8 @@ for label in np.unique(labels):
 # -------------------------
 # The queries are the first image of each class (``brick00``, ``grass00``,
 # ``gravel00``), not picked for a good-looking result. One row per query: the
-# query titled "original", then its 3 most similar images, nearest first, with
-# their distances.
+# query, titled with its file name, then its 3 most similar images, nearest
+# first, with their distances.
 queries = [list(labels).index(label) for label in np.unique(labels)]
 display = SimilarImagesDisplay.from_estimator(
     search, paths, queries, n_neighbors=3

@@ -15,10 +15,12 @@ from ._neighbors import DistanceNeighbors
 class SimilarImagesDisplay:
     """Query images, each followed by its most similar images and their distances.
 
-    One row per query: the query image titled ``"original"``, then its
-    neighbours, nearest first, titled with their name (file name, or
-    ``#index`` for in-memory images) and distance. An ``(image, mask)``
-    sample is drawn whole, its pixels outside the mask faded.
+    One row per query: the query image, titled with its name and ``query``,
+    then its neighbours, nearest first, titled with their name and distance.
+    A name is the file name, else ``#index`` for an in-memory image of the
+    collection; a query that is an in-memory image of its own is titled
+    ``query r`` (``r`` its row). An ``(image, mask)`` sample is drawn whole,
+    its pixels outside the mask faded.
 
     Read more in the :ref:`User Guide <similar-images-display-guide>`.
 
@@ -70,8 +72,10 @@ class SimilarImagesDisplay:
     >>> display = SimilarImagesDisplay.from_estimator(search, paths, [0, 7], n_neighbors=3)
     >>> display.axes_.shape
     (2, 4)
-    >>> [ax.get_title().splitlines()[0] for ax in display.axes_[0, :2]]
-    ['original', 'brick12.jpg']
+    >>> display.axes_[1, 0].get_title().splitlines()  # the query, by its file name
+    ['grass12.jpg', 'query']
+    >>> display.axes_[0, 1].get_title().splitlines()[0]  # its nearest neighbour
+    'brick12.jpg'
     >>> display.axes_[0, 1].get_title().splitlines()[1]  # doctest: +ELLIPSIS
     'distance 3...'
     """
@@ -212,8 +216,13 @@ class SimilarImagesDisplay:
 
         drawn = np.empty((n_rows, n_cols), dtype=object)
         for r, query in enumerate(queries):
-            cells = [(images[query], "original", f"image #{query}") if _is_index(query)
-                     else (query, "original", f"query {r}")]
+            if _is_index(query):
+                name = _name(split_sample(images[query])[0], query)
+                cells = [(images[query], f"{name}\nquery", f"image #{query}")]
+            else:
+                name = _name(split_sample(query)[0], None)
+                title = f"{name}\nquery" if name else f"query {r}"
+                cells = [(query, title, f"query {r}")]
             cells += [(images[j], f"{_name(split_sample(images[j])[0], j)}\ndistance {d:.3g}",
                        f"image #{j}") for j, d in zip(indices[r], distances[r])]
             for c, (image, title, name) in enumerate(cells):
@@ -300,12 +309,13 @@ def _check_index(index, n_images):
 
 
 def _name(image, index):
+    """The file name of an image, else ``#index`` (None when ``index`` is None)."""
     if isinstance(image, (str, os.PathLike)):
         return os.path.basename(os.fspath(image))
     filename = getattr(image, "filename", None)
     if isinstance(image, Image.Image) and filename:
         return os.path.basename(filename)
-    return f"#{index}"
+    return None if index is None else f"#{index}"
 
 
 def _displayable(sample, name):

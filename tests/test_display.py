@@ -57,7 +57,7 @@ def titles(display):
     return [[ax.get_title() for ax in row] for row in display.axes_]
 
 
-def test_from_estimator_with_indices_shows_original_then_ranked_neighbours(
+def test_from_estimator_with_indices_shows_the_named_query_then_ranked_neighbours(
         fitted_pipeline, image_files):
     display = SimilarImagesDisplay.from_estimator(fitted_pipeline, image_files, [0, 5],
                                                   n_neighbors=3)
@@ -65,7 +65,7 @@ def test_from_estimator_with_indices_shows_original_then_ranked_neighbours(
     assert display.axes_.shape == (2, 4) and display.images_.shape == (2, 4)
     assert len(display.figure_.axes) == 8
     for row, query in zip(titles(display), [0, 5]):
-        assert row[0] == "original"
+        assert row[0] == f"texture{query:02d}.png\nquery"
         expected = [f"texture{j:02d}.png\ndistance {d:.3g}"
                     for j, d in zip(ind[query], dist[query])]
         assert row[1:] == expected
@@ -87,7 +87,9 @@ def test_from_estimator_with_new_images_and_mixed_queries(fitted_pipeline, image
     assert display.neighbor_indices[2, 0] == 4 and display.distances[2, 0] == 0  # itself
     np.testing.assert_array_equal(display.neighbor_indices[1],
                                   fitted_pipeline[-1].kneighbors(n_neighbors=2)[1][3])
-    assert [row[0] for row in titles(display)] == ["original"] * 3
+    # An in-memory query is named by its row, a file by its name.
+    assert [row[0] for row in titles(display)] == ["query 0", "texture03.png\nquery",
+                                                   "texture04.png\nquery"]
     assert display.images_[0, 0].get_cmap().name == "gray"  # a 2-D array query
 
 
@@ -98,7 +100,7 @@ def test_bare_distance_neighbors_takes_indices_of_fitted_rows():
     display = SimilarImagesDisplay.from_estimator(nn, images, 2, n_neighbors=4)
     dist, ind = nn.kneighbors(n_neighbors=4)
     assert display.axes_.shape == (1, 5)
-    assert titles(display)[0] == ["original"] + [f"#{j}\ndistance {d:.3g}"
+    assert titles(display)[0] == ["#2\nquery"] + [f"#{j}\ndistance {d:.3g}"
                                                   for j, d in zip(ind[2], dist[2])]
     with pytest.raises(TypeError, match="need a Pipeline"):
         SimilarImagesDisplay.from_estimator(nn, images, [images[0]])
@@ -117,8 +119,9 @@ def test_from_predictions_draws_arrays_pil_images_and_paths(image_files):
     display = SimilarImagesDisplay.from_predictions(
         images, [0, image_files[3]], [[1, 2, 3], [3, 2, 1]], [[0.5, 1.25, 2.0], [1, 2, 3]])
     assert display.axes_.shape == (2, 4)
-    assert titles(display)[0] == ["original", "#1\ndistance 0.5", "texture01.png\ndistance 1.25",
+    assert titles(display)[0] == ["#0\nquery", "#1\ndistance 0.5", "texture01.png\ndistance 1.25",
                                   "texture02.png\ndistance 2"]
+    assert titles(display)[1][0] == "texture03.png\nquery"
     shown = display.images_[0, 1].get_array()
     assert shown.min() == 0 and shown.max() == 1  # float RGB rescaled into [0, 1]
     with pytest.raises(ValueError, match="must both have shape"):
@@ -177,7 +180,9 @@ def test_image_and_mask_samples_are_drawn_with_the_outside_faded(tmp_path):
     query = (paths[1], np.asarray(Image.open(samples[1][1])) == 0)  # a new sample: the other half
     display = SimilarImagesDisplay.from_estimator(search, samples, [0, query], n_neighbors=2)
     dist, ind = search[-1].kneighbors(n_neighbors=2)
-    assert titles(display)[0] == ["original"] + [
+    assert [row[0] for row in titles(display)] == [
+        f"{os.path.basename(paths[0])}\nquery", f"{os.path.basename(paths[1])}\nquery"]
+    assert titles(display)[0][1:] == [
         f"{os.path.basename(paths[j])}\ndistance {d:.3g}" for j, d in zip(ind[0], dist[0])]
     for drawn, (path, mask) in [(display.images_[0, 0], samples[0]),
                                 (display.images_[1, 0], query)]:
