@@ -4,8 +4,7 @@ Every page's code blocks run here in order, in one namespace per page, in a fres
 folder, as a reader would run them: the ```python blocks, and the ``haralick-learn``
 commands of the bash and console blocks (in-process, through ``haralick_learn.cli.main``);
 a console block's shown output is what the command prints. So a page that needs files makes
-them itself (from ``haralick_learn.datasets`` or scikit-image's data). README's snippets alone
-stand for the reader's own ``photos/`` folder: its test copies the sample images there first.
+them itself (from ``haralick_learn.datasets`` or scikit-image's data), README included.
 A block that cannot run here is preceded in the Markdown by
 ``<!-- docs-test: skip (reason) -->``; it is still compiled.
 
@@ -16,10 +15,8 @@ hold no development history (targets, issue numbers, earlier builds): that is th
 """
 
 import copy
-import inspect
 import re
 import shlex
-import shutil
 from collections import namedtuple
 from pathlib import Path
 
@@ -27,7 +24,6 @@ import pytest
 
 import haralick_learn
 from haralick_learn import cli
-from haralick_learn.datasets import load_sample_images
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
@@ -195,11 +191,6 @@ def run_page(name, folder, capsys):
 @pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("name", RUN)
 def test_page_runs_as_written(name, empty_folder, capsys):
-    if name == "README.md":
-        # README's snippets stand for the reader's own folder of photographs.
-        (empty_folder / "photos").mkdir()
-        for path in load_sample_images().paths:
-            shutil.copy(path, empty_folder / "photos")
     try:
         import dask
         import distributed  # noqa: F401 (its defaults join Dask's configuration on import)
