@@ -666,10 +666,14 @@ def slice_features(gray, settings, mask=None):
     """
     per_slice = dataclasses.replace(
         settings, volume="2.5d", aggregate="merged" if settings.aggregate == "merged" else None)
-    features = np.stack([
-        image_features(gray[z:z + 1], per_slice, None if mask is None else mask[z:z + 1])
-        for z in range(gray.shape[0])
-    ])  # (n_slices, n_distances, n_directions, n_features)
+    n_rows = 1 if per_slice.aggregate == "merged" else len(per_slice.directions)
+    features = np.full((gray.shape[0], len(settings.distances), n_rows,
+                        len(settings.features)), np.nan)
+    for z in range(gray.shape[0]):
+        if mask is None:
+            features[z] = image_features(gray[z:z + 1], per_slice)
+        elif mask[z].any():  # a slice outside the mask has no pair: NaN, left out
+            features[z] = image_features(gray[z:z + 1], per_slice, mask[z:z + 1])
     if settings.aggregate not in (None, "merged"):
         return features.swapaxes(0, 1).reshape(features.shape[1], -1, features.shape[-1])
     present = ~np.isnan(features).all(axis=-1, keepdims=True)
@@ -683,12 +687,13 @@ def sums_suffice(settings):
     """Whether the features of ``settings`` derive from the matrices' sums alone.
 
     They do unless some feature needs the matrices themselves
-    (:data:`MATRIX_FEATURES`), the directions' matrices are merged, or the
-    reference (mahotas) computes them. Such settings featurize a batch of
+    (:data:`MATRIX_FEATURES`), the directions' matrices are merged, each slice
+    of a volume is featurized on its own (``volume="2d"``), or the reference
+    (mahotas) computes them. Such settings featurize a batch of
     images with one :class:`GLCMStatistics` (:func:`image_sums` for each).
     """
     return (settings.backend != "mahotas" and settings.aggregate != "merged"
-            and not set(settings.features) & MATRIX_FEATURES)
+            and settings.volume != "2d" and not set(settings.features) & MATRIX_FEATURES)
 
 
 def image_sums(gray, settings, mask=None):
