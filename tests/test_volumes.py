@@ -388,3 +388,12 @@ def test_2d_offset_vectors_must_stay_in_the_slice():
     row = HaralickFeaturizer(volume="2.5d", offsets=[(0, 0, 1)]).fit_transform(
         [stack_of_crops(skimage.data.camera(), 3, 16)])
     assert row.shape == (1, 13)
+
+
+def test_volume_3d_keeps_the_cache_key_of_volume_true():
+    # rows cached before the volume modes existed (volume stored as true) stay valid
+    from haralick_learn._settings import TextureSettings
+    key = TextureSettings.from_params(volume="3d").cache_key()
+    assert key == TextureSettings.from_params(volume=True).cache_key()
+    assert b'"volume": true' in key
+    assert TextureSettings.from_params(volume="2.5d").cache_key() != key
