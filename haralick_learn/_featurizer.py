@@ -174,14 +174,29 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         own ``[min, max]`` (``"image"``: pyradiomics's ``binCount``) or a
         fixed ``(low, high)`` shared by all images, so that a level means the
         same intensities in every image. ``None`` keeps the default rule.
-    volume : bool, default=False
+    volume : bool or {"3d", "2.5d", "2d"}, default=False
         Treat each sample as a 3-D gray volume: a 3-D array, a multi-page
         TIFF, a NIfTI (``.nii``, ``.nii.gz``) or NRRD (``.nrrd``) file (these
-        two need ``pip install 'haralick_learn[volumes]'``). Features are
-        computed for mahotas's 13 3-D directions, as
-        ``mahotas.features.haralick`` does for a 3-D array. A volume is never
-        guessed from a shape: without ``volume=True`` a 3-D array is a
-        colour image (its last axis the channels).
+        two need ``pip install 'haralick_learn[volumes]'``). ``True`` or
+        ``"3d"``: features are computed for mahotas's 13 3-D directions, as
+        ``mahotas.features.haralick`` does for a 3-D array. ``"2.5d"`` and
+        ``"2d"`` take the volume as slices along axis 0 (transpose a NIfTI
+        volume read as ``(x, y, z)`` to ``(z, y, x)`` for axial slices) and
+        count the pairs within each slice, in the 4 in-plane directions
+        (``offset_0_0_1``, ``offset_0_1_1``, ``offset_0_1_0``,
+        ``offset_0_1_m1``): ``"2.5d"`` sums each direction's matrices over the
+        slices, ``"2d"`` computes the features of each slice and averages them
+        over the slices that have pairs (a slice outside the mask is left
+        out). With `aggregate`, these are IBSI's six aggregations:
+        ``"mean"`` is IBSI's averaged mode (2D:avg, the features of every
+        slice and direction averaged; 2.5D:dmrg; 3D:avg) and ``"merged"`` its
+        merged mode (2D:smrg, each slice's directions merged, averaged over
+        the slices; 2.5D:mrg; 3D:mrg). With ``"2d"``, ``None`` gives each
+        direction averaged over the slices, and ``"mean_ptp"``,
+        ``"mean_std"``, ``"min_max"``, ``"mean_all"`` reduce over every slice
+        and direction. A volume is never guessed from a shape: without
+        `volume` a 3-D array is a colour image (its last axis the channels).
+        The command's ``--volume`` is ``"3d"``.
     symmetric : bool, default=True
         Add each co-occurrence matrix's transpose, as mahotas does;
         ``False`` counts each pair ``(p, p + offset)`` once, in that order

@@ -15,6 +15,7 @@ and direction out, from either backend (the compiled kernels, or mahotas's
 own functions as the reference) behind the same interface.
 """
 
+import dataclasses
 import functools
 import math
 
@@ -614,8 +615,11 @@ def image_features(gray, settings, mask=None):
     Returns
     -------
     features : ndarray of float64, shape (n_distances, n_directions, n_features)
-        NaN for a direction without any (counted) pixel pair.
+        NaN for a direction without any (counted) pixel pair. With
+        ``settings.volume="2d"`` see :func:`slice_features`.
     """
+    if settings.volume == "2d":
+        return slice_features(gray, settings, mask)
     directions = tuple(offset for _, offset in settings.directions)
     if settings.backend == "mahotas":
         if mask is not None:
@@ -643,16 +647,53 @@ def image_features(gray, settings, mask=None):
     return _catalogue_features(count, settings, compact=compact)
 
 
+def slice_features(gray, settings, mask=None):
+    """IBSI's 2-D features of a volume: each slice along axis 0 on its own.
+
+    Each slice's features are those of a one-slice ``volume="2.5d"`` (its 4
+    in-plane directions; with ``aggregate="merged"`` their matrices summed,
+    IBSI's 2D:smrg). A slice without any (counted) pair in a direction is left
+    out, as IBSI and MIRP leave it out of the average.
+
+    Returns
+    -------
+    features : ndarray of float64, shape (n_distances, n_rows, n_features)
+        With ``aggregate`` None: each direction's features averaged over the
+        slices that have its pairs (4 rows); ``"merged"``: each slice's merged
+        features averaged (1 row); any other aggregate: a row per slice and
+        direction (slice-major), which the aggregate stage reduces as it
+        reduces directions (``"mean"``: IBSI's 2D:avg).
+    """
+    per_slice = dataclasses.replace(
+        settings, volume="2.5d", aggregate="merged" if settings.aggregate == "merged" else None)
+    n_rows = 1 if per_slice.aggregate == "merged" else len(per_slice.directions)
+    features = np.full((gray.shape[0], len(settings.distances), n_rows,
+                        len(settings.features)), np.nan)
+    for z in range(gray.shape[0]):
+        if mask is None:
+            features[z] = image_features(gray[z:z + 1], per_slice)
+        elif mask[z].any():  # a slice outside the mask has no pair: NaN, left out
+            features[z] = image_features(gray[z:z + 1], per_slice, mask[z:z + 1])
+    if settings.aggregate not in (None, "merged"):
+        return features.swapaxes(0, 1).reshape(features.shape[1], -1, features.shape[-1])
+    present = ~np.isnan(features).all(axis=-1, keepdims=True)
+    counts = present.sum(axis=0)
+    total = np.where(present, features, 0.0).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, total / counts, np.nan)
+
+
 def sums_suffice(settings):
     """Whether the features of ``settings`` derive from the matrices' sums alone.
 
     They do unless some feature needs the matrices themselves
-    (:data:`MATRIX_FEATURES`), the directions' matrices are merged, or the
-    reference (mahotas) computes them. Such settings featurize a batch of
+    (:data:`MATRIX_FEATURES`), the directions' matrices are merged, each slice
+    of a volume is featurized on its own (``volume="2d"``), or the reference
+    (mahotas) computes them. Such settings featurize a batch of
     images with one :class:`GLCMStatistics` (:func:`image_sums` for each).
     """
     return (settings.backend != "mahotas" and settings.aggregate != "merged"
-            and not set(settings.features) & MATRIX_FEATURES)
+            and settings.volume != "2d" and not set(settings.features) & MATRIX_FEATURES)
 
 
 def image_sums(gray, settings, mask=None):

@@ -214,9 +214,14 @@ PARAMETERS = (
               "the intensities the levels are spread over: the image's own min to max "
               "('image') or LOW,HIGH for every image",
               cli=(("type", _gray_range), ("metavar", "image|LOW,HIGH")), where=_BOTH),
-    Parameter("volume", False, ("boolean",),
+    Parameter("volume", False, ("boolean", Options(("2d", "2.5d", "3d"))),
               "each sample is a 3-D volume (multi-page TIFF, NIfTI .nii/.nii.gz, NRRD .nrrd; "
-              "a folder gives those files): mahotas's 13 3-D directions", where=_BOTH),
+              "a folder gives those files): mahotas's 13 3-D directions",
+              cli=(("help", "each sample is a 3-D volume (multi-page TIFF, NIfTI .nii/.nii.gz, "
+                    "NRRD .nrrd; a folder gives those files): mahotas's 13 3-D directions "
+                    "(IBSI's 3-D; the 2-D and 2.5-D modes are the Python API's volume='2d' / "
+                    "'2.5d')"),),
+              where=_BOTH),
     Parameter("symmetric", True, ("boolean",),
               "add each co-occurrence matrix's transpose, as mahotas does", where=_BOTH),
     Parameter("preserve_haralick_bug", False, ("boolean",),

@@ -97,6 +97,10 @@ DIRECTIONS_3D = tuple(
     )
 )
 
+#: How a volume is read (``volume=True`` is ``"3d"``): IBSI's 2-D (per slice along axis 0),
+#: 2.5-D (the slices' matrices summed) and 3-D aggregations.
+VOLUME_MODES = ("2d", "2.5d", "3d")
+
 #: How the directions of one distance become columns: the names of the groups.
 #: ``"merged"`` sums the directions' matrices before the features (IBSI's merged mode).
 AGGREGATES = {
@@ -145,8 +149,11 @@ class TextureSettings:
         pyradiomics's fixed bin width (see :func:`haralick_learn._quantize.to_gray_levels`).
     gray_range : None, "image" or (low, high)
         The intensity range that ``levels`` bins are spread over.
-    volume : bool
-        Samples are 3-D volumes: mahotas's 13 3-D directions.
+    volume : False or {"2d", "2.5d", "3d"}
+        Samples are 3-D volumes (:data:`VOLUME_MODES`): ``"3d"`` mahotas's 13 3-D
+        directions; ``"2.5d"`` and ``"2d"`` the 4 in-plane ones of slices along axis 0,
+        their matrices summed over the slices (``"2.5d"``) or each slice's features
+        averaged (``"2d"``).
     symmetric : bool
         Add each co-occurrence matrix's transpose (mahotas's default).
     preserve_haralick_bug : bool
@@ -170,7 +177,7 @@ class TextureSettings:
     offsets: object = "mahotas"
     bin_width: object = None
     gray_range: object = None
-    volume: bool = False
+    volume: object = False
     symmetric: bool = True
     preserve_haralick_bug: bool = False
     color: str = "gray"
@@ -228,6 +235,8 @@ class TextureSettings:
         if isinstance(p.offsets, str) and p.offsets not in OFFSET_CONVENTIONS:
             raise ValueError(f"offsets must be None, 'mahotas', 'skimage', 'pyradiomics' or a "
                              f"list of angles or of offset vectors; got {p.offsets!r}")
+        volume = _volume_mode(p.volume)
+        p.volume = volume
         if p.volume and p.color != "gray":
             raise ValueError(f"color={p.color!r} needs 2-D colour images; volumes are gray "
                              "(color='gray')")
@@ -242,6 +251,9 @@ class TextureSettings:
         elif not isinstance(offsets, str):
             offsets = checked_offset_list(offsets, volume=bool(p.volume),
                                           symmetric=bool(p.symmetric), distances=distances)
+            if volume in ("2d", "2.5d") and any(offset[0] for offset in offsets):
+                raise ValueError(f"volume={volume!r} counts pairs within slices (along axis 0): "
+                                 f"offset vectors need dz = 0; got {list(offsets)}")
         bin_width, gray_range = _binning(p.bin_width, p.gray_range, p.levels)
         if p.backend == "mahotas" and (
             not set(names) <= set(FEATURE_NAMES) or offsets != "mahotas"
@@ -265,7 +277,7 @@ class TextureSettings:
             offsets=offsets,
             bin_width=bin_width,
             gray_range=gray_range,
-            volume=bool(p.volume),
+            volume=volume,
             symmetric=bool(p.symmetric),
             preserve_haralick_bug=bool(p.preserve_haralick_bug),
             color=p.color,
@@ -292,7 +304,8 @@ class TextureSettings:
 
     @property
     def directions(self):
-        """``((name, offset), ...)`` per unit distance: 4 in 2-D, 13 for volumes.
+        """``((name, offset), ...)`` per unit distance: 4 in 2-D, 13 for volumes (4 in-plane
+        ones with ``volume="2d"`` or ``"2.5d"``).
 
         Offset vectors give theirs, each as counted (:meth:`offsets_at`); angles
         their offsets at distance 1.
@@ -301,6 +314,8 @@ class TextureSettings:
             return tuple((offset_name(v), canonical_offset(v)) for v in self.offsets)
         if self.offset_kind == "angles":
             return tuple(zip(self.direction_names_at(1), self.offsets_at(1)))
+        if self.volume in ("2d", "2.5d"):
+            return _IN_PLANE_3D
         return DIRECTIONS_3D if self.volume else DIRECTIONS_2D
 
     def offsets_at(self, distance):
@@ -396,6 +411,8 @@ class TextureSettings:
         # conversion was mahotas's.
         if fields["gray_conversion"] == "mahotas":
             del fields["gray_conversion"]
+        if fields["volume"] == "3d":  # what volume=True was stored as
+            fields["volume"] = True
         if self.offset_kind != "convention":  # not a convention's name, whatever JSON makes
             fields["offsets"] = {self.offset_kind: fields["offsets"]}
         if tuple(fields["features"]) == FEATURE_NAMES[: self.n_haralick_features]:
@@ -424,6 +441,19 @@ def _chebyshev_offsets(distance):
     ring += [(distance, dx) for dx in range(distance, -distance - 1, -1)]
     ring += [(dy, -distance) for dy in range(distance - 1, 0, -1)]
     return tuple(ring)
+
+
+#: The 4 in-plane directions of a volume's slices along axis 0, in mahotas's 2-D order.
+_IN_PLANE_3D = tuple((offset_name((0, *offset)), (0, *offset)) for _, offset in DIRECTIONS_2D)
+
+
+def _volume_mode(volume):
+    """``volume`` as the settings store it: False or a name of :data:`VOLUME_MODES`."""
+    if isinstance(volume, (bool, np.bool_)):
+        return "3d" if volume else False
+    if isinstance(volume, str) and volume in VOLUME_MODES:
+        return volume
+    raise ValueError(f"volume must be a bool or one of {list(VOLUME_MODES)}; got {volume!r}")
 
 
 #: The offsets of each feature set's own library (2-D; volumes have mahotas's only).

@@ -304,3 +304,96 @@ def test_a_volume_file_read_as_an_image_says_to_set_volume(tmp_path):
     for path in paths:
         with pytest.raises(ValueError, match=rf"{path.name}.*a volume: use volume=True / --volume"):
             HaralickFeaturizer().fit_transform([str(path)])
+
+
+# -- IBSI's 2-D and 2.5-D aggregations (slices along axis 0) -------------------
+
+
+def test_volume_3d_is_volume_true(volume):
+    ours = HaralickFeaturizer(volume="3d", aggregate="mean")
+    theirs = HaralickFeaturizer(volume=True, aggregate="mean")
+    np.testing.assert_array_equal(ours.fit_transform([volume]), theirs.fit_transform([volume]))
+    assert list(ours.get_feature_names_out()) == list(theirs.get_feature_names_out())
+
+
+def _slice_rows(volume, **params):
+    """The 2-D featurizer's rows of each slice (slices along axis 0)."""
+    return HaralickFeaturizer(**params).fit_transform(list(volume))
+
+
+@pytest.mark.parametrize("aggregate", [None, "merged"])
+def test_2d_averages_the_slices_rows(volume, aggregate):
+    # None: each direction over the slices; merged: each slice's merged matrix (2D:smrg)
+    ours = HaralickFeaturizer(volume="2d", aggregate=aggregate).fit_transform([volume])[0]
+    np.testing.assert_allclose(ours, _slice_rows(volume, aggregate=aggregate).mean(axis=0),
+                               rtol=RTOL)
+
+
+@pytest.mark.parametrize("aggregate", ["mean", "mean_ptp", "min_max"])
+def test_2d_aggregates_every_slice_and_direction(volume, aggregate):
+    # IBSI's 2D:avg with "mean": the features of each slice and direction, averaged
+    per_direction = _slice_rows(volume).reshape(-1, 13)
+    reductions = {"mean": (np.mean,), "mean_ptp": (np.mean, np.ptp), "min_max": (np.min, np.max)}
+    expected = np.concatenate([f(per_direction, axis=0) for f in reductions[aggregate]])
+    ours = HaralickFeaturizer(volume="2d", aggregate=aggregate).fit_transform([volume])[0]
+    np.testing.assert_allclose(ours, expected, rtol=RTOL, atol=1e-13)
+
+
+def test_2d_feature_names_are_the_in_plane_directions(volume):
+    names = HaralickFeaturizer(volume="2d").fit([volume]).get_feature_names_out()
+    assert [n.rsplit("_d1", 1)[0].split("second_moment_")[1] for n in names[::13]] == [
+        "offset_0_0_1", "offset_0_1_1", "offset_0_1_0", "offset_0_1_m1"]
+
+
+@pytest.mark.parametrize("aggregate", [None, "mean", "merged"])
+def test_2_5d_sums_the_slices_matrices(volume, aggregate):
+    # The slices one above the other with a row between them left out of the mask:
+    # a 2-D image whose matrices are the slices' matrices summed.
+    depth, height, width = volume.shape
+    tiled = np.zeros((depth * (height + 1), width), volume.dtype)
+    mask = np.zeros(tiled.shape, bool)
+    for z in range(depth):
+        tiled[z * (height + 1):z * (height + 1) + height] = volume[z]
+        mask[z * (height + 1):z * (height + 1) + height] = True
+    expected = HaralickFeaturizer(aggregate=aggregate).fit_transform([(tiled, mask)])[0]
+    ours = HaralickFeaturizer(volume="2.5d", aggregate=aggregate).fit_transform([volume])[0]
+    np.testing.assert_allclose(ours, expected, rtol=RTOL, atol=1e-13)
+
+
+@pytest.mark.parametrize("volume_mode", ["2d", "2.5d"])
+@pytest.mark.parametrize("aggregate", [None, "mean", "merged"])
+def test_an_empty_slice_is_left_out(volume, volume_mode, aggregate):
+    # a slice whose mask has no pair counts in no average (as IBSI and MIRP do)
+    mask = np.ones(volume.shape, bool)
+    mask[2] = False
+    mask[4, :, :] = False
+    mask[4, 0, 0] = True  # one voxel: no pair in any direction
+    kept = np.delete(volume, [2, 4], axis=0)
+    params = dict(volume=volume_mode, aggregate=aggregate)
+    ours = HaralickFeaturizer(**params).fit_transform([(volume, mask)])[0]
+    expected = HaralickFeaturizer(**params).fit_transform(
+        [(kept, np.ones(kept.shape, bool))])[0]
+    np.testing.assert_allclose(ours, expected, rtol=RTOL, atol=1e-13)
+
+
+@pytest.mark.parametrize("value", ["3D", "4d", 1, None])
+def test_volume_must_be_a_bool_or_a_mode(value):
+    with pytest.raises(ValueError, match="volume"):
+        HaralickFeaturizer(volume=value).fit([np.zeros((2, 4, 4), np.uint8)])
+
+
+def test_2d_offset_vectors_must_stay_in_the_slice():
+    with pytest.raises(ValueError, match="dz = 0"):
+        HaralickFeaturizer(volume="2d", offsets=[(1, 0, 0)]).fit([np.zeros((2, 4, 4), np.uint8)])
+    row = HaralickFeaturizer(volume="2.5d", offsets=[(0, 0, 1)]).fit_transform(
+        [stack_of_crops(skimage.data.camera(), 3, 16)])
+    assert row.shape == (1, 13)
+
+
+def test_volume_3d_keeps_the_cache_key_of_volume_true():
+    # rows cached before the volume modes existed (volume stored as true) stay valid
+    from haralick_learn._settings import TextureSettings
+    key = TextureSettings.from_params(volume="3d").cache_key()
+    assert key == TextureSettings.from_params(volume=True).cache_key()
+    assert b'"volume": true' in key
+    assert TextureSettings.from_params(volume="2.5d").cache_key() != key
