@@ -9,7 +9,8 @@ Real images only: scikit-image's shipped textures and photographs, scikit-learn'
 JPEGs. pyradiomics is compared on whole images (a mask of ones), on 2-D images with
 real masks (a disk, a threshold, a band of gray values that leaves levels absent), per
 label of a region table (scikit-image's thresholded coins), and on 3-D volumes (stacks
-of consecutive crops of real photographs) with 3-D masks (an ellipsoid, a threshold).
+of consecutive crops of real photographs) with 3-D masks (an ellipsoid, a threshold),
+in 3-D and in 2.5-D (force2D along array axis 0).
 scikit-image has no masks: its parity is on whole images only.
 """
 
@@ -245,10 +246,12 @@ PYRADIOMICS_CASES = [
 ABSOLUTE_FLOOR = 1e-3
 
 
-def pyradiomics_glcm(image, mask=None, distances=(1,), symmetricalGLCM=True, **settings):
+def pyradiomics_glcm(image, mask=None, distances=(1,), symmetricalGLCM=True, force2D=None,
+                     **settings):
     """pyradiomics's 24 GLCM features of a 2-D image (force2D) or a 3-D volume (13 angles).
 
-    ``mask=None`` is a mask of ones (the whole image).
+    ``mask=None`` is a mask of ones (the whole image); ``force2D=True`` on a volume takes
+    pyradiomics's in-plane angles of the slices along array axis 0 (SimpleITK's z).
     """
     sitk = pytest.importorskip("SimpleITK")
     radiomics = pytest.importorskip("radiomics")
@@ -266,7 +269,8 @@ def pyradiomics_glcm(image, mask=None, distances=(1,), symmetricalGLCM=True, **s
         volume = volume.astype(np.int64)
     extractor = glcm.RadiomicsGLCM(
         sitk.GetImageFromArray(volume), sitk.GetImageFromArray(mask.astype(np.uint8)),
-        force2D=is_2d, distances=list(distances), symmetricalGLCM=symmetricalGLCM, **settings)
+        force2D=is_2d if force2D is None else force2D, force2Ddimension=0,
+        distances=list(distances), symmetricalGLCM=symmetricalGLCM, **settings)
     extractor.enableAllFeatures()
     values = extractor.execute()
     return np.array([float(values[name]) for name in IBSI_FEATURES])
@@ -445,6 +449,29 @@ def test_region_table_equals_pyradiomics_per_label(pyradiomics_settings, params)
         error = _relative(row, ref, ABSOLUTE_FLOOR)
         worst = int(np.argmax(error))
         assert error.max() < RTOL, (value, IBSI_FEATURES[worst], row[worst], ref[worst])
+
+
+@pytest.mark.pyradiomics
+@pytest.mark.parametrize("pyradiomics_settings, params", [
+    (dict(binWidth=25), dict(bin_width=25, aggregate="mean")),
+    (dict(binWidth=25, weightingNorm="no_weighting"), dict(bin_width=25, aggregate="merged")),
+], ids=["mean", "merged"])
+def test_2_5d_equals_pyradiomics_force2d(photo_paths, pyradiomics_settings, params):
+    """``volume="2.5d"``: pyradiomics's ``force2D=True, force2Ddimension=0`` sums each
+    in-plane angle's matrices over the slices along array axis 0 (SimpleITK's z), then
+    averages the four angles' features (or, unweighted, sums the four matrices)."""
+    pytest.importorskip("radiomics")
+    for name, volume in real_volumes(photo_paths).items():
+        masks = {"whole": np.ones(volume.shape, bool), "ellipsoid": ellipsoid_mask(volume.shape),
+                 "threshold": volume > np.percentile(volume, 40)}
+        for mask_name, mask in masks.items():
+            ref = pyradiomics_glcm(volume, mask, force2D=True, **pyradiomics_settings)
+            row = HaralickFeaturizer(features="ibsi", volume="2.5d",
+                                     **params).fit_transform([(volume, mask)])[0]
+            error = _relative(row, ref, ABSOLUTE_FLOOR)
+            worst = int(np.argmax(error))
+            assert error.max() < RTOL, (name, mask_name, IBSI_FEATURES[worst], row[worst],
+                                        ref[worst])
 
 
 @pytest.mark.pyradiomics
