@@ -153,6 +153,24 @@ def test_volume_regions_equal_masked_volumes():
     np.testing.assert_array_equal(table.drop(columns="label").to_numpy(), expected)
 
 
+@pytest.mark.parametrize("volume_mode, aggregate", [
+    (True, "mean"), ("3d", "merged"), ("2.5d", "mean"), ("2.5d", "merged"), ("2d", "mean"),
+])
+def test_volume_regions_in_every_mode_equal_the_featurizer(volume_mode, aggregate):
+    """A real 3-D label image (supervoxels of a real volume, and the connected parts of its
+    threshold): each label's row is the featurizer's row of ``(volume, labels == label)``."""
+    volume = VOLUMES["brick"]()
+    supervoxels = slic(volume, n_segments=12, compactness=0.1, channel_axis=None,
+                       start_label=1)
+    parts = connected_components(volume > np.percentile(volume, 60))
+    parts[(np.bincount(parts.ravel()) < 40)[parts]] = 0  # drop specks
+    params = {"features": "ibsi", "bin_width": 25, "aggregate": aggregate,
+              "volume": volume_mode}
+    for labels in (supervoxels, parts):
+        assert len(np.unique(labels[labels > 0])) >= 4
+        assert_rows_equal_the_featurizer(volume, labels, params)
+
+
 def test_labels_with_gaps_and_background_only(coffee):
     rgb, labels = coffee
     sparse = np.where(labels % 3 == 0, labels * 10, 0)
