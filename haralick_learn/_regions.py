@@ -22,7 +22,7 @@ from ._params import parameter_names
 from ._pipeline import row_from_channel_images, rows_from_gray
 from ._settings import TextureSettings
 
-__all__ = ["region_features"]
+__all__ = ["region_box_names", "region_columns", "region_features"]
 
 #: Regions whose features are computed in one pass (the sums of 256 regions hold about 15 MB).
 _BATCH = 256
@@ -102,7 +102,12 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, **featurize
     -------
     table : pandas.DataFrame
         One row per label present, in increasing label order: a ``label``
-        column, then the featurizer's feature names
+        column; its bounding box, as :func:`skimage.measure.regionprops`'s
+        ``bbox`` (``bbox_0_min, bbox_1_min, bbox_0_max, bbox_1_max`` for 2-D
+        labels, a third axis for 3-D; the minimum included, the maximum
+        excluded, so ``image[bbox_0_min:bbox_0_max, bbox_1_min:bbox_1_max]``
+        is its crop); ``count``, its number of pixels (voxels); then the
+        featurizer's feature names
         (:meth:`HaralickFeaturizer.get_feature_names_out`).
 
     Raises
@@ -127,14 +132,14 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, **featurize
     >>> labels[:, :48], labels[10:50, 60:90] = 1, 7
     >>> table = region_features(image, labels, aggregate="mean")
     >>> table.shape
-    (2, 14)
-    >>> table["label"].tolist()
-    [1, 7]
-    >>> list(table.columns[:3])
-    ['label', 'angular_second_moment_mean_d1', 'contrast_mean_d1']
+    (2, 19)
+    >>> table.iloc[:, :6].values.tolist()
+    [[1, 0, 0, 64, 48, 3072], [7, 10, 60, 50, 90, 1200]]
+    >>> list(table.columns[5:8])
+    ['count', 'angular_second_moment_mean_d1', 'contrast_mean_d1']
     >>> ibsi = region_features(image, labels, features="ibsi", bin_width=25, aggregate="mean")
-    >>> list(ibsi.columns[:3])
-    ['label', 'ibsi_Autocorrelation_mean_d1', 'ibsi_ClusterProminence_mean_d1']
+    >>> list(ibsi.columns[5:8])
+    ['count', 'ibsi_Autocorrelation_mean_d1', 'ibsi_ClusterProminence_mean_d1']
     """
     import pandas as pd
 
@@ -159,8 +164,11 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, **featurize
     if labels.size and labels.min() < 0:
         raise ValueError("labels must be non-negative (0 is background)")
     names = settings.feature_names
+    box_names = region_box_names(labels.ndim)
     if labels.size == 0 or labels.max() == 0:
         return pd.DataFrame({"label": np.array([], dtype=labels.dtype),
+                             **{name: np.array([], dtype=np.intp) for name in box_names},
+                             "count": np.array([], dtype=np.intp),
                              **{name: np.array([]) for name in names}})
     ids, compact = _compact_ids(labels)
     boxes = ndimage.find_objects(compact)  # one pass: the bounding box of every region
@@ -177,8 +185,43 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, **featurize
         delayed(regions.rows)(batch) for batch in batches)
     rows = np.concatenate(results) if results else np.empty((0, len(names)))
     table = pd.DataFrame(rows, columns=list(names))
+    # The boxes and counts come from the pass above (find_objects) and one bincount: the
+    # regionprops columns a table is usually joined with, at no extra cost.
+    corners = np.array([[box[axis].start for axis in range(labels.ndim)]
+                        + [box[axis].stop for axis in range(labels.ndim)]
+                        for box in (boxes[index] for index in present)], dtype=np.intp)
+    counts = np.bincount(compact.ravel(), minlength=len(boxes) + 1)[1:]
     table.insert(0, "label", ids[present])
+    for column, name in enumerate(box_names):
+        table.insert(1 + column, name, corners[:, column])
+    table.insert(1 + len(box_names), "count", counts[present].astype(np.intp))
     return table
+
+
+def region_box_names(ndim):
+    """The bounding-box columns of a region table of ``ndim``-D labels, in its order.
+
+    skimage's ``regionprops`` convention: every axis's first index, then every
+    axis's end (exclusive).
+
+    Examples
+    --------
+    >>> region_box_names(2)
+    ['bbox_0_min', 'bbox_1_min', 'bbox_0_max', 'bbox_1_max']
+    """
+    return ([f"bbox_{axis}_min" for axis in range(ndim)]
+            + [f"bbox_{axis}_max" for axis in range(ndim)])
+
+
+def region_columns(ndim):
+    """The columns a region table of ``ndim``-D labels has before its features.
+
+    Examples
+    --------
+    >>> region_columns(2)
+    ['label', 'bbox_0_min', 'bbox_1_min', 'bbox_0_max', 'bbox_1_max', 'count']
+    """
+    return ["label", *region_box_names(ndim), "count"]
 
 
 def _check_params(params):

@@ -11,9 +11,11 @@ import pandas as pd
 import pytest
 import skimage.data
 from skimage.measure import label as connected_components
+from skimage.measure import regionprops
 from skimage.segmentation import slic
 
 from haralick_learn import HaralickFeaturizer, region_features
+from haralick_learn._regions import region_columns
 
 from conftest import RTOL
 from test_volumes import VOLUMES
@@ -51,11 +53,22 @@ def assert_rows_equal_the_featurizer(image, labels, params, **options):
     featurizer = HaralickFeaturizer(**params)
     present = np.unique(labels[labels > 0])
     assert isinstance(table, pd.DataFrame)
-    assert list(table.columns) == ["label", *featurizer.get_feature_names_out()]
+    columns = region_columns(labels.ndim)
+    assert list(table.columns) == [*columns, *featurizer.get_feature_names_out()]
     assert table["label"].tolist() == present.tolist()
+    assert_boxes_and_counts_are_regionprops(table, labels)
     expected = featurizer.fit_transform([(image, labels == value) for value in present])
-    np.testing.assert_array_equal(table.drop(columns="label").to_numpy(), expected)
+    np.testing.assert_array_equal(table.drop(columns=columns).to_numpy(), expected)
     return table
+
+
+def assert_boxes_and_counts_are_regionprops(table, labels):
+    """The bbox and count columns are skimage's ``bbox`` and ``num_pixels`` of each label."""
+    props = regionprops(labels)
+    assert table["label"].tolist() == [prop.label for prop in props]
+    boxes = table[region_columns(labels.ndim)[1:-1]].to_numpy()
+    np.testing.assert_array_equal(boxes, [prop.bbox for prop in props])
+    np.testing.assert_array_equal(table["count"], [prop.num_pixels for prop in props])
 
 
 @pytest.mark.parametrize("params", PARAMS, ids=lambda p: "-".join(p) or "default")
@@ -135,7 +148,7 @@ def test_rectangular_regions_equal_mahotas_on_their_crops():
         labels[box] = value
     table = region_features(gray, labels, distance=[1, 3])
     for value, box in boxes.items():
-        row = table.loc[table["label"] == value].drop(columns="label").to_numpy()[0]
+        row = table.loc[table["label"] == value].drop(columns=region_columns(2)).to_numpy()[0]
         expected = np.concatenate([mahotas.features.haralick(gray[box], distance=d).ravel()
                                    for d in (1, 3)])
         np.testing.assert_allclose(row, expected, rtol=RTOL, atol=0)
@@ -150,7 +163,8 @@ def test_volume_regions_equal_masked_volumes():
     assert table["label"].tolist() == big.tolist()
     expected = HaralickFeaturizer(volume=True, aggregate="mean").fit_transform(
         [(volume, labels == value) for value in big])
-    np.testing.assert_array_equal(table.drop(columns="label").to_numpy(), expected)
+    np.testing.assert_array_equal(table.drop(columns=region_columns(3)).to_numpy(), expected)
+    assert_boxes_and_counts_are_regionprops(table, labels)
 
 
 @pytest.mark.parametrize("volume_mode, aggregate", [
@@ -177,7 +191,7 @@ def test_labels_with_gaps_and_background_only(coffee):
     table = region_features(rgb, sparse)
     assert table["label"].tolist() == sorted(set(np.unique(sparse)) - {0})
     empty = region_features(rgb, np.zeros(labels.shape, np.int64))
-    assert empty.shape == (0, 1 + 52) and list(empty.columns)[0] == "label"
+    assert empty.shape == (0, 6 + 52) and list(empty.columns[:6]) == region_columns(2)
 
 
 @pytest.mark.parametrize("big, dtype", [(2**40, np.int64), (2**64 - 1, np.uint64)],
@@ -194,6 +208,7 @@ def test_label_ids_are_names_not_counts(big, dtype):
     expected = region_features(gray, small, distance=[1, 2])
     np.testing.assert_array_equal(table.drop(columns="label").to_numpy(),
                                   expected.drop(columns="label").to_numpy())
+    assert_boxes_and_counts_are_regionprops(expected, small)
 
 
 @pytest.mark.parametrize("params", [{}, {"color": "rgb", "color_pairs": "all"}],
@@ -205,9 +220,9 @@ def test_a_region_without_pairs_names_its_label_or_gets_nan(coffee, params):
     with pytest.raises(ValueError, match="label 99: .*no pixel pair inside its mask"):
         region_features(rgb, labels, **params)
     table = region_features(rgb, labels, on_error="nan", **params)
-    assert np.isnan(table.iloc[-1, 1:].to_numpy(float)).all()
-    assert table["label"].iloc[-1] == 99
-    assert np.isfinite(table.iloc[:-1, 1:].to_numpy(float)).all()
+    assert np.isnan(table.iloc[-1, 6:].to_numpy(float)).all()
+    assert table.iloc[-1, :6].tolist() == [99, 0, 0, 1, 1, 1]
+    assert np.isfinite(table.iloc[:-1, 6:].to_numpy(float)).all()
 
 
 @pytest.mark.parametrize(
