@@ -1067,6 +1067,92 @@ def _map_preview(args, maps, names):
     _save(figure, args.preview, f"the preview of {', '.join(shown)}")
 
 
+#: What ``regions -o`` writes.
+REGION_SUFFIXES = (".csv", ".parquet")
+#: Label files of a 2-D image read as stored (PIL reads the others: PNG, BMP...).
+_ARRAY_LABELS = (".npy", ".tif", ".tiff")
+
+
+def _load_labels(path, volume):
+    """The integer label image of ``path``: an image file, a ``.npy`` array, or a volume file."""
+    import numpy as np
+
+    lower = path.lower()
+    if lower.endswith(".npy"):
+        try:
+            labels = np.load(path, allow_pickle=False)  # a label file never runs code
+        except ValueError as exc:
+            raise CommandError(f"cannot read labels {path!r}: {exc}") from None
+    elif volume:
+        from ._io import load_volume
+
+        labels = load_volume(path)
+    elif lower.endswith(_ARRAY_LABELS):
+        import tifffile
+
+        labels = tifffile.imread(path)
+    else:
+        from PIL import Image
+
+        if not os.path.isfile(path):
+            raise CommandError(f"cannot read labels {path!r}: no such file")
+        with Image.open(path) as im:
+            if im.mode not in ("L", "P", "I", "I;16", "I;16B", "I;16L", "1"):
+                raise CommandError(f"labels {path!r}: a label image has one channel of "
+                                   f"integers, not mode {im.mode}")
+            labels = np.asarray(im)
+    if labels.dtype.kind not in "iu":
+        raise CommandError(f"labels {path!r}: a label image holds integers, got {labels.dtype}")
+    return labels
+
+
+def _regions(args):
+    import numpy as np
+
+    from ._regions import region_columns, region_features
+
+    _check_output(args.output, suffixes=REGION_SUFFIXES,
+                  writes="regions writes CSV or Parquet")
+    _refuse_inputs(args.output, [args.image, args.labels])
+    if args.output.lower().endswith(".parquet"):
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise CommandError("writing Parquet needs pyarrow: pip install pyarrow "
+                               "(or write .csv)") from None
+    if args.volume:
+        _check_volume_readers([args.image, args.labels])
+    labels = _load_labels(args.labels, args.volume)
+    params = {name: getattr(args, name) for name in parameter_names("regions")}
+    _say_if_compiling(args, "features")
+    try:
+        table = region_features(args.image, labels, on_error=args.on_error,
+                                n_jobs=args.n_jobs, **params)
+    except (ValueError, TypeError) as exc:
+        raise CommandError(f"{args.image!r} with labels {args.labels!r}: {exc}") from None
+    features = table.columns[len(region_columns(labels.ndim)):]
+    failed = table[features].isna().all(axis=1) if len(features) else table["label"] < 0
+    if failed.any():
+        _warn(args, f"{_count(int(failed.sum()), 'region')} without any pixel pair "
+                    f"(written as nan): labels {', '.join(map(str, table['label'][failed]))}")
+    with atomic_output(args.output) as temporary:
+        if args.output.lower().endswith(".parquet"):
+            table.to_parquet(temporary, index=False)
+        else:
+            with open(temporary, "w", newline="", encoding="utf-8") as out:
+                writer = csv.writer(out, lineterminator="\n")
+                writer.writerow(table.columns)
+                whole = table.columns[: len(region_columns(labels.ndim))]
+                for row in zip(*(table[name].to_numpy() for name in whole),
+                               table[features].to_numpy(np.float64)):
+                    # integers as they are, features as repr: read back bit for bit
+                    writer.writerow([*(int(value) for value in row[:-1]),
+                                     *(repr(float(value)) for value in row[-1])])
+    print(f"Wrote {_count(len(table), 'region')} x {_count(len(features), 'feature')} to "
+          f"{os.path.abspath(args.output)}")
+    return 0
+
+
 def _wrap(text):
     return textwrap.fill(text, width=79)
 
@@ -1251,6 +1337,35 @@ def build_parser():
     _n_jobs(demo)
     _table_options(demo, ["gray_conversion"])
     demo.set_defaults(func=_demo)
+
+    regions = commands.add_parser(
+        "regions", formatter_class=formatter,
+        help="one row of Haralick features per labelled region of an image",
+        description=_wrap("Featurize each labelled region of IMAGE inside its own mask (the "
+        "rows of region_features) and write one row per label: 'label', its bounding box "
+        "(bbox_0_min, bbox_1_min, bbox_0_max, bbox_1_max as skimage's regionprops: the "
+        "maximum excluded; a third axis for a volume), 'count' (its pixels), then the named "
+        "features. LABELS has IMAGE's shape: 0 is background, each positive integer a "
+        "region."),
+        epilog="examples:\n  haralick-learn regions cells.png labels.png -o cells.csv "
+        "--features ibsi --bin-width 25 --aggregate mean\n"
+        "  haralick-learn regions scan.nii.gz organs.nii.gz --volume -o organs.parquet",
+    )
+    regions.add_argument("image", metavar="IMAGE",
+                         help="the image file (with --volume, the volume file)")
+    regions.add_argument("labels", metavar="LABELS",
+                         help="the label image: a one-channel PNG/TIFF of integers (16-bit "
+                         "PNG too) or a .npy array; with --volume, a volume file or .npy")
+    regions.add_argument("-o", "--output", required=True, metavar="OUT",
+                         help="OUT.csv, or OUT.parquet (needs pyarrow)")
+    regions.add_argument("--on-error", choices=["raise", "nan"], default="raise",
+                         help="a region without any pixel pair (one pixel, say) stops the run "
+                         "(raise, default) or gets a row of NaN and a warning (nan)")
+    regions.add_argument("--n-jobs", type=_jobs, default=None, metavar="N",
+                         help="batches of regions featurized in parallel (default 1; -1: all "
+                         "processors)")
+    _table_options(regions, parameter_names("regions"))
+    regions.set_defaults(func=_regions)
 
     texture_map = commands.add_parser(
         "map", formatter_class=formatter,

@@ -702,7 +702,8 @@ OPTIONS = {
 
 #: The smallest command line of each command that featurizes.
 FEATURIZING = {"featurize": ["featurize", "DIR"], "similar": ["similar", "DIR", "QUERY"],
-               "index": ["index", "DIR", "-o", "x.index"], "evaluate": ["evaluate", "DIR"]}
+               "index": ["index", "DIR", "-o", "x.index"], "evaluate": ["evaluate", "DIR"],
+               "regions": ["regions", "IMAGE", "LABELS", "-o", "cells.csv"]}
 
 
 @pytest.mark.parametrize("command", FEATURIZING)
