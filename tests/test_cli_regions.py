@@ -53,7 +53,7 @@ def test_the_csv_is_region_features_with_regionprops_boxes(capsys, cells, tmp_pa
     assert header == list(expected.columns)
     assert header[:6] == ["label", "bbox_0_min", "bbox_1_min", "bbox_0_max", "bbox_1_max",
                           "count"]
-    written = pd.read_csv(out, float_precision="round_trip")
+    written = pd.read_csv(out)
     pd.testing.assert_frame_equal(written, expected, check_dtype=False, rtol=0, atol=0)
     props = regionprops(labels)
     assert [int(row[0]) for row in rows] == [prop.label for prop in props]
@@ -77,7 +77,7 @@ def test_volume_labels_and_n_jobs(capsys, tmp_path):
     expected = region_features(volume, blobs, volume=True, aggregate="mean")
     assert list(expected.columns[1:7]) == ["bbox_0_min", "bbox_1_min", "bbox_2_min",
                                            "bbox_0_max", "bbox_1_max", "bbox_2_max"]
-    written = pd.read_csv(tmp_path / "blobs.csv", float_precision="round_trip")
+    written = pd.read_csv(tmp_path / "blobs.csv")
     pd.testing.assert_frame_equal(written, expected, check_dtype=False, rtol=0, atol=0)
 
 
