@@ -20,6 +20,7 @@ from ._channels import channel_images
 from ._io import describe_source, load_color_pixels, load_gray
 from ._params import parameter_names
 from ._pipeline import row_from_channel_images, rows_from_gray
+from ._progress import Progress
 from ._settings import TextureSettings
 
 __all__ = ["region_box_names", "region_columns", "region_features"]
@@ -48,11 +49,11 @@ _NOT_FOR_REGIONS = {
     "memory": "the featurizer's cache keeps the rows of whole samples, and a region table "
               "reads its image once and computes each region once (save the table instead)",
     "image_shape": "labels give the image's shape",
-    "verbose": "a region table has no progress bar",
 }
 
 
-def region_features(image, labels, *, on_error="raise", n_jobs=None, **featurizer_params):
+def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
+                    **featurizer_params):
     """Haralick features of each labelled region of an image: one table row per label.
 
     In the style of :func:`skimage.measure.regionprops_table`: each non-zero
@@ -86,6 +87,8 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, **featurize
         ``None`` means 1 unless in a :func:`joblib.parallel_config` context,
         ``-1`` all processors). The rows are the same, in label order,
         whatever ``n_jobs``.
+    verbose : int, default=0
+        Show a progress bar of the regions done on standard error when positive.
     **featurizer_params
         Every :class:`HaralickFeaturizer` parameter that changes the numbers,
         with the same meaning and default: ``distance``, ``aggregate`` (any of
@@ -95,8 +98,7 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, **featurize
         ``bin_width``, ``gray_range``, ``volume``, ``symmetric``,
         ``preserve_haralick_bug``, ``color``, ``color_pairs``,
         ``gray_conversion``. The featurizer's ``memory`` (its cache keeps
-        whole samples' rows, not regions'), ``image_shape`` and ``verbose``
-        are refused.
+        whole samples' rows, not regions') and ``image_shape`` are refused.
 
     Returns
     -------
@@ -181,8 +183,14 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, **featurize
     batches = [present[start : start + size] for start in range(0, len(present), size)]
     # The BLAS keeps its threads whatever n_jobs: the last digits of the eigenvalues of the
     # 14th feature and IBSI's MCC follow the BLAS's threads, and rows must not follow n_jobs.
-    results = Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(regions.rows)(batch) for batch in batches)
+    progress = Progress(len(present), enabled=verbose > 0, label="Regions", unit="regions")
+    results = []
+    for batch, result in zip(batches, Parallel(n_jobs=n_jobs, prefer="threads",
+                                               return_as="generator")(
+            delayed(regions.rows)(batch) for batch in batches)):
+        results.append(result)
+        progress.update(len(batch))
+    progress.close()
     rows = np.concatenate(results) if results else np.empty((0, len(names)))
     table = pd.DataFrame(rows, columns=list(names))
     # The boxes and counts come from the pass above (find_objects) and one bincount: the

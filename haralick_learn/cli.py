@@ -1127,7 +1127,7 @@ def _regions(args):
     _say_if_compiling(args, "features")
     try:
         table = region_features(args.image, labels, on_error=args.on_error,
-                                n_jobs=args.n_jobs, **params)
+                                n_jobs=args.n_jobs, verbose=1, **params)
     except (ValueError, TypeError) as exc:
         raise CommandError(f"{args.image!r} with labels {args.labels!r}: {exc}") from None
     features = table.columns[len(region_columns(labels.ndim)):]

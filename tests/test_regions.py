@@ -244,3 +244,18 @@ def test_bad_arguments_are_refused(coffee, call, error, message):
     rgb, labels = coffee
     with pytest.raises(error, match=message):
         call(rgb, labels)
+
+
+def test_verbose_shows_the_regions_done_on_standard_error(capsys):
+    """The progress of a table on standard error, and the same rows as without it."""
+    image = skimage.data.coins()[:120, :160]
+    labels = connected_components(image > np.median(image))
+    quiet = region_features(image, labels, aggregate="mean", on_error="nan")  # specks: NaN
+    assert capsys.readouterr().err == ""
+    shown = region_features(image, labels, aggregate="mean", on_error="nan", verbose=1,
+                            n_jobs=2)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    done = f"Regions [{'#' * 30}] {len(quiet)}/{len(quiet)} regions"
+    assert captured.err.splitlines()[-1].startswith(done)
+    pd.testing.assert_frame_equal(shown, quiet)
