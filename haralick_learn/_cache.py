@@ -47,7 +47,7 @@ import numpy as np
 from PIL import Image
 
 #: Bump when the entry format or the meaning of a row changes.
-CACHE_FORMAT_VERSION = 1
+CACHE_FORMAT_VERSION = 2
 
 _MAGIC = b"HLROW\x00\x01\n"
 _KEY_SIZE = 32  # sha256 digest

@@ -1,10 +1,14 @@
-"""Elementary functions that give the same bits on every CPU.
+"""Elementary functions that do not follow numpy's choice of SIMD code for the CPU.
 
 numpy picks a SIMD implementation of ``log2``, ``exp`` and ``power`` for the
 CPU it runs on (AVX-512 has its own), and those differ from the C library's
 in the last bit for some arguments: a feature computed with them would
 depend on the machine. These call the C library's scalar functions from
-compiled loops instead, one element at a time, on every machine.
+compiled loops instead, one element at a time: the same bits wherever the C
+library computes them alike (glibc on x86-64 CPUs with FMA, as tested). With
+Intel's SVML installed, numba would vectorize such loops through SVML's own
+CPU-specific code: there the values go through Python's ``math`` one by one
+instead (slower, the same C library functions).
 """
 
 import math
@@ -27,6 +31,21 @@ def _exp_into(x, out):
         out[i] = math.exp(x[i])
 
 
+def _log2_or_inf(value):
+    return math.log2(value) if value > 0 else (-math.inf if value == 0 else math.nan)
+
+
+def _exp_or_inf(value):
+    try:
+        return math.exp(value)
+    except OverflowError:
+        return math.inf
+
+
+#: The scalar C-library function of each kernel, for machines where numba uses SVML.
+_SCALAR = {_log2_into: _log2_or_inf, _exp_into: _exp_or_inf}
+
+
 def _apply(kernel, x, where):
     x = np.asarray(x, dtype=np.float64)
     if where is not None:
@@ -35,7 +54,11 @@ def _apply(kernel, x, where):
         x = np.where(where, x, 1.0)
     flat = np.ascontiguousarray(x).reshape(-1)
     out = np.empty(flat.shape)
-    kernel(flat, out)
+    if numba.config.USING_SVML:
+        scalar = _SCALAR[kernel]
+        out[:] = [scalar(value) for value in flat.tolist()]
+    else:
+        kernel(flat, out)
     out = out.reshape(x.shape)
     if where is not None:
         out[~where] = 0.0

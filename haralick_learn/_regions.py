@@ -198,7 +198,8 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
     corners = np.array([[box[axis].start for axis in range(labels.ndim)]
                         + [box[axis].stop for axis in range(labels.ndim)]
                         for box in (boxes[index] for index in present)], dtype=np.intp)
-    counts = np.bincount(compact.ravel(), minlength=len(boxes) + 1)[1:]
+    counts = np.bincount(compact.ravel().astype(np.intp, copy=False),
+                         minlength=len(boxes) + 1)[1:]
     table.insert(0, "label", ids[present])
     for column, name in enumerate(box_names):
         table.insert(1 + column, name, corners[:, column])

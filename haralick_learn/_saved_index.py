@@ -20,6 +20,7 @@ fitted on the scaled rows, as ``haralick-learn similar`` fits it.
 import hashlib
 import json
 import os
+import secrets
 import zipfile
 
 import numpy as np
@@ -147,14 +148,21 @@ def write_index(path, *, folder, paths, identities, features, feature_names, fea
         "file_blake2b": np.array([list(digest) for _, _, digest in identities],
                                  dtype=np.uint8).reshape(len(identities), DIGEST_SIZE),
     }
-    partial = f"{path}.{os.getpid()}.partial"
-    try:
-        with open(partial, "xb") as f:
+    folder, name = os.path.split(os.fspath(path))
+    # A temporary of this call alone (a random name, created exclusively): only it is removed
+    # if the write fails, and the final name appears only once the file is complete.
+    partial = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.partial")
+    with open(partial, "xb") as f:
+        try:
             np.savez(f, **arrays)
+        except BaseException:
+            f.close()
+            os.remove(partial)
+            raise
+    try:
         os.replace(partial, path)
     except BaseException:
-        if os.path.exists(partial):
-            os.remove(partial)
+        os.remove(partial)
         raise
 
 

@@ -1101,6 +1101,8 @@ def _load_labels(path, volume):
                 raise CommandError(f"labels {path!r}: a label image has one channel of "
                                    f"integers, not mode {im.mode}")
             labels = np.asarray(im)
+    if labels.dtype == bool:  # a bilevel image: one region, label 1
+        labels = labels.astype(np.uint8)
     if labels.dtype.kind not in "iu":
         raise CommandError(f"labels {path!r}: a label image holds integers, got {labels.dtype}")
     return labels
@@ -1123,10 +1125,22 @@ def _regions(args):
     if args.volume:
         _check_volume_readers([args.image, args.labels])
     labels = _load_labels(args.labels, args.volume)
+    image = args.image
+    if args.volume:
+        from ._io import load_volume, mask_on_image_grid
+
+        # As a mask: a label file stored in another orientation is turned onto the image's
+        # voxel grid, another geometry refused (applied voxel for voxel it would be wrong).
+        image = load_volume(args.image)
+        try:
+            labels = mask_on_image_grid(labels, args.labels, args.image, image.shape,
+                                        repr(args.image))
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
     params = {name: getattr(args, name) for name in parameter_names("regions")}
     _say_if_compiling(args, "features")
     try:
-        table = region_features(args.image, labels, on_error=args.on_error,
+        table = region_features(image, labels, on_error=args.on_error,
                                 n_jobs=args.n_jobs, verbose=1, **params)
     except (ValueError, TypeError) as exc:
         raise CommandError(f"{args.image!r} with labels {args.labels!r}: {exc}") from None

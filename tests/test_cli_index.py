@@ -364,3 +364,23 @@ def test_approximate_index(capsys, collection, tmp_path):
     assert os.path.basename(str(query)) not in out.split(":", 1)[1]
     # The graph, rebuilt at each load, is the same graph: the same answers.
     assert cli(capsys, "similar", "--index", path, query, "-k", "3", "--n-jobs", "2")[1] == out
+
+
+def test_an_interrupted_index_write_keeps_the_previous_index_and_leaves_nothing(capsys, small,
+                                                                               monkeypatch):
+    folder, _ = small
+    out = folder.parent / "photos.index"
+    assert run_cli(capsys, "index", folder, "-o", out)[0] == 0
+    before = out.read_bytes()
+    leftover = folder.parent / f"photos.index.{os.getpid()}.partial"  # not this run's
+    leftover.write_bytes(b"someone else's file")
+    listing = sorted(os.listdir(folder.parent))
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez", interrupted)
+    code, _, _ = run_cli(capsys, "index", folder, "-o", out)
+    assert code != 0
+    assert out.read_bytes() == before and leftover.read_bytes() == b"someone else's file"
+    assert sorted(os.listdir(folder.parent)) == listing  # no temporary left behind

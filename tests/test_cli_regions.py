@@ -152,3 +152,47 @@ def test_parquet_is_written_or_names_pyarrow(capsys, cells, tmp_path, monkeypatc
     code, _, err = run_cli(capsys, *args)
     assert code == 1 and "pip install pyarrow" in err and len(err.strip().splitlines()) == 1
     assert calls == [] and not out.exists()  # checked before any work
+
+
+def test_a_bilevel_label_image_is_one_region(capsys, cells, tmp_path):
+    folder, image, labels = cells
+    Image.fromarray(labels > 0).save(tmp_path / "mask.png")  # mode "1"
+    out = tmp_path / "one.csv"
+    code, _, err = run_cli(capsys, "regions", folder / "coins.png", tmp_path / "mask.png",
+                           "-o", out, *SETTINGS)
+    assert code == 0, err
+    expected = region_features(image, (labels > 0).astype(np.uint8), features="ibsi",
+                               bin_width=25, aggregate="mean")
+    header, rows = read_csv(out)
+    assert len(rows) == 1 and rows[0][0] == "1"
+    np.testing.assert_array_equal(np.array(rows[0][6:], float), expected.iloc[0, 6:].to_numpy())
+
+
+def test_volume_labels_stored_flipped_are_turned_onto_the_images_grid(capsys, tmp_path):
+    """A NIfTI label map in another orientation: the labels of each voxel, as for masks."""
+    nibabel = pytest.importorskip("nibabel")
+    image = coins()[:60, :80]
+    volume = np.stack([image[z : z + 40, z : z + 60] for z in range(6)])
+    labels = label(volume > threshold_otsu(volume)).astype(np.int16)
+    affine = np.diag([0.8, 0.7, 2.5, 1.0])
+    nibabel.save(nibabel.Nifti1Image(volume, affine), tmp_path / "scan.nii.gz")
+    nibabel.save(nibabel.Nifti1Image(labels, affine), tmp_path / "labels.nii.gz")
+    flip = np.eye(4)
+    flip[0, 0], flip[0, 3] = -1, volume.shape[0] - 1  # the same voxels, axis 0 stored reversed
+    nibabel.save(nibabel.Nifti1Image(labels[::-1].copy(), affine @ flip),
+                 tmp_path / "flipped.nii.gz")
+    tables = []
+    for name in ("labels.nii.gz", "flipped.nii.gz"):
+        out = tmp_path / f"{name}.csv"
+        code, _, err = run_cli(capsys, "regions", tmp_path / "scan.nii.gz", tmp_path / name,
+                               "-o", out, "--volume", "--aggregate", "mean")
+        assert code == 0, err
+        tables.append(read_csv(out))
+    assert tables[0] == tables[1]
+    shifted = affine.copy()
+    shifted[0, 3] = 5.0  # another origin: another grid, refused
+    nibabel.save(nibabel.Nifti1Image(labels, shifted), tmp_path / "elsewhere.nii.gz")
+    code, _, err = run_cli(capsys, "regions", tmp_path / "scan.nii.gz",
+                           tmp_path / "elsewhere.nii.gz", "-o", tmp_path / "no.csv", "--volume")
+    assert code == 1 and "another voxel grid" in err
+    assert not (tmp_path / "no.csv").exists()

@@ -141,3 +141,18 @@ def test_rows_are_the_same_under_every_openblas_kernel_and_without_numpy_simd(tm
     if kernels:
         assert any(not np.array_equal(rows[k]["mahotas_gray"], expected["mahotas_gray"])
                    for k in kernels)
+
+
+def test_elementary_functions_without_numba_loops_give_the_same_bits(monkeypatch):
+    """Where numba would vectorize through SVML, the values go through Python's math instead."""
+    import numba
+
+    from haralick_learn import _libm
+
+    values = np.concatenate([np.random.default_rng(0).random(5000) * 60,
+                             [0.0, 1.0, 1e-300, 2.0**-1074, np.inf]])
+    compiled = _libm.log2(values), _libm.exp(-values), _libm.exp(values * 20)
+    monkeypatch.setattr(numba.config, "USING_SVML", True)
+    scalar = _libm.log2(values), _libm.exp(-values), _libm.exp(values * 20)
+    for a, b in zip(compiled, scalar):
+        np.testing.assert_array_equal(a, b)
