@@ -92,7 +92,7 @@ html_title = f"haralick_learn {release}"
 # Pages without sub-pages: no empty "Section Navigation" column.
 html_sidebars = {page: [] for page in (
     "index", "getting_started", "install", "scaling", "performance", "glossary", "design",
-    "changelog", "citing",
+    "changelog", "citing", "conventions", "api",
 )}
 html_static_path = ["_static"]
 html_css_files = ["custom.css"]
