@@ -20,10 +20,11 @@ fitted on the scaled rows, as ``haralick-learn similar`` fits it.
 import hashlib
 import json
 import os
-import secrets
 import zipfile
 
 import numpy as np
+
+from ._files import atomic_output
 
 #: The format's name, in the metadata of every index file.
 FORMAT = "haralick-learn index"
@@ -148,22 +149,8 @@ def write_index(path, *, folder, paths, identities, features, feature_names, fea
         "file_blake2b": np.array([list(digest) for _, _, digest in identities],
                                  dtype=np.uint8).reshape(len(identities), DIGEST_SIZE),
     }
-    folder, name = os.path.split(os.fspath(path))
-    # A temporary of this call alone (a random name, created exclusively): only it is removed
-    # if the write fails, and the final name appears only once the file is complete.
-    partial = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.partial")
-    with open(partial, "xb") as f:
-        try:
-            np.savez(f, **arrays)
-        except BaseException:
-            f.close()
-            os.remove(partial)
-            raise
-    try:
-        os.replace(partial, path)
-    except BaseException:
-        os.remove(partial)
-        raise
+    with atomic_output(path) as temporary, open(temporary, "wb") as f:
+        np.savez(f, **arrays)
 
 
 #: The approximate graph's parameters an index file may set (numbers only).
