@@ -10,9 +10,7 @@ never held both in colour and in gray. Quantization is the next stage
 
 import os
 import stat
-import threading
 import warnings
-from contextlib import contextmanager
 from functools import partial
 
 import numpy as np
@@ -35,94 +33,24 @@ _PIL_CONVERSIONS = {
     "RGBX": "RGB",
 }
 
-# Pillow's decoders read the module-wide ImageFile.LOAD_TRUNCATED_IMAGES when
-# they decode. A truncated file decoded anyway has its missing rows filled
-# with a constant, which is not the texture: we refuse truncated files even
-# when the flag is set, by switching it off while any of our reads runs.
-_truncation_lock = threading.Lock()
-_truncation_state = {"readers": 0, "saved": False}
+# Truncated files. Pillow raises "image file is truncated" (OSError) when a
+# file ends before its pixels do, and _read_file turns that into the sample's
+# error. Pillow's process-wide ImageFile.LOAD_TRUNCATED_IMAGES = True makes it
+# fill the missing rows with a constant instead, which is not the texture; the
+# setting belongs to the program, so it is only read here, never changed (a
+# library that switched it would change every other thread's reads too), and
+# a read under it warns that truncated files go undetected.
+_TRUNCATED_FILES_READ = (
+    "PIL.ImageFile.LOAD_TRUNCATED_IMAGES is True: Pillow fills the missing rows of a "
+    "truncated file with a constant and haralick_learn cannot tell such a file from a "
+    "complete one; set it to False to have truncated files refused"
+)
 
 
-@contextmanager
-def _refuse_truncated_files():
-    with _truncation_lock:
-        if _truncation_state["readers"] == 0:
-            _truncation_state["saved"] = ImageFile.LOAD_TRUNCATED_IMAGES
-        _truncation_state["readers"] += 1
-        ImageFile.LOAD_TRUNCATED_IMAGES = False
-    try:
-        yield
-    finally:
-        with _truncation_lock:
-            _truncation_state["readers"] -= 1
-            if _truncation_state["readers"] == 0:
-                ImageFile.LOAD_TRUNCATED_IMAGES = _truncation_state["saved"]
-
-
-# Warnings raised while a sample is read name it: Pillow's own
-# (DecompressionBombWarning, "malformed MPO file"...) say nothing of the file,
-# which is useless in a folder of thousands. ``warnings.catch_warnings`` cannot
-# do it: before Python 3.14 it swaps process-wide state, and two joblib threads
-# entering and leaving it out of order can leave every later warning of the
-# process recorded into a dead list. Instead, while any read runs,
-# ``warnings.warn`` is a thin wrapper (installed and removed under a lock,
-# counted like the truncation flag above) that prefixes the message with the
-# sample's name when the *calling thread* is reading one (a thread-local), and
-# passes every other warning through unchanged. The warning keeps its category,
-# the frame it points to and every filter of the user (a DecompressionBombWarning
-# turned into an error still becomes our ValueError). Warnings raised from C
-# code, which do not go through ``warnings.warn``, are not named.
-_reading = threading.local()
-_warn_lock = threading.Lock()
-_warn_state = {"readers": 0, "original": None, "naming": None}
-
-
-def _naming_warn(original):
-    """``warnings.warn`` that names the sample the calling thread is reading, if any."""
-
-    def warn(message, category=None, stacklevel=1, source=None, **kwargs):
-        name = getattr(_reading, "source", None)
-        if name is not None:
-            message = _named_message(message, name)
-        # One frame more: the warning still points at the code that raised it.
-        return original(message, category, stacklevel + 1, source, **kwargs)
-
-    return warn
-
-
-def _named_message(message, name):
-    prefix = f"{name}: "
-    if isinstance(message, Warning):
-        if str(message).startswith(prefix):
-            return message
-        try:
-            return type(message)(prefix + str(message))
-        except Exception:  # a warning class with another signature: left as it is
-            return message
-    text = str(message)
-    return text if text.startswith(prefix) else prefix + text
-
-
-@contextmanager
-def _warnings_name(source):
-    """While the body runs, warnings raised by this thread start with ``source``."""
-    with _warn_lock:
-        if _warn_state["readers"] == 0:
-            _warn_state["original"] = warnings.warn
-            _warn_state["naming"] = _naming_warn(warnings.warn)
-            warnings.warn = _warn_state["naming"]
-        _warn_state["readers"] += 1
-    outer = getattr(_reading, "source", None)
-    _reading.source = source
-    try:
-        yield
-    finally:
-        _reading.source = outer
-        with _warn_lock:
-            _warn_state["readers"] -= 1
-            # Someone who replaced warnings.warn meanwhile keeps their function.
-            if _warn_state["readers"] == 0 and warnings.warn is _warn_state["naming"]:
-                warnings.warn = _warn_state["original"]
+def _warn_if_truncated_files_are_read():
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        # One message whatever the file: under Python's default filter it is shown once.
+        warnings.warn(_TRUNCATED_FILES_READ, RuntimeWarning, stacklevel=2)
 
 
 def describe_source(image, index):
@@ -217,8 +145,13 @@ def _read_file(path, to_array=None):
     n_bytes = status.st_size
     if n_bytes == 0:
         raise ValueError(f"{name!r}: empty file, not an image")
+    _warn_if_truncated_files_are_read()
     try:
-        with _warnings_name(f"{name!r}"), _refuse_truncated_files(), Image.open(name) as im:
+        # Pillow's own warnings (DecompressionBombWarning, "malformed MPO file"...)
+        # reach the program as Pillow raises them: naming the file in them would
+        # take warnings.catch_warnings, which swaps process-wide state before
+        # Python 3.14 and is not safe while other threads read or warn.
+        with Image.open(name) as im:
             im.seek(0)  # multi-frame files (GIF, TIFF stacks): the first frame
             problem = _jpeg_size_problem(im, name, n_bytes)
             if problem is None:
@@ -229,11 +162,9 @@ def _read_file(path, to_array=None):
                              "(a volume: use volume=True / --volume)") from exc
         raise ValueError(f"{name!r}: not an image file Pillow can read ({exc})") from exc
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        # The warning arrives here as an exception only when the user turned
-        # it into an error (warnings.simplefilter("error", ...)); it already
-        # names the file.
-        reason = str(exc).removeprefix(f"{name!r}: ")
-        raise ValueError(f"{name!r}: refused as a decompression bomb ({reason})") from exc
+        # The warning arrives here as an exception only when the program turned
+        # it into an error (warnings.simplefilter("error", ...)).
+        raise ValueError(f"{name!r}: refused as a decompression bomb ({exc})") from exc
     except (OSError, SyntaxError, EOFError, ValueError) as exc:
         # Truncated or corrupt data surfaces as OSError (SyntaxError or
         # ValueError for some broken headers) only when the pixels are decoded.
@@ -401,10 +332,12 @@ def load_image(image, index=0, gray_conversion="exact"):
 
     Warns
     -----
+    RuntimeWarning
+        When a file is decoded while ``PIL.ImageFile.LOAD_TRUNCATED_IMAGES``
+        is True (truncated files then go undetected).
     Warning
-        Any warning raised through ``warnings.warn`` while the sample is read
-        (Pillow's ``DecompressionBombWarning``, say) keeps its category and
-        starts with the file's path (or ``sample i``).
+        Pillow's own warnings (``DecompressionBombWarning``, say), as Pillow
+        raises them.
 
     Examples
     --------
@@ -449,10 +382,11 @@ def _read_pixels(image, source, pil_to_array):
         return _read_file(image, to_array=pil_to_array)
     if isinstance(image, Image.Image):
         try:
-            # A lazily opened PIL image decodes its file only now: the same
-            # policy as for paths, truncated data is an error.
-            with _warnings_name(source), _refuse_truncated_files():
-                return pil_to_array(image)
+            # A lazily opened PIL image decodes its file here: Pillow's errors
+            # (truncated data among them) become the sample's, as for paths.
+            if getattr(image, "tile", None):
+                _warn_if_truncated_files_are_read()
+            return pil_to_array(image)
         except (OSError, SyntaxError, EOFError, ValueError) as exc:
             raise ValueError(f"{source}: cannot decode image data ({exc})") from exc
     array = np.asarray(image)
@@ -550,7 +484,6 @@ def _checked_pixels(array, source):
 #: File suffixes read as volumes, and the optional extra each needs.
 _NIFTI_SUFFIXES = (".nii", ".nii.gz")
 _NRRD_SUFFIXES = (".nrrd",)
-_TIFF_SUFFIXES = (".tif", ".tiff")
 
 
 def split_sample(sample):

@@ -388,18 +388,29 @@ def test_truncated_files_of_every_format_are_errors(tmp_path, fmt):
             load_image(str(path))
 
 
+def _read_under_load_truncated_images(paths, **params):
+    """Rows of ``paths`` and the warnings raised, the program having set LOAD_TRUNCATED_IMAGES."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rows = featurize(paths, **params)
+    return rows, [w for w in caught if w.category is RuntimeWarning]
+
+
 @pytest.mark.parametrize("n_jobs", [1, 2])
-def test_truncated_files_are_errors_even_under_load_truncated_images(tmp_path, monkeypatch,
-                                                                     n_jobs):
+def test_load_truncated_images_is_the_programs_setting(tmp_path, monkeypatch, n_jobs):
+    # By default a truncated file is an error (BAD_FILES above). A program that sets
+    # Pillow's process-wide flag gets what Pillow decodes, missing rows filled, and a
+    # warning that says so; the flag stays the program's.
     monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
     paths = [_bad_file(tmp_path, "truncated JPEG"), _bad_file(tmp_path, "truncated PNG")] * 3
-    # Pillow alone would decode them, filling the missing rows.
-    Image.open(paths[0]).load()
-    with pytest.warns(ImageFeaturizationWarning, match="6 of 6 images") as record:
-        rows = featurize(paths, on_error="nan", n_jobs=n_jobs)
-    assert np.isnan(rows).all()
-    assert all("truncated" in reason for _, reason in record[0].message.failures)
-    # The user's setting is back once the library is done reading.
+    pillows = []
+    for path in paths:
+        with Image.open(path) as im:
+            pillows.append(np.asarray(im.convert("RGB")))
+    rows, warned = _read_under_load_truncated_images(paths, n_jobs=n_jobs)
+    np.testing.assert_array_equal(rows, featurize(pillows))
+    assert len(warned) == len(paths)
+    assert "LOAD_TRUNCATED_IMAGES is True" in str(warned[0].message)
     assert ImageFile.LOAD_TRUNCATED_IMAGES is True
 
 
@@ -423,8 +434,15 @@ def test_lazily_opened_pil_image_of_a_truncated_file(tmp_path, monkeypatch, load
     monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", load_truncated)
     path = _bad_file(tmp_path, "truncated JPEG")
     with Image.open(path) as im:
-        with pytest.raises(ValueError, match="cut.jpg.*cannot decode"):
-            featurize([im])
+        if load_truncated:
+            rows, warned = _read_under_load_truncated_images([im])
+            assert len(warned) == 1
+        else:
+            with pytest.raises(ValueError, match="cut.jpg.*cannot decode.*truncated"):
+                featurize([im])
+    if load_truncated:
+        with Image.open(path) as im:
+            np.testing.assert_array_equal(rows, featurize([np.asarray(im.convert("RGB"))]))
     assert ImageFile.LOAD_TRUNCATED_IMAGES is load_truncated
 
 
@@ -721,7 +739,7 @@ def test_single_copy_read_falls_back_on_any_failure_of_pillows_internals(
     assert len(calls) >= len(photo_paths) + 1  # the failing route was really taken
 
 
-# -- warnings raised while reading name the file ------------------------------
+# -- reading changes no process-wide state ------------------------------------
 
 
 def _photo_copies(jpeg_paths, tmp_path, widths):
@@ -740,44 +758,97 @@ def _pixels(path):
         return im.width * im.height
 
 
-@pytest.mark.parametrize("action", ["always", "default"])
-def test_decompression_bomb_warning_names_the_file_once(jpeg_paths, tmp_path, monkeypatch,
-                                                        action):
-    # Two photos of the same size: Pillow's message, the same for both, says nothing of
-    # the file, and under the default filter the second one is not even shown.
-    paths = [save(Image.open(jpeg_paths[0]), tmp_path / name) for name in ("a.png", "b.png")]
-    n_pixels = _pixels(paths[0])
-    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", n_pixels * 3 // 4)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter(action)
-        rows = featurize(paths)
-    assert np.isfinite(rows).all()
-    assert [w.category for w in caught] == [Image.DecompressionBombWarning] * 2
-    for path, w in zip(paths, caught):
-        assert str(w.message).startswith(f"{path!r}: Image size ({n_pixels} pixels)")
+def _process_wide_state():
+    return warnings.warn, ImageFile.LOAD_TRUNCATED_IMAGES, Image.MAX_IMAGE_PIXELS
+
+
+@pytest.mark.parametrize("load_truncated", [False, True])
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_reading_leaves_process_wide_state_alone(jpeg_paths, tmp_path, monkeypatch,
+                                                 load_truncated, n_jobs):
+    # warnings.warn and Pillow's settings are the program's: a read leaves them as they
+    # are, seen from inside the read, from another thread while reads run, and afterwards.
+    import threading
+
+    import haralick_learn._io as io_module
+
+    paths = _photo_copies(jpeg_paths, tmp_path, [300, 400, 500]) * 4
+    paths.insert(5, _bad_file(tmp_path, "truncated JPEG"))
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", load_truncated)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100_000)  # some reads warn
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        expected = _process_wide_state()
+        seen = []
+        real = io_module._pil_to_array
+
+        def reading(im, **kwargs):
+            seen.append(_process_wide_state())
+            return real(im, **kwargs)
+
+        done = threading.Event()
+
+        def watch():
+            while not done.is_set():
+                seen.append(_process_wide_state())
+
+        monkeypatch.setattr(io_module, "_pil_to_array", reading)
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            for _ in range(3):
+                featurize(paths, n_jobs=n_jobs, on_error="nan")
+                load_image(paths[0])
+                with Image.open(paths[1]) as im:
+                    load_image(im)
+        finally:
+            done.set()
+            watcher.join()
+        seen.append(_process_wide_state())
+    assert len(seen) > 3 * len(paths)
+    for warn, load_truncated_images, max_image_pixels in seen:
+        assert warn is expected[0]
+        assert (load_truncated_images, max_image_pixels) == expected[1:]
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])
-def test_each_warning_names_its_own_file_under_threads(jpeg_paths, tmp_path, monkeypatch,
-                                                       n_jobs):
+def test_pillows_warnings_reach_the_program_as_pillow_raises_them(jpeg_paths, tmp_path,
+                                                                  monkeypatch, n_jobs):
     paths = _photo_copies(jpeg_paths, tmp_path, [400, 410, 420, 430, 440, 450]) * 2
-    pixels = {repr(path): _pixels(path) for path in paths}
+    pixels = [_pixels(path) for path in paths]
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100_000)
-    warn_before = warnings.warn
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         featurize(paths, n_jobs=n_jobs)
-    assert len(caught) == len(paths)
-    named = sorted(str(w.message).split(": Image size")[0] for w in caught)
-    assert named == sorted(repr(path) for path in paths)  # each file, exactly once each
-    for w in caught:
-        name, rest = str(w.message).split(": Image size", 1)
-        # The pixel count Pillow found is the one of the file named, not a neighbour's.
-        assert rest.startswith(f" ({pixels[name]} pixels)"), str(w.message)
-    assert warnings.warn is warn_before  # the wrapper is gone once reading is done
+    assert [w.category for w in caught] == [Image.DecompressionBombWarning] * len(paths)
+    # Pillow's own message, from Pillow's own line: nothing wraps warnings.warn.
+    assert sorted(str(w.message) for w in caught) == sorted(
+        f"Image size ({n} pixels) exceeds limit of 100000 pixels, could be decompression "
+        "bomb DOS attack." for n in pixels
+    )
+    assert {os.path.dirname(w.filename) for w in caught} == {os.path.dirname(Image.__file__)}
 
 
-def test_other_warnings_of_a_read_name_the_file(jpeg_paths, tmp_path):
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_a_warning_turned_into_an_error_names_each_file(jpeg_paths, tmp_path, monkeypatch,
+                                                        n_jobs):
+    # The per-sample error path names the files a warning is about, under threads too.
+    paths = _photo_copies(jpeg_paths, tmp_path, [200, 400, 250, 450])  # 2nd and 4th too big
+    pixels = [_pixels(path) for path in paths]
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100_000)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        warnings.simplefilter("always", ImageFeaturizationWarning)
+        rows = featurize(paths, n_jobs=n_jobs, on_error="nan")
+    (warned,) = [w.message for w in caught if w.category is ImageFeaturizationWarning]
+    assert [index for index, _ in warned.failures] == [1, 3]
+    for index, reason in warned.failures:
+        assert reason.startswith(f"{paths[index]!r}: refused as a decompression bomb (Image "
+                                 f"size ({pixels[index]} pixels) exceeds limit")
+    assert np.flatnonzero(np.isnan(rows).all(axis=1)).tolist() == [1, 3]
+
+
+def test_other_warnings_of_a_read_pass_through(jpeg_paths, tmp_path):
     # A photograph with an empty MPF (APP2) segment: Pillow warns that it is a malformed
     # MPO file and reads it as the plain JPEG it is.
     data = open(jpeg_paths[0], "rb").read()
@@ -790,43 +861,7 @@ def test_other_warnings_of_a_read_name_the_file(jpeg_paths, tmp_path):
         gray = load_image(str(path))
     np.testing.assert_array_equal(gray, load_image(jpeg_paths[0]))
     assert len(caught) == 1 and caught[0].category is UserWarning
-    assert str(caught[0].message).startswith(f"{str(path)!r}: Image appears to be a malformed MPO")
-
-
-def test_warnings_of_other_threads_are_not_named(jpeg_paths, tmp_path, monkeypatch):
-    # Thread A is in the middle of a read when thread B warns: B's warning is its own.
-    import threading
-
-    import haralick_learn._io as io_module
-
-    path = save(Image.open(jpeg_paths[0]), tmp_path / "read.png")
-    reading, warned = threading.Event(), threading.Event()
-    real = io_module._pil_to_array
-
-    def slow_read(im, **kwargs):
-        reading.set()
-        assert warned.wait(10)
-        warnings.warn("raised inside the read")
-        return real(im, **kwargs)
-
-    def other_thread():
-        assert reading.wait(10)
-        warnings.warn("raised by another thread, during the read")
-        warned.set()
-
-    monkeypatch.setattr(io_module, "_pil_to_array", slow_read)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        other = threading.Thread(target=other_thread)
-        other.start()
-        load_image(path)
-        other.join()
-    assert sorted(str(w.message) for w in caught) == [
-        f"{path!r}: raised inside the read",
-        "raised by another thread, during the read",
-    ]
-    # The warnings point at the code that raised them, not at the wrapper.
-    assert {os.path.basename(w.filename) for w in caught} == {"test_io.py"}
+    assert str(caught[0].message).startswith("Image appears to be a malformed MPO")
 
 
 # -- corrupt JPEGs: what is detected, what cannot be -------------------------
