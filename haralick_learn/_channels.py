@@ -46,7 +46,7 @@ import numpy as np
 
 from ._quantize import is_8bit
 
-__all__ = ["channel_images", "lab_to_levels", "rgb_to_hsv_levels", "rgb_to_lab_levels"]
+__all__ = ["channel_images", "rgb_to_hsv_levels", "rgb_to_lab_levels"]
 
 # skimage.color.colorconv: xyz_from_rgb and the D65 / 2 degree white point.
 _XYZ_FROM_RGB = np.array(
@@ -151,28 +151,6 @@ def rgb_to_hsv_levels(rgb):
     out = np.empty((3,) + rgb.shape[:2], np.uint8)
     _hsv_kernel(np.ascontiguousarray(rgb).reshape(-1, 3), out.reshape(3, -1))
     return out
-
-
-def lab_to_levels(lab):
-    """8-bit CIELAB encoding of float L*a*b* values, shape (..., 3) -> uint8 (..., 3).
-
-    ``round(L * 255 / 100)``, ``round(a + 128)``, ``round(b + 128)``, ties to
-    even, clipped to 0..255 (what :func:`rgb_to_lab_levels` computes, applied
-    to given values, e.g. ``skimage.color.rgb2lab``'s).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> lab_to_levels(np.array([100.0, -128.6, 127.4]))
-    array([255,   0, 255], dtype=uint8)
-    """
-    lab = np.asarray(lab, dtype=np.float64)
-    scaled = np.empty_like(lab)
-    scaled[..., 0] = lab[..., 0] * (255.0 / 100.0)
-    scaled[..., 1:] = lab[..., 1:] + 128.0
-    np.rint(scaled, out=scaled)
-    np.clip(scaled, 0, 255, out=scaled)
-    return scaled.astype(np.uint8)
 
 
 def rgb_to_lab_levels(rgb):

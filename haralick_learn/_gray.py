@@ -23,8 +23,8 @@ Both weigh the channels as mahotas's ``rgb2gray`` does, ``0.30 R + 0.59 G +
     integer or just below it depending on the BLAS kernel (whether it fuses
     multiply-adds), so mahotas itself gives ``v`` or ``v - 1`` depending on
     the CPU. To reproduce the local mahotas bit for bit, once per process
-    (about 10 ms) :func:`reference_colour_table` asks ``np.dot`` itself for
-    those colours, and the conversion uses the first vectorized formula that
+    (about 10 ms) the conversion asks ``np.dot`` itself for the gray levels
+    of those colours (a table), and uses the first vectorized formula that
     agrees with it on all of them: left-to-right sums without FMA, or an FMA
     chain; on a machine whose BLAS follows neither, a (slower) kernel reads
     those colours from the table. Wider and float colour: the float64 sum
@@ -42,8 +42,7 @@ import numpy as np
 from numba.core import types
 from numba.extending import intrinsic
 
-__all__ = ["GRAY_CONVERSIONS", "reference_colour_table", "rgb_to_gray", "rgb_to_gray_uint8",
-           "rgbx_to_gray_uint8"]
+__all__ = ["GRAY_CONVERSIONS", "rgb_to_gray", "rgb_to_gray_uint8", "rgbx_to_gray_uint8"]
 
 #: The RGB to gray conversions, the default first (see the module's docstring).
 GRAY_CONVERSIONS = ("exact", "mahotas")
@@ -159,19 +158,6 @@ def _conversion():
                         kernel = _fma_kernel
                 _state.update(kernel=kernel, table=table)
     return _state["kernel"], _state["table"]
-
-
-def reference_colour_table():
-    """The reference's gray level of each colour whose exact gray level is an integer.
-
-    Returns
-    -------
-    table : ndarray of uint8, shape (196608,)
-        Entry ``(R * 256 + G) * 3 + B // 100`` for the colour ``(R, G, B)``
-        with ``30 R + 59 G + 11 B`` a multiple of 100; read-only, computed
-        once per process with ``np.dot``.
-    """
-    return _conversion()[1]
 
 
 def _check_conversion(conversion):

@@ -29,28 +29,10 @@ from ._libm import exp, log2
 from ._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
 
 __all__ = [
-    "FEATURES", "GLCMStatistics", "HARALICK_LABELS", "MATRIX_FEATURES", "features_of_statistics",
-    "haralick_features", "haralick_image", "image_features", "image_sums", "pair_features",
+    "FEATURES", "GLCMStatistics", "MATRIX_FEATURES", "features_of_statistics",
+    "haralick_features", "image_features", "image_sums", "pair_features",
     "sums_suffice",
 ]
-
-#: Feature names, in output order (as ``mahotas.features.texture.haralick_labels``).
-HARALICK_LABELS = (
-    "Angular Second Moment",
-    "Contrast",
-    "Correlation",
-    "Sum of Squares: Variance",
-    "Inverse Difference Moment",
-    "Sum Average",
-    "Sum Variance",
-    "Sum Entropy",
-    "Entropy",
-    "Difference Variance",
-    "Difference Entropy",
-    "Information Measure of Correlation 1",
-    "Information Measure of Correlation 2",
-    "Maximal Correlation Coefficient",
-)
 
 
 def _entropy(prob):
@@ -435,7 +417,7 @@ def haralick_features(
 
     Computes the 13 (or 14) features of Haralick et al. [1]_ for each matrix,
     with the formulas and conventions of ``mahotas.features.haralick``
-    (feature order as :data:`HARALICK_LABELS`), to about 1e-12 relative.
+    (feature order as mahotas's ``haralick_labels``), to about 1e-12 relative.
     Unlike mahotas, an empty matrix does not raise: its features are NaN.
 
     Parameters
@@ -527,75 +509,6 @@ def haralick_features(
                                preserve_haralick_bug=preserve_haralick_bug,
                                level_values=level_values, n_levels=n_levels)
     return out.reshape(batch_shape + (len(names),))
-
-
-def haralick_image(
-    gray,
-    distances=(1,),
-    *,
-    ignore_zeros=False,
-    compute_14th_feature=False,
-    use_x_minus_y_variance=False,
-):
-    """Haralick features of a gray image for each distance and direction.
-
-    Equivalent to ``mahotas.features.haralick(gray, distance=d, ...)`` for
-    each ``d`` in `distances`, stacked, except that a direction without any
-    pixel pair gives NaN instead of raising.
-
-    Parameters
-    ----------
-    gray : ndarray of int, shape (height, width)
-        Gray image with integer values in ``[0, L)``; uint8 is the fastest.
-    distances : tuple of int, default=(1,)
-        Positive neighbour distances, in pixels.
-    ignore_zeros : bool, default=False
-        Ignore pixel pairs involving gray level 0.
-    compute_14th_feature : bool, default=False
-        Also compute the (slow) maximal correlation coefficient.
-    use_x_minus_y_variance : bool, default=False
-        Use ``VAR[|x-y|]`` instead of mahotas's default ``VAR[P(|x-y|)]`` for
-        feature 10 (index 9).
-
-    Returns
-    -------
-    features : ndarray of float64, shape (len(distances), 4, n_features)
-        ``n_features`` is 13, or 14 with `compute_14th_feature`. Directions
-        are horizontal, diagonal, vertical, anti-diagonal, as in mahotas.
-
-    See Also
-    --------
-    haralick_features : the features of given co-occurrence matrices.
-
-    References
-    ----------
-    .. [1] R. M. Haralick, K. Shanmugam and I. Dinstein, "Textural Features for
-       Image Classification", IEEE Transactions on Systems, Man, and
-       Cybernetics, SMC-3(6):610-621, 1973. doi:10.1109/TSMC.1973.4309314
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> gray = np.array([[0, 1, 1, 2],
-    ...                  [0, 1, 2, 2],
-    ...                  [3, 3, 2, 2]], dtype=np.uint8)
-    >>> feats = haralick_image(gray, distances=(1, 2))
-    >>> feats.shape
-    (2, 4, 13)
-    >>> float(feats[0, 0, 1])  # contrast, horizontal direction, distance 1
-    0.5555...
-    >>> haralick_image(gray[:1]).shape  # one row: only horizontal pairs
-    (1, 4, 13)
-    >>> np.isnan(haralick_image(gray[:1])[0, :, 0])
-    array([False,  True,  True,  True])
-    """
-    cmats = cooccurrence(gray, distances)
-    return haralick_features(
-        cmats,
-        ignore_zeros=ignore_zeros,
-        compute_14th_feature=compute_14th_feature,
-        use_x_minus_y_variance=use_x_minus_y_variance,
-    )
 
 
 def image_features(gray, settings, mask=None):

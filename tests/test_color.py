@@ -13,11 +13,12 @@ import skimage.color
 from PIL import Image
 
 from haralick_learn import HaralickFeaturizer, ImageFeaturizationWarning
-from haralick_learn._channels import channel_images, lab_to_levels, rgb_to_hsv_levels
+from haralick_learn._channels import channel_images, rgb_to_hsv_levels
 from haralick_learn._glcm import DIRECTIONS, cooccurrence, cross_cooccurrence
 from haralick_learn._io import load_color_pixels
 from haralick_learn._quantize import to_gray_levels
 
+from _helpers import lab_to_levels
 from conftest import BACKENDS, MAHOTAS_GRAY, RTOL
 
 N_BLOCK = 52  # 13 features x 4 directions, distance 1

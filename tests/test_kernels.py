@@ -13,8 +13,9 @@ from sklearn.datasets import load_sample_images
 from haralick_learn._glcm import DIRECTIONS, cooccurrence
 from haralick_learn import _gray as gray_module
 from haralick_learn._gray import rgb_to_gray_uint8, rgbx_to_gray_uint8
-from haralick_learn._haralick import HARALICK_LABELS, haralick_features, haralick_image
+from haralick_learn._haralick import haralick_features
 
+from _helpers import haralick_image
 from conftest import RTOL
 
 
@@ -118,7 +119,7 @@ def assert_features_match(ours, reference, atol=None, squared_imc2=False):
     if not close.all():
         bad = sorted(set(np.nonzero(~close)[-1]))
         details = [
-            f"{HARALICK_LABELS[i]}: ours {ours[..., i]!r} mahotas {reference[..., i]!r} "
+            f"{mahotas_texture.haralick_labels[i]}: ours {ours[..., i]!r} mahotas {reference[..., i]!r} "
             f"atol {atol[i]:.3g}"
             for i in bad
         ]
@@ -205,7 +206,13 @@ def test_every_gray_kernel_agrees_with_the_reference_where_it_is_chosen(all_colo
     rgb, expected, n = (array.reshape(1 << 24, -1).squeeze() for array in all_colours)
     pixels = np.concatenate([rgb, np.zeros((1 << 24, 1), np.uint8)], axis=-1)
     pixels = pixels.reshape(-1).view(np.uint32)
-    table = gray_module.reference_colour_table()
+    # The table of mahotas's levels of the integer-valued colours, at their places in the
+    # conversion's own table: (R * 256 + G) * 3 + B // 100 (B = 0 where no third B fits).
+    r, g = np.meshgrid(np.arange(256), np.arange(256), indexing="ij")
+    b = (-91 * (30 * r + 59 * g)) % 100 + 100 * np.arange(3)[:, None, None]
+    b = np.where(b <= 255, b, 0)
+    table = expected[(r << 16 | g << 8 | b).transpose(1, 2, 0).ravel()]
+    np.testing.assert_array_equal(gray_module._conversion()[1], table)
     got = np.empty(1 << 24, np.uint8)
     gray_module._table_kernel(pixels, table, got)
     np.testing.assert_array_equal(got, expected)
