@@ -119,8 +119,8 @@ def assert_features_match(ours, reference, atol=None, squared_imc2=False):
     if not close.all():
         bad = sorted(set(np.nonzero(~close)[-1]))
         details = [
-            f"{mahotas_texture.haralick_labels[i]}: ours {ours[..., i]!r} mahotas {reference[..., i]!r} "
-            f"atol {atol[i]:.3g}"
+            f"{mahotas_texture.haralick_labels[i]}: ours {ours[..., i]!r} "
+            f"mahotas {reference[..., i]!r} atol {atol[i]:.3g}"
             for i in bad
         ]
         raise AssertionError("features differ beyond rtol=%g:\n%s" % (RTOL, "\n".join(details)))
