@@ -18,11 +18,11 @@ from joblib import Parallel, delayed, effective_n_jobs
 from PIL import Image
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import gen_batches
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _check_feature_names_in, validate_data
+from sklearn.utils.validation import validate_data
 from threadpoolctl import threadpool_limits
 
 from ._cache import cached_featurize_batch, make_cache
+from ._compat import HasMethods, Interval, StrOptions, validate_parameters
 from ._params import PARAMETERS, Options, Range, parameter_names
 from ._pipeline import featurize_batch
 from ._progress import Progress
@@ -36,6 +36,22 @@ def _sklearn_constraint(constraint):
     if isinstance(constraint, Range):
         return Interval(constraint.type, constraint.low, constraint.high, closed=constraint.closed)
     return constraint
+
+
+def _check_input_features(estimator, input_features):
+    """``get_feature_names_out``'s check of ``input_features`` against what ``fit`` saw.
+
+    The rule of scikit-learn's transformers: the names must be the columns of
+    the DataFrame fitted on, and as many as the columns fitted on.
+    """
+    input_features = np.asarray(input_features, dtype=object)
+    names_in = getattr(estimator, "feature_names_in_", None)
+    if names_in is not None and not np.array_equal(names_in, input_features):
+        raise ValueError("input_features is not equal to feature_names_in_")
+    n_in = getattr(estimator, "n_features_in_", None)
+    if n_in is not None and len(input_features) != n_in:
+        raise ValueError(f"input_features should have length equal to number of features "
+                         f"({n_in}), got {len(input_features)}")
 
 
 class ImageFeaturizationWarning(UserWarning):
@@ -419,8 +435,8 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
             ``ptp`` when aggregated; with a ``color`` other than gray, prefixed
             by the channel (``R_``) or the channel pair (``RG_``).
         """
-        if hasattr(self, "n_features_in_"):
-            _check_feature_names_in(self, input_features)
+        if hasattr(self, "n_features_in_") and input_features is not None:
+            _check_input_features(self, input_features)
         return np.asarray(self._settings().feature_names, dtype=object)
 
     def __sklearn_is_fitted__(self):
@@ -437,7 +453,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
 
     def _settings(self):
         """The validated :class:`TextureSettings` of the current parameters."""
-        self._validate_params()
+        validate_parameters(self)
         if self.image_shape is not None:
             shape = self.image_shape
             if len(shape) not in (2, 3) or not all(

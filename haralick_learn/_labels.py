@@ -6,7 +6,8 @@ from pathlib import PureWindowsPath
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import StrOptions
+
+from ._compat import StrOptions, validate_parameters
 
 # Trailing index digits and the separators around them: "cat_001" -> "cat".
 _TRAILING_INDEX = re.compile(r"[\d\s_.\-]+$")
@@ -113,7 +114,7 @@ class FilenameLabelExtractor(TransformerMixin, BaseEstimator):
         self : object
             The extractor itself.
         """
-        self._validate_params()
+        validate_parameters(self)
         self._compiled_pattern()
         _paths_of(X)
         return self
@@ -131,7 +132,7 @@ class FilenameLabelExtractor(TransformerMixin, BaseEstimator):
         labels : ndarray of str, shape (n_samples,)
             One label per path, in input order.
         """
-        self._validate_params()
+        validate_parameters(self)
         pattern = self._compiled_pattern()
         labels = [self._label(path, index, pattern) for index, path in enumerate(_paths_of(X))]
         return np.asarray(labels, dtype=str) if labels else np.empty(0, dtype=str)

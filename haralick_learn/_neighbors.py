@@ -13,8 +13,11 @@ from scipy.spatial.distance import cdist, pdist, squareform
 from sklearn import get_config
 from sklearn.base import BaseEstimator
 from sklearn.utils import gen_batches
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._compat import (
+    Interval, StrOptions, active_n_jobs, remote_backend_active, validate_parameters,
+)
 
 # The metrics scipy.spatial.distance.pdist and cdist accept by name.
 SCIPY_METRICS = frozenset(
@@ -203,7 +206,7 @@ class DistanceNeighbors(BaseEstimator):
         self : DistanceNeighbors
             The fitted estimator.
         """
-        self._validate_params()
+        validate_parameters(self)
         X = validate_data(self, X, dtype=np.float64)
         _check_rows_for_metric(X, self.metric, "X")
         params = _fitted_metric_params(X, self.metric, self.metric_params)
@@ -343,7 +346,7 @@ class DistanceNeighbors(BaseEstimator):
             return neigh_dist, neigh_ind
         if getattr(self, "_index", None) is not None:
             return self._approximate_search(queries, exclude, k, neigh_dist, neigh_ind)
-        if distribute and self._dists is None and _remote_backend():
+        if distribute and self._dists is None and remote_backend_active():
             return self._distributed_search(queries, exclude, k)
         if exclude is not None and self._dists is not None:
             # Rows of the stored matrix: the reference's own numbers.
@@ -568,24 +571,6 @@ def _search_block(shell, fitted, queries, exclude, k):
     return searcher._search(queries, exclude, k, distribute=False)
 
 
-def _remote_backend():
-    """Whether a joblib context made a backend other than the local ones active (dask, ray...).
-
-    The local backends (loky, multiprocessing, threading, sequential) keep
-    the thread search: threads already use every core and share the fitted
-    rows without copying them.
-    """
-    from joblib._parallel_backends import (
-        LokyBackend, MultiprocessingBackend, SequentialBackend, ThreadingBackend,
-    )
-    from joblib.parallel import get_active_backend
-
-    backend = get_active_backend()[0]
-    return not isinstance(
-        backend, (LokyBackend, MultiprocessingBackend, SequentialBackend, ThreadingBackend)
-    )
-
-
 def _selection_margin(query_norms, fitted_max_norm, n_features):
     """Twice a bound on how far a selection key can be from its exact value.
 
@@ -743,9 +728,7 @@ def _n_threads(n_jobs):
     their ``n_jobs``; ``None`` does the same here.
     """
     if n_jobs is None:
-        from joblib.parallel import get_active_backend
-
-        n_jobs = get_active_backend()[1] or -1
+        n_jobs = active_n_jobs() or -1
     return effective_n_jobs(n_jobs)
 
 

@@ -207,6 +207,23 @@ def test_feature_names_are_unique_and_readable():
     assert default[13] == "angular_second_moment_diagonal_nwse_d1"
 
 
+def test_input_features_are_checked_against_what_fit_saw(jpeg_paths):
+    # scikit-learn's rule for get_feature_names_out(input_features), on flattened images
+    # (the input that has columns); the output names never depend on them.
+    pd = pytest.importorskip("pandas")
+    grays = [reference_gray(p)[:8, :8].ravel() for p in jpeg_paths]
+    columns = [f"pixel_{i}" for i in range(64)]
+    names = HaralickFeaturizer().get_feature_names_out()
+    fitted = HaralickFeaturizer(image_shape=(8, 8)).fit(pd.DataFrame(grays, columns=columns))
+    np.testing.assert_array_equal(fitted.get_feature_names_out(columns), names)
+    with pytest.raises(ValueError, match="input_features is not equal to feature_names_in_"):
+        fitted.get_feature_names_out(columns[::-1])
+    flat = HaralickFeaturizer(image_shape=(8, 8)).fit(np.vstack(grays))
+    np.testing.assert_array_equal(flat.get_feature_names_out(columns), names)
+    with pytest.raises(ValueError, match=r"length equal to number of features \(64\), got 3"):
+        flat.get_feature_names_out(["a", "b", "c"])
+
+
 def test_n_jobs_gives_identical_rows_in_order(photo_paths):
     paths = photo_paths * 2
     serial = HaralickFeaturizer(n_jobs=1).fit_transform(paths)
