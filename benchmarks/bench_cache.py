@@ -17,7 +17,7 @@ Printed, each from a cold start (an empty cache folder):
   ``Pipeline([HaralickFeaturizer(memory=...), StandardScaler(), LogisticRegression()])``
   with an empty cache, then again with the cache filled (warm);
 * the same ``cross_val_score`` without a cache;
-* the ratios to one featurize pass (targets: cached <= 1.3x, about 5x without).
+* the ratios to one featurize pass (bounds: cached <= 1.3x, about 5x without).
 
 Each figure is the best of ``--repeat`` (default 5) runs (the runs interleaved, each cold),
 as wall-clock time and as CPU time of the process; on a shared machine the CPU
@@ -184,7 +184,7 @@ def main():
         cold_wall, cold_cpu = best["5-fold cross_val_score, cold cache"]
         none_wall, none_cpu = best["5-fold cross_val_score, no cache"]
         print(f"\ncached 5-fold run / one pass: {cold_wall / one_wall:.2f}x wall, "
-              f"{cold_cpu / one_cpu:.2f}x cpu (target <= 1.3x); without cache: "
+              f"{cold_cpu / one_cpu:.2f}x cpu (bound 1.3x); without cache: "
               f"{none_wall / one_wall:.2f}x wall, {none_cpu / one_cpu:.2f}x cpu (about 5x); "
               f"accuracy {scores.mean():.3f}")
     finally:

@@ -12,8 +12,8 @@ Usage::
 ``"rgb"`` with every channel pair. The variants run interleaved, one after the
 other in each of ``--repeat`` rounds over all images; printed: the ms/image of
 the best round of each, and each variant's cost relative to gray as the median
-over the rounds of the ratio within the round (with its range). Target: rgb
-<= 3.5x gray.
+over the rounds of the ratio within the round (with its range), and the bound it
+should meet: rgb <= 3.5x gray.
 
 (b) What it buys. A labelled set of real colour textures: 12 scenes, 24
 patches of 64 x 64 pixels each, the label being the scene. The scenes are the
@@ -144,7 +144,7 @@ def what_it_costs(n_images, repeat):
         per_round = seconds / rounds["gray"]
         print(f"{name:14s} {1000 * seconds.min() / n:22.1f} {np.median(per_round):13.2f}x "
               f"[{per_round.min():.2f}-{per_round.max():.2f}]")
-    print("target: rgb / gray <= 3.5x")
+    print("bound: rgb / gray <= 3.5x")
 
 
 def main():

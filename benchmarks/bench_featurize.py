@@ -12,8 +12,8 @@ redistributed: this script resizes them to 5 MP (2592 x 1944) JPEGs under
 
 Printed: milliseconds per image for the reference loop (mahotas.imread +
 rgb2gray + haralick), JPEG decoding alone (Pillow, the floor), and
-HaralickFeaturizer with n_jobs=1 and all cores, distance=1 and [1, 2, 4]; the
-ratios the fast-engine issue targets; and the peak memory of featurizing one
+HaralickFeaturizer with n_jobs=1 and all cores, distance=1 and [1, 2, 4]; their
+ratios, each beside the bound it should meet; and the peak memory of featurizing one
 image. Then the same for small images (``--small-images``, 0 to skip): 96 x 96
 JPEG patches cut from the photographs (one file each, quality 90) and 32 x 32
 arrays of random 8-bit pixels (seed 0), in microseconds per image.
@@ -177,7 +177,7 @@ def small_images(photos, n_images, repeat, cores):
         return median_ratio(rounds, numerator, denominator)
 
     print()
-    print("ratios: median over rounds [range]  (target)")
+    print("ratios: median over rounds [range]  (bound)")
     for kind in ("patches", "arrays"):
         one = f"{kind}: HaralickFeaturizer n_jobs=1"
         print(f"  {kind}: reference / n_jobs=1       "
@@ -300,8 +300,8 @@ def main():
     from threadpoolctl import threadpool_limits
 
     def reference_one_core():
-        # The issue's reference figure is per image on one core; mahotas's
-        # rgb2gray (np.dot) otherwise takes every BLAS thread.
+        # The reference is timed per image on one core: mahotas's rgb2gray
+        # (np.dot) otherwise takes every BLAS thread.
         with threadpool_limits(limits=1, user_api="blas"):
             reference_loop(paths)
 
@@ -339,7 +339,7 @@ def main():
 
     one = "HaralickFeaturizer n_jobs=1"
     print()
-    print("ratios: median over rounds [range]  (target)")
+    print("ratios: median over rounds [range]  (bound)")
     print(f"  reference / n_jobs=1              "
           f"{ratio('reference loop (mahotas), one BLAS thread', one)}  (>= 6; one core each)")
     print(f"  reference (BLAS on {cores} cores) / n_jobs=1  "

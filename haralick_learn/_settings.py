@@ -406,12 +406,12 @@ class TextureSettings:
         bit for bit, and a cached row must be the one this setting computes.
         """
         fields = dataclasses.asdict(self)
-        # Fields added after the first release are left out at the values that earlier
-        # versions computed with, so that the rows they cached stay valid: their gray
-        # conversion was mahotas's.
+        # A field at the value that keys made without it stand for is left out, so that
+        # adding a field changes no existing key and the rows cached under it stay found:
+        # keys without gray_conversion are mahotas's conversion.
         if fields["gray_conversion"] == "mahotas":
             del fields["gray_conversion"]
-        if fields["volume"] == "3d":  # what volume=True was stored as
+        if fields["volume"] == "3d":  # keyed as its other spelling, volume=True
             fields["volume"] = True
         if self.offset_kind != "convention":  # not a convention's name, whatever JSON makes
             fields["offsets"] = {self.offset_kind: fields["offsets"]}
