@@ -13,8 +13,9 @@ def aggregate_directions(features, aggregate, n_directions=None):
     features : ndarray of shape (n_distances, n_directions, n_features)
         NaN rows for directions without any pixel pair.
     aggregate : {None, "mean", "mean_ptp", "mean_std", "min_max", "merged"}
-        ``None`` keeps every direction; ``"mean"`` averages over the
-        directions that have pairs; ``"mean_ptp"`` adds their range,
+        ``None`` keeps every direction; ``"mean"`` averages each feature over
+        the directions where it is defined (that have pairs, and where its
+        formula gives a number: pyradiomics's ``nanmean``); ``"mean_ptp"`` adds their range,
         ``"mean_std"`` their standard deviation; ``"min_max"`` gives the
         minimum then the maximum; ``"merged"`` features come from one matrix
         per distance (the directions' matrices summed), kept as they are;
@@ -53,21 +54,15 @@ def aggregate_directions(features, aggregate, n_directions=None):
     if aggregate not in _REDUCTIONS:
         raise ValueError(f"aggregate must be None, 'merged' or one of {list(_REDUCTIONS)}, "
                          f"got {aggregate!r}")
-    blocks = []
-    for block in features:
-        # Directions without any pair (all-NaN rows) are left out of the aggregate.
-        present = block[~np.isnan(block).all(axis=1)]
-        blocks.extend(reduce(present, axis=0) for reduce in _REDUCTIONS[aggregate])
-    return np.concatenate(blocks)
+    return aggregate_windows(features[None], aggregate)[0]
 
 
-#: Each aggregate's reductions over the directions, in column order (``std``: population,
-#: ``ddof=0``).
+#: The aggregates that reduce over directions, and their reductions in column order.
 _REDUCTIONS = {
-    "mean": (np.mean,),
-    "mean_ptp": (np.mean, np.ptp),
-    "mean_std": (np.mean, np.std),
-    "min_max": (np.min, np.max),
+    "mean": ("mean",),
+    "mean_ptp": ("mean", "ptp"),
+    "mean_std": ("mean", "std"),
+    "min_max": ("min", "max"),
 }
 
 
@@ -115,17 +110,20 @@ def aggregate_windows(features, aggregate, n_directions=None):
     with np.errstate(invalid="ignore", divide="ignore"):
         for d in range(features.shape[1]):
             block = features[:, d]
-            present = ~np.isnan(block).all(axis=2)  # (n, n_directions)
-            count = present.sum(axis=1)[:, None]
+            # Each feature over the directions where it is defined (pyradiomics's nanmean):
+            # a direction without pairs is all NaN, and one feature may be undefined alone
+            present = ~np.isnan(block)  # (n, n_directions, n_features)
+            count = present.sum(axis=1)
+            none = count == 0
             total = np.zeros((n, block.shape[2]))
             low = np.full((n, block.shape[2]), np.inf)
             high = np.full((n, block.shape[2]), -np.inf)
-            for j in range(block.shape[1]):  # in order, as numpy's sum over the first axis
-                here = present[:, j][:, None]
-                total = np.where(here, total + block[:, j], total)
-                low = np.where(here, np.minimum(low, block[:, j]), low)
-                high = np.where(here, np.maximum(high, block[:, j]), high)
-            none = count == 0
+            for j in range(block.shape[1]):  # in order: the bits of numpy's sum over axis 0
+                here = present[:, j]
+                value = block[:, j]
+                total = np.where(here, total + value, total)
+                low = np.where(here, np.minimum(low, value), low)
+                high = np.where(here, np.maximum(high, value), high)
             mean = np.where(none, np.nan, total / np.where(none, 1, count))
             low = np.where(none, np.nan, low)
             high = np.where(none, np.nan, high)
@@ -135,11 +133,10 @@ def aggregate_windows(features, aggregate, n_directions=None):
                 blocks += [mean, high - low]
             elif aggregate == "min_max":
                 blocks += [low, high]
-            else:  # mean_std: the population deviation, as numpy's std
+            else:  # mean_std: the population deviation, as numpy's std computes it
                 squares = np.zeros_like(total)
                 for j in range(block.shape[1]):
-                    here = present[:, j][:, None]
-                    deviation = np.abs(block[:, j] - mean)
-                    squares = np.where(here, squares + deviation**2, squares)
+                    deviation = block[:, j] - mean
+                    squares = np.where(present[:, j], squares + deviation * deviation, squares)
                 blocks += [mean, np.sqrt(squares / np.where(none, 1, count))]
     return np.concatenate(blocks, axis=1)

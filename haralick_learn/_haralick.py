@@ -83,6 +83,11 @@ class GLCMStatistics:
         the sums (:data:`MATRIX_FEATURES`).
     """
 
+    #: IBSI's MCC of a matrix with one gray level: pyradiomics's 1 for a flat region (a
+    #: voxel-based map's window, whose matrix spans the region's levels, gets 0 unless the
+    #: whole region is flat: the second eigenvalue of its Q).
+    flat_mcc = 1.0
+
     def __init__(self, sums, ignore_zeros=False, cmats=None):
         self.sums = sums
         self.cmats = cmats
@@ -288,7 +293,7 @@ def _ibsi_mcc(s):
         cols = s.px[m, : p.shape[0]]
         present = (rows > 0) | (cols > 0)
         if present.sum() < 2:
-            out[m] = 1.0  # a flat region
+            out[m] = s.flat_mcc  # a flat region
             continue
         p, rows, cols = p[present][:, present], rows[present], cols[present]
         # Q(i, j) = sum_k p(i, k) p(j, k) / (px(i) py(k) + eps)

@@ -155,9 +155,6 @@ def texture_maps(image, window=15, *, mask=None, masked_window=True, step=1, n_j
                          f"in its last axis), got an array of shape {shape}; a volume "
                          "takes volume=True (3-D windows) or volume='2d' (each slice)")
     gray = load_gray(image, 0, volume=volume, gray_conversion=settings.gray_conversion)
-    if volume and gray.ndim != 3:
-        raise ValueError(f"image: volume={settings.volume!r} maps a 3-D volume, got shape "
-                         f"{gray.shape}")
     source = describe_source(image, 0)
     if mask is not None:
         mask = load_mask(mask, gray.shape, source, image)
@@ -366,6 +363,9 @@ class _WindowStatistics:
 
 #: The features a window's sums cannot give: they need its whole matrix.
 _WINDOW_MATRIX_FEATURES = frozenset({"maximal_correlation_coefficient", "ibsi_MCC"})
+#: pyradiomics's features of entropies with its eps: from the windows' matrices when they
+#: are computed anyway (then equal to pyradiomics's bits where HXY and HXY2 meet).
+_EPS_ENTROPY_FEATURES = frozenset({"ibsi_Imc1", "ibsi_Imc2", "ibsi_JointEntropy"})
 #: The features that need the window's sums over gray levels (LEVEL_SUMS).
 _LEVEL_SUM_FEATURES = frozenset({
     "ibsi_ClusterProminence", "ibsi_ClusterShade", "ibsi_ClusterTendency", "ibsi_Id",
@@ -399,13 +399,18 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
     if n_levels is None:
         counted = volume3 if mask is None or not masked_window else volume3[mask3]
         n_levels = int(counted.max(initial=0)) + 1
+    counted = volume3[mask3] if mask is not None and masked_window else volume3
+    image_flat = int(counted.min(initial=0)) == int(counted.max(initial=0))
     window_voxels = (2 * int(radius[0]) + 1) * window * window
     per_matrix = int(np.bincount(groups).max())  # offsets counted into one matrix
     max_count = 2 * window_voxels * per_matrix  # T of a window, and every count within it
     nlogn, inv, nlogn_scale, inv_scale = fixed_point_tables(max_count, n_cells)
     names = settings.features
     by_matrix = [name for name in names if name in _WINDOW_MATRIX_FEATURES]
-    by_sums = [name for name in names if name not in _WINDOW_MATRIX_FEATURES]
+    if by_matrix:  # the matrices are there: pyradiomics's own entropies (with its eps) too
+        by_matrix = [name for name in names
+                     if name in _WINDOW_MATRIX_FEATURES or name in _EPS_ENTROPY_FEATURES]
+    by_sums = [name for name in names if name not in by_matrix]
     want_level_sums = bool(set(names) & _LEVEL_SUM_FEATURES)
     track_max = "ibsi_MaximumProbability" in names
     want_matrices = bool(by_matrix)
@@ -462,7 +467,7 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
                     matrices[:k].reshape((-1, n_groups, n_cells, n_cells))[keep]
                     if want_matrices else None,
                     settings, by_sums, by_matrix, tables, n_levels, n_dir, n_directions,
-                    options)
+                    options, image_flat)
             with lock:
                 progress.update(last - first)
 
@@ -479,7 +484,7 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
 
 
 def _window_rows(acc, window_max, level_sums, matrices, settings, by_sums, by_matrix, tables,
-                 n_levels, n_dir, n_directions, options):
+                 n_levels, n_dir, n_directions, options, image_flat):
     """The output rows of windows from their sums: the catalogue's formulas, aggregated."""
     n_windows, n_groups = acc.shape[:2]
     names = settings.features
@@ -495,6 +500,9 @@ def _window_rows(acc, window_max, level_sums, matrices, settings, by_sums, by_ma
         n_cells = matrices.shape[-1]
         stats = GLCMStatistics.from_matrices(matrices.reshape(-1, n_cells, n_cells),
                                              settings.ignore_zeros)
+        # a window's matrix spans the image's levels, as pyradiomics's voxel-based ones: a
+        # window with one level has MCC 0 (Q's second eigenvalue) unless the image is flat
+        stats.flat_mcc = 1.0 if image_flat else 0.0
         features[:, [names.index(n) for n in by_matrix]] = features_of_statistics(
             stats, by_matrix, **options)
     features = features.reshape(n_windows, -1, n_dir, len(names))
