@@ -65,6 +65,11 @@ class GLCMStatistics:
         the sums (:data:`MATRIX_FEATURES`).
     """
 
+    #: IBSI's MCC of a matrix with one gray level: pyradiomics's 1 for a flat region (a
+    #: voxel-based map's window, whose matrix spans the region's levels, gets 0 unless the
+    #: whole region is flat: the second eigenvalue of its Q).
+    flat_mcc = 1.0
+
     def __init__(self, sums, ignore_zeros=False, cmats=None):
         self.sums = sums
         self.cmats = cmats
@@ -171,6 +176,44 @@ class GLCMStatistics:
         hxy2 = -(outer * log_outer).reshape(n, -1).sum(axis=1)
         return hxy, hx, hy, hxy1, hxy2
 
+    # -- IBSI's sums over gray levels, read by name so that texture maps (whose windows
+    # -- keep these sums as they slide) share the catalogue's formulas
+
+    @functools.cached_property
+    def inverse_difference(self):
+        """``sum_k P(|x - y| = k) / (1 + k)``."""
+        return _inverse(self, 1.0 / (1.0 + self.levels))
+
+    @functools.cached_property
+    def inverse_difference_normalized(self):
+        """``sum_k P(|x - y| = k) / (1 + k / N_g)``."""
+        return _inverse(self, 1.0 / (1.0 + self.levels / self.n_levels[:, None]))
+
+    @functools.cached_property
+    def inverse_difference_moment_normalized(self):
+        """``sum_k P(|x - y| = k) / (1 + k**2 / N_g**2)``."""
+        return _inverse(self, 1.0 / (1.0 + self.levels**2 / self.n_levels[:, None] ** 2))
+
+    @functools.cached_property
+    def inverse_variance(self):
+        """``sum_{k > 0} P(|x - y| = k) / k**2``."""
+        return _inverse(self, np.concatenate(([0.0], 1.0 / self.levels[1:] ** 2)))
+
+    @functools.cached_property
+    def eps_sum_entropy(self):
+        """pyradiomics's sum entropy, ``-sum_k q log2(q + eps)``, ``q = P(x + y = k)``."""
+        return _entropy_eps(self.sum_hist)
+
+    @functools.cached_property
+    def eps_difference_entropy(self):
+        """pyradiomics's difference entropy, over ``q = P(|x - y| = k)``."""
+        return _entropy_eps(self.diff_hist)
+
+    @functools.cached_property
+    def maximum_probability(self):
+        """The largest ``p(i, j)``."""
+        return self.probabilities.reshape(self.probabilities.shape[0], -1).max(axis=1)
+
     @functools.cached_property
     def sum_moments(self):
         """``sum_k p_{x+y}(k) (k - ux - uy)**n``, n = 2, 3, 4 (cluster tendency, shade, prominence)."""
@@ -232,7 +275,7 @@ def _ibsi_mcc(s):
         cols = s.px[m, : p.shape[0]]
         present = (rows > 0) | (cols > 0)
         if present.sum() < 2:
-            out[m] = 1.0  # a flat region
+            out[m] = s.flat_mcc  # a flat region
             continue
         p, rows, cols = p[present][:, present], rows[present], cols[present]
         # Q(i, j) = sum_k p(i, k) p(j, k) / (px(i) py(k) + eps)
@@ -319,25 +362,22 @@ FEATURES = {
     "ibsi_Contrast": lambda s, o: s.contrast,
     "ibsi_Correlation": lambda s, o: _ibsi_correlation(s),
     "ibsi_DifferenceAverage": lambda s, o: s.difference_average,
-    "ibsi_DifferenceEntropy": lambda s, o: _entropy_eps(s.diff_hist),
+    "ibsi_DifferenceEntropy": lambda s, o: s.eps_difference_entropy,
     "ibsi_DifferenceVariance": lambda s, o: s.contrast - s.difference_average**2,
-    "ibsi_Id": lambda s, o: _inverse(s, 1.0 / (1.0 + s.levels)),
+    "ibsi_Id": lambda s, o: s.inverse_difference,
     "ibsi_Idm": lambda s, o: s.idm,
-    "ibsi_Idmn": lambda s, o: _inverse(
-        s, 1.0 / (1.0 + s.levels**2 / s.n_levels[:, None] ** 2)),
-    "ibsi_Idn": lambda s, o: _inverse(s, 1.0 / (1.0 + s.levels / s.n_levels[:, None])),
+    "ibsi_Idmn": lambda s, o: s.inverse_difference_moment_normalized,
+    "ibsi_Idn": lambda s, o: s.inverse_difference_normalized,
     "ibsi_Imc1": lambda s, o: _ibsi_imc1(s),
     "ibsi_Imc2": lambda s, o: _ibsi_imc2(s),
-    "ibsi_InverseVariance": lambda s, o: _inverse(
-        s, np.concatenate(([0.0], 1.0 / s.levels[1:] ** 2))),
+    "ibsi_InverseVariance": lambda s, o: s.inverse_variance,
     "ibsi_JointAverage": lambda s, o: s.uy + 1.0,
     "ibsi_JointEnergy": lambda s, o: s.asm,
     "ibsi_JointEntropy": lambda s, o: s.eps_entropies[0],
     "ibsi_MCC": lambda s, o: _ibsi_mcc(s),
-    "ibsi_MaximumProbability": lambda s, o: s.probabilities.reshape(
-        s.probabilities.shape[0], -1).max(axis=1),
+    "ibsi_MaximumProbability": lambda s, o: s.maximum_probability,
     "ibsi_SumAverage": lambda s, o: s.sum_average + 2.0,
-    "ibsi_SumEntropy": lambda s, o: _entropy_eps(s.sum_hist),
+    "ibsi_SumEntropy": lambda s, o: s.eps_sum_entropy,
     "ibsi_SumSquares": lambda s, o: s.vy,
 }
 

@@ -14,21 +14,25 @@ from numbers import Integral
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
-from ._io import load_gray
-from ._maps_kernels import fixed_point_tables, map_rows
+from ._io import describe_source, load_gray, load_mask
+from ._aggregate import aggregate_windows
+from ._haralick import GLCMStatistics, features_of_statistics
+from ._maps_kernels import (
+    ACCUMULATORS, LEVEL_SUMS, N_ACC, N_LEVEL_SUMS, fixed_point_tables, map_rows,
+)
 from ._params import parameter_names
 from ._progress import Progress
-from ._quantize import to_gray_levels
+from ._quantize import quantize, to_gray_levels
 from ._settings import TextureSettings
 
 __all__ = ["texture_maps"]
 
-_AGGREGATE_CODES = {None: 0, "mean": 1, "mean_ptp": 2}
 #: The featurizer's parameters that make sense per window.
 _WINDOW_PARAMS = parameter_names("maps")
 
 
-def texture_maps(image, window=15, *, step=1, n_jobs=None, verbose=0, **featurizer_params):
+def texture_maps(image, window=15, *, mask=None, masked_window=True, step=1, n_jobs=None,
+                 verbose=0, **featurizer_params):
     """Haralick features of the window around each pixel, as an image of features.
 
     The value at pixel ``(y, x)`` is the row that
@@ -134,16 +138,50 @@ def texture_maps(image, window=15, *, step=1, n_jobs=None, verbose=0, **featuriz
     window, step, n_jobs, settings = _validate(window, step, n_jobs, featurizer_params)
     if isinstance(verbose, bool) or not isinstance(verbose, Integral):
         raise TypeError(f"verbose must be an int, got {verbose!r}")
+    if not isinstance(masked_window, (bool, np.bool_)):
+        raise TypeError(f"masked_window must be a bool, got {masked_window!r}")
     if _is_dask_array(image):
+        if mask is not None or settings.volume or settings.bin_width is not None or (
+                settings.gray_range is not None):
+            raise ValueError("a Dask array is mapped as 2-D 8-bit gray tiles with the levels "
+                             "rule only: mask, volume, bin_width and gray_range need the "
+                             "image in memory")
         return _dask_maps(image, window, step, settings, verbose)
+    volume = bool(settings.volume)
     shape = np.shape(image) if isinstance(image, (np.ndarray, list, tuple)) else None
-    if shape is not None and not (len(shape) == 2 or len(shape) == 3 and 1 <= shape[2] <= 4):
+    if not volume and shape is not None and not (
+            len(shape) == 2 or len(shape) == 3 and 1 <= shape[2] <= 4):
         raise ValueError(f"image: texture maps take one 2-D image (gray, or 1 to 4 channels "
-                         f"in its last axis), got an array of shape {shape}; map a stack or "
-                         "a volume one 2-D image at a time")
-    gray = load_gray(image, 0, gray_conversion=settings.gray_conversion)
-    levels = np.ascontiguousarray(to_gray_levels(gray, settings.levels), dtype=np.uint8)
-    return _map_levels(levels, window, step, n_jobs, settings, verbose)
+                         f"in its last axis), got an array of shape {shape}; a volume "
+                         "takes volume=True (3-D windows) or volume='2d' (each slice)")
+    gray = load_gray(image, 0, volume=volume, gray_conversion=settings.gray_conversion)
+    source = describe_source(image, 0)
+    if mask is not None:
+        mask = load_mask(mask, gray.shape, source, image)
+        if not mask.any():
+            raise ValueError(f"{source}: its mask selects no pixel")
+    levels, n_levels = _quantized_once(gray, settings, mask, masked_window)
+    return _map_levels(levels, window, step, n_jobs, settings, verbose, mask=mask,
+                       masked_window=masked_window, n_levels=n_levels)
+
+
+def _quantized_once(gray, settings, mask, masked_window):
+    """The levels of the whole image, decided once (every window shares them), and N_g.
+
+    The featurizer's quantize stage on the whole image: with a mask and
+    ``masked_window``, the mask's pixels decide the levels (``bin_width``'s
+    bins from its minimum, ``levels`` of a 16-bit or float image from its
+    range), as pyradiomics bins a voxel-based map; without (pyradiomics's
+    ``maskedKernel=False``), the whole image does. ``N_g``, the number of
+    levels of IBSI's normalised features, is the largest level of those
+    pixels + 1.
+    """
+    deciding = mask if mask is not None and masked_window else None
+    levels = quantize(gray, settings, deciding)
+    counted = levels[deciding] if deciding is not None else levels
+    n_levels = int(counted.max(initial=0)) + 1
+    dtype = np.uint8 if int(levels.max(initial=0)) < 256 else np.uint16
+    return np.ascontiguousarray(levels, dtype=dtype), n_levels
 
 
 #: Bytes a pixel of the image takes while it is read and quantized, at most: the decoded
@@ -193,7 +231,17 @@ def texture_maps_memory(shape, window=15, *, step=1, n_jobs=None, **featurizer_p
     cell_bytes = 2 if window * window < 2**16 else 4
     n_offsets = len(settings.directions) * len(settings.distances)
     cells = n_bands * n_offsets * n_levels * n_levels * cell_bytes
-    return maps + read + cells
+    # Each band's windows of one kernel call: their sums, statistics and features
+    n_windows = _chunk_rows(n_rows, n_cols) * n_cols
+    n_names = len(settings.features)
+    sums = n_bands * n_windows * (n_offsets * 8 * (N_ACC + N_LEVEL_SUMS + 40 + 3 * n_names)
+                                  + settings.n_features * 8 * 3)
+    return maps + read + cells + sums
+
+
+def _chunk_rows(n_rows, n_cols):
+    """Grid rows per kernel call: about 1/_CHUNKS of the rows, at most _WINDOWS_PER_CALL windows."""
+    return max(1, min(-(-n_rows // _CHUNKS), _WINDOWS_PER_CALL // n_cols))
 
 
 def _validate(window, step, n_jobs, featurizer_params):
@@ -213,15 +261,10 @@ def _validate(window, step, n_jobs, featurizer_params):
                                or n_jobs == 0):
         raise ValueError(f"n_jobs must be None or a non-zero int, got {n_jobs!r}")
     settings = TextureSettings.from_params(**featurizer_params)
-    if settings.aggregate not in _AGGREGATE_CODES:
-        raise ValueError(
-            f"texture maps aggregate with None, 'mean' or 'mean_ptp'; got {settings.aggregate!r}"
-        )
-    if settings.compute_14th_feature:
-        raise ValueError(
-            "compute_14th_feature=True is not available in texture maps: the maximal "
-            "correlation coefficient needs an eigen-decomposition per window"
-        )
+    if settings.volume == "2.5d":
+        raise ValueError("texture maps of a volume take volume=True (cubic windows, the 13 "
+                         "3-D directions) or volume='2d' (square windows in each slice); "
+                         "'2.5d' merges a whole volume's slices, which a window does not have")
     if settings.backend != "numba":
         raise ValueError(
             f"texture maps are computed by their own compiled kernel: backend must be 'auto' "
@@ -241,34 +284,190 @@ def _validate(window, step, n_jobs, featurizer_params):
 _CHUNKS = 100
 
 
-def _map_levels(levels, window, step, n_jobs, settings, verbose=0):
-    """The maps of a quantized image (uint8 levels); ``verbose > 0``: a progress line."""
-    height, width = levels.shape
-    units = np.array([offset for _, offset in settings.directions], dtype=np.int64)
-    offsets = np.concatenate([d * units for d in settings.distances]).astype(np.int64)
-    n_levels = int(levels.max()) + 1
-    max_count = 2 * window * window  # T of a window, and every count within it
-    nlogn, inv, nlogn_scale, inv_scale = fixed_point_tables(max_count, n_levels)
-    # Each cell counts the unordered pairs of its two levels, at most window**2:
+def _offsets_and_groups(settings):
+    """The offsets a map counts (``(n, 3)``, 2-D ones with ``dz = 0``), the matrix each is
+    counted into, the number of matrices per distance, and the directions at each distance.
+
+    Matrix ``d * n_dir + j`` is direction ``j`` at distance ``d`` (``n_dir`` the most
+    directions of any distance: pyradiomics's offsets grow with it, and the missing ones
+    stay empty, as the featurizer pads them); with ``aggregate="merged"`` the directions
+    of distance ``d`` are summed into matrix ``d``.
+    """
+    per_distance = [settings.offsets_at(d) for d in settings.distances]
+    n_dir = max(len(offsets) for offsets in per_distance)
+    merged = settings.aggregate == "merged"
+    offsets, groups = [], []
+    for d, block in enumerate(per_distance):
+        for j, offset in enumerate(block):
+            offsets.append((0,) * (3 - len(offset)) + tuple(int(c) for c in offset))
+            groups.append(d if merged else d * n_dir + j)
+    n_groups = len(per_distance) * (1 if merged else n_dir)
+    n_directions = tuple(len(block) for block in per_distance)
+    return (np.array(offsets, np.int64), np.array(groups, np.int64), n_groups,
+            1 if merged else n_dir, n_directions)
+
+
+class _WindowStatistics:
+    """The catalogue's statistics of the windows' matrices, from their sliding sums.
+
+    The attributes that the formulas of :data:`~haralick_learn._haralick.FEATURES`
+    read of a :class:`~haralick_learn._haralick.GLCMStatistics`, for the symmetric
+    matrices of many windows (one entry each), computed from the integer and
+    fixed-point sums of :func:`~haralick_learn._maps_kernels.map_rows`: the
+    moments as the batch's statistics compute them (exact integer sums divided
+    once, so the same bits), the entropies from the fixed-point sums of
+    ``n log2 n`` (within about 1e-15 of the exactly rounded ones), and
+    pyradiomics's entropies without its ``eps`` (which moves a window's
+    entropy by less than 1e-13).
+    """
+
+    def __init__(self, acc, window_max, level_sums, tables, n_levels):
+        nlogn, nlogn_scale, inv_scale = tables
+        column = {name: acc[:, k] for k, name in enumerate(ACCUMULATORS)}
+        t = column["total"]
+        self.empty = t == 0
+        self.total = t.astype(np.float64)
+        tf = np.where(self.empty, 1.0, self.total)
+        self.asm = column["square_sum"] / tf / tf
+        self.sum_ij_p = column["product_sum"] / tf
+        ft = nlogn[t]  # T log2 T in the same fixed point: exact zeros stay zeros
+        self.entropy = (ft - column["count_log_count"]) * nlogn_scale / tf
+        self.hx = self.hy = (ft - column["marginal_log_count"]) * nlogn_scale / tf
+        self.hxy1 = self.hxy2 = self.hx + self.hy  # px = py: both are HX + HY
+        self.ux = self.uy = column["level_sum"] / tf
+        self.ex2 = self.ey2 = column["level_square_sum"] / tf
+        self.vx = self.vy = self.ex2 - self.ux**2
+        self.contrast = (2 * column["level_square_sum"] - 2 * column["product_sum"]) / tf
+        self.difference_average = column["difference_sum"] / tf
+        self.sum_average = 2 * column["level_sum"] / tf
+        self.sum_square = (2 * column["level_square_sum"] + 2 * column["product_sum"]) / tf
+        self.sum_entropy = (ft - column["sum_log_count"]) * nlogn_scale / tf
+        self.difference_entropy = (ft - column["difference_log_count"]) * nlogn_scale / tf
+        self.idm = column["inverse_difference_moment"] * inv_scale / tf
+        # mahotas's difference variance: the variance of the L values P(|x - y| = k), L the
+        # window's maximum + 1, exactly: (L sum D**2 - T**2) / (T**2 L**2)
+        n = window_max.astype(np.int64) + 1
+        self.difference_variance = ((n * column["difference_square_sum"] - t * t)
+                                    / (tf * tf * (n * n).astype(np.float64)))
+        self.maximum_probability = column["max_count"] / tf
+        self.n_levels = np.full(len(t), float(n_levels))
+        if level_sums is not None:
+            for k, name in enumerate(LEVEL_SUMS):
+                setattr(self, name, level_sums[:, k])
+            self.sum_moments = (self.cluster_tendency, self.cluster_shade,
+                                self.cluster_prominence)
+        self.eps_entropies = (self.entropy, self.hx, self.hy, self.hxy1, self.hxy2)
+        self.eps_sum_entropy = self.sum_entropy
+        self.eps_difference_entropy = self.difference_entropy
+
+
+#: The features a window's sums cannot give: they need its whole matrix.
+_WINDOW_MATRIX_FEATURES = frozenset({"maximal_correlation_coefficient", "ibsi_MCC"})
+#: pyradiomics's features of entropies with its eps: from the windows' matrices when they
+#: are computed anyway (then equal to pyradiomics's bits where HXY and HXY2 meet).
+_EPS_ENTROPY_FEATURES = frozenset({"ibsi_Imc1", "ibsi_Imc2", "ibsi_JointEntropy"})
+#: The features that need the window's sums over gray levels (LEVEL_SUMS).
+_LEVEL_SUM_FEATURES = frozenset({
+    "ibsi_ClusterProminence", "ibsi_ClusterShade", "ibsi_ClusterTendency", "ibsi_Id",
+    "ibsi_Idmn", "ibsi_Idn", "ibsi_InverseVariance"})
+#: The most gray levels of a map whose features need each window's whole matrix.
+_MAX_MATRIX_LEVELS = 64
+#: Windows written per call of the kernel at most (bounds the sums held at once).
+_WINDOWS_PER_CALL = 4096
+
+
+def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
+                masked_window=True, n_levels=None):
+    """The maps of quantized levels (2-D, or 3-D with ``settings.volume``).
+
+    ``mask``: only the windows of voxels inside it are computed (NaN elsewhere),
+    and with ``masked_window`` only the pairs of voxels both inside it count.
+    ``n_levels``: N_g of IBSI's normalised features (default: the maximum level + 1).
+    """
+    flat = levels.ndim == 2
+    volume3 = levels[None] if flat else levels
+    if mask is not None:
+        mask3 = np.ascontiguousarray(mask[None] if flat else mask, dtype=np.bool_)
+    else:
+        mask3 = np.ones((1, 1, 1), np.bool_)
+    depth, height, width = volume3.shape
+    r = window // 2
+    in_plane = flat or settings.volume == "2d"
+    radius = np.array([0 if in_plane else r, r, r], np.int64)
+    offsets, groups, n_groups, n_dir, n_directions = _offsets_and_groups(settings)
+    n_cells = int(volume3.max(initial=0)) + 1
+    if n_levels is None:
+        counted = volume3 if mask is None or not masked_window else volume3[mask3]
+        n_levels = int(counted.max(initial=0)) + 1
+    counted = volume3[mask3] if mask is not None and masked_window else volume3
+    image_flat = int(counted.min(initial=0)) == int(counted.max(initial=0))
+    window_voxels = (2 * int(radius[0]) + 1) * window * window
+    per_matrix = int(np.bincount(groups).max())  # offsets counted into one matrix
+    max_count = 2 * window_voxels * per_matrix  # T of a window, and every count within it
+    nlogn, inv, nlogn_scale, inv_scale = fixed_point_tables(max_count, n_cells)
+    names = settings.features
+    by_matrix = [name for name in names if name in _WINDOW_MATRIX_FEATURES]
+    if by_matrix:  # the matrices are there: pyradiomics's own entropies (with its eps) too
+        by_matrix = [name for name in names
+                     if name in _WINDOW_MATRIX_FEATURES or name in _EPS_ENTROPY_FEATURES]
+    by_sums = [name for name in names if name not in by_matrix]
+    want_level_sums = bool(set(names) & _LEVEL_SUM_FEATURES)
+    track_max = "ibsi_MaximumProbability" in names
+    want_matrices = bool(by_matrix)
+    if want_matrices and n_cells > _MAX_MATRIX_LEVELS:
+        raise ValueError(
+            f"{by_matrix[0]} needs each window's whole matrix: texture maps compute it for at "
+            f"most {_MAX_MATRIX_LEVELS} gray levels, and this image has {n_cells} (bin it with "
+            "levels=... or bin_width=...)")
+    # Each cell counts the unordered pairs of its two levels, at most the window's voxels:
     # 16 bits halve the cache footprint of the 256 x 256 matrices up to 255 x 255.
-    cell_dtype = np.uint16 if window * window < 2**16 else np.int32
-    n_rows = -(-height // step)
+    cell_dtype = np.uint16 if window_voxels * per_matrix < 2**16 else np.int32
+    n_grid_z = -(-depth // step) if not flat else 1
+    n_grid_y = -(-height // step)
     n_cols = -(-width // step)
+    n_rows = n_grid_z * n_grid_y
     out = np.empty((n_rows, n_cols, settings.n_features))
     n_bands = min(n_rows, max(1, effective_n_jobs(1 if n_jobs is None else n_jobs)))
     bounds = np.linspace(0, n_rows, n_bands + 1).astype(int)
-    chunk = max(1, -(-n_rows // _CHUNKS))
+    chunk = 1 if want_matrices else _chunk_rows(n_rows, n_cols)
     progress = Progress(n_rows, enabled=verbose > 0, label="Mapping", unit="rows")
     lock = threading.Lock()
+    tables = (nlogn, nlogn_scale, inv_scale)
+    options = dict(use_x_minus_y_variance=settings.use_x_minus_y_variance)
+    only_mask = mask is not None
 
     def band(start, stop):
-        cells = np.zeros((len(offsets), n_levels * n_levels), cell_dtype)
+        cells = np.zeros((n_groups, n_cells * n_cells), cell_dtype)
+        rows = min(chunk, stop - start)
+        acc = np.zeros((rows, n_cols, n_groups, N_ACC), np.int64)
+        window_max = np.zeros((rows, n_cols), np.int64)
+        level_sums = np.zeros((rows, n_cols, n_groups, N_LEVEL_SUMS) if want_level_sums
+                              else (1, 1, 1, 1))
+        matrices = np.zeros((rows, n_cols, n_groups, n_cells, n_cells) if want_matrices
+                            else (1, 1, 1, 1, 1), np.int32)
+        written = np.zeros((rows, n_cols), np.bool_)
         for first in range(start, stop, chunk):
             last = min(stop, first + chunk)
-            map_rows(levels, first, last, step, window // 2, offsets, len(settings.distances),
-                     n_levels, _AGGREGATE_CODES[settings.aggregate], settings.ignore_zeros,
-                     settings.use_x_minus_y_variance, nlogn, inv, nlogn_scale, inv_scale,
-                     cells, out[first:last])
+            k = last - first
+            map_rows(volume3, mask3, mask is not None and masked_window, only_mask, first,
+                     last, n_grid_y, step, radius, offsets, groups, n_groups, n_cells, n_levels,
+                     settings.ignore_zeros, nlogn, inv, track_max, want_level_sums,
+                     want_matrices, cells, acc, window_max, level_sums, matrices, written)
+            # every window is written without a mask: no selection (copies) then
+            keep = slice(None) if not only_mask else written[:k].ravel()
+            rows_out = out[first:last].reshape(-1, out.shape[2])
+            if only_mask:
+                rows_out[~keep] = np.nan
+            if not only_mask or keep.any():
+                rows_out[keep] = _window_rows(
+                    acc[:k].reshape(-1, n_groups, N_ACC)[keep],
+                    window_max[:k].ravel()[keep],
+                    level_sums[:k].reshape(-1, n_groups, N_LEVEL_SUMS)[keep]
+                    if want_level_sums else None,
+                    matrices[:k].reshape((-1, n_groups, n_cells, n_cells))[keep]
+                    if want_matrices else None,
+                    settings, by_sums, by_matrix, tables, n_levels, n_dir, n_directions,
+                    options, image_flat)
             with lock:
                 progress.update(last - first)
 
@@ -279,7 +478,40 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0):
             delayed(band)(bounds[k], bounds[k + 1]) for k in range(n_bands)
         )
     progress.close()
-    return out
+    if flat:
+        return out
+    return out.reshape(n_grid_z, n_grid_y, n_cols, settings.n_features)
+
+
+def _window_rows(acc, window_max, level_sums, matrices, settings, by_sums, by_matrix, tables,
+                 n_levels, n_dir, n_directions, options, image_flat):
+    """The output rows of windows from their sums: the catalogue's formulas, aggregated."""
+    n_windows, n_groups = acc.shape[:2]
+    names = settings.features
+    features = np.empty((n_windows * n_groups, len(names)))
+    if by_sums:
+        stats = _WindowStatistics(acc.reshape(-1, N_ACC), np.repeat(window_max, n_groups),
+                                  None if level_sums is None
+                                  else level_sums.reshape(-1, N_LEVEL_SUMS),
+                                  tables, n_levels)
+        features[:, [names.index(n) for n in by_sums]] = features_of_statistics(
+            stats, by_sums, **options)
+    if by_matrix:
+        n_cells = matrices.shape[-1]
+        stats = GLCMStatistics.from_matrices(matrices.reshape(-1, n_cells, n_cells),
+                                             settings.ignore_zeros)
+        # a window's matrix spans the image's levels, as pyradiomics's voxel-based ones: a
+        # window with one level has MCC 0 (Q's second eigenvalue) unless the image is flat
+        stats.flat_mcc = 1.0 if image_flat else 0.0
+        features[:, [names.index(n) for n in by_matrix]] = features_of_statistics(
+            stats, by_matrix, **options)
+    features = features.reshape(n_windows, -1, n_dir, len(names))
+    rows = aggregate_windows(features, settings.aggregate,
+                             n_directions if settings.offsets == "pyradiomics" else None)
+    # A distance without any pair in any direction: the featurizer raises, the map says NaN
+    no_pair = np.isnan(features).all(axis=(2, 3)).any(axis=1)
+    rows[no_pair] = np.nan
+    return rows
 
 
 def _is_dask_array(image):

@@ -1,33 +1,36 @@
-"""Compiled kernels of the texture maps: Haralick features of a sliding window, updated.
+"""Compiled kernels of the texture maps: the co-occurrence sums of a sliding window, updated.
 
 Math on arrays only: the caller (``_maps``) validates, quantizes, allocates
-the output and runs the bands of rows in threads; these functions fill the
-output and check nothing. They release the GIL (``nogil``).
+the outputs and turns the sums into features with the catalogue's formulas
+(``_haralick.features_of_statistics``); these functions fill the outputs and
+check nothing. They release the GIL (``nogil``).
 
-When the window moves by one pixel, one column of pixels leaves it and one
-enters: only the pixel pairs with a pixel in those columns change. Every one
-of the 13 Haralick features of a symmetric co-occurrence matrix ``C`` (total
-``T``) is a formula over sums of a function of *one* count, of the matrix,
-of its marginal ``Px`` (= ``Py``), of the difference histogram
-``D[k] = sum_{|i-j|=k} C[i, j]`` or of the sum histogram
-``S[k] = sum_{i+j=k} C[i, j]``, so the kernel keeps, per offset, those
-counts and these sums and updates them pair by pair (:func:`_add_pair`):
+Images are volumes here: a 2-D image is a volume of one slice. When the
+window moves by one voxel along the last axis, one column of voxels (a
+``depth x height`` block) leaves it and one enters: only the voxel pairs
+with a voxel in those columns change. Every statistic the catalogue's
+formulas read of a symmetric co-occurrence matrix ``C`` (total ``T``) is a
+sum of a function of *one* count of the matrix, of its marginal ``Px``
+(= ``Py``), of the difference histogram ``D[k] = sum_{|i-j|=k} C[i, j]`` or of
+the sum histogram ``S[k] = sum_{i+j=k} C[i, j]``, so the kernel keeps, per
+offset (or per group of offsets merged into one matrix), those counts and
+these sums and updates them pair by pair (:func:`_add_pair`):
 
 * integer sums, exact: ``T``, ``sum C**2``, ``sum_i i Px[i]``,
   ``sum_i i**2 Px[i]``, ``sum_ij i j C[i, j]``, ``sum D[k]**2``,
-  ``sum k D[k]``;
+  ``sum k D[k]`` and the largest count ``max C``;
 * fixed-point sums, exact as integers (no drift, whatever the path of the
   window): ``sum n log2 n`` over the cells, ``Px``, ``D`` and ``S``, from a
   table of ``round(n log2(n) * 2**shift)`` for every count ``n`` a window can
   hold, and ``sum D[k] / (1 + k**2)`` from a table of
   ``round(2**shift / (1 + k**2))``.
 
-The features then follow in a few operations per window
-(:func:`_window_features`), with the cancellations of the float formulas
-(variances, correlation, the information measures) done in integers. Nothing
-accumulates rounding from one window to the next: a window's value depends
-only on the pixels inside it, not on the order the kernel visited them, so
-bands of rows and tiles give identical values.
+A window's sums (:data:`ACCUMULATORS`) are written out as they are, and for
+the features over gray levels beyond those sums (IBSI's cluster moments and
+inverse differences) the window's histograms are summed when it is written
+(:data:`LEVEL_SUMS`). Nothing accumulates rounding from one window to the
+next: a window's sums depend only on the voxels inside it, not on the order
+the kernel visited them, so bands of rows and tiles give identical values.
 """
 
 import math
@@ -37,11 +40,22 @@ import numpy as np
 
 from ._libm import log2
 
-# Fields of the per-offset integer accumulators ``acc[m]``.
-_T, _Q, _S1, _S2, _SIJ, _DQ, _DK1, _H, _HX, _HD, _HS, _IDM = range(12)
-N_ACC = 12
-#: Number of Haralick features a window gets (the 14th is refused).
-N_FEATURES = 13
+#: The integer accumulators of a window's matrix, in the order of their column.
+ACCUMULATORS = ("total", "square_sum", "level_sum", "level_square_sum", "product_sum",
+                "difference_square_sum", "difference_sum", "count_log_count",
+                "marginal_log_count", "difference_log_count", "sum_log_count",
+                "inverse_difference_moment", "max_count")
+_T, _Q, _S1, _S2, _SIJ, _DQ, _DK1, _H, _HX, _HD, _HS, _IDM, _CMAX = range(13)
+N_ACC = len(ACCUMULATORS)
+
+#: The sums over gray levels written with each window when asked (floats): the second,
+#: third and fourth central moments of the sum histogram, and the difference histogram
+#: weighted by ``1 / (1 + k)``, ``1 / (1 + k / N_g)``, ``1 / (1 + k**2 / N_g**2)`` and
+#: ``1 / k**2`` (``k > 0``), all divided by ``T``.
+LEVEL_SUMS = ("cluster_tendency", "cluster_shade", "cluster_prominence",
+              "inverse_difference", "inverse_difference_normalized",
+              "inverse_difference_moment_normalized", "inverse_variance")
+N_LEVEL_SUMS = len(LEVEL_SUMS)
 
 
 def fixed_point_tables(max_count, n_levels):
@@ -65,203 +79,309 @@ def fixed_point_tables(max_count, n_levels):
 
 
 @numba.njit(nogil=True, cache=True, inline="always")
-def _add_pair(a, b, s, n_levels, cells, px, dh, sh, acc, nlogn, inv):
-    """Add (``s = 1``) or remove (``s = -1``) the pixel pair of levels ``(a, b)``."""
+def _move_count(chist, acc, g, old, new):
+    """Track ``max C`` through the number of cells holding each count."""
+    if old > 0:
+        chist[g, old] -= 1
+    if new > 0:
+        chist[g, new] += 1
+    if new > acc[g, _CMAX]:
+        acc[g, _CMAX] = new
+    else:
+        top = acc[g, _CMAX]
+        while top > 0 and chist[g, top] == 0:
+            top -= 1
+        acc[g, _CMAX] = top
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _add_pair(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist):
+    """Add (``s = 1``) or remove (``s = -1``) the voxel pair of levels ``(a, b)``."""
     if a > b:
         a, b = b, a
-    acc[_T] += 2 * s
-    acc[_S1] += s * (a + b)
-    acc[_S2] += s * (a * a + b * b)
-    acc[_SIJ] += 2 * s * a * b
+    acc[g, _T] += 2 * s
+    acc[g, _S1] += s * (a + b)
+    acc[g, _S2] += s * (a * a + b * b)
+    acc[g, _SIJ] += 2 * s * a * b
     # cells holds each unordered pair once: C[a, b] = C[b, a] = n (a != b), C[a, a] = 2 n
     idx = a * n_levels + b
-    old = np.int64(cells[idx])
+    old = np.int64(cells[g, idx])
     new = old + s
-    cells[idx] = new
+    cells[g, idx] = new
     if a == b:
-        acc[_Q] += 4 * (new * new - old * old)
-        acc[_H] += nlogn[2 * new] - nlogn[2 * old]
+        acc[g, _Q] += 4 * (new * new - old * old)
+        acc[g, _H] += nlogn[2 * new] - nlogn[2 * old]
     else:
-        acc[_Q] += 2 * (new * new - old * old)
-        acc[_H] += 2 * (nlogn[new] - nlogn[old])
-    old = np.int64(px[a])
-    px[a] = old + s
-    acc[_HX] += nlogn[old + s] - nlogn[old]
-    old = np.int64(px[b])
-    px[b] = old + s
-    acc[_HX] += nlogn[old + s] - nlogn[old]
+        acc[g, _Q] += 2 * (new * new - old * old)
+        acc[g, _H] += 2 * (nlogn[new] - nlogn[old])
+    old = np.int64(px[g, a])
+    px[g, a] = old + s
+    acc[g, _HX] += nlogn[old + s] - nlogn[old]
+    old = np.int64(px[g, b])
+    px[g, b] = old + s
+    acc[g, _HX] += nlogn[old + s] - nlogn[old]
     k = b - a
-    old = np.int64(dh[k])
+    old = np.int64(dh[g, k])
     new = old + 2 * s
-    dh[k] = new
-    acc[_DQ] += new * new - old * old
-    acc[_HD] += nlogn[new] - nlogn[old]
-    acc[_DK1] += 2 * s * k
-    acc[_IDM] += 2 * s * inv[k]
+    dh[g, k] = new
+    acc[g, _DQ] += new * new - old * old
+    acc[g, _HD] += nlogn[new] - nlogn[old]
+    acc[g, _DK1] += 2 * s * k
+    acc[g, _IDM] += 2 * s * inv[k]
     k = a + b
-    old = np.int64(sh[k])
+    old = np.int64(sh[g, k])
     new = old + 2 * s
-    sh[k] = new
-    acc[_HS] += nlogn[new] - nlogn[old]
+    sh[g, k] = new
+    acc[g, _HS] += nlogn[new] - nlogn[old]
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _add_pair_tracking_max(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist):
+    """:func:`_add_pair`, also tracking the largest count (``acc[g, _CMAX]``)."""
+    if a > b:
+        a, b = b, a
+    acc[g, _T] += 2 * s
+    acc[g, _S1] += s * (a + b)
+    acc[g, _S2] += s * (a * a + b * b)
+    acc[g, _SIJ] += 2 * s * a * b
+    # cells holds each unordered pair once: C[a, b] = C[b, a] = n (a != b), C[a, a] = 2 n
+    idx = a * n_levels + b
+    old = np.int64(cells[g, idx])
+    new = old + s
+    cells[g, idx] = new
+    if a == b:
+        acc[g, _Q] += 4 * (new * new - old * old)
+        acc[g, _H] += nlogn[2 * new] - nlogn[2 * old]
+        _move_count(chist, acc, g, 2 * old, 2 * new)
+    else:
+        acc[g, _Q] += 2 * (new * new - old * old)
+        acc[g, _H] += 2 * (nlogn[new] - nlogn[old])
+        _move_count(chist, acc, g, old, new)
+    old = np.int64(px[g, a])
+    px[g, a] = old + s
+    acc[g, _HX] += nlogn[old + s] - nlogn[old]
+    old = np.int64(px[g, b])
+    px[g, b] = old + s
+    acc[g, _HX] += nlogn[old + s] - nlogn[old]
+    k = b - a
+    old = np.int64(dh[g, k])
+    new = old + 2 * s
+    dh[g, k] = new
+    acc[g, _DQ] += new * new - old * old
+    acc[g, _HD] += nlogn[new] - nlogn[old]
+    acc[g, _DK1] += 2 * s * k
+    acc[g, _IDM] += 2 * s * inv[k]
+    k = a + b
+    old = np.int64(sh[g, k])
+    new = old + 2 * s
+    sh[g, k] = new
+    acc[g, _HS] += nlogn[new] - nlogn[old]
 
 
 @numba.njit(nogil=True, cache=True)
-def _column_pairs(levels, c, lo, hi, y0, y1, oy, ox, s, ignore_zeros, n_levels,
-                  cells, px, dh, sh, acc, nlogn, inv):
-    """Add or remove the pairs of offset ``(oy, ox)`` with a pixel in column ``c``.
+def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox, s, g,
+                  ignore_zeros, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist, track_max):
+    """Add or remove the pairs of offset ``(oz, oy, ox)`` with a voxel in column ``c``.
 
-    Only pairs with both pixels in rows ``[y0, y1)`` and columns ``[lo, hi)``
-    (which holds ``c``) count.
+    Only pairs with both voxels in slices ``[z0, z1)``, rows ``[y0, y1)`` and
+    columns ``[lo, hi)`` (which holds ``c``), and with ``use_mask`` both in
+    the mask, count.
     """
+    za = max(z0, z0 - oz)
+    zb = min(z1, z1 - oz)
+    ya = max(y0, y0 - oy)
+    yb = min(y1, y1 - oy)
+    for side in range(2):
+        if ox == 0:
+            if side == 1:
+                return
+            first = c
+            second = c
+        elif side == 0:  # c holds the first voxel
+            first = c
+            second = c + ox
+        else:  # c holds the second voxel
+            first = c - ox
+            second = c
+        if not (lo <= first < hi and lo <= second < hi):
+            continue
+        for z in range(za, zb):
+            for y in range(ya, yb):
+                if use_mask and not (mask[z, y, first] and mask[z + oz, y + oy, second]):
+                    continue
+                a = np.int64(levels[z, y, first])
+                b = np.int64(levels[z + oz, y + oy, second])
+                if ignore_zeros and (a == 0 or b == 0):
+                    continue
+                if track_max:  # loop-invariant: the compiler keeps two loops
+                    _add_pair_tracking_max(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn,
+                                           inv, chist)
+                else:
+                    _add_pair(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist)
+
+
+@numba.njit(nogil=True, cache=True)
+def _column_pairs_2d(levels, c, lo, hi, y0, y1, oy, ox, s, g, ignore_zeros, n_levels, cells, px,
+                     dh, sh, acc, nlogn, inv, chist, track_max):
+    """:func:`_column_pairs` of a 2-D image without a mask (``oy >= 0``; ``levels`` of one slice): the hot path."""
     if ox == 0:
         for i in range(y0, y1 - oy):
-            a = np.int64(levels[i, c])
-            b = np.int64(levels[i + oy, c])
+            a = np.int64(levels[0, i, c])
+            b = np.int64(levels[0, i + oy, c])
             if not (ignore_zeros and (a == 0 or b == 0)):
-                _add_pair(a, b, s, n_levels, cells, px, dh, sh, acc, nlogn, inv)
+                if track_max:  # loop-invariant: the compiler keeps two loops
+                    _add_pair_tracking_max(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn,
+                                           inv, chist)
+                else:
+                    _add_pair(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist)
         return
     j = c + ox  # c holds the first pixel
     if lo <= j < hi:
         for i in range(y0, y1 - oy):
-            a = np.int64(levels[i, c])
-            b = np.int64(levels[i + oy, j])
+            a = np.int64(levels[0, i, c])
+            b = np.int64(levels[0, i + oy, j])
             if not (ignore_zeros and (a == 0 or b == 0)):
-                _add_pair(a, b, s, n_levels, cells, px, dh, sh, acc, nlogn, inv)
+                if track_max:  # loop-invariant: the compiler keeps two loops
+                    _add_pair_tracking_max(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn,
+                                           inv, chist)
+                else:
+                    _add_pair(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist)
     j = c - ox  # c holds the second pixel
     if lo <= j < hi:
         for i in range(y0, y1 - oy):
-            a = np.int64(levels[i, j])
-            b = np.int64(levels[i + oy, c])
+            a = np.int64(levels[0, i, j])
+            b = np.int64(levels[0, i + oy, c])
             if not (ignore_zeros and (a == 0 or b == 0)):
-                _add_pair(a, b, s, n_levels, cells, px, dh, sh, acc, nlogn, inv)
+                if track_max:  # loop-invariant: the compiler keeps two loops
+                    _add_pair_tracking_max(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn,
+                                           inv, chist)
+                else:
+                    _add_pair(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist)
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
-def _window_features(acc, n_levels_window, use_x_minus_y_variance, nlogn, nlogn_scale,
-                     inv_scale, out):
-    """The 13 features of one offset's accumulators, in mahotas's order, into ``out``.
-
-    NaN when the window has no (counted) pair for this offset.
-    """
+@numba.njit(nogil=True, cache=True)
+def _level_sums(acc, px, dh, sh, window_max, n_levels_image, out):
+    """The :data:`LEVEL_SUMS` of one matrix from its histograms (NaN for an empty one)."""
     t = acc[_T]
     if t == 0:
         out[:] = np.nan
         return
     tf = float(t)
-    t2 = tf * tf
-    rt = 1.0 / tf
-    rt2 = 1.0 / t2
-    s1, s2, sij = acc[_S1], acc[_S2], acc[_SIJ]
-    var_num = t * s2 - s1 * s1  # T**2 * var(x), exact
-    ft = nlogn[t]  # T log2 T in the same fixed point: exact zeros stay zeros
-    entropy = float(ft - acc[_H]) * (nlogn_scale * rt)
-    hx = float(ft - acc[_HX]) * (nlogn_scale * rt)
-    # HXY - HXY1 with HXY1 = HX + HY = 2 HX (symmetric matrix), in integers
-    mutual = 2 * acc[_HX] - acc[_H] - ft  # (HXY - 2 HX) * T / scale
-    out[0] = float(acc[_Q]) * rt2
-    out[1] = float(2 * s2 - 2 * sij) * rt
-    out[2] = 1.0 if var_num == 0 else float(t * sij - s1 * s1) / float(var_num)
-    out[3] = float(var_num) * rt2
-    out[4] = float(acc[_IDM]) * (inv_scale * rt)
-    out[5] = float(2 * s1) * rt
-    out[6] = float(t * (2 * s2 + 2 * sij) - 4 * s1 * s1) * rt2
-    out[7] = float(ft - acc[_HS]) * (nlogn_scale * rt)
-    out[8] = entropy
-    if use_x_minus_y_variance:
-        out[9] = float(t * (2 * s2 - 2 * sij) - acc[_DK1] * acc[_DK1]) * rt2
-    else:  # mahotas: the variance of the L values P(|x - y| = k), L = window max + 1
-        n = np.int64(n_levels_window)
-        out[9] = float(n * acc[_DQ] - t * t) / (t2 * float(n * n))
-    out[10] = float(ft - acc[_HD]) * (nlogn_scale * rt)
-    if ft == acc[_HX]:  # HX = 0: one level only, and then HXY - HXY1 = 0
-        out[11] = float(mutual) * (nlogn_scale * rt)
-    else:
-        out[11] = float(mutual) / float(ft - acc[_HX])
-    out[12] = np.sqrt(max(0.0, 1.0 - np.exp(2.0 * float(mutual) * (nlogn_scale * rt))))
-
-
-@numba.njit(nogil=True, cache=True)
-def _emit(acc_all, n_dist, n_dir, window_max, aggregate, use_x_minus_y_variance, nlogn,
-          nlogn_scale, inv_scale, feats, out_row):
-    """Write one window's output row (per direction, or aggregated as ``aggregate`` says).
-
-    ``aggregate``: 0 every direction, 1 their mean, 2 mean then range (ptp),
-    over the directions that have pairs (NaN when none has).
-    """
-    n_f = N_FEATURES
-    col = 0
-    for d in range(n_dist):
-        for j in range(n_dir):
-            _window_features(acc_all[d * n_dir + j], window_max + 1, use_x_minus_y_variance,
-                             nlogn, nlogn_scale, inv_scale, feats[j])
-        if aggregate == 0:
-            for j in range(n_dir):
-                for f in range(n_f):
-                    out_row[col] = feats[j, f]
-                    col += 1
+    mu = float(2 * acc[_S1]) / tf  # ux + uy
+    m2 = 0.0
+    m3 = 0.0
+    m4 = 0.0
+    for k in range(2 * window_max + 1):
+        if sh[k] == 0:
             continue
-        for f in range(n_f):
-            total = 0.0
-            count = 0
-            low = np.inf
-            high = -np.inf
-            for j in range(n_dir):
-                if acc_all[d * n_dir + j, _T] == 0:
-                    continue
-                v = feats[j, f]
-                total += v
-                count += 1
-                low = min(low, v)
-                high = max(high, v)
-            out_row[col + f] = total / count if count else np.nan
-            if aggregate == 2:
-                out_row[col + n_f + f] = high - low if count else np.nan
-        col += n_f * (2 if aggregate == 2 else 1)
+        p = sh[k] / tf
+        d = k - mu
+        d2 = d * d
+        m2 += p * d2
+        m3 += p * d2 * d
+        m4 += p * d2 * d2
+    ng = float(n_levels_image)
+    inv1 = 0.0
+    invn = 0.0
+    invmn = 0.0
+    invvar = 0.0
+    for k in range(window_max + 1):
+        if dh[k] == 0:
+            continue
+        p = dh[k] / tf
+        inv1 += p / (1.0 + k)
+        invn += p / (1.0 + k / ng)
+        invmn += p / (1.0 + (k * k) / (ng * ng))
+        if k > 0:
+            invvar += p / (k * k)
+    out[0] = m2
+    out[1] = m3
+    out[2] = m4
+    out[3] = inv1
+    out[4] = invn
+    out[5] = invmn
+    out[6] = invvar
 
 
 @numba.njit(nogil=True, cache=True)
-def map_rows(levels, row_start, row_stop, step, radius, offsets, n_dist, n_levels, aggregate,
-             ignore_zeros, use_x_minus_y_variance, nlogn, inv, nlogn_scale, inv_scale, cells, out):
-    """Fill ``out[g - row_start]`` with the rows of the map for grid rows ``g`` in a band.
+def _move_column(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, offsets, groups, s,
+                 ignore_zeros, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist, track_max,
+                 hist):
+    flat = levels.shape[0] == 1 and not use_mask
+    for m in range(offsets.shape[0]):
+        g = groups[m]
+        if flat and offsets[m, 1] >= 0:
+            _column_pairs_2d(levels, c, lo, hi, y0, y1, offsets[m, 1], offsets[m, 2], s, g,
+                             ignore_zeros, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist,
+                             track_max)
+        else:
+            _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, offsets[m, 0],
+                          offsets[m, 1], offsets[m, 2], s, g, ignore_zeros, n_levels, cells,
+                          px, dh, sh, acc, nlogn, inv, chist, track_max)
+    top = 0  # the largest level added
+    for z in range(z0, z1):
+        for y in range(y0, y1):
+            if use_mask and not mask[z, y, c]:
+                continue
+            v = levels[z, y, c]
+            hist[v] += s
+            if v > top:
+                top = v
+    return top
 
-    Grid row ``g`` is image row ``g * step``, grid column ``h`` image column
-    ``h * step``; the window of pixel ``(y, x)`` is rows
-    ``[max(0, y - radius), min(height, y + radius + 1))`` and likewise for the
-    columns. ``offsets[m]`` is the ``(dy, dx)`` of distance ``m // n_dir``,
-    direction ``m % n_dir``. Each grid row starts from an empty state, adds
+
+@numba.njit(nogil=True, cache=True)
+def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, step, radius,
+             offsets, groups, n_groups, n_levels, n_levels_image, ignore_zeros, nlogn, inv,
+             track_max, want_level_sums, want_matrices, cells, acc_out, max_out, level_out,
+             matrix_out, written):
+    """Write the sums of the windows of grid rows ``row_start`` to ``row_stop``.
+
+    Grid row ``g`` is slice ``(g // n_grid_y) * step`` and row
+    ``(g % n_grid_y) * step`` of ``levels`` (``(depth, height, width)``);
+    grid column ``h`` is column ``h * step``. The window of voxel
+    ``(z, y, x)`` is ``[max(0, z - rz), min(depth, z + rz + 1))`` and likewise
+    along the other axes, ``radius = (rz, ry, rx)``. ``offsets[m]`` is counted
+    into matrix ``groups[m]`` (``track_max``: also the largest count), each
+    offset its own matrix, or the directions of a
+    distance merged into one). Each grid row starts from an empty state, adds
     the columns of its first window, slides, and removes its last window's
     columns, so the state is back to zero (exactly: integers) at the end.
-    ``cells`` (zeros, ``(n_offsets, n_levels**2)``, uint16 or int32) holds the
-    number of each unordered pair of levels per offset.
+
+    Outputs, at ``[g - row_start, h]``: ``acc_out`` the :data:`ACCUMULATORS`
+    of each matrix, ``max_out`` the window's largest counted level,
+    ``level_out`` the :data:`LEVEL_SUMS` (if ``want_level_sums``),
+    ``matrix_out`` the symmetric matrices (if ``want_matrices``), and
+    ``written`` whether the window was written: with ``only_mask``, only the
+    windows of voxels inside the mask are.
     """
-    height, width = levels.shape
-    n_off = offsets.shape[0]
-    n_dir = n_off // n_dist
-    px = np.zeros((n_off, n_levels), np.int32)
-    dh = np.zeros((n_off, n_levels), np.int32)
-    sh = np.zeros((n_off, 2 * n_levels), np.int32)
-    acc = np.zeros((n_off, N_ACC), np.int64)
-    hist = np.zeros(n_levels, np.int64)  # the window's pixels, for its maximum
-    feats = np.empty((n_dir, N_FEATURES))
-    n_cols = out.shape[1]
+    depth, height, width = levels.shape
+    rz, ry, rx = radius[0], radius[1], radius[2]
+    px = np.zeros((n_groups, n_levels), np.int32)
+    dh = np.zeros((n_groups, n_levels), np.int32)
+    sh = np.zeros((n_groups, 2 * n_levels), np.int32)
+    acc = np.zeros((n_groups, N_ACC), np.int64)
+    chist = np.zeros((n_groups, nlogn.shape[0]), np.int32)  # cells by count (largest count)
+    hist = np.zeros(n_levels, np.int64)  # the window's counted voxels, for its maximum
+    n_cols = acc_out.shape[1]
     for g in range(row_start, row_stop):
-        y = g * step
-        y0 = max(0, y - radius)
-        y1 = min(height, y + radius + 1)
+        z = (g // n_grid_y) * step
+        y = (g % n_grid_y) * step
+        z0 = max(0, z - rz)
+        z1 = min(depth, z + rz + 1)
+        y0 = max(0, y - ry)
+        y1 = min(height, y + ry + 1)
         x0 = 0
         x1 = 0
         window_max = 0
         for h in range(n_cols):
             x = h * step
-            lo = max(0, x - radius)
-            hi = min(width, x + radius + 1)
+            lo = max(0, x - rx)
+            hi = min(width, x + rx + 1)
             while x0 < lo and x0 < x1:  # the left column leaves
-                for m in range(n_off):
-                    _column_pairs(levels, x0, x0, x1, y0, y1, offsets[m, 0], offsets[m, 1], -1,
-                                  ignore_zeros, n_levels, cells[m], px[m], dh[m], sh[m],
-                                  acc[m], nlogn, inv)
-                for i in range(y0, y1):
-                    hist[levels[i, x0]] -= 1
+                _move_column(levels, mask, use_mask, x0, x0, x1, z0, z1, y0, y1, offsets,
+                             groups, -1, ignore_zeros, n_levels, cells, px, dh, sh, acc, nlogn,
+                             inv, chist, track_max, hist)
                 x0 += 1
             if x0 < lo:  # a step wider than the window: it emptied
                 x0 = lo
@@ -269,23 +389,38 @@ def map_rows(levels, row_start, row_stop, step, radius, offsets, n_dist, n_level
             while window_max > 0 and hist[window_max] == 0:
                 window_max -= 1
             while x1 < hi:  # a column enters on the right
-                for m in range(n_off):
-                    _column_pairs(levels, x1, x0, x1 + 1, y0, y1, offsets[m, 0], offsets[m, 1],
-                                  1, ignore_zeros, n_levels, cells[m], px[m], dh[m], sh[m],
-                                  acc[m], nlogn, inv)
-                for i in range(y0, y1):
-                    v = levels[i, x1]
-                    hist[v] += 1
-                    if v > window_max:
-                        window_max = v
+                top = _move_column(levels, mask, use_mask, x1, x0, x1 + 1, z0, z1, y0, y1,
+                                   offsets, groups, 1, ignore_zeros, n_levels, cells, px, dh,
+                                   sh, acc, nlogn, inv, chist, track_max, hist)
+                window_max = max(window_max, np.int64(top))
                 x1 += 1
-            _emit(acc, n_dist, n_dir, window_max, aggregate, use_x_minus_y_variance, nlogn,
-                  nlogn_scale, inv_scale, feats, out[g - row_start, h])
+            row = g - row_start
+            if only_mask and not mask[z, y, x]:
+                written[row, h] = False
+                continue
+            written[row, h] = True
+            max_out[row, h] = window_max
+            for k in range(n_groups):
+                for f in range(N_ACC):
+                    acc_out[row, h, k, f] = acc[k, f]
+                if want_level_sums:
+                    _level_sums(acc[k], px[k], dh[k], sh[k], window_max, n_levels_image,
+                                level_out[row, h, k])
+                if want_matrices:
+                    _write_matrix(cells[k], n_levels, matrix_out[row, h, k])
         while x0 < x1:
-            for m in range(n_off):
-                _column_pairs(levels, x0, x0, x1, y0, y1, offsets[m, 0], offsets[m, 1], -1,
-                              ignore_zeros, n_levels, cells[m], px[m], dh[m], sh[m], acc[m],
-                              nlogn, inv)
-            for i in range(y0, y1):
-                hist[levels[i, x0]] -= 1
+            _move_column(levels, mask, use_mask, x0, x0, x1, z0, z1, y0, y1, offsets, groups,
+                         -1, ignore_zeros, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist,
+                         track_max, hist)
             x0 += 1
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _write_matrix(cells, n_levels, out):
+    """The symmetric matrix ``C`` of unordered pair counts ``cells``."""
+    for a in range(n_levels):
+        out[a, a] = 2 * cells[a * n_levels + a]
+        for b in range(a + 1, n_levels):
+            n = cells[a * n_levels + b]
+            out[a, b] = n
+            out[b, a] = n

@@ -173,6 +173,7 @@ class _Offsets(argparse.Action):
 
 
 _BOTH = frozenset({"featurizer", "regions"})
+_ALL = frozenset(ENTRY_POINTS)
 
 #: The row-changing parameters, in the estimator's order.
 PARAMETERS = (
@@ -198,7 +199,7 @@ PARAMETERS = (
     Parameter("features", "haralick", (str, list, tuple),
               "the features: a set (haralick, skimage, ibsi) or set and feature names",
               cli=(("nargs", "+"), ("action", _OneOrMany), ("metavar", "NAME")),
-              where=_BOTH),
+              where=_ALL),
     Parameter("offsets", None,
               (None, Options(_CONVENTIONS), "array-like"),
               "how a direction's offset grows with the distance: a convention (default: the "
@@ -206,14 +207,14 @@ PARAMETERS = (
               "distance (0,1 2,1)",
               cli=(("nargs", "+"), ("action", _Offsets), ("type", _offset),
                    ("metavar", "mahotas|skimage|pyradiomics|ANGLE|DY,DX")),
-              where=_BOTH),
+              where=_ALL),
     Parameter("bin_width", None, (None, Range(Real, 0, None, "neither")),
               "fixed bin width, pyradiomics's binWidth (excludes levels and gray_range)",
-              cli=(("metavar", "W"),), where=_BOTH),
+              cli=(("metavar", "W"),), where=_ALL),
     Parameter("gray_range", None, (None, Options(("image",)), tuple, list),
               "the intensities the levels are spread over: the image's own min to max "
               "('image') or LOW,HIGH for every image",
-              cli=(("type", _gray_range), ("metavar", "image|LOW,HIGH")), where=_BOTH),
+              cli=(("type", _gray_range), ("metavar", "image|LOW,HIGH")), where=_ALL),
     Parameter("volume", False, ("boolean", Options(("2d", "2.5d", "3d"))),
               "each sample is a 3-D volume (multi-page TIFF, NIfTI .nii/.nii.gz, NRRD .nrrd; "
               "a folder gives those files): mahotas's 13 3-D directions",
@@ -221,7 +222,7 @@ PARAMETERS = (
                     "NRRD .nrrd; a folder gives those files): mahotas's 13 3-D directions "
                     "(IBSI's 3-D; the 2-D and 2.5-D modes are the Python API's volume='2d' / "
                     "'2.5d')"),),
-              where=_BOTH),
+              where=_ALL),
     Parameter("symmetric", True, ("boolean",),
               "add each co-occurrence matrix's transpose, as mahotas does", where=_BOTH),
     Parameter("preserve_haralick_bug", False, ("boolean",),

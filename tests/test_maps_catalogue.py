@@ -1,0 +1,181 @@
+"""Texture maps of every feature set, aggregate and binning: the featurizer's row on each crop.
+
+The maps take their features from the featurizer's catalogue (the same
+formulas over the same statistics, kept as sums while the window slides). The
+reference is ``HaralickFeaturizer`` on each window's crop of the image's levels
+(maps bin the whole image once: ``quantize`` of the whole image, then crops of
+it, which an 8-bit levels image keeps as they are). Real images: scikit-image's
+camera and brick, scikit-learn's china.jpg.
+
+Tolerances: 1e-9 relative plus a small absolute bound: the map's entropies
+come from fixed-point sums (1e-15), pyradiomics's entropies add ``eps`` to
+each probability (a window's differ from the exact ones by under 1e-13), and
+the square roots of near-zero information (IMC2) and correlations of
+near-constant windows amplify the last bits (see ``tests/test_maps.py``).
+"""
+
+import numpy as np
+import pytest
+from skimage import data
+
+from haralick_learn import HaralickFeaturizer, texture_maps
+from haralick_learn._quantize import quantize
+from haralick_learn._settings import TextureSettings
+
+#: Absolute tolerances by feature (beyond 1e-9 relative), see the module docstring.
+ABSOLUTE = {"correlation": 1e-9, "skimage_correlation": 1e-9, "ibsi_Correlation": 1e-9,
+            "ibsi_Imc2": 5e-7, "information_measure_of_correlation_2": 5e-7}
+
+
+def _levels(gray, **params):
+    settings = TextureSettings.from_params(**params)
+    return quantize(gray, settings).astype(np.uint8)
+
+
+def _crop_params(params):
+    """The featurizer's parameters for crops of already quantized levels."""
+    return {k: v for k, v in params.items() if k not in ("bin_width", "gray_range", "levels")}
+
+
+def _compare(maps, levels, window, pixels, params, skip=()):
+    featurizer = HaralickFeaturizer(**_crop_params(params))
+    names = featurizer.get_feature_names_out().astype(str)
+    r = window // 2
+    crops = [levels[max(0, y - r):y + r + 1, max(0, x - r):x + r + 1] for y, x in pixels]
+    checked = 0
+    for (y, x), crop in zip(pixels, crops):
+        value = maps[y, x]
+        try:
+            reference = featurizer.transform([crop])[0]
+        except ValueError:  # no pixel pair at some distance: the map says NaN
+            assert np.isnan(value).all(), (y, x)
+            continue
+        for k, name in enumerate(names):
+            if any(name.startswith(prefix) for prefix in skip):
+                continue
+            feature = name.split("_d")[0]
+            base = next((f for f in ABSOLUTE if feature.startswith(f)), None)
+            atol = 1e-12 + (ABSOLUTE[base] if base else 0.0)
+            if np.isnan(reference[k]):
+                # pyradiomics's IMC2 is NaN where rounding puts HXY above HXY2; the map's
+                # exact sums give the information's true value there: zero
+                if name.startswith("ibsi_Imc2"):
+                    assert np.isnan(value[k]) or abs(value[k]) < 1e-6, (name, y, x)
+                else:
+                    assert np.isnan(value[k]), (name, y, x, value[k])
+                continue
+            if name.startswith("ibsi_MCC") and reference[k] == 1.0 and value[k] == 0.0:
+                # a direction of one level: a map's window spans the image's levels, as in
+                # pyradiomics's voxel-based maps, and its Q's second eigenvalue is 0
+                continue
+            assert abs(value[k] - reference[k]) <= 1e-9 * abs(reference[k]) + atol, (
+                name, (y, x), value[k], reference[k])
+            checked += 1
+    return checked
+
+
+PIXELS = [(0, 0), (3, 41), (17, 17), (20, 5), (39, 49), (25, 33), (11, 26)]
+CASES = [
+    dict(features="skimage"),
+    dict(features="skimage", offsets="skimage", distance=[1, 3], aggregate="mean_std"),
+    dict(features="ibsi", bin_width=25),
+    dict(features="ibsi", bin_width=16, aggregate="mean", distance=[1, 2]),
+    dict(features="ibsi", bin_width=32, offsets="pyradiomics", distance=[1, 2]),
+    dict(features="ibsi", levels=16, aggregate="mean_all", distance=[1, 2]),
+    dict(features=["haralick", "ibsi_MaximumProbability", "skimage_energy"], levels=32,
+         aggregate="min_max"),
+    dict(aggregate="merged"),
+    dict(features="ibsi", bin_width=25, aggregate="merged"),
+    dict(levels=32, compute_14th_feature=True, aggregate="mean"),
+    dict(features=["ibsi_MCC", "ibsi_Contrast"], bin_width=40),
+    dict(features="ibsi", levels=8, ignore_zeros=True),
+    dict(offsets=[0.0, 0.5, 2.0], aggregate="mean_ptp"),
+    dict(offsets=[(0, 1), (2, 1)], gray_range=(20, 230), levels=64),
+]
+
+
+@pytest.mark.parametrize("params", CASES, ids=[str(i) for i in range(len(CASES))])
+def test_every_feature_set_aggregate_and_binning_equals_the_featurizer(params):
+    gray = data.camera()[100:140, 200:250]
+    maps = texture_maps(gray, 7, **params)
+    assert maps.shape == (40, 50, len(HaralickFeaturizer(**params).get_feature_names_out()))
+    # IBSI's normalised inverse differences divide by the whole image's N_g: tested below
+    # and a window of one level in a direction has MCC 0 there: aggregates are not compared
+    skip = ("ibsi_Idn", "ibsi_Idmn") + (("ibsi_MCC",) if params.get("aggregate") else ())
+    checked = _compare(maps, _levels(gray, **params), 7, PIXELS, params, skip=skip)
+    assert checked >= 0.5 * len(PIXELS) * maps.shape[2]  # most columns of most pixels
+
+
+def test_binning_is_decided_once_for_the_whole_image():
+    """A window's levels are the whole image's bins, not its own: bin_width from the
+    image's minimum, the 16-bit levels from the image's range."""
+    brick = data.brick()[:48, :48]
+    wide = brick.astype(np.uint16) * 200 + 1000  # 16-bit, far from 0
+    for params in (dict(features="ibsi", bin_width=800), dict(levels=32)):
+        maps = texture_maps(wide, 9, **params)
+        levels = _levels(wide, **params)
+        assert _compare(maps, levels, 9, [(4, 4), (30, 12), (47, 47)], params,
+                        skip=("ibsi_Idn", "ibsi_Idmn", "ibsi_MCC")) > 20
+        # a window quantized on its own gets other levels (and other absolute features)
+        own = HaralickFeaturizer(**params).transform([wide[26:35, 8:17]])[0]
+        assert not np.allclose(own, maps[30, 12], equal_nan=True)
+
+
+def test_normalised_inverse_differences_use_the_image_number_of_levels():
+    """IBSI's Idn and Idmn divide by N_g, the whole image's (its largest level + 1), as
+    pyradiomics's voxel-based maps do: equal to the featurizer on windows that hold the
+    image's largest level, and not on the others."""
+    gray = data.camera()[100:140, 200:250]
+    params = dict(features=["ibsi_Idn", "ibsi_Idmn", "ibsi_Id"], bin_width=20)
+    maps = texture_maps(gray, 5, **params)
+    levels = _levels(gray, **params)
+    top = levels.max()
+    holding = [(int(y), int(x)) for y, x in zip(*np.nonzero(levels == top))][:5]
+    assert _compare(maps, levels, 5, holding, params) == len(holding) * 12
+    r = 2
+    lacking = next((y, x) for y in range(40) for x in range(50)
+                   if levels[max(0, y - r):y + r + 1, max(0, x - r):x + r + 1].max() < top - 1)
+    crop = levels[max(0, lacking[0] - r):lacking[0] + r + 1,
+                  max(0, lacking[1] - r):lacking[1] + r + 1]
+    featurizer = HaralickFeaturizer(**_crop_params(params))
+    names = featurizer.get_feature_names_out().astype(str)
+    own = featurizer.transform([crop])[0]
+    normalised = np.char.startswith(names, "ibsi_Idn") | np.char.startswith(names, "ibsi_Idmn")
+    assert not np.isclose(own, maps[lacking]).any(where=normalised)  # another N_g
+    np.testing.assert_allclose(own[~normalised], maps[lacking][~normalised], rtol=1e-12)
+
+
+def test_a_mask_maps_its_pixels_only_and_counts_its_pairs_only():
+    gray = data.camera()[100:160, 200:260]
+    mask = np.zeros(gray.shape, bool)
+    mask[10:50, 5:40] = gray[10:50, 5:40] > 100
+    params = dict(features="ibsi", bin_width=25, aggregate="mean")
+    maps = texture_maps(gray, 7, mask=mask, **params)
+    assert np.isnan(maps[~mask]).all()
+    assert not np.isnan(maps[mask]).all(axis=1).any()
+    settings = TextureSettings.from_params(**params)
+    levels = quantize(gray, settings, mask).astype(np.uint8)  # the mask's bins
+    featurizer = HaralickFeaturizer(**_crop_params(params))
+    names = featurizer.get_feature_names_out().astype(str)
+    keep = ~np.char.startswith(names, "ibsi_Idn") & ~np.char.startswith(names, "ibsi_Idmn")
+    checked = 0
+    for y, x in list(zip(*np.nonzero(mask)))[::41]:
+        box = (slice(max(0, y - 3), y + 4), slice(max(0, x - 3), x + 4))
+        try:
+            row = featurizer.transform([(levels[box], mask[box])])[0]
+        except ValueError:  # no pair inside the mask: the map says NaN
+            assert np.isnan(maps[y, x]).all()
+            continue
+        np.testing.assert_allclose(maps[y, x][keep], row[keep], rtol=1e-9, atol=1e-9)
+        checked += 1
+    assert checked > 5
+    # the whole image decides the bins without masked_window (pyradiomics's maskedKernel=False)
+    unmasked = texture_maps(gray, 7, mask=mask, masked_window=False, **params)
+    assert np.isnan(unmasked[~mask]).all()
+    whole = texture_maps(gray, 7, **params)
+    np.testing.assert_array_equal(unmasked[mask], whole[mask])
+
+
+def test_matrix_features_refuse_many_levels_with_a_reason():
+    with pytest.raises(ValueError, match="whole matrix.*at most 64 gray levels"):
+        texture_maps(data.camera()[:20, :20], 5, features=["ibsi_MCC"])
