@@ -33,30 +33,45 @@ _WINDOW_PARAMS = parameter_names("maps")
 
 def texture_maps(image, window=15, *, mask=None, masked_window=True, step=1, n_jobs=None,
                  verbose=0, **featurizer_params):
-    """Haralick features of the window around each pixel, as an image of features.
+    """The texture features of the window around each pixel (or voxel), as an image of features.
 
     The value at pixel ``(y, x)`` is the row that
     ``HaralickFeaturizer(**featurizer_params)`` computes for the crop of the
-    image inside the window around ``(y, x)``, to 1e-9 relative (typically
-    1e-12; near zero, the featurizer's own rounding dominates: see the user
-    guide's bounds): the kernel updates exact integer counts and sums as the
-    window slides instead of recounting each window (see Notes).
+    image's levels inside the window around ``(y, x)``, to 1e-9 relative
+    (typically 1e-12; near zero, the featurizer's own rounding dominates: see
+    the user guide's bounds), for every feature of the catalogue (Haralick's,
+    scikit-image's, IBSI's): the kernel keeps each window's co-occurrence
+    counts and their sums as the window slides, and the featurizer's own
+    formulas turn those sums into features (see Notes). With ``volume=True``
+    the windows are cubes of a volume with the 13 3-D directions:
+    pyradiomics's voxel-based maps (its ``kernelRadius`` is ``window // 2``).
 
     Parameters
     ----------
     image : str, os.PathLike, PIL.Image.Image, array-like or dask.array.Array
         One image, as ``HaralickFeaturizer`` reads it: a path, a PIL image, a
         2-D gray array or an RGB(A) array (converted to 8-bit gray exactly as
-        the featurizer does). A 2-D uint8 Dask array (a raster larger than
-        memory, read lazily) gives a lazy Dask array of maps, computed tile
-        by tile with an overlap of ``window // 2`` pixels and identical to the
-        in-memory maps; ``step`` must then be 1. Write it with
+        the featurizer does); with ``volume`` a 3-D array or a volume file
+        (NIfTI, NRRD, multi-page TIFF). A 2-D uint8 Dask array (a raster
+        larger than memory, read lazily) gives a lazy Dask array of maps,
+        computed tile by tile with an overlap of ``window // 2`` pixels and
+        identical to the in-memory maps; ``step`` must then be 1. Write it with
         ``maps.to_zarr(...)`` (or reduce it) instead of holding it in memory.
     window : int, default=15
-        Side of the square window, odd, from 3 to 1001.
+        Side of the square (cubic) window, odd, from 3 to 1001.
+    mask : array-like of bool or str, default=None
+        The region to map (an array of the image's shape, or a mask file):
+        only its pixels get values (NaN elsewhere), the levels are binned from
+        its pixels, and with ``masked_window`` only the pixel pairs inside it
+        count.
+    masked_window : bool, default=True
+        With a mask, count only the pairs of pixels both inside it in each
+        window (pyradiomics's ``maskedKernel=True``). False counts every pair
+        of the window and bins the levels over the whole image
+        (``maskedKernel=False``).
     step : int, default=1
-        Compute every ``step``-th row and column only: the output's pixel
-        ``(i, j)`` is the image's pixel ``(i * step, j * step)``.
+        Compute every ``step``-th row and column (and slice) only: the
+        output's pixel ``(i, j)`` is the image's pixel ``(i * step, j * step)``.
     n_jobs : int or None, default=None
         Threads, each computing one band of rows (``None``: 1; ``-1``: all
         processors). The values do not depend on it.
@@ -64,12 +79,17 @@ def texture_maps(image, window=15, *, mask=None, masked_window=True, step=1, n_j
         Above 0, a progress line on standard error: the rows mapped (for a
         Dask array, the tiles, as each computation of the maps goes).
     **featurizer_params
-        ``distance``, ``aggregate``, ``ignore_zeros``,
-        ``use_x_minus_y_variance``, ``levels`` and ``backend`` (``"auto"`` or
-        ``"numba"``), with the meaning and defaults of
-        :class:`~haralick_learn.HaralickFeaturizer`. ``compute_14th_feature``
-        must stay False: the maximal correlation coefficient needs an
-        eigen-decomposition per window.
+        Every parameter of the featurizer that changes a row and makes sense
+        per window (``features``, ``distance``, ``offsets``, ``aggregate``,
+        ``levels``, ``bin_width``, ``gray_range``, ``ignore_zeros``,
+        ``use_x_minus_y_variance``, ``compute_14th_feature``, ``volume``
+        (``True``/``"3d"``: cubic windows; ``"2d"``: square windows in each
+        slice), ``gray_conversion``, ``backend`` (``"auto"`` or ``"numba"``)),
+        with the meaning and defaults of :class:`~haralick_learn.HaralickFeaturizer`.
+        Features that need each window's whole matrix (the maximal correlation
+        coefficient, IBSI's MCC) are computed from it, for images of at most
+        64 levels (bin them with ``levels`` or ``bin_width``), and cost far
+        more than the others (an eigenvalue problem per window and direction).
 
     Returns
     -------
@@ -78,7 +98,9 @@ def texture_maps(image, window=15, *, mask=None, masked_window=True, step=1, n_j
         The features of each window, in the order (and with the names) of
         ``HaralickFeaturizer(**featurizer_params).get_feature_names_out()``.
         NaN where a direction has no pixel pair (aggregates leave such
-        directions out; all NaN where the featurizer would raise).
+        directions out; all NaN where the featurizer would raise), and outside
+        the mask. A volume's maps have shape ``(depth, height, width,
+        n_features)``.
 
     Raises
     ------
@@ -94,6 +116,18 @@ def texture_maps(image, window=15, *, mask=None, masked_window=True, step=1, n_j
     ``(r + 1) x (r + 1)``. The output keeps the image's size (with
     ``step=1``) and can be stacked with other per-pixel features.
 
+    **Binning once.** The levels are decided once for the whole image (or
+    the mask), as a radiomics user expects: ``bin_width``'s bins from the
+    image's (mask's) minimum, ``gray_range``'s bins, and ``levels`` of a
+    16-bit or float image from the image's (mask's) range. A window's row
+    is then the featurizer's on the crop of those levels, not on the crop
+    of the raw image binned on its own. IBSI's normalised inverse
+    differences (Idn, Idmn) divide by ``N_g``, the image's (mask's) largest
+    level + 1, and a window with one level in a direction has IBSI's MCC 0
+    there (its matrix spans the image's levels), as in pyradiomics's
+    voxel-based maps; a window's aggregate averages each feature over the
+    directions where it is defined (pyradiomics's ``nanmean``).
+
     **Quantization.** The whole image is quantized once, with the
     featurizer's rule (its quantize stage, ``to_gray_levels``), so
     that every window shares one gray scale: an 8-bit image keeps its levels
@@ -102,24 +136,36 @@ def texture_maps(image, window=15, *, mask=None, masked_window=True, step=1, n_j
     from the *whole image's* ``[min, max]``, not each window's: its maps equal
     the featurizer's rows on the crops of ``to_gray_levels(gray, levels)``.
 
-    **Exactness.** Per direction and distance, the kernel keeps the window's
-    co-occurrence counts, marginal, sum and difference histograms, and the
-    integer sums the features are built from (``sum C**2``, the moments of the
-    marginal, ``sum i j C``, ``sum D**2``...), plus the entropies' sums of
-    ``n log2 n`` and the inverse difference moment's ``sum D[k] / (1 + k**2)``
-    in fixed point (2**-49 for a 15 x 15 window, coarser for larger ones),
-    exact as integers. A window's value thus
-    depends on its pixels only (bands and steps change nothing), and the
-    variances, correlation and information measures are computed without the
-    cancellations of the float formulas: where the featurizer's own rounding
-    is large (a near-constant window), the map is the more accurate of the
-    two. ``difference_variance`` follows mahotas: the variance of the ``L``
-    values ``P(|x - y| = k)``, ``L`` the window's maximum level + 1.
+    **One catalogue.** Per direction and distance, the kernel keeps the
+    window's co-occurrence counts, marginal, sum and difference histograms,
+    and the integer sums the features are built from (``sum C**2``, the
+    moments of the marginal, ``sum i j C``, ``sum D**2``...), plus the
+    entropies' sums of ``n log2 n`` and the inverse difference moment's
+    ``sum D[k] / (1 + k**2)`` in fixed point (2**-49 for a 15 x 15 window,
+    coarser for larger ones), exact as integers. Each window's sums become
+    the statistics the featurizer's formulas read (the moments with the same
+    bits as the featurizer's), and the featurizer's catalogue of formulas
+    gives the features: a feature added to the catalogue is in maps too. A
+    window's value depends on its pixels only (bands, steps and threads
+    change nothing). ``difference_variance`` follows mahotas: the variance of
+    the ``L`` values ``P(|x - y| = k)``, ``L`` the window's maximum level + 1.
+
+    A volume of ``Z x Y x X`` voxels with a mask and ``volume=True`` gives
+    pyradiomics's voxel-based GLCM maps (``RadiomicsGLCM(voxelBased=True,
+    kernelRadius=window // 2, maskedKernel=masked_window, binWidth=bin_width)``,
+    the mean over directions) to 1e-10 relative for its 24 features (tested).
 
     Examples
     --------
     >>> import numpy as np
     >>> from haralick_learn import HaralickFeaturizer, texture_maps
+    >>> volume = np.random.default_rng(1).integers(0, 200, size=(6, 10, 12))
+    >>> mask = np.zeros(volume.shape, bool)
+    >>> mask[1:5, 2:8, 3:10] = True
+    >>> maps = texture_maps(volume, 3, volume=True, mask=mask, features="ibsi",
+    ...                     bin_width=25, aggregate="mean")
+    >>> maps.shape, bool(np.isnan(maps[0]).all())  # (Z, Y, X, features): NaN off the mask
+    ((6, 10, 12, 24), True)
     >>> rng = np.random.default_rng(0)
     >>> image = rng.integers(0, 8, size=(20, 30), dtype=np.uint8)
     >>> maps = texture_maps(image, window=7, aggregate="mean")
