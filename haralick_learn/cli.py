@@ -1081,8 +1081,8 @@ def _regions(args):
         try:
             import pyarrow  # noqa: F401
         except ImportError:
-            raise CommandError("writing Parquet needs pyarrow: pip install pyarrow "
-                               "(or write .csv)") from None
+            raise CommandError("writing Parquet needs pyarrow: pip install pyarrow, or "
+                               "haralick-learn[tables] (or write .csv)") from None
     if args.volume:
         _check_volume_readers([args.image, args.labels])
     labels = _load_labels(args.labels, args.volume)
