@@ -390,16 +390,17 @@ MATRIX_FEATURES = frozenset({
 
 
 def features_of_statistics(stats, names, *, use_x_minus_y_variance=False,
-                           preserve_haralick_bug=False):
+                           preserve_haralick_bug=False, out=None):
     """The features ``names`` (catalogue keys) of each matrix of ``stats``.
 
-    Returns an array of shape (n_matrices, len(names)).
+    Returns an array of shape (n_matrices, len(names)): ``out`` if given.
 
     A matrix that sums to 0 (no pixel pair) gives a row of NaN.
     """
     options = {"use_x_minus_y_variance": use_x_minus_y_variance,
                "preserve_haralick_bug": preserve_haralick_bug}
-    out = np.empty((len(stats.total), len(names)))
+    if out is None:
+        out = np.empty((len(stats.total), len(names)))
     if stats.empty.all():
         out[:] = np.nan
         return out

@@ -18,7 +18,8 @@ from ._io import describe_source, load_gray, load_mask
 from ._aggregate import aggregate_windows
 from ._haralick import GLCMStatistics, features_of_statistics
 from ._maps_kernels import (
-    ACCUMULATORS, LEVEL_SUMS, N_ACC, N_LEVEL_SUMS, fixed_point_tables, map_rows,
+    LEVEL_SUMS, N_ACC, N_LEVEL_SUMS, WINDOW_STATISTICS, fixed_point_tables, map_rows,
+    window_statistics,
 )
 from ._params import parameter_names
 from ._progress import Progress
@@ -369,34 +370,15 @@ class _WindowStatistics:
 
     def __init__(self, acc, window_max, level_sums, tables, n_levels):
         nlogn, nlogn_scale, inv_scale = tables
-        column = {name: acc[:, k] for k, name in enumerate(ACCUMULATORS)}
-        t = column["total"]
-        self.empty = t == 0
-        self.total = t.astype(np.float64)
-        tf = np.where(self.empty, 1.0, self.total)
-        self.asm = column["square_sum"] / tf / tf
-        self.sum_ij_p = column["product_sum"] / tf
-        ft = nlogn[t]  # T log2 T in the same fixed point: exact zeros stay zeros
-        self.entropy = (ft - column["count_log_count"]) * nlogn_scale / tf
-        self.hx = self.hy = (ft - column["marginal_log_count"]) * nlogn_scale / tf
-        self.hxy1 = self.hxy2 = self.hx + self.hy  # px = py: both are HX + HY
-        self.ux = self.uy = column["level_sum"] / tf
-        self.ex2 = self.ey2 = column["level_square_sum"] / tf
-        self.vx = self.vy = self.ex2 - self.ux**2
-        self.contrast = (2 * column["level_square_sum"] - 2 * column["product_sum"]) / tf
-        self.difference_average = column["difference_sum"] / tf
-        self.sum_average = 2 * column["level_sum"] / tf
-        self.sum_square = (2 * column["level_square_sum"] + 2 * column["product_sum"]) / tf
-        self.sum_entropy = (ft - column["sum_log_count"]) * nlogn_scale / tf
-        self.difference_entropy = (ft - column["difference_log_count"]) * nlogn_scale / tf
-        self.idm = column["inverse_difference_moment"] * inv_scale / tf
-        # mahotas's difference variance: the variance of the L values P(|x - y| = k), L the
-        # window's maximum + 1, exactly: (L sum D**2 - T**2) / (T**2 L**2)
-        n = window_max.astype(np.int64) + 1
-        self.difference_variance = ((n * column["difference_square_sum"] - t * t)
-                                    / (tf * tf * (n * n).astype(np.float64)))
-        self.maximum_probability = column["max_count"] / tf
-        self.n_levels = np.full(len(t), float(n_levels))
+        values = np.empty((len(WINDOW_STATISTICS), acc.shape[0]))
+        window_statistics(acc, window_max, nlogn, nlogn_scale, inv_scale, values)
+        for name, row in zip(WINDOW_STATISTICS, values):
+            setattr(self, name, row)
+        self.empty = acc[:, 0] == 0
+        self.hy = self.hx  # px = py
+        self.hxy1 = self.hxy2 = self.hx + self.hy  # both are HX + HY
+        self.uy, self.ey2, self.vy = self.ux, self.ex2, self.vx
+        self.n_levels = np.full(acc.shape[0], float(n_levels))
         if level_sums is not None:
             for k, name in enumerate(LEVEL_SUMS):
                 setattr(self, name, level_sums[:, k])
@@ -504,7 +486,13 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
             rows_out = out[first:last].reshape(-1, out.shape[2])
             if only_mask:
                 rows_out[~keep] = np.nan
-            if not only_mask or keep.any():
+            if not only_mask and _writes_rows_in_place(settings, by_matrix):
+                _window_rows(acc[:k].reshape(-1, n_groups, N_ACC), window_max[:k].ravel(),
+                             level_sums[:k].reshape(-1, n_groups, N_LEVEL_SUMS)
+                             if want_level_sums else None, None, settings, by_sums,
+                             by_matrix, tables, n_levels, n_dir, n_directions, options,
+                             image_flat, out=rows_out)
+            elif not only_mask or keep.any():
                 rows_out[keep] = _window_rows(
                     acc[:k].reshape(-1, n_groups, N_ACC)[keep],
                     window_max[:k].ravel()[keep],
@@ -529,19 +517,43 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
     return out.reshape(n_grid_z, n_grid_y, n_cols, settings.n_features)
 
 
+def _writes_rows_in_place(settings, by_matrix):
+    """Whether a window's output row is its matrices' features as they come (no aggregate,
+    no padded directions, no feature from the matrices): then they are written in place."""
+    return settings.aggregate is None and settings.offsets != "pyradiomics" and not by_matrix
+
+
 def _window_rows(acc, window_max, level_sums, matrices, settings, by_sums, by_matrix, tables,
-                 n_levels, n_dir, n_directions, options, image_flat):
-    """The output rows of windows from their sums: the catalogue's formulas, aggregated."""
+                 n_levels, n_dir, n_directions, options, image_flat, out=None):
+    """The output rows of windows from their sums: the catalogue's formulas, aggregated.
+
+    ``out``: the rows to write (when :func:`_writes_rows_in_place`).
+    """
     n_windows, n_groups = acc.shape[:2]
     names = settings.features
+    if out is not None:
+        stats = _WindowStatistics(acc.reshape(-1, N_ACC), np.repeat(window_max, n_groups),
+                                  None if level_sums is None
+                                  else level_sums.reshape(-1, N_LEVEL_SUMS),
+                                  tables, n_levels)
+        # each feature into a contiguous row, then one transposing copy into the output
+        by_feature = np.empty((len(names), n_windows * n_groups))
+        features_of_statistics(stats, names, out=by_feature.T, **options)
+        out.reshape(-1, len(names))[:] = by_feature.T
+        no_pair = (acc[:, :, 0].reshape(n_windows, -1, n_dir) == 0).all(axis=2).any(axis=1)
+        out[no_pair] = np.nan
+        return out
     features = np.empty((n_windows * n_groups, len(names)))
     if by_sums:
         stats = _WindowStatistics(acc.reshape(-1, N_ACC), np.repeat(window_max, n_groups),
                                   None if level_sums is None
                                   else level_sums.reshape(-1, N_LEVEL_SUMS),
                                   tables, n_levels)
-        features[:, [names.index(n) for n in by_sums]] = features_of_statistics(
-            stats, by_sums, **options)
+        computed = features_of_statistics(stats, by_sums, **options)
+        if len(by_sums) == len(names):
+            features = computed
+        else:
+            features[:, [names.index(n) for n in by_sums]] = computed
     if by_matrix:
         n_cells = matrices.shape[-1]
         stats = GLCMStatistics.from_matrices(matrices.reshape(-1, n_cells, n_cells),
@@ -555,7 +567,7 @@ def _window_rows(acc, window_max, level_sums, matrices, settings, by_sums, by_ma
     rows = aggregate_windows(features, settings.aggregate,
                              n_directions if settings.offsets == "pyradiomics" else None)
     # A distance without any pair in any direction: the featurizer raises, the map says NaN
-    no_pair = np.isnan(features).all(axis=(2, 3)).any(axis=1)
+    no_pair = (acc[:, :, 0].reshape(n_windows, -1, n_dir) == 0).all(axis=2).any(axis=1)
     rows[no_pair] = np.nan
     return rows
 

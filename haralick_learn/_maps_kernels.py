@@ -424,3 +424,49 @@ def _write_matrix(cells, n_levels, out):
             n = cells[a * n_levels + b]
             out[a, b] = n
             out[b, a] = n
+
+
+#: The statistics of :func:`window_statistics`, one row each, in order.
+WINDOW_STATISTICS = ("total", "asm", "sum_ij_p", "entropy", "hx", "ux", "ex2", "vx", "contrast",
+                     "difference_average", "sum_average", "sum_square", "sum_entropy",
+                     "difference_entropy", "idm", "difference_variance",
+                     "maximum_probability")
+
+
+@numba.njit(nogil=True, cache=True)
+def window_statistics(acc, window_max, nlogn, nlogn_scale, inv_scale, out):
+    """The :data:`WINDOW_STATISTICS` of each matrix's accumulators (``acc[m]``), into ``out[:, m]``.
+
+    The operations (and so the bits) of the statistics the batch path derives
+    from its exact sums: each integer sum divided once by the total ``T``
+    (``sum C**2 / T / T``...), ``E[x**2] - E[x]**2`` as a float difference,
+    the entropies from the fixed-point sums of ``n log2 n``; mahotas's
+    difference variance over the ``L = window_max[m] + 1`` values of the
+    difference histogram, exactly: ``(L sum D**2 - T**2) / (T**2 L**2)``.
+    An empty matrix (``T = 0``) gets the values of ``T = 1`` (its features are
+    NaN all the same).
+    """
+    for m in range(acc.shape[0]):
+        t = acc[m, _T]
+        tf = float(t) if t != 0 else 1.0
+        ft = nlogn[t]  # T log2 T in the same fixed point: exact zeros stay zeros
+        ux = acc[m, _S1] / tf
+        ex2 = acc[m, _S2] / tf
+        n = np.int64(window_max[m]) + 1
+        out[0, m] = float(t)
+        out[1, m] = acc[m, _Q] / tf / tf
+        out[2, m] = acc[m, _SIJ] / tf
+        out[3, m] = (ft - acc[m, _H]) * nlogn_scale / tf
+        out[4, m] = (ft - acc[m, _HX]) * nlogn_scale / tf
+        out[5, m] = ux
+        out[6, m] = ex2
+        out[7, m] = ex2 - ux * ux
+        out[8, m] = (2 * acc[m, _S2] - 2 * acc[m, _SIJ]) / tf
+        out[9, m] = acc[m, _DK1] / tf
+        out[10, m] = 2 * acc[m, _S1] / tf
+        out[11, m] = (2 * acc[m, _S2] + 2 * acc[m, _SIJ]) / tf
+        out[12, m] = (ft - acc[m, _HS]) * nlogn_scale / tf
+        out[13, m] = (ft - acc[m, _HD]) * nlogn_scale / tf
+        out[14, m] = acc[m, _IDM] * inv_scale / tf
+        out[15, m] = (n * acc[m, _DQ] - t * t) / (tf * tf * float(n * n))
+        out[16, m] = acc[m, _CMAX] / tf
