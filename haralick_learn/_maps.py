@@ -8,13 +8,15 @@ kernels of ``_maps_kernels``, exact against the featurizer on each window's
 crop (see :func:`texture_maps`).
 """
 
+import dataclasses
 import threading
 from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
-from ._io import describe_source, load_gray, load_mask
+from ._channels import channel_images
+from ._io import describe_source, load_color_pixels, load_gray, load_mask
 from ._aggregate import aggregate_windows
 from ._haralick import GLCMStatistics, features_of_statistics
 from ._maps_kernels import (
@@ -201,15 +203,51 @@ def texture_maps(image, window=15, *, mask=None, masked_window=True, step=1, n_j
         raise ValueError(f"image: texture maps take one 2-D image (gray, or 1 to 4 channels "
                          f"in its last axis), got an array of shape {shape}; a volume "
                          "takes volume=True (3-D windows) or volume='2d' (each slice)")
-    gray = load_gray(image, 0, volume=volume, gray_conversion=settings.gray_conversion)
     source = describe_source(image, 0)
-    if mask is not None:
-        mask = load_mask(mask, gray.shape, source, image)
-        if not mask.any():
-            raise ValueError(f"{source}: its mask selects no pixel")
+    if settings.color != "gray":
+        return _colour_maps(image, source, window, step, n_jobs, settings, verbose, mask,
+                            masked_window)
+    gray = load_gray(image, 0, volume=volume, gray_conversion=settings.gray_conversion)
+    mask = _checked_mask(mask, gray.shape, source, image)
     levels, n_levels = _quantized_once(gray, settings, mask, masked_window)
     return _map_levels(levels, window, step, n_jobs, settings, verbose, mask=mask,
                        masked_window=masked_window, n_levels=n_levels)
+
+
+def _checked_mask(mask, shape, source, image):
+    if mask is None:
+        return None
+    mask = load_mask(mask, shape, source, image)
+    if not mask.any():
+        raise ValueError(f"{source}: its mask selects no pixel")
+    return mask
+
+
+def _colour_maps(image, source, window, step, n_jobs, settings, verbose, mask, masked_window):
+    """The maps of each channel of ``settings.color``, in the featurizer's column order.
+
+    The channels are binned together, once for the whole image (the
+    featurizer's one scale for the channels of a sample), then each is mapped
+    as a gray image.
+    """
+    if settings.volume:
+        raise ValueError("texture maps of a colour image are 2-D: volume must be False")
+    channels = channel_images(load_color_pixels(image, 0), settings.color, source)
+    mask = _checked_mask(mask, channels[0].shape, source, image)
+    stacked = np.stack(channels)
+    deciding = mask if mask is not None and masked_window else None
+    stacked_mask = None if deciding is None else np.broadcast_to(deciding, stacked.shape)
+    levels = quantize(stacked, settings, stacked_mask)
+    per_channel = dataclasses.replace(settings, color="gray", color_pairs=())
+    maps = []
+    for channel in levels:
+        counted = channel[deciding] if deciding is not None else channel
+        dtype = np.uint8 if int(channel.max(initial=0)) < 256 else np.uint16
+        maps.append(_map_levels(np.ascontiguousarray(channel, dtype=dtype), window, step,
+                                n_jobs, per_channel, verbose, mask=mask,
+                                masked_window=masked_window,
+                                n_levels=int(counted.max(initial=0)) + 1))
+    return np.concatenate(maps, axis=-1)
 
 
 def _quantized_once(gray, settings, mask, masked_window):

@@ -230,7 +230,7 @@ PARAMETERS = (
               "paper prints it", where=_BOTH),
     Parameter("color", "gray", (Options(("gray", "rgb", "hsv", "lab")),),
               "the channels featurized: gray (the reference's numbers), or each channel of "
-              "RGB, HSV or CIE L*a*b* (columns prefixed R_, H_, L_...)", where=_BOTH),
+              "RGB, HSV or CIE L*a*b* (columns prefixed R_, H_, L_...)", where=_ALL),
     Parameter("color_pairs", None, (None, Options(("all",)), list, tuple),
               "cross-channel co-occurrence of channel pairs of a colour space ('all': every "
               "pair)",

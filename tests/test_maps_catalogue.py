@@ -179,3 +179,28 @@ def test_a_mask_maps_its_pixels_only_and_counts_its_pairs_only():
 def test_matrix_features_refuse_many_levels_with_a_reason():
     with pytest.raises(ValueError, match="whole matrix.*at most 64 gray levels"):
         texture_maps(data.camera()[:20, :20], 5, features=["ibsi_MCC"])
+
+
+@pytest.mark.parametrize("params", [dict(color="hsv"),
+                                    dict(color="lab", levels=32, features="ibsi",
+                                         aggregate="mean")], ids=["hsv", "lab_ibsi"])
+def test_colour_maps_are_the_featurizer_on_each_crop_of_the_photograph(params):
+    from sklearn.datasets import load_sample_image
+
+    photo = load_sample_image("china.jpg")[100:140, 200:250]
+    maps = texture_maps(photo, 7, **params)
+    featurizer = HaralickFeaturizer(**params)
+    names = featurizer.get_feature_names_out().astype(str)
+    assert maps.shape == (40, 50, len(names))
+    own_levels = np.char.find(names, "ibsi_Id") >= 0  # Idn and Idmn: the image's N_g
+    for y, x in [(0, 0), (20, 20), (39, 49), (9, 31)]:
+        crop = photo[max(0, y - 3):y + 4, max(0, x - 3):x + 4]
+        row = featurizer.transform([crop])[0]
+        np.testing.assert_allclose(maps[y, x][~own_levels], row[~own_levels], rtol=1e-9,
+                                   atol=1e-9)
+
+
+def test_cross_channel_maps_are_refused_by_name():
+    """Maps count each channel's pairs; cross-channel pairs are for images and regions."""
+    with pytest.raises(TypeError, match=r"unexpected parameters \['color_pairs'\]"):
+        texture_maps(np.zeros((20, 20, 3), np.uint8), 5, color="rgb", color_pairs="all")
