@@ -1362,7 +1362,10 @@ def crop_sums(levels, starts, shapes, n_levels, offsets, counted=None, lowest=No
     >>> sums = crop_sums(crop.ravel(), np.array([0]), np.array([[1, 2, 3]]), np.array([3]),
     ...                  np.array([[0, 0, 1], [0, 1, 0]]))
     >>> sums.total, cooccurrence_sums(gray, directions=((0, 1), (1, 0)), mask=mask).total
-    (array([4, 4]), array([4, 4]))
+    (array([6, 4]), array([6, 4]))
+    >>> sums.row_counts[:, :3]
+    array([[2, 1, 3],
+           [2, 1, 1]])
     """
     n_levels = np.ascontiguousarray(n_levels, np.int64)
     offsets = np.ascontiguousarray(offsets, np.intp)
@@ -1597,7 +1600,7 @@ def _crop_matrices(levels, starts, shapes, side, offsets, counted, symmetric, sp
 
 @numba.njit(nogil=True, cache=True)
 def _row_spans(levels, base, n_rows, width, n_valid, spans):
-    """The first and one past the last pixel below ``n_valid`` of each crop row (or ``width, 0``)."""
+    """The first and one past the last pixel below ``n_valid`` of each crop row (else ``W, 0``)."""
     for r in range(n_rows):
         row = base + r * width
         first, stop = width, 0

@@ -284,7 +284,8 @@ class RegionCrops:
         Inside the region a pixel holds its level, outside it the region's
         ``n_levels`` (a level no pixel of the region has, as the co-occurrence
         stage marks a mask's outside).
-    ``starts``, ``shapes``, ``n_levels``, ``lowest`` : ndarray of int64, shapes (n,), (n, 3), (n,), (n,)
+    ``starts``, ``shapes``, ``n_levels``, ``lowest`` : ndarray of int64
+        Shapes (n,), (n, 3), (n,) and (n,).
         ``n_levels[i]`` is the region's highest level plus one (what
         :func:`quantize` gives inside the mask, its maximum plus one),
         ``lowest[i]`` its lowest level.
@@ -339,11 +340,13 @@ def quantize_regions(gray, labels, boxes, numbers, settings):
     >>> labels = np.array([[1, 1, 2], [1, 2, 2]])
     >>> crops = quantize_regions(gray, labels, np.array([[0, 0, 2, 2], [0, 1, 2, 3]]),
     ...                          np.array([1, 2]), TextureSettings.from_params(levels=4))
-    >>> crops.levels[:4].reshape(2, 2), crops.n_levels  # region 1: 10..40, 8-bit
-    (array([[0, 0],
-           [0, 4]], dtype=uint16), array([1, 4]))
-    >>> crops.levels[4:].reshape(2, 2)  # region 2: 60..1000 onto 4 levels
-    array([[5, 0],
+    >>> crops.n_levels  # region 1: 10..40, 8-bit; region 2: 60..1000 onto 4 levels
+    array([1, 4])
+    >>> crops.levels[:4].reshape(2, 2)  # outside the region: its number of levels
+    array([[0, 0],
+           [0, 1]], dtype=uint16)
+    >>> crops.levels[4:].reshape(2, 2)
+    array([[4, 1],
            [3, 0]], dtype=uint16)
     """
     if gray.ndim == 2:  # a volume of one slice: one compiled specialisation for both
