@@ -238,8 +238,11 @@ def _features_of_sums(sums, n_samples, settings, cmats=None):
 def _rows_of_features(features, settings):
     """The aggregate stage of each sample's features (as :func:`_features_of_sums` gives them)."""
     n_directions = _n_directions(settings)
-    if settings.aggregate is None and n_directions is None:  # every direction as it is
-        return features.reshape(len(features), settings.n_features)
+    if settings.aggregate is None:  # every direction as it is (padding dropped)
+        if n_directions is None:
+            return features.reshape(len(features), settings.n_features)
+        return np.concatenate([features[:, k, :n].reshape(len(features), n * features.shape[3])
+                               for k, n in enumerate(n_directions)], axis=1)
     rows = [aggregate_directions(block, settings.aggregate, n_directions) for block in features]
     return np.array(rows).reshape(len(features), settings.n_features)
 
