@@ -1254,12 +1254,16 @@ def _exact_products(counts, weights, totals):
 
 @numba.njit(nogil=True, cache=True)
 def _integer_products(counts, weights, out):
+    totals = np.zeros(weights.shape[1], np.int64)
     for m in range(counts.shape[0]):
+        totals[:] = 0
+        for k in range(counts.shape[1]):
+            count = counts[m, k]
+            if count != 0:  # most levels of a small region's marginals are empty
+                for j in range(weights.shape[1]):
+                    totals[j] += count * weights[k, j]
         for j in range(weights.shape[1]):
-            total = np.int64(0)
-            for k in range(counts.shape[1]):
-                total += counts[m, k] * weights[k, j]
-            out[m, j] = float(total)
+            out[m, j] = float(totals[j])
 
 
 @numba.njit(nogil=True, cache=True)
