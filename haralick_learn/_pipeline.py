@@ -247,8 +247,9 @@ def _rows_of_features(features, settings):
     return np.array(rows).reshape(len(features), settings.n_features)
 
 
-#: Matrix cells counted per pass of the features that need the matrices (256 MB of int64).
-_MATRIX_CELLS = 1 << 25
+#: Matrix cells counted per pass of the features that need the matrices (32 MB of int64, a
+#: few times that in the features' float arrays): 256 regions of 64 levels, 16 of 256.
+_MATRIX_CELLS = 1 << 22
 
 
 def rows_from_labels(gray, labels, boxes, numbers, settings):
@@ -280,7 +281,11 @@ def rows_from_labels(gray, labels, boxes, numbers, settings):
     matrices = not sums_suffice(settings)
     # Regions whose features share one pass: of one padded length of the sums (so one
     # array length), or with the matrices of one number of levels (one shape)
-    keys = crops.n_levels if matrices else np.array([padded_length(n) for n in crops.n_levels])
+    keys = crops.n_levels
+    if not matrices:  # 256 up to 256 levels (every 8-bit rule); a call per wider region
+        keys = np.full(len(crops.n_levels), padded_length(256))
+        wide = np.flatnonzero(crops.n_levels > 256)
+        keys[wide] = [padded_length(n) for n in crops.n_levels[wide]]
     for key in np.unique(keys[~left]):
         group = np.flatnonzero((keys == key) & ~left)
         size = max(1, _MATRIX_CELLS // (len(offsets) * int(key) ** 2)) if matrices else len(group)
