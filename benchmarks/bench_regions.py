@@ -1,20 +1,31 @@
-"""Region tables: ~1000 SLIC regions of a real 2000 x 2000 photograph, in one run.
+"""Region tables: ~1000 SLIC regions of a real 2000 x 2000 photograph, in one run, against the
+whole image and against Nyxus.
 
 Usage::
 
     apt-get install mate-backgrounds      # once: the real photograph used here
-    python benchmarks/bench_regions.py [--repeat 3] [--segments 1000]
+    python benchmarks/bench_regions.py [--repeat 3] [--segments 1000] [--no-nyxus]
 
 The photograph is a "nature" wallpaper of Debian's mate-backgrounds package
 (GPL-2+, see /usr/share/doc/mate-backgrounds/copyright), resized to 2000 x
 2000 and made gray by the reference conversion; the regions are
 ``skimage.segmentation.slic`` superpixels of it (made once, not timed).
 
-Printed: seconds of ``HaralickFeaturizer().transform([gray])`` (the whole
-image once, 4 directions) and of ``region_features(gray, labels)`` (one row
-per region, the same settings), and their ratio. The two run interleaved in
-each of ``--repeat`` rounds: seconds are the best round of each, the ratio
-the median over rounds of the ratio within the round, with its range.
+Printed, one thread each (``n_jobs=1``, the BLAS limited to one thread):
+
+* seconds of ``HaralickFeaturizer().transform([gray])`` (the whole image once,
+  4 directions), of ``region_features(gray, labels)`` (one row per region, the
+  same settings) and of the same rows region by region (each region's masked
+  crop through the stages on its own), and the ratios;
+* seconds of Nyxus's GLCM group (``nyxus.Nyxus(["*ALL_GLCM*"],
+  n_feature_calc_threads=1, coarse_gray_depth=64).featurize(gray, labels)``:
+  its 4 angles, 64 gray levels) and of ``region_features(gray, labels,
+  features="ibsi", levels=64)``, with and without IBSI's MCC (which Nyxus
+  does not compute: an eigenvalue problem per matrix), and the ratios.
+
+The variants of each comparison run interleaved in each of ``--repeat``
+rounds: seconds are the best round of each, a ratio the median over rounds of
+the ratio within the round, with its range.
 """
 
 import argparse
@@ -28,17 +39,45 @@ from _machine import describe_machine, interleaved_rounds
 SOURCES = "/usr/share/backgrounds/mate/nature/*.jpg"
 
 
+def region_by_region(gray, labels, **params):
+    """The rows of ``region_features``, each region through the stages on its own."""
+    from scipy import ndimage
+
+    from haralick_learn._regions import _compact_ids, _Regions
+    from haralick_learn._settings import TextureSettings
+
+    settings = TextureSettings.from_params(**params)
+    ids, compact = _compact_ids(labels)
+    boxes = ndimage.find_objects(compact)
+    present = [index for index, box in enumerate(boxes) if box is not None]
+    return _Regions(gray, compact, boxes, ids, settings, False).rows_one_by_one(present)
+
+
+def report(times, reference):
+    for name, values in times.items():
+        print(f"  {name:44s} best {values.min():7.3f} s  (rounds: "
+              + ", ".join(f"{v:.3f}" for v in values) + ")")
+    for name, values in times.items():
+        if name != reference:
+            ratios = values / times[reference]
+            print(f"  {name} / {reference}: median {np.median(ratios):.2f}x "
+                  f"(range {ratios.min():.2f}x - {ratios.max():.2f}x)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--segments", type=int, default=1000)
     parser.add_argument("--size", type=int, default=2000)
+    parser.add_argument("--no-nyxus", action="store_true", help="skip the Nyxus comparison")
     args = parser.parse_args()
 
     import mahotas
     from skimage.segmentation import slic
+    from threadpoolctl import threadpool_limits
 
     from haralick_learn import HaralickFeaturizer, region_features
+    from haralick_learn._settings import FEATURE_SETS
 
     sources = sorted(glob.glob(SOURCES))
     if not sources:
@@ -54,20 +93,48 @@ def main():
           f"(median {int(np.median(sizes))} pixels, {sizes.min()}-{sizes.max()})")
 
     featurizer = HaralickFeaturizer()
-    featurizer.fit_transform([gray[:64, :64]])  # compile or load the kernels
-    region_features(gray[:64, :64], labels[:64, :64])
-    variants = {
-        "whole image once": lambda: featurizer.fit_transform([gray]),
-        "region_features": lambda: region_features(gray, labels),
-    }
-    times = interleaved_rounds(args.repeat, variants)
-    for name, values in times.items():
-        print(f"{name:18s} best {values.min():7.3f} s  (rounds: "
-              + ", ".join(f"{v:.3f}" for v in values) + ")")
-    ratios = times["region_features"] / times["whole image once"]
-    print(f"region table / whole image: median {np.median(ratios):.1f}x "
-          f"(range {ratios.min():.1f}x - {ratios.max():.1f}x over {args.repeat} rounds); "
-          f"{1e3 * times['region_features'].min() / labels.max():.2f} ms per region")
+    ibsi = dict(features="ibsi", levels=64)
+    without_mcc = dict(features=[f for f in FEATURE_SETS["ibsi"] if f != "ibsi_MCC"], levels=64)
+    with threadpool_limits(1):
+        featurizer.fit_transform([gray[:64, :64]])  # compile or load the kernels
+        for params in ({}, ibsi):
+            region_features(gray[:64, :64], labels[:64, :64], on_error="nan", **params)
+        table = region_features(gray, labels)
+        np.testing.assert_array_equal(table.iloc[:, 6:].to_numpy(),
+                                      region_by_region(gray, labels))
+        print("the table equals region by region, bit for bit")
+        print(f"Haralick's 13 features x 4 directions ({table.shape[1] - 6} columns), one thread:")
+        times = interleaved_rounds(args.repeat, {
+            "whole image once": lambda: featurizer.fit_transform([gray]),
+            "region_features": lambda: region_features(gray, labels),
+            "region by region": lambda: region_by_region(gray, labels),
+        })
+        report(times, "whole image once")
+        print(f"  region_features: {1e3 * times['region_features'].min() / labels.max():.3f} "
+              "ms per region")
+        if args.no_nyxus:
+            return
+        import nyxus
+
+        nyx = nyxus.Nyxus(["*ALL_GLCM*"], n_feature_calc_threads=1, coarse_gray_depth=64)
+        intensity, label_image = gray.astype(np.uint32), labels.astype(np.uint32)
+        nyx.featurize(intensity[:64, :64], label_image[:64, :64])
+        theirs = nyx.featurize(intensity, label_image)
+        print(f"Nyxus {nyxus.__version__}: {len(theirs)} rows x {theirs.shape[1] - 4} GLCM "
+              f"columns; region_features with IBSI's set: "
+              f"{region_features(gray, labels, **ibsi).shape[1] - 6} columns; one thread each:")
+        times = interleaved_rounds(args.repeat, {
+            "Nyxus *ALL_GLCM*, coarse_gray_depth=64": lambda: nyx.featurize(intensity,
+                                                                             label_image),
+            'region_features features="ibsi", levels=64': lambda: region_features(
+                gray, labels, **ibsi),
+            "the same without ibsi_MCC": lambda: region_features(gray, labels, **without_mcc),
+        })
+        report(times, "Nyxus *ALL_GLCM*, coarse_gray_depth=64")
+        for name in list(times)[1:]:
+            speedup = times["Nyxus *ALL_GLCM*, coarse_gray_depth=64"] / times[name]
+            print(f"  Nyxus / {name}: median {np.median(speedup):.1f}x faster "
+                  f"(range {speedup.min():.1f}x - {speedup.max():.1f}x)")
 
 
 if __name__ == "__main__":

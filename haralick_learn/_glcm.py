@@ -20,8 +20,8 @@ from ._settings import DIRECTIONS_2D, DIRECTIONS_3D as _NAMED_3D
 
 __all__ = [
     "DIRECTIONS", "DIRECTIONS_3D", "LOG2_SMALL_COUNTS", "CooccurrenceSums", "cooccurrence",
-    "cooccurrence_sums", "cross_cooccurrence", "level_statistics", "LEVEL_STATISTICS",
-    "matrix_sums", "padded_length", "stack_sums",
+    "cooccurrence_sums", "crop_matrices", "crop_sums", "cross_cooccurrence", "level_statistics",
+    "LEVEL_STATISTICS", "matrix_sums", "padded_length", "stack_sums",
 ]
 
 #: Neighbour offsets ``(dy, dx)`` per unit distance, in mahotas's order:
@@ -844,15 +844,14 @@ def _sparse_sums(gray, offsets, bits, n_valid, symmetric, start, log2_small, scr
 
     Each offset's pairs are counted into ``scratch`` (flat, cell ``(a, b)`` at
     ``a << bits | b``; all zero on entry and on return), the cells filled
-    first listed in ``touched``; the sums then read those cells only, so the
-    cost follows the image's pixels, not the ``L**2`` cells of its matrices.
-    Matrix ``m`` goes to row ``first + m`` of the outputs.
+    first listed in ``touched``; the sums then read those cells only
+    (:func:`_sparse_fill`), so the cost follows the image's pixels, not the
+    ``L**2`` cells of its matrices. Matrix ``m`` goes to row ``first + m`` of
+    the outputs.
     """
     height, width = gray.shape
-    low = (1 << bits) - 1
     for offset in range(offsets.shape[0]):
         dy, dx = offsets[offset, 0], offsets[offset, 1]
-        m = first + offset
         n_touched = 0
         for y in range(height - dy):
             row = gray[y]
@@ -864,54 +863,72 @@ def _sparse_sums(gray, offsets, bits, n_valid, symmetric, start, log2_small, scr
                 touched[n_touched] = code
                 n_touched += count == 0
                 scratch[code] = count + 1
-        whole = fraction = total = square = product = np.int64(0)
-        for k in range(n_touched):
-            code = touched[k]
-            a = code >> bits
-            b = code & low
-            s = np.int64(scratch[code])
-            if symmetric:
-                mirror = (b << bits) | a
-                s += np.int64(scratch[mirror])
-                scratch[mirror] = 0  # the mirror's own entry (if any) then reads 0: skipped
-                scratch[code] = 0
-            if s == 0 or a < start or b < start or a >= n_valid or b >= n_valid:
-                continue
-            if symmetric and a > b:  # the cell and its mirror, added from the upper triangle
-                a, b = b, a
-            mirrored = symmetric and a != b
-            times = 2 if mirrored else 1
-            row_counts[m, a] += s
-            col_counts[m, b] += s
-            if mirrored:
-                row_counts[m, b] += s
-                col_counts[m, a] += s
-            sum_counts[m, a + b] += times * s
-            diff_counts[m, abs(a - b)] += times * s
-            total += times * s
-            square += times * s * s
-            product += times * a * b * s
+        _sparse_fill(scratch, touched, n_touched, bits, 0, n_valid, symmetric, start,
+                     log2_small, first + offset, sums, logs, row_counts, col_counts,
+                     sum_counts, diff_counts, row_weights, col_weights)
+
+
+@numba.njit(nogil=True, cache=True)
+def _sparse_fill(scratch, touched, n_touched, bits, lowest, n_valid, symmetric, start,
+                 log2_small, m, sums, logs, row_counts, col_counts, sum_counts, diff_counts,
+                 row_weights, col_weights):
+    """Row ``m`` of the sums from the ``n_touched`` cells of ``scratch`` listed in ``touched``.
+
+    The cells of one matrix's non-symmetric pair counts (levels ``(a, b)`` at
+    ``(a - lowest) << bits | (b - lowest)``), as :func:`_sparse_sums` counts
+    them; rows and columns outside ``[start, n_valid)`` are left out.
+    ``scratch`` is all zero again on return.
+    """
+    low = (1 << bits) - 1
+    whole = fraction = total = square = product = np.int64(0)
+    for k in range(n_touched):
+        code = touched[k]
+        s = np.int64(scratch[code])
+        a = (code >> bits) + lowest
+        b = (code & low) + lowest
+        if symmetric:
+            mirror = ((b - lowest) << bits) | (a - lowest)
+            s += np.int64(scratch[mirror])
+            scratch[mirror] = 0  # the mirror's own entry (if any) then reads 0: skipped
+            scratch[code] = 0
+        if s == 0 or a < start or b < start or a >= n_valid or b >= n_valid:
+            continue
+        if symmetric and a > b:  # the cell and its mirror, added from the upper triangle
+            a, b = b, a
+        mirrored = symmetric and a != b
+        times = 2 if mirrored else 1
+        row_counts[m, a] += s
+        col_counts[m, b] += s
+        if mirrored:
+            row_counts[m, b] += s
+            col_counts[m, a] += s
+        sum_counts[m, a + b] += times * s
+        diff_counts[m, abs(a - b)] += times * s
+        total += times * s
+        square += times * s * s
+        product += times * a * b * s
+        if s > 1:  # a count of 1 adds 0 (most cells of a small region)
             whole, fraction = _add_count_log_count(s, 2 if mirrored else 1, log2_small,
                                                    whole, fraction)
-        sums[m, 0], sums[m, 1], sums[m, 2] = total, square, product
-        logs[m, 0] = float(whole) + fraction / _FRACTION_UNITS
-        logs[m, 1] = _term(total, log2_small)
-        if symmetric:
-            for k in range(row_counts.shape[1]):  # a loop: a slice copy compiles 10x longer
-                row_weights[m, k] = row_counts[m, k]
-                col_weights[m, k] = col_counts[m, k]
+    sums[m, 0], sums[m, 1], sums[m, 2] = total, square, product
+    logs[m, 0] = float(whole) + fraction / _FRACTION_UNITS
+    logs[m, 1] = _term(total, log2_small)
+    if symmetric:  # the marginals, over the levels that can be non-zero
+        for k in range(lowest, n_valid):  # a loop: a slice copy compiles 10x longer
+            row_weights[m, k] = row_counts[m, k]
+            col_weights[m, k] = col_counts[m, k]
+        return
+    for k in range(n_touched):
+        code = touched[k]
+        a = (code >> bits) + lowest
+        b = (code & low) + lowest
+        s = np.int64(scratch[code])
+        scratch[code] = 0
+        if a < start or b < start or a >= n_valid or b >= n_valid:
             continue
-        for k in range(n_touched):
-            code = touched[k]
-            a = code >> bits
-            b = code & low
-            s = np.int64(scratch[code])
-            scratch[code] = 0
-            if a < start or b < start or a >= n_valid or b >= n_valid:
-                continue
-            if col_counts[m, a] != 0 and row_counts[m, b] != 0:
-                row_weights[m, a] += s
-                col_weights[m, b] += s
+        if col_counts[m, a] != 0 and row_counts[m, b] != 0:
+            row_weights[m, a] += s
+            col_weights[m, b] += s
 
 
 def padded_length(n_levels):
@@ -1225,13 +1242,28 @@ def _exact_products(counts, weights, totals):
     """``counts @ weights`` for integer arrays, exactly, as float64.
 
     Every row of ``counts`` sums to at most its total, so each product is at
-    most ``max(weights) * max(totals)``: below 2**53, float64 (BLAS) computes
-    it exactly in any order (much faster than numpy's integer product);
-    beyond, integers.
+    most ``max(weights) * max(totals)``: below 2**53 the float64 value of the
+    integer sum is exact, whatever the order of the additions; beyond, the
+    same integer arithmetic (modulo 2**64) as numpy's integer product. One
+    compiled pass, without converting ``counts`` to floats.
     """
-    if int(weights.max(initial=0)) * int(totals.max(initial=0)) < 2**53:
-        return counts.astype(np.float64) @ weights.astype(np.float64)
-    return (counts @ weights).astype(np.float64)
+    out = np.empty((counts.shape[0], weights.shape[1]))
+    _integer_products(counts, np.ascontiguousarray(weights, np.int64), out)
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _integer_products(counts, weights, out):
+    totals = np.zeros(weights.shape[1], np.int64)
+    for m in range(counts.shape[0]):
+        totals[:] = 0
+        for k in range(counts.shape[1]):
+            count = counts[m, k]
+            if count != 0:  # most levels of a small region's marginals are empty
+                for j in range(weights.shape[1]):
+                    totals[j] += count * weights[k, j]
+        for j in range(weights.shape[1]):
+            out[m, j] = float(totals[j])
 
 
 @numba.njit(nogil=True, cache=True)
@@ -1287,3 +1319,301 @@ def stack_sums(stack, distances=(1,), directions=DIRECTIONS, *, symmetric=True,
                 out.col_counts, out.sum_counts, out.diff_counts, out.row_weights,
                 out.col_weights)
     return out
+
+
+def crop_sums(levels, starts, shapes, n_levels, offsets, counted=None, lowest=None, *,
+              symmetric=True, ignore_zeros=False):
+    """The :class:`CooccurrenceSums` of many masked crops, in one compiled pass.
+
+    Crop ``i`` is ``levels[starts[i]:starts[i] + shapes[i].prod()].reshape(shapes[i])``
+    (3-D; an image is a volume of one slice), its pixels of level
+    ``n_levels[i]`` outside its mask and every other pixel below it. Its
+    matrices are rows ``i * S`` to ``(i + 1) * S`` for the ``S`` offsets,
+    equal bit for bit to ``cooccurrence_sums(crop, (1,), offsets, mask=crop
+    != n_levels[i], ...)`` (each with ``n_levels[i]`` levels), as the regions
+    of a label image need them: one call without the GIL for all the crops,
+    each counted sparsely (its cost follows its pixels, not its
+    ``n_levels**2`` cells) and, row by row, only between the first and the
+    last pixel inside its mask.
+
+    Parameters
+    ----------
+    levels : ndarray of uint16
+        The crops one after the other.
+    starts : ndarray of int, shape (n,)
+    shapes : ndarray of int, shape (n, 3)
+    n_levels : ndarray of int, shape (n,)
+        Each crop's number of levels, at most 1024, all of one
+        :func:`padded_length` (the sums of a batch share it).
+    offsets : ndarray of int, shape (S, 3)
+        The offsets counted, each with its first non-zero component positive.
+    counted : ndarray of bool, shape (S,), default=None
+        False for an offset that stands for an empty matrix (the padding of
+        pyradiomics's offsets); None counts every offset.
+    lowest : ndarray of int, shape (n,), default=None
+        The lowest level inside each crop's mask, if known: the pairs are
+        then counted in a table over the crop's range of levels only (a
+        region of a 256-level image spans far fewer), smaller and faster.
+    symmetric, ignore_zeros : bool
+        As for :func:`cooccurrence_sums`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gray = np.array([[0, 0, 1], [1, 2, 2]], dtype=np.uint16)
+    >>> mask = np.array([[True, True, False], [True, True, True]])
+    >>> crop = np.where(mask, gray, 3).astype(np.uint16)  # 3 levels, 3 outside the mask
+    >>> sums = crop_sums(crop.ravel(), np.array([0]), np.array([[1, 2, 3]]), np.array([3]),
+    ...                  np.array([[0, 0, 1], [0, 1, 0]]))
+    >>> sums.total, cooccurrence_sums(gray, directions=((0, 1), (1, 0)), mask=mask).total
+    (array([6, 4]), array([6, 4]))
+    >>> sums.row_counts[:, :3]
+    array([[2, 1, 3],
+           [2, 1, 1]])
+    """
+    n_levels = np.ascontiguousarray(n_levels, np.int64)
+    offsets = np.ascontiguousarray(offsets, np.intp)
+    lengths = {padded_length(n) for n in np.unique(n_levels)}
+    if len(lengths) > 1 or (n_levels > MAX_CROP_LEVELS).any():
+        raise ValueError(f"crops of at most {MAX_CROP_LEVELS} levels, all of one padded "
+                         f"length, are counted together; got padded lengths {sorted(lengths)}")
+    if counted is None:
+        counted = np.ones(len(offsets), bool)
+    lowest = (np.zeros(len(n_levels), np.int64) if lowest is None
+              else np.ascontiguousarray(lowest, np.int64))
+    shapes = np.ascontiguousarray(shapes, np.int64)
+    out = CooccurrenceSums(len(n_levels) * len(offsets), np.repeat(n_levels, len(offsets)))
+    if len(n_levels) == 0:
+        return out
+    bits = int((n_levels - lowest).max()).bit_length()
+    largest = int(shapes.prod(axis=1).max())
+    touched = np.empty(largest + 1, np.intp)  # + 1: the branch-free write after the last
+    spans = np.empty((int((shapes[:, 0] * shapes[:, 1]).max()), 2), np.int64)
+    _crop_sums(levels, np.ascontiguousarray(starts, np.int64), shapes, n_levels, lowest,
+               offsets, np.ascontiguousarray(counted, np.bool_), symmetric,
+               1 if ignore_zeros else 0, LOG2_SMALL_COUNTS, _scratch_table(bits), touched,
+               spans, out._integers, out._logs, out.row_counts, out.col_counts, out.sum_counts,
+               out.diff_counts, out.row_weights, out.col_weights)
+    return out
+
+
+#: The most levels a crop of :func:`crop_sums` has (pyradiomics's bin_width allows 1024).
+MAX_CROP_LEVELS = 1024
+
+
+@numba.njit(nogil=True, cache=True)
+def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symmetric, start,
+               log2_small, scratch, touched, spans, sums, logs, row_counts, col_counts,
+               sum_counts, diff_counts, row_weights, col_weights):
+    """:func:`_sparse_sums` of each crop of :func:`crop_sums` (its outside level left out).
+
+    A crop whose range of levels makes a table of no more cells than it has
+    pixels (most regions of a photograph span a few dozen levels) is counted
+    into that table as it is, then read cell by cell (:func:`_table_fill`);
+    a wider one lists the cells its pairs fill (:func:`_sparse_fill`): 0.66x
+    the time on the regions of ``benchmarks/bench_regions.py``. Either gives
+    the same sums.
+    """
+    n_offsets = offsets.shape[0]
+    for i in range(starts.shape[0]):
+        depth, height, width = shapes[i, 0], shapes[i, 1], shapes[i, 2]
+        base = starts[i]
+        n_valid = n_levels[i]
+        low = lowest[i]
+        bits = 1
+        while (1 << bits) <= n_valid - low:  # cell codes up to the outside level
+            bits += 1
+        span = n_valid - low + 1  # the levels in the table, the outside one included
+        tabled = span * span * 1 <= depth * height * width
+        # The first and one past the last pixel inside the mask of each row: the pairs
+        # beyond them have a pixel outside, and are not counted at all.
+        _row_spans(levels, base, depth * height, width, n_valid, spans)
+        for o in range(n_offsets):
+            if not counted[o]:
+                continue
+            dz, dy, dx = offsets[o, 0], offsets[o, 1], offsets[o, 2]
+            n_touched = 0
+            for z in range(max(0, -dz), depth - max(0, dz)):
+                for y in range(max(0, -dy), height - max(0, dy)):
+                    here = z * height + y
+                    there = (z + dz) * height + y + dy
+                    x_start = max(spans[here, 0], spans[there, 0] - dx)
+                    x_stop = min(spans[here, 1], spans[there, 1] - dx)
+                    if x_stop <= x_start:
+                        continue
+                    # slices indexed from 0: no negative-index checks in the loops
+                    sources = levels[base + here * width + x_start:base + here * width + x_stop]
+                    neighbours = levels[base + there * width + x_start + dx:
+                                        base + there * width + x_stop + dx]
+                    if tabled:
+                        for x in range(sources.shape[0]):
+                            scratch[np.uintp(((np.intp(sources[x]) - low) << bits)
+                                             | (np.intp(neighbours[x]) - low))] += 1
+                        continue
+                    for x in range(sources.shape[0]):
+                        code = np.uintp(((np.intp(sources[x]) - low) << bits)
+                                        | (np.intp(neighbours[x]) - low))
+                        count = scratch[code]
+                        touched[np.uintp(n_touched)] = code  # branch-free, as in _sparse_sums
+                        n_touched += count == 0
+                        scratch[code] = count + 1
+            if tabled:
+                _table_fill(scratch, span, bits, low, n_valid, symmetric, start, log2_small,
+                            i * n_offsets + o, sums, logs, row_counts, col_counts, sum_counts,
+                            diff_counts, row_weights, col_weights)
+            else:
+                _sparse_fill(scratch, touched, n_touched, bits, low, n_valid, symmetric, start,
+                             log2_small, i * n_offsets + o, sums, logs, row_counts, col_counts,
+                             sum_counts, diff_counts, row_weights, col_weights)
+
+
+@numba.njit(nogil=True, cache=True)
+def _table_fill(scratch, span, bits, lowest, n_valid, symmetric, start, log2_small, m, sums,
+                logs, row_counts, col_counts, sum_counts, diff_counts, row_weights, col_weights):
+    """Row ``m`` of the sums from a table of counts over ``span`` levels from ``lowest``.
+
+    As :func:`_sparse_fill`, the cell of levels ``(a, b)`` at ``(a - lowest)
+    << bits | (b - lowest)``, every cell of the ``span x span`` table read
+    (the upper triangle with its mirror when ``symmetric``, as
+    :func:`_dense_sums` reads a matrix); the table is all zero again on return.
+    """
+    whole = fraction = total = square = product = np.int64(0)
+    for u in range(span):
+        a = u + lowest
+        for v in range(u if symmetric else 0, span):
+            code = np.uintp((u << bits) | v)
+            s = np.int64(scratch[code])
+            if symmetric:
+                mirror = np.uintp((v << bits) | u)
+                s += np.int64(scratch[mirror])
+                scratch[mirror] = 0
+                scratch[code] = 0
+            b = v + lowest
+            if s == 0 or a < start or b < start or a >= n_valid or b >= n_valid:
+                continue
+            mirrored = symmetric and a != b
+            times = 2 if mirrored else 1
+            row_counts[m, a] += s
+            col_counts[m, b] += s
+            if mirrored:
+                row_counts[m, b] += s
+                col_counts[m, a] += s
+            sum_counts[m, a + b] += times * s
+            diff_counts[m, abs(a - b)] += times * s
+            total += times * s
+            square += times * s * s
+            product += times * a * b * s
+            if s > 1:  # a count of 1 adds 0
+                whole, fraction = _add_count_log_count(s, 2 if mirrored else 1, log2_small,
+                                                       whole, fraction)
+    sums[m, 0], sums[m, 1], sums[m, 2] = total, square, product
+    logs[m, 0] = float(whole) + fraction / _FRACTION_UNITS
+    logs[m, 1] = _term(total, log2_small)
+    if symmetric:  # the marginals, over the levels that can be non-zero
+        for k in range(lowest, n_valid):  # a loop: a slice copy compiles 10x longer
+            row_weights[m, k] = row_counts[m, k]
+            col_weights[m, k] = col_counts[m, k]
+        return
+    for u in range(span):
+        a = u + lowest
+        for v in range(span):
+            code = np.uintp((u << bits) | v)
+            s = np.int64(scratch[code])
+            scratch[code] = 0
+            b = v + lowest
+            if s == 0 or a < start or b < start or a >= n_valid or b >= n_valid:
+                continue
+            if col_counts[m, a] != 0 and row_counts[m, b] != 0:
+                row_weights[m, a] += s
+                col_weights[m, b] += s
+
+
+def crop_matrices(levels, starts, shapes, n_levels, offsets, counted=None, *, symmetric=True):
+    """The co-occurrence matrices of many masked crops of ``L`` levels each, in one compiled pass.
+
+    The crops as for :func:`crop_sums`, all with ``n_levels = L`` (their
+    outside pixels of level ``L``). Returns int64 matrices of shape
+    ``(n * S, L, L)``, crop ``i``'s from row ``i * S``, equal to
+    ``cooccurrence(crop, (1,), offsets, symmetric=symmetric, mask=crop != L)``
+    (an offset not ``counted``: a matrix of zeros).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> crop = np.array([[0, 0, 3], [1, 2, 2]], dtype=np.uint16)  # 3: outside
+    >>> crop_matrices(crop.ravel(), np.array([0]), np.array([[1, 2, 3]]), np.array([3]),
+    ...               np.array([[0, 0, 1]]))[0]
+    array([[2, 0, 0],
+           [0, 0, 1],
+           [0, 1, 2]])
+    """
+    n_levels = np.ascontiguousarray(n_levels, np.int64)
+    offsets = np.ascontiguousarray(offsets, np.intp)
+    if len(np.unique(n_levels)) > 1:
+        raise ValueError("crops of one number of levels are counted together, got "
+                         f"{np.unique(n_levels).tolist()}")
+    if counted is None:
+        counted = np.ones(len(offsets), bool)
+    side = int(n_levels[0]) if len(n_levels) else 1
+    out = np.zeros((len(n_levels) * len(offsets), side, side), np.int64)
+    if len(n_levels) == 0:
+        return out
+    shapes = np.ascontiguousarray(shapes, np.int64)
+    spans = np.empty((int((shapes[:, 0] * shapes[:, 1]).max()), 2), np.int64)
+    _crop_matrices(levels, np.ascontiguousarray(starts, np.int64), shapes, side, offsets,
+                   np.ascontiguousarray(counted, np.bool_), symmetric, spans, out)
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _crop_matrices(levels, starts, shapes, side, offsets, counted, symmetric, spans, out):
+    """:func:`crop_matrices`'s counting: pairs with an outside pixel (level ``side``) left out."""
+    n_offsets = offsets.shape[0]
+    for i in range(starts.shape[0]):
+        depth, height, width = shapes[i, 0], shapes[i, 1], shapes[i, 2]
+        base = starts[i]
+        _row_spans(levels, base, depth * height, width, side, spans)
+        for o in range(n_offsets):
+            if not counted[o]:
+                continue
+            dz, dy, dx = offsets[o, 0], offsets[o, 1], offsets[o, 2]
+            matrix = out[i * n_offsets + o]
+            for z in range(max(0, -dz), depth - max(0, dz)):
+                for y in range(max(0, -dy), height - max(0, dy)):
+                    here = z * height + y
+                    there = (z + dz) * height + y + dy
+                    x_start = max(spans[here, 0], spans[there, 0] - dx)
+                    x_stop = min(spans[here, 1], spans[there, 1] - dx)
+                    if x_stop <= x_start:
+                        continue
+                    sources = levels[base + here * width + x_start:base + here * width + x_stop]
+                    neighbours = levels[base + there * width + x_start + dx:
+                                        base + there * width + x_stop + dx]
+                    for x in range(sources.shape[0]):
+                        a, b = sources[x], neighbours[x]
+                        if a < side and b < side:
+                            matrix[a, b] += 1
+            if symmetric:  # P + P.T, the diagonal twice
+                for a in range(side):
+                    matrix[a, a] *= 2
+                    for b in range(a + 1, side):
+                        total = matrix[a, b] + matrix[b, a]
+                        matrix[a, b] = total
+                        matrix[b, a] = total
+
+
+@numba.njit(nogil=True, cache=True)
+def _row_spans(levels, base, n_rows, width, n_valid, spans):
+    """The first and one past the last pixel below ``n_valid`` of each crop row (else ``W, 0``)."""
+    for r in range(n_rows):
+        row = base + r * width
+        first, stop = width, 0
+        for x in range(width):
+            if levels[row + x] < n_valid:
+                first = x
+                break
+        for x in range(width - 1, first - 1, -1):
+            if levels[row + x] < n_valid:
+                stop = x + 1
+                break
+        spans[r, 0], spans[r, 1] = first, stop

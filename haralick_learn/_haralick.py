@@ -29,8 +29,9 @@ from ._libm import exp, log2
 from ._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
 
 __all__ = [
-    "FEATURES", "GLCMStatistics", "MATRIX_FEATURES", "features_of_statistics",
-    "haralick_features", "image_features", "image_sums", "pair_features",
+    "FEATURES", "GLCMStatistics", "MATRIX_FEATURES", "compacts_matrices",
+    "features_of_statistics", "haralick_features", "image_features", "image_sums",
+    "pair_features",
     "sums_suffice",
 ]
 
@@ -167,11 +168,11 @@ class GLCMStatistics:
         """
         p, outer = self.probabilities, self.outer_marginals
         n = p.shape[0]
-        hxy = -(p * log2(p + _EPS)).reshape(n, -1).sum(axis=1)
+        hxy = -(p * _log2_plus_eps(p)).reshape(n, -1).sum(axis=1)
         size = p.shape[-1]  # the marginals are padded beyond the matrices' levels
         hx = _entropy_eps(self.py[:, :size])  # pyradiomics's HX: its px, our row sums
         hy = _entropy_eps(self.px[:, :size])
-        log_outer = log2(outer + _EPS)
+        log_outer = _log2_plus_eps(outer)
         hxy1 = -(p * log_outer).reshape(n, -1).sum(axis=1)
         hxy2 = -(outer * log_outer).reshape(n, -1).sum(axis=1)
         return hxy, hx, hy, hxy1, hxy2
@@ -226,11 +227,24 @@ class GLCMStatistics:
 
 #: pyradiomics's epsilon in its logarithms and denominators.
 _EPS = np.spacing(1)
+_LOG2_EPS = log2(np.array([_EPS]))[0]
 
 
 def _entropy_eps(prob):
     """``-sum(p * log2(p + eps))`` over the last axis, as pyradiomics."""
-    return -np.einsum("...k,...k->...", prob, log2(prob + _EPS))
+    return -np.einsum("...k,...k->...", prob, _log2_plus_eps(prob))
+
+
+def _log2_plus_eps(prob):
+    """``log2(p + eps)`` of probabilities, the logarithm taken of the non-zero ones only.
+
+    Most cells of a small region's matrix are 0, where the value is
+    ``log2(eps)``, exactly -52: the same array as taking every logarithm.
+    """
+    nonzero = prob != 0
+    out = log2(prob + _EPS, where=nonzero)
+    out[~nonzero] = _LOG2_EPS
+    return out
 
 
 def _skimage_correlation(s):
@@ -592,13 +606,21 @@ def image_features(gray, settings, mask=None):
             stats, settings.features, use_x_minus_y_variance=settings.use_x_minus_y_variance,
             preserve_haralick_bug=settings.preserve_haralick_bug,
         ).reshape(len(settings.distances), -1, len(settings.features))
-    # Compact matrices (the levels present only) when there are fewer pixels
-    # than cells: small regions of 256-level images. The matrices' sums, and
-    # so the features, are the same either way (they are exact).
-    compact = settings.scaled_directions and settings.aggregate != "merged" and set(
-        settings.features) <= set(FEATURE_NAMES)
     count = functools.partial(cooccurrence, gray, symmetric=settings.symmetric, mask=mask)
-    return _catalogue_features(count, settings, compact=compact)
+    return _catalogue_features(count, settings, compact=compacts_matrices(settings))
+
+
+def compacts_matrices(settings):
+    """Whether :func:`image_features` counts compact matrices (the levels present only).
+
+    It does, when there are fewer pixels than cells (small regions of 256-level
+    images), for the Haralick set with offsets scaled by the distance and
+    unmerged directions: the matrices' sums, and so its features, are the same
+    either way (they are exact). Other features of the matrices come from the
+    full ``L x L`` matrices.
+    """
+    return (settings.scaled_directions and settings.aggregate != "merged"
+            and set(settings.features) <= set(FEATURE_NAMES))
 
 
 def slice_features(gray, settings, mask=None):

@@ -15,18 +15,19 @@ import numpy as np
 
 from ._aggregate import aggregate_directions
 from ._channels import channel_images
-from ._glcm import CooccurrenceSums, stack_sums
+from ._glcm import CooccurrenceSums, crop_matrices, crop_sums, padded_length, stack_sums
 from ._haralick import (
-    GLCMStatistics, features_of_statistics, image_features, image_sums, pair_features,
-    sums_suffice,
+    GLCMStatistics, compacts_matrices, features_of_statistics, image_features, image_sums,
+    pair_features, sums_suffice,
 )
 from ._io import (
     describe_source, load_color_pixels, load_gray, load_mask, split_sample,
 )
-from ._quantize import quantize
+from ._quantize import REGION_DONE, quantize, quantize_regions
 
-__all__ = ["featurize_batch", "featurize_sample", "row_from_channel_images",
-           "row_from_channels", "row_from_gray", "rows_from_gray", "sample_levels"]
+__all__ = ["covers_regions", "featurize_batch", "featurize_sample", "row_from_channel_images",
+           "row_from_channels", "row_from_gray", "rows_from_gray", "rows_from_labels",
+           "sample_levels"]
 
 
 def _row_from_levels(levels, source, settings, mask=None, kind="image"):
@@ -207,19 +208,146 @@ def _fill_rows(results, owners, parts, settings):
     One pass of the features per length of the sums' arrays (all 256 for 8-bit
     images): a row is the same alone or in any batch.
     """
-    n_directions = _n_directions(settings)
     groups = {}
     for k, part in zip(owners, parts):
         groups.setdefault(part.row_counts.shape[1], []).append((k, part))
     for group in groups.values():
-        stats = GLCMStatistics(CooccurrenceSums.concatenate([part for _, part in group]),
-                               settings.ignore_zeros)
-        features = features_of_statistics(
-            stats, settings.features, use_x_minus_y_variance=settings.use_x_minus_y_variance,
-            preserve_haralick_bug=settings.preserve_haralick_bug,
-        ).reshape(len(group), len(settings.distances), -1, len(settings.features))
-        for (k, _), block in zip(group, features):
-            results[k] = (aggregate_directions(block, settings.aggregate, n_directions), None)
+        rows = _rows_of_sums(CooccurrenceSums.concatenate([part for _, part in group]),
+                             len(group), settings)
+        for (k, _), row in zip(group, rows):
+            results[k] = (row, None)
+
+
+def _rows_of_sums(sums, n_samples, settings, cmats=None):
+    """The feature rows of ``n_samples`` samples whose matrices' sums are ``sums``, in order.
+
+    ``cmats``: the matrices themselves, for features that need them.
+    """
+    return _rows_of_features(_features_of_sums(sums, n_samples, settings, cmats), settings)
+
+
+def _features_of_sums(sums, n_samples, settings, cmats=None):
+    """Features by sample, distance and direction: (n_samples, n_distances, n_rows, n_features)."""
+    stats = GLCMStatistics(sums, settings.ignore_zeros, cmats)
+    return features_of_statistics(
+        stats, settings.features, use_x_minus_y_variance=settings.use_x_minus_y_variance,
+        preserve_haralick_bug=settings.preserve_haralick_bug,
+    ).reshape(n_samples, len(settings.distances), -1, len(settings.features))
+
+
+def _rows_of_features(features, settings):
+    """The aggregate stage of each sample's features (as :func:`_features_of_sums` gives them)."""
+    n_directions = _n_directions(settings)
+    if settings.aggregate is None:  # every direction as it is (padding dropped)
+        if n_directions is None:
+            return features.reshape(len(features), settings.n_features)
+        return np.concatenate([features[:, k, :n].reshape(len(features), n * features.shape[3])
+                               for k, n in enumerate(n_directions)], axis=1)
+    rows = [aggregate_directions(block, settings.aggregate, n_directions) for block in features]
+    return np.array(rows).reshape(len(features), settings.n_features)
+
+
+#: Matrix cells counted per pass of the features that need the matrices (32 MB of int64, a
+#: few times that in the features' float arrays): 256 regions of 64 levels, 16 of 256.
+_MATRIX_CELLS = 1 << 22
+
+
+def rows_from_labels(gray, labels, boxes, numbers, settings):
+    """The feature rows of many regions of a label image, through one compiled pass.
+
+    Region ``i`` is the pixels of ``labels`` equal to ``numbers[i]`` in the
+    bounding box ``boxes[i]`` (an array, a row per region: first indices then
+    ends, as :func:`skimage.measure.regionprops`'s ``bbox``). Its row equals
+    ``row_from_gray(gray[box], source, settings, labels[box] == numbers[i])``
+    bit for bit: every region is quantized by its own rule
+    (:func:`~haralick_learn._quantize.quantize_regions`), its pixel pairs
+    counted into its matrices' sums (:func:`~haralick_learn._glcm.crop_sums`;
+    the matrices too, :func:`~haralick_learn._glcm.crop_matrices`, for the
+    features that need them), each in one compiled call for all the regions,
+    then the features of all of them in one pass (one per number of levels
+    with the matrices).
+
+    Only for the settings of :func:`covers_regions`. Returns ``(rows, left)``:
+    ``left`` marks the regions this pass leaves to :func:`rows_from_gray`
+    (their rows are NaN here): a region without any pixel pair at some
+    distance (an error, or a row of NaN, there), one whose binning
+    :func:`~haralick_learn._quantize.quantize` refuses, or whose integer
+    arithmetic needs more than 63 bits.
+    """
+    crops = quantize_regions(gray, labels, boxes, numbers, settings)
+    offsets, counted = _region_offsets(settings, gray.ndim)
+    rows = np.full((len(numbers), settings.n_features), np.nan)
+    left = crops.status != REGION_DONE
+    matrices = not sums_suffice(settings)
+    # Regions whose features share one pass: of one padded length of the sums (so one
+    # array length), or with the matrices of one number of levels (one shape)
+    keys = crops.n_levels
+    if not matrices:  # 256 up to 256 levels (every 8-bit rule); a call per wider region
+        keys = np.full(len(crops.n_levels), padded_length(256))
+        wide = np.flatnonzero(crops.n_levels > 256)
+        keys[wide] = [padded_length(n) for n in crops.n_levels[wide]]
+    for key in np.unique(keys[~left]):
+        group = np.flatnonzero((keys == key) & ~left)
+        size = max(1, _MATRIX_CELLS // (len(offsets) * int(key) ** 2)) if matrices else len(group)
+        for which in (group[start:start + size] for start in range(0, len(group), size)):
+            crop_arrays = (crops.levels, crops.starts[which], crops.shapes[which],
+                           crops.n_levels[which], offsets, counted)
+            sums = crop_sums(*crop_arrays, crops.lowest[which], symmetric=settings.symmetric,
+                             ignore_zeros=settings.ignore_zeros)
+            if not matrices:
+                # as _check_sums: a distance without any pair in any direction
+                no_pair = (sums.total.reshape(len(which), len(settings.distances), -1)
+                           == 0).all(axis=2).any(axis=1)
+                left[which[no_pair]] = True
+                features = _features_of_sums(sums, len(which), settings)
+                rows[which[~no_pair]] = _rows_of_features(features[~no_pair], settings)
+                continue
+            cmats = crop_matrices(*crop_arrays, symmetric=settings.symmetric)
+            features = _features_of_sums(sums, len(which), settings, cmats)
+            # as _row_from_levels: a distance whose features are all NaN (no pair)
+            failed = np.isnan(features).all(axis=(2, 3)).any(axis=1)
+            left[which[failed]] = True
+            rows[which[~failed]] = _rows_of_features(features[~failed], settings)
+    rows[left] = np.nan
+    return rows, left
+
+
+def covers_regions(settings):
+    """Whether :func:`rows_from_labels` computes the rows of ``settings``.
+
+    Gray images with the compiled kernels (not ``backend="mahotas"``),
+    directions not merged (``aggregate="merged"``), not ``volume="2d"``,
+    and features that derive from the matrices' sums or need the full
+    matrices (not the compact ones of the Haralick set's 14th feature:
+    :func:`~haralick_learn._haralick.compacts_matrices`).
+    """
+    if (settings.color != "gray" or settings.backend == "mahotas"
+            or settings.aggregate == "merged" or settings.volume == "2d"):
+        return False
+    return sums_suffice(settings) or not compacts_matrices(settings)
+
+
+def _region_offsets(settings, ndim):
+    """The offsets of a region's matrices in :func:`image_sums`'s order, as 3-D offsets.
+
+    Returns ``(offsets, counted)``: with pyradiomics's offsets each
+    distance's block is padded to the longest by offsets not counted (empty
+    matrices).
+    """
+    if settings.scaled_directions:
+        blocks = [[tuple(d * c for c in unit) for _, unit in settings.directions]
+                  for d in settings.distances]
+    else:
+        blocks = [list(settings.offsets_at(d)) for d in settings.distances]
+    width = max(len(block) for block in blocks)
+    offsets, counted = [], []
+    for block in blocks:
+        offsets += block + [block[0]] * (width - len(block))
+        counted += [True] * len(block) + [False] * (width - len(block))
+    offsets = np.array(offsets, np.intp).reshape(len(offsets), ndim)
+    if ndim == 2:
+        offsets = np.column_stack([np.zeros(len(offsets), np.intp), offsets])
+    return offsets, np.array(counted)
 
 
 def _reason(exc, sample, index):

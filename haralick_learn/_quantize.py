@@ -7,7 +7,8 @@ image itself (never on the rest of a batch); see :func:`to_gray_levels`.
 import numba
 import numpy as np
 
-__all__ = ["MAX_BINS", "is_8bit", "quantize", "to_gray_levels"]
+__all__ = ["MAX_BINS", "REGION_DONE", "REGION_LEFT", "RegionCrops", "is_8bit", "quantize",
+           "quantize_regions", "to_gray_levels"]
 
 #: Most levels ``bin_width`` may produce (a co-occurrence matrix has their square of cells).
 MAX_BINS = 1024
@@ -261,3 +262,365 @@ def _bin_floats(gray, n_levels):
     np.floor(scaled, out=scaled)
     np.clip(scaled, 0, n_levels - 1, out=scaled)
     return scaled.astype(np.uint8)
+
+
+# -- the quantize stage of many regions of one image, in one compiled pass ---------------------
+
+#: The rules of :func:`quantize_regions`, one per branch of :func:`quantize`.
+_BY_LEVELS, _BY_INTEGER_WIDTH, _BY_EDGES = 0, 1, 2
+#: What :func:`quantize_regions` says of a region: done, or left to :func:`quantize`.
+REGION_DONE, REGION_LEFT = 0, 1
+
+
+class RegionCrops:
+    """Each region's bounding box quantized as :func:`quantize` bins it under its mask.
+
+    What :func:`quantize_regions` returns, for ``n`` regions:
+
+    ``levels`` : ndarray of uint16
+        The crops one after the other (C order, each 3-D: a 2-D image is a
+        volume of one slice): region ``i``'s crop is
+        ``levels[starts[i]:starts[i] + shapes[i].prod()].reshape(shapes[i])``.
+        Inside the region a pixel holds its level, outside it the region's
+        ``n_levels`` (a level no pixel of the region has, as the co-occurrence
+        stage marks a mask's outside).
+    ``starts``, ``shapes``, ``n_levels``, ``lowest`` : ndarray of int64
+        Shapes (n,), (n, 3), (n,) and (n,).
+        ``n_levels[i]`` is the region's highest level plus one (what
+        :func:`quantize` gives inside the mask, its maximum plus one),
+        ``lowest[i]`` its lowest level.
+    ``status`` : ndarray of int8, shape (n,)
+        :data:`REGION_DONE`, or :data:`REGION_LEFT` for a region this pass
+        leaves to :func:`quantize` on its own: one that :func:`quantize`
+        refuses (too many bins of ``bin_width``, bins too narrow for a float
+        range) or whose arithmetic needs more than 63 bits; its crop is
+        then not written.
+    """
+
+    def __init__(self, levels, starts, shapes, n_levels, lowest, status):
+        self.levels, self.starts, self.shapes = levels, starts, shapes
+        self.n_levels, self.lowest, self.status = n_levels, lowest, status
+
+
+def quantize_regions(gray, labels, boxes, numbers, settings):
+    """The quantize stage of many regions of one image: :func:`quantize` of each, in one pass.
+
+    Region ``i`` is the pixels of ``labels`` equal to ``numbers[i]`` inside
+    the bounding box ``boxes[i]``; its levels are those of
+    ``quantize(gray[box], settings, labels[box] == numbers[i])`` inside it,
+    bit for bit: the region's own rule (8-bit or not, its minimum and
+    maximum, its bins), decided from its own pixels. One compiled call
+    (without the GIL) for all the regions, where :func:`quantize` is a few
+    numpy calls per region.
+
+    Parameters
+    ----------
+    gray : ndarray of int or float, shape (height, width) or (depth, height, width)
+        The gray image (as read), finite.
+    labels : ndarray of int, ``gray``'s shape
+        The label image.
+    boxes : ndarray of int, shape (n, 2 * gray.ndim)
+        Each region's bounding box: its first index along every axis, then
+        its end (exclusive), as :func:`skimage.measure.regionprops`'s ``bbox``.
+    numbers : ndarray of int, shape (n,)
+        Each region's label in ``labels``; every box holds at least one pixel
+        of its label.
+    settings : TextureSettings
+        ``levels``, ``bin_width`` and ``gray_range``.
+
+    Returns
+    -------
+    crops : RegionCrops
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from haralick_learn._settings import TextureSettings
+    >>> gray = np.array([[10, 20, 300], [40, 1000, 60]], dtype=np.uint16)
+    >>> labels = np.array([[1, 1, 2], [1, 2, 2]])
+    >>> crops = quantize_regions(gray, labels, np.array([[0, 0, 2, 2], [0, 1, 2, 3]]),
+    ...                          np.array([1, 2]), TextureSettings.from_params(levels=4))
+    >>> crops.n_levels  # region 1: 10..40, 8-bit; region 2: 60..1000 onto 4 levels
+    array([1, 4])
+    >>> crops.levels[:4].reshape(2, 2)  # outside the region: its number of levels
+    array([[0, 0],
+           [0, 1]], dtype=uint16)
+    >>> crops.levels[4:].reshape(2, 2)
+    array([[4, 1],
+           [3, 0]], dtype=uint16)
+    """
+    if gray.ndim == 2:  # a volume of one slice: one compiled specialisation for both
+        gray, labels = gray[None], labels[None]
+        boxes = np.column_stack([np.zeros(len(boxes), np.int64), boxes[:, :2],
+                                 np.ones(len(boxes), np.int64), boxes[:, 2:]])
+    boxes = np.ascontiguousarray(boxes, dtype=np.int64)
+    shapes = boxes[:, 3:] - boxes[:, :3]
+    sizes = shapes.prod(axis=1)
+    starts = np.zeros(len(boxes), np.int64)
+    np.cumsum(sizes[:-1], out=starts[1:])
+    numbers = np.asarray(numbers).astype(labels.dtype)
+    status = np.zeros(len(boxes), np.int8)
+    rule, n_bins, width = _BY_LEVELS, 256 if settings.levels is None else settings.levels, 1
+    edges, bounds, shift = np.zeros(1), np.zeros(len(boxes) + 1, np.int64), 0
+    shared = False
+    if settings.bin_width is not None and gray.dtype.kind in "ui" and float(
+            settings.bin_width).is_integer():
+        rule, width = _BY_INTEGER_WIDTH, int(settings.bin_width)
+    elif settings.bin_width is not None or settings.gray_range is not None:
+        rule = _BY_EDGES
+        edges, bounds, shift, status = _region_edges(gray, labels, boxes, numbers, settings)
+        shared = settings.bin_width is None and not isinstance(settings.gray_range, str)
+    levels = np.empty(int(sizes.sum()), np.uint16)
+    n_levels = np.zeros(len(boxes), np.int64)
+    lowest = np.zeros(len(boxes), np.int64)
+    _quantize_crops(gray, labels, boxes, numbers, rule, n_bins, settings.levels is None,
+                    width, MAX_BINS, edges, bounds, shared, shift, gray.dtype.kind in "ui",
+                    gray.dtype == np.uint8, levels, starts, n_levels, lowest, status)
+    return RegionCrops(levels, starts, shapes, n_levels, lowest, status)
+
+
+def _region_edges(gray, labels, boxes, numbers, settings):
+    """The bin edges of each region, as :func:`bin_by_width` / :func:`bin_by_range` make them.
+
+    Returns ``(edges, bounds, shift, status)``: region ``i``'s edges are
+    ``edges[bounds[i]:bounds[i + 1]]`` (float64, exact copies), its level the
+    number of them at or below a value minus ``shift``; ``status`` marks the
+    regions those functions refuse (:data:`REGION_LEFT`).
+    """
+    n = len(boxes)
+    status = np.zeros(n, np.int8)
+    if settings.bin_width is None and not isinstance(settings.gray_range, str):
+        n_levels = 256 if settings.levels is None else settings.levels
+        try:  # one set of edges for every region
+            interior = np.histogram_bin_edges(np.empty(0), n_levels,
+                                              range=settings.gray_range)[1:-1]
+        except ValueError:  # bin_by_range raises it for every region
+            return np.zeros(1), np.zeros(n + 1, np.int64), 0, np.full(n, REGION_LEFT, np.int8)
+        return interior.astype(np.float64), np.zeros(n + 1, np.int64), 0, status
+    lows = np.empty(n, gray.dtype)
+    highs = np.empty(n, gray.dtype)
+    _region_extremes(gray, labels, boxes, numbers, lows, highs)
+    if settings.bin_width is None:
+        n_levels = 256 if settings.levels is None else settings.levels
+        every = _range_edges(lows, highs, n_levels)
+        status[np.any(every[:, :-1] >= every[:, 1:], axis=1)] = REGION_LEFT  # "too many bins"
+        interior = every[:, 1:-1].astype(np.float64)
+        bounds = np.arange(n + 1, dtype=np.int64) * interior.shape[1]
+        return interior.ravel(), bounds, 0, status
+    width = settings.bin_width
+    parts = []
+    for i, (low, high) in enumerate(zip(lows, highs)):  # numpy scalars of gray's dtype
+        # bin_by_width's edges, computed by the same expression
+        low_edge = low - (low % width)
+        edges = np.arange(low_edge, high + 2 * width, width)
+        if len(edges) == 1:
+            edges = np.array([edges[0] - 0.5, edges[0] + 0.5])
+        if len(edges) - 1 > MAX_BINS:
+            status[i] = REGION_LEFT
+            edges = edges[:0]
+        parts.append(edges.astype(np.float64))
+    bounds = np.zeros(n + 1, np.int64)
+    np.cumsum([len(part) for part in parts], out=bounds[1:])
+    return np.concatenate(parts), bounds, 1, status
+
+
+def _range_edges(lows, highs, n_levels):
+    """``numpy.histogram_bin_edges(region, n_levels)`` of every region from its extremes.
+
+    numpy's edges depend on the values' minimum, maximum and dtype only; here
+    through one :func:`numpy.linspace` of all the regions' ranges, the same
+    operations element by element as one call per region, unless some range
+    is so narrow that its step underflows to 0 (numpy then computes every
+    row another way): one call per region then.
+    """
+    firsts, lasts = lows.copy(), highs.copy()
+    if lows.dtype.kind in "ui":  # numpy's edges of integers are float64 from the start
+        firsts, lasts = firsts.astype(np.float64), lasts.astype(np.float64)
+    flat = firsts == lasts
+    firsts[flat] -= 0.5
+    lasts[flat] += 0.5
+    with np.errstate(over="ignore", invalid="ignore"):
+        step = (lasts - firsts) / n_levels
+    if step.size == 0 or np.any(step == 0):
+        if step.size == 0:
+            return np.empty((0, n_levels + 1))
+        return np.stack([np.histogram_bin_edges(np.array([low, high]), n_levels)
+                         for low, high in zip(lows, highs)])
+    bin_type = np.result_type(lows.dtype, float) if lows.dtype.kind in "ui" else lows.dtype
+    return np.linspace(firsts, lasts, n_levels + 1, dtype=bin_type, axis=1)
+
+
+@numba.njit(nogil=True, cache=True)
+def _region_extremes(gray, labels, boxes, numbers, lows, highs):
+    """The minimum and maximum of each region's pixels (boxes and arrays 3-D)."""
+    for i in range(numbers.shape[0]):
+        lows[i], highs[i] = _extremes(gray, labels, boxes[i], numbers[i])
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _extremes(gray, labels, box, number):
+    """The minimum and maximum of the pixels of ``labels == number`` in ``box`` (one inside)."""
+    low = high = gray[box[0], box[1], box[2]]
+    found = False
+    for z in range(box[0], box[3]):
+        for y in range(box[1], box[4]):
+            marks = labels[z, y, box[2]:box[5]]
+            values = gray[z, y, box[2]:box[5]]
+            if not found:
+                for x in range(marks.shape[0]):
+                    if marks[x] == number:
+                        low = high = values[x]
+                        found = True
+                        break
+            # row slices indexed from 0: no negative-index checks, a loop that vectorizes
+            for x in range(marks.shape[0]):
+                inside = marks[x] == number
+                value = values[x]
+                low = min(low, value if inside else low)
+                high = max(high, value if inside else high)
+    return low, high
+
+
+@numba.njit(nogil=True, cache=True)
+def _quantize_crops(gray, labels, boxes, numbers, rule, n_bins, keep_8bit, width, max_bins,
+                    edges, bounds, shared, shift, integer, eight_bit, out, starts, n_levels,
+                    lowest, status):
+    """Write each region's crop of levels into ``out`` (see :func:`quantize_regions`).
+
+    The arithmetic of :func:`to_gray_levels`, :func:`bin_by_width` and
+    :func:`bin_by_range`, value by value: integers exactly in 64 bits (a
+    region needing more is left), floats by the same float64 operations in
+    the same order; every rule is monotonic, so a region's highest level is
+    that of its maximum.
+    """
+    for i in range(numbers.shape[0]):
+        if status[i] != 0:
+            continue
+        box = boxes[i]
+        number = numbers[i]
+        if rule == 0 and eight_bit:
+            # uint8: the rule needs no extremes, one pass over the box (its levels' range
+            # found as they are written)
+            n_levels[i], lowest[i] = _write_8bit(gray, labels, box, number,
+                                                 0 if keep_8bit or n_bins == 256 else n_bins,
+                                                 out[starts[i]:])
+            continue
+        low, high = _extremes(gray, labels, box, number)
+        # The region's rule: kind 0 levels as they are, 1 on the 8-bit scale, 2 an integer
+        # range, 3 a float range, 4 integer bins of `width`, 5 edges.
+        kind, k = 0, np.int64(n_bins)
+        low_int = span_int = np.int64(0)
+        low_float = span_float = 0.0
+        if rule == 0:
+            if integer and low >= 0 and high <= 255:  # to_gray_levels's 8-bit rule
+                kind = 0 if keep_8bit or n_bins == 256 else 1
+            elif integer:
+                if high > 2**62 or low < -2**62:  # beyond 63-bit arithmetic
+                    status[i] = 1
+                    continue
+                kind, low_int = 2, np.int64(low)
+                span_int = np.int64(high) - low_int
+                if span_int > (2**63 - 1) // k:
+                    status[i] = 1
+                    continue
+            else:
+                kind, low_float = 3, np.float64(low)
+                span_float = np.float64(high) - low_float
+                if not np.isfinite(span_float):  # to_gray_levels halves such a range
+                    status[i] = 1
+                    continue
+        elif rule == 1:
+            if high > 2**62 or low < -2**62:
+                status[i] = 1
+                continue
+            kind = 4
+            low_int = np.int64(low) // width  # the first bin: level 0
+            if np.int64(high) // width - low_int + 1 > max_bins:  # bin_by_width refuses it
+                status[i] = 1
+                continue
+        else:
+            kind = 5
+        first, last = bounds[i], bounds[i + 1]
+        if shared:  # one set of edges for every region
+            first, last = 0, edges.shape[0]
+        n_levels[i] = _level(high, kind, k, low_int, span_int, low_float, span_float, width,
+                             edges, first, last, shift) + 1
+        outside = np.uint16(n_levels[i])
+        lowest[i] = _level(low, kind, k, low_int, span_int, low_float, span_float, width, edges,
+                           first, last, shift)
+        position = starts[i]
+        for z in range(box[0], box[3]):
+            for y in range(box[1], box[4]):
+                marks = labels[z, y, box[2]:box[5]]
+                values = gray[z, y, box[2]:box[5]]
+                crop_row = out[position:position + marks.shape[0]]
+                position += marks.shape[0]
+                for x in range(marks.shape[0]):
+                    if marks[x] == number:
+                        crop_row[x] = _level(values[x], kind, k, low_int, span_int, low_float,
+                                             span_float, width, edges, first, last, shift)
+                    else:
+                        crop_row[x] = outside
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _write_8bit(gray, labels, box, number, n_bins, out):
+    """The crop of a uint8 region (levels as they are, or ``n_bins`` on the 8-bit scale).
+
+    Returns its number of levels and its lowest level. Pixels outside are first
+    marked 65535, then given the number of levels once it is known (the box
+    is in cache by then).
+    """
+    marked = np.uint16(65535)
+    low, high = np.int64(255), np.int64(0)
+    position = 0
+    for z in range(box[0], box[3]):
+        for y in range(box[1], box[4]):
+            marks = labels[z, y, box[2]:box[5]]
+            values = gray[z, y, box[2]:box[5]]
+            crop_row = out[position:position + marks.shape[0]]
+            position += marks.shape[0]
+            for x in range(marks.shape[0]):  # branch-free: it vectorizes
+                inside = marks[x] == number
+                level = np.int64(values[x])
+                if n_bins:
+                    level = level * n_bins // 256
+                crop_row[x] = np.uint16(level) if inside else marked
+                low = min(low, level if inside else low)
+                high = max(high, level if inside else high)
+    outside = np.uint16(high + 1)
+    crop = out[:position]
+    for p in range(position):
+        crop[p] = outside if crop[p] == marked else crop[p]
+    return high + 1, low
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _level(value, kind, k, low_int, span_int, low_float, span_float, width, edges, first,
+           last, shift):
+    """The level of one value under a region's rule (see :func:`_quantize_crops`)."""
+    if kind == 0:
+        return np.int64(value)
+    if kind == 1:
+        return np.int64(value) * k // 256
+    if kind == 2:
+        if span_int == 0:
+            return np.int64(0)
+        return min((np.int64(value) - low_int) * k // span_int, k - 1)
+    if kind == 3:
+        if span_float == 0.0:
+            return np.int64(0)
+        scaled = np.floor((np.float64(value) - low_float) / span_float * k)
+        return np.int64(min(max(scaled, 0.0), k - 1.0))
+    if kind == 4:
+        return np.int64(value) // width - low_int
+    # kind 5: the number of edges at or below the value (numpy.searchsorted, side="right")
+    target = np.float64(value)
+    lo, hi = first, last
+    while lo < hi:
+        middle = (lo + hi) // 2
+        if edges[middle] <= target:
+            lo = middle + 1
+        else:
+            hi = middle
+    return np.int64(lo - first - shift)

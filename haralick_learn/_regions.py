@@ -4,12 +4,15 @@ The third way of driving the path of stages (after the featurizer's whole
 images): the image is read and turned gray once, then each label's bounding
 box (found for all labels in one pass, :func:`scipy.ndimage.find_objects`)
 goes through the same quantize -> co-occurrence -> features -> aggregate
-stages as a masked sample (:func:`~haralick_learn._pipeline.rows_from_gray`;
-colour: :func:`~haralick_learn._pipeline.row_from_channel_images` on the
-crops of the channel images, converted once), with the label's pixels as its
-mask. The work per region scales with its bounding box, and only one
-region's matrices exist at a time (per worker: batches of regions run in
-parallel with ``n_jobs``).
+stages as a masked sample, with the label's pixels as its mask. Gray
+settings go through them a batch of regions at a time, in one compiled pass
+each (:func:`~haralick_learn._pipeline.rows_from_labels`); the others, and
+the regions that pass leaves, region by region
+(:func:`~haralick_learn._pipeline.rows_from_gray`; colour:
+:func:`~haralick_learn._pipeline.row_from_channel_images` on the crops of the
+channel images, converted once). The work per region scales with its bounding
+box, and only one batch's matrices exist at a time (per worker: batches of
+regions run in parallel with ``n_jobs``).
 """
 
 import numpy as np
@@ -19,7 +22,9 @@ from scipy import ndimage
 from ._channels import channel_images
 from ._io import describe_source, load_color_pixels, load_gray
 from ._params import parameter_names
-from ._pipeline import row_from_channel_images, rows_from_gray
+from ._pipeline import (
+    covers_regions, row_from_channel_images, rows_from_gray, rows_from_labels,
+)
 from ._progress import Progress
 from ._settings import TextureSettings
 
@@ -123,6 +128,20 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
     See Also
     --------
     HaralickFeaturizer : the same rows, one per ``(image, mask)`` sample.
+
+    Notes
+    -----
+    Gray images are quantized, counted and featurized a batch of regions at a
+    time, each step in one compiled pass over the batch's regions (without the
+    GIL: ``n_jobs`` threads run batches side by side), with rows identical bit
+    for bit to featurizing each region on its own. Settings that pass does not
+    cover go region by region, with the same rows: colour (``color``),
+    ``aggregate="merged"``, ``volume="2d"``, ``backend="mahotas"``, and the
+    Haralick set's 14th feature (``compute_14th_feature``, which counts
+    compact matrices). Regions it leaves (no pixel pair at some distance,
+    bins that ``bin_width`` or a float range refuse, integers beyond 63-bit
+    arithmetic) go region by region too, which raises or gives NaN as
+    ``on_error`` says.
 
     Examples
     --------
@@ -255,7 +274,24 @@ class _Regions:
         self.settings, self.catch = settings, catch
 
     def rows(self, batch):
-        """The rows of the regions ``batch`` (indices into the boxes), NaN where one failed."""
+        """The rows of the regions ``batch`` (indices into the boxes), NaN where one failed.
+
+        In one compiled pass when the settings allow it (:func:`covers_regions`),
+        the regions it leaves (and those that fail) then one by one.
+        """
+        if not covers_regions(self.settings):
+            return self.rows_one_by_one(batch)
+        boxes = np.array([[axis.start for axis in self.boxes[index]]
+                          + [axis.stop for axis in self.boxes[index]] for index in batch],
+                         dtype=np.int64)
+        out, left = rows_from_labels(self.pixels, self.compact, boxes,
+                                     np.asarray(batch) + 1, self.settings)
+        if left.any():  # the same error, NaN row or row as one by one
+            out[left] = self.rows_one_by_one([batch[k] for k in np.flatnonzero(left)])
+        return out
+
+    def rows_one_by_one(self, batch):
+        """:meth:`rows`, each region through the stages on its own (any settings)."""
         settings = self.settings
         out = np.empty((len(batch), settings.n_features))
         items = [(self.boxes[index], f"label {self.ids[index]}",
