@@ -55,10 +55,12 @@ def texture_maps(image, window=15, *, mask=None, masked_window=True, step=1, n_j
         One image, as ``HaralickFeaturizer`` reads it: a path, a PIL image, a
         2-D gray array or an RGB(A) array (converted to 8-bit gray exactly as
         the featurizer does); with ``volume`` a 3-D array or a volume file
-        (NIfTI, NRRD, multi-page TIFF). A 2-D uint8 Dask array (a raster
-        larger than memory, read lazily) gives a lazy Dask array of maps,
-        computed tile by tile with an overlap of ``window // 2`` pixels and
-        identical to the in-memory maps; ``step`` must then be 1. Write it with
+        (NIfTI, NRRD, multi-page TIFF). A gray Dask array, 2-D or with
+        ``volume`` 3-D (a raster or a volume larger than memory, read lazily)
+        gives a lazy Dask array of maps, computed tile by tile with an
+        overlap of ``window // 2`` pixels and identical to the in-memory
+        maps (the levels decided once from the whole image's minimum and
+        maximum, computed first); ``step`` must then be 1. Write it with
         ``maps.to_zarr(...)`` (or reduce it) instead of holding it in memory.
     window : int, default=15
         Side of the square (cubic) window, odd, from 3 to 1001.
@@ -190,12 +192,7 @@ def texture_maps(image, window=15, *, mask=None, masked_window=True, step=1, n_j
     if not isinstance(masked_window, (bool, np.bool_)):
         raise TypeError(f"masked_window must be a bool, got {masked_window!r}")
     if _is_dask_array(image):
-        if mask is not None or settings.volume or settings.bin_width is not None or (
-                settings.gray_range is not None):
-            raise ValueError("a Dask array is mapped as 2-D 8-bit gray tiles with the levels "
-                             "rule only: mask, volume, bin_width and gray_range need the "
-                             "image in memory")
-        return _dask_maps(image, window, step, settings, verbose)
+        return _dask_maps(image, window, step, settings, verbose, mask, masked_window)
     volume = bool(settings.volume)
     shape = np.shape(image) if isinstance(image, (np.ndarray, list, tuple)) else None
     if not volume and shape is not None and not (
@@ -443,7 +440,7 @@ _WINDOWS_PER_CALL = 4096
 
 
 def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
-                masked_window=True, n_levels=None):
+                masked_window=True, n_levels=None, image_flat=None):
     """The maps of quantized levels (2-D, or 3-D with ``settings.volume``).
 
     ``mask``: only the windows of voxels inside it are computed (NaN elsewhere),
@@ -461,12 +458,14 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
     in_plane = flat or settings.volume == "2d"
     radius = np.array([0 if in_plane else r, r, r], np.int64)
     offsets, groups, n_groups, n_dir, n_directions = _offsets_and_groups(settings)
-    n_cells = int(volume3.max(initial=0)) + 1
     if n_levels is None:
         counted = volume3 if mask is None or not masked_window else volume3[mask3]
         n_levels = int(counted.max(initial=0)) + 1
-    counted = volume3[mask3] if mask is not None and masked_window else volume3
-    image_flat = int(counted.min(initial=0)) == int(counted.max(initial=0))
+    # The matrices span the image's levels (a tile's too: the same arrays, the same bits)
+    n_cells = max(int(volume3.max(initial=0)) + 1, n_levels)
+    if image_flat is None:  # whether the image (mask) has one level: MCC's flat region
+        counted = volume3[mask3] if mask is not None and masked_window else volume3
+        image_flat = int(counted.min(initial=0)) == int(counted.max(initial=0))
     window_voxels = (2 * int(radius[0]) + 1) * window * window
     per_matrix = int(np.bincount(groups).max())  # offsets counted into one matrix
     max_count = 2 * window_voxels * per_matrix  # T of a window, and every count within it
@@ -652,45 +651,86 @@ class _TileProgress:
                 self.progress.close()
 
 
-def _dask_maps(image, window, step, settings, verbose=0):
-    """Lazy maps of a 2-D uint8 Dask array, tile by tile, identical to the in-memory maps.
+def _dask_maps(image, window, step, settings, verbose=0, mask=None, masked_window=True):
+    """Lazy maps of a Dask array (2-D, or 3-D with ``settings.volume``), tile by tile,
+    identical to the in-memory maps.
 
-    Each tile is extended by ``window // 2`` pixels of its neighbours
-    (``dask.array.overlap.overlap`` with ``boundary="none"``: nothing is added
-    at the image's edges, so windows are clipped there as in memory), mapped
-    in memory, and trimmed back. A tile's memory is its extended pixels plus
-    its maps: ``(tile_h + 2r) * (tile_w + 2r) * (1 + 8 * n_features)`` bytes.
+    The levels are decided once for the whole image, as in memory: every rule
+    of the quantize stage depends on the image (or mask) only through its
+    minimum and maximum, which are computed first; each tile is then
+    quantized together with those two values, so that it gets the whole
+    image's levels. Each tile is extended by ``window // 2`` pixels of its
+    neighbours (``dask.array.overlap.overlap`` with ``boundary="none"``:
+    nothing is added at the image's edges, so windows are clipped there as in
+    memory), mapped in memory, and trimmed back. A tile's memory is its
+    extended pixels plus its maps: ``(tile_h + 2r) * (tile_w + 2r) * (1 + 8 *
+    n_features)`` bytes in 2-D.
     """
     import dask.array as da
 
-    if image.ndim != 2 or image.dtype != np.uint8:
-        raise ValueError(
-            "a Dask array must be 2-D 8-bit gray (uint8) so that its tiles share one gray "
-            f"scale; got shape {image.shape} and dtype {image.dtype}"
-        )
+    ndim = 3 if settings.volume else 2
+    if image.ndim != ndim:
+        raise ValueError(f"a Dask array is mapped as one {ndim}-D gray image"
+                         f"{' (volume)' if ndim == 3 else ''}; got shape {image.shape}")
+    if image.dtype.kind not in "uif" or settings.color != "gray":
+        raise ValueError(f"a Dask array must hold gray values (integers or floats); got "
+                         f"{image.dtype}{' and color=' + repr(settings.color) if settings.color != 'gray' else ''}")
     if step != 1:
         raise ValueError(f"a Dask array is mapped with step=1 only, got step={step}")
     r = window // 2
-    if any(min(c) < r or len(set(c[:-1])) > 1 for c in image.chunks if len(c) > 1):
+    in_plane = ndim == 2 or settings.volume == "2d"
+    radius = [0 if in_plane and axis == 0 and ndim == 3 else r for axis in range(ndim)]
+    if mask is not None:
+        mask = da.asarray(mask)
+        if mask.shape != image.shape:
+            raise ValueError(f"the mask's shape {mask.shape} is not the image's {image.shape}")
+        mask = mask.astype(bool)
+    if any(min(c) < d or len(set(c[:-1])) > 1
+           for c, d in zip(image.chunks, radius) if len(c) > 1):
         # dask's overlap needs tiles at least as deep as the overlap
-        image = image.rechunk(tuple(_tile_sizes(sum(c), max(c), r) for c in image.chunks))
+        image = image.rechunk(tuple(_tile_sizes(sum(c), max(c), d)
+                                    for c, d in zip(image.chunks, radius)))
+    if mask is not None:
+        mask = mask.rechunk(image.chunks)
+    deciding = mask if mask is not None and masked_window else None
+    counted = image if deciding is None else image[deciding]
+    low, high = da.compute(counted.min(), counted.max())
+    if deciding is not None and not np.isfinite(float(low)) if image.dtype.kind == "f" else False:
+        raise ValueError("the image's values inside the mask must be finite")
+    anchors = np.array([low, high], dtype=image.dtype)
+    n_levels = int(quantize(anchors, settings).max()) + 1
+    image_flat = bool(low == high)
+
+    def levels_of(block, block_mask=None):
+        values = block if block_mask is None else np.where(block_mask, block, anchors[0])
+        both = np.concatenate([np.ravel(values), anchors])
+        levels = quantize(both, settings)[:-2].reshape(block.shape)
+        dtype = np.uint8 if int(levels.max(initial=0)) < 256 else np.uint16
+        return np.ascontiguousarray(levels, dtype=dtype)
+
     # Along an axis of one tile there is no neighbour to overlap (and the image
     # may be thinner than r, which dask's overlap refuses).
-    depth = {axis: r if len(c) > 1 else 0 for axis, c in enumerate(image.chunks)}
+    depth = {axis: d if len(c) > 1 else 0
+             for axis, (c, d) in enumerate(zip(image.chunks, radius))}
     extended = da.overlap.overlap(image, depth=depth, boundary="none")
+    extended_mask = (None if mask is None
+                     else da.overlap.overlap(mask, depth=depth, boundary="none"))
     n_blocks = image.numblocks
-    progress = _TileProgress(n_blocks[0] * n_blocks[1], enabled=verbose > 0)
+    progress = _TileProgress(int(np.prod(n_blocks)), enabled=verbose > 0)
 
-    def tile(block, block_info=None):
-        i, j = block_info[0]["chunk-location"]
-        levels = np.ascontiguousarray(to_gray_levels(block, settings.levels), dtype=np.uint8)
-        maps = _map_levels(levels, window, 1, None, settings)
+    def tile(block, block_mask=None, block_info=None):
+        location = block_info[0]["chunk-location"]
+        levels = levels_of(block, None if deciding is None else block_mask)
+        maps = _map_levels(levels, window, 1, None, settings, mask=block_mask,
+                           masked_window=masked_window, n_levels=n_levels,
+                           image_flat=image_flat)
         progress.update()
-        top = r if i > 0 else 0
-        left = r if j > 0 else 0
-        bottom = maps.shape[0] - (r if i < n_blocks[0] - 1 else 0)
-        right = maps.shape[1] - (r if j < n_blocks[1] - 1 else 0)
-        return maps[top:bottom, left:right]
+        keep = tuple(slice(depth[axis] if location[axis] > 0 else 0,
+                           maps.shape[axis] - (depth[axis] if location[axis] < n_blocks[axis] - 1
+                                               else 0))
+                     for axis in range(ndim))
+        return maps[keep]
 
-    return extended.map_blocks(tile, new_axis=2, dtype=np.float64,
-                               chunks=image.chunks + ((settings.n_features,),))
+    blocks = (extended,) if mask is None else (extended, extended_mask)
+    return da.map_blocks(tile, *blocks, new_axis=ndim, dtype=np.float64,
+                         chunks=image.chunks + ((settings.n_features,),))

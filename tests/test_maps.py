@@ -404,8 +404,8 @@ def test_dask_tiles_equal_the_in_memory_maps(china_gray, tmp_path):
                             aggregate="mean_ptp")
         assert lazy.shape == expected.shape
         np.testing.assert_array_equal(lazy.compute(scheduler="threads"), expected)
-    with pytest.raises(ValueError, match="uint8"):
-        texture_maps(da.from_array(gray.astype(np.uint16), chunks=50))
+    with pytest.raises(ValueError, match="one 2-D gray image"):
+        texture_maps(da.from_array(np.stack([gray, gray]), chunks=50))
     with pytest.raises(ValueError, match="step=1 only"):
         texture_maps(da.from_array(gray, chunks=50), step=2)
     zarr = pytest.importorskip("zarr")
@@ -488,3 +488,35 @@ def test_memory_estimate_bounds_what_texture_maps_allocates(jpeg_paths, options)
     assert maps.nbytes < peak <= estimate < 2 * peak
     with pytest.raises(ValueError, match="window must be an odd int"):
         texture_maps_memory((427, 640), 8)
+
+
+@pytest.mark.parametrize("params", [dict(levels=32), dict(features="ibsi", bin_width=700,
+                                                          aggregate="mean")],
+                         ids=["levels", "ibsi_bin_width"])
+def test_dask_tiles_of_16_bit_images_share_the_whole_image_levels(china_gray, params):
+    """Each tile is binned with the whole image's minimum and maximum, not its own."""
+    da = pytest.importorskip("dask.array")
+    wide = china_gray[60:140, 200:300].astype(np.uint16) * 150 + 3000
+    expected = texture_maps(wide, 9, **params)
+    lazy = texture_maps(da.from_array(wide, chunks=(30, 45)), 9, **params)
+    np.testing.assert_array_equal(lazy.compute(scheduler="threads"), expected)
+
+
+def test_dask_volumes_with_a_mask_equal_the_in_memory_voxel_maps():
+    da = pytest.importorskip("dask.array")
+    nibabel = pytest.importorskip("nibabel")
+    path = os.path.join(os.path.dirname(nibabel.__file__), "tests", "data", "anatomical.nii")
+    if not os.path.exists(path):
+        pytest.skip("this nibabel install ships no anatomical.nii")
+    volume = np.ascontiguousarray(
+        np.asarray(nibabel.load(path).dataobj).astype(np.int16).transpose(2, 0, 1)[4:16])
+    mask = volume > np.percentile(volume, 55)
+    params = dict(volume=True, features=["ibsi_Contrast", "ibsi_JointEntropy", "ibsi_Idn",
+                                         "ibsi_MCC"], bin_width=1500, aggregate="mean")
+    for masked_window in (True, False):
+        expected = texture_maps(volume, 3, mask=mask, masked_window=masked_window, **params)
+        lazy = texture_maps(da.from_array(volume, chunks=(5, 20, 15)), 3,
+                            mask=da.from_array(mask, chunks=(6, 11, 19)),
+                            masked_window=masked_window, **params)
+        assert lazy.shape == volume.shape + (4,)
+        np.testing.assert_array_equal(lazy.compute(scheduler="threads"), expected)
