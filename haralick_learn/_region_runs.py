@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 
 import numpy as np
 
@@ -39,6 +40,8 @@ __all__ = ["run_key", "work_directory", "write_region_table"]
 _CHUNK_ROWS = 65536
 #: Changes when the work directory's files change meaning.
 _FORMAT = 1
+#: Seconds between writes of the finished batches to disk (and at the end, or on Ctrl-C).
+_SYNC_SECONDS = 5.0
 
 
 def run_key(inputs, settings, on_error, tile_shape):
@@ -148,12 +151,17 @@ def _run(tiles, output, work, n_jobs, verbose, say):
         progress = Progress(sum(len(batch.regions) for batch in pending), enabled=verbose > 0,
                             label="Regions", unit="regions")
         with open(os.path.join(work, "done"), "a", encoding="ascii") as log:
-            for batch, batch_rows in tiles.rows(plan, pending, n_jobs):
-                rows[batch.regions] = batch_rows
-                rows.flush()
-                log.write(f"{batch.index}\n")  # after its rows: a listed batch is whole
-                log.flush()
-                progress.update(len(batch.regions))
+            finished, last = [], time.monotonic()
+            try:
+                for batch, batch_rows in tiles.rows(plan, pending, n_jobs):
+                    rows[batch.regions] = batch_rows
+                    finished.append(batch.index)
+                    progress.update(len(batch.regions))
+                    if time.monotonic() - last > _SYNC_SECONDS:
+                        _record(rows, log, finished)
+                        last = time.monotonic()
+            finally:  # Ctrl-C included: the batches finished so far are kept
+                _record(rows, log, finished)
         progress.close()
         if rows is None:
             rows = np.empty((0, n_features))
@@ -214,6 +222,19 @@ def _rows_file(work, n_regions, n_features):
     del made
     os.replace(temporary, path)
     return np.lib.format.open_memmap(path, mode="r+")
+
+
+def _record(rows, log, finished):
+    """List ``finished`` batches as done, once their rows are on disk (not only in memory)."""
+    if not finished:
+        return
+    # A killed process's rows are safe in the system's cache; a machine that stops may lose
+    # them unless synced, so a batch is listed only after its rows are.
+    rows.flush()
+    log.write("".join(f"{index}\n" for index in finished))
+    log.flush()
+    os.fsync(log.fileno())
+    finished.clear()
 
 
 def _finished(work, n_batches):

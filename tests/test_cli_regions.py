@@ -249,11 +249,15 @@ class Interrupt:
     def __init__(self, monkeypatch, at=None):
         from haralick_learn import _region_tiles
 
-        self.rows, self.at, self.batches = _region_tiles.region_rows, at, 0
+        self.rows, self.at, self.calls = _region_tiles.region_rows, at, []
         monkeypatch.setattr(_region_tiles, "region_rows", self)
 
+    @property
+    def batches(self):
+        return len(self.calls)
+
     def __call__(self, *args):
-        self.batches += 1
+        self.calls.append(1)  # in any thread
         if self.batches == self.at:
             raise KeyboardInterrupt
         return self.rows(*args)
@@ -287,8 +291,8 @@ def test_an_interrupted_run_resumes_where_it_stopped(capsys, slide, tmp_path, mo
     assert (work / "done").read_text().split() == ["0", "1", "2"]
     assert interrupt.batches == 4
 
-    rerun = Interrupt(monkeypatch)
-    code, stdout, err = run_cli(capsys, *args, "-o", out)
+    rerun = Interrupt(monkeypatch)  # n_jobs is not part of the key: any resumes
+    code, stdout, err = run_cli(capsys, *args, "-o", out, "--n-jobs", "2")
     assert code == 0, err
     assert rerun.batches == n_batches - 3  # only the batches not finished
     assert f"3 of {n_batches} batches" in err and "already computed" in err
@@ -340,7 +344,7 @@ def test_ctrl_c_in_a_real_process_keeps_the_finished_batches(capsys, tmp_path):
     import signal
     import subprocess
     import sys
-    import time
+    import threading
 
     import haralick_learn
 
@@ -356,22 +360,23 @@ def test_ctrl_c_in_a_real_process_keeps_the_finished_batches(capsys, tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "haralick_learn.cli", *args],
                                cwd=tmp_path, env=dict(os.environ, PYTHONPATH=package_parent),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watchdog = threading.Timer(120, process.kill)  # a silent run fails, not hangs
+    watchdog.start()
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and process.poll() is None:
-            logs = list(tmp_path.glob(".cells.csv.*.regions/done"))
-            if logs and len(logs[0].read_text().split()) >= 2:
-                break
-            time.sleep(0.01)
+        # stopped by Ctrl-C's signal once the progress bar shows a quarter of the regions done
+        line = process.stderr.readline()
+        while line and not line.startswith("Regions ["):
+            line = process.stderr.readline()
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=120)
     finally:
+        watchdog.cancel()
         process.kill()
     assert process.returncode == 130, err
     assert not (tmp_path / "cells.csv").exists()
     (work,) = work_directories(tmp_path)
     finished = len((work / "done").read_text().split())
-    assert finished >= 2
+    assert finished >= 1
 
     from haralick_learn import _region_tiles
 
