@@ -15,6 +15,7 @@ region, never the image, and the rows are those of the in-memory table.
 
 import dataclasses
 import itertools
+import os
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
@@ -149,9 +150,7 @@ class RegionTiles:
             raise ValueError(f"{chunked.name}: color={settings.color!r} needs the image in "
                              "memory (pass it as a NumPy array); an image read tile by tile "
                              "is gray, or 8-bit RGB turned gray")
-        if chunked.dtype == bool:
-            pass
-        elif chunked.dtype.kind not in "uif":
+        if chunked.dtype != bool and chunked.dtype.kind not in "uif":
             raise TypeError(f"{chunked.name}: unsupported pixel dtype {chunked.dtype}; expected "
                             "integers or floats")
         if settings.volume and (chunked.has_channels or chunked.ndim != 3):
@@ -187,16 +186,13 @@ class RegionTiles:
         shape = self.labels.spatial_shape
         if tile_shape is None:
             return _grouped_chunks(self.labels.chunk_shape, shape)
-        try:
-            tile = tuple(int(n) for n in np.broadcast_to(tile_shape, (len(shape),)))
-            valid = all(n == size and n >= 1 for n, size in
-                        zip(tile, np.broadcast_to(tile_shape, (len(shape),))))
-        except (TypeError, ValueError):
-            valid = False
-        if not valid:
+        lengths = [tile_shape] * len(shape) if np.ndim(tile_shape) == 0 else list(tile_shape)
+        if len(lengths) != len(shape) or not all(
+                isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1
+                for n in lengths):
             raise ValueError(f"tile_shape must be a positive integer or {len(shape)} of them "
                              f"(one per axis of the labels), got {tile_shape!r}")
-        return tile
+        return tuple(int(n) for n in lengths)
 
     def read_pixels(self, box):
         """The gray pixels (or channel images) of ``box``, as the in-memory table sees them."""
@@ -269,24 +265,16 @@ class RegionTiles:
         tile_index = np.ravel_multi_index(tuple((starts // tile).T), tuple(grid))
         alone = ((ends - starts) > tile).any(axis=1)  # larger than a tile: read by itself
         order = np.lexsort((*starts.T[::-1], alone, tile_index))
-        batches, group = [], []
-
-        def flush():
-            for start in range(0, len(group), BATCH_REGIONS):
-                members = np.array(group[start : start + BATCH_REGIONS])
-                batches.append(Batch(len(batches), members, _union_box(plan, members)))
-            group.clear()
-
-        for position, k in enumerate(order):
-            if alone[k]:
-                flush()
-                batches.append(Batch(len(batches), np.array([k]), plan.box(k)))
-                continue
-            group.append(k)
-            following = order[position + 1] if position + 1 < len(order) else None
-            if following is None or tile_index[following] != tile_index[k]:
-                flush()
-        flush()
+        batches = []
+        for _, members in itertools.groupby(order, key=lambda k: tile_index[k]):
+            members = list(members)
+            together = [k for k in members if not alone[k]]
+            for start in range(0, len(together), BATCH_REGIONS):
+                part = np.array(together[start : start + BATCH_REGIONS])
+                batches.append(Batch(len(batches), part, _union_box(plan, part)))
+            for k in members:
+                if alone[k]:
+                    batches.append(Batch(len(batches), np.array([k]), plan.box(k)))
         return batches
 
     def rows(self, plan, batches, n_jobs=None):
@@ -339,8 +327,6 @@ def region_table(plan, rows, feature_names):
 
 def _threads(n_jobs):
     """Threads for the survey: ``n_jobs`` as joblib counts it, at least one."""
-    import os
-
     try:
         count = effective_n_jobs(n_jobs)
     except ValueError:

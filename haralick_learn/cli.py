@@ -1108,8 +1108,11 @@ def _regions(args):
     params = {name: getattr(args, name) for name in parameter_names("regions")}
     try:
         settings = TextureSettings.from_params(**params)
+        tile_shape = args.tile_shape
+        if tile_shape is not None:  # one length for every axis, or one per axis
+            tile_shape = tile_shape[0] if len(tile_shape) == 1 else tuple(tile_shape)
         tiles = RegionTiles(image, labels, settings, on_error=args.on_error,
-                            tile_shape=args.tile_shape)
+                            tile_shape=tile_shape)
     except (ValueError, TypeError) as exc:
         raise CommandError(f"{args.image!r} with labels {args.labels!r}: {exc}") from None
     try:

@@ -397,3 +397,25 @@ def test_ctrl_c_in_a_real_process_keeps_the_finished_batches(capsys, tmp_path):
     expected = region_features(image, labels, distance=[1, 2, 3, 4, 5])
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "cells.csv"), expected,
                                   check_dtype=False, check_exact=True)
+
+
+def test_errors_of_tiled_inputs_are_one_line_and_leave_nothing(capsys, slide, tmp_path):
+    image_file, labels_store, image, labels = slide
+    write_zarr(tmp_path / "short.zarr", labels[:200], (48, 80))
+    out = tmp_path / "cells.parquet"
+    cases = [
+        ((image_file, tmp_path / "short.zarr"), (),
+         "labels '{0}' of shape (200, 384) do not match the image's gray shape (303, 384) "
+         "(image '{1}')".format(tmp_path / "short.zarr", image_file)),
+        ((image_file, labels_store), ("--tile-shape", "64", "64", "64"),
+         "tile_shape must be a positive integer or 2 of them"),
+        ((image_file, tmp_path / "missing.zarr"), (),
+         f"labels '{tmp_path / 'missing.zarr'}': no such file or directory"),
+        ((image_file, labels_store), ("--color", "hsv"), "color='hsv' needs the image in memory"),
+    ]
+    for inputs, options, message in cases:
+        code, _, err = run_cli(capsys, "regions", *inputs, "-o", out, *options)
+        assert code == 1 and message in err, err
+        assert len(err.strip().splitlines()) == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "coins.ome.tif", "coins.zarr", "short.zarr"]

@@ -86,7 +86,8 @@ def write_ome_tiff(path, array, axes, tile=(64, 64), **kwargs):
 
 
 def inputs(kind, folder, image, labels):
-    """``image`` and ``labels`` stored as ``kind`` in ``folder``, chunked 64 x 64 (labels 48 x 80)."""
+    """``image`` and ``labels`` stored as ``kind`` in ``folder``, chunked 64 x 64 (the labels
+    48 x 80)."""
     if kind == "zarr":
         return (write_zarr(folder / "image.zarr", image, (64, 64)),
                 write_zarr(folder / "labels.zarr", labels, (48, 80)))
