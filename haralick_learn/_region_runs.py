@@ -183,8 +183,9 @@ def _locked(work):
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            raise ValueError(f"another run is writing this table (its work directory {work} "
-                             "is in use)") from None
+            # An OSError, not a data error: the other run's directory is left as it is.
+            raise BlockingIOError(f"another run is writing this table (its work directory "
+                                  f"{work} is in use)") from None
         yield
 
 

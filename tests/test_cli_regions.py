@@ -419,3 +419,24 @@ def test_errors_of_tiled_inputs_are_one_line_and_leave_nothing(capsys, slide, tm
         assert len(err.strip().splitlines()) == 1
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         "coins.ome.tif", "coins.zarr", "short.zarr"]
+
+
+def test_a_second_run_of_the_same_table_is_refused_while_the_first_works(capsys, slide,
+                                                                          tmp_path,
+                                                                          monkeypatch):
+    fcntl = pytest.importorskip("fcntl")
+    image_file, labels_store, image, labels = slide
+    args = ["regions", image_file, labels_store, "--tile-shape", "64", "-o", tmp_path / "t.csv"]
+    Interrupt(monkeypatch, at=3)
+    assert run_cli(capsys, *args)[0] == 130
+    (work,) = work_directories(tmp_path)
+    before = sorted(path.name for path in work.iterdir())
+    with open(work / "lock") as lock:  # as the first run holds it while it works
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        code, _, err = run_cli(capsys, *args)
+    assert code == 1 and "another run is writing this table" in err, err
+    assert sorted(path.name for path in work.iterdir()) == before  # its work is left whole
+    assert not (tmp_path / "t.csv").exists()
+    counter = Interrupt(monkeypatch)
+    assert run_cli(capsys, *args)[0] == 0 and counter.batches > 0
+    assert work_directories(tmp_path) == []
