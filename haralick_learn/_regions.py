@@ -12,7 +12,9 @@ the regions that pass leaves, region by region
 :func:`~haralick_learn._pipeline.row_from_channel_images` on the crops of the
 channel images, converted once). The work per region scales with its bounding
 box, and only one batch's matrices exist at a time (per worker: batches of
-regions run in parallel with ``n_jobs``).
+regions run in parallel with ``n_jobs``). Inputs larger than memory take the
+same stages tile by tile (:mod:`haralick_learn._region_tiles`), each batch of
+regions through :func:`region_rows` on the crop that holds it.
 """
 
 import numpy as np
@@ -20,6 +22,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from scipy import ndimage
 
 from ._channels import channel_images
+from ._chunked import is_chunked
 from ._io import describe_source, load_color_pixels, load_gray
 from ._params import parameter_names
 from ._pipeline import (
@@ -28,7 +31,7 @@ from ._pipeline import (
 from ._progress import Progress
 from ._settings import TextureSettings
 
-__all__ = ["region_box_names", "region_columns", "region_features"]
+__all__ = ["region_box_names", "region_columns", "region_features", "region_rows"]
 
 #: Regions whose features are computed in one pass (the sums of 256 regions hold about 15 MB).
 _BATCH = 256
@@ -58,7 +61,7 @@ _NOT_FOR_REGIONS = {
 
 
 def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
-                    **featurizer_params):
+                    tile_shape=None, **featurizer_params):
     """Haralick features of each labelled region of an image: one table row per label.
 
     In the style of :func:`skimage.measure.regionprops_table`: each non-zero
@@ -73,17 +76,36 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
     channel and channel pair is counted inside the region, the channels
     binned together from the region's pixels.
 
+    Images and label images larger than memory are read tile by tile: a
+    path to a Zarr store, an OME-Zarr image (its full-resolution level) or an
+    OME-TIFF file (``.ome.tif``, through tifffile's Zarr store), a Zarr array
+    or a Dask array, for either input. A first pass over the label tiles
+    finds each label's bounding box and pixel count (exact integers, merged
+    across tiles); then each region is cut from the image by its bounding
+    box, reading only the chunks that hold it, and computed once, even when
+    it crosses tile borders. Memory follows the tile size and the largest
+    region, not the image, and the rows are those of the in-memory table,
+    bit for bit. An image read so is gray (any numeric dtype; 8-bit RGB is
+    turned gray box by box, as in memory); ``color`` needs the image in
+    memory (the labels may still be on disk).
+
     Parameters
     ----------
-    image : str, os.PathLike, PIL.Image.Image or array-like
+    image : str, os.PathLike, PIL.Image.Image, array-like, zarr.Array or dask.array.Array
         The image (as :class:`HaralickFeaturizer` reads it), or with
-        ``volume=True`` the volume.
-    labels : array-like of int, the gray image's shape (2-D or 3-D)
-        Label image: 0 is background, each positive integer a region (as
-        made by :func:`skimage.measure.label`, :func:`skimage.segmentation.slic`
-        or :func:`skimage.segmentation.watershed`); negative ids are refused.
+        ``volume=True`` the volume; or a Zarr store, OME-Zarr image or
+        OME-TIFF file (path), a Zarr array or a Dask array, read tile by
+        tile. OME metadata drops a time or channel axis of length 1 and a
+        single z plane, and moves channels last.
+    labels : array-like of int, zarr.Array, dask.array.Array or str
+        Label image of the gray image's shape (2-D or 3-D): 0 is background,
+        each positive integer a region (as made by :func:`skimage.measure.label`,
+        :func:`skimage.segmentation.slic` or
+        :func:`skimage.segmentation.watershed`); negative ids are refused.
         Ids are names, not counts: any size of id costs the same (the work
-        follows the pixels and regions, not the largest id).
+        follows the pixels and regions, not the largest id). Also a Zarr
+        store, OME-Zarr image (an image's ``labels/<name>`` group too) or
+        OME-TIFF file, or a Zarr or Dask array, read tile by tile.
     on_error : {"raise", "nan"}, default="raise"
         A region without any pixel pair at some distance (a region of one
         pixel, say): raise an error naming its label, or give it a row of NaN.
@@ -94,6 +116,11 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
         whatever ``n_jobs``.
     verbose : int, default=0
         Show a progress bar of the regions done on standard error when positive.
+    tile_shape : int or tuple of int, default=None
+        The tiles read at once (one length for every axis, or one per axis),
+        for inputs read tile by tile; default: the labels' chunks, grouped to
+        about a million pixels. Given with in-memory inputs, they are worked
+        through tile by tile too. The rows do not depend on it.
     **featurizer_params
         Every :class:`HaralickFeaturizer` parameter that changes the numbers,
         with the same meaning and default: ``distance``, ``aggregate`` (any of
@@ -121,7 +148,8 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
     ------
     ValueError, TypeError
         For labels that are not integers, negative, or of another shape than
-        the image, for unknown or refused parameters, and
+        the image (naming the inputs read tile by tile), for unknown or
+        refused parameters, and
         (``on_error="raise"``) for a region without any pixel pair at some
         distance, naming its label.
 
@@ -161,6 +189,13 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
     >>> ibsi = region_features(image, labels, features="ibsi", bin_width=25, aggregate="mean")
     >>> list(ibsi.columns[5:8])
     ['count', 'ibsi_Autocorrelation_mean_d1', 'ibsi_ClusterProminence_mean_d1']
+
+    Tile by tile (here tiles of 32 x 32 pixels, which both regions cross),
+    the same table:
+
+    >>> tiled = region_features(image, labels, aggregate="mean", tile_shape=32)
+    >>> tiled.equals(table)
+    True
     """
     import pandas as pd
 
@@ -168,6 +203,14 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
     if on_error not in ("raise", "nan"):
         raise ValueError(f"on_error must be 'raise' or 'nan', got {on_error!r}")
     settings = TextureSettings.from_params(**featurizer_params)
+    if tile_shape is not None or is_chunked(image) or is_chunked(labels):
+        from ._region_tiles import RegionTiles  # it computes its batches with region_rows
+
+        tiles = RegionTiles(image, labels, settings, on_error=on_error, tile_shape=tile_shape)
+        try:
+            return tiles.table(n_jobs=n_jobs, verbose=verbose)
+        finally:
+            tiles.close()
     if settings.color == "gray":
         pixels = load_gray(image, 0, volume=settings.volume,
                            gray_conversion=settings.gray_conversion)
@@ -250,6 +293,30 @@ def region_columns(ndim):
     ['label', 'bbox_0_min', 'bbox_1_min', 'bbox_0_max', 'bbox_1_max', 'count']
     """
     return ["label", *region_box_names(ndim), "count"]
+
+
+def region_rows(pixels, labels, ids, boxes, settings, catch=False):
+    """The rows of the regions ``ids`` of ``labels``, each computed inside its box.
+
+    What one batch of a region table computes, for callers that hold a crop
+    of the image (a tile and its neighbourhood): ``pixels`` (the gray image,
+    or the list of channel images) and ``labels`` are of one shape; region
+    ``ids[k]`` lies inside ``boxes[k]`` (a tuple of slices into them), and its
+    row is the one :func:`region_features` gives it on the whole image.
+
+    Returns
+    -------
+    rows : ndarray of shape (len(ids), n_features)
+        In the order of ``ids``; a row of NaN for a region without any pixel
+        pair when ``catch`` (else that region's ``ValueError`` is raised).
+    """
+    ids = np.asarray(ids)
+    # Regions numbered 1, 2, ... in the order of ids (0 elsewhere): a pixel holds one label,
+    # so each region's mask inside its box is that of its label.
+    sorter = np.argsort(ids, kind="stable")
+    position = np.minimum(np.searchsorted(ids[sorter], labels), len(ids) - 1)
+    compact = np.where(ids[sorter][position] == labels, sorter[position] + 1, 0)
+    return _Regions(pixels, compact, list(boxes), ids, settings, catch).rows(range(len(ids)))
 
 
 def _check_params(params):

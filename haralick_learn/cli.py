@@ -1070,9 +1070,10 @@ def _load_labels(path, volume):
 
 
 def _regions(args):
-    import numpy as np
-
-    from ._regions import region_columns, region_features
+    from ._chunked import is_chunked
+    from ._region_runs import run_key, write_region_table
+    from ._region_tiles import RegionTiles
+    from ._settings import TextureSettings
 
     _check_output(args.output, suffixes=REGION_SUFFIXES,
                   writes="regions writes CSV or Parquet")
@@ -1083,48 +1084,52 @@ def _regions(args):
         except ImportError:
             raise CommandError("writing Parquet needs pyarrow: pip install pyarrow, or "
                                "haralick-learn[tables] (or write .csv)") from None
+    # Zarr stores and OME-TIFF files are read tile by tile; the other files are read whole.
+    image_tiled, labels_tiled = is_chunked(args.image), is_chunked(args.labels)
     if args.volume:
-        _check_volume_readers([args.image, args.labels])
-    labels = _load_labels(args.labels, args.volume)
+        _check_volume_readers([path for path, tiled in ((args.image, image_tiled),
+                                                        (args.labels, labels_tiled))
+                               if not tiled])
+    labels = args.labels if labels_tiled else _load_labels(args.labels, args.volume)
     image = args.image
-    if args.volume:
+    if args.volume and not image_tiled:
         from ._io import load_volume, mask_on_image_grid
 
-        # As a mask: a label file stored in another orientation is turned onto the image's
-        # voxel grid, another geometry refused (applied voxel for voxel it would be wrong).
         image = load_volume(args.image)
-        try:
-            labels = mask_on_image_grid(labels, args.labels, args.image, image.shape,
-                                        repr(args.image))
-        except ValueError as exc:
-            raise CommandError(str(exc)) from None
+        if not labels_tiled:
+            # As a mask: a label file stored in another orientation is turned onto the
+            # image's voxel grid, another geometry refused (applied voxel for voxel it
+            # would be wrong).
+            try:
+                labels = mask_on_image_grid(labels, args.labels, args.image, image.shape,
+                                            repr(args.image))
+            except ValueError as exc:
+                raise CommandError(str(exc)) from None
     params = {name: getattr(args, name) for name in parameter_names("regions")}
-    _say_if_compiling(args, "features")
     try:
-        table = region_features(image, labels, on_error=args.on_error,
-                                n_jobs=args.n_jobs, verbose=1, **params)
+        settings = TextureSettings.from_params(**params)
+        tile_shape = args.tile_shape
+        if tile_shape is not None:  # one length for every axis, or one per axis
+            tile_shape = tile_shape[0] if len(tile_shape) == 1 else tuple(tile_shape)
+        tiles = RegionTiles(image, labels, settings, on_error=args.on_error,
+                            tile_shape=tile_shape)
     except (ValueError, TypeError) as exc:
         raise CommandError(f"{args.image!r} with labels {args.labels!r}: {exc}") from None
-    features = table.columns[len(region_columns(labels.ndim)):]
-    failed = table[features].isna().all(axis=1) if len(features) else table["label"] < 0
-    if failed.any():
-        _warn(args, f"{_count(int(failed.sum()), 'region')} without any pixel pair "
-                    f"(written as nan): labels {', '.join(map(str, table['label'][failed]))}")
-    with atomic_output(args.output) as temporary:
-        if args.output.lower().endswith(".parquet"):
-            table.to_parquet(temporary, index=False)
-        else:
-            with open(temporary, "w", newline="", encoding="utf-8") as out:
-                writer = csv.writer(out, lineterminator="\n")
-                writer.writerow(table.columns)
-                whole = table.columns[: len(region_columns(labels.ndim))]
-                for row in zip(*(table[name].to_numpy() for name in whole),
-                               table[features].to_numpy(np.float64)):
-                    # integers as they are, features as repr: read back bit for bit
-                    writer.writerow([*(int(value) for value in row[:-1]),
-                                     *(repr(float(value)) for value in row[-1])])
-    print(f"Wrote {_count(len(table), 'region')} x {_count(len(features), 'feature')} to "
-          f"{os.path.abspath(args.output)}")
+    try:
+        key = run_key([args.image, args.labels], settings, args.on_error, tiles.tile_shape)
+        _say_if_compiling(args, "features")
+        plan, failed = write_region_table(
+            tiles, args.output, key, n_jobs=args.n_jobs, verbose=1,
+            say=lambda text: print(f"haralick-learn regions: {text}", file=sys.stderr))
+    except (ValueError, TypeError) as exc:
+        raise CommandError(f"{args.image!r} with labels {args.labels!r}: {exc}") from None
+    finally:
+        tiles.close()
+    if len(failed):
+        _warn(args, f"{_count(len(failed), 'region')} without any pixel pair "
+                    f"(written as nan): labels {', '.join(map(str, failed))}")
+    print(f"Wrote {_count(len(plan), 'region')} x {_count(settings.n_features, 'feature')} "
+          f"to {os.path.abspath(args.output)}")
     return 0
 
 
@@ -1321,16 +1326,23 @@ def build_parser():
         "(bbox_0_min, bbox_1_min, bbox_0_max, bbox_1_max as skimage's regionprops: the "
         "maximum excluded; a third axis for a volume), 'count' (its pixels), then the named "
         "features. LABELS has IMAGE's shape: 0 is background, each positive integer a "
-        "region."),
+        "region. Zarr stores, OME-Zarr images and OME-TIFF files (.ome.tif) are read tile by "
+        "tile, in memory that follows the tile size, not the image's. Finished batches of "
+        "regions are kept in a hidden directory beside OUT: an interrupted run, run again "
+        "with the same inputs and options, resumes where it stopped. OUT itself is written "
+        "at the end, whole."),
         epilog="examples:\n  haralick-learn regions cells.png labels.png -o cells.csv "
         "--features ibsi --bin-width 25 --aggregate mean\n"
+        "  haralick-learn regions slide.ome.tif nuclei.zarr -o nuclei.parquet\n"
         "  haralick-learn regions scan.nii.gz organs.nii.gz --volume -o organs.parquet",
     )
     regions.add_argument("image", metavar="IMAGE",
-                         help="the image file (with --volume, the volume file)")
+                         help="the image file (with --volume, the volume file), or a Zarr "
+                         "store, OME-Zarr image or OME-TIFF file (read tile by tile)")
     regions.add_argument("labels", metavar="LABELS",
                          help="the label image: a one-channel PNG/TIFF of integers (16-bit "
-                         "PNG too) or a .npy array; with --volume, a volume file or .npy")
+                         "PNG too) or a .npy array; with --volume, a volume file or .npy; or "
+                         "a Zarr store, OME-Zarr image or OME-TIFF file (read tile by tile)")
     regions.add_argument("-o", "--output", required=True, metavar="OUT",
                          help="OUT.csv, or OUT.parquet (needs pyarrow)")
     regions.add_argument("--on-error", choices=["raise", "nan"], default="raise",
@@ -1339,6 +1351,10 @@ def build_parser():
     regions.add_argument("--n-jobs", type=_jobs, default=None, metavar="N",
                          help="batches of regions featurized in parallel (default 1; -1: all "
                          "processors)")
+    regions.add_argument("--tile-shape", type=_positive(1), nargs="+", default=None,
+                         metavar="N", help="the tiles read at once: one length for every "
+                         "axis, or one per axis (default: the labels' chunks, grouped to "
+                         "about a million pixels)")
     _table_options(regions, parameter_names("regions"))
     regions.set_defaults(func=_regions)
 

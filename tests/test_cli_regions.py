@@ -15,6 +15,8 @@ from skimage.filters import threshold_otsu
 from skimage.measure import label, regionprops
 
 from haralick_learn import region_features
+from haralick_learn._region_tiles import RegionTiles
+from haralick_learn._settings import TextureSettings
 
 from conftest import run_cli
 
@@ -89,11 +91,12 @@ def test_a_one_pixel_region_stops_the_run_or_is_nan(capsys, cells, tmp_path):
     out = tmp_path / "cells.csv"
     code, _, err = run_cli(capsys, "regions", folder / "coins.png", tmp_path / "speck.npy",
                            "-o", out)
-    # the progress of the regions done, then one line that names the region and why
+    # the progress of the survey and of the regions done, then one line that names the
+    # region and why; nothing written, nothing kept to resume (it would stop there again)
     lines = err.strip().splitlines()
     assert code == 1 and "label 99" in lines[-1]
-    assert all(line.startswith("Regions [") for line in lines[:-1])
-    assert not out.exists()
+    assert all(line.startswith(("Survey [", "Regions [")) for line in lines[:-1])
+    assert sorted(os.listdir(tmp_path)) == ["speck.npy"]
     code, _, err = run_cli(capsys, "regions", folder / "coins.png", tmp_path / "speck.npy",
                            "-o", out, "--on-error", "nan")
     assert code == 0 and "1 region without any pixel pair (written as nan): labels 99" in err
@@ -196,3 +199,244 @@ def test_volume_labels_stored_flipped_are_turned_onto_the_images_grid(capsys, tm
                            tmp_path / "elsewhere.nii.gz", "-o", tmp_path / "no.csv", "--volume")
     assert code == 1 and "another voxel grid" in err
     assert not (tmp_path / "no.csv").exists()
+
+
+# -- inputs read tile by tile, and runs that resume ----------------------------------------
+
+
+def write_zarr(path, array, chunks):
+    zarr = pytest.importorskip("zarr")
+    stored = zarr.open_array(str(path), mode="w", shape=array.shape, chunks=chunks,
+                             dtype=array.dtype)
+    stored[...] = array
+    return path
+
+
+@pytest.fixture
+def slide(tmp_path):
+    """coins as an OME-TIFF in 64 x 64 tiles and its coins as a Zarr store of 48 x 80 chunks."""
+    image = coins()
+    labels = label(image > threshold_otsu(image)).astype(np.uint32)
+    labels[(np.bincount(labels.ravel()) < 20)[labels]] = 0
+    tifffile.imwrite(tmp_path / "coins.ome.tif", image, tile=(64, 64), ome=True,
+                     metadata={"axes": "YX"})
+    write_zarr(tmp_path / "coins.zarr", labels, (48, 80))
+    return tmp_path / "coins.ome.tif", tmp_path / "coins.zarr", image, labels
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_zarr_and_ome_tiff_inputs_give_the_in_memory_table(capsys, slide, tmp_path, suffix):
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+    image_file, labels_store, image, labels = slide
+    out = tmp_path / f"cells{suffix}"
+    code, stdout, err = run_cli(capsys, "regions", image_file, labels_store, "-o", out,
+                                "--tile-shape", "64", *SETTINGS)
+    assert code == 0, err
+    expected = region_features(image, labels, features="ibsi", bin_width=25, aggregate="mean")
+    written = pd.read_csv(out) if suffix == ".csv" else pd.read_parquet(out)
+    pd.testing.assert_frame_equal(written, expected, check_dtype=suffix == ".parquet",
+                                  check_exact=True)
+    assert "Survey [" in err and "tiles" in err and "Regions [" in err
+    assert f"Wrote {len(expected)} regions x 24 features" in stdout
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        ["coins.ome.tif", "coins.zarr", out.name])  # the work directory is gone
+
+
+class Interrupt:
+    """``region_rows`` that counts its batches and, once, stops the run at one (Ctrl-C)."""
+
+    def __init__(self, monkeypatch, at=None):
+        from haralick_learn import _region_tiles
+
+        self.rows, self.at, self.calls = _region_tiles.region_rows, at, []
+        monkeypatch.setattr(_region_tiles, "region_rows", self)
+
+    @property
+    def batches(self):
+        return len(self.calls)
+
+    def __call__(self, *args):
+        self.calls.append(1)  # in any thread
+        if self.batches == self.at:
+            raise KeyboardInterrupt
+        return self.rows(*args)
+
+
+def work_directories(folder):
+    return sorted(path for path in folder.iterdir() if path.name.endswith(".regions"))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_an_interrupted_run_resumes_where_it_stopped(capsys, slide, tmp_path, monkeypatch,
+                                                     suffix):
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
+    image_file, labels_store, image, labels = slide
+    args = ["regions", image_file, labels_store, "--tile-shape", "64", "--aggregate", "mean"]
+    whole = tmp_path / f"whole{suffix}"
+    counter = Interrupt(monkeypatch)
+    assert run_cli(capsys, *args, "-o", whole)[0] == 0
+    n_batches = counter.batches
+    assert n_batches >= 8
+
+    out = tmp_path / f"cells{suffix}"
+    interrupt = Interrupt(monkeypatch, at=4)
+    code, _, err = run_cli(capsys, *args, "-o", out)
+    assert code == 130 and "interrupted" in err
+    assert not out.exists()  # nothing that looks complete...
+    assert not [path for path in tmp_path.iterdir() if path.name.startswith(f".{out.name}.")
+                and not path.name.endswith(".regions")]
+    (work,) = work_directories(tmp_path)  # ...but the finished batches, hidden beside it
+    assert (work / "done").read_text().split() == ["0", "1", "2"]
+    assert interrupt.batches == 4
+
+    rerun = Interrupt(monkeypatch)  # n_jobs is not part of the key: any resumes
+    code, stdout, err = run_cli(capsys, *args, "-o", out, "--n-jobs", "2")
+    assert code == 0, err
+    assert rerun.batches == n_batches - 3  # only the batches not finished
+    assert f"3 of {n_batches} batches" in err and "already computed" in err
+    assert out.read_bytes() == whole.read_bytes()
+    read = pd.read_csv if suffix == ".csv" else pd.read_parquet
+    pd.testing.assert_frame_equal(read(out), read(whole), check_exact=True)
+    pd.testing.assert_frame_equal(read(out), region_features(image, labels, aggregate="mean"),
+                                  check_dtype=suffix == ".parquet", check_exact=True)
+    assert work_directories(tmp_path) == []
+
+
+def test_changed_settings_or_inputs_start_afresh(capsys, slide, tmp_path, monkeypatch):
+    """The work directory is keyed by the inputs and settings: another setting, or a label
+    store changed since, computes every batch; the other run's directory is named."""
+    image_file, labels_store, image, labels = slide
+    args = ["regions", image_file, labels_store, "--tile-shape", "64", "-o", tmp_path / "t.csv"]
+    Interrupt(monkeypatch, at=3)
+    assert run_cli(capsys, *args, "--levels", "32")[0] == 130
+    (stale,) = work_directories(tmp_path)
+    counter = Interrupt(monkeypatch)
+    code, _, err = run_cli(capsys, *args, "--levels", "16")
+    assert code == 0, err
+    n_batches = counter.batches
+    assert "already computed" not in err and f"unfinished runs of other inputs or settings " \
+        f"beside the output (remove them unless you will resume them): {stale}" in err
+    assert work_directories(tmp_path) == [stale]
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "t.csv"),
+                                  region_features(image, labels, levels=16), check_dtype=False,
+                                  check_exact=True)
+    # the interrupted run's labels change (one coin removed): its batches are not taken
+    changed = labels.copy()
+    changed[changed == changed.max()] = 0
+    write_zarr(labels_store, changed, (48, 80))
+    counter = Interrupt(monkeypatch)
+    assert run_cli(capsys, *args, "--levels", "32")[0] == 0
+    tiles = RegionTiles(str(image_file), str(labels_store), TextureSettings.from_params(),
+                        tile_shape=64)
+    assert counter.batches == len(tiles.batches(tiles.survey())) >= n_batches - 1  # all
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "t.csv"),
+                                  region_features(image, changed, levels=32), check_dtype=False,
+                                  check_exact=True)
+
+
+@pytest.mark.slow
+def test_ctrl_c_in_a_real_process_keeps_the_finished_batches(capsys, tmp_path):
+    """A real run in its own process, stopped by SIGINT once some batches are finished: exit
+    130, no output, and a rerun computes only the remaining batches to the uninterrupted
+    table."""
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    import haralick_learn
+
+    image = np.tile(coins(), (3, 4))  # 909 x 1536, about 300 coins
+    labels = label(image > threshold_otsu(image)).astype(np.uint32)
+    labels[(np.bincount(labels.ravel()) < 20)[labels]] = 0
+    tifffile.imwrite(tmp_path / "coins.ome.tif", image, tile=(64, 64), ome=True,
+                     metadata={"axes": "YX"})
+    write_zarr(tmp_path / "coins.zarr", labels, (64, 64))
+    args = ["regions", "coins.ome.tif", "coins.zarr", "-o", "cells.csv", "--tile-shape", "64",
+            "--distance", "1", "2", "3", "4", "5"]
+    package_parent = os.path.dirname(os.path.dirname(haralick_learn.__file__))
+    process = subprocess.Popen([sys.executable, "-m", "haralick_learn.cli", *args],
+                               cwd=tmp_path, env=dict(os.environ, PYTHONPATH=package_parent),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    watchdog = threading.Timer(120, process.kill)  # a silent run fails, not hangs
+    watchdog.start()
+    try:
+        # stopped by Ctrl-C's signal once the progress bar shows a quarter of the regions done
+        line = process.stderr.readline()
+        while line and not line.startswith("Regions ["):
+            line = process.stderr.readline()
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=120)
+    finally:
+        watchdog.cancel()
+        process.kill()
+    assert process.returncode == 130, err
+    assert not (tmp_path / "cells.csv").exists()
+    (work,) = work_directories(tmp_path)
+    finished = len((work / "done").read_text().split())
+    assert finished >= 1
+
+    from haralick_learn import _region_tiles
+
+    counted = []
+    rows = _region_tiles.region_rows
+    _region_tiles.region_rows = lambda *a: (counted.append(1), rows(*a))[1]
+    try:
+        code, _, err = run_cli(capsys, *(tmp_path / arg if arg.startswith(("coins", "cells"))
+                                         else arg for arg in args))
+    finally:
+        _region_tiles.region_rows = rows
+    assert code == 0, err
+    tiles = RegionTiles(str(tmp_path / "coins.ome.tif"), str(tmp_path / "coins.zarr"),
+                        TextureSettings.from_params(), tile_shape=64)
+    n_batches = len(tiles.batches(tiles.survey()))
+    tiles.close()
+    assert len(counted) == n_batches - finished
+    expected = region_features(image, labels, distance=[1, 2, 3, 4, 5])
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "cells.csv"), expected,
+                                  check_dtype=False, check_exact=True)
+
+
+def test_errors_of_tiled_inputs_are_one_line_and_leave_nothing(capsys, slide, tmp_path):
+    image_file, labels_store, image, labels = slide
+    write_zarr(tmp_path / "short.zarr", labels[:200], (48, 80))
+    out = tmp_path / "cells.parquet"
+    cases = [
+        ((image_file, tmp_path / "short.zarr"), (),
+         "labels '{0}' of shape (200, 384) do not match the image's gray shape (303, 384) "
+         "(image '{1}')".format(tmp_path / "short.zarr", image_file)),
+        ((image_file, labels_store), ("--tile-shape", "64", "64", "64"),
+         "tile_shape must be a positive integer or 2 of them"),
+        ((image_file, tmp_path / "missing.zarr"), (),
+         f"labels '{tmp_path / 'missing.zarr'}': no such file or directory"),
+        ((image_file, labels_store), ("--color", "hsv"), "color='hsv' needs the image in memory"),
+    ]
+    for inputs, options, message in cases:
+        code, _, err = run_cli(capsys, "regions", *inputs, "-o", out, *options)
+        assert code == 1 and message in err, err
+        assert len(err.strip().splitlines()) == 1
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "coins.ome.tif", "coins.zarr", "short.zarr"]
+
+
+def test_a_second_run_of_the_same_table_is_refused_while_the_first_works(capsys, slide,
+                                                                          tmp_path,
+                                                                          monkeypatch):
+    fcntl = pytest.importorskip("fcntl")
+    image_file, labels_store, image, labels = slide
+    args = ["regions", image_file, labels_store, "--tile-shape", "64", "-o", tmp_path / "t.csv"]
+    Interrupt(monkeypatch, at=3)
+    assert run_cli(capsys, *args)[0] == 130
+    (work,) = work_directories(tmp_path)
+    before = sorted(path.name for path in work.iterdir())
+    with open(work / "lock") as lock:  # as the first run holds it while it works
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        code, _, err = run_cli(capsys, *args)
+    assert code == 1 and "another run is writing this table" in err, err
+    assert sorted(path.name for path in work.iterdir()) == before  # its work is left whole
+    assert not (tmp_path / "t.csv").exists()
+    counter = Interrupt(monkeypatch)
+    assert run_cli(capsys, *args)[0] == 0 and counter.batches > 0
+    assert work_directories(tmp_path) == []

@@ -24,6 +24,8 @@ PYPROJECT = PACKAGE.parent / "pyproject.toml"
 CANNOT_BE_MISSING = {
     ("_maps.py", "dask"): "texture_maps of a Dask array: the input is one, so dask is installed",
     ("cli.py", "dask"): "map -o X.zarr: _map checks dask and zarr (one line) before any work",
+    ("_region_runs.py", "pyarrow"): "regions -o X.parquet: _regions checks pyarrow (one line) "
+                                    "before any work",
     ("datasets/_make_sample_images.py", "skimage"): "a maintainer's script, not imported",
 }
 
