@@ -220,43 +220,39 @@ def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox,
                     _add_pair(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist)
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def _rows_of_pairs(levels, first, second, y0, y1, oy, s, g, ignore_zeros, n_levels, cells, px,
+                   dh, sh, acc, nlogn, inv, chist, track_max):
+    """The pairs ``(levels[0, i, first], levels[0, i + oy, second])``, rows ``[y0, y1 - oy)``."""
+    if track_max:  # its own loop, so that the common case's loop carries no branch for it
+        for i in range(y0, y1 - oy):
+            a = np.int64(levels[0, i, first])
+            b = np.int64(levels[0, i + oy, second])
+            if not (ignore_zeros and (a == 0 or b == 0)):
+                _add_pair_tracking_max(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn,
+                                       inv, chist)
+    else:
+        for i in range(y0, y1 - oy):
+            a = np.int64(levels[0, i, first])
+            b = np.int64(levels[0, i + oy, second])
+            if not (ignore_zeros and (a == 0 or b == 0)):
+                _add_pair(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist)
+
+
 @numba.njit(nogil=True, cache=True)
 def _column_pairs_2d(levels, c, lo, hi, y0, y1, oy, ox, s, g, ignore_zeros, n_levels, cells, px,
                      dh, sh, acc, nlogn, inv, chist, track_max):
-    """:func:`_column_pairs` of a 2-D image without a mask (``oy >= 0``; ``levels`` of one slice): the hot path."""
+    """:func:`_column_pairs` of one slice without a mask (``oy >= 0``): the hot path."""
     if ox == 0:
-        for i in range(y0, y1 - oy):
-            a = np.int64(levels[0, i, c])
-            b = np.int64(levels[0, i + oy, c])
-            if not (ignore_zeros and (a == 0 or b == 0)):
-                if track_max:  # loop-invariant: the compiler keeps two loops
-                    _add_pair_tracking_max(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn,
-                                           inv, chist)
-                else:
-                    _add_pair(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist)
+        _rows_of_pairs(levels, c, c, y0, y1, oy, s, g, ignore_zeros, n_levels, cells, px, dh,
+                       sh, acc, nlogn, inv, chist, track_max)
         return
-    j = c + ox  # c holds the first pixel
-    if lo <= j < hi:
-        for i in range(y0, y1 - oy):
-            a = np.int64(levels[0, i, c])
-            b = np.int64(levels[0, i + oy, j])
-            if not (ignore_zeros and (a == 0 or b == 0)):
-                if track_max:  # loop-invariant: the compiler keeps two loops
-                    _add_pair_tracking_max(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn,
-                                           inv, chist)
-                else:
-                    _add_pair(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist)
-    j = c - ox  # c holds the second pixel
-    if lo <= j < hi:
-        for i in range(y0, y1 - oy):
-            a = np.int64(levels[0, i, j])
-            b = np.int64(levels[0, i + oy, c])
-            if not (ignore_zeros and (a == 0 or b == 0)):
-                if track_max:  # loop-invariant: the compiler keeps two loops
-                    _add_pair_tracking_max(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn,
-                                           inv, chist)
-                else:
-                    _add_pair(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist)
+    if lo <= c + ox < hi:  # c holds the first pixel
+        _rows_of_pairs(levels, c, c + ox, y0, y1, oy, s, g, ignore_zeros, n_levels, cells, px,
+                       dh, sh, acc, nlogn, inv, chist, track_max)
+    if lo <= c - ox < hi:  # c holds the second pixel
+        _rows_of_pairs(levels, c - ox, c, y0, y1, oy, s, g, ignore_zeros, n_levels, cells, px,
+                       dh, sh, acc, nlogn, inv, chist, track_max)
 
 
 @numba.njit(nogil=True, cache=True)
