@@ -68,7 +68,7 @@ def patches(gray):
 
 def featurize_missing(n_jobs=1, verbose=True):
     from haralick_learn import HaralickFeaturizer
-    from haralick_learn._io import load_image
+    from haralick_learn.io.decode import load_image
 
     os.makedirs(CACHE, exist_ok=True)
     featurizer = HaralickFeaturizer(n_jobs=n_jobs)

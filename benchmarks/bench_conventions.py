@@ -40,7 +40,7 @@ def main():
 
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     from haralick_learn import HaralickFeaturizer
-    from haralick_learn._io import load_image
+    from haralick_learn.io.decode import load_image
     from haralick_learn._settings import FEATURE_SETS
 
     paths = prepare_photos(args.images)

@@ -34,7 +34,7 @@ def main():
     import mahotas
     import mahotas.features.texture as mahotas_texture
 
-    from haralick_learn._glcm import cooccurrence
+    from haralick_learn.texture.counting import cooccurrence
 
     paths = prepare_photos(args.images)
     grays = [mahotas.colors.rgb2gray(mahotas.imread(p), dtype=np.uint8) for p in paths]

@@ -77,7 +77,7 @@ def scores(features, y):
 def compare(name, images, rgb_arrays, y):
     """Print (1) for one set: accuracy of each conversion, differing rows and pixels."""
     from haralick_learn import HaralickFeaturizer
-    from haralick_learn._gray import rgb_to_gray_uint8
+    from haralick_learn.preprocess.gray import rgb_to_gray_uint8
 
     rows = {c: HaralickFeaturizer(gray_conversion=c).fit_transform(images) for c in CONVERSIONS}
     print(f"{name}: {len(y)} images, {len(np.unique(y))} classes")

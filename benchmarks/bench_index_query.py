@@ -33,7 +33,7 @@ def main():
     from sklearn.preprocessing import StandardScaler
 
     from haralick_learn import DistanceNeighbors, __version__
-    from haralick_learn._saved_index import GRAPH_RANDOM_STATE, fitted_scaler, read_index, \
+    from haralick_learn.neighbors.saved_index import GRAPH_RANDOM_STATE, fitted_scaler, read_index, \
         write_index
 
     print(describe_machine(), flush=True)

@@ -43,7 +43,7 @@ from _machine import describe_machine
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from haralick_learn import HaralickFeaturizer, texture_maps  # noqa: E402
-from haralick_learn._io import load_image  # noqa: E402
+from haralick_learn.io.decode import load_image  # noqa: E402
 
 NATURE = "/usr/share/backgrounds/mate/nature"
 

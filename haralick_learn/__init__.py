@@ -22,13 +22,13 @@ from ._version import __version__
 
 #: Public name -> the private module that defines it, imported on first access.
 _PUBLIC = {
-    "DistanceNeighbors": "._neighbors",
+    "DistanceNeighbors": ".neighbors.search",
     "FilenameLabelExtractor": "._labels",
     "HaralickFeaturizer": "._featurizer",
     "ImageFeaturizationWarning": "._featurizer",
     "SimilarImagesDisplay": "._display",
-    "cooccurrence": "._functional",
-    "matrix_features": "._functional",
+    "cooccurrence": ".texture.functional",
+    "matrix_features": ".texture.functional",
     "region_features": "._regions",
     "texture_maps": "._maps",
 }

@@ -18,7 +18,7 @@ runs every fallback):
   searches run on local threads, which give the same answers.
 
 The two other such interfaces sit beside the one function that uses each, with
-its fallback: Pillow's raw encoder in ``_io._encode_box`` (a single-copy read)
+its fallback: Pillow's raw encoder in ``io.decode._encode_box`` (a single-copy read)
 and numba's cache index in ``_numba_cache.compiled_here``.
 """
 

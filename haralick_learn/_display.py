@@ -8,8 +8,8 @@ from PIL import Image
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from ._io import describe_source, load_display_pixels, load_mask, split_sample
-from ._neighbors import DistanceNeighbors
+from .io.decode import describe_source, load_display_pixels, load_mask, split_sample
+from .neighbors.search import DistanceNeighbors
 
 
 class SimilarImagesDisplay:

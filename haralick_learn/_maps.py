@@ -1,10 +1,10 @@
 """Texture maps: the Haralick features of the window around every pixel.
 
 Drives the same stages as :class:`~haralick_learn.HaralickFeaturizer` (read
-with ``_io.load_image``, quantize with ``_quantize.to_gray_levels``, the
+with ``io.decode.load_image``, quantize with ``preprocess.quantize.to_gray_levels``, the
 settings of ``TextureSettings.from_params`` and their feature names), with
 the co-occurrence and features stages done per window by the incremental
-kernels of ``_maps_kernels``, exact against the featurizer on each window's
+kernels of ``texture.windowed``, exact against the featurizer on each window's
 crop (see :func:`texture_maps`).
 """
 
@@ -15,17 +15,17 @@ from numbers import Integral
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
-from ._channels import channel_images
-from ._io import describe_source, load_color_pixels, load_gray, load_mask
+from .preprocess.channels import channel_images
+from .io.decode import describe_source, load_color_pixels, load_gray, load_mask
 from ._aggregate import aggregate_windows
-from ._haralick import GLCMStatistics, features_of_statistics
-from ._maps_kernels import (
+from .texture.catalogue import GLCMStatistics, features_of_statistics
+from .texture.windowed import (
     LEVEL_SUMS, N_ACC, N_LEVEL_SUMS, WINDOW_STATISTICS, fixed_point_tables, map_rows,
     window_statistics,
 )
 from ._params import parameter_names
 from ._progress import Progress
-from ._quantize import quantize, to_gray_levels
+from .preprocess.quantize import quantize, to_gray_levels
 from ._settings import TextureSettings
 
 __all__ = ["texture_maps"]
@@ -392,10 +392,10 @@ def _offsets_and_groups(settings):
 class _WindowStatistics:
     """The catalogue's statistics of the windows' matrices, from their sliding sums.
 
-    The attributes that the formulas of :data:`~haralick_learn._haralick.FEATURES`
-    read of a :class:`~haralick_learn._haralick.GLCMStatistics`, for the symmetric
+    The attributes that the formulas of :data:`~haralick_learn.texture.catalogue.FEATURES`
+    read of a :class:`~haralick_learn.texture.catalogue.GLCMStatistics`, for the symmetric
     matrices of many windows (one entry each), computed from the integer and
-    fixed-point sums of :func:`~haralick_learn._maps_kernels.map_rows`: the
+    fixed-point sums of :func:`~haralick_learn.texture.windowed.map_rows`: the
     moments as the batch's statistics compute them (exact integer sums divided
     once, so the same bits), the entropies from the fixed-point sums of
     ``n log2 n`` (within about 1e-15 of the exactly rounded ones), and

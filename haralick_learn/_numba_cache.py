@@ -27,7 +27,7 @@ def compiled_here(module_name):
     Parameters
     ----------
     module_name : str
-        A module of this package, e.g. ``"haralick_learn._maps_kernels"``.
+        A module of this package, e.g. ``"haralick_learn.texture.windowed"``.
 
     Returns
     -------

@@ -14,16 +14,16 @@ that a small image does not pay numpy's fixed cost per call 13 times over.
 import numpy as np
 
 from ._aggregate import aggregate_directions
-from ._channels import channel_images
-from ._glcm import CooccurrenceSums, crop_matrices, crop_sums, padded_length, stack_sums
-from ._haralick import (
+from .preprocess.channels import channel_images
+from .texture.counting import CooccurrenceSums, crop_matrices, crop_sums, padded_length, stack_sums
+from .texture.catalogue import (
     GLCMStatistics, compacts_matrices, features_of_statistics, image_features, image_sums,
     pair_features, sums_suffice,
 )
-from ._io import (
+from .io.decode import (
     describe_source, load_color_pixels, load_gray, load_mask, split_sample,
 )
-from ._quantize import REGION_DONE, quantize, quantize_regions
+from .preprocess.quantize import REGION_DONE, quantize, quantize_regions
 
 __all__ = ["covers_regions", "featurize_batch", "featurize_sample", "row_from_channel_images",
            "row_from_channels", "row_from_gray", "rows_from_gray", "rows_from_labels",
@@ -120,7 +120,7 @@ def featurize_batch(samples, indices, settings, catch=False):
     matrices' sums (gray samples, ``sums_suffice``), each sample is read and
     quantized in turn; small 8-bit images of one shape are then counted
     together in one compiled call that holds no lock
-    (:func:`~haralick_learn._glcm.stack_sums`: a batch of 32 x 32 patches
+    (:func:`~haralick_learn.texture.counting.stack_sums`: a batch of 32 x 32 patches
     scales over threads), the others one by one; and the features of the
     whole batch come at once.
     """
@@ -260,9 +260,9 @@ def rows_from_labels(gray, labels, boxes, numbers, settings):
     ends, as :func:`skimage.measure.regionprops`'s ``bbox``). Its row equals
     ``row_from_gray(gray[box], source, settings, labels[box] == numbers[i])``
     bit for bit: every region is quantized by its own rule
-    (:func:`~haralick_learn._quantize.quantize_regions`), its pixel pairs
-    counted into its matrices' sums (:func:`~haralick_learn._glcm.crop_sums`;
-    the matrices too, :func:`~haralick_learn._glcm.crop_matrices`, for the
+    (:func:`~haralick_learn.preprocess.quantize.quantize_regions`), its pixel pairs
+    counted into its matrices' sums (:func:`~haralick_learn.texture.counting.crop_sums`;
+    the matrices too, :func:`~haralick_learn.texture.counting.crop_matrices`, for the
     features that need them), each in one compiled call for all the regions,
     then the features of all of them in one pass (one per number of levels
     with the matrices).
@@ -271,7 +271,7 @@ def rows_from_labels(gray, labels, boxes, numbers, settings):
     ``left`` marks the regions this pass leaves to :func:`rows_from_gray`
     (their rows are NaN here): a region without any pixel pair at some
     distance (an error, or a row of NaN, there), one whose binning
-    :func:`~haralick_learn._quantize.quantize` refuses, or whose integer
+    :func:`~haralick_learn.preprocess.quantize.quantize` refuses, or whose integer
     arithmetic needs more than 63 bits.
     """
     crops = quantize_regions(gray, labels, boxes, numbers, settings)
@@ -319,7 +319,7 @@ def covers_regions(settings):
     directions not merged (``aggregate="merged"``), not ``volume="2d"``,
     and features that derive from the matrices' sums or need the full
     matrices (not the compact ones of the Haralick set's 14th feature:
-    :func:`~haralick_learn._haralick.compacts_matrices`).
+    :func:`~haralick_learn.texture.catalogue.compacts_matrices`).
     """
     if (settings.color != "gray" or settings.backend == "mahotas"
             or settings.aggregate == "merged" or settings.volume == "2d"):
@@ -360,7 +360,7 @@ def _reason(exc, sample, index):
 def row_from_channels(pixels, source, settings, mask=None):
     """The feature row of a colour sample (the stages after reading, ``settings.color`` != gray).
 
-    The channel images of ``settings.color`` (:func:`~haralick_learn._channels.channel_images`),
+    The channel images of ``settings.color`` (:func:`~haralick_learn.preprocess.channels.channel_images`),
     then :func:`row_from_channel_images`.
     """
     return row_from_channel_images(channel_images(pixels, settings.color, source), source,

@@ -28,7 +28,7 @@ import time
 
 import numpy as np
 
-from ._files import atomic_output
+from .io.files import atomic_output
 from ._progress import Progress
 from ._region_tiles import BATCH_REGIONS, RegionPlan, region_table
 from ._regions import region_columns

@@ -21,10 +21,10 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from scipy import ndimage
 
-from ._channels import channel_images
-from ._chunked import is_chunked, open_chunked
-from ._gray import rgb_to_gray_uint8
-from ._io import describe_source, load_color_pixels, load_gray
+from .preprocess.channels import channel_images
+from .io.chunked import is_chunked, open_chunked
+from .preprocess.gray import rgb_to_gray_uint8
+from .io.decode import describe_source, load_color_pixels, load_gray
 from ._progress import Progress
 from ._regions import region_box_names, region_rows
 

@@ -21,9 +21,9 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from scipy import ndimage
 
-from ._channels import channel_images
-from ._chunked import is_chunked
-from ._io import describe_source, load_color_pixels, load_gray
+from .preprocess.channels import channel_images
+from .io.chunked import is_chunked
+from .io.decode import describe_source, load_color_pixels, load_gray
 from ._params import parameter_names
 from ._pipeline import (
     covers_regions, row_from_channel_images, rows_from_gray, rows_from_labels,

@@ -17,8 +17,8 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from ._gray import GRAY_CONVERSIONS
-from ._offsets import (angle_name, angle_offset, canonical_offset, checked_offset_list,
+from .preprocess.gray import GRAY_CONVERSIONS
+from .texture.offsets import (angle_name, angle_offset, canonical_offset, checked_offset_list,
                        offset_name)
 from ._params import PARAMETERS, parameter_names
 
@@ -82,7 +82,7 @@ FEATURE_SETS = {
 #: scikit-image's ``(round(d sin a), round(d cos a))`` (diagonals ``round(d / sqrt 2)``), or
 #: pyradiomics's every offset of infinity norm ``d`` up to sign (``4 d`` of them, 2-D only).
 #: ``offsets`` may also be a list of angles or of offset vectors (see
-#: :func:`haralick_learn._offsets.checked_offset_list`).
+#: :func:`haralick_learn.texture.offsets.checked_offset_list`).
 OFFSET_CONVENTIONS = ("mahotas", "skimage", "pyradiomics")
 
 
@@ -135,7 +135,7 @@ class TextureSettings:
     ignore_zeros, compute_14th_feature, use_x_minus_y_variance : bool
         mahotas's options of the same names.
     levels : int in [2, 256] or None
-        Quantization (see :func:`haralick_learn._quantize.to_gray_levels`).
+        Quantization (see :func:`haralick_learn.preprocess.quantize.to_gray_levels`).
     backend : {"numba", "mahotas"}
         Which implementation computes the features (resolved: no ``"auto"``).
     features : tuple of str
@@ -146,7 +146,7 @@ class TextureSettings:
         or the user's angles (floats, radians) or offset vectors per unit distance;
         resolved: ``from_params(offsets=None)`` takes the features' own convention.
     bin_width : float or None
-        pyradiomics's fixed bin width (see :func:`haralick_learn._quantize.to_gray_levels`).
+        pyradiomics's fixed bin width (see :func:`haralick_learn.preprocess.quantize.to_gray_levels`).
     gray_range : None, "image" or (low, high)
         The intensity range that ``levels`` bins are spread over.
     volume : False or {"2d", "2.5d", "3d"}
@@ -159,11 +159,11 @@ class TextureSettings:
     preserve_haralick_bug : bool
         mahotas's option of the same name (sum variance around the sum entropy).
     color : {"gray", "rgb", "hsv", "lab"}
-        The channel images featurized (see :mod:`haralick_learn._channels`).
+        The channel images featurized (see :mod:`haralick_learn.preprocess.channels`).
     color_pairs : tuple of (str, str)
         Channel pairs whose cross-channel co-occurrence is featurized, in output order.
     gray_conversion : {"exact", "mahotas"}
-        How RGB becomes gray (see :mod:`haralick_learn._gray`).
+        How RGB becomes gray (see :mod:`haralick_learn.preprocess.gray`).
     """
 
     distances: tuple = (1,)

@@ -3,8 +3,8 @@ that the package holds no code without a caller of its own."""
 
 import numpy as np
 
-from haralick_learn._glcm import cooccurrence
-from haralick_learn._haralick import haralick_features
+from haralick_learn.texture.counting import cooccurrence
+from haralick_learn.texture.catalogue import haralick_features
 
 
 def haralick_image(

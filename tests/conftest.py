@@ -83,7 +83,7 @@ def exact_reference_row(path, **options):
     The exact conversion is checked against mahotas's ``rgb2gray`` colour by colour in
     ``test_kernels.py``; here mahotas computes the features.
     """
-    from haralick_learn._gray import rgb_to_gray_uint8
+    from haralick_learn.preprocess.gray import rgb_to_gray_uint8
 
     image = mahotas.imread(path)
     gray = image if image.ndim == 2 else rgb_to_gray_uint8(image[..., :3])

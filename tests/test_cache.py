@@ -21,7 +21,7 @@ import haralick_learn
 from haralick_learn import HaralickFeaturizer, ImageFeaturizationWarning
 from haralick_learn import _cache, _pipeline
 from haralick_learn._cache import CACHE_FORMAT_VERSION, FeatureCache
-from haralick_learn._io import describe_source, split_sample
+from haralick_learn.io.decode import describe_source, split_sample
 from haralick_learn._settings import TextureSettings
 from haralick_learn.datasets import load_sample_images
 

@@ -200,7 +200,7 @@ def test_featurizing_commands_say_when_they_compile(capsys, photos, tmp_path, mo
 
     main(["featurize", str(photos), "-o", str(tmp_path / "warm.csv")])
     # The kernels just ran: numba's cache has them for this machine, and nothing is said.
-    assert _numba_cache.compiled_here("haralick_learn._glcm")
+    assert _numba_cache.compiled_here("haralick_learn.texture.counting")
     code, out, err = cli(capsys, "similar", photos, photos / "brick00.JPG", "-k", "1")
     assert code == 0 and "compiling" not in err
     # As on a machine where they were never compiled: one line, before the progress bar.

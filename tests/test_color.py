@@ -13,10 +13,10 @@ import skimage.color
 from PIL import Image
 
 from haralick_learn import HaralickFeaturizer, ImageFeaturizationWarning
-from haralick_learn._channels import channel_images, rgb_to_hsv_levels
-from haralick_learn._glcm import DIRECTIONS, cooccurrence, cross_cooccurrence
-from haralick_learn._io import load_color_pixels
-from haralick_learn._quantize import to_gray_levels
+from haralick_learn.preprocess.channels import channel_images, rgb_to_hsv_levels
+from haralick_learn.texture.counting import DIRECTIONS, cooccurrence, cross_cooccurrence
+from haralick_learn.io.decode import load_color_pixels
+from haralick_learn.preprocess.quantize import to_gray_levels
 
 from _helpers import lab_to_levels
 from conftest import BACKENDS, MAHOTAS_GRAY, RTOL
@@ -352,7 +352,7 @@ def test_colour_with_the_other_conventions(jpeg_paths):
     """Sets, offsets, binning and the merged aggregate apply to every channel and pair."""
     from skimage.feature import graycoprops
 
-    from haralick_learn._quantize import quantize
+    from haralick_learn.preprocess.quantize import quantize
     from haralick_learn._settings import SKIMAGE_PROPS, TextureSettings
 
     params = dict(features="skimage", offsets="skimage", distance=4, aggregate="merged",

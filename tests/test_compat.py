@@ -168,13 +168,13 @@ def test_compiled_here_says_false_when_numbas_cache_index_cannot_be_read(monkeyp
     from numba.core.caching import IndexDataCacheFile
 
     from haralick_learn import _numba_cache
-    from haralick_learn._glcm import cooccurrence
+    from haralick_learn.texture.counting import cooccurrence
 
     cooccurrence(np.zeros((4, 4), np.uint8), (1,))  # the module's kernels have run here
-    assert _numba_cache.compiled_here("haralick_learn._glcm")
+    assert _numba_cache.compiled_here("haralick_learn.texture.counting")
 
     def changed(self):
         raise AttributeError("numba's cache layout changed")
 
     monkeypatch.setattr(IndexDataCacheFile, "_load_index", changed)
-    assert _numba_cache.compiled_here("haralick_learn._glcm") is False
+    assert _numba_cache.compiled_here("haralick_learn.texture.counting") is False

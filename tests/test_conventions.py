@@ -22,7 +22,7 @@ import pytest
 from conftest import MAHOTAS_GRAY, RTOL, reference_gray, reference_row, stack_of_crops
 
 from haralick_learn import HaralickFeaturizer
-from haralick_learn._quantize import bin_by_range, to_gray_levels
+from haralick_learn.preprocess.quantize import bin_by_range, to_gray_levels
 from haralick_learn._settings import (
     DIRECTIONS_3D, FEATURE_NAMES, FEATURE_SETS, IBSI_FEATURES, SKIMAGE_PROPS,
     TextureSettings,
@@ -311,7 +311,7 @@ def test_bin_width_levels_are_pyradiomics_bins_minus_one(real_grays):
     pytest.importorskip("radiomics")
     from radiomics import imageoperations
 
-    from haralick_learn._quantize import bin_by_width
+    from haralick_learn.preprocess.quantize import bin_by_width
 
     for gray in real_grays.values():
         for width in (25, 7):

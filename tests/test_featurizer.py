@@ -67,7 +67,7 @@ def test_distance_list_concatenates_blocks(jpeg_paths):
 
 
 def test_mahotas_gray_conversion_is_bit_identical(photo_paths):
-    from haralick_learn._io import load_image
+    from haralick_learn.io.decode import load_image
 
     for path in photo_paths:
         assert np.array_equal(load_image(path, gray_conversion="mahotas"),

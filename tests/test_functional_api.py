@@ -20,8 +20,8 @@ from skimage.feature import graycomatrix, graycoprops
 
 import haralick_learn
 from haralick_learn import HaralickFeaturizer, cooccurrence, matrix_features
-from haralick_learn._functional import angle_offsets
-from haralick_learn._quantize import bin_by_width
+from haralick_learn.texture.functional import angle_offsets
+from haralick_learn.preprocess.quantize import bin_by_width
 from haralick_learn._settings import FEATURE_SETS, SKIMAGE_PROPS
 
 from conftest import RTOL, stack_of_crops

@@ -22,9 +22,9 @@ from PIL import Image, ImageFile, features
 
 import haralick_learn
 from haralick_learn import HaralickFeaturizer, ImageFeaturizationWarning
-from haralick_learn._gray import rgb_to_gray_uint8
-from haralick_learn._io import _jpeg_frame_marker, load_image
-from haralick_learn._quantize import to_gray_levels
+from haralick_learn.preprocess.gray import rgb_to_gray_uint8
+from haralick_learn.io.decode import _jpeg_frame_marker, load_image
+from haralick_learn.preprocess.quantize import to_gray_levels
 
 from conftest import BACKENDS, RTOL, reference_gray
 
@@ -645,7 +645,7 @@ def test_rgb_photos_read_in_strips_equal_the_reference(
     # Strips of one row, of 3 rows plus a remainder, and the default size; the
     # one-copy route through Pillow's raw encoder, and the public fallback
     # taken when that internal interface is gone or returns too little.
-    import haralick_learn._io as io_module
+    import haralick_learn.io.decode as io_module
 
     monkeypatch.setattr(io_module, "_GRAY_STRIP_BYTES", strip_bytes)
 
@@ -770,7 +770,7 @@ def test_reading_leaves_process_wide_state_alone(jpeg_paths, tmp_path, monkeypat
     # are, seen from inside the read, from another thread while reads run, and afterwards.
     import threading
 
-    import haralick_learn._io as io_module
+    import haralick_learn.io.decode as io_module
 
     paths = _photo_copies(jpeg_paths, tmp_path, [300, 400, 500]) * 4
     paths.insert(5, _bad_file(tmp_path, "truncated JPEG"))

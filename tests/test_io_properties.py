@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from haralick_learn import HaralickFeaturizer, ImageFeaturizationWarning
-from haralick_learn._io import load_image
-from haralick_learn._quantize import to_gray_levels
+from haralick_learn.io.decode import load_image
+from haralick_learn.preprocess.quantize import to_gray_levels
 
 DTYPES = [np.uint8, np.uint16, np.int16, np.int32, np.int64, np.float32, np.float64, bool]
 DIRECTIONS = [(0, 1), (1, 1), (1, 0), (1, -1)]  # the reference's order

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from sklearn.datasets import load_sample_images
 
-from haralick_learn._glcm import DIRECTIONS, cooccurrence
+from haralick_learn.texture.counting import DIRECTIONS, cooccurrence
 from haralick_learn import _gray as gray_module
-from haralick_learn._gray import rgb_to_gray_uint8, rgbx_to_gray_uint8
-from haralick_learn._haralick import haralick_features
+from haralick_learn.preprocess.gray import rgb_to_gray_uint8, rgbx_to_gray_uint8
+from haralick_learn.texture.catalogue import haralick_features
 
 from _helpers import haralick_image
 from conftest import RTOL
@@ -544,7 +544,7 @@ def test_every_pass_grouping_matches_mahotas_on_real_textures(name, directions):
 
 
 def test_the_feature_catalogue_names_the_haralick_features_in_order():
-    from haralick_learn._haralick import FEATURES
+    from haralick_learn.texture.catalogue import FEATURES
     from haralick_learn._settings import FEATURE_NAMES, FEATURE_SETS
 
     assert tuple(FEATURES)[: len(FEATURE_NAMES)] == FEATURE_NAMES

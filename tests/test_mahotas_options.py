@@ -14,7 +14,7 @@ import pytest
 import skimage.data
 
 from haralick_learn import HaralickFeaturizer
-from haralick_learn._glcm import cooccurrence
+from haralick_learn.texture.counting import cooccurrence
 
 from conftest import BACKENDS, MAHOTAS_GRAY, RTOL, reference_gray
 

@@ -31,8 +31,8 @@ import pytest
 from PIL import Image
 
 from haralick_learn import HaralickFeaturizer, texture_maps
-from haralick_learn._io import load_image
-from haralick_learn._quantize import to_gray_levels
+from haralick_learn.io.decode import load_image
+from haralick_learn.preprocess.quantize import to_gray_levels
 
 from conftest import time_limit
 

@@ -19,7 +19,7 @@ import pytest
 from skimage import data
 
 from haralick_learn import HaralickFeaturizer, texture_maps
-from haralick_learn._quantize import quantize
+from haralick_learn.preprocess.quantize import quantize
 from haralick_learn._settings import TextureSettings
 
 #: Absolute tolerances by feature (beyond 1e-9 relative), see the module docstring.

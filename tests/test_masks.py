@@ -22,9 +22,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from haralick_learn import HaralickFeaturizer, ImageFeaturizationWarning
-from haralick_learn._glcm import cooccurrence
-from haralick_learn._gray import rgb_to_gray_uint8
-from haralick_learn._haralick import haralick_features
+from haralick_learn.texture.counting import cooccurrence
+from haralick_learn.preprocess.gray import rgb_to_gray_uint8
+from haralick_learn.texture.catalogue import haralick_features
 from haralick_learn.datasets import load_sample_images
 
 from conftest import RTOL

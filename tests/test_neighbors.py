@@ -90,7 +90,7 @@ def test_too_many_neighbors_is_a_clear_error():
 
 # --- Beyond the full matrix: products (euclidean) and cdist chunks, against the references ---
 
-import haralick_learn._neighbors as neighbors_module  # noqa: E402
+import haralick_learn.neighbors.search as neighbors_module  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from hypothesis.extra.numpy import arrays  # noqa: E402

@@ -17,7 +17,7 @@ from scipy.spatial.distance import cdist
 from sklearn.preprocessing import StandardScaler
 
 from haralick_learn import DistanceNeighbors, HaralickFeaturizer
-from haralick_learn._io import load_image
+from haralick_learn.io.decode import load_image
 
 pytest.importorskip("pynndescent")
 

@@ -22,7 +22,7 @@ from sklearn.preprocessing import StandardScaler
 distributed = pytest.importorskip("distributed")
 
 from haralick_learn import DistanceNeighbors, HaralickFeaturizer  # noqa: E402
-from haralick_learn._io import load_image  # noqa: E402
+from haralick_learn.io.decode import load_image  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 from skimage.data import camera
 
 from haralick_learn import HaralickFeaturizer, region_features, texture_maps
-from haralick_learn._gray import GRAY_CONVERSIONS
+from haralick_learn.preprocess.gray import GRAY_CONVERSIONS
 from haralick_learn._params import PARAMETERS, Options, parameter, parameter_names
 from haralick_learn._settings import (AGGREGATES, BACKENDS, COLOR_CHANNELS, OFFSET_CONVENTIONS,
                                       TextureSettings)

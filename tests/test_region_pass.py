@@ -16,10 +16,10 @@ from skimage.measure import label as connected_components
 from skimage.segmentation import slic, watershed
 
 from haralick_learn import region_features
-from haralick_learn._glcm import cooccurrence, cooccurrence_sums, crop_matrices, crop_sums
-from haralick_learn._io import load_gray
+from haralick_learn.texture.counting import cooccurrence, cooccurrence_sums, crop_matrices, crop_sums
+from haralick_learn.io.decode import load_gray
 from haralick_learn._pipeline import covers_regions, rows_from_labels
-from haralick_learn._quantize import REGION_DONE, _range_edges, quantize, quantize_regions
+from haralick_learn.preprocess.quantize import REGION_DONE, _range_edges, quantize, quantize_regions
 from haralick_learn._regions import _compact_ids, _Regions, region_columns
 from haralick_learn._settings import TextureSettings
 

@@ -16,9 +16,9 @@ import skimage.data
 from sklearn.datasets import load_sample_image
 
 from haralick_learn import HaralickFeaturizer, ImageFeaturizationWarning
-from haralick_learn._glcm import DIRECTIONS_3D, cooccurrence
-from haralick_learn._io import load_volume
-from haralick_learn._quantize import to_gray_levels
+from haralick_learn.texture.counting import DIRECTIONS_3D, cooccurrence
+from haralick_learn.io.decode import load_volume
+from haralick_learn.preprocess.quantize import to_gray_levels
 from haralick_learn._settings import DIRECTIONS_3D as NAMED_3D
 
 from conftest import BACKENDS, RTOL, stack_of_crops

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from haralick_learn import HaralickFeaturizer, texture_maps
-from haralick_learn._quantize import quantize
+from haralick_learn.preprocess.quantize import quantize
 from haralick_learn._settings import TextureSettings
 
 BIN_WIDTH = 1000  # about 30 bins over the MR volume's intensities

@@ -15,8 +15,8 @@ import sys
 import textwrap
 import warnings
 
-from ._files import atomic_output
-from ._params import argparse_arguments, parameter, parameter_names
+from ..io.files import atomic_output
+from .._params import argparse_arguments, parameter, parameter_names
 
 #: Files a directory contributes, by extension (case-insensitive).
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".gif", ".webp")
@@ -190,8 +190,8 @@ def _check_figure(path):
 #: The compiled kernels of each kind of work: their module, what they compute, and about
 #: how long their first run on a machine compiles them.
 _KERNELS = {
-    "features": ("haralick_learn._glcm", "feature", "a few seconds"),
-    "maps": ("haralick_learn._maps_kernels", "texture-map", "about 10 s"),
+    "features": ("haralick_learn.texture.counting", "feature", "a few seconds"),
+    "maps": ("haralick_learn.texture.windowed", "texture-map", "about 10 s"),
 }
 
 
@@ -201,7 +201,7 @@ def _say_if_compiling(args, kind):
     numba compiles them on their first run here and caches them on disk: later
     runs load them in a moment, and say nothing.
     """
-    from ._numba_cache import compiled_here
+    from .._numba_cache import compiled_here
 
     module, what, duration = _KERNELS[kind]
     said = vars(args).setdefault("_compiling_said", set())
@@ -219,7 +219,7 @@ def _rows(args, featurizer, images):
 
 
 def _featurizer(args, verbose=1):
-    from . import HaralickFeaturizer
+    from .. import HaralickFeaturizer
 
     return HaralickFeaturizer(n_jobs=args.n_jobs, verbose=verbose,
                               on_error=getattr(args, "on_error", "raise"),
@@ -369,7 +369,7 @@ def _leave_out_nan(args, paths, features, names):
 
 def _check_volume_readers(paths):
     """Fail before any work when a volume file's optional reader is not installed."""
-    from ._io import check_volume_reader
+    from ..io.decode import check_volume_reader
 
     for path in paths:
         try:
@@ -483,7 +483,7 @@ def _similar(args):
     import numpy as np
     from sklearn.preprocessing import StandardScaler
 
-    from . import DistanceNeighbors
+    from .. import DistanceNeighbors
 
     if args.index:
         _check_figure(args.plot)
@@ -562,8 +562,8 @@ def _check_pynndescent(what):
 def _index(args):
     from sklearn.preprocessing import StandardScaler
 
-    from ._saved_index import file_identity, write_index
-    from ._version import __version__
+    from ..neighbors.saved_index import file_identity, write_index
+    from .._version import __version__
 
     if args.algorithm == "nndescent":
         _check_pynndescent("--algorithm nndescent")
@@ -581,7 +581,7 @@ def _index(args):
     # a fixed seed and one thread give the same graph, so the same answers, each time.
     algorithm_params = None
     if args.algorithm == "nndescent":
-        from ._saved_index import GRAPH_RANDOM_STATE
+        from ..neighbors.saved_index import GRAPH_RANDOM_STATE
 
         algorithm_params = {"random_state": GRAPH_RANDOM_STATE, "n_jobs": 1}
     write_index(args.output, folder=os.path.abspath(args.images), paths=kept_paths,
@@ -604,8 +604,8 @@ def load_index(path, featurizer):
     differ) or whose featurizer settings differ from ``featurizer``'s:
     distances between their rows mean nothing.
     """
-    from ._saved_index import jsonable_params, read_index
-    from ._version import __version__
+    from ..neighbors.saved_index import jsonable_params, read_index
+    from .._version import __version__
 
     if not os.path.isfile(path):
         raise CommandError(f"index {path!r}: no such file (make one with "
@@ -631,8 +631,8 @@ def _similar_from_index(args):
     import numpy as np
     from sklearn.preprocessing import StandardScaler
 
-    from . import DistanceNeighbors
-    from ._saved_index import changed_files, fitted_scaler
+    from .. import DistanceNeighbors
+    from ..neighbors.saved_index import changed_files, fitted_scaler
 
     queries = [args.images, *args.queries]  # with --index, every positional is a query
     _check_output(args.plot)
@@ -689,7 +689,7 @@ def _plot(images, queries, indices, distances):
     import matplotlib
 
     matplotlib.use("Agg")  # files only: must run without a display
-    from . import SimilarImagesDisplay
+    from .. import SimilarImagesDisplay
 
     return SimilarImagesDisplay.from_predictions(images, queries, indices, distances).figure_
 
@@ -742,7 +742,7 @@ def _evaluate(args):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from . import FilenameLabelExtractor
+    from .. import FilenameLabelExtractor
 
     paths = _samples(args)
     labels = FilenameLabelExtractor(source=args.labels).fit_transform(paths)
@@ -776,8 +776,8 @@ def _demo(args):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from . import DistanceNeighbors, FilenameLabelExtractor, HaralickFeaturizer
-    from .datasets import load_sample_images
+    from .. import DistanceNeighbors, FilenameLabelExtractor, HaralickFeaturizer
+    from ..datasets import load_sample_images
 
     _check_figure(args.output)
     paths = load_sample_images().paths
@@ -864,7 +864,7 @@ def _map_memory(args, kind, shape, options, n_kept, n_features):
     ``n_kept`` features of ``n_features`` written to ``.npy`` (``--features``),
     the float32 page written at a time to ``.tif``, and the preview's drawing.
     """
-    from ._maps import texture_maps_memory
+    from .._maps import texture_maps_memory
 
     n_pixels = -(-shape[0] // args.step) * -(-shape[1] // args.step)
     n_bytes = texture_maps_memory(shape, args.window, step=args.step, n_jobs=args.n_jobs,
@@ -885,7 +885,7 @@ _MAP_OPTIONS = ("distance", "aggregate", "levels", "gray_conversion")
 def _map(args):
     import numpy as np
 
-    from . import HaralickFeaturizer, texture_maps
+    from .. import HaralickFeaturizer, texture_maps
 
     output = args.output
     if output.rstrip("/\\").lower().endswith(".zarr"):
@@ -976,9 +976,9 @@ def _map_zarr(args, output, options, chosen, chosen_names):
     import dask
     import dask.array as da
 
-    from . import texture_maps
-    from ._io import load_image
-    from ._quantize import to_gray_levels
+    from .. import texture_maps
+    from ..io.decode import load_image
+    from ..preprocess.quantize import to_gray_levels
 
     # One gray scale for every tile: the whole image quantized once, as in memory.
     levels = to_gray_levels(load_image(args.image, gray_conversion=args.gray_conversion),
@@ -1011,7 +1011,7 @@ def _map_preview(args, maps, names):
     matplotlib.use("Agg")  # files only: must run without a display
     import matplotlib.pyplot as plt
 
-    from ._io import load_display_pixels
+    from ..io.decode import load_display_pixels
 
     shown = names[:3]
     figure, axes = plt.subplots(1, 1 + len(shown), figsize=(3.2 * (1 + len(shown)), 3.4),
@@ -1045,7 +1045,7 @@ def _load_labels(path, volume):
         except ValueError as exc:
             raise CommandError(f"cannot read labels {path!r}: {exc}") from None
     elif volume:
-        from ._io import load_volume
+        from ..io.decode import load_volume
 
         labels = load_volume(path)
     elif lower.endswith(_ARRAY_LABELS):
@@ -1070,10 +1070,10 @@ def _load_labels(path, volume):
 
 
 def _regions(args):
-    from ._chunked import is_chunked
-    from ._region_runs import run_key, write_region_table
-    from ._region_tiles import RegionTiles
-    from ._settings import TextureSettings
+    from ..io.chunked import is_chunked
+    from .._region_runs import run_key, write_region_table
+    from .._region_tiles import RegionTiles
+    from .._settings import TextureSettings
 
     _check_output(args.output, suffixes=REGION_SUFFIXES,
                   writes="regions writes CSV or Parquet")
@@ -1093,7 +1093,7 @@ def _regions(args):
     labels = args.labels if labels_tiled else _load_labels(args.labels, args.volume)
     image = args.image
     if args.volume and not image_tiled:
-        from ._io import load_volume, mask_on_image_grid
+        from ..io.decode import load_volume, mask_on_image_grid
 
         image = load_volume(args.image)
         if not labels_tiled:
@@ -1182,7 +1182,7 @@ def _positive(minimum):
 
 
 def build_parser():
-    from ._version import __version__
+    from .._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="haralick-learn",
@@ -1412,7 +1412,3 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"haralick-learn {args.command}: interrupted", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import gen_batches
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._compat import (
+from .._compat import (
     Interval, StrOptions, active_n_jobs, remote_backend_active, validate_parameters,
 )
 
@@ -384,7 +384,7 @@ class DistanceNeighbors(BaseEstimator):
         search: only the set of neighbours is approximate, never a distance.
         Queries for which the graph returns too few rows are searched exactly.
         """
-        from . import _neighbors_kernels as kernels
+        from . import kernels
 
         extra = int(exclude is not None)
         found, _ = self._index.query(queries, k=k + extra, **self._query_params)
@@ -457,7 +457,7 @@ class DistanceNeighbors(BaseEstimator):
         Returns False, having done nothing, when the data are too large in
         magnitude for the products to be bounded (the caller then uses cdist).
         """
-        from . import _neighbors_kernels as kernels
+        from . import kernels
 
         fitted = self._fit_X
         n_fit, n_features = fitted.shape

@@ -1,7 +1,7 @@
 """The channels stage for colour: an RGB image becomes the channel images of a colour space.
 
 Pixel arithmetic only: no file is read here (the read stage,
-:func:`haralick_learn._io.load_color_pixels`, hands over the RGB array).
+:func:`haralick_learn.io.decode.load_color_pixels`, hands over the RGB array).
 Every channel image is 8-bit (``uint8`` levels 0..255), so that the quantize
 stage treats it as it treats an 8-bit gray image. The conversions, exactly:
 
@@ -44,7 +44,7 @@ import math
 import numba
 import numpy as np
 
-from ._quantize import is_8bit
+from .quantize import is_8bit
 
 __all__ = ["channel_images", "rgb_to_hsv_levels", "rgb_to_lab_levels"]
 
@@ -190,7 +190,7 @@ def channel_images(pixels, color, source="image"):
     ----------
     pixels : ndarray, shape (height, width, 3) or (height, width)
         RGB, or gray (treated as the RGB image ``(g, g, g)``), as
-        :func:`~haralick_learn._io.load_color_pixels` returns.
+        :func:`~haralick_learn.io.decode.load_color_pixels` returns.
     color : {"rgb", "hsv", "lab"}
         The colour space.
     source : str

@@ -24,7 +24,7 @@ import zipfile
 
 import numpy as np
 
-from ._files import atomic_output
+from ..io.files import atomic_output
 
 #: The format's name, in the metadata of every index file.
 FORMAT = "haralick-learn index"

@@ -2,10 +2,10 @@
 
 This is the only module that reads files. :func:`load_image` reads a path, a
 PIL image or an array and returns a 2-D gray array; the channel stage (an
-8-bit RGB image through the gray conversion of ``_gray``: exact integer
+8-bit RGB image through the gray conversion of ``preprocess.gray``: exact integer
 arithmetic, or mahotas's ``rgb2gray`` bit for bit) runs inside the read, a strip of rows at a time, so that a photograph is
 never held both in colour and in gray. Quantization is the next stage
-(``_quantize``).
+(``preprocess.quantize``).
 """
 
 import os
@@ -16,8 +16,8 @@ from functools import partial
 import numpy as np
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from ._gray import rgb_to_gray, rgb_to_gray_uint8, rgbx_to_gray_uint8
-from ._quantize import is_8bit
+from ..preprocess.gray import rgb_to_gray, rgb_to_gray_uint8, rgbx_to_gray_uint8
+from ..preprocess.quantize import is_8bit
 
 # PIL modes that are converted before anything else, and what to. Mode "P"
 # is handled apart (see _expand_palette).
@@ -314,7 +314,7 @@ def load_image(image, index=0, gray_conversion="exact"):
     index : int, default=0
         Position of the sample in its batch, used to name it in errors.
     gray_conversion : {"exact", "mahotas"}, default="exact"
-        How colour becomes gray (see :mod:`haralick_learn._gray`): exact
+        How colour becomes gray (see :mod:`haralick_learn.preprocess.gray`): exact
         integer arithmetic, the same on every machine, or mahotas's
         ``rgb2gray``, bit for bit as the local mahotas computes it.
 
@@ -403,7 +403,7 @@ def load_color_pixels(image, index=0):
     The read stage of ``color="rgb" | "hsv" | "lab"``: the same sources, checks
     and error messages as :func:`load_image`, with one decode, but an RGB
     image stays in colour (the channels stage,
-    :func:`haralick_learn._channels.channel_images`, converts it).
+    :func:`haralick_learn.preprocess.channels.channel_images`, converts it).
 
     Parameters
     ----------

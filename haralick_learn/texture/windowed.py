@@ -2,7 +2,7 @@
 
 Math on arrays only: the caller (``_maps``) validates, quantizes, allocates
 the outputs and turns the sums into features with the catalogue's formulas
-(``_haralick.features_of_statistics``); these functions fill the outputs and
+(``texture.catalogue.features_of_statistics``); these functions fill the outputs and
 check nothing. They release the GIL (``nogil``).
 
 Images are volumes here: a 2-D image is a volume of one slice. When the
@@ -38,7 +38,7 @@ import math
 import numba
 import numpy as np
 
-from ._libm import log2
+from .libm import log2
 
 #: The integer accumulators of a window's matrix, in the order of their column.
 ACCUMULATORS = ("total", "square_sum", "level_sum", "level_square_sum", "product_sum",

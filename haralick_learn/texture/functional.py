@@ -13,10 +13,10 @@ from numbers import Integral
 
 import numpy as np
 
-from . import _glcm
-from ._haralick import features_of_matrices
-from ._offsets import angle_offset
-from ._settings import FEATURE_SETS, TextureSettings
+from . import counting
+from .catalogue import features_of_matrices
+from .offsets import angle_offset
+from .._settings import FEATURE_SETS, TextureSettings
 
 __all__ = ["angle_offsets", "cooccurrence", "matrix_features"]
 
@@ -241,7 +241,7 @@ def cooccurrence(image, distances, angles=None, *, offsets=None, levels=None, sy
     if offsets is None and (angles is not None or image.ndim == 2):
         vectors = angle_offsets(distances, DEFAULT_ANGLES if angles is None else angles)
     else:
-        units = _glcm.DIRECTIONS_3D if offsets is None else offsets
+        units = counting.DIRECTIONS_3D if offsets is None else offsets
         units = _checked_offsets(units, image.ndim)
         distances = _checked_distances(distances)
         vectors = distances[:, None, None] * units[None]
@@ -273,7 +273,7 @@ def _pair_counts(image, vectors, mask):
     flipped = first < 0
     canonical = np.where(flipped[:, None], -vectors, vectors)
     unique, index = np.unique(canonical, axis=0, return_inverse=True)
-    counted = _glcm.cooccurrence(image, (1,), unique, symmetric=False, mask=mask)[0]
+    counted = counting.cooccurrence(image, (1,), unique, symmetric=False, mask=mask)[0]
     out = counted[index.reshape(-1)]
     out[flipped] = out[flipped].transpose(0, 2, 1)
     return out

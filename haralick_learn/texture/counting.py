@@ -15,8 +15,8 @@ import threading
 import numba
 import numpy as np
 
-from ._libm import log2
-from ._settings import DIRECTIONS_2D, DIRECTIONS_3D as _NAMED_3D
+from .libm import log2
+from .._settings import DIRECTIONS_2D, DIRECTIONS_3D as _NAMED_3D
 
 __all__ = [
     "DIRECTIONS", "DIRECTIONS_3D", "LOG2_SMALL_COUNTS", "CooccurrenceSums", "cooccurrence",

@@ -2,7 +2,7 @@
 
 A catalogue (:data:`FEATURES`) maps each feature's name to a formula over the
 matrices' shared statistics (:class:`GLCMStatistics`, built from the matrices'
-exact sums, :class:`~haralick_learn._glcm.CooccurrenceSums`: marginals, sum and
+exact sums, :class:`~haralick_learn.texture.counting.CooccurrenceSums`: marginals, sum and
 difference histograms and what derives from them, for any batch of matrices).
 The formulas, their order and their quirks follow
 ``mahotas.features.texture.haralick_features`` (mahotas 1.4) so that the
@@ -21,12 +21,12 @@ import math
 
 import numpy as np
 
-from ._glcm import (
+from .counting import (
     LEVEL_STATISTICS, CooccurrenceSums, cooccurrence, cooccurrence_sums, cross_cooccurrence,
     level_statistics, matrix_sums,
 )
-from ._libm import exp, log2
-from ._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
+from .libm import exp, log2
+from .._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
 
 __all__ = [
     "FEATURES", "GLCMStatistics", "MATRIX_FEATURES", "compacts_matrices",
@@ -46,7 +46,7 @@ class GLCMStatistics:
     """The shared statistics of a batch of co-occurrence matrices, each computed once.
 
     Every feature of the catalogue (:data:`FEATURES`) is a short formula over
-    these: the matrices' exact sums (:class:`~haralick_learn._glcm.CooccurrenceSums`:
+    these: the matrices' exact sums (:class:`~haralick_learn.texture.counting.CooccurrenceSums`:
     totals, ``sum p**2``, ``sum i j p``, ``sum p log2 p``, the marginals and
     the sum and difference histograms, by gray level), normalised here, and
     what derives from them (means, variances, entropies), computed on first
@@ -479,7 +479,7 @@ def haralick_features(
     ----------
     cmats : ndarray of int, shape (..., L, L)
         Co-occurrence matrices (counts), e.g. the output of
-        :func:`~haralick_learn._glcm.cooccurrence`. Not modified.
+        :func:`~haralick_learn.texture.counting.cooccurrence`. Not modified.
     ignore_zeros : bool, default=False
         Treat row 0 and column 0 (pairs involving gray level 0, e.g. a
         background) as empty before normalising.
@@ -673,7 +673,7 @@ def sums_suffice(settings):
 
 
 def image_sums(gray, settings, mask=None):
-    """The :class:`~haralick_learn._glcm.CooccurrenceSums` of an image's matrices.
+    """The :class:`~haralick_learn.texture.counting.CooccurrenceSums` of an image's matrices.
 
     One matrix per distance and direction, in the order of ``settings``
     (pyradiomics's offsets: each distance's block padded to the longest
@@ -698,7 +698,7 @@ def image_sums(gray, settings, mask=None):
 def pair_features(first, second, settings, mask=None):
     """Features of the cross-channel co-occurrence of two level images, per distance and direction.
 
-    The matrices of :func:`~haralick_learn._glcm.cross_cooccurrence` (both
+    The matrices of :func:`~haralick_learn.texture.counting.cross_cooccurrence` (both
     orders of each pixel pair, or with ``settings.symmetric=False`` the first
     only), with the offsets, ``aggregate="merged"`` and feature catalogue of
     ``settings``, as :func:`image_features` uses for a gray image. Always the

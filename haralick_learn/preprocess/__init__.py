@@ -1,0 +1,2 @@
+"""The gray, channels and quantize stages: exact, machine-independent conversions and binning.
+"""
