@@ -24,6 +24,10 @@ PYPROJECT = PACKAGE.parent / "pyproject.toml"
 CANNOT_BE_MISSING = {
     ("_maps.py", "dask"): "texture_maps of a Dask array: the input is one, so dask is installed",
     ("cli.py", "dask"): "map -o X.zarr: _map checks dask and zarr (one line) before any work",
+    ("cli.py", "nibabel"): "map --volume -o X.nii.gz: _map_volume checks its writer "
+                           "(check_volume_reader) before any work",
+    ("cli.py", "nrrd"): "map --volume -o X.nrrd: _map_volume checks its writer "
+                        "(check_volume_reader) before any work",
     ("datasets/_make_sample_images.py", "skimage"): "a maintainer's script, not imported",
 }
 
