@@ -261,5 +261,6 @@ def main():
               f"pyradiomics {theirs[0]:.1f} h (no MCC), {theirs[1]:.1f} h (24 features); "
               f"haralick_learn with MCC {ours:.0f} min")
 
+
 if __name__ == "__main__":
     main()
