@@ -749,6 +749,39 @@ def volume_affine(path):
     return affine
 
 
+def volume_shape(path):
+    """The shape :func:`load_volume` gives the volume file ``path``, from its header alone.
+
+    Lets a caller size its work before reading the voxels. None when the
+    header does not tell (not a volume file, an unreadable one: reading it
+    says why).
+
+    Examples
+    --------
+    >>> volume_shape("missing.nii.gz") is None
+    True
+    """
+    name = os.fspath(path)
+    lower = name.lower()
+    try:
+        if lower.endswith(_NIFTI_SUFFIXES):
+            shape = tuple(_volume_module("nibabel", "NIfTI").load(name).shape)
+        elif lower.endswith(_NRRD_SUFFIXES):
+            shape = tuple(int(n) for n in _volume_module("nrrd", "NRRD").read_header(name)["sizes"])
+        elif lower.endswith(_TIFF_SUFFIXES):
+            import tifffile
+
+            with tifffile.TiffFile(name) as tif:
+                shape = tuple(tif.series[0].shape)
+        else:
+            return None
+    except Exception:  # reading the volume reports it, naming the file
+        return None
+    while len(shape) > 3 and shape[-1] == 1:  # as _read_volume_file: NIfTI's (x, y, z, 1)
+        shape = shape[:-1]
+    return shape if len(shape) == 3 else None
+
+
 def mask_on_image_grid(mask, mask_path, image_path, shape, source):
     """A volume mask read from ``mask_path``, on the voxel grid of the image ``image_path``.
 

@@ -370,7 +370,17 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
         x0 = 0
         x1 = 0
         window_max = 0
-        for h in range(n_cols):
+        h_start = 0
+        h_stop = n_cols
+        if only_mask:  # slide only from the row's first voxel in the mask to its last
+            row = g - row_start
+            for h in range(n_cols):
+                written[row, h] = False
+            while h_start < n_cols and not mask[z, y, h_start * step]:
+                h_start += 1
+            while h_stop > h_start and not mask[z, y, (h_stop - 1) * step]:
+                h_stop -= 1
+        for h in range(h_start, h_stop):
             x = h * step
             lo = max(0, x - rx)
             hi = min(width, x + rx + 1)
