@@ -138,7 +138,7 @@ def what_it_costs(repeat):
     import mahotas.colors
 
     from haralick_learn import HaralickFeaturizer
-    from haralick_learn import _gray
+    from haralick_learn.preprocess import gray as _gray
     from haralick_learn.datasets import load_sample_images
 
     rgb = photograph()

@@ -104,7 +104,7 @@ def test_kept_columns_step_and_uncompressed_nifti(capsys, scan):
 
 def test_nrrd_maps_carry_the_geometry_both_ways(capsys, scan):
     nrrd = pytest.importorskip("nrrd")
-    from haralick_learn._io import volume_affine
+    from haralick_learn.io.decode import volume_affine
 
     image, mask, affine = scan
     code, _, err = cli(capsys, "map", image, "--volume", "--mask", mask, *OPTIONS,

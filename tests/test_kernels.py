@@ -11,7 +11,7 @@ from hypothesis.extra import numpy as hnp
 from sklearn.datasets import load_sample_images
 
 from haralick_learn.texture.counting import DIRECTIONS, cooccurrence
-from haralick_learn import _gray as gray_module
+from haralick_learn.preprocess import gray as gray_module
 from haralick_learn.preprocess.gray import rgb_to_gray_uint8, rgbx_to_gray_uint8
 from haralick_learn.texture.catalogue import haralick_features
 

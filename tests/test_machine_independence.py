@@ -147,7 +147,7 @@ def test_elementary_functions_without_numba_loops_give_the_same_bits(monkeypatch
     """Where numba would vectorize through SVML, the values go through Python's math instead."""
     import numba
 
-    from haralick_learn import _libm
+    from haralick_learn.texture import libm as _libm
 
     values = np.concatenate([np.random.default_rng(0).random(5000) * 60,
                              [0.0, 1.0, 1e-300, 2.0**-1074, np.inf]])

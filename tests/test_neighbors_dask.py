@@ -41,7 +41,7 @@ def rows(jpeg_paths):
 
 def _install_recorder():
     """On a worker: record, per block searched, its size and the fitted rows' identity."""
-    from haralick_learn import _neighbors
+    from haralick_learn.neighbors import search as _neighbors
 
     if not hasattr(_neighbors, "_recorded"):
         _neighbors._recorded = []
@@ -64,7 +64,7 @@ def recorded(client):
 
 
 def test_dask_search_in_this_process_equals_the_local_one(threaded_client, rows, monkeypatch):
-    from haralick_learn import _neighbors
+    from haralick_learn.neighbors import search as _neighbors
 
     search_block = _neighbors._search_block
 
@@ -132,7 +132,7 @@ def test_fitted_rows_travel_once_per_worker(client, rows):
 
 
 def test_local_backends_keep_the_thread_search(rows, monkeypatch):
-    from haralick_learn import _neighbors
+    from haralick_learn.neighbors import search as _neighbors
 
     def fail(*args):
         raise AssertionError("a local backend must not ship blocks")

@@ -210,7 +210,8 @@ def test_each_region_is_read_within_two_tiles_and_computed_once(coins, tmp_path,
     """Memory follows the tile and the largest region: every box read is at most two tiles
     along each axis, or the bounding box of one region larger than a tile; and each label's
     row is computed exactly once, though many cross tile borders."""
-    from haralick_learn import _chunked, _region_tiles
+    from haralick_learn import _region_tiles
+    from haralick_learn.io import chunked as _chunked
 
     image, labels = coins
     labels = labels.copy()

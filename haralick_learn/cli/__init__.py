@@ -897,7 +897,7 @@ def _map_features(values):
     column's name or a pattern (``contrast_*``, ``ibsi_Contrast_mean_d1``)
     choosing the columns written.
     """
-    from ._settings import FEATURE_SETS
+    from .._settings import FEATURE_SETS
 
     known = {*FEATURE_SETS, *(name for names in FEATURE_SETS.values() for name in names),
              "maximal_correlation_coefficient"}
@@ -1048,7 +1048,7 @@ def _map_volume(args, output, kind, options, chosen, chosen_names, n_features):
     import numpy as np
 
     from . import texture_maps
-    from ._io import check_volume_reader, volume_affine, volume_shape
+    from ..io.decode import check_volume_reader, volume_affine, volume_shape
 
     _check_volume_readers([args.image] + ([args.mask] if args.mask else []))
     if kind in _GEOMETRY_SUFFIXES:
@@ -1130,7 +1130,7 @@ def _sidecar_path(output):
 
 def _map_description(args, options, names):
     """What the sidecar says of the maps: their feature names (in order) and how they were made."""
-    from ._version import __version__
+    from .._version import __version__
 
     return {
         "feature_names": list(names),
