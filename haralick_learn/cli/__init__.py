@@ -1047,7 +1047,7 @@ def _map_volume(args, output, kind, options, chosen, chosen_names, n_features):
     """The maps of a volume: computed in memory, written with the volume's geometry."""
     import numpy as np
 
-    from . import texture_maps
+    from .. import texture_maps
     from ..io.decode import check_volume_reader, volume_affine, volume_shape
 
     _check_volume_readers([args.image] + ([args.mask] if args.mask else []))
