@@ -239,7 +239,7 @@ def _rows_of_pairs(levels, first, second, y0, y1, oy, s, g, ignore_zeros, n_leve
                 _add_pair(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist)
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, inline="always")
 def _column_pairs_2d(levels, c, lo, hi, y0, y1, oy, ox, s, g, ignore_zeros, n_levels, cells, px,
                      dh, sh, acc, nlogn, inv, chist, track_max):
     """:func:`_column_pairs` of one slice without a mask (``oy >= 0``): the hot path."""
@@ -299,7 +299,7 @@ def _level_sums(acc, px, dh, sh, window_max, n_levels_image, out):
     out[6] = invvar
 
 
-@numba.njit(nogil=True, cache=True)
+@numba.njit(nogil=True, cache=True, inline="always")
 def _move_column(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, offsets, groups, s,
                  ignore_zeros, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist, track_max,
                  hist):
