@@ -12,7 +12,7 @@ fresh process per variant (so each pays the same import and loads the same
 compiled kernels): Haralick's 13 features, scikit-image's 10, and IBSI's 24
 without MCC (which needs each window's whole matrix: at most 64 levels), all
 4 directions; with ``--before DIR`` (another checkout, e.g. a ``git
-worktree`` of an earlier commit) also that checkout's Haralick map. The
+worktree`` of another commit) also that checkout's Haralick map. The
 variants alternate within each round, so that all see the same drift of a
 shared machine. Printed: the CPU seconds of each (best round) and the
 median (with range) over rounds of each one's ratio to this checkout's
