@@ -135,7 +135,7 @@ def _add_pair(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist):
     acc[g, _HS] += nlogn[new] - nlogn[old]
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=True)
 def _add_pair_tracking_max(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist):
     """:func:`_add_pair`, also tracking the largest count (``acc[g, _CMAX]``)."""
     if a > b:
@@ -299,7 +299,7 @@ def _level_sums(acc, px, dh, sh, window_max, n_levels_image, out):
     out[6] = invvar
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=True)
 def _move_column(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, offsets, groups, s,
                  ignore_zeros, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist, track_max,
                  hist):
