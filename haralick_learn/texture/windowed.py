@@ -138,44 +138,13 @@ def _add_pair(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist):
 @numba.njit(nogil=True, cache=True)
 def _add_pair_tracking_max(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist):
     """:func:`_add_pair`, also tracking the largest count (``acc[g, _CMAX]``)."""
-    if a > b:
-        a, b = b, a
-    acc[g, _T] += 2 * s
-    acc[g, _S1] += s * (a + b)
-    acc[g, _S2] += s * (a * a + b * b)
-    acc[g, _SIJ] += 2 * s * a * b
-    # cells holds each unordered pair once: C[a, b] = C[b, a] = n (a != b), C[a, a] = 2 n
-    idx = a * n_levels + b
-    old = np.int64(cells[g, idx])
-    new = old + s
-    cells[g, idx] = new
-    if a == b:
-        acc[g, _Q] += 4 * (new * new - old * old)
-        acc[g, _H] += nlogn[2 * new] - nlogn[2 * old]
-        _move_count(chist, acc, g, 2 * old, 2 * new)
+    low, high = min(a, b), max(a, b)
+    old = np.int64(cells[g, low * n_levels + high])
+    _add_pair(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist)
+    if low == high:  # the diagonal cell C[a, a] is twice its count of unordered pairs
+        _move_count(chist, acc, g, 2 * old, 2 * (old + s))
     else:
-        acc[g, _Q] += 2 * (new * new - old * old)
-        acc[g, _H] += 2 * (nlogn[new] - nlogn[old])
-        _move_count(chist, acc, g, old, new)
-    old = np.int64(px[g, a])
-    px[g, a] = old + s
-    acc[g, _HX] += nlogn[old + s] - nlogn[old]
-    old = np.int64(px[g, b])
-    px[g, b] = old + s
-    acc[g, _HX] += nlogn[old + s] - nlogn[old]
-    k = b - a
-    old = np.int64(dh[g, k])
-    new = old + 2 * s
-    dh[g, k] = new
-    acc[g, _DQ] += new * new - old * old
-    acc[g, _HD] += nlogn[new] - nlogn[old]
-    acc[g, _DK1] += 2 * s * k
-    acc[g, _IDM] += 2 * s * inv[k]
-    k = a + b
-    old = np.int64(sh[g, k])
-    new = old + 2 * s
-    sh[g, k] = new
-    acc[g, _HS] += nlogn[new] - nlogn[old]
+        _move_count(chist, acc, g, old, old + s)
 
 
 @numba.njit(nogil=True, cache=True)
