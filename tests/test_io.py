@@ -789,7 +789,8 @@ def test_reading_leaves_process_wide_state_alone(jpeg_paths, tmp_path, monkeypat
         done = threading.Event()
 
         def watch():
-            while not done.is_set():
+            # sample often, but let the reads run: a spinning thread would hold the GIL
+            while not done.wait(0.0005):
                 seen.append(_process_wide_state())
 
         monkeypatch.setattr(io_module, "_pil_to_array", reading)

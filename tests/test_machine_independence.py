@@ -93,7 +93,8 @@ def _rows_of_runs(folder, runs):
         path = folder / f"{name}.npz"
         started[name] = (path, subprocess.Popen(
             [sys.executable, "-c", ROWS, str(path), repr(SETTINGS)],
-            env=dict(os.environ, **env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            # one BLAS thread each: the runs already share the cores
+            env=dict(os.environ, OPENBLAS_NUM_THREADS="1", **env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     rows = {}
     for name, (path, process) in started.items():
