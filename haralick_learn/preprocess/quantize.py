@@ -353,6 +353,7 @@ def quantize_regions(gray, labels, boxes, numbers, settings):
         gray, labels = gray[None], labels[None]
         boxes = np.column_stack([np.zeros(len(boxes), np.int64), boxes[:, :2],
                                  np.ones(len(boxes), np.int64), boxes[:, 2:]])
+    gray, labels = _compiled_types(gray, labels)
     boxes = np.ascontiguousarray(boxes, dtype=np.int64)
     shapes = boxes[:, 3:] - boxes[:, :3]
     sizes = shapes.prod(axis=1)
@@ -377,6 +378,24 @@ def quantize_regions(gray, labels, boxes, numbers, settings):
                     width, MAX_BINS, edges, bounds, shared, shift, gray.dtype.kind in "ui",
                     gray.dtype == np.uint8, levels, starts, n_levels, lowest, status)
     return RegionCrops(levels, starts, shapes, n_levels, lowest, status)
+
+
+def _compiled_types(gray, labels):
+    """``gray`` and ``labels`` as contiguous arrays of a few types: each other combination of
+    types and layouts would compile the region pass again, for seconds, on its first call.
+
+    Values are unchanged: integer images other than 8-bit and 16-bit become int64 (uint64
+    stays: its top half does not fit), floats keep their type (float32's bins are computed in
+    float32), and labels become int32 or int64 (equality between labels is all that is read).
+    """
+    if gray.dtype.kind in "iu" and gray.dtype not in (np.uint8, np.uint16, np.uint64):
+        gray = gray.astype(np.int64)
+    elif gray.dtype == bool:
+        gray = gray.view(np.uint8)
+    label_type = np.int64 if labels.dtype.itemsize == 8 else np.int32
+    if labels.dtype != label_type:  # uint64 labels wrap onto int64 one to one
+        labels = labels.astype(label_type)
+    return np.ascontiguousarray(gray), np.ascontiguousarray(labels)
 
 
 def _region_edges(gray, labels, boxes, numbers, settings):
