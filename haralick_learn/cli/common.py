@@ -117,18 +117,31 @@ def _glob_match(pattern_parts, path_parts):
 
 
 def counted(n, noun):
-    """``1 image``, ``2 images``; ``1 class``, ``2 classes``."""
+    """``1 image``, ``2 images``; ``1 class``, ``2 classes``.
+
+    Examples
+    --------
+    >>> counted(1, "image"), counted(3, "class")
+    ('1 image', '3 classes')
+    """
     if n == 1:
         return f"{n} {noun}"
     return f"{n} {noun}{'es' if noun.endswith('s') else 's'}"
 
 
 def warn(args, text):
+    """One warning line of the running command on standard error."""
     print(f"haralick-learn {args.command}: warning: {text}", file=sys.stderr)
 
 
 def either(items):
-    """``a``, ``a or b``, ``a, b or c``."""
+    """``a``, ``a or b``, ``a, b or c``.
+
+    Examples
+    --------
+    >>> either([".csv", ".parquet"])
+    '.csv or .parquet'
+    """
     items = list(items)
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
 
@@ -178,6 +191,7 @@ def _figure_suffixes():
 
 
 def check_figure(path):
+    """Fail before any work if the figure ``path`` cannot be written (``None``: no figure)."""
     if path is None:
         return
     check_output(path, suffixes=_figure_suffixes(), writes="the figure is written by matplotlib")
@@ -247,6 +261,11 @@ def image_root(source):
     A folder is its own root; a glob pattern's root is the folder before its
     first wildcard (``photos/**/*.png`` -> ``photos``); a file's root is its
     folder.
+
+    Examples
+    --------
+    >>> image_root("photos/**/*.png"), image_root("photos/cats/cat01.jpg")
+    ('photos', 'photos/cats')
     """
     if os.path.isdir(source):
         return source
@@ -347,14 +366,23 @@ def available_memory():
 
 
 def readable_size(n_bytes):
+    """A number of bytes in MB, or GB from a billion on.
+
+    Examples
+    --------
+    >>> readable_size(427 * 640 * 52 * 8), readable_size(3.2e9)
+    ('114 MB', '3.2 GB')
+    """
     return f"{n_bytes / 1e9:.1f} GB" if n_bytes >= 1e9 else f"{n_bytes / 1e6:.0f} MB"
 
 
 def wrap(text):
+    """A command's description as lines of at most 79 characters, for its ``--help``."""
     return textwrap.fill(text, width=79)
 
 
 def parse_jobs(text):
+    """The value of ``--n-jobs``: an integer other than 0 (a usage error)."""
     try:
         value = int(text)
     except ValueError:
@@ -367,6 +395,7 @@ def parse_jobs(text):
 
 
 def add_n_jobs(parser):
+    """The ``--n-jobs`` option of a command that featurizes images, for ``parser``."""
     parser.add_argument("--n-jobs", type=parse_jobs, default=None, metavar="N",
                         help="images featurized in parallel (default 1; -1: all processors, "
                         "-2: all but one)")
@@ -386,6 +415,7 @@ def add_table_options(parser, names=None):
 
 
 def at_least(minimum):
+    """The ``type`` of an option taking an integer of ``minimum`` or more (else a usage error)."""
     def check(text):
         try:
             value = int(text)

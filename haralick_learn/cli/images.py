@@ -80,7 +80,7 @@ def _leave_out_nan(args, paths, features, names):
     if not reasons:
         return paths, features, np.arange(len(paths)), reasons
     warn(args, f"left out {counted(len(reasons), 'image')} whose features are NaN "
-                f"(distances and classifiers need numbers): {_described(paths, reasons)}")
+               f"(distances and classifiers need numbers): {_described(paths, reasons)}")
     kept = np.array([i for i in range(len(paths)) if i not in reasons], dtype=np.intp)
     if not kept.size:
         every = "the only image has" if len(paths) == 1 else f"all {len(paths)} images have"
@@ -101,7 +101,7 @@ def _featurize(args):
     import numpy as np
 
     check_output(args.output, suffixes=CSV_SUFFIXES,
-                  writes="featurize writes CSV ('-o -': to standard output)")
+                 writes="featurize writes CSV ('-o -': to standard output)")
     paths = _samples(args)
     refuse_inputs(args.output, paths)
     featurizer = _featurizer(args)
@@ -118,7 +118,7 @@ def _featurize(args):
                                f": {', '.join(unmatched)} (--on-error nan gives them NaN rows)")
         if unmatched:
             warn(args, f"no mask in {args.masks!r} for {counted(len(unmatched), 'image')} "
-                        f"(written as nan): {', '.join(unmatched)}")
+                       f"(written as nan): {', '.join(unmatched)}")
         features = np.full((len(paths), len(names)), np.nan)
         matched = [i for i, mask in enumerate(masks) if mask is not None]
         if matched:
@@ -127,7 +127,7 @@ def _featurize(args):
     reasons = _nan_reasons(features, names)
     if reasons:
         warn(args, f"{counted(len(reasons), 'image')} with NaN features (written as nan): "
-                    f"{_described(paths, reasons)}")
+                   f"{_described(paths, reasons)}")
     to_stdout = args.output == "-"
     with contextlib.ExitStack() as stack:
         if to_stdout:
@@ -363,12 +363,12 @@ def _similar_from_index(args):
     changed, missing = changed_files(index)
     if missing:
         warn(args, f"{counted(len(missing), 'image')} of the index no longer "
-                    f"{'exists' if len(missing) == 1 else 'exist'}, left out: "
-                    f"{', '.join(paths[i] for i in missing)}")
+                   f"{'exists' if len(missing) == 1 else 'exist'}, left out: "
+                   f"{', '.join(paths[i] for i in missing)}")
     if changed:
         warn(args, f"{counted(len(changed), 'image')} changed since the index was made, "
-                    f"featurized again: {', '.join(paths[i] for i in changed)} (rebuild the "
-                    "index to skip this)")
+                   f"featurized again: {', '.join(paths[i] for i in changed)} (rebuild the "
+                   "index to skip this)")
         features[changed] = _rows(args, featurizer, [paths[i] for i in changed])
     gone = set(missing)
     present = np.array([i for i in range(len(paths)) if i not in gone], dtype=np.intp)

@@ -92,7 +92,7 @@ def _map_features(values):
 def _map(args):
     import numpy as np
 
-    from .. import HaralickFeaturizer, texture_maps
+    from .. import HaralickFeaturizer
 
     output = args.output
     if output.rstrip("/\\").lower().endswith(".zarr"):
@@ -110,8 +110,8 @@ def _map(args):
     suffixes = VOLUME_MAP_SUFFIXES if args.volume else MAP_SUFFIXES
     if not lower.endswith(suffixes):
         check_output(output, suffixes=suffixes,
-                      writes="a volume's maps are written as NIfTI, NRRD, NumPy or Zarr"
-                      if args.volume else "maps are written as TIFF, NumPy or Zarr")
+                     writes="a volume's maps are written as NIfTI, NRRD, NumPy or Zarr"
+                     if args.volume else "maps are written as TIFF, NumPy or Zarr")
     kind = next(suffix for suffix in suffixes if lower.endswith(suffix))
     if args.volume and args.preview:
         raise CommandError("--preview draws a 2-D image's maps; a volume's NIfTI or NRRD maps "
@@ -179,11 +179,7 @@ def _map(args):
                 "write a .zarr store instead (computed and written tile by tile), or "
                 "--aggregate mean (a quarter of the features), or a --step"
             )
-    say_if_compiling(args, "maps")
-    maps = texture_maps(args.image, args.window, step=args.step, n_jobs=args.n_jobs, verbose=1,
-                        mask=args.mask, masked_window=args.masked_window, **options)
-    if len(chosen) < len(names):
-        maps = maps[..., chosen]
+    maps = _computed_maps(args, options, chosen, len(names))
     with atomic_output(output) as temporary, open(temporary, "wb") as f:
         if kind == ".npy":
             np.save(f, maps)  # a file object: np.save adds no suffix to its name
@@ -225,11 +221,22 @@ def _volume_map_memory(args, kind, shape, n_features, n_kept):
     return n_bytes
 
 
+def _computed_maps(args, options, chosen, n_features):
+    """The maps of ``args.image`` in memory, only the ``chosen`` of its ``n_features`` kept."""
+    from .. import texture_maps
+
+    say_if_compiling(args, "maps")
+    maps = texture_maps(args.image, args.window, step=args.step, n_jobs=args.n_jobs, verbose=1,
+                        mask=args.mask, masked_window=args.masked_window, **options)
+    if len(chosen) < n_features:
+        maps = maps[..., chosen]
+    return maps
+
+
 def _map_volume(args, output, kind, options, chosen, chosen_names, n_features):
     """The maps of a volume: computed in memory, written with the volume's geometry."""
     import numpy as np
 
-    from .. import texture_maps
     from ..io.decode import check_volume_reader, volume_affine, volume_shape
 
     check_volume_readers([args.image] + ([args.mask] if args.mask else []))
@@ -255,15 +262,11 @@ def _map_volume(args, output, kind, options, chosen, chosen_names, n_features):
         affine = volume_affine(args.image)
         if affine is None:
             warn(args, f"{args.image} does not place its voxels in space (no NIfTI or NRRD "
-                        "geometry): the maps' voxels are 1 x 1 x 1 at the origin")
+                       "geometry): the maps' voxels are 1 x 1 x 1 at the origin")
             affine = np.eye(4)
         # output voxel (i, j, k) is the volume's voxel (step i, step j, step k)
         affine = affine @ np.diag([args.step, args.step, args.step, 1.0])
-    say_if_compiling(args, "maps")
-    maps = texture_maps(args.image, args.window, step=args.step, n_jobs=args.n_jobs, verbose=1,
-                        mask=args.mask, masked_window=args.masked_window, **options)
-    if len(chosen) < n_features:
-        maps = maps[..., chosen]
+    maps = _computed_maps(args, options, chosen, n_features)
     if kind == ".zarr":
         _write_volume_zarr(output, maps, chosen_names)
     elif kind == ".npy":
@@ -377,6 +380,12 @@ def _write_nrrd(f, maps, affine):
     nrrd.write(f, np.moveaxis(maps, -1, 0), header, compression_level=1)
 
 
+def _write_feature_names(store, names):
+    """The names of a Zarr store's features, in order, in ``feature_names.txt`` inside it."""
+    with open(os.path.join(store, "feature_names.txt"), "w", encoding="utf-8") as f:
+        f.write("\n".join(names) + "\n")
+
+
 def _write_volume_zarr(output, maps, names):
     """A volume's maps as a Zarr store (the names in ``feature_names.txt`` inside it)."""
     import dask.array as da
@@ -384,8 +393,7 @@ def _write_volume_zarr(output, maps, names):
     with atomic_output(output, directory=True) as temporary:
         chunks = tuple(min(side, 64) for side in maps.shape[:3]) + (maps.shape[3],)
         da.from_array(maps, chunks=chunks).to_zarr(temporary)
-        with open(os.path.join(temporary, "feature_names.txt"), "w", encoding="utf-8") as f:
-            f.write("\n".join(names) + "\n")
+        _write_feature_names(temporary, names)
 
 
 def _map_zarr(args, output, options, chosen, chosen_names):
@@ -415,8 +423,7 @@ def _map_zarr(args, output, options, chosen, chosen_names):
             # Ctrl-C stops the scheduler, not the tiles being computed: they finish
             # (into the temporary store) before it is removed.
             pool.shutdown(wait=True, cancel_futures=True)
-        with open(os.path.join(temporary, "feature_names.txt"), "w", encoding="utf-8") as f:
-            f.write("\n".join(chosen_names) + "\n")
+        _write_feature_names(temporary, chosen_names)
     print(f"Wrote {lazy.shape[0]} x {lazy.shape[1]} maps of {len(chosen)} features "
           f"(window {args.window}, tiles of 1024 x 1024) to {os.path.abspath(output)}")
     if args.preview:

@@ -60,7 +60,7 @@ def _regions(args):
     from .._settings import TextureSettings
 
     check_output(args.output, suffixes=REGION_SUFFIXES,
-                  writes="regions writes CSV or Parquet")
+                 writes="regions writes CSV or Parquet")
     refuse_inputs(args.output, [args.image, args.labels])
     if args.output.lower().endswith(".parquet"):
         try:
@@ -72,8 +72,8 @@ def _regions(args):
     image_tiled, labels_tiled = is_chunked(args.image), is_chunked(args.labels)
     if args.volume:
         check_volume_readers([path for path, tiled in ((args.image, image_tiled),
-                                                        (args.labels, labels_tiled))
-                               if not tiled])
+                                                       (args.labels, labels_tiled))
+                              if not tiled])
     labels = args.labels if labels_tiled else _load_labels(args.labels, args.volume)
     image = args.image
     if args.volume and not image_tiled:
@@ -111,7 +111,7 @@ def _regions(args):
         tiles.close()
     if len(failed):
         warn(args, f"{counted(len(failed), 'region')} without any pixel pair "
-                    f"(written as nan): labels {', '.join(map(str, failed))}")
+                   f"(written as nan): labels {', '.join(map(str, failed))}")
     print(f"Wrote {counted(len(plan), 'region')} x {counted(settings.n_features, 'feature')} "
           f"to {os.path.abspath(args.output)}")
     return 0
