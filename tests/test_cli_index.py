@@ -18,7 +18,7 @@ from PIL import Image
 from sklearn.preprocessing import StandardScaler
 
 import haralick_learn
-from haralick_learn import cli as cli_module
+from haralick_learn.cli import images as image_commands
 from haralick_learn.cli import main
 from haralick_learn.datasets import load_sample_images
 
@@ -153,8 +153,8 @@ def test_index_with_other_featurizer_settings_is_refused(capsys, collection, tmp
                                                          monkeypatch):
     folder, _ = collection
     other = tmp_path / "other.index"
-    featurizer = cli_module._featurizer
-    monkeypatch.setattr(cli_module, "_featurizer",
+    featurizer = image_commands._featurizer
+    monkeypatch.setattr(image_commands, "_featurizer",
                         lambda args, verbose=1: featurizer(args, verbose).set_params(
                             aggregate="mean", distance=[1, 2]))
     assert main(["index", str(folder / "grass0*.jpg"), "-o", str(other)]) == 0

@@ -214,7 +214,7 @@ def _interrupt_tiff(monkeypatch):
 
 
 def _interrupt_csv(monkeypatch):
-    import haralick_learn.cli
+    from haralick_learn.cli import images as image_commands
 
     real = csv.writer
 
@@ -228,7 +228,7 @@ def _interrupt_csv(monkeypatch):
             self.rows += 1
             return self.writer.writerow(row)
 
-    monkeypatch.setattr(haralick_learn.cli.csv, "writer", Writer)
+    monkeypatch.setattr(image_commands.csv, "writer", Writer)
 
 
 def _interrupt_figure(monkeypatch):
@@ -285,7 +285,7 @@ def test_map_refuses_when_the_maps_need_more_memory_than_available(capsys, image
                                                                    monkeypatch, jpeg_paths):
     import re
 
-    from haralick_learn import cli as command
+    from haralick_learn.cli import maps as command
     from haralick_learn._maps import texture_maps_memory
 
     shutil.copy(jpeg_paths[0], tmp_path / "china.jpg")  # 427 x 640

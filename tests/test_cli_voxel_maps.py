@@ -196,7 +196,7 @@ def test_a_failed_run_leaves_no_output(capsys, scan, monkeypatch):
 
     # interrupted while the maps are written: neither the maps, nor their sidecar, nor a
     # temporary; and the maps of an earlier run stay whole
-    from haralick_learn import cli as command
+    from haralick_learn.cli import maps as command
 
     code, _, err = cli(capsys, "map", image, "--volume", "--mask", mask, *OPTIONS,
                        "-o", "maps.nii.gz")
