@@ -204,3 +204,58 @@ def test_cross_channel_maps_are_refused_by_name():
     """Maps count each channel's pairs; cross-channel pairs are for images and regions."""
     with pytest.raises(TypeError, match=r"unexpected parameters \['color_pairs'\]"):
         texture_maps(np.zeros((20, 20, 3), np.uint8), 5, color="rgb", color_pairs="all")
+
+
+def _mcc_of_one_matrix(counts, ignore_zeros):
+    """pyradiomics's MCC of one matrix, straight from its definition: sqrt of the second
+    largest eigenvalue of Q over the levels present (1 for fewer than 2 levels)."""
+    counts = counts.copy()
+    if ignore_zeros:
+        counts[0] = 0
+        counts[:, 0] = 0
+    total = counts.sum()
+    if total == 0:
+        return np.nan  # no pair: the features are NaN
+    p = counts / total
+    rows, cols = counts.sum(axis=1) / total, counts.sum(axis=0) / total
+    present = (rows > 0) | (cols > 0)
+    if present.sum() < 2:
+        return 1.0
+    p, rows, cols = p[present][:, present], rows[present], cols[present]
+    q = (p / (rows[:, None] * cols[None, :] + np.spacing(1))) @ p.T
+    return np.sqrt(complex(np.sort(np.linalg.eigvals(q))[-2])).real
+
+
+@pytest.mark.parametrize("symmetric, ignore_zeros", [(True, False), (False, True)])
+def test_ibsi_mcc_of_many_matrices_is_each_matrix_alone(symmetric, ignore_zeros):
+    """Maps and region tables solve many small matrices at once (grouped by their number
+    of levels present): each value is the definition's on that matrix alone, bit for bit,
+    in any batch."""
+    from haralick_learn.texture.catalogue import features_of_matrices
+    from haralick_learn.texture.counting import cooccurrence
+
+    levels = (data.camera() // 8).astype(np.uint8)  # 32 levels
+    crops = [levels[y:y + 7, x:x + 7] for y in range(0, 500, 23) for x in range(0, 500, 29)]
+    counted = [len(np.unique(crop)) for crop in crops]
+    # the sky's flat crops, crops of 2 levels, up to 23 levels (from 17 to 20 levels, Q's
+    # last bits follow the layout of the matrices given to the BLAS)
+    assert {1, 2, 17, 18, 20, 23}.issubset(counted)
+    single = np.zeros((7, 7), bool)
+    single[3, 3] = True  # one pixel: no pair, an empty matrix
+
+    def matrices(crop, **params):  # a crop's matrices span its levels: pad them to 32
+        counts = cooccurrence(crop, distances=(1, 2), symmetric=symmetric, **params)
+        counts = counts.reshape(-1, *counts.shape[-2:])
+        return np.pad(counts, ((0, 0), (0, 32 - counts.shape[1]), (0, 32 - counts.shape[2])))
+
+    cmats = np.concatenate([matrices(crop) for crop in crops]
+                           + [matrices(crops[-1], mask=single)[:1]])
+    expected = np.array([_mcc_of_one_matrix(c, ignore_zeros) for c in cmats])
+    got = features_of_matrices(cmats, ["ibsi_MCC"], ignore_zeros=ignore_zeros)[:, 0]
+    np.testing.assert_array_equal(got, expected)
+    assert np.isnan(got[-1]) and (got == 1.0).any() and (got < 1.0).any()
+    # any batch, any order: the same values
+    order = np.random.default_rng(0).permutation(len(cmats))[:97]
+    np.testing.assert_array_equal(
+        features_of_matrices(cmats[order], ["ibsi_MCC"], ignore_zeros=ignore_zeros)[:, 0],
+        expected[order])

@@ -16,7 +16,7 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["exp", "log2"]
+__all__ = ["exp", "log2", "log2_plus"]
 
 
 @numba.njit(nogil=True, cache=True)
@@ -29,6 +29,12 @@ def _log2_into(x, out):
 def _log2_where_into(x, where, out):
     for i in range(x.shape[0]):
         out[i] = math.log2(x[i]) if where[i] else 0.0
+
+
+@numba.njit(nogil=True, cache=True)
+def _log2_plus_into(x, offset, zero, out):
+    for i in range(x.shape[0]):
+        out[i] = math.log2(x[i] + offset) if x[i] != 0 else zero
 
 
 @numba.njit(nogil=True, cache=True)
@@ -110,3 +116,27 @@ def exp(x, where=None):
     array([1.        , 2.71828183])
     """
     return _apply(_exp_into, x, where)
+
+
+def log2_plus(x, offset, zero):
+    """``log2(x + offset)`` of each non-zero element, ``zero`` where ``x`` is 0, as float64.
+
+    One pass over ``x`` (of which most elements may be 0, as in a small
+    region's co-occurrence matrix) instead of ``log2(x + offset, where=x != 0)``
+    and a fill: the same values.
+
+    Examples
+    --------
+    >>> log2_plus([0.0, 0.5, 3.0], 1.0, -52.0)
+    array([-52.       ,   0.5849625,   2.       ])
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if numba.config.USING_SVML:  # see _apply: the C library's values through Python's math
+        nonzero = x != 0
+        out = log2(x + offset, where=nonzero)
+        out[~nonzero] = zero
+        return out
+    out = np.empty(x.shape)
+    _log2_plus_into(np.ascontiguousarray(x).reshape(-1), float(offset), float(zero),
+                    out.reshape(-1))
+    return out
