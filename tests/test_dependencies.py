@@ -23,13 +23,13 @@ PYPROJECT = PACKAGE.parent / "pyproject.toml"
 #: Unguarded imports of optional packages that cannot fail, and why.
 CANNOT_BE_MISSING = {
     ("_maps.py", "dask"): "texture_maps of a Dask array: the input is one, so dask is installed",
-    ("cli/__init__.py", "dask"): "map -o X.zarr: _map checks dask and zarr (one line) before any work",
+    ("cli/maps.py", "dask"): "map -o X.zarr: _map checks dask and zarr (one line) before any work",
     ("_region_runs.py", "pyarrow"): "regions -o X.parquet: _regions checks pyarrow (one line) "
                                     "before any work",
-    ("cli/__init__.py", "nibabel"): "map --volume -o X.nii.gz: _map_volume checks its writer "
-                           "(check_volume_reader) before any work",
-    ("cli/__init__.py", "nrrd"): "map --volume -o X.nrrd: _map_volume checks its writer "
-                        "(check_volume_reader) before any work",
+    ("cli/maps.py", "nibabel"): "map --volume -o X.nii.gz: _map_volume checks its writer "
+                                "(check_volume_reader) before any work",
+    ("cli/maps.py", "nrrd"): "map --volume -o X.nrrd: _map_volume checks its writer "
+                             "(check_volume_reader) before any work",
     ("datasets/_make_sample_images.py", "skimage"): "a maintainer's script, not imported",
 }
 
