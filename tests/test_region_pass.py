@@ -20,7 +20,7 @@ from haralick_learn.texture.counting import cooccurrence, cooccurrence_sums, cro
 from haralick_learn.io.decode import load_gray
 from haralick_learn._pipeline import covers_regions, rows_from_labels
 from haralick_learn.preprocess.quantize import REGION_DONE, _range_edges, quantize, quantize_regions
-from haralick_learn._regions import _compact_ids, _Regions, region_columns
+from haralick_learn._regions import _compact_ids, _Regions, label_boxes, region_columns
 from haralick_learn._settings import TextureSettings
 
 from test_volumes import VOLUMES
@@ -65,16 +65,15 @@ def regions_of(image, labels, settings):
     """What region_features hands a batch: the gray image, compact labels, boxes, numbers."""
     gray = load_gray(image, 0, volume=settings.volume, gray_conversion=settings.gray_conversion)
     ids, compact = _compact_ids(labels)
-    boxes = ndimage.find_objects(compact)
-    present = [index for index, box in enumerate(boxes) if box is not None]
-    return gray, compact, boxes, ids, present
+    corners, counts = label_boxes(compact, len(ids))
+    return gray, compact, corners, ids, np.flatnonzero(counts)
 
 
 def one_by_one(image, labels, **params):
     """The rows of each label, region by region (the path the compiled pass replaces)."""
     settings = TextureSettings.from_params(**params)
-    gray, compact, boxes, ids, present = regions_of(image, labels, settings)
-    return _Regions(gray, compact, boxes, ids, settings, True).rows_one_by_one(present)
+    gray, compact, corners, ids, present = regions_of(image, labels, settings)
+    return _Regions(gray, compact, corners, ids, settings, True).rows_one_by_one(present)
 
 
 def assert_pass_equals_one_by_one(image, labels, params):
@@ -86,10 +85,8 @@ def assert_pass_equals_one_by_one(image, labels, params):
     rows = table.drop(columns=region_columns(labels.ndim)).to_numpy()
     expected = one_by_one(image, labels, **params)
     np.testing.assert_array_equal(rows, expected)
-    gray, compact, boxes, _, present = regions_of(image, labels, settings)
-    corners = np.array([[axis.start for axis in boxes[index]]
-                        + [axis.stop for axis in boxes[index]] for index in present])
-    computed, left = rows_from_labels(gray, compact, corners, np.array(present) + 1, settings)
+    gray, compact, corners, _, present = regions_of(image, labels, settings)
+    computed, left = rows_from_labels(gray, compact, corners[present], present + 1, settings)
     np.testing.assert_array_equal(computed[~left], expected[~left])
     assert np.isnan(expected[left]).all() and (~left).sum() >= 4
     return rows
@@ -312,3 +309,23 @@ def test_crop_sums_and_matrices_are_those_of_each_masked_crop(images):
             matrices = crop_matrices(*arrays, symmetric=symmetric)
             counted = cooccurrence(crop, (1,), offsets, symmetric=symmetric, mask=mask)
             np.testing.assert_array_equal(matrices, counted[0])
+
+
+@pytest.mark.parametrize("name", ["coffee", "nuclei"])
+def test_label_boxes_are_find_objects_boxes_and_bincount_counts(images, name):
+    """One compiled pass gives every label's box (as find_objects) and pixel count, 2-D and
+    3-D, labels of any integer type, with missing labels (no pixel) given zeros."""
+    _, labels = images[name]
+    labels = labels.copy()
+    labels[labels == labels.max() // 2] = 0  # a missing label
+    volume = np.stack([labels, np.roll(labels, 5, axis=1), labels[::-1]])
+    for array in (labels, volume, labels.astype(np.uint16), volume.astype(np.int32)):
+        n = int(array.max())
+        boxes, counts = label_boxes(array, n)
+        np.testing.assert_array_equal(counts, np.bincount(array.ravel(), minlength=n + 1)[1:])
+        for k, box in enumerate(ndimage.find_objects(array)):
+            if box is None:
+                assert counts[k] == 0 and not boxes[k].any()
+                continue
+            expected = [axis.start for axis in box] + [axis.stop for axis in box]
+            assert boxes[k].tolist() == expected
