@@ -108,6 +108,39 @@ class GLCMStatistics:
         ignore_zeros = bool(ignore_zeros) and (level_values is None or level_values[0] == 0)
         return cls(sums, ignore_zeros, cmats)
 
+    #: Attributes by gray level (one array for every matrix): not cut by :meth:`rows`.
+    _BY_LEVEL = ("levels", "sum_levels")
+
+    def rows(self, start, stop, cmats=None):
+        """The statistics of matrices ``start`` to ``stop``, with their matrices ``cmats``.
+
+        Views of this batch's arrays: the formulas of the matrices
+        ``start:stop`` give the values they get in the whole batch, bit for
+        bit (every formula works matrix by matrix), without computing the
+        statistics again. The statistics computed on first use are computed
+        again for the rows (from the views).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> cmats = np.array([[[2, 1], [1, 0]], [[0, 1], [1, 4]]])
+        >>> stats = GLCMStatistics.from_matrices(cmats)
+        >>> part = stats.rows(1, 2, cmats[1:])
+        >>> bool(part.contrast[0] == stats.contrast[1]), part.cmats.shape
+        (True, (1, 2, 2))
+        """
+        out = object.__new__(type(self))
+        for name, value in vars(self).items():
+            if isinstance(getattr(type(self), name, None), functools.cached_property):
+                continue
+            if name == "sums":
+                value = value.rows(start, stop)
+            elif isinstance(value, np.ndarray) and name not in self._BY_LEVEL:
+                value = value[start:stop]
+            out.__dict__[name] = value
+        out.cmats = cmats
+        return out
+
     # The normalised marginals and histograms, by gray level: only the formulas
     # beyond mahotas's (preserve_haralick_bug, IBSI) read them.
 
