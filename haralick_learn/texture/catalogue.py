@@ -19,11 +19,12 @@ import dataclasses
 import functools
 import math
 
+import numba
 import numpy as np
 
 from .counting import (
     LEVEL_STATISTICS, CooccurrenceSums, cooccurrence, cooccurrence_sums, cross_cooccurrence,
-    level_statistics, matrix_sums,
+    eps_cell_entropies, level_statistics, matrix_sums,
 )
 from .libm import exp, log2
 from .._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
@@ -199,15 +200,21 @@ class GLCMStatistics:
         matters (it moves ``HXY1`` by up to ~1e-9 where ``px py`` is tiny), so
         IBSI's features use these instead of the exact entropies above.
         """
-        p, outer = self.probabilities, self.outer_marginals
-        n = p.shape[0]
-        hxy = -(p * _log2_plus_eps(p)).reshape(n, -1).sum(axis=1)
-        size = p.shape[-1]  # the marginals are padded beyond the matrices' levels
+        size = self.cmats.shape[-1]  # the marginals are padded beyond the matrices' levels
         hx = _entropy_eps(self.py[:, :size])  # pyradiomics's HX: its px, our row sums
         hy = _entropy_eps(self.px[:, :size])
-        log_outer = _log2_plus_eps(outer)
-        hxy1 = -(p * log_outer).reshape(n, -1).sum(axis=1)
-        hxy2 = -(outer * log_outer).reshape(n, -1).sum(axis=1)
+        if numba.config.USING_SVML:  # numba's logarithms would be SVML's (see libm)
+            p, outer = self.probabilities, self.outer_marginals
+            n = p.shape[0]
+            log_outer = _log2_plus_eps(outer)
+            hxy = -(p * _log2_plus_eps(p)).reshape(n, -1).sum(axis=1)
+            hxy1 = -(p * log_outer).reshape(n, -1).sum(axis=1)
+            hxy2 = -(outer * log_outer).reshape(n, -1).sum(axis=1)
+            return hxy, hx, hy, hxy1, hxy2
+        # The same sums, over the cells of the levels present only (most cells are 0)
+        hxy, hxy1, hxy2 = eps_cell_entropies(
+            self.cmats, self.sums.row_counts, self.sums.col_counts,
+            np.where(self.empty, 1.0, self.total), self.ignore_zeros)
         return hxy, hx, hy, hxy1, hxy2
 
     # -- IBSI's sums over gray levels, read by name so that texture maps (whose windows
@@ -245,8 +252,10 @@ class GLCMStatistics:
 
     @functools.cached_property
     def maximum_probability(self):
-        """The largest ``p(i, j)``."""
-        return self.probabilities.reshape(self.probabilities.shape[0], -1).max(axis=1)
+        """The largest ``p(i, j)``: the largest count over the total (division keeps the order)."""
+        cmats = self.cmats[:, 1:, 1:] if self.ignore_zeros else self.cmats
+        largest = (cmats.reshape(len(cmats), -1).max(axis=1, initial=0))
+        return largest / np.where(self.empty, 1.0, self.total)
 
     @functools.cached_property
     def sum_moments(self):

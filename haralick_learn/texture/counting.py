@@ -10,6 +10,7 @@ counted the same way.
 """
 
 import functools
+import math
 import threading
 
 import numba
@@ -20,7 +21,8 @@ from .._settings import DIRECTIONS_2D, DIRECTIONS_3D as _NAMED_3D
 
 __all__ = [
     "DIRECTIONS", "DIRECTIONS_3D", "LOG2_SMALL_COUNTS", "CooccurrenceSums", "cooccurrence",
-    "cooccurrence_sums", "crop_matrices", "crop_sums", "cross_cooccurrence", "level_statistics",
+    "cooccurrence_sums", "crop_matrices", "crop_sums", "cross_cooccurrence", "eps_cell_entropies",
+    "level_statistics",
     "LEVEL_STATISTICS", "matrix_sums", "padded_length", "stack_sums",
 ]
 
@@ -1617,3 +1619,170 @@ def _row_spans(levels, base, n_rows, width, n_valid, spans):
                 stop = x + 1
                 break
         spans[r, 0], spans[r, 1] = first, stop
+
+
+def eps_cell_entropies(cmats, row_counts, col_counts, totals, ignore_zeros=False):
+    """pyradiomics's entropies over the cells of each matrix: ``(HXY, HXY1, HXY2)``.
+
+    With ``p = cmats / totals`` (row and column 0 left out when
+    ``ignore_zeros``), ``py = row_counts / totals``, ``px = col_counts / totals``
+    and ``q = py[i] px[j]``: ``-sum p log2(p + eps)``, ``-sum p log2(q + eps)``
+    and ``-sum q log2(q + eps)`` over the ``L x L`` cells, ``eps =
+    numpy.spacing(1)``, logarithms of the C library (as
+    :func:`~haralick_learn.texture.libm.log2`). Equal bit for bit to numpy's
+    ``-(terms).reshape(n, -1).sum(axis=1)`` over the dense ``(n, L, L)``
+    arrays: the same terms summed in numpy's pairwise order
+    (:func:`_pairwise_sum`), the zero terms (most cells) left out, which
+    change no sum. The work follows the cells of the levels present, not
+    ``L**2``, and no ``(n, L, L)`` array of floats is made.
+
+    Parameters
+    ----------
+    cmats : ndarray of int, shape (n, L, L)
+    row_counts, col_counts : ndarray of int, shape (n, at least L)
+        The matrices' row and column sums (as :class:`CooccurrenceSums` holds them).
+    totals : ndarray of float64, shape (n,)
+        What the counts are divided by (1 for an empty matrix).
+
+    Returns
+    -------
+    entropies : ndarray of float64, shape (3, n)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cmats = np.array([[[2, 1], [1, 0]]])
+    >>> hxy, hxy1, hxy2 = eps_cell_entropies(cmats, cmats.sum(2), cmats.sum(1), np.array([4.0]))
+    >>> round(float(hxy[0]), 6)  # -(1/2 log2 1/2 + 2 * 1/4 log2 1/4)
+    1.5
+    """
+    cmats = np.ascontiguousarray(cmats)
+    out = np.empty((3, cmats.shape[0]))
+    if cmats.shape[0] == 0:
+        return out
+    size = cmats.shape[1] * cmats.shape[2]
+    _eps_cell_entropies(cmats, np.ascontiguousarray(row_counts),
+                        np.ascontiguousarray(col_counts),
+                        np.ascontiguousarray(totals, np.float64), bool(ignore_zeros), _EPS,
+                        _LOG2_EPS, np.empty((3, size), np.int64), np.empty((3, size)),
+                        np.zeros(8), out)
+    return out
+
+
+_EPS = float(np.spacing(1))
+_LOG2_EPS = -52.0  # log2(spacing(1)), exactly
+
+
+@numba.njit(nogil=True, cache=True)
+def _eps_cell_entropies(cmats, row_counts, col_counts, totals, ignore_zeros, eps, log2_eps,
+                        positions, terms, lanes, out):
+    """:func:`eps_cell_entropies`: each matrix's non-zero terms listed by cell, then summed."""
+    frames = np.empty((64, 6), np.int64)  # halves of halves: 64 levels of them at most
+    partial = np.empty(64)
+    n, side = cmats.shape[0], cmats.shape[1]
+    size = side * side
+    n_terms = np.zeros(3, np.intp)
+    for m in range(n):
+        t = totals[m]
+        n_terms[:] = 0
+        for i in range(side):
+            if row_counts[m, i] == 0:  # q and p are 0 on the whole row
+                continue
+            py = row_counts[m, i] / t
+            for j in range(side):
+                if col_counts[m, j] == 0:
+                    continue
+                q = py * (col_counts[m, j] / t)
+                log_q = math.log2(q + eps) if q != 0 else log2_eps
+                cell = i * side + j
+                values = (0.0, 0.0, q * log_q)
+                count = cmats[m, i, j]
+                if count != 0 and not (ignore_zeros and (i == 0 or j == 0)):
+                    p = count / t
+                    values = (p * math.log2(p + eps), p * log_q, q * log_q)
+                for k in range(3):
+                    if values[k] != 0:  # a zero term changes no sum
+                        positions[k, n_terms[k]] = cell
+                        terms[k, n_terms[k]] = values[k]
+                        n_terms[k] += 1
+        for k in range(3):
+            out[k, m] = -(0.0 + _pairwise_sum(positions[k], terms[k], 0, n_terms[k], size,
+                                              lanes, frames, partial))
+
+
+@numba.njit(nogil=True, cache=True)
+def _pairwise_sum(positions, terms, first, stop, n, lanes, frames, partial):
+    """numpy's pairwise sum of ``a[0:n]``, whose non-zero entries are ``terms[first:stop]``
+    at the increasing ``positions`` (the others 0).
+
+    numpy's float64 ``add`` reduction splits an array longer than 128 into
+    two halves (the first a multiple of 8 long), summed so and added; a
+    block of at most 128 goes through :func:`_block_sum`. A zero entry
+    leaves every partial sum it meets as it is (but for the sign of a zero),
+    so the non-zero ones alone give the same bits. The halves are followed
+    with a stack of ``frames`` (start, length, first, stop, state, split),
+    not by recursion (which numba's cache does not load back safely).
+    """
+    depth = 0
+    frames[0, 0], frames[0, 1], frames[0, 2], frames[0, 3], frames[0, 4] = 0, n, first, stop, 0
+    while True:
+        start, length = frames[depth, 0], frames[depth, 1]
+        low, high = frames[depth, 2], frames[depth, 3]
+        if low == high or length <= 128:
+            value = _block_sum(positions, terms, low, high, start, length, lanes)
+            while True:  # back up to the first half-done frame
+                depth -= 1
+                if depth < 0:
+                    return value
+                if frames[depth, 4] == 1:  # its first half done: the second one next
+                    partial[depth] = value
+                    frames[depth, 4] = 2
+                    half = frames[depth, 1] // 2
+                    half -= half % 8
+                    frames[depth + 1, 0] = frames[depth, 0] + half
+                    frames[depth + 1, 1] = frames[depth, 1] - half
+                    frames[depth + 1, 2] = frames[depth, 5]
+                    frames[depth + 1, 3] = frames[depth, 3]
+                    frames[depth + 1, 4] = 0
+                    depth += 1
+                    break
+                value = partial[depth] + value  # both halves done
+        else:
+            half = length // 2
+            half -= half % 8
+            split = low
+            while split < high and positions[split] < start + half:
+                split += 1
+            frames[depth, 4], frames[depth, 5] = 1, split
+            depth += 1
+            frames[depth, 0], frames[depth, 1], frames[depth, 2] = start, half, low
+            frames[depth, 3], frames[depth, 4] = split, 0
+
+
+@numba.njit(nogil=True, cache=True)
+def _block_sum(positions, terms, first, stop, start, n, lanes):
+    """numpy's sum of a block ``a[start:start + n]`` of at most 128 entries (see above).
+
+    Fewer than 8 entries one after the other; else in 8 lanes (entry ``k``
+    into lane ``k % 8`` up to the last multiple of 8, the lanes then added
+    ``((0 + 1) + (2 + 3)) + ((4 + 5) + (6 + 7))``), the rest one by one.
+    """
+    if first == stop:
+        return 0.0
+    if n < 8:
+        total = 0.0
+        for k in range(first, stop):
+            total += terms[k]
+        return total
+    body = n - n % 8
+    lanes[:] = 0.0
+    k = first
+    while k < stop and positions[k] - start < body:
+        lanes[(positions[k] - start) & 7] += terms[k]
+        k += 1
+    total = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + (
+        (lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
+    while k < stop:
+        total += terms[k]
+        k += 1
+    return total
