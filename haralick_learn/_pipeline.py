@@ -17,8 +17,8 @@ from ._aggregate import aggregate_directions
 from .preprocess.channels import channel_images
 from .texture.counting import CooccurrenceSums, crop_matrices, crop_sums, padded_length, stack_sums
 from .texture.catalogue import (
-    MATRIX_FEATURES, GLCMStatistics, compacts_matrices, features_of_statistics, image_features, image_sums,
-    pair_features, sums_suffice,
+    MATRIX_FEATURES, PADDED_MATRIX_FEATURES, GLCMStatistics, compacts_matrices,
+    features_of_statistics, image_features, image_sums, pair_features, sums_suffice,
 )
 from .io.decode import (
     describe_source, load_color_pixels, load_gray, load_mask, split_sample,
@@ -313,32 +313,56 @@ def _features_with_matrices(crops, group, sums, offsets, counted, settings):
 
     The features of the sums over all the regions at once (one
     :class:`GLCMStatistics`); those of the matrices (:data:`MATRIX_FEATURES`)
-    over the regions of each number of levels (one matrix shape), from that
-    statistics' rows and the regions' matrices. Every formula works matrix by
+    from that statistics' rows and the regions' matrices: a pass per
+    :data:`_MATRIX_CELLS` of matrices padded to the largest number of levels
+    among them for :data:`PADDED_MATRIX_FEATURES`, a pass per number of
+    levels (one matrix shape) for the others. Every formula works matrix by
     matrix: a region's features are those it gets alone. Shape as
     :func:`_features_of_sums`.
     """
     names = settings.features
     options = dict(use_x_minus_y_variance=settings.use_x_minus_y_variance,
                    preserve_haralick_bug=settings.preserve_haralick_bug)
-    of_matrices = [j for j, name in enumerate(names) if name in MATRIX_FEATURES]
-    of_sums = [j for j, name in enumerate(names) if name not in MATRIX_FEATURES]
     n_offsets = len(offsets)
     stats = GLCMStatistics(sums, settings.ignore_zeros)
     features = np.empty((len(sums), len(names)))
     n_levels = crops.n_levels[group]
-    bounds = np.flatnonzero(np.r_[True, n_levels[1:] != n_levels[:-1], True])
-    for first, end in zip(bounds[:-1], bounds[1:]):  # the regions of one number of levels
-        size = max(1, _MATRIX_CELLS // (n_offsets * int(n_levels[first]) ** 2))
-        for start in range(first, end, size):
-            stop = min(start + size, end)
+
+    def matrix_features(columns, parts):
+        """The features ``columns`` of each part ``(start, stop, side)`` of the regions."""
+        chosen = [names[j] for j in columns]
+        for start, stop, side in parts:
             which = group[start:stop]
             cmats = crop_matrices(crops.levels, crops.starts[which], crops.shapes[which],
                                   crops.n_levels[which], offsets, counted,
-                                  symmetric=settings.symmetric)
-            part = stats.rows(start * n_offsets, stop * n_offsets, cmats)
-            features[start * n_offsets:stop * n_offsets, of_matrices] = features_of_statistics(
-                part, [names[j] for j in of_matrices], **options)
+                                  symmetric=settings.symmetric, side=side)
+            part = stats.rows(start * n_offsets, stop * n_offsets, cmats,
+                              np.repeat(crops.n_levels[which], n_offsets))
+            features[start * n_offsets:stop * n_offsets, columns] = features_of_statistics(
+                part, chosen, **options)
+
+    padded = [j for j, name in enumerate(names) if name in PADDED_MATRIX_FEATURES]
+    if padded:  # matrices of any size side by side, as many cells as one pass holds
+        parts, start = [], 0
+        while start < len(group):
+            stop = start + 1
+            while (stop < len(group) and (stop + 1 - start) * n_offsets
+                   * int(n_levels[stop]) ** 2 <= _MATRIX_CELLS):
+                stop += 1
+            parts.append((start, stop, int(n_levels[stop - 1])))
+            start = stop
+        matrix_features(padded, parts)
+    by_shape = [j for j, name in enumerate(names)
+                if name in MATRIX_FEATURES and name not in PADDED_MATRIX_FEATURES]
+    if by_shape:  # the regions of one number of levels, a pass per _MATRIX_CELLS
+        bounds = np.flatnonzero(np.r_[True, n_levels[1:] != n_levels[:-1], True])
+        parts = []
+        for first, end in zip(bounds[:-1], bounds[1:]):
+            size = max(1, _MATRIX_CELLS // (n_offsets * int(n_levels[first]) ** 2))
+            parts += [(start, min(start + size, end), int(n_levels[first]))
+                      for start in range(first, end, size)]
+        matrix_features(by_shape, parts)
+    of_sums = [j for j, name in enumerate(names) if name not in MATRIX_FEATURES]
     if of_sums:
         features[:, of_sums] = features_of_statistics(stats, [names[j] for j in of_sums],
                                                       **options)

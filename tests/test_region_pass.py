@@ -329,3 +329,52 @@ def test_label_boxes_are_find_objects_boxes_and_bincount_counts(images, name):
                 continue
             expected = [axis.start for axis in box] + [axis.stop for axis in box]
             assert boxes[k].tolist() == expected
+
+
+@pytest.mark.parametrize("params", [
+    {"features": "ibsi", "levels": 64},
+    {"features": ["ibsi_JointEntropy", "ibsi_Imc1", "ibsi_Imc2", "ibsi_MaximumProbability"],
+     "symmetric": False, "bin_width": 7, "ignore_zeros": True, "aggregate": "mean"},
+], ids=["ibsi-64", "asymmetric-bin-width"])
+def test_matrices_padded_to_the_largest_give_each_regions_own_row(params, monkeypatch):
+    """The features of the matrices of regions of many numbers of levels, counted side by side
+    padded to the largest: each row is the featurizer's on that region's crop and mask (its own
+    levels), bit for bit. Real data with many labels: SLIC superpixels of a photograph, with a
+    one-pixel region (no pair: NaN) and a region of one gray level."""
+    from haralick_learn import HaralickFeaturizer
+
+    gray = mahotas.colors.rgb2gray(skimage.data.astronaut()[:200, :260], dtype=np.uint8)
+    labels = slic(gray, n_segments=120, compactness=0.1, channel_axis=None, start_label=1)
+    gray[150:160, 10:30] = 77
+    labels[150:160, 10:30] = labels.max() + 1  # one gray level
+    labels[0, 0] = labels.max() + 1  # one pixel
+    import haralick_learn._pipeline as pipeline
+
+    padded = []  # the passes whose matrices are padded beyond some region's own levels
+
+    def counted(*args, side=None, **kwargs):
+        padded.append(side is not None and side > args[3].min())
+        return crop_matrices(*args, side=side, **kwargs)
+
+    monkeypatch.setattr(pipeline, "crop_matrices", counted)
+    table = region_features(gray, labels, on_error="nan", **params)
+    assert any(padded)
+    settings = TextureSettings.from_params(**params)
+    _, compact, corners, ids, present = regions_of(gray, labels, settings)
+    crops = quantize_regions(gray, compact, corners[present], present + 1, settings)
+    assert len(np.unique(crops.n_levels)) > 10  # matrices of many sizes side by side
+    featurizer = HaralickFeaturizer(**params)
+    rows = table.drop(columns=region_columns(2)).to_numpy()
+    for k, label in enumerate(table["label"]):
+        box = tuple(slice(corners[label - 1, axis], corners[label - 1, axis + 2])
+                    for axis in range(2))
+        mask = labels[box] == label
+        try:
+            expected = featurizer.fit_transform([(gray[box], mask)])[0]
+        except ValueError as exc:  # no pair: the one pixel, the flat region without zeros
+            assert "pair" in str(exc) and np.isnan(rows[k]).all()
+            assert mask.sum() == 1 or settings.ignore_zeros
+            continue
+        np.testing.assert_array_equal(rows[k], expected)
+    flat = (table["label"] == labels.max() - 1).to_numpy()
+    assert np.isfinite(rows[flat]).all() or settings.ignore_zeros

@@ -1530,14 +1530,17 @@ def _table_fill(scratch, span, bits, lowest, n_valid, symmetric, start, log2_sma
                 col_weights[m, b] += s
 
 
-def crop_matrices(levels, starts, shapes, n_levels, offsets, counted=None, *, symmetric=True):
-    """The co-occurrence matrices of many masked crops of ``L`` levels each, in one compiled pass.
+def crop_matrices(levels, starts, shapes, n_levels, offsets, counted=None, *, symmetric=True,
+                  side=None):
+    """The co-occurrence matrices of many masked crops, in one compiled pass.
 
-    The crops as for :func:`crop_sums`, all with ``n_levels = L`` (their
-    outside pixels of level ``L``). Returns int64 matrices of shape
-    ``(n * S, L, L)``, crop ``i``'s from row ``i * S``, equal to
-    ``cooccurrence(crop, (1,), offsets, symmetric=symmetric, mask=crop != L)``
-    (an offset not ``counted``: a matrix of zeros).
+    The crops as for :func:`crop_sums` (crop ``i``'s outside pixels of level
+    ``n_levels[i]``). Returns int64 matrices of shape ``(n * S, side,
+    side)``, crop ``i``'s from row ``i * S``: its ``n_levels[i] x
+    n_levels[i]`` matrices, equal to ``cooccurrence(crop, (1,), offsets,
+    symmetric=symmetric, mask=crop != n_levels[i])`` (an offset not
+    ``counted``: a matrix of zeros), padded with zeros to ``side``, by
+    default every crop's number of levels (which must then be one).
 
     Examples
     --------
@@ -1548,32 +1551,40 @@ def crop_matrices(levels, starts, shapes, n_levels, offsets, counted=None, *, sy
     array([[2, 0, 0],
            [0, 0, 1],
            [0, 1, 2]])
+    >>> crop_matrices(crop.ravel(), np.array([0]), np.array([[1, 2, 3]]), np.array([3]),
+    ...               np.array([[0, 0, 1]]), side=4)[0, 3]  # padded
+    array([0, 0, 0, 0])
     """
     n_levels = np.ascontiguousarray(n_levels, np.int64)
     offsets = np.ascontiguousarray(offsets, np.intp)
-    if len(np.unique(n_levels)) > 1:
-        raise ValueError("crops of one number of levels are counted together, got "
-                         f"{np.unique(n_levels).tolist()}")
+    if side is None:
+        if len(np.unique(n_levels)) > 1:
+            raise ValueError("crops of one number of levels are counted together, got "
+                             f"{np.unique(n_levels).tolist()}")
+        side = int(n_levels[0]) if len(n_levels) else 1
+    elif len(n_levels) and int(n_levels.max()) > side:
+        raise ValueError(f"matrices of side {side} cannot hold crops of {n_levels.max()} levels")
     if counted is None:
         counted = np.ones(len(offsets), bool)
-    side = int(n_levels[0]) if len(n_levels) else 1
     out = np.zeros((len(n_levels) * len(offsets), side, side), np.int64)
     if len(n_levels) == 0:
         return out
     shapes = np.ascontiguousarray(shapes, np.int64)
     spans = np.empty((int((shapes[:, 0] * shapes[:, 1]).max()), 2), np.int64)
-    _crop_matrices(levels, np.ascontiguousarray(starts, np.int64), shapes, side, offsets,
+    _crop_matrices(levels, np.ascontiguousarray(starts, np.int64), shapes, n_levels, offsets,
                    np.ascontiguousarray(counted, np.bool_), symmetric, spans, out)
     return out
 
 
 @numba.njit(nogil=True, cache=True)
-def _crop_matrices(levels, starts, shapes, side, offsets, counted, symmetric, spans, out):
-    """:func:`crop_matrices`'s counting: pairs with an outside pixel (level ``side``) left out."""
+def _crop_matrices(levels, starts, shapes, n_levels, offsets, counted, symmetric, spans, out):
+    """:func:`crop_matrices`'s counting: pairs with an outside pixel (level ``n_levels[i]``)
+    left out."""
     n_offsets = offsets.shape[0]
     for i in range(starts.shape[0]):
         depth, height, width = shapes[i, 0], shapes[i, 1], shapes[i, 2]
         base = starts[i]
+        side = n_levels[i]
         _row_spans(levels, base, depth * height, width, side, spans)
         for o in range(n_offsets):
             if not counted[o]:
@@ -1621,7 +1632,7 @@ def _row_spans(levels, base, n_rows, width, n_valid, spans):
         spans[r, 0], spans[r, 1] = first, stop
 
 
-def eps_cell_entropies(cmats, row_counts, col_counts, totals, ignore_zeros=False):
+def eps_cell_entropies(cmats, row_counts, col_counts, totals, ignore_zeros=False, sides=None):
     """pyradiomics's entropies over the cells of each matrix: ``(HXY, HXY1, HXY2)``.
 
     With ``p = cmats / totals`` (row and column 0 left out when
@@ -1643,6 +1654,10 @@ def eps_cell_entropies(cmats, row_counts, col_counts, totals, ignore_zeros=False
         The matrices' row and column sums (as :class:`CooccurrenceSums` holds them).
     totals : ndarray of float64, shape (n,)
         What the counts are divided by (1 for an empty matrix).
+    sides : ndarray of int, shape (n,), default=None
+        Each matrix's own number of levels, when ``cmats`` are padded with
+        zeros to the largest: matrix ``m``'s sums are those of its first
+        ``sides[m] x sides[m]`` cells. None: ``L`` for every matrix.
 
     Returns
     -------
@@ -1661,7 +1676,12 @@ def eps_cell_entropies(cmats, row_counts, col_counts, totals, ignore_zeros=False
     if cmats.shape[0] == 0:
         return out
     size = cmats.shape[1] * cmats.shape[2]
-    _eps_cell_entropies(cmats, np.ascontiguousarray(row_counts),
+    sides = (np.full(len(cmats), cmats.shape[1], np.int64) if sides is None
+             else np.ascontiguousarray(sides, np.int64))
+    if len(sides) != len(cmats) or (sides > cmats.shape[1]).any() or (sides < 0).any():
+        raise ValueError(f"sides must be {len(cmats)} numbers of levels of at most "
+                         f"{cmats.shape[1]}")
+    _eps_cell_entropies(cmats, sides, np.ascontiguousarray(row_counts),
                         np.ascontiguousarray(col_counts),
                         np.ascontiguousarray(totals, np.float64), bool(ignore_zeros), _EPS,
                         _LOG2_EPS, np.empty((3, size), np.int64), np.empty((3, size)),
@@ -1674,15 +1694,15 @@ _LOG2_EPS = -52.0  # log2(spacing(1)), exactly
 
 
 @numba.njit(nogil=True, cache=True)
-def _eps_cell_entropies(cmats, row_counts, col_counts, totals, ignore_zeros, eps, log2_eps,
-                        positions, terms, lanes, out):
+def _eps_cell_entropies(cmats, sides, row_counts, col_counts, totals, ignore_zeros, eps,
+                        log2_eps, positions, terms, lanes, out):
     """:func:`eps_cell_entropies`: each matrix's non-zero terms listed by cell, then summed."""
     frames = np.empty((64, 6), np.int64)  # halves of halves: 64 levels of them at most
     partial = np.empty(64)
-    n, side = cmats.shape[0], cmats.shape[1]
-    size = side * side
     n_terms = np.zeros(3, np.intp)
-    for m in range(n):
+    for m in range(cmats.shape[0]):
+        side = sides[m]
+        size = side * side
         t = totals[m]
         n_terms[:] = 0
         for i in range(side):
