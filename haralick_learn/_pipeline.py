@@ -247,6 +247,9 @@ def _rows_of_features(features, settings):
     return np.array(rows).reshape(len(features), settings.n_features)
 
 
+#: Matrix cells per pass of the features of matrices padded to the widest range of levels
+#: (8 MB of int64: they stay in the allocator's memory from pass to pass).
+_PADDED_CELLS = 1 << 20
 #: Matrix cells counted per pass of the features that need the matrices (32 MB of int64, a
 #: few times that in the features' float arrays): 256 regions of 64 levels, 16 of 256.
 _MATRIX_CELLS = 1 << 22
@@ -313,10 +316,10 @@ def _features_with_matrices(crops, group, sums, offsets, counted, settings):
 
     The features of the sums over all the regions at once (one
     :class:`GLCMStatistics`); those of the matrices (:data:`MATRIX_FEATURES`)
-    from that statistics' rows and the regions' matrices: a pass per
-    :data:`_MATRIX_CELLS` of matrices padded to the largest number of levels
-    among them for :data:`PADDED_MATRIX_FEATURES`, a pass per number of
-    levels (one matrix shape) for the others. Every formula works matrix by
+    from that statistics' rows and the regions' matrices: for
+    :data:`PADDED_MATRIX_FEATURES`, a pass per :data:`_PADDED_CELLS` of
+    matrices each over its region's range of levels, padded to the widest;
+    for the others, a pass per number of levels (one matrix shape). Every formula works matrix by
     matrix: a region's features are those it gets alone. Shape as
     :func:`_features_of_sums`.
     """
@@ -331,25 +334,31 @@ def _features_with_matrices(crops, group, sums, offsets, counted, settings):
     def matrix_features(columns, parts):
         """The features ``columns`` of each part ``(start, stop, side)`` of the regions."""
         chosen = [names[j] for j in columns]
-        for start, stop, side in parts:
+        for start, stop, side, own_levels in parts:
             which = group[start:stop]
+            lowest = None if own_levels else crops.lowest[which]
             cmats = crop_matrices(crops.levels, crops.starts[which], crops.shapes[which],
                                   crops.n_levels[which], offsets, counted,
-                                  symmetric=settings.symmetric, side=side)
+                                  symmetric=settings.symmetric, side=side, lowest=lowest)
             part = stats.rows(start * n_offsets, stop * n_offsets, cmats,
-                              np.repeat(crops.n_levels[which], n_offsets))
+                              np.repeat(crops.n_levels[which], n_offsets),
+                              None if own_levels else np.repeat(lowest, n_offsets))
             features[start * n_offsets:stop * n_offsets, columns] = features_of_statistics(
                 part, chosen, **options)
 
     padded = [j for j, name in enumerate(names) if name in PADDED_MATRIX_FEATURES]
-    if padded:  # matrices of any size side by side, as many cells as one pass holds
+    if padded:
+        # Matrices of any size side by side, each over its range of levels (a region spans
+        # few), padded to the widest: as many as _PADDED_CELLS hold
+        spans = n_levels - crops.lowest[group]
         parts, start = [], 0
         while start < len(group):
-            stop = start + 1
-            while (stop < len(group) and (stop + 1 - start) * n_offsets
-                   * int(n_levels[stop]) ** 2 <= _MATRIX_CELLS):
+            stop, widest = start + 1, int(spans[start])
+            while stop < len(group) and (stop + 1 - start) * n_offsets * max(
+                    widest, int(spans[stop])) ** 2 <= _PADDED_CELLS:
+                widest = max(widest, int(spans[stop]))
                 stop += 1
-            parts.append((start, stop, int(n_levels[stop - 1])))
+            parts.append((start, stop, widest, False))
             start = stop
         matrix_features(padded, parts)
     by_shape = [j for j, name in enumerate(names)
@@ -359,7 +368,7 @@ def _features_with_matrices(crops, group, sums, offsets, counted, settings):
         parts = []
         for first, end in zip(bounds[:-1], bounds[1:]):
             size = max(1, _MATRIX_CELLS // (n_offsets * int(n_levels[first]) ** 2))
-            parts += [(start, min(start + size, end), int(n_levels[first]))
+            parts += [(start, min(start + size, end), int(n_levels[first]), True)
                       for start in range(first, end, size)]
         matrix_features(by_shape, parts)
     of_sums = [j for j, name in enumerate(names) if name not in MATRIX_FEATURES]

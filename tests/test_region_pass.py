@@ -338,7 +338,7 @@ def test_label_boxes_are_find_objects_boxes_and_bincount_counts(images, name):
 ], ids=["ibsi-64", "asymmetric-bin-width"])
 def test_matrices_padded_to_the_largest_give_each_regions_own_row(params, monkeypatch):
     """The features of the matrices of regions of many numbers of levels, counted side by side
-    padded to the largest: each row is the featurizer's on that region's crop and mask (its own
+    over their own ranges of levels padded to the widest: each row is the featurizer's on that region's crop and mask (its own
     levels), bit for bit. Real data with many labels: SLIC superpixels of a photograph, with a
     one-pixel region (no pair: NaN) and a region of one gray level."""
     from haralick_learn import HaralickFeaturizer
@@ -352,9 +352,10 @@ def test_matrices_padded_to_the_largest_give_each_regions_own_row(params, monkey
 
     padded = []  # the passes whose matrices are padded beyond some region's own levels
 
-    def counted(*args, side=None, **kwargs):
-        padded.append(side is not None and side > args[3].min())
-        return crop_matrices(*args, side=side, **kwargs)
+    def counted(*args, side=None, lowest=None, **kwargs):
+        spans = args[3] - (0 if lowest is None else lowest)
+        padded.append(side is not None and side > spans.min())
+        return crop_matrices(*args, side=side, lowest=lowest, **kwargs)
 
     monkeypatch.setattr(pipeline, "crop_matrices", counted)
     table = region_features(gray, labels, on_error="nan", **params)

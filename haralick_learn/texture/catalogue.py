@@ -76,7 +76,8 @@ class GLCMStatistics:
     def __init__(self, sums, ignore_zeros=False, cmats=None):
         self.sums = sums
         self.cmats = cmats
-        self.matrix_sides = None  # each matrix's own levels, when cmats are padded (see rows)
+        # each matrix's own levels and first level, when cmats are padded (see rows)
+        self.matrix_sides = self.matrix_lows = None
         self.ignore_zeros = ignore_zeros
         self.total = sums.total.astype(np.float64)
         self.empty = sums.total == 0
@@ -114,7 +115,7 @@ class GLCMStatistics:
     #: Attributes by gray level (one array for every matrix): not cut by :meth:`rows`.
     _BY_LEVEL = ("levels", "sum_levels")
 
-    def rows(self, start, stop, cmats=None, sides=None):
+    def rows(self, start, stop, cmats=None, sides=None, lows=None):
         """The statistics of matrices ``start`` to ``stop``, with their matrices ``cmats``.
 
         Views of this batch's arrays: the formulas of the matrices
@@ -127,6 +128,8 @@ class GLCMStatistics:
         padded with zeros to the largest (matrices of several sizes in one
         array); the features of :data:`PADDED_MATRIX_FEATURES` read each
         matrix's own levels only, and so are those of its unpadded matrix.
+        ``lows``: each matrix's first level, when ``cmats`` hold the levels
+        from there on only (``crop_matrices``'s ``lowest``).
 
         Examples
         --------
@@ -151,6 +154,7 @@ class GLCMStatistics:
             out.__dict__[name] = value
         out.cmats = cmats
         out.matrix_sides = None if sides is None else np.asarray(sides)
+        out.matrix_lows = None if lows is None else np.asarray(lows)
         return out
 
     #: Statistics of the sums computed on first use, one row per matrix: :meth:`rows` cuts
@@ -246,10 +250,15 @@ class GLCMStatistics:
                                   self.px_log_eps[rows, :size])
         if numba.config.USING_SVML:  # numba's logarithms would be SVML's (see libm)
             hxy, hxy1, hxy2 = np.empty(len(sides)), np.empty(len(sides)), np.empty(len(sides))
+            total = np.where(self.empty, 1.0, self.total)
             for size in np.unique(sides):
                 rows = np.flatnonzero(sides == size)
-                p = self.probabilities[rows, :size, :size]
-                outer = self.outer_marginals[rows, :size, :size]
+                cmats = self._own_matrices(rows, size)
+                if self.ignore_zeros:
+                    cmats[:, 0] = 0
+                    cmats[:, :, 0] = 0
+                p = cmats / total[rows, None, None]
+                outer = self.py[rows, :size, None] * self.px[rows, None, :size]
                 log_outer = _log2_plus_eps(outer)
                 n = len(rows)
                 hxy[rows] = -(p * _log2_plus_eps(p)).reshape(n, -1).sum(axis=1)
@@ -259,8 +268,19 @@ class GLCMStatistics:
         # The same sums, over the cells of the levels present only (most cells are 0)
         hxy, hxy1, hxy2 = eps_cell_entropies(
             self.cmats, self.sums.row_counts, self.sums.col_counts,
-            np.where(self.empty, 1.0, self.total), self.ignore_zeros, sides)
+            np.where(self.empty, 1.0, self.total), self.ignore_zeros, sides, self.matrix_lows)
         return hxy, hx, hy, hxy1, hxy2
+
+    def _own_matrices(self, rows, size):
+        """The matrices ``rows`` over their ``size`` own levels (a copy), from padded ones."""
+        lows = self.matrix_lows
+        if lows is None:
+            return self.cmats[rows, :size, :size].copy()
+        out = np.zeros((len(rows), size, size), self.cmats.dtype)
+        for k, m in enumerate(rows):
+            span = min(size - lows[m], self.cmats.shape[-1])
+            out[k, lows[m]:lows[m] + span, lows[m]:lows[m] + span] = self.cmats[m, :span, :span]
+        return out
 
     # -- IBSI's sums over gray levels, read by name so that texture maps (whose windows
     # -- keep these sums as they slide) share the catalogue's formulas
@@ -298,8 +318,13 @@ class GLCMStatistics:
     @functools.cached_property
     def maximum_probability(self):
         """The largest ``p(i, j)``: the largest count over the total (division keeps the order)."""
-        cmats = self.cmats[:, 1:, 1:] if self.ignore_zeros else self.cmats
-        largest = (cmats.reshape(len(cmats), -1).max(axis=1, initial=0))
+        cmats = self.cmats
+        if self.ignore_zeros:  # row and column 0 (of level 0) left out
+            cmats = cmats.copy()
+            at_zero = slice(None) if self.matrix_lows is None else self.matrix_lows == 0
+            cmats[at_zero, 0] = 0
+            cmats[at_zero, :, 0] = 0
+        largest = cmats.reshape(len(cmats), -1).max(axis=1, initial=0)
         return largest / np.where(self.empty, 1.0, self.total)
 
     @functools.cached_property

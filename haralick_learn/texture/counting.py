@@ -1531,7 +1531,7 @@ def _table_fill(scratch, span, bits, lowest, n_valid, symmetric, start, log2_sma
 
 
 def crop_matrices(levels, starts, shapes, n_levels, offsets, counted=None, *, symmetric=True,
-                  side=None):
+                  side=None, lowest=None):
     """The co-occurrence matrices of many masked crops, in one compiled pass.
 
     The crops as for :func:`crop_sums` (crop ``i``'s outside pixels of level
@@ -1540,7 +1540,12 @@ def crop_matrices(levels, starts, shapes, n_levels, offsets, counted=None, *, sy
     n_levels[i]`` matrices, equal to ``cooccurrence(crop, (1,), offsets,
     symmetric=symmetric, mask=crop != n_levels[i])`` (an offset not
     ``counted``: a matrix of zeros), padded with zeros to ``side``, by
-    default every crop's number of levels (which must then be one).
+    default every crop's number of levels (which must then be one). With
+    ``lowest`` (the lowest level inside each crop's mask), crop ``i``'s
+    matrices hold its levels from ``lowest[i]`` on only (cell ``(0, 0)``
+    for levels ``(lowest[i], lowest[i])``): ``side`` may then be the
+    largest range of levels, a few levels where a region of a 256-level
+    image spans few.
 
     Examples
     --------
@@ -1562,8 +1567,11 @@ def crop_matrices(levels, starts, shapes, n_levels, offsets, counted=None, *, sy
             raise ValueError("crops of one number of levels are counted together, got "
                              f"{np.unique(n_levels).tolist()}")
         side = int(n_levels[0]) if len(n_levels) else 1
-    elif len(n_levels) and int(n_levels.max()) > side:
-        raise ValueError(f"matrices of side {side} cannot hold crops of {n_levels.max()} levels")
+    lowest = (np.zeros(len(n_levels), np.int64) if lowest is None
+              else np.ascontiguousarray(lowest, np.int64))
+    if len(n_levels) and int((n_levels - lowest).max()) > side:
+        raise ValueError(f"matrices of side {side} cannot hold crops of "
+                         f"{int((n_levels - lowest).max())} levels")
     if counted is None:
         counted = np.ones(len(offsets), bool)
     out = np.zeros((len(n_levels) * len(offsets), side, side), np.int64)
@@ -1571,21 +1579,24 @@ def crop_matrices(levels, starts, shapes, n_levels, offsets, counted=None, *, sy
         return out
     shapes = np.ascontiguousarray(shapes, np.int64)
     spans = np.empty((int((shapes[:, 0] * shapes[:, 1]).max()), 2), np.int64)
-    _crop_matrices(levels, np.ascontiguousarray(starts, np.int64), shapes, n_levels, offsets,
-                   np.ascontiguousarray(counted, np.bool_), symmetric, spans, out)
+    _crop_matrices(levels, np.ascontiguousarray(starts, np.int64), shapes, n_levels, lowest,
+                   offsets, np.ascontiguousarray(counted, np.bool_), symmetric, spans, out)
     return out
 
 
 @numba.njit(nogil=True, cache=True)
-def _crop_matrices(levels, starts, shapes, n_levels, offsets, counted, symmetric, spans, out):
+def _crop_matrices(levels, starts, shapes, n_levels, lowest, offsets, counted, symmetric, spans,
+                   out):
     """:func:`crop_matrices`'s counting: pairs with an outside pixel (level ``n_levels[i]``)
-    left out."""
+    left out, levels from ``lowest[i]``."""
     n_offsets = offsets.shape[0]
     for i in range(starts.shape[0]):
         depth, height, width = shapes[i, 0], shapes[i, 1], shapes[i, 2]
         base = starts[i]
-        side = n_levels[i]
-        _row_spans(levels, base, depth * height, width, side, spans)
+        top = n_levels[i]
+        low = lowest[i]
+        side = top - low
+        _row_spans(levels, base, depth * height, width, top, spans)
         for o in range(n_offsets):
             if not counted[o]:
                 continue
@@ -1603,9 +1614,9 @@ def _crop_matrices(levels, starts, shapes, n_levels, offsets, counted, symmetric
                     neighbours = levels[base + there * width + x_start + dx:
                                         base + there * width + x_stop + dx]
                     for x in range(sources.shape[0]):
-                        a, b = sources[x], neighbours[x]
-                        if a < side and b < side:
-                            matrix[a, b] += 1
+                        a, b = np.intp(sources[x]), np.intp(neighbours[x])
+                        if a < top and b < top:
+                            matrix[a - low, b - low] += 1
             if symmetric:  # P + P.T, the diagonal twice
                 for a in range(side):
                     matrix[a, a] *= 2
@@ -1632,7 +1643,8 @@ def _row_spans(levels, base, n_rows, width, n_valid, spans):
         spans[r, 0], spans[r, 1] = first, stop
 
 
-def eps_cell_entropies(cmats, row_counts, col_counts, totals, ignore_zeros=False, sides=None):
+def eps_cell_entropies(cmats, row_counts, col_counts, totals, ignore_zeros=False, sides=None,
+                       lows=None):
     """pyradiomics's entropies over the cells of each matrix: ``(HXY, HXY1, HXY2)``.
 
     With ``p = cmats / totals`` (row and column 0 left out when
@@ -1658,6 +1670,10 @@ def eps_cell_entropies(cmats, row_counts, col_counts, totals, ignore_zeros=False
         Each matrix's own number of levels, when ``cmats`` are padded with
         zeros to the largest: matrix ``m``'s sums are those of its first
         ``sides[m] x sides[m]`` cells. None: ``L`` for every matrix.
+    lows : ndarray of int, shape (n,), default=None
+        Matrix ``m``'s cell ``(i, j)`` stands for the levels ``(lows[m] + i,
+        lows[m] + j)`` (matrices of the levels from ``lows[m]`` on, as
+        :func:`crop_matrices` counts them with ``lowest``). None: 0.
 
     Returns
     -------
@@ -1678,10 +1694,13 @@ def eps_cell_entropies(cmats, row_counts, col_counts, totals, ignore_zeros=False
     size = cmats.shape[1] * cmats.shape[2]
     sides = (np.full(len(cmats), cmats.shape[1], np.int64) if sides is None
              else np.ascontiguousarray(sides, np.int64))
-    if len(sides) != len(cmats) or (sides > cmats.shape[1]).any() or (sides < 0).any():
-        raise ValueError(f"sides must be {len(cmats)} numbers of levels of at most "
-                         f"{cmats.shape[1]}")
-    _eps_cell_entropies(cmats, sides, np.ascontiguousarray(row_counts),
+    lows = (np.zeros(len(cmats), np.int64) if lows is None
+            else np.ascontiguousarray(lows, np.int64))
+    if (len(sides) != len(cmats) or len(lows) != len(cmats) or (lows < 0).any()
+            or (sides - lows > cmats.shape[1]).any()):
+        raise ValueError(f"sides and lows must be {len(cmats)} numbers of levels, each range "
+                         f"of at most {cmats.shape[1]} levels")
+    _eps_cell_entropies(cmats, sides, lows, np.ascontiguousarray(row_counts),
                         np.ascontiguousarray(col_counts),
                         np.ascontiguousarray(totals, np.float64), bool(ignore_zeros), _EPS,
                         _LOG2_EPS, np.empty((3, size), np.int64), np.empty((3, size)),
@@ -1694,7 +1713,7 @@ _LOG2_EPS = -52.0  # log2(spacing(1)), exactly
 
 
 @numba.njit(nogil=True, cache=True)
-def _eps_cell_entropies(cmats, sides, row_counts, col_counts, totals, ignore_zeros, eps,
+def _eps_cell_entropies(cmats, sides, lows, row_counts, col_counts, totals, ignore_zeros, eps,
                         log2_eps, positions, terms, lanes, out):
     """:func:`eps_cell_entropies`: each matrix's non-zero terms listed by cell, then summed."""
     frames = np.empty((64, 6), np.int64)  # halves of halves: 64 levels of them at most
@@ -1702,21 +1721,24 @@ def _eps_cell_entropies(cmats, sides, row_counts, col_counts, totals, ignore_zer
     n_terms = np.zeros(3, np.intp)
     for m in range(cmats.shape[0]):
         side = sides[m]
+        low = lows[m]
         size = side * side
         t = totals[m]
         n_terms[:] = 0
-        for i in range(side):
+        for u in range(side - low):
+            i = u + low  # the level of row u
             if row_counts[m, i] == 0:  # q and p are 0 on the whole row
                 continue
             py = row_counts[m, i] / t
-            for j in range(side):
+            for v in range(side - low):
+                j = v + low
                 if col_counts[m, j] == 0:
                     continue
                 q = py * (col_counts[m, j] / t)
                 log_q = math.log2(q + eps) if q != 0 else log2_eps
                 cell = i * side + j
                 values = (0.0, 0.0, q * log_q)
-                count = cmats[m, i, j]
+                count = cmats[m, u, v]
                 if count != 0 and not (ignore_zeros and (i == 0 or j == 0)):
                     p = count / t
                     values = (p * math.log2(p + eps), p * log_q, q * log_q)
