@@ -194,3 +194,19 @@ def test_cell_entropies_are_numpys_dense_sums_bit_for_bit(n_levels, ignore_zeros
     expected = _dense_eps_entropies(cmats, ignore_zeros)
     assert (ours.view(np.int64) == expected.view(np.int64)).all()
     assert np.isfinite(ours).all() and (ours[:, :-1] > 0).any(axis=1).all()
+
+
+def test_log2_plus_is_the_c_librarys_log2_of_the_sum_where_not_zero():
+    """pyradiomics's log2(p + eps) in one pass: the bits of numpy's sum then the C library's
+    log2 (libm.log2, where p is not 0), and log2(eps) where p is 0, on a photograph's
+    probabilities."""
+    from haralick_learn.texture.libm import log2, log2_plus
+
+    eps = np.spacing(1)
+    cmats = cooccurrence(_china()[:200, :300])[0]
+    p = cmats / cmats.sum(axis=(1, 2), keepdims=True)
+    expected = log2(p + eps, where=p != 0)
+    expected[p == 0] = -52.0
+    ours = log2_plus(p, eps, -52.0)
+    assert (p == 0).any() and (p != 0).any()
+    assert (ours.view(np.int64) == expected.view(np.int64)).all() and ours.shape == p.shape

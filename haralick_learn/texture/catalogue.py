@@ -26,7 +26,7 @@ from .counting import (
     LEVEL_STATISTICS, CooccurrenceSums, cooccurrence, cooccurrence_sums, cross_cooccurrence,
     eps_cell_entropies, level_statistics, matrix_sums,
 )
-from .libm import exp, log2
+from .libm import exp, log2, log2_plus
 from .._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
 
 __all__ = [
@@ -353,10 +353,7 @@ def _log2_plus_eps(prob):
     Most cells of a small region's matrix are 0, where the value is
     ``log2(eps)``, exactly -52: the same array as taking every logarithm.
     """
-    nonzero = prob != 0
-    out = log2(prob + _EPS, where=nonzero)
-    out[~nonzero] = _LOG2_EPS
-    return out
+    return log2_plus(prob, _EPS, _LOG2_EPS)
 
 
 def _skimage_correlation(s):

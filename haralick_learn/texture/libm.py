@@ -16,7 +16,7 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["exp", "log2"]
+__all__ = ["exp", "log2", "log2_plus"]
 
 
 @numba.njit(nogil=True, cache=True)
@@ -29,6 +29,12 @@ def _log2_into(x, out):
 def _log2_where_into(x, where, out):
     for i in range(x.shape[0]):
         out[i] = math.log2(x[i]) if where[i] else 0.0
+
+
+@numba.njit(nogil=True, cache=True)
+def _log2_plus_into(x, shift, at_zero, out):
+    for i in range(x.shape[0]):
+        out[i] = math.log2(x[i] + shift) if x[i] != 0 else at_zero
 
 
 @numba.njit(nogil=True, cache=True)
@@ -110,3 +116,27 @@ def exp(x, where=None):
     array([1.        , 2.71828183])
     """
     return _apply(_exp_into, x, where)
+
+
+def log2_plus(x, shift, at_zero):
+    """``log2(x + shift)`` of each element, ``at_zero`` where ``x`` is 0, in one pass.
+
+    The logarithm of ``x + shift`` as numpy adds them, taken where ``x`` is
+    not 0 only: pyradiomics's ``log2(p + eps)`` of probabilities, most of
+    them 0.
+
+    Examples
+    --------
+    >>> log2_plus(np.array([0.0, 0.5, 3.0]), 1.0, -52.0)
+    array([-52.       ,   0.5849625,   2.       ])
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if numba.config.USING_SVML:  # the scalar C-library function (see _apply)
+        nonzero = x != 0
+        out = log2(x + shift, where=nonzero)
+        out[~nonzero] = at_zero
+        return out
+    out = np.empty(x.shape)
+    _log2_plus_into(np.ascontiguousarray(x).reshape(-1), float(shift), float(at_zero),
+                    out.reshape(-1))
+    return out
