@@ -24,7 +24,7 @@ import numpy as np
 
 from .counting import (
     LEVEL_STATISTICS, CooccurrenceSums, cooccurrence, cooccurrence_sums, cross_cooccurrence,
-    eps_cell_entropies, level_statistics, matrix_sums,
+    eps_cell_entropies, level_statistics, matrix_sums, normalised_counts,
 )
 from .libm import exp, log2, log2_plus
 from .._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
@@ -168,7 +168,7 @@ class GLCMStatistics:
     # beyond mahotas's (preserve_haralick_bug, IBSI) read them.
 
     def _normalised(self, counts):
-        return counts / np.where(self.empty, 1.0, self.total)[:, None]
+        return normalised_counts(counts, np.where(self.empty, 1.0, self.total))
 
     @functools.cached_property
     def px(self):

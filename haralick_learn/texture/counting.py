@@ -22,7 +22,7 @@ from .._settings import DIRECTIONS_2D, DIRECTIONS_3D as _NAMED_3D
 __all__ = [
     "DIRECTIONS", "DIRECTIONS_3D", "LOG2_SMALL_COUNTS", "CooccurrenceSums", "cooccurrence",
     "cooccurrence_sums", "crop_matrices", "crop_sums", "cross_cooccurrence", "eps_cell_entropies",
-    "level_statistics",
+    "level_statistics", "normalised_counts",
     "LEVEL_STATISTICS", "matrix_sums", "padded_length", "stack_sums",
 ]
 
@@ -1719,12 +1719,21 @@ def _eps_cell_entropies(cmats, sides, lows, row_counts, col_counts, totals, igno
     frames = np.empty((64, 6), np.int64)  # halves of halves: 64 levels of them at most
     partial = np.empty(64)
     n_terms = np.zeros(3, np.intp)
+    width = cmats.shape[1]
+    logs = np.empty((width, width))  # log2(q + eps) of the cells taken so far
     for m in range(cmats.shape[0]):
         side = sides[m]
         low = lows[m]
         size = side * side
         t = totals[m]
         n_terms[:] = 0
+        # Equal marginals (a symmetric matrix): q(i, j) = py(i) py(j) = q(j, i), bit for bit
+        # (a product of the same two numbers), so each logarithm is taken once
+        mirrored = True
+        for i in range(low, side):
+            if row_counts[m, i] != col_counts[m, i]:
+                mirrored = False
+                break
         for u in range(side - low):
             i = u + low  # the level of row u
             if row_counts[m, i] == 0:  # q and p are 0 on the whole row
@@ -1735,7 +1744,11 @@ def _eps_cell_entropies(cmats, sides, lows, row_counts, col_counts, totals, igno
                 if col_counts[m, j] == 0:
                     continue
                 q = py * (col_counts[m, j] / t)
-                log_q = math.log2(q + eps) if q != 0 else log2_eps
+                if mirrored and v < u:  # row v took it, at (v, u)
+                    log_q = logs[v, u]
+                else:
+                    log_q = math.log2(q + eps) if q != 0 else log2_eps
+                    logs[u, v] = log_q
                 cell = i * side + j
                 values = (0.0, 0.0, q * log_q)
                 count = cmats[m, u, v]
@@ -1828,3 +1841,31 @@ def _block_sum(positions, terms, first, stop, start, n, lanes):
         total += terms[k]
         k += 1
     return total
+
+
+def normalised_counts(counts, totals):
+    """``counts / totals[:, None]`` (float64) of non-negative integer counts, one row a matrix.
+
+    The same division, element by element, as numpy's; a count of 0 gives
+    0 without dividing (most levels of a region's marginals and histograms
+    are empty), and the integers are not first converted into a float copy.
+
+    Examples
+    --------
+    >>> normalised_counts(np.array([[1, 0, 3]]), np.array([4.0]))
+    array([[0.25, 0.  , 0.75]])
+    """
+    counts = np.ascontiguousarray(counts)
+    out = np.empty(counts.shape)
+    _normalised_counts(counts.reshape(len(counts), -1),
+                       np.ascontiguousarray(totals, np.float64), out.reshape(len(counts), -1))
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _normalised_counts(counts, totals, out):
+    for m in range(counts.shape[0]):
+        t = totals[m]
+        for k in range(counts.shape[1]):
+            count = counts[m, k]
+            out[m, k] = count / t if count != 0 else 0.0
