@@ -289,11 +289,18 @@ def rows_from_labels(gray, labels, boxes, numbers, settings):
     keys[wide] = [padded_length(n) for n in crops.n_levels[wide]]
     for key in np.unique(keys[~left]):
         group = np.flatnonzero((keys == key) & ~left)
+        emitted = None
         if matrices:  # by number of levels: the matrices of one shape side by side
             group = group[np.argsort(crops.n_levels[group], kind="stable")]
+            width = int((crops.n_levels[group] - crops.lowest[group]).max())
+            if (PADDED_MATRIX_FEATURES & set(settings.features)
+                    and len(group) * len(offsets) * width**2 <= _MATRIX_CELLS):
+                # the matrices over each region's range of levels, from the same pass
+                emitted = np.zeros((len(group) * len(offsets), width, width), np.int64)
         sums = crop_sums(crops.levels, crops.starts[group], crops.shapes[group],
                          crops.n_levels[group], offsets, counted, crops.lowest[group],
-                         symmetric=settings.symmetric, ignore_zeros=settings.ignore_zeros)
+                         symmetric=settings.symmetric, ignore_zeros=settings.ignore_zeros,
+                         matrices=emitted)
         if not matrices:
             # as _check_sums: a distance without any pair in any direction
             no_pair = (sums.total.reshape(len(group), len(settings.distances), -1)
@@ -302,7 +309,8 @@ def rows_from_labels(gray, labels, boxes, numbers, settings):
             features = _features_of_sums(sums, len(group), settings)
             rows[group[~no_pair]] = _rows_of_features(features[~no_pair], settings)
             continue
-        features = _features_with_matrices(crops, group, sums, offsets, counted, settings)
+        features = _features_with_matrices(crops, group, sums, offsets, counted, settings,
+                                           emitted)
         # as _row_from_levels: a distance whose features are all NaN (no pair)
         failed = np.isnan(features).all(axis=(2, 3)).any(axis=1)
         left[group[failed]] = True
@@ -311,7 +319,7 @@ def rows_from_labels(gray, labels, boxes, numbers, settings):
     return rows, left
 
 
-def _features_with_matrices(crops, group, sums, offsets, counted, settings):
+def _features_with_matrices(crops, group, sums, offsets, counted, settings, emitted=None):
     """The features of the regions ``group`` (sorted by number of levels) of ``crops``.
 
     The features of the sums over all the regions at once (one
@@ -319,7 +327,9 @@ def _features_with_matrices(crops, group, sums, offsets, counted, settings):
     from that statistics' rows and the regions' matrices: for
     :data:`PADDED_MATRIX_FEATURES`, a pass per :data:`_PADDED_CELLS` of
     matrices each over its region's range of levels, padded to the widest;
-    for the others, a pass per number of levels (one matrix shape). Every formula works matrix by
+    for the others, a pass per number of levels (one matrix shape).
+    ``emitted``: the regions' matrices over their ranges of levels, if
+    counted with their sums (all of them for :data:`PADDED_MATRIX_FEATURES`). Every formula works matrix by
     matrix: a region's features are those it gets alone. Shape as
     :func:`_features_of_sums`.
     """
@@ -337,9 +347,12 @@ def _features_with_matrices(crops, group, sums, offsets, counted, settings):
         for start, stop, side, own_levels in parts:
             which = group[start:stop]
             lowest = None if own_levels else crops.lowest[which]
-            cmats = crop_matrices(crops.levels, crops.starts[which], crops.shapes[which],
-                                  crops.n_levels[which], offsets, counted,
-                                  symmetric=settings.symmetric, side=side, lowest=lowest)
+            if emitted is not None and not own_levels:
+                cmats = emitted[start * n_offsets:stop * n_offsets]
+            else:
+                cmats = crop_matrices(crops.levels, crops.starts[which], crops.shapes[which],
+                                      crops.n_levels[which], offsets, counted,
+                                      symmetric=settings.symmetric, side=side, lowest=lowest)
             part = stats.rows(start * n_offsets, stop * n_offsets, cmats,
                               np.repeat(crops.n_levels[which], n_offsets),
                               None if own_levels else np.repeat(lowest, n_offsets))
@@ -347,7 +360,9 @@ def _features_with_matrices(crops, group, sums, offsets, counted, settings):
                 part, chosen, **options)
 
     padded = [j for j, name in enumerate(names) if name in PADDED_MATRIX_FEATURES]
-    if padded:
+    if padded and emitted is not None:
+        matrix_features(padded, [(0, len(group), emitted.shape[1], False)])
+    elif padded:
         # Matrices of any size side by side, each over its range of levels (a region spans
         # few), padded to the widest: as many as _PADDED_CELLS hold
         spans = n_levels - crops.lowest[group]

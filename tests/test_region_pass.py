@@ -6,6 +6,8 @@ The reference is the region-by-region path (``_Regions.rows_one_by_one``, which 
 superpixels, and the nuclei of mahotas's fluorescence image split by a watershed.
 """
 
+import itertools
+
 import mahotas.demos
 import numpy as np
 import pytest
@@ -283,12 +285,18 @@ def test_range_edges_are_numpys_histogram_edges(dtype):
 def test_crop_sums_and_matrices_are_those_of_each_masked_crop(images):
     """The sums and matrices of every region, field by field, as counted crop by crop."""
     gray, labels = images["nuclei"]
-    settings = TextureSettings.from_params(levels=32)
     boxes = ndimage.find_objects(labels)
     corners = np.array([[b.start for b in box] + [b.stop for b in box] for box in boxes])
-    crops = quantize_regions(gray, labels, corners, np.arange(1, len(boxes) + 1), settings)
     offsets = np.array([[0, 0, 1], [0, 1, 1], [0, 1, 0], [0, 1, -1], [0, 2, -1]])
-    for symmetric in (True, False):
+    # 32 levels: tables of the crops' ranges; 256 levels (the gray image's, stretched): some
+    # ranges too wide for a table, counted sparsely
+    for params, symmetric in itertools.product([{"levels": 32}, {}], (True, False)):
+        settings = TextureSettings.from_params(**params)
+        stretched = gray if params else (gray.astype(np.uint16) * 4).clip(0, 255).astype(np.uint8)
+        crops = quantize_regions(stretched, labels, corners, np.arange(1, len(boxes) + 1),
+                                 settings)
+        sparse = (crops.n_levels - crops.lowest + 1) ** 2 > crops.shapes.prod(axis=1)
+        assert sparse[::7].any() != bool(params)
         for i in range(0, len(boxes), 7):
             shape = crops.shapes[i]
             crop = crops.levels[crops.starts[i]:crops.starts[i] + shape.prod()].reshape(shape)
@@ -309,6 +317,16 @@ def test_crop_sums_and_matrices_are_those_of_each_masked_crop(images):
             matrices = crop_matrices(*arrays, symmetric=symmetric)
             counted = cooccurrence(crop, (1,), offsets, symmetric=symmetric, mask=mask)
             np.testing.assert_array_equal(matrices, counted[0])
+            # over the crop's range of levels, padded; and counted with the sums
+            low, width = crops.lowest[i], crops.n_levels[i] - crops.lowest[i]
+            ranged = crop_matrices(*arrays, symmetric=symmetric, side=width + 3,
+                                   lowest=crops.lowest[i:i + 1])
+            np.testing.assert_array_equal(ranged[:, :width, :width], counted[0][:, low:, low:])
+            assert not ranged[:, width:].any() and not ranged[:, :, width:].any()
+            with_sums = np.zeros_like(ranged)
+            crop_sums(*arrays, lowest=crops.lowest[i:i + 1], symmetric=symmetric,
+                      matrices=with_sums)
+            np.testing.assert_array_equal(with_sums, ranged)
 
 
 @pytest.mark.parametrize("name", ["coffee", "nuclei"])
@@ -336,7 +354,9 @@ def test_label_boxes_are_find_objects_boxes_and_bincount_counts(images, name):
     {"features": ["ibsi_JointEntropy", "ibsi_Imc1", "ibsi_Imc2", "ibsi_MaximumProbability"],
      "symmetric": False, "bin_width": 7, "ignore_zeros": True, "aggregate": "mean"},
 ], ids=["ibsi-64", "asymmetric-bin-width"])
-def test_matrices_padded_to_the_largest_give_each_regions_own_row(params, monkeypatch):
+@pytest.mark.parametrize("counted_with_sums", [True, False], ids=["with-sums", "apart"])
+def test_matrices_padded_to_the_largest_give_each_regions_own_row(params, counted_with_sums,
+                                                                   monkeypatch):
     """The features of the matrices of regions of many numbers of levels, counted side by side
     over their own ranges of levels padded to the widest: each row is the featurizer's on that region's crop and mask (its own
     levels), bit for bit. Real data with many labels: SLIC superpixels of a photograph, with a
@@ -357,7 +377,16 @@ def test_matrices_padded_to_the_largest_give_each_regions_own_row(params, monkey
         padded.append(side is not None and side > spans.min())
         return crop_matrices(*args, side=side, lowest=lowest, **kwargs)
 
+    def summed(*args, matrices=None, **kwargs):
+        if matrices is not None:  # with the sums: each region's range, padded to the widest
+            padded.append(matrices.shape[1] > (args[3] - args[6]).min())
+        return crop_sums(*args, matrices=matrices, **kwargs)
+
     monkeypatch.setattr(pipeline, "crop_matrices", counted)
+    monkeypatch.setattr(pipeline, "crop_sums", summed)
+    if not counted_with_sums:  # too many cells to count them with the sums: passes apart
+        monkeypatch.setattr(pipeline, "_MATRIX_CELLS", 4096)
+        monkeypatch.setattr(pipeline, "_PADDED_CELLS", 4096)
     table = region_features(gray, labels, on_error="nan", **params)
     assert any(padded)
     settings = TextureSettings.from_params(**params)

@@ -24,7 +24,7 @@ import numpy as np
 
 from .counting import (
     LEVEL_STATISTICS, CooccurrenceSums, cooccurrence, cooccurrence_sums, cross_cooccurrence,
-    eps_cell_entropies, level_statistics, matrix_sums, normalised_counts,
+    eps_cell_entropies, largest_counts, level_statistics, matrix_sums, normalised_counts,
 )
 from .libm import exp, log2, log2_plus
 from .._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
@@ -318,14 +318,13 @@ class GLCMStatistics:
     @functools.cached_property
     def maximum_probability(self):
         """The largest ``p(i, j)``: the largest count over the total (division keeps the order)."""
-        cmats = self.cmats
-        if self.ignore_zeros:  # row and column 0 (of level 0) left out
-            cmats = cmats.copy()
-            at_zero = slice(None) if self.matrix_lows is None else self.matrix_lows == 0
-            cmats[at_zero, 0] = 0
-            cmats[at_zero, :, 0] = 0
-        largest = cmats.reshape(len(cmats), -1).max(axis=1, initial=0)
-        return largest / np.where(self.empty, 1.0, self.total)
+        total = np.where(self.empty, 1.0, self.total)
+        if self.matrix_lows is not None:  # each matrix over its own range of levels
+            skip = (self.matrix_lows == 0) & self.ignore_zeros  # level 0's row and column
+            return largest_counts(self.cmats, self.matrix_sides - self.matrix_lows,
+                                  skip) / total
+        cmats = self.cmats[:, 1:, 1:] if self.ignore_zeros else self.cmats
+        return cmats.reshape(len(cmats), -1).max(axis=1, initial=0) / total
 
     @functools.cached_property
     def sum_moments(self):

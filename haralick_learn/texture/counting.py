@@ -22,7 +22,7 @@ from .._settings import DIRECTIONS_2D, DIRECTIONS_3D as _NAMED_3D
 __all__ = [
     "DIRECTIONS", "DIRECTIONS_3D", "LOG2_SMALL_COUNTS", "CooccurrenceSums", "cooccurrence",
     "cooccurrence_sums", "crop_matrices", "crop_sums", "cross_cooccurrence", "eps_cell_entropies",
-    "level_statistics", "normalised_counts",
+    "largest_counts", "level_statistics", "normalised_counts",
     "LEVEL_STATISTICS", "matrix_sums", "padded_length", "stack_sums",
 ]
 
@@ -1324,7 +1324,7 @@ def stack_sums(stack, distances=(1,), directions=DIRECTIONS, *, symmetric=True,
 
 
 def crop_sums(levels, starts, shapes, n_levels, offsets, counted=None, lowest=None, *,
-              symmetric=True, ignore_zeros=False):
+              symmetric=True, ignore_zeros=False, matrices=None):
     """The :class:`CooccurrenceSums` of many masked crops, in one compiled pass.
 
     Crop ``i`` is ``levels[starts[i]:starts[i] + shapes[i].prod()].reshape(shapes[i])``
@@ -1358,6 +1358,10 @@ def crop_sums(levels, starts, shapes, n_levels, offsets, counted=None, lowest=No
         region of a 256-level image spans far fewer), smaller and faster.
     symmetric, ignore_zeros : bool
         As for :func:`cooccurrence_sums`.
+    matrices : ndarray of int64, shape (n * S, W, W), default=None
+        All zero, to receive the matrices too, each over its crop's range of
+        levels as :func:`crop_matrices` counts them with ``lowest`` (``W`` at
+        least every crop's range), from the same pass over the pixels.
 
     Examples
     --------
@@ -1391,11 +1395,18 @@ def crop_sums(levels, starts, shapes, n_levels, offsets, counted=None, lowest=No
     largest = int(shapes.prod(axis=1).max())
     touched = np.empty(largest + 1, np.intp)  # + 1: the branch-free write after the last
     spans = np.empty((int((shapes[:, 0] * shapes[:, 1]).max()), 2), np.int64)
+    if matrices is not None and (
+            matrices.shape[0] != len(out) or matrices.dtype != np.int64
+            or not matrices.flags.c_contiguous
+            or int((n_levels - lowest).max()) > min(matrices.shape[1:])):
+        raise ValueError(f"matrices must be a C-contiguous int64 array of {len(out)} matrices "
+                         f"of at least {int((n_levels - lowest).max())} levels")
     _crop_sums(levels, np.ascontiguousarray(starts, np.int64), shapes, n_levels, lowest,
                offsets, np.ascontiguousarray(counted, np.bool_), symmetric,
                1 if ignore_zeros else 0, LOG2_SMALL_COUNTS, _scratch_table(bits), touched,
                spans, out._integers, out._logs, out.row_counts, out.col_counts, out.sum_counts,
-               out.diff_counts, out.row_weights, out.col_weights)
+               out.diff_counts, out.row_weights, out.col_weights, matrices is not None,
+               np.zeros((1, 1, 1), np.int64) if matrices is None else matrices)
     return out
 
 
@@ -1406,7 +1417,7 @@ MAX_CROP_LEVELS = 1024
 @numba.njit(nogil=True, cache=True)
 def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symmetric, start,
                log2_small, scratch, touched, spans, sums, logs, row_counts, col_counts,
-               sum_counts, diff_counts, row_weights, col_weights):
+               sum_counts, diff_counts, row_weights, col_weights, emit, matrices):
     """:func:`_sparse_sums` of each crop of :func:`crop_sums` (its outside level left out).
 
     A crop whose range of levels makes a table of no more cells than it has
@@ -1459,6 +1470,9 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
                         touched[np.uintp(n_touched)] = code  # branch-free, as in _sparse_sums
                         n_touched += count == 0
                         scratch[code] = count + 1
+            if emit:  # the matrix too, before the fill empties the table
+                _emit_matrix(scratch, touched, n_touched, tabled, span - 1, bits, symmetric,
+                             matrices[i * n_offsets + o])
             if tabled:
                 _table_fill(scratch, span, bits, low, n_valid, symmetric, start, log2_small,
                             i * n_offsets + o, sums, logs, row_counts, col_counts, sum_counts,
@@ -1467,6 +1481,30 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
                 _sparse_fill(scratch, touched, n_touched, bits, low, n_valid, symmetric, start,
                              log2_small, i * n_offsets + o, sums, logs, row_counts, col_counts,
                              sum_counts, diff_counts, row_weights, col_weights)
+
+
+@numba.njit(nogil=True, cache=True)
+def _emit_matrix(scratch, touched, n_touched, tabled, width, bits, symmetric, matrix):
+    """Add the counts of ``scratch`` (levels from the crop's lowest, the outside level
+    ``width`` left out) to ``matrix``, with their transpose when ``symmetric``."""
+    if tabled:
+        for u in range(width):
+            for v in range(width):
+                count = scratch[np.uintp((u << bits) | v)]
+                if count != 0:
+                    matrix[u, v] += count
+                    if symmetric:
+                        matrix[v, u] += count
+        return
+    low = (1 << bits) - 1
+    for k in range(n_touched):
+        code = touched[k]
+        u, v = code >> bits, code & low
+        if u < width and v < width:
+            count = scratch[code]
+            matrix[u, v] += count
+            if symmetric:
+                matrix[v, u] += count
 
 
 @numba.njit(nogil=True, cache=True)
@@ -1869,3 +1907,39 @@ def _normalised_counts(counts, totals, out):
         for k in range(counts.shape[1]):
             count = counts[m, k]
             out[m, k] = count / t if count != 0 else 0.0
+
+
+def largest_counts(cmats, widths, skip_first=None):
+    """The largest count of each matrix over its first ``widths[m]`` rows and columns.
+
+    ``skip_first[m]``: leave row and column 0 of matrix ``m`` out. For
+    matrices padded beyond their own levels (the padding is 0), read over
+    their own cells only.
+
+    Examples
+    --------
+    >>> largest_counts(np.array([[[5, 1, 0], [1, 2, 0], [0, 0, 0]]]), np.array([2]),
+    ...                np.array([True]))
+    array([2])
+    """
+    cmats = np.ascontiguousarray(cmats)
+    widths = np.ascontiguousarray(widths, np.int64)
+    if len(widths) != len(cmats) or (widths > min(cmats.shape[1:], default=0)).any():
+        raise ValueError(f"widths must be {len(cmats)} numbers of levels of at most "
+                         f"{min(cmats.shape[1:], default=0)}")
+    skip_first = (np.zeros(len(cmats), np.bool_) if skip_first is None
+                  else np.ascontiguousarray(skip_first, np.bool_))
+    out = np.zeros(len(cmats), cmats.dtype)
+    _largest_counts(cmats, widths, skip_first, out)
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _largest_counts(cmats, widths, skip_first, out):
+    for m in range(cmats.shape[0]):
+        first = 1 if skip_first[m] else 0
+        largest = out[m]
+        for u in range(first, widths[m]):
+            for v in range(first, widths[m]):
+                largest = max(largest, cmats[m, u, v])
+        out[m] = largest
