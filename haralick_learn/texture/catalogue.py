@@ -25,6 +25,7 @@ import numpy as np
 from .counting import (
     LEVEL_STATISTICS, CooccurrenceSums, cooccurrence, cooccurrence_sums, cross_cooccurrence,
     eps_cell_entropies, largest_counts, level_statistics, matrix_sums, normalised_counts,
+    sum_moments,
 )
 from .libm import exp, log2, log2_plus
 from .._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
@@ -329,11 +330,8 @@ class GLCMStatistics:
     @functools.cached_property
     def sum_moments(self):
         """``sum_k p_{x+y}(k) (k - ux - uy)**n``, n = 2, 3, 4 (cluster tendency, shade, prominence)."""
-        centred = self.sum_levels[None, :] - (self.ux + self.uy)[:, None]
-        squared = centred * centred
-        weighted = self.sum_hist * squared
-        return (weighted.sum(axis=1), (weighted * centred).sum(axis=1),
-                (weighted * squared).sum(axis=1))
+        # numpy's sums of (q d d, q d d d, q d d d d), d = k - ux - uy, over the non-zero q
+        return tuple(sum_moments(self.sum_hist, self.ux + self.uy))
 
 
 #: pyradiomics's epsilon in its logarithms and denominators.

@@ -22,7 +22,7 @@ from .._settings import DIRECTIONS_2D, DIRECTIONS_3D as _NAMED_3D
 __all__ = [
     "DIRECTIONS", "DIRECTIONS_3D", "LOG2_SMALL_COUNTS", "CooccurrenceSums", "cooccurrence",
     "cooccurrence_sums", "crop_matrices", "crop_sums", "cross_cooccurrence", "eps_cell_entropies",
-    "largest_counts", "level_statistics", "normalised_counts",
+    "largest_counts", "level_statistics", "normalised_counts", "sum_moments",
     "LEVEL_STATISTICS", "matrix_sums", "padded_length", "stack_sums",
 ]
 
@@ -1943,3 +1943,62 @@ def _largest_counts(cmats, widths, skip_first, out):
             for v in range(first, widths[m]):
                 largest = max(largest, cmats[m, u, v])
         out[m] = largest
+
+
+def sum_moments(sum_hist, centres):
+    """``sum_k q_k (k - c)**n`` for n = 2, 3, 4 of each row, ``q`` a histogram of sums of levels.
+
+    With ``d = k - c``: ``w = q d d``, then the sums of ``w``, ``w d`` and
+    ``w d d`` (numpy's element by element products), over the non-zero
+    ``q`` only and in numpy's pairwise order (:func:`_pairwise_sum`): the bits
+    of ``(q * d * d).sum(axis=1)`` and the others over the whole rows, whose
+    zeros change no sum.
+
+    Parameters
+    ----------
+    sum_hist : ndarray of float64, shape (n, K)
+    centres : ndarray of float64, shape (n,)
+
+    Returns
+    -------
+    moments : ndarray of float64, shape (3, n)
+
+    Examples
+    --------
+    >>> sum_moments(np.array([[0.0, 0.5, 0.0, 0.5]]), np.array([2.0]))
+    array([[1.],
+           [0.],
+           [1.]])
+    """
+    sum_hist = np.ascontiguousarray(sum_hist, np.float64)
+    out = np.empty((3, sum_hist.shape[0]))
+    width = sum_hist.shape[1]
+    _sum_moments(sum_hist, np.ascontiguousarray(centres, np.float64),
+                 np.empty((3, width), np.int64), np.empty((3, width)), np.zeros(8), out)
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _sum_moments(sum_hist, centres, positions, terms, lanes, out):
+    frames = np.empty((64, 6), np.int64)
+    partial = np.empty(64)
+    width = sum_hist.shape[1]
+    n_terms = np.zeros(3, np.intp)
+    for m in range(sum_hist.shape[0]):
+        n_terms[:] = 0
+        for k in range(width):
+            q = sum_hist[m, k]
+            if q == 0:
+                continue
+            centred = float(k) - centres[m]
+            squared = centred * centred
+            weighted = q * squared
+            values = (weighted, weighted * centred, weighted * squared)
+            for j in range(3):
+                if values[j] != 0:  # a zero term changes no sum
+                    positions[j, n_terms[j]] = k
+                    terms[j, n_terms[j]] = values[j]
+                    n_terms[j] += 1
+        for j in range(3):
+            out[j, m] = 0.0 + _pairwise_sum(positions[j], terms[j], 0, n_terms[j], width,
+                                            lanes, frames, partial)
