@@ -41,16 +41,14 @@ SOURCES = "/usr/share/backgrounds/mate/nature/*.jpg"
 
 def region_by_region(gray, labels, **params):
     """The rows of ``region_features``, each region through the stages on its own."""
-    from scipy import ndimage
-
-    from haralick_learn._regions import _compact_ids, _Regions
+    from haralick_learn._regions import _compact_ids, _Regions, label_boxes
     from haralick_learn._settings import TextureSettings
 
     settings = TextureSettings.from_params(**params)
     ids, compact = _compact_ids(labels)
-    boxes = ndimage.find_objects(compact)
-    present = [index for index, box in enumerate(boxes) if box is not None]
-    return _Regions(gray, compact, boxes, ids, settings, False).rows_one_by_one(present)
+    corners, counts = label_boxes(compact, len(ids))
+    return _Regions(gray, compact, corners, ids, settings, False).rows_one_by_one(
+        np.flatnonzero(counts))
 
 
 def report(times, reference):

@@ -17,8 +17,8 @@ from ._aggregate import aggregate_directions
 from .preprocess.channels import channel_images
 from .texture.counting import CooccurrenceSums, crop_matrices, crop_sums, padded_length, stack_sums
 from .texture.catalogue import (
-    GLCMStatistics, compacts_matrices, features_of_statistics, image_features, image_sums,
-    pair_features, sums_suffice,
+    MATRIX_FEATURES, PADDED_MATRIX_FEATURES, GLCMStatistics, compacts_matrices,
+    features_of_statistics, image_features, image_sums, pair_features, sums_suffice,
 )
 from .io.decode import (
     describe_source, load_color_pixels, load_gray, load_mask, split_sample,
@@ -247,6 +247,9 @@ def _rows_of_features(features, settings):
     return np.array(rows).reshape(len(features), settings.n_features)
 
 
+#: Matrix cells per pass of the features of matrices padded to the widest range of levels
+#: (8 MB of int64: they stay in the allocator's memory from pass to pass).
+_PADDED_CELLS = 1 << 20
 #: Matrix cells counted per pass of the features that need the matrices (32 MB of int64, a
 #: few times that in the features' float arrays): 256 regions of 64 levels, 16 of 256.
 _MATRIX_CELLS = 1 << 22
@@ -263,9 +266,9 @@ def rows_from_labels(gray, labels, boxes, numbers, settings):
     (:func:`~haralick_learn.preprocess.quantize.quantize_regions`), its pixel pairs
     counted into its matrices' sums (:func:`~haralick_learn.texture.counting.crop_sums`;
     the matrices too, :func:`~haralick_learn.texture.counting.crop_matrices`, for the
-    features that need them), each in one compiled call for all the regions,
-    then the features of all of them in one pass (one per number of levels
-    with the matrices).
+    features that need them, one call per number of levels), each in one
+    compiled call for all the regions, then the features of all of them in
+    one pass (those of the matrices: one per number of levels).
 
     Only for the settings of :func:`covers_regions`. Returns ``(rows, left)``:
     ``left`` marks the regions this pass leaves to :func:`rows_from_gray`
@@ -279,37 +282,115 @@ def rows_from_labels(gray, labels, boxes, numbers, settings):
     rows = np.full((len(numbers), settings.n_features), np.nan)
     left = crops.status != REGION_DONE
     matrices = not sums_suffice(settings)
-    # Regions whose features share one pass: of one padded length of the sums (so one
-    # array length), or with the matrices of one number of levels (one shape)
-    keys = crops.n_levels
-    if not matrices:  # 256 up to 256 levels (every 8-bit rule); a call per wider region
-        keys = np.full(len(crops.n_levels), padded_length(256))
-        wide = np.flatnonzero(crops.n_levels > 256)
-        keys[wide] = [padded_length(n) for n in crops.n_levels[wide]]
+    # Regions whose sums share one pass: of one padded length of the sums (so one array
+    # length): 256 up to 256 levels (every 8-bit rule), a pass per wider length
+    keys = np.full(len(crops.n_levels), padded_length(256))
+    wide = np.flatnonzero(crops.n_levels > 256)
+    keys[wide] = [padded_length(n) for n in crops.n_levels[wide]]
     for key in np.unique(keys[~left]):
         group = np.flatnonzero((keys == key) & ~left)
-        size = max(1, _MATRIX_CELLS // (len(offsets) * int(key) ** 2)) if matrices else len(group)
-        for which in (group[start:start + size] for start in range(0, len(group), size)):
-            crop_arrays = (crops.levels, crops.starts[which], crops.shapes[which],
-                           crops.n_levels[which], offsets, counted)
-            sums = crop_sums(*crop_arrays, crops.lowest[which], symmetric=settings.symmetric,
-                             ignore_zeros=settings.ignore_zeros)
-            if not matrices:
-                # as _check_sums: a distance without any pair in any direction
-                no_pair = (sums.total.reshape(len(which), len(settings.distances), -1)
-                           == 0).all(axis=2).any(axis=1)
-                left[which[no_pair]] = True
-                features = _features_of_sums(sums, len(which), settings)
-                rows[which[~no_pair]] = _rows_of_features(features[~no_pair], settings)
-                continue
-            cmats = crop_matrices(*crop_arrays, symmetric=settings.symmetric)
-            features = _features_of_sums(sums, len(which), settings, cmats)
-            # as _row_from_levels: a distance whose features are all NaN (no pair)
-            failed = np.isnan(features).all(axis=(2, 3)).any(axis=1)
-            left[which[failed]] = True
-            rows[which[~failed]] = _rows_of_features(features[~failed], settings)
+        emitted = None
+        if matrices:  # by number of levels: the matrices of one shape side by side
+            group = group[np.argsort(crops.n_levels[group], kind="stable")]
+            width = int((crops.n_levels[group] - crops.lowest[group]).max())
+            if (PADDED_MATRIX_FEATURES & set(settings.features)
+                    and len(group) * len(offsets) * width**2 <= _MATRIX_CELLS):
+                # the matrices over each region's range of levels, from the same pass
+                emitted = np.zeros((len(group) * len(offsets), width, width), np.int64)
+        sums = crop_sums(crops.levels, crops.starts[group], crops.shapes[group],
+                         crops.n_levels[group], offsets, counted, crops.lowest[group],
+                         symmetric=settings.symmetric, ignore_zeros=settings.ignore_zeros,
+                         matrices=emitted)
+        if not matrices:
+            # as _check_sums: a distance without any pair in any direction
+            no_pair = (sums.total.reshape(len(group), len(settings.distances), -1)
+                       == 0).all(axis=2).any(axis=1)
+            left[group[no_pair]] = True
+            features = _features_of_sums(sums, len(group), settings)
+            rows[group[~no_pair]] = _rows_of_features(features[~no_pair], settings)
+            continue
+        features = _features_with_matrices(crops, group, sums, offsets, counted, settings,
+                                           emitted)
+        # as _row_from_levels: a distance whose features are all NaN (no pair)
+        failed = np.isnan(features).all(axis=(2, 3)).any(axis=1)
+        left[group[failed]] = True
+        rows[group[~failed]] = _rows_of_features(features[~failed], settings)
     rows[left] = np.nan
     return rows, left
+
+
+def _features_with_matrices(crops, group, sums, offsets, counted, settings, emitted=None):
+    """The features of the regions ``group`` (sorted by number of levels) of ``crops``.
+
+    The features of the sums over all the regions at once (one
+    :class:`GLCMStatistics`); those of the matrices (:data:`MATRIX_FEATURES`)
+    from that statistics' rows and the regions' matrices: for
+    :data:`PADDED_MATRIX_FEATURES`, a pass per :data:`_PADDED_CELLS` of
+    matrices each over its region's range of levels, padded to the widest;
+    for the others, a pass per number of levels (one matrix shape).
+    ``emitted``: the regions' matrices over their ranges of levels, if
+    counted with their sums (all of them for :data:`PADDED_MATRIX_FEATURES`). Every formula works matrix by
+    matrix: a region's features are those it gets alone. Shape as
+    :func:`_features_of_sums`.
+    """
+    names = settings.features
+    options = dict(use_x_minus_y_variance=settings.use_x_minus_y_variance,
+                   preserve_haralick_bug=settings.preserve_haralick_bug)
+    n_offsets = len(offsets)
+    stats = GLCMStatistics(sums, settings.ignore_zeros)
+    features = np.empty((len(sums), len(names)))
+    n_levels = crops.n_levels[group]
+
+    def matrix_features(columns, parts):
+        """The features ``columns`` of each part ``(start, stop, side)`` of the regions."""
+        chosen = [names[j] for j in columns]
+        for start, stop, side, own_levels in parts:
+            which = group[start:stop]
+            lowest = None if own_levels else crops.lowest[which]
+            if emitted is not None and not own_levels:
+                cmats = emitted[start * n_offsets:stop * n_offsets]
+            else:
+                cmats = crop_matrices(crops.levels, crops.starts[which], crops.shapes[which],
+                                      crops.n_levels[which], offsets, counted,
+                                      symmetric=settings.symmetric, side=side, lowest=lowest)
+            part = stats.rows(start * n_offsets, stop * n_offsets, cmats,
+                              np.repeat(crops.n_levels[which], n_offsets),
+                              None if own_levels else np.repeat(lowest, n_offsets))
+            features[start * n_offsets:stop * n_offsets, columns] = features_of_statistics(
+                part, chosen, **options)
+
+    padded = [j for j, name in enumerate(names) if name in PADDED_MATRIX_FEATURES]
+    if padded and emitted is not None:
+        matrix_features(padded, [(0, len(group), emitted.shape[1], False)])
+    elif padded:
+        # Matrices of any size side by side, each over its range of levels (a region spans
+        # few), padded to the widest: as many as _PADDED_CELLS hold
+        spans = n_levels - crops.lowest[group]
+        parts, start = [], 0
+        while start < len(group):
+            stop, widest = start + 1, int(spans[start])
+            while stop < len(group) and (stop + 1 - start) * n_offsets * max(
+                    widest, int(spans[stop])) ** 2 <= _PADDED_CELLS:
+                widest = max(widest, int(spans[stop]))
+                stop += 1
+            parts.append((start, stop, widest, False))
+            start = stop
+        matrix_features(padded, parts)
+    by_shape = [j for j, name in enumerate(names)
+                if name in MATRIX_FEATURES and name not in PADDED_MATRIX_FEATURES]
+    if by_shape:  # the regions of one number of levels, a pass per _MATRIX_CELLS
+        bounds = np.flatnonzero(np.r_[True, n_levels[1:] != n_levels[:-1], True])
+        parts = []
+        for first, end in zip(bounds[:-1], bounds[1:]):
+            size = max(1, _MATRIX_CELLS // (n_offsets * int(n_levels[first]) ** 2))
+            parts += [(start, min(start + size, end), int(n_levels[first]), True)
+                      for start in range(first, end, size)]
+        matrix_features(by_shape, parts)
+    of_sums = [j for j, name in enumerate(names) if name not in MATRIX_FEATURES]
+    if of_sums:
+        features[:, of_sums] = features_of_statistics(stats, [names[j] for j in of_sums],
+                                                      **options)
+    return features.reshape(len(group), len(settings.distances), -1, len(names))
 
 
 def covers_regions(settings):

@@ -19,14 +19,13 @@ import os
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
-from scipy import ndimage
 
 from .preprocess.channels import channel_images
 from .io.chunked import is_chunked, open_chunked
 from .preprocess.gray import rgb_to_gray_uint8
 from .io.decode import describe_source, load_color_pixels, load_gray
 from ._progress import Progress
-from ._regions import region_box_names, region_rows
+from ._regions import label_boxes, region_box_names, region_rows
 
 __all__ = ["Batch", "RegionPlan", "RegionTiles", "region_table"]
 
@@ -384,7 +383,7 @@ def _tile_summary(labels, box, name, pixels=None, image_name=None):
         return empty
     low, high = inside.min(), inside.max()
     if int(high) - int(low) < labels.size:
-        # Ids of the tile shifted to 1, 2...: find_objects's list follows the tile, not the ids.
+        # Ids of the tile shifted to 1, 2...: label_boxes's arrays follow the tile, not the ids.
         compact = np.where(labels != 0, labels - (low - 1), 0).astype(np.intp)
         ids = np.arange(int(low), int(high) + 1).astype(labels.dtype)
     else:
@@ -394,12 +393,11 @@ def _tile_summary(labels, box, name, pixels=None, image_name=None):
             ids = ids[1:]
         else:
             compact = compact + 1
-    counts = np.bincount(compact.ravel(), minlength=len(ids) + 1)[1:]
-    slices = ndimage.find_objects(compact, max_label=len(ids))
+    boxes, counts = label_boxes(compact, len(ids))
     present = np.flatnonzero(counts)
     corner = np.array([part.start for part in box], np.intp)
-    starts = np.array([[s.start for s in slices[k]] for k in present], np.intp).reshape(-1, ndim)
-    ends = np.array([[s.stop for s in slices[k]] for k in present], np.intp).reshape(-1, ndim)
+    starts = boxes[present, :ndim].astype(np.intp)
+    ends = boxes[present, ndim:].astype(np.intp)
     return ids[present], starts + corner, ends + corner, counts[present].astype(np.intp)
 
 

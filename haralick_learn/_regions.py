@@ -2,7 +2,7 @@
 
 The third way of driving the path of stages (after the featurizer's whole
 images): the image is read and turned gray once, then each label's bounding
-box (found for all labels in one pass, :func:`scipy.ndimage.find_objects`)
+box (found for all labels in one compiled pass, :func:`label_boxes`)
 goes through the same quantize -> co-occurrence -> features -> aggregate
 stages as a masked sample, with the label's pixels as its mask. Gray
 settings go through them a batch of regions at a time, in one compiled pass
@@ -17,9 +17,9 @@ same stages tile by tile (:mod:`haralick_learn._region_tiles`), each batch of
 regions through :func:`region_rows` on the crop that holds it.
 """
 
+import numba
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
-from scipy import ndimage
 
 from .preprocess.channels import channel_images
 from .io.chunked import is_chunked
@@ -31,7 +31,8 @@ from ._pipeline import (
 from ._progress import Progress
 from ._settings import TextureSettings
 
-__all__ = ["region_box_names", "region_columns", "region_features", "region_rows"]
+__all__ = ["label_boxes", "region_box_names", "region_columns", "region_features",
+           "region_rows"]
 
 #: Regions whose features are computed in one pass (the sums of 256 regions hold about 15 MB).
 _BATCH = 256
@@ -235,9 +236,10 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
                              "count": np.array([], dtype=np.intp),
                              **{name: np.array([]) for name in names}})
     ids, compact = _compact_ids(labels)
-    boxes = ndimage.find_objects(compact)  # one pass: the bounding box of every region
-    present = [index for index, box in enumerate(boxes) if box is not None]
-    regions = _Regions(pixels, compact, boxes, ids, settings, on_error == "nan")
+    # one compiled pass: the bounding box and pixel count of every region
+    corners, counts = label_boxes(compact, len(ids))
+    present = np.flatnonzero(counts)
+    regions = _Regions(pixels, compact, corners, ids, settings, on_error == "nan")
     n_workers = effective_n_jobs(n_jobs)
     # Batches of regions, each of its features in one pass; at least four per worker so
     # that the workers stay balanced. A row is the same in any batch.
@@ -254,18 +256,14 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
         progress.update(len(batch))
     progress.close()
     rows = np.concatenate(results) if results else np.empty((0, len(names)))
-    table = pd.DataFrame(rows, columns=list(names))
-    # The boxes and counts come from the pass above (find_objects) and one bincount: the
-    # regionprops columns a table is usually joined with, at no extra cost.
-    corners = np.array([[box[axis].start for axis in range(labels.ndim)]
-                        + [box[axis].stop for axis in range(labels.ndim)]
-                        for box in (boxes[index] for index in present)], dtype=np.intp)
-    counts = np.bincount(compact.ravel().astype(np.intp, copy=False),
-                         minlength=len(boxes) + 1)[1:]
-    table.insert(0, "label", ids[present])
+    # The label, bounding box and pixel count (the regionprops columns a table is usually
+    # joined with, from the survey above, at no extra cost), then the features.
+    columns = {"label": ids[present]}
     for column, name in enumerate(box_names):
-        table.insert(1 + column, name, corners[:, column])
-    table.insert(1 + len(box_names), "count", counts[present].astype(np.intp))
+        columns[name] = corners[present, column].astype(np.intp)
+    columns["count"] = counts[present].astype(np.intp)
+    columns.update((name, rows[:, j]) for j, name in enumerate(names))
+    table = pd.DataFrame(columns)
     return table
 
 
@@ -316,7 +314,9 @@ def region_rows(pixels, labels, ids, boxes, settings, catch=False):
     sorter = np.argsort(ids, kind="stable")
     position = np.minimum(np.searchsorted(ids[sorter], labels), len(ids) - 1)
     compact = np.where(ids[sorter][position] == labels, sorter[position] + 1, 0)
-    return _Regions(pixels, compact, list(boxes), ids, settings, catch).rows(range(len(ids)))
+    corners = np.array([[axis.start for axis in box] + [axis.stop for axis in box]
+                        for box in boxes], dtype=np.int64).reshape(len(ids), 2 * labels.ndim)
+    return _Regions(pixels, compact, corners, ids, settings, catch).rows(np.arange(len(ids)))
 
 
 def _check_params(params):
@@ -334,35 +334,44 @@ def _check_params(params):
 
 
 class _Regions:
-    """The rows of batches of regions of one image (a task for a worker)."""
+    """The rows of batches of regions of one image (a task for a worker).
 
-    def __init__(self, pixels, compact, boxes, ids, settings, catch):
-        self.pixels, self.compact, self.boxes, self.ids = pixels, compact, boxes, ids
+    ``corners``: each region's bounding box (first indices, then ends), a row
+    per region of ``compact`` (region ``k`` at row ``k - 1``).
+    """
+
+    def __init__(self, pixels, compact, corners, ids, settings, catch):
+        self.pixels, self.compact, self.corners, self.ids = pixels, compact, corners, ids
         self.settings, self.catch = settings, catch
 
     def rows(self, batch):
-        """The rows of the regions ``batch`` (indices into the boxes), NaN where one failed.
+        """The rows of the regions ``batch`` (indices into the corners), NaN where one failed.
 
         In one compiled pass when the settings allow it (:func:`covers_regions`),
         the regions it leaves (and those that fail) then one by one.
         """
+        batch = np.asarray(batch, dtype=np.intp)
         if not covers_regions(self.settings):
             return self.rows_one_by_one(batch)
-        boxes = np.array([[axis.start for axis in self.boxes[index]]
-                          + [axis.stop for axis in self.boxes[index]] for index in batch],
-                         dtype=np.int64)
-        out, left = rows_from_labels(self.pixels, self.compact, boxes,
-                                     np.asarray(batch) + 1, self.settings)
+        out, left = rows_from_labels(self.pixels, self.compact, self.corners[batch], batch + 1,
+                                     self.settings)
         if left.any():  # the same error, NaN row or row as one by one
-            out[left] = self.rows_one_by_one([batch[k] for k in np.flatnonzero(left)])
+            out[left] = self.rows_one_by_one(batch[left])
         return out
+
+    def box(self, index):
+        """Region ``index``'s bounding box, as a tuple of slices."""
+        ndim = self.corners.shape[1] // 2
+        corner = self.corners[index].tolist()
+        return tuple(slice(corner[axis], corner[ndim + axis]) for axis in range(ndim))
 
     def rows_one_by_one(self, batch):
         """:meth:`rows`, each region through the stages on its own (any settings)."""
         settings = self.settings
         out = np.empty((len(batch), settings.n_features))
-        items = [(self.boxes[index], f"label {self.ids[index]}",
-                  self.compact[self.boxes[index]] == index + 1) for index in batch]
+        boxes = [self.box(index) for index in batch]
+        items = [(box, f"label {self.ids[index]}", self.compact[box] == index + 1)
+                 for box, index in zip(boxes, batch)]
         if settings.color == "gray":
             results = rows_from_gray([(self.pixels[box], source, mask)
                                       for box, source, mask in items], settings, self.catch)
@@ -382,13 +391,82 @@ class _Regions:
             return None, str(exc)
 
 
+def label_boxes(labels, n_labels):
+    """The bounding box and pixel count of each region ``1 .. n_labels`` of a label image.
+
+    One compiled pass over the pixels (a run of equal labels along the last
+    axis at a time), where :func:`scipy.ndimage.find_objects` and a
+    :func:`numpy.bincount` make two, and a list of slices per label.
+
+    Parameters
+    ----------
+    labels : ndarray of int, shape (height, width) or (depth, height, width)
+        0 is background; every other value is at most ``n_labels``.
+    n_labels : int
+
+    Returns
+    -------
+    boxes : ndarray of int64, shape (n_labels, 2 * labels.ndim)
+        Region ``k``'s box in row ``k - 1``: its first index along every axis,
+        then its ends (exclusive), as :func:`skimage.measure.regionprops`'s
+        ``bbox``; zeros for a label without any pixel.
+    counts : ndarray of int64, shape (n_labels,)
+        Region ``k``'s number of pixels in row ``k - 1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> labels = np.array([[0, 1, 1], [2, 2, 1], [0, 0, 0]])
+    >>> boxes, counts = label_boxes(labels, 3)
+    >>> boxes.tolist(), counts.tolist()
+    ([[0, 1, 2, 3], [1, 0, 2, 2], [0, 0, 0, 0]], [3, 2, 0])
+    """
+    ndim = labels.ndim
+    volume = labels.reshape((1,) * (3 - ndim) + labels.shape)
+    if not volume.flags.c_contiguous:
+        volume = np.ascontiguousarray(volume)
+    firsts = np.full((n_labels, 3), np.iinfo(np.int64).max, np.int64)
+    ends = np.zeros((n_labels, 3), np.int64)
+    counts = np.zeros(n_labels, np.int64)
+    _label_boxes(volume, firsts, ends, counts)
+    firsts[counts == 0] = 0
+    boxes = np.concatenate([firsts[:, 3 - ndim:], ends[:, 3 - ndim:]], axis=1)
+    return boxes, counts
+
+
+@numba.njit(nogil=True, cache=True)
+def _label_boxes(labels, firsts, ends, counts):
+    """:func:`label_boxes`'s pass over a volume: runs of one label along the rows."""
+    depth, height, width = labels.shape
+    for z in range(depth):
+        for y in range(height):
+            row = labels[z, y]
+            x = 0
+            while x < width:
+                label = row[x]
+                start = x
+                x += 1
+                while x < width and row[x] == label:
+                    x += 1
+                if label == 0:
+                    continue
+                k = np.intp(label) - 1
+                counts[k] += x - start
+                firsts[k, 0] = min(firsts[k, 0], z)
+                firsts[k, 1] = min(firsts[k, 1], y)
+                firsts[k, 2] = min(firsts[k, 2], start)
+                ends[k, 0] = max(ends[k, 0], z + 1)
+                ends[k, 1] = max(ends[k, 1], y + 1)
+                ends[k, 2] = max(ends[k, 2], x)
+
+
 def _compact_ids(labels):
     """The region ids of a label image and the image relabelled ``1, 2, ...`` in their order.
 
     Returns ``(ids, compact)``: region ``k`` of ``compact`` (``k >= 1``) has
     the label ``ids[k - 1]``, background stays 0. Label ids are names, not
-    counts: :func:`scipy.ndimage.find_objects` makes a list as long as the
-    largest id, so ids beyond the number of pixels are first made consecutive
+    counts: :func:`label_boxes` makes arrays as long as the largest id, so
+    ids beyond the number of pixels are first made consecutive
     (a sort of the pixels), and the cost follows the pixels, never the ids.
     """
     largest = int(labels.max())

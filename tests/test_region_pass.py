@@ -6,6 +6,8 @@ The reference is the region-by-region path (``_Regions.rows_one_by_one``, which 
 superpixels, and the nuclei of mahotas's fluorescence image split by a watershed.
 """
 
+import itertools
+
 import mahotas.demos
 import numpy as np
 import pytest
@@ -20,7 +22,7 @@ from haralick_learn.texture.counting import cooccurrence, cooccurrence_sums, cro
 from haralick_learn.io.decode import load_gray
 from haralick_learn._pipeline import covers_regions, rows_from_labels
 from haralick_learn.preprocess.quantize import REGION_DONE, _range_edges, quantize, quantize_regions
-from haralick_learn._regions import _compact_ids, _Regions, region_columns
+from haralick_learn._regions import _compact_ids, _Regions, label_boxes, region_columns
 from haralick_learn._settings import TextureSettings
 
 from test_volumes import VOLUMES
@@ -65,16 +67,15 @@ def regions_of(image, labels, settings):
     """What region_features hands a batch: the gray image, compact labels, boxes, numbers."""
     gray = load_gray(image, 0, volume=settings.volume, gray_conversion=settings.gray_conversion)
     ids, compact = _compact_ids(labels)
-    boxes = ndimage.find_objects(compact)
-    present = [index for index, box in enumerate(boxes) if box is not None]
-    return gray, compact, boxes, ids, present
+    corners, counts = label_boxes(compact, len(ids))
+    return gray, compact, corners, ids, np.flatnonzero(counts)
 
 
 def one_by_one(image, labels, **params):
     """The rows of each label, region by region (the path the compiled pass replaces)."""
     settings = TextureSettings.from_params(**params)
-    gray, compact, boxes, ids, present = regions_of(image, labels, settings)
-    return _Regions(gray, compact, boxes, ids, settings, True).rows_one_by_one(present)
+    gray, compact, corners, ids, present = regions_of(image, labels, settings)
+    return _Regions(gray, compact, corners, ids, settings, True).rows_one_by_one(present)
 
 
 def assert_pass_equals_one_by_one(image, labels, params):
@@ -86,10 +87,8 @@ def assert_pass_equals_one_by_one(image, labels, params):
     rows = table.drop(columns=region_columns(labels.ndim)).to_numpy()
     expected = one_by_one(image, labels, **params)
     np.testing.assert_array_equal(rows, expected)
-    gray, compact, boxes, _, present = regions_of(image, labels, settings)
-    corners = np.array([[axis.start for axis in boxes[index]]
-                        + [axis.stop for axis in boxes[index]] for index in present])
-    computed, left = rows_from_labels(gray, compact, corners, np.array(present) + 1, settings)
+    gray, compact, corners, _, present = regions_of(image, labels, settings)
+    computed, left = rows_from_labels(gray, compact, corners[present], present + 1, settings)
     np.testing.assert_array_equal(computed[~left], expected[~left])
     assert np.isnan(expected[left]).all() and (~left).sum() >= 4
     return rows
@@ -286,12 +285,18 @@ def test_range_edges_are_numpys_histogram_edges(dtype):
 def test_crop_sums_and_matrices_are_those_of_each_masked_crop(images):
     """The sums and matrices of every region, field by field, as counted crop by crop."""
     gray, labels = images["nuclei"]
-    settings = TextureSettings.from_params(levels=32)
     boxes = ndimage.find_objects(labels)
     corners = np.array([[b.start for b in box] + [b.stop for b in box] for box in boxes])
-    crops = quantize_regions(gray, labels, corners, np.arange(1, len(boxes) + 1), settings)
     offsets = np.array([[0, 0, 1], [0, 1, 1], [0, 1, 0], [0, 1, -1], [0, 2, -1]])
-    for symmetric in (True, False):
+    # 32 levels: tables of the crops' ranges; 256 levels (the gray image's, stretched): some
+    # ranges too wide for a table, counted sparsely
+    for params, symmetric in itertools.product([{"levels": 32}, {}], (True, False)):
+        settings = TextureSettings.from_params(**params)
+        stretched = gray if params else (gray.astype(np.uint16) * 4).clip(0, 255).astype(np.uint8)
+        crops = quantize_regions(stretched, labels, corners, np.arange(1, len(boxes) + 1),
+                                 settings)
+        sparse = (crops.n_levels - crops.lowest + 1) ** 2 > crops.shapes.prod(axis=1)
+        assert sparse[::7].any() != bool(params)
         for i in range(0, len(boxes), 7):
             shape = crops.shapes[i]
             crop = crops.levels[crops.starts[i]:crops.starts[i] + shape.prod()].reshape(shape)
@@ -312,3 +317,94 @@ def test_crop_sums_and_matrices_are_those_of_each_masked_crop(images):
             matrices = crop_matrices(*arrays, symmetric=symmetric)
             counted = cooccurrence(crop, (1,), offsets, symmetric=symmetric, mask=mask)
             np.testing.assert_array_equal(matrices, counted[0])
+            # over the crop's range of levels, padded; and counted with the sums
+            low, width = crops.lowest[i], crops.n_levels[i] - crops.lowest[i]
+            ranged = crop_matrices(*arrays, symmetric=symmetric, side=width + 3,
+                                   lowest=crops.lowest[i:i + 1])
+            np.testing.assert_array_equal(ranged[:, :width, :width], counted[0][:, low:, low:])
+            assert not ranged[:, width:].any() and not ranged[:, :, width:].any()
+            with_sums = np.zeros_like(ranged)
+            crop_sums(*arrays, lowest=crops.lowest[i:i + 1], symmetric=symmetric,
+                      matrices=with_sums)
+            np.testing.assert_array_equal(with_sums, ranged)
+
+
+@pytest.mark.parametrize("name", ["coffee", "nuclei"])
+def test_label_boxes_are_find_objects_boxes_and_bincount_counts(images, name):
+    """One compiled pass gives every label's box (as find_objects) and pixel count, 2-D and
+    3-D, labels of any integer type, with missing labels (no pixel) given zeros."""
+    _, labels = images[name]
+    labels = labels.copy()
+    labels[labels == labels.max() // 2] = 0  # a missing label
+    volume = np.stack([labels, np.roll(labels, 5, axis=1), labels[::-1]])
+    for array in (labels, volume, labels.astype(np.uint16), volume.astype(np.int32)):
+        n = int(array.max())
+        boxes, counts = label_boxes(array, n)
+        np.testing.assert_array_equal(counts, np.bincount(array.ravel(), minlength=n + 1)[1:])
+        for k, box in enumerate(ndimage.find_objects(array)):
+            if box is None:
+                assert counts[k] == 0 and not boxes[k].any()
+                continue
+            expected = [axis.start for axis in box] + [axis.stop for axis in box]
+            assert boxes[k].tolist() == expected
+
+
+@pytest.mark.parametrize("params", [
+    {"features": "ibsi", "levels": 64},
+    {"features": ["ibsi_JointEntropy", "ibsi_Imc1", "ibsi_Imc2", "ibsi_MaximumProbability"],
+     "symmetric": False, "bin_width": 7, "ignore_zeros": True, "aggregate": "mean"},
+], ids=["ibsi-64", "asymmetric-bin-width"])
+@pytest.mark.parametrize("counted_with_sums", [True, False], ids=["with-sums", "apart"])
+def test_matrices_padded_to_the_largest_give_each_regions_own_row(params, counted_with_sums,
+                                                                   monkeypatch):
+    """The features of the matrices of regions of many numbers of levels, counted side by side
+    over their own ranges of levels padded to the widest: each row is the featurizer's on that region's crop and mask (its own
+    levels), bit for bit. Real data with many labels: SLIC superpixels of a photograph, with a
+    one-pixel region (no pair: NaN) and a region of one gray level."""
+    from haralick_learn import HaralickFeaturizer
+
+    gray = mahotas.colors.rgb2gray(skimage.data.astronaut()[:200, :260], dtype=np.uint8)
+    labels = slic(gray, n_segments=120, compactness=0.1, channel_axis=None, start_label=1)
+    gray[150:160, 10:30] = 77
+    labels[150:160, 10:30] = labels.max() + 1  # one gray level
+    labels[0, 0] = labels.max() + 1  # one pixel
+    import haralick_learn._pipeline as pipeline
+
+    padded = []  # the passes whose matrices are padded beyond some region's own levels
+
+    def counted(*args, side=None, lowest=None, **kwargs):
+        spans = args[3] - (0 if lowest is None else lowest)
+        padded.append(side is not None and side > spans.min())
+        return crop_matrices(*args, side=side, lowest=lowest, **kwargs)
+
+    def summed(*args, matrices=None, **kwargs):
+        if matrices is not None:  # with the sums: each region's range, padded to the widest
+            padded.append(matrices.shape[1] > (args[3] - args[6]).min())
+        return crop_sums(*args, matrices=matrices, **kwargs)
+
+    monkeypatch.setattr(pipeline, "crop_matrices", counted)
+    monkeypatch.setattr(pipeline, "crop_sums", summed)
+    if not counted_with_sums:  # too many cells to count them with the sums: passes apart
+        monkeypatch.setattr(pipeline, "_MATRIX_CELLS", 4096)
+        monkeypatch.setattr(pipeline, "_PADDED_CELLS", 4096)
+    table = region_features(gray, labels, on_error="nan", **params)
+    assert any(padded)
+    settings = TextureSettings.from_params(**params)
+    _, compact, corners, ids, present = regions_of(gray, labels, settings)
+    crops = quantize_regions(gray, compact, corners[present], present + 1, settings)
+    assert len(np.unique(crops.n_levels)) > 10  # matrices of many sizes side by side
+    featurizer = HaralickFeaturizer(**params)
+    rows = table.drop(columns=region_columns(2)).to_numpy()
+    for k, label in enumerate(table["label"]):
+        box = tuple(slice(corners[label - 1, axis], corners[label - 1, axis + 2])
+                    for axis in range(2))
+        mask = labels[box] == label
+        try:
+            expected = featurizer.fit_transform([(gray[box], mask)])[0]
+        except ValueError as exc:  # no pair: the one pixel, the flat region without zeros
+            assert "pair" in str(exc) and np.isnan(rows[k]).all()
+            assert mask.sum() == 1 or settings.ignore_zeros
+            continue
+        np.testing.assert_array_equal(rows[k], expected)
+    flat = (table["label"] == labels.max() - 1).to_numpy()
+    assert np.isfinite(rows[flat]).all() or settings.ignore_zeros

@@ -136,3 +136,98 @@ def test_stack_sums_refuses_what_it_cannot_count():
         stack_sums(np.zeros((2, 300, 300), np.uint8))
     with pytest.raises(ValueError, match="uint8 array"):
         stack_sums(np.zeros((2, 8, 8), np.int32))
+
+
+def _dense_eps_entropies(cmats, ignore_zeros):
+    """pyradiomics's cell entropies as numpy computes them over the dense (n, L, L) arrays."""
+    from haralick_learn.texture.catalogue import _log2_plus_eps
+
+    cmats = cmats.copy()
+    if ignore_zeros:
+        cmats[:, 0] = 0
+        cmats[:, :, 0] = 0
+    totals = cmats.sum(axis=(1, 2)).astype(np.float64)
+    totals[totals == 0] = 1.0
+    p = cmats / totals[:, None, None]
+    # the marginals as the statistics hold them: integer sums over the total
+    outer = ((cmats.sum(axis=2) / totals[:, None])[:, :, None]
+             * (cmats.sum(axis=1) / totals[:, None])[:, None, :])
+    log_outer = _log2_plus_eps(outer)
+    n = len(cmats)
+    return np.stack([-(p * _log2_plus_eps(p)).reshape(n, -1).sum(axis=1),
+                     -(p * log_outer).reshape(n, -1).sum(axis=1),
+                     -(outer * log_outer).reshape(n, -1).sum(axis=1)])
+
+
+@pytest.mark.parametrize("n_levels", [3, 16, 64, 200, 256, 600])
+@pytest.mark.parametrize("ignore_zeros", [False, True])
+def test_cell_entropies_are_numpys_dense_sums_bit_for_bit(n_levels, ignore_zeros):
+    """HXY, HXY1 and HXY2 from the non-zero cells only, in numpy's pairwise order: the bits
+    of the dense (n, L, L) formula, for matrices of few and many levels (pairwise sums over
+    8 lanes, and over halves beyond 128 cells), flat, empty and asymmetric ones included."""
+    from haralick_learn.texture.counting import eps_cell_entropies
+
+    gray = _china()
+    levels = (gray.astype(np.int64) * n_levels // 256).astype(np.uint16)
+    blocks = [levels[y : y + size, x : x + size]
+              for y, x, size in [(0, 0, 12), (40, 100, 30), (200, 300, 64), (5, 5, 3),
+                                 (300, 20, 120)]]
+    blocks.append(np.full((5, 5), n_levels // 2, np.uint16))  # one gray level
+    cmats = []
+    for block in blocks:
+        for symmetric in (True, False):
+            matrices = cooccurrence(block, symmetric=symmetric)[0]
+            full = np.zeros((len(matrices), n_levels, n_levels), np.int64)
+            side = matrices.shape[1]
+            full[:, :side, :side] = matrices
+            cmats.append(full)
+    cmats.append(np.zeros((1, n_levels, n_levels), np.int64))  # no pair
+    cmats = np.concatenate(cmats)
+    masked = cmats.copy()
+    if ignore_zeros:
+        masked[:, 0] = 0
+        masked[:, :, 0] = 0
+    totals = masked.sum(axis=(1, 2)).astype(np.float64)
+    totals[totals == 0] = 1.0
+    ours = eps_cell_entropies(cmats, masked.sum(axis=2), masked.sum(axis=1), totals,
+                              ignore_zeros)
+    expected = _dense_eps_entropies(cmats, ignore_zeros)
+    assert (ours.view(np.int64) == expected.view(np.int64)).all()
+    assert np.isfinite(ours).all() and (ours[:, :-1] > 0).any(axis=1).all()
+
+
+def test_log2_plus_is_the_c_librarys_log2_of_the_sum_where_not_zero():
+    """pyradiomics's log2(p + eps) in one pass: the bits of numpy's sum then the C library's
+    log2 (libm.log2, where p is not 0), and log2(eps) where p is 0, on a photograph's
+    probabilities."""
+    from haralick_learn.texture.libm import log2, log2_plus
+
+    eps = np.spacing(1)
+    cmats = cooccurrence(_china()[:200, :300])[0]
+    p = cmats / cmats.sum(axis=(1, 2), keepdims=True)
+    expected = log2(p + eps, where=p != 0)
+    expected[p == 0] = -52.0
+    ours = log2_plus(p, eps, -52.0)
+    assert (p == 0).any() and (p != 0).any()
+    assert (ours.view(np.int64) == expected.view(np.int64)).all() and ours.shape == p.shape
+
+
+def test_sum_moments_are_numpys_dense_sums_bit_for_bit():
+    """Cluster tendency, shade and prominence from the non-zero sum histogram only, in numpy's
+    pairwise order: the bits of the dense formula, on a photograph's matrices of 8 to 256
+    levels, and on histograms of 1024 sums (a wider padded length)."""
+    from haralick_learn.texture.catalogue import GLCMStatistics
+    from haralick_learn.texture.counting import sum_moments
+
+    gray = _china()
+    for n_levels in (8, 64, 256, 512):
+        levels = (gray.astype(np.int64) * n_levels // 256)[:150, :200]
+        stats = GLCMStatistics(cooccurrence_sums(levels, symmetric=False))
+        centres = stats.ux + stats.uy
+        centred = stats.sum_levels[None, :] - centres[:, None]
+        squared = centred * centred
+        weighted = stats.sum_hist * squared
+        expected = np.stack([weighted.sum(axis=1), (weighted * centred).sum(axis=1),
+                             (weighted * squared).sum(axis=1)])
+        ours = sum_moments(stats.sum_hist, centres)
+        assert (ours.view(np.int64) == expected.view(np.int64)).all() and (ours[0] > 0).all()

@@ -19,17 +19,20 @@ import dataclasses
 import functools
 import math
 
+import numba
 import numpy as np
 
 from .counting import (
     LEVEL_STATISTICS, CooccurrenceSums, cooccurrence, cooccurrence_sums, cross_cooccurrence,
-    level_statistics, matrix_sums,
+    eps_cell_entropies, largest_counts, level_statistics, matrix_sums, normalised_counts,
+    sum_moments,
 )
 from .libm import exp, log2, log2_plus
 from .._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
 
 __all__ = [
-    "FEATURES", "GLCMStatistics", "MATRIX_FEATURES", "compacts_matrices",
+    "FEATURES", "GLCMStatistics", "MATRIX_FEATURES", "PADDED_MATRIX_FEATURES",
+    "compacts_matrices",
     "features_of_statistics", "haralick_features", "image_features", "image_sums",
     "pair_features",
     "sums_suffice",
@@ -74,6 +77,8 @@ class GLCMStatistics:
     def __init__(self, sums, ignore_zeros=False, cmats=None):
         self.sums = sums
         self.cmats = cmats
+        # each matrix's own levels and first level, when cmats are padded (see rows)
+        self.matrix_sides = self.matrix_lows = None
         self.ignore_zeros = ignore_zeros
         self.total = sums.total.astype(np.float64)
         self.empty = sums.total == 0
@@ -108,11 +113,63 @@ class GLCMStatistics:
         ignore_zeros = bool(ignore_zeros) and (level_values is None or level_values[0] == 0)
         return cls(sums, ignore_zeros, cmats)
 
+    #: Attributes by gray level (one array for every matrix): not cut by :meth:`rows`.
+    _BY_LEVEL = ("levels", "sum_levels")
+
+    def rows(self, start, stop, cmats=None, sides=None, lows=None):
+        """The statistics of matrices ``start`` to ``stop``, with their matrices ``cmats``.
+
+        Views of this batch's arrays: the formulas of the matrices
+        ``start:stop`` give the values they get in the whole batch, bit for
+        bit (every formula works matrix by matrix), without computing the
+        statistics again. The statistics computed on first use are computed
+        again for the rows (from the views), but for those of the sums.
+
+        ``sides``: each matrix's own number of levels when ``cmats`` are
+        padded with zeros to the largest (matrices of several sizes in one
+        array); the features of :data:`PADDED_MATRIX_FEATURES` read each
+        matrix's own levels only, and so are those of its unpadded matrix.
+        ``lows``: each matrix's first level, when ``cmats`` hold the levels
+        from there on only (``crop_matrices``'s ``lowest``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> cmats = np.array([[[2, 1], [1, 0]], [[0, 1], [1, 4]]])
+        >>> stats = GLCMStatistics.from_matrices(cmats)
+        >>> part = stats.rows(1, 2, cmats[1:])
+        >>> bool(part.contrast[0] == stats.contrast[1]), part.cmats.shape
+        (True, (1, 2, 2))
+        """
+        out = object.__new__(type(self))
+        for name in self._SHARED_BY_ROWS:  # computed once for the batch, not per part
+            getattr(self, name)
+        skipped = _cached_properties(type(self))
+        for name, value in vars(self).items():
+            if name in skipped:
+                continue
+            if name == "sums":
+                value = value.rows(start, stop)
+            elif isinstance(value, np.ndarray) and name not in self._BY_LEVEL:
+                value = value[start:stop]
+            out.__dict__[name] = value
+        out.cmats = cmats
+        out.matrix_sides = None if sides is None else np.asarray(sides)
+        out.matrix_lows = None if lows is None else np.asarray(lows)
+        return out
+
+    #: Statistics of the sums computed on first use, one row per matrix: :meth:`rows` cuts
+    #: them when computed (the others, tuples or of the matrices, are computed again).
+    _OF_SUMS_BY_MATRIX = ("px", "py", "sum_hist", "diff_hist", "n_levels", "px_log_eps",
+                          "py_log_eps")
+    #: Those :meth:`rows` computes first: what the features of the matrices read.
+    _SHARED_BY_ROWS = ("px", "py", "px_log_eps", "py_log_eps")
+
     # The normalised marginals and histograms, by gray level: only the formulas
     # beyond mahotas's (preserve_haralick_bug, IBSI) read them.
 
     def _normalised(self, counts):
-        return counts / np.where(self.empty, 1.0, self.total)[:, None]
+        return normalised_counts(counts, np.where(self.empty, 1.0, self.total))
 
     @functools.cached_property
     def px(self):
@@ -123,6 +180,16 @@ class GLCMStatistics:
     def py(self):
         """The row sums, by level."""
         return self._normalised(self.sums.row_counts)
+
+    @functools.cached_property
+    def px_log_eps(self):
+        """``log2(px + eps)`` by level (pyradiomics's HY), :func:`_log2_plus_eps`."""
+        return _log2_plus_eps(self.px)
+
+    @functools.cached_property
+    def py_log_eps(self):
+        """``log2(py + eps)`` by level (pyradiomics's HX)."""
+        return _log2_plus_eps(self.py)
 
     @functools.cached_property
     def sum_hist(self):
@@ -166,16 +233,55 @@ class GLCMStatistics:
         matters (it moves ``HXY1`` by up to ~1e-9 where ``px py`` is tiny), so
         IBSI's features use these instead of the exact entropies above.
         """
-        p, outer = self.probabilities, self.outer_marginals
-        n = p.shape[0]
-        hxy = -(p * _log2_plus_eps(p)).reshape(n, -1).sum(axis=1)
-        size = p.shape[-1]  # the marginals are padded beyond the matrices' levels
-        hx = _entropy_eps(self.py[:, :size])  # pyradiomics's HX: its px, our row sums
-        hy = _entropy_eps(self.px[:, :size])
-        log_outer = _log2_plus_eps(outer)
-        hxy1 = -(p * log_outer).reshape(n, -1).sum(axis=1)
-        hxy2 = -(outer * log_outer).reshape(n, -1).sum(axis=1)
+        # Each matrix over its own levels (the marginals are padded beyond them, and the
+        # matrices too with sides): numpy's sums over them depend on their length
+        sides = self.matrix_sides
+        if sides is None:
+            sides = np.full(len(self.cmats), self.cmats.shape[-1])
+        hx, hy = np.empty(len(sides)), np.empty(len(sides))
+        for size in np.unique(sides):
+            rows = np.flatnonzero(sides == size)
+            if len(rows) == len(sides):  # one size: views, no copies
+                rows = slice(None)
+            # pyradiomics's HX: its px, our row sums (the logarithms element by element,
+            # those of the padded marginals cut)
+            hx[rows] = -np.einsum("...k,...k->...", self.py[rows, :size],
+                                  self.py_log_eps[rows, :size])
+            hy[rows] = -np.einsum("...k,...k->...", self.px[rows, :size],
+                                  self.px_log_eps[rows, :size])
+        if numba.config.USING_SVML:  # numba's logarithms would be SVML's (see libm)
+            hxy, hxy1, hxy2 = np.empty(len(sides)), np.empty(len(sides)), np.empty(len(sides))
+            total = np.where(self.empty, 1.0, self.total)
+            for size in np.unique(sides):
+                rows = np.flatnonzero(sides == size)
+                cmats = self._own_matrices(rows, size)
+                if self.ignore_zeros:
+                    cmats[:, 0] = 0
+                    cmats[:, :, 0] = 0
+                p = cmats / total[rows, None, None]
+                outer = self.py[rows, :size, None] * self.px[rows, None, :size]
+                log_outer = _log2_plus_eps(outer)
+                n = len(rows)
+                hxy[rows] = -(p * _log2_plus_eps(p)).reshape(n, -1).sum(axis=1)
+                hxy1[rows] = -(p * log_outer).reshape(n, -1).sum(axis=1)
+                hxy2[rows] = -(outer * log_outer).reshape(n, -1).sum(axis=1)
+            return hxy, hx, hy, hxy1, hxy2
+        # The same sums, over the cells of the levels present only (most cells are 0)
+        hxy, hxy1, hxy2 = eps_cell_entropies(
+            self.cmats, self.sums.row_counts, self.sums.col_counts,
+            np.where(self.empty, 1.0, self.total), self.ignore_zeros, sides, self.matrix_lows)
         return hxy, hx, hy, hxy1, hxy2
+
+    def _own_matrices(self, rows, size):
+        """The matrices ``rows`` over their ``size`` own levels (a copy), from padded ones."""
+        lows = self.matrix_lows
+        if lows is None:
+            return self.cmats[rows, :size, :size].copy()
+        out = np.zeros((len(rows), size, size), self.cmats.dtype)
+        for k, m in enumerate(rows):
+            span = min(size - lows[m], self.cmats.shape[-1])
+            out[k, lows[m]:lows[m] + span, lows[m]:lows[m] + span] = self.cmats[m, :span, :span]
+        return out
 
     # -- IBSI's sums over gray levels, read by name so that texture maps (whose windows
     # -- keep these sums as they slide) share the catalogue's formulas
@@ -212,17 +318,20 @@ class GLCMStatistics:
 
     @functools.cached_property
     def maximum_probability(self):
-        """The largest ``p(i, j)``."""
-        return self.probabilities.reshape(self.probabilities.shape[0], -1).max(axis=1)
+        """The largest ``p(i, j)``: the largest count over the total (division keeps the order)."""
+        total = np.where(self.empty, 1.0, self.total)
+        if self.matrix_lows is not None:  # each matrix over its own range of levels
+            skip = (self.matrix_lows == 0) & self.ignore_zeros  # level 0's row and column
+            return largest_counts(self.cmats, self.matrix_sides - self.matrix_lows,
+                                  skip) / total
+        cmats = self.cmats[:, 1:, 1:] if self.ignore_zeros else self.cmats
+        return cmats.reshape(len(cmats), -1).max(axis=1, initial=0) / total
 
     @functools.cached_property
     def sum_moments(self):
         """``sum_k p_{x+y}(k) (k - ux - uy)**n``, n = 2, 3, 4 (cluster tendency, shade, prominence)."""
-        centred = self.sum_levels[None, :] - (self.ux + self.uy)[:, None]
-        squared = centred * centred
-        weighted = self.sum_hist * squared
-        return (weighted.sum(axis=1), (weighted * centred).sum(axis=1),
-                (weighted * squared).sum(axis=1))
+        # numpy's sums of (q d d, q d d d, q d d d d), d = k - ux - uy, over the non-zero q
+        return tuple(sum_moments(self.sum_hist, self.ux + self.uy))
 
 
 #: pyradiomics's epsilon in its logarithms and denominators.
@@ -413,6 +522,22 @@ MATRIX_FEATURES = frozenset({
     "maximal_correlation_coefficient", "ibsi_Imc1", "ibsi_Imc2", "ibsi_JointEntropy",
     "ibsi_MCC", "ibsi_MaximumProbability",
 })
+
+#: The features of the matrices whose formulas read each matrix's own levels only
+#: (:meth:`GLCMStatistics.rows`'s ``sides``): matrices of several sizes, padded with zeros
+#: to the largest, get the features of each matrix alone.
+PADDED_MATRIX_FEATURES = frozenset({
+    "ibsi_Imc1", "ibsi_Imc2", "ibsi_JointEntropy", "ibsi_MaximumProbability",
+})
+
+
+@functools.lru_cache(maxsize=None)
+def _cached_properties(cls):
+    """The names of the statistics ``cls`` computes on first use that :meth:`rows` computes
+    again (all but those of the sums by matrix)."""
+    names = {name for klass in cls.__mro__ for name, value in vars(klass).items()
+             if isinstance(value, functools.cached_property)}
+    return frozenset(names - set(cls._OF_SUMS_BY_MATRIX))
 
 
 def features_of_statistics(stats, names, *, use_x_minus_y_variance=False,

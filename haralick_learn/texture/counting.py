@@ -10,6 +10,7 @@ counted the same way.
 """
 
 import functools
+import math
 import threading
 
 import numba
@@ -20,7 +21,8 @@ from .._settings import DIRECTIONS_2D, DIRECTIONS_3D as _NAMED_3D
 
 __all__ = [
     "DIRECTIONS", "DIRECTIONS_3D", "LOG2_SMALL_COUNTS", "CooccurrenceSums", "cooccurrence",
-    "cooccurrence_sums", "crop_matrices", "crop_sums", "cross_cooccurrence", "level_statistics",
+    "cooccurrence_sums", "crop_matrices", "crop_sums", "cross_cooccurrence", "eps_cell_entropies",
+    "largest_counts", "level_statistics", "normalised_counts", "sum_moments",
     "LEVEL_STATISTICS", "matrix_sums", "padded_length", "stack_sums",
 ]
 
@@ -1322,7 +1324,7 @@ def stack_sums(stack, distances=(1,), directions=DIRECTIONS, *, symmetric=True,
 
 
 def crop_sums(levels, starts, shapes, n_levels, offsets, counted=None, lowest=None, *,
-              symmetric=True, ignore_zeros=False):
+              symmetric=True, ignore_zeros=False, matrices=None):
     """The :class:`CooccurrenceSums` of many masked crops, in one compiled pass.
 
     Crop ``i`` is ``levels[starts[i]:starts[i] + shapes[i].prod()].reshape(shapes[i])``
@@ -1356,6 +1358,10 @@ def crop_sums(levels, starts, shapes, n_levels, offsets, counted=None, lowest=No
         region of a 256-level image spans far fewer), smaller and faster.
     symmetric, ignore_zeros : bool
         As for :func:`cooccurrence_sums`.
+    matrices : ndarray of int64, shape (n * S, W, W), default=None
+        All zero, to receive the matrices too, each over its crop's range of
+        levels as :func:`crop_matrices` counts them with ``lowest`` (``W`` at
+        least every crop's range), from the same pass over the pixels.
 
     Examples
     --------
@@ -1389,11 +1395,18 @@ def crop_sums(levels, starts, shapes, n_levels, offsets, counted=None, lowest=No
     largest = int(shapes.prod(axis=1).max())
     touched = np.empty(largest + 1, np.intp)  # + 1: the branch-free write after the last
     spans = np.empty((int((shapes[:, 0] * shapes[:, 1]).max()), 2), np.int64)
+    if matrices is not None and (
+            matrices.shape[0] != len(out) or matrices.dtype != np.int64
+            or not matrices.flags.c_contiguous
+            or int((n_levels - lowest).max()) > min(matrices.shape[1:])):
+        raise ValueError(f"matrices must be a C-contiguous int64 array of {len(out)} matrices "
+                         f"of at least {int((n_levels - lowest).max())} levels")
     _crop_sums(levels, np.ascontiguousarray(starts, np.int64), shapes, n_levels, lowest,
                offsets, np.ascontiguousarray(counted, np.bool_), symmetric,
                1 if ignore_zeros else 0, LOG2_SMALL_COUNTS, _scratch_table(bits), touched,
                spans, out._integers, out._logs, out.row_counts, out.col_counts, out.sum_counts,
-               out.diff_counts, out.row_weights, out.col_weights)
+               out.diff_counts, out.row_weights, out.col_weights, matrices is not None,
+               np.zeros((1, 1, 1), np.int64) if matrices is None else matrices)
     return out
 
 
@@ -1404,7 +1417,7 @@ MAX_CROP_LEVELS = 1024
 @numba.njit(nogil=True, cache=True)
 def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symmetric, start,
                log2_small, scratch, touched, spans, sums, logs, row_counts, col_counts,
-               sum_counts, diff_counts, row_weights, col_weights):
+               sum_counts, diff_counts, row_weights, col_weights, emit, matrices):
     """:func:`_sparse_sums` of each crop of :func:`crop_sums` (its outside level left out).
 
     A crop whose range of levels makes a table of no more cells than it has
@@ -1457,6 +1470,9 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
                         touched[np.uintp(n_touched)] = code  # branch-free, as in _sparse_sums
                         n_touched += count == 0
                         scratch[code] = count + 1
+            if emit:  # the matrix too, before the fill empties the table
+                _emit_matrix(scratch, touched, n_touched, tabled, span - 1, bits, symmetric,
+                             matrices[i * n_offsets + o])
             if tabled:
                 _table_fill(scratch, span, bits, low, n_valid, symmetric, start, log2_small,
                             i * n_offsets + o, sums, logs, row_counts, col_counts, sum_counts,
@@ -1465,6 +1481,30 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
                 _sparse_fill(scratch, touched, n_touched, bits, low, n_valid, symmetric, start,
                              log2_small, i * n_offsets + o, sums, logs, row_counts, col_counts,
                              sum_counts, diff_counts, row_weights, col_weights)
+
+
+@numba.njit(nogil=True, cache=True)
+def _emit_matrix(scratch, touched, n_touched, tabled, width, bits, symmetric, matrix):
+    """Add the counts of ``scratch`` (levels from the crop's lowest, the outside level
+    ``width`` left out) to ``matrix``, with their transpose when ``symmetric``."""
+    if tabled:
+        for u in range(width):
+            for v in range(width):
+                count = scratch[np.uintp((u << bits) | v)]
+                if count != 0:
+                    matrix[u, v] += count
+                    if symmetric:
+                        matrix[v, u] += count
+        return
+    low = (1 << bits) - 1
+    for k in range(n_touched):
+        code = touched[k]
+        u, v = code >> bits, code & low
+        if u < width and v < width:
+            count = scratch[code]
+            matrix[u, v] += count
+            if symmetric:
+                matrix[v, u] += count
 
 
 @numba.njit(nogil=True, cache=True)
@@ -1528,14 +1568,22 @@ def _table_fill(scratch, span, bits, lowest, n_valid, symmetric, start, log2_sma
                 col_weights[m, b] += s
 
 
-def crop_matrices(levels, starts, shapes, n_levels, offsets, counted=None, *, symmetric=True):
-    """The co-occurrence matrices of many masked crops of ``L`` levels each, in one compiled pass.
+def crop_matrices(levels, starts, shapes, n_levels, offsets, counted=None, *, symmetric=True,
+                  side=None, lowest=None):
+    """The co-occurrence matrices of many masked crops, in one compiled pass.
 
-    The crops as for :func:`crop_sums`, all with ``n_levels = L`` (their
-    outside pixels of level ``L``). Returns int64 matrices of shape
-    ``(n * S, L, L)``, crop ``i``'s from row ``i * S``, equal to
-    ``cooccurrence(crop, (1,), offsets, symmetric=symmetric, mask=crop != L)``
-    (an offset not ``counted``: a matrix of zeros).
+    The crops as for :func:`crop_sums` (crop ``i``'s outside pixels of level
+    ``n_levels[i]``). Returns int64 matrices of shape ``(n * S, side,
+    side)``, crop ``i``'s from row ``i * S``: its ``n_levels[i] x
+    n_levels[i]`` matrices, equal to ``cooccurrence(crop, (1,), offsets,
+    symmetric=symmetric, mask=crop != n_levels[i])`` (an offset not
+    ``counted``: a matrix of zeros), padded with zeros to ``side``, by
+    default every crop's number of levels (which must then be one). With
+    ``lowest`` (the lowest level inside each crop's mask), crop ``i``'s
+    matrices hold its levels from ``lowest[i]`` on only (cell ``(0, 0)``
+    for levels ``(lowest[i], lowest[i])``): ``side`` may then be the
+    largest range of levels, a few levels where a region of a 256-level
+    image spans few.
 
     Examples
     --------
@@ -1546,33 +1594,47 @@ def crop_matrices(levels, starts, shapes, n_levels, offsets, counted=None, *, sy
     array([[2, 0, 0],
            [0, 0, 1],
            [0, 1, 2]])
+    >>> crop_matrices(crop.ravel(), np.array([0]), np.array([[1, 2, 3]]), np.array([3]),
+    ...               np.array([[0, 0, 1]]), side=4)[0, 3]  # padded
+    array([0, 0, 0, 0])
     """
     n_levels = np.ascontiguousarray(n_levels, np.int64)
     offsets = np.ascontiguousarray(offsets, np.intp)
-    if len(np.unique(n_levels)) > 1:
-        raise ValueError("crops of one number of levels are counted together, got "
-                         f"{np.unique(n_levels).tolist()}")
+    if side is None:
+        if len(np.unique(n_levels)) > 1:
+            raise ValueError("crops of one number of levels are counted together, got "
+                             f"{np.unique(n_levels).tolist()}")
+        side = int(n_levels[0]) if len(n_levels) else 1
+    lowest = (np.zeros(len(n_levels), np.int64) if lowest is None
+              else np.ascontiguousarray(lowest, np.int64))
+    if len(n_levels) and int((n_levels - lowest).max()) > side:
+        raise ValueError(f"matrices of side {side} cannot hold crops of "
+                         f"{int((n_levels - lowest).max())} levels")
     if counted is None:
         counted = np.ones(len(offsets), bool)
-    side = int(n_levels[0]) if len(n_levels) else 1
     out = np.zeros((len(n_levels) * len(offsets), side, side), np.int64)
     if len(n_levels) == 0:
         return out
     shapes = np.ascontiguousarray(shapes, np.int64)
     spans = np.empty((int((shapes[:, 0] * shapes[:, 1]).max()), 2), np.int64)
-    _crop_matrices(levels, np.ascontiguousarray(starts, np.int64), shapes, side, offsets,
-                   np.ascontiguousarray(counted, np.bool_), symmetric, spans, out)
+    _crop_matrices(levels, np.ascontiguousarray(starts, np.int64), shapes, n_levels, lowest,
+                   offsets, np.ascontiguousarray(counted, np.bool_), symmetric, spans, out)
     return out
 
 
 @numba.njit(nogil=True, cache=True)
-def _crop_matrices(levels, starts, shapes, side, offsets, counted, symmetric, spans, out):
-    """:func:`crop_matrices`'s counting: pairs with an outside pixel (level ``side``) left out."""
+def _crop_matrices(levels, starts, shapes, n_levels, lowest, offsets, counted, symmetric, spans,
+                   out):
+    """:func:`crop_matrices`'s counting: pairs with an outside pixel (level ``n_levels[i]``)
+    left out, levels from ``lowest[i]``."""
     n_offsets = offsets.shape[0]
     for i in range(starts.shape[0]):
         depth, height, width = shapes[i, 0], shapes[i, 1], shapes[i, 2]
         base = starts[i]
-        _row_spans(levels, base, depth * height, width, side, spans)
+        top = n_levels[i]
+        low = lowest[i]
+        side = top - low
+        _row_spans(levels, base, depth * height, width, top, spans)
         for o in range(n_offsets):
             if not counted[o]:
                 continue
@@ -1590,9 +1652,9 @@ def _crop_matrices(levels, starts, shapes, side, offsets, counted, symmetric, sp
                     neighbours = levels[base + there * width + x_start + dx:
                                         base + there * width + x_stop + dx]
                     for x in range(sources.shape[0]):
-                        a, b = sources[x], neighbours[x]
-                        if a < side and b < side:
-                            matrix[a, b] += 1
+                        a, b = np.intp(sources[x]), np.intp(neighbours[x])
+                        if a < top and b < top:
+                            matrix[a - low, b - low] += 1
             if symmetric:  # P + P.T, the diagonal twice
                 for a in range(side):
                     matrix[a, a] *= 2
@@ -1617,3 +1679,326 @@ def _row_spans(levels, base, n_rows, width, n_valid, spans):
                 stop = x + 1
                 break
         spans[r, 0], spans[r, 1] = first, stop
+
+
+def eps_cell_entropies(cmats, row_counts, col_counts, totals, ignore_zeros=False, sides=None,
+                       lows=None):
+    """pyradiomics's entropies over the cells of each matrix: ``(HXY, HXY1, HXY2)``.
+
+    With ``p = cmats / totals`` (row and column 0 left out when
+    ``ignore_zeros``), ``py = row_counts / totals``, ``px = col_counts / totals``
+    and ``q = py[i] px[j]``: ``-sum p log2(p + eps)``, ``-sum p log2(q + eps)``
+    and ``-sum q log2(q + eps)`` over the ``L x L`` cells, ``eps =
+    numpy.spacing(1)``, logarithms of the C library (as
+    :func:`~haralick_learn.texture.libm.log2`). Equal bit for bit to numpy's
+    ``-(terms).reshape(n, -1).sum(axis=1)`` over the dense ``(n, L, L)``
+    arrays: the same terms summed in numpy's pairwise order
+    (:func:`_pairwise_sum`), the zero terms (most cells) left out, which
+    change no sum. The work follows the cells of the levels present, not
+    ``L**2``, and no ``(n, L, L)`` array of floats is made.
+
+    Parameters
+    ----------
+    cmats : ndarray of int, shape (n, L, L)
+    row_counts, col_counts : ndarray of int, shape (n, at least L)
+        The matrices' row and column sums (as :class:`CooccurrenceSums` holds them).
+    totals : ndarray of float64, shape (n,)
+        What the counts are divided by (1 for an empty matrix).
+    sides : ndarray of int, shape (n,), default=None
+        Each matrix's own number of levels, when ``cmats`` are padded with
+        zeros to the largest: matrix ``m``'s sums are those of its first
+        ``sides[m] x sides[m]`` cells. None: ``L`` for every matrix.
+    lows : ndarray of int, shape (n,), default=None
+        Matrix ``m``'s cell ``(i, j)`` stands for the levels ``(lows[m] + i,
+        lows[m] + j)`` (matrices of the levels from ``lows[m]`` on, as
+        :func:`crop_matrices` counts them with ``lowest``). None: 0.
+
+    Returns
+    -------
+    entropies : ndarray of float64, shape (3, n)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cmats = np.array([[[2, 1], [1, 0]]])
+    >>> hxy, hxy1, hxy2 = eps_cell_entropies(cmats, cmats.sum(2), cmats.sum(1), np.array([4.0]))
+    >>> round(float(hxy[0]), 6)  # -(1/2 log2 1/2 + 2 * 1/4 log2 1/4)
+    1.5
+    """
+    cmats = np.ascontiguousarray(cmats)
+    out = np.empty((3, cmats.shape[0]))
+    if cmats.shape[0] == 0:
+        return out
+    size = cmats.shape[1] * cmats.shape[2]
+    sides = (np.full(len(cmats), cmats.shape[1], np.int64) if sides is None
+             else np.ascontiguousarray(sides, np.int64))
+    lows = (np.zeros(len(cmats), np.int64) if lows is None
+            else np.ascontiguousarray(lows, np.int64))
+    if (len(sides) != len(cmats) or len(lows) != len(cmats) or (lows < 0).any()
+            or (sides - lows > cmats.shape[1]).any()):
+        raise ValueError(f"sides and lows must be {len(cmats)} numbers of levels, each range "
+                         f"of at most {cmats.shape[1]} levels")
+    _eps_cell_entropies(cmats, sides, lows, np.ascontiguousarray(row_counts),
+                        np.ascontiguousarray(col_counts),
+                        np.ascontiguousarray(totals, np.float64), bool(ignore_zeros), _EPS,
+                        _LOG2_EPS, np.empty((3, size), np.int64), np.empty((3, size)),
+                        np.zeros(8), out)
+    return out
+
+
+_EPS = float(np.spacing(1))
+_LOG2_EPS = -52.0  # log2(spacing(1)), exactly
+
+
+@numba.njit(nogil=True, cache=True)
+def _eps_cell_entropies(cmats, sides, lows, row_counts, col_counts, totals, ignore_zeros, eps,
+                        log2_eps, positions, terms, lanes, out):
+    """:func:`eps_cell_entropies`: each matrix's non-zero terms listed by cell, then summed."""
+    frames = np.empty((64, 6), np.int64)  # halves of halves: 64 levels of them at most
+    partial = np.empty(64)
+    n_terms = np.zeros(3, np.intp)
+    width = cmats.shape[1]
+    logs = np.empty((width, width))  # log2(q + eps) of the cells taken so far
+    for m in range(cmats.shape[0]):
+        side = sides[m]
+        low = lows[m]
+        size = side * side
+        t = totals[m]
+        n_terms[:] = 0
+        # Equal marginals (a symmetric matrix): q(i, j) = py(i) py(j) = q(j, i), bit for bit
+        # (a product of the same two numbers), so each logarithm is taken once
+        mirrored = True
+        for i in range(low, side):
+            if row_counts[m, i] != col_counts[m, i]:
+                mirrored = False
+                break
+        for u in range(side - low):
+            i = u + low  # the level of row u
+            if row_counts[m, i] == 0:  # q and p are 0 on the whole row
+                continue
+            py = row_counts[m, i] / t
+            for v in range(side - low):
+                j = v + low
+                if col_counts[m, j] == 0:
+                    continue
+                q = py * (col_counts[m, j] / t)
+                if mirrored and v < u:  # row v took it, at (v, u)
+                    log_q = logs[v, u]
+                else:
+                    log_q = math.log2(q + eps) if q != 0 else log2_eps
+                    logs[u, v] = log_q
+                cell = i * side + j
+                values = (0.0, 0.0, q * log_q)
+                count = cmats[m, u, v]
+                if count != 0 and not (ignore_zeros and (i == 0 or j == 0)):
+                    p = count / t
+                    values = (p * math.log2(p + eps), p * log_q, q * log_q)
+                for k in range(3):
+                    if values[k] != 0:  # a zero term changes no sum
+                        positions[k, n_terms[k]] = cell
+                        terms[k, n_terms[k]] = values[k]
+                        n_terms[k] += 1
+        for k in range(3):
+            out[k, m] = -(0.0 + _pairwise_sum(positions[k], terms[k], 0, n_terms[k], size,
+                                              lanes, frames, partial))
+
+
+@numba.njit(nogil=True, cache=True)
+def _pairwise_sum(positions, terms, first, stop, n, lanes, frames, partial):
+    """numpy's pairwise sum of ``a[0:n]``, whose non-zero entries are ``terms[first:stop]``
+    at the increasing ``positions`` (the others 0).
+
+    numpy's float64 ``add`` reduction splits an array longer than 128 into
+    two halves (the first a multiple of 8 long), summed so and added; a
+    block of at most 128 goes through :func:`_block_sum`. A zero entry
+    leaves every partial sum it meets as it is (but for the sign of a zero),
+    so the non-zero ones alone give the same bits. The halves are followed
+    with a stack of ``frames`` (start, length, first, stop, state, split),
+    not by recursion (which numba's cache does not load back safely).
+    """
+    depth = 0
+    frames[0, 0], frames[0, 1], frames[0, 2], frames[0, 3], frames[0, 4] = 0, n, first, stop, 0
+    while True:
+        start, length = frames[depth, 0], frames[depth, 1]
+        low, high = frames[depth, 2], frames[depth, 3]
+        if low == high or length <= 128:
+            value = _block_sum(positions, terms, low, high, start, length, lanes)
+            while True:  # back up to the first half-done frame
+                depth -= 1
+                if depth < 0:
+                    return value
+                if frames[depth, 4] == 1:  # its first half done: the second one next
+                    partial[depth] = value
+                    frames[depth, 4] = 2
+                    half = frames[depth, 1] // 2
+                    half -= half % 8
+                    frames[depth + 1, 0] = frames[depth, 0] + half
+                    frames[depth + 1, 1] = frames[depth, 1] - half
+                    frames[depth + 1, 2] = frames[depth, 5]
+                    frames[depth + 1, 3] = frames[depth, 3]
+                    frames[depth + 1, 4] = 0
+                    depth += 1
+                    break
+                value = partial[depth] + value  # both halves done
+        else:
+            half = length // 2
+            half -= half % 8
+            split = low
+            while split < high and positions[split] < start + half:
+                split += 1
+            frames[depth, 4], frames[depth, 5] = 1, split
+            depth += 1
+            frames[depth, 0], frames[depth, 1], frames[depth, 2] = start, half, low
+            frames[depth, 3], frames[depth, 4] = split, 0
+
+
+@numba.njit(nogil=True, cache=True)
+def _block_sum(positions, terms, first, stop, start, n, lanes):
+    """numpy's sum of a block ``a[start:start + n]`` of at most 128 entries (see above).
+
+    Fewer than 8 entries one after the other; else in 8 lanes (entry ``k``
+    into lane ``k % 8`` up to the last multiple of 8, the lanes then added
+    ``((0 + 1) + (2 + 3)) + ((4 + 5) + (6 + 7))``), the rest one by one.
+    """
+    if first == stop:
+        return 0.0
+    if n < 8:
+        total = 0.0
+        for k in range(first, stop):
+            total += terms[k]
+        return total
+    body = n - n % 8
+    lanes[:] = 0.0
+    k = first
+    while k < stop and positions[k] - start < body:
+        lanes[(positions[k] - start) & 7] += terms[k]
+        k += 1
+    total = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + (
+        (lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
+    while k < stop:
+        total += terms[k]
+        k += 1
+    return total
+
+
+def normalised_counts(counts, totals):
+    """``counts / totals[:, None]`` (float64) of non-negative integer counts, one row a matrix.
+
+    The same division, element by element, as numpy's; a count of 0 gives
+    0 without dividing (most levels of a region's marginals and histograms
+    are empty), and the integers are not first converted into a float copy.
+
+    Examples
+    --------
+    >>> normalised_counts(np.array([[1, 0, 3]]), np.array([4.0]))
+    array([[0.25, 0.  , 0.75]])
+    """
+    counts = np.ascontiguousarray(counts)
+    out = np.empty(counts.shape)
+    _normalised_counts(counts.reshape(len(counts), -1),
+                       np.ascontiguousarray(totals, np.float64), out.reshape(len(counts), -1))
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _normalised_counts(counts, totals, out):
+    for m in range(counts.shape[0]):
+        t = totals[m]
+        for k in range(counts.shape[1]):
+            count = counts[m, k]
+            out[m, k] = count / t if count != 0 else 0.0
+
+
+def largest_counts(cmats, widths, skip_first=None):
+    """The largest count of each matrix over its first ``widths[m]`` rows and columns.
+
+    ``skip_first[m]``: leave row and column 0 of matrix ``m`` out. For
+    matrices padded beyond their own levels (the padding is 0), read over
+    their own cells only.
+
+    Examples
+    --------
+    >>> largest_counts(np.array([[[5, 1, 0], [1, 2, 0], [0, 0, 0]]]), np.array([2]),
+    ...                np.array([True]))
+    array([2])
+    """
+    cmats = np.ascontiguousarray(cmats)
+    widths = np.ascontiguousarray(widths, np.int64)
+    if len(widths) != len(cmats) or (widths > min(cmats.shape[1:], default=0)).any():
+        raise ValueError(f"widths must be {len(cmats)} numbers of levels of at most "
+                         f"{min(cmats.shape[1:], default=0)}")
+    skip_first = (np.zeros(len(cmats), np.bool_) if skip_first is None
+                  else np.ascontiguousarray(skip_first, np.bool_))
+    out = np.zeros(len(cmats), cmats.dtype)
+    _largest_counts(cmats, widths, skip_first, out)
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _largest_counts(cmats, widths, skip_first, out):
+    for m in range(cmats.shape[0]):
+        first = 1 if skip_first[m] else 0
+        largest = out[m]
+        for u in range(first, widths[m]):
+            for v in range(first, widths[m]):
+                largest = max(largest, cmats[m, u, v])
+        out[m] = largest
+
+
+def sum_moments(sum_hist, centres):
+    """``sum_k q_k (k - c)**n`` for n = 2, 3, 4 of each row, ``q`` a histogram of sums of levels.
+
+    With ``d = k - c``: ``w = q d d``, then the sums of ``w``, ``w d`` and
+    ``w d d`` (numpy's element by element products), over the non-zero
+    ``q`` only and in numpy's pairwise order (:func:`_pairwise_sum`): the bits
+    of ``(q * d * d).sum(axis=1)`` and the others over the whole rows, whose
+    zeros change no sum.
+
+    Parameters
+    ----------
+    sum_hist : ndarray of float64, shape (n, K)
+    centres : ndarray of float64, shape (n,)
+
+    Returns
+    -------
+    moments : ndarray of float64, shape (3, n)
+
+    Examples
+    --------
+    >>> sum_moments(np.array([[0.0, 0.5, 0.0, 0.5]]), np.array([2.0]))
+    array([[1.],
+           [0.],
+           [1.]])
+    """
+    sum_hist = np.ascontiguousarray(sum_hist, np.float64)
+    out = np.empty((3, sum_hist.shape[0]))
+    width = sum_hist.shape[1]
+    _sum_moments(sum_hist, np.ascontiguousarray(centres, np.float64),
+                 np.empty((3, width), np.int64), np.empty((3, width)), np.zeros(8), out)
+    return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _sum_moments(sum_hist, centres, positions, terms, lanes, out):
+    frames = np.empty((64, 6), np.int64)
+    partial = np.empty(64)
+    width = sum_hist.shape[1]
+    n_terms = np.zeros(3, np.intp)
+    for m in range(sum_hist.shape[0]):
+        n_terms[:] = 0
+        for k in range(width):
+            q = sum_hist[m, k]
+            if q == 0:
+                continue
+            centred = float(k) - centres[m]
+            squared = centred * centred
+            weighted = q * squared
+            values = (weighted, weighted * centred, weighted * squared)
+            for j in range(3):
+                if values[j] != 0:  # a zero term changes no sum
+                    positions[j, n_terms[j]] = k
+                    terms[j, n_terms[j]] = values[j]
+                    n_terms[j] += 1
+        for j in range(3):
+            out[j, m] = 0.0 + _pairwise_sum(positions[j], terms[j], 0, n_terms[j], width,
+                                            lanes, frames, partial)
