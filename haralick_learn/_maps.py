@@ -310,9 +310,9 @@ def texture_maps_memory(shape, window=15, *, step=1, n_jobs=None, **featurizer_p
     read = height * width * _READ_BYTES_PER_PIXEL
     n_bands = min(n_rows, max(1, effective_n_jobs(1 if n_jobs is None else n_jobs)))
     n_levels = settings.levels or 256
-    cell_bytes = 2 if window * window < 2**16 else 4
     n_offsets = len(settings.directions) * len(settings.distances)
-    cells = n_bands * n_offsets * n_levels * n_levels * cell_bytes
+    cells = n_bands * n_offsets * n_levels * n_levels * np.dtype(_CELL_DTYPE).itemsize
+    read += height * width * np.dtype(_LEVEL_DTYPE).itemsize  # the kernel's copy of the levels
     # Each band's windows of one kernel call: their sums, statistics and features
     n_windows = _chunk_rows(n_rows, n_cols) * n_cols
     n_names = len(settings.features)
@@ -437,6 +437,11 @@ _LEVEL_SUM_FEATURES = frozenset({
 _MAX_MATRIX_LEVELS = 64
 #: Windows written per call of the kernel at most (bounds the sums held at once).
 _WINDOWS_PER_CALL = 4096
+#: The kernel's types of levels and of co-occurrence counts, whatever the image: the
+#: levels of any quantization (at most 65,536), the counts of any window (a 1001 x 1001
+#: window's pairs exceed 16 bits).
+_LEVEL_DTYPE = np.uint16
+_CELL_DTYPE = np.int32
 
 
 def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
@@ -448,9 +453,12 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
     ``n_levels``: N_g of IBSI's normalised features (default: the maximum level + 1).
     """
     flat = levels.ndim == 2
-    volume3 = levels[None] if flat else levels
+    # One type of every array the kernel takes (fresh, writable, C-ordered, 16-bit levels,
+    # 32-bit cells): numba compiles one machine code for all images instead of one per
+    # type, each costing seconds on its first call on a machine.
+    volume3 = np.array(levels[None] if flat else levels, dtype=_LEVEL_DTYPE, order="C")
     if mask is not None:
-        mask3 = np.ascontiguousarray(mask[None] if flat else mask, dtype=np.bool_)
+        mask3 = np.array(mask[None] if flat else mask, dtype=np.bool_, order="C")
     else:
         mask3 = np.ones((1, 1, 1), np.bool_)
     depth, height, width = volume3.shape
@@ -484,9 +492,6 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
             f"{by_matrix[0]} needs each window's whole matrix: texture maps compute it for at "
             f"most {_MAX_MATRIX_LEVELS} gray levels, and this image has {n_cells} (bin it with "
             "levels=... or bin_width=...)")
-    # Each cell counts the unordered pairs of its two levels, at most the window's voxels:
-    # 16 bits halve the cache footprint of the 256 x 256 matrices up to 255 x 255.
-    cell_dtype = np.uint16 if window_voxels * per_matrix < 2**16 else np.int32
     n_grid_z = -(-depth // step) if not flat else 1
     n_grid_y = -(-height // step)
     n_cols = -(-width // step)
@@ -502,7 +507,7 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
     only_mask = mask is not None
 
     def band(start, stop):
-        cells = np.zeros((n_groups, n_cells * n_cells), cell_dtype)
+        cells = np.zeros((n_groups, n_cells * n_cells), _CELL_DTYPE)
         rows = min(chunk, stop - start)
         acc = np.zeros((rows, n_cols, n_groups, N_ACC), np.int64)
         window_max = np.zeros((rows, n_cols), np.int64)
@@ -514,10 +519,11 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
         for first in range(start, stop, chunk):
             last = min(stop, first + chunk)
             k = last - first
-            map_rows(volume3, mask3, mask is not None and masked_window, only_mask, first,
-                     last, n_grid_y, step, radius, offsets, groups, n_groups, n_cells, n_levels,
-                     settings.ignore_zeros, nlogn, inv, track_max, want_level_sums,
-                     want_matrices, cells, acc, window_max, level_sums, matrices, written)
+            map_rows(volume3, mask3, mask is not None and masked_window, only_mask, int(first),
+                     int(last), n_grid_y, step, radius, offsets, groups, n_groups, n_cells,
+                     n_levels, bool(settings.ignore_zeros), nlogn, inv, track_max,
+                     want_level_sums, want_matrices, cells, acc, window_max, level_sums,
+                     matrices, written)
             # every window is written without a mask: no selection (copies) then
             keep = slice(None) if not only_mask else written[:k].ravel()
             rows_out = out[first:last].reshape(-1, out.shape[2])

@@ -79,91 +79,39 @@ def fixed_point_tables(max_count, n_levels):
 
 
 @numba.njit(nogil=True, cache=True, inline="always")
-def _move_count(chist, acc, g, old, new):
-    """Track ``max C`` through the number of cells holding each count."""
-    if old > 0:
-        chist[g, old] -= 1
-    if new > 0:
-        chist[g, new] += 1
-    if new > acc[g, _CMAX]:
-        acc[g, _CMAX] = new
-    else:
-        top = acc[g, _CMAX]
-        while top > 0 and chist[g, top] == 0:
-            top -= 1
-        acc[g, _CMAX] = top
-
-
-@numba.njit(nogil=True, cache=True, inline="always")
-def _add_pair(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist):
-    """Add (``s = 1``) or remove (``s = -1``) the voxel pair of levels ``(a, b)``."""
-    if a > b:
-        a, b = b, a
-    acc[g, _T] += 2 * s
-    acc[g, _S1] += s * (a + b)
-    acc[g, _S2] += s * (a * a + b * b)
-    acc[g, _SIJ] += 2 * s * a * b
-    # cells holds each unordered pair once: C[a, b] = C[b, a] = n (a != b), C[a, a] = 2 n
-    idx = a * n_levels + b
-    old = np.int64(cells[g, idx])
-    new = old + s
-    cells[g, idx] = new
-    if a == b:
-        acc[g, _Q] += 4 * (new * new - old * old)
-        acc[g, _H] += nlogn[2 * new] - nlogn[2 * old]
-    else:
-        acc[g, _Q] += 2 * (new * new - old * old)
-        acc[g, _H] += 2 * (nlogn[new] - nlogn[old])
-    old = np.int64(px[g, a])
-    px[g, a] = old + s
-    acc[g, _HX] += nlogn[old + s] - nlogn[old]
-    old = np.int64(px[g, b])
-    px[g, b] = old + s
-    acc[g, _HX] += nlogn[old + s] - nlogn[old]
-    k = b - a
-    old = np.int64(dh[g, k])
-    new = old + 2 * s
-    dh[g, k] = new
-    acc[g, _DQ] += new * new - old * old
-    acc[g, _HD] += nlogn[new] - nlogn[old]
-    acc[g, _DK1] += 2 * s * k
-    acc[g, _IDM] += 2 * s * inv[k]
-    k = a + b
-    old = np.int64(sh[g, k])
-    new = old + 2 * s
-    sh[g, k] = new
-    acc[g, _HS] += nlogn[new] - nlogn[old]
-
-
-@numba.njit(nogil=True, cache=True)
-def _add_pair_tracking_max(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist):
-    """:func:`_add_pair`, also tracking the largest count (``acc[g, _CMAX]``)."""
-    low, high = min(a, b), max(a, b)
-    old = np.int64(cells[g, low * n_levels + high])
-    _add_pair(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist)
-    if low == high:  # the diagonal cell C[a, a] is twice its count of unordered pairs
-        _move_count(chist, acc, g, 2 * old, 2 * (old + s))
-    else:
-        _move_count(chist, acc, g, old, old + s)
-
-
-@numba.njit(nogil=True, cache=True)
-def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox, s, g,
+def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox, s,
                   ignore_zeros, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist, track_max):
-    """Add or remove the pairs of offset ``(oz, oy, ox)`` with a voxel in column ``c``.
+    """Add (``s = 1``) or remove (``s = -1``) the pairs of offset ``(oz, oy, ox)`` with a voxel in column ``c``.
 
     Only pairs with both voxels in slices ``[z0, z1)``, rows ``[y0, y1)`` and
     columns ``[lo, hi)`` (which holds ``c``), and with ``use_mask`` both in
-    the mask, count.
+    the mask, count. ``cells``, ``px``, ``dh``, ``sh``, ``acc`` and ``chist``
+    are one matrix's. The sums change by the column's pairs, added up in local
+    integers (registers) and into ``acc`` once: the same integers in any order.
+    With ``track_max``, ``chist[n]`` is the number of cells of ``C`` holding
+    ``n`` and ``acc[_CMAX]`` follows the largest count.
     """
     za = max(z0, z0 - oz)
     zb = min(z1, z1 - oz)
     ya = max(y0, y0 - oy)
     yb = min(y1, y1 - oy)
+    n_pairs = 0  # the sums linear in s are counted unsigned, signed once at the end
+    level_sum = 0
+    level_square_sum = 0
+    product_sum = 0
+    difference_sum = 0
+    idm = 0
+    square_sum = 0  # the others change by the difference a count's function makes
+    count_log_count = 0
+    marginal_log_count = 0
+    difference_square_sum = 0
+    difference_log_count = 0
+    sum_log_count = 0
+    max_count = acc[_CMAX]
     for side in range(2):
         if ox == 0:
             if side == 1:
-                return
+                break
             first = c
             second = c
         elif side == 0:  # c holds the first voxel
@@ -182,51 +130,78 @@ def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox,
                 b = np.int64(levels[z + oz, y + oy, second])
                 if ignore_zeros and (a == 0 or b == 0):
                     continue
-                if track_max:  # loop-invariant: the compiler keeps two loops
-                    _add_pair_tracking_max(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn,
-                                           inv, chist)
+                if a > b:
+                    a, b = b, a
+                n_pairs += 1
+                level_sum += a + b
+                level_square_sum += a * a + b * b
+                product_sum += a * b
+                # cells holds each unordered pair once: C[a, b] = C[b, a] = n (a != b),
+                # C[a, a] = 2 n
+                idx = a * n_levels + b
+                old = np.int64(cells[idx])
+                new = old + s
+                cells[idx] = new
+                if a == b:
+                    old *= 2
+                    new *= 2
+                    square_sum += new * new - old * old
+                    count_log_count += nlogn[new] - nlogn[old]
                 else:
-                    _add_pair(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist)
-
-
-@numba.njit(nogil=True, cache=True, inline="always")
-def _rows_of_pairs(levels, first, second, y0, y1, oy, s, g, ignore_zeros, n_levels, cells, px,
-                   dh, sh, acc, nlogn, inv, chist, track_max):
-    """The pairs ``(levels[0, i, first], levels[0, i + oy, second])``, rows ``[y0, y1 - oy)``."""
-    if track_max:  # its own loop, so that the common case's loop carries no branch for it
-        for i in range(y0, y1 - oy):
-            a = np.int64(levels[0, i, first])
-            b = np.int64(levels[0, i + oy, second])
-            if not (ignore_zeros and (a == 0 or b == 0)):
-                _add_pair_tracking_max(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn,
-                                       inv, chist)
-    else:
-        for i in range(y0, y1 - oy):
-            a = np.int64(levels[0, i, first])
-            b = np.int64(levels[0, i + oy, second])
-            if not (ignore_zeros and (a == 0 or b == 0)):
-                _add_pair(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist)
-
-
-@numba.njit(nogil=True, cache=True, inline="always")
-def _column_pairs_2d(levels, c, lo, hi, y0, y1, oy, ox, s, g, ignore_zeros, n_levels, cells, px,
-                     dh, sh, acc, nlogn, inv, chist, track_max):
-    """:func:`_column_pairs` of one slice without a mask (``oy >= 0``): the hot path."""
-    if ox == 0:
-        _rows_of_pairs(levels, c, c, y0, y1, oy, s, g, ignore_zeros, n_levels, cells, px, dh,
-                       sh, acc, nlogn, inv, chist, track_max)
-        return
-    if lo <= c + ox < hi:  # c holds the first pixel
-        _rows_of_pairs(levels, c, c + ox, y0, y1, oy, s, g, ignore_zeros, n_levels, cells, px,
-                       dh, sh, acc, nlogn, inv, chist, track_max)
-    if lo <= c - ox < hi:  # c holds the second pixel
-        _rows_of_pairs(levels, c - ox, c, y0, y1, oy, s, g, ignore_zeros, n_levels, cells, px,
-                       dh, sh, acc, nlogn, inv, chist, track_max)
+                    square_sum += 2 * (new * new - old * old)
+                    count_log_count += 2 * (nlogn[new] - nlogn[old])
+                if track_max:  # old and new are now counts of C
+                    if old > 0:
+                        chist[old] -= 1
+                    if new > 0:
+                        chist[new] += 1
+                    if new > max_count:
+                        max_count = new
+                    else:
+                        while max_count > 0 and chist[max_count] == 0:
+                            max_count -= 1
+                old = np.int64(px[a])
+                px[a] = old + s
+                marginal_log_count += nlogn[old + s] - nlogn[old]
+                old = np.int64(px[b])
+                px[b] = old + s
+                marginal_log_count += nlogn[old + s] - nlogn[old]
+                k = b - a
+                old = np.int64(dh[k])
+                new = old + 2 * s
+                dh[k] = new
+                difference_square_sum += new * new - old * old
+                difference_log_count += nlogn[new] - nlogn[old]
+                difference_sum += k
+                idm += inv[k]
+                k = a + b
+                old = np.int64(sh[k])
+                new = old + 2 * s
+                sh[k] = new
+                sum_log_count += nlogn[new] - nlogn[old]
+    acc[_T] += 2 * s * n_pairs
+    acc[_S1] += s * level_sum
+    acc[_S2] += s * level_square_sum
+    acc[_SIJ] += 2 * s * product_sum
+    acc[_DK1] += 2 * s * difference_sum
+    acc[_IDM] += 2 * s * idm
+    acc[_Q] += square_sum
+    acc[_H] += count_log_count
+    acc[_HX] += marginal_log_count
+    acc[_DQ] += difference_square_sum
+    acc[_HD] += difference_log_count
+    acc[_HS] += sum_log_count
+    acc[_CMAX] = max_count
 
 
 @numba.njit(nogil=True, cache=True)
-def _level_sums(acc, px, dh, sh, window_max, n_levels_image, out):
-    """The :data:`LEVEL_SUMS` of one matrix from its histograms (NaN for an empty one)."""
+def _level_sums(acc, dh, sh, window_min, window_max, n_levels_image, out):
+    """The :data:`LEVEL_SUMS` of one matrix from its histograms (NaN for an empty one).
+
+    The window's levels are in ``[window_min, window_max]``: the sum histogram's
+    other bins, and the difference histogram's beyond ``window_max - window_min``,
+    are zeros, skipped as every zero bin is (the same sums, term by term).
+    """
     t = acc[_T]
     if t == 0:
         out[:] = np.nan
@@ -236,7 +211,7 @@ def _level_sums(acc, px, dh, sh, window_max, n_levels_image, out):
     m2 = 0.0
     m3 = 0.0
     m4 = 0.0
-    for k in range(2 * window_max + 1):
+    for k in range(2 * window_min, 2 * window_max + 1):
         if sh[k] == 0:
             continue
         p = sh[k] / tf
@@ -250,7 +225,7 @@ def _level_sums(acc, px, dh, sh, window_max, n_levels_image, out):
     invn = 0.0
     invmn = 0.0
     invvar = 0.0
-    for k in range(window_max + 1):
+    for k in range(window_max - window_min + 1):
         if dh[k] == 0:
             continue
         p = dh[k] / tf
@@ -272,27 +247,24 @@ def _level_sums(acc, px, dh, sh, window_max, n_levels_image, out):
 def _move_column(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, offsets, groups, s,
                  ignore_zeros, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist, track_max,
                  hist):
-    flat = levels.shape[0] == 1 and not use_mask
+    """Add (``s = 1``) or remove (``s = -1``) column ``c``: its pairs of every offset, and its
+    voxels to the window's histogram ``hist``; the smallest and largest levels moved."""
     for m in range(offsets.shape[0]):
         g = groups[m]
-        if flat and offsets[m, 1] >= 0:
-            _column_pairs_2d(levels, c, lo, hi, y0, y1, offsets[m, 1], offsets[m, 2], s, g,
-                             ignore_zeros, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist,
-                             track_max)
-        else:
-            _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, offsets[m, 0],
-                          offsets[m, 1], offsets[m, 2], s, g, ignore_zeros, n_levels, cells,
-                          px, dh, sh, acc, nlogn, inv, chist, track_max)
-    top = 0  # the largest level added
+        _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, offsets[m, 0],
+                      offsets[m, 1], offsets[m, 2], s, ignore_zeros, n_levels, cells[g], px[g],
+                      dh[g], sh[g], acc[g], nlogn, inv, chist[g], track_max)
+    top = 0
+    bottom = n_levels
     for z in range(z0, z1):
         for y in range(y0, y1):
             if use_mask and not mask[z, y, c]:
                 continue
-            v = levels[z, y, c]
+            v = np.int64(levels[z, y, c])
             hist[v] += s
-            if v > top:
-                top = v
-    return top
+            top = max(top, v)
+            bottom = min(bottom, v)
+    return bottom, top
 
 
 @numba.njit(nogil=True, cache=True)
@@ -339,6 +311,7 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
         x0 = 0
         x1 = 0
         window_max = 0
+        window_min = n_levels  # above every level: the row's window is empty
         h_start = 0
         h_stop = n_cols
         if only_mask:  # slide only from the row's first voxel in the mask to its last
@@ -363,11 +336,14 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
                 x1 = max(x1, lo)
             while window_max > 0 and hist[window_max] == 0:
                 window_max -= 1
+            while window_min < window_max and hist[window_min] == 0:
+                window_min += 1
             while x1 < hi:  # a column enters on the right
-                top = _move_column(levels, mask, use_mask, x1, x0, x1 + 1, z0, z1, y0, y1,
-                                   offsets, groups, 1, ignore_zeros, n_levels, cells, px, dh,
-                                   sh, acc, nlogn, inv, chist, track_max, hist)
-                window_max = max(window_max, np.int64(top))
+                bottom, top = _move_column(levels, mask, use_mask, x1, x0, x1 + 1, z0, z1, y0,
+                                           y1, offsets, groups, 1, ignore_zeros, n_levels, cells,
+                                           px, dh, sh, acc, nlogn, inv, chist, track_max, hist)
+                window_max = max(window_max, top)
+                window_min = min(window_min, bottom)
                 x1 += 1
             row = g - row_start
             if only_mask and not mask[z, y, x]:
@@ -379,8 +355,8 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
                 for f in range(N_ACC):
                     acc_out[row, h, k, f] = acc[k, f]
                 if want_level_sums:
-                    _level_sums(acc[k], px[k], dh[k], sh[k], window_max, n_levels_image,
-                                level_out[row, h, k])
+                    _level_sums(acc[k], dh[k], sh[k], window_min, window_max,
+                                n_levels_image, level_out[row, h, k])
                 if want_matrices:
                     _write_matrix(cells[k], n_levels, matrix_out[row, h, k])
         while x0 < x1:
@@ -390,7 +366,7 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
             x0 += 1
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=True)
 def _write_matrix(cells, n_levels, out):
     """The symmetric matrix ``C`` of unordered pair counts ``cells``."""
     for a in range(n_levels):
