@@ -192,7 +192,7 @@ def _check_figure(path):
 #: how long their first run on a machine compiles them.
 _KERNELS = {
     "features": ("haralick_learn.texture.counting", "feature", "a few seconds"),
-    "maps": ("haralick_learn.texture.windowed", "texture-map", "about 30 s"),
+    "maps": ("haralick_learn.texture.windowed", "texture-map", "about 10 s"),
 }
 
 

@@ -80,7 +80,8 @@ def fixed_point_tables(max_count, n_levels):
 
 @numba.njit(nogil=True, cache=True, inline="always")
 def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox, s,
-                  ignore_zeros, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist, track_max):
+                  ignore_zeros, n_levels, cells, px, dh, sh, acc, step1, step2, inv, chist,
+                  track_max):
     """Add (``s = 1``) or remove (``s = -1``) the pairs of offset ``(oz, oy, ox)`` with a voxel in column ``c``.
 
     Only pairs with both voxels in slices ``[z0, z1)``, rows ``[y0, y1)`` and
@@ -95,19 +96,20 @@ def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox,
     zb = min(z1, z1 - oz)
     ya = max(y0, y0 - oy)
     yb = min(y1, y1 - oy)
-    n_pairs = 0  # the sums linear in s are counted unsigned, signed once at the end
+    n_pairs = 0  # every sum is counted unsigned, signed once at the end
     level_sum = 0
     level_square_sum = 0
     product_sum = 0
     difference_sum = 0
     idm = 0
-    square_sum = 0  # the others change by the difference a count's function makes
+    square_sum = 0
     count_log_count = 0
     marginal_log_count = 0
     difference_square_sum = 0
     difference_log_count = 0
     sum_log_count = 0
     max_count = acc[_CMAX]
+    down = 1 if s < 0 else 0  # a removal's lower count is the new one
     for side in range(2):
         if ox == 0:
             if side == 1:
@@ -130,26 +132,27 @@ def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox,
                 b = np.int64(levels[z + oz, y + oy, second])
                 if ignore_zeros and (a == 0 or b == 0):
                     continue
-                if a > b:
-                    a, b = b, a
+                a, b = min(a, b), max(a, b)
                 n_pairs += 1
                 level_sum += a + b
                 level_square_sum += a * a + b * b
                 product_sum += a * b
                 # cells holds each unordered pair once: C[a, b] = C[b, a] = n (a != b),
-                # C[a, a] = 2 n
+                # C[a, a] = 2 n. Each count moves by one step (+-1, +-2 on the diagonal and
+                # in the histograms of 2 C): its functions' changes are the steps' values at
+                # the lower count, signed once at the end.
                 idx = a * n_levels + b
                 old = np.int64(cells[idx])
                 new = old + s
                 cells[idx] = new
-                if a == b:
-                    old *= 2
-                    new *= 2
-                    square_sum += new * new - old * old
-                    count_log_count += nlogn[new] - nlogn[old]
-                else:
-                    square_sum += 2 * (new * new - old * old)
-                    count_log_count += 2 * (nlogn[new] - nlogn[old])
+                low = old - down
+                diagonal = np.int64(a == b)  # without a branch: a == b is unpredictable
+                square_sum += (4 * low + 2) << diagonal
+                by_two = step2[2 * low]
+                by_one = 2 * step1[low]
+                count_log_count += by_two if diagonal else by_one
+                old <<= diagonal
+                new <<= diagonal
                 if track_max:  # old and new are now counts of C
                     if old > 0:
                         chist[old] -= 1
@@ -162,35 +165,34 @@ def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox,
                             max_count -= 1
                 old = np.int64(px[a])
                 px[a] = old + s
-                marginal_log_count += nlogn[old + s] - nlogn[old]
+                marginal_log_count += step1[old - down]
                 old = np.int64(px[b])
                 px[b] = old + s
-                marginal_log_count += nlogn[old + s] - nlogn[old]
+                marginal_log_count += step1[old - down]
                 k = b - a
                 old = np.int64(dh[k])
-                new = old + 2 * s
-                dh[k] = new
-                difference_square_sum += new * new - old * old
-                difference_log_count += nlogn[new] - nlogn[old]
+                dh[k] = old + 2 * s
+                low = old - 2 * down
+                difference_square_sum += 4 * low + 4
+                difference_log_count += step2[low]
                 difference_sum += k
                 idm += inv[k]
                 k = a + b
                 old = np.int64(sh[k])
-                new = old + 2 * s
-                sh[k] = new
-                sum_log_count += nlogn[new] - nlogn[old]
+                sh[k] = old + 2 * s
+                sum_log_count += step2[old - 2 * down]
     acc[_T] += 2 * s * n_pairs
     acc[_S1] += s * level_sum
     acc[_S2] += s * level_square_sum
     acc[_SIJ] += 2 * s * product_sum
     acc[_DK1] += 2 * s * difference_sum
     acc[_IDM] += 2 * s * idm
-    acc[_Q] += square_sum
-    acc[_H] += count_log_count
-    acc[_HX] += marginal_log_count
-    acc[_DQ] += difference_square_sum
-    acc[_HD] += difference_log_count
-    acc[_HS] += sum_log_count
+    acc[_Q] += s * square_sum
+    acc[_H] += s * count_log_count
+    acc[_HX] += s * marginal_log_count
+    acc[_DQ] += s * difference_square_sum
+    acc[_HD] += s * difference_log_count
+    acc[_HS] += s * sum_log_count
     acc[_CMAX] = max_count
 
 
@@ -245,15 +247,15 @@ def _level_sums(acc, dh, sh, window_min, window_max, n_levels_image, out):
 
 @numba.njit(nogil=True, cache=True)
 def _move_column(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, offsets, groups, s,
-                 ignore_zeros, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist, track_max,
-                 hist):
+                 ignore_zeros, n_levels, cells, px, dh, sh, acc, step1, step2, inv, chist,
+                 track_max, hist):
     """Add (``s = 1``) or remove (``s = -1``) column ``c``: its pairs of every offset, and its
     voxels to the window's histogram ``hist``; the smallest and largest levels moved."""
     for m in range(offsets.shape[0]):
         g = groups[m]
         _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, offsets[m, 0],
                       offsets[m, 1], offsets[m, 2], s, ignore_zeros, n_levels, cells[g], px[g],
-                      dh[g], sh[g], acc[g], nlogn, inv, chist[g], track_max)
+                      dh[g], sh[g], acc[g], step1, step2, inv, chist[g], track_max)
     top = 0
     bottom = n_levels
     for z in range(z0, z1):
@@ -299,6 +301,13 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
     sh = np.zeros((n_groups, 2 * n_levels), np.int32)
     acc = np.zeros((n_groups, N_ACC), np.int64)
     chist = np.zeros((n_groups, nlogn.shape[0]), np.int32)  # cells by count (largest count)
+    # the change of n log2 n by a step of one and of two from n, exact integers
+    step1 = np.zeros(nlogn.shape[0], np.int64)
+    step2 = np.zeros(nlogn.shape[0], np.int64)
+    for n in range(nlogn.shape[0] - 1):
+        step1[n] = nlogn[n + 1] - nlogn[n]
+    for n in range(nlogn.shape[0] - 2):
+        step2[n] = nlogn[n + 2] - nlogn[n]
     hist = np.zeros(n_levels, np.int64)  # the window's counted voxels, for its maximum
     n_cols = acc_out.shape[1]
     for g in range(row_start, row_stop):
@@ -328,8 +337,8 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
             hi = min(width, x + rx + 1)
             while x0 < lo and x0 < x1:  # the left column leaves
                 _move_column(levels, mask, use_mask, x0, x0, x1, z0, z1, y0, y1, offsets,
-                             groups, -1, ignore_zeros, n_levels, cells, px, dh, sh, acc, nlogn,
-                             inv, chist, track_max, hist)
+                             groups, -1, ignore_zeros, n_levels, cells, px, dh, sh, acc, step1,
+                             step2, inv, chist, track_max, hist)
                 x0 += 1
             if x0 < lo:  # a step wider than the window: it emptied
                 x0 = lo
@@ -341,7 +350,8 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
             while x1 < hi:  # a column enters on the right
                 bottom, top = _move_column(levels, mask, use_mask, x1, x0, x1 + 1, z0, z1, y0,
                                            y1, offsets, groups, 1, ignore_zeros, n_levels, cells,
-                                           px, dh, sh, acc, nlogn, inv, chist, track_max, hist)
+                                           px, dh, sh, acc, step1, step2, inv, chist, track_max,
+                                           hist)
                 window_max = max(window_max, top)
                 window_min = min(window_min, bottom)
                 x1 += 1
@@ -361,7 +371,7 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
                     _write_matrix(cells[k], n_levels, matrix_out[row, h, k])
         while x0 < x1:
             _move_column(levels, mask, use_mask, x0, x0, x1, z0, z1, y0, y1, offsets, groups,
-                         -1, ignore_zeros, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist,
+                         -1, ignore_zeros, n_levels, cells, px, dh, sh, acc, step1, step2, inv, chist,
                          track_max, hist)
             x0 += 1
 
