@@ -154,15 +154,12 @@ def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox,
                 old <<= diagonal
                 new <<= diagonal
                 if track_max:  # old and new are now counts of C
-                    if old > 0:
-                        chist[old] -= 1
-                    if new > 0:
-                        chist[new] += 1
-                    if new > max_count:
-                        max_count = new
-                    else:
-                        while max_count > 0 and chist[max_count] == 0:
-                            max_count -= 1
+                    # chist[0] counts nothing (it is never read): no branch for empty cells
+                    chist[old] -= 1
+                    chist[new] += 1
+                    max_count = max(max_count, new)
+                    while max_count > 0 and chist[max_count] == 0:
+                        max_count -= 1
                 old = np.int64(px[a])
                 px[a] = old + s
                 marginal_log_count += step1[old - down]
@@ -197,12 +194,27 @@ def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox,
 
 
 @numba.njit(nogil=True, cache=True)
-def _level_sums(acc, dh, sh, window_min, window_max, n_levels_image, out):
+def _difference_divisors(n_levels, n_levels_image):
+    """The divisors of the inverse differences at each difference ``k``, computed once:
+    ``1 + k``, ``1 + k / N_g``, ``1 + k**2 / N_g**2`` and ``k**2``."""
+    ng = float(n_levels_image)
+    divisors = np.empty((4, n_levels))
+    for k in range(n_levels):
+        divisors[0, k] = 1.0 + k
+        divisors[1, k] = 1.0 + k / ng
+        divisors[2, k] = 1.0 + (k * k) / (ng * ng)
+        divisors[3, k] = k * k
+    return divisors
+
+
+@numba.njit(nogil=True, cache=True)
+def _level_sums(acc, dh, sh, window_min, window_max, divisors, out):
     """The :data:`LEVEL_SUMS` of one matrix from its histograms (NaN for an empty one).
 
     The window's levels are in ``[window_min, window_max]``: the sum histogram's
     other bins, and the difference histogram's beyond ``window_max - window_min``,
     are zeros, skipped as every zero bin is (the same sums, term by term).
+    ``divisors``: those of the inverse differences (:func:`_difference_divisors`).
     """
     t = acc[_T]
     if t == 0:
@@ -222,7 +234,6 @@ def _level_sums(acc, dh, sh, window_min, window_max, n_levels_image, out):
         m2 += p * d2
         m3 += p * d2 * d
         m4 += p * d2 * d2
-    ng = float(n_levels_image)
     inv1 = 0.0
     invn = 0.0
     invmn = 0.0
@@ -231,11 +242,11 @@ def _level_sums(acc, dh, sh, window_min, window_max, n_levels_image, out):
         if dh[k] == 0:
             continue
         p = dh[k] / tf
-        inv1 += p / (1.0 + k)
-        invn += p / (1.0 + k / ng)
-        invmn += p / (1.0 + (k * k) / (ng * ng))
+        inv1 += p / divisors[0, k]
+        invn += p / divisors[1, k]
+        invmn += p / divisors[2, k]
         if k > 0:
-            invvar += p / (k * k)
+            invvar += p / divisors[3, k]
     out[0] = m2
     out[1] = m3
     out[2] = m4
@@ -308,6 +319,7 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
         step1[n] = nlogn[n + 1] - nlogn[n]
     for n in range(nlogn.shape[0] - 2):
         step2[n] = nlogn[n + 2] - nlogn[n]
+    divisors = _difference_divisors(n_levels, n_levels_image)
     hist = np.zeros(n_levels, np.int64)  # the window's counted voxels, for its maximum
     n_cols = acc_out.shape[1]
     for g in range(row_start, row_stop):
@@ -365,8 +377,8 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
                 for f in range(N_ACC):
                     acc_out[row, h, k, f] = acc[k, f]
                 if want_level_sums:
-                    _level_sums(acc[k], dh[k], sh[k], window_min, window_max,
-                                n_levels_image, level_out[row, h, k])
+                    _level_sums(acc[k], dh[k], sh[k], window_min, window_max, divisors,
+                                level_out[row, h, k])
                 if want_matrices:
                     _write_matrix(cells[k], n_levels, matrix_out[row, h, k])
         while x0 < x1:
