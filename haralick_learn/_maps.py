@@ -239,8 +239,7 @@ def _colour_maps(image, source, window, step, n_jobs, settings, verbose, mask, m
     maps = []
     for channel in levels:
         counted = channel[deciding] if deciding is not None else channel
-        dtype = np.uint8 if int(channel.max(initial=0)) < 256 else np.uint16
-        maps.append(_map_levels(np.ascontiguousarray(channel, dtype=dtype), window, step,
+        maps.append(_map_levels(channel, window, step,
                                 n_jobs, per_channel, verbose, mask=mask,
                                 masked_window=masked_window,
                                 n_levels=int(counted.max(initial=0)) + 1))
@@ -262,8 +261,7 @@ def _quantized_once(gray, settings, mask, masked_window):
     levels = quantize(gray, settings, deciding)
     counted = levels[deciding] if deciding is not None else levels
     n_levels = int(counted.max(initial=0)) + 1
-    dtype = np.uint8 if int(levels.max(initial=0)) < 256 else np.uint16
-    return np.ascontiguousarray(levels, dtype=dtype), n_levels
+    return levels, n_levels
 
 
 #: Bytes a pixel of the image takes while it is read and quantized, at most: the decoded
@@ -456,9 +454,9 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
     # One type of every array the kernel takes (fresh, writable, C-ordered, 16-bit levels,
     # 32-bit cells): numba compiles one machine code for all images instead of one per
     # type, each costing seconds on its first call on a machine.
-    volume3 = np.array(levels[None] if flat else levels, dtype=_LEVEL_DTYPE, order="C")
+    volume3 = np.require(levels[None] if flat else levels, _LEVEL_DTYPE, ["C", "W"])
     if mask is not None:
-        mask3 = np.array(mask[None] if flat else mask, dtype=np.bool_, order="C")
+        mask3 = np.require(mask[None] if flat else mask, np.bool_, ["C", "W"])
     else:
         mask3 = np.ones((1, 1, 1), np.bool_)
     depth, height, width = volume3.shape
@@ -710,9 +708,7 @@ def _dask_maps(image, window, step, settings, verbose=0, mask=None, masked_windo
     def levels_of(block, block_mask=None):
         values = block if block_mask is None else np.where(block_mask, block, anchors[0])
         both = np.concatenate([np.ravel(values), anchors])
-        levels = quantize(both, settings)[:-2].reshape(block.shape)
-        dtype = np.uint8 if int(levels.max(initial=0)) < 256 else np.uint16
-        return np.ascontiguousarray(levels, dtype=dtype)
+        return quantize(both, settings)[:-2].reshape(block.shape)
 
     # Along an axis of one tile there is no neighbour to overlap (and the image
     # may be thinner than r, which dask's overlap refuses).

@@ -14,7 +14,7 @@ sum of a function of *one* count of the matrix, of its marginal ``Px``
 (= ``Py``), of the difference histogram ``D[k] = sum_{|i-j|=k} C[i, j]`` or of
 the sum histogram ``S[k] = sum_{i+j=k} C[i, j]``, so the kernel keeps, per
 offset (or per group of offsets merged into one matrix), those counts and
-these sums and updates them pair by pair (:func:`_add_pair`):
+these sums and updates them pair by pair (:func:`_column_pairs`):
 
 * integer sums, exact: ``T``, ``sum C**2``, ``sum_i i Px[i]``,
   ``sum_i i**2 Px[i]``, ``sum_ij i j C[i, j]``, ``sum D[k]**2``,
@@ -25,7 +25,9 @@ these sums and updates them pair by pair (:func:`_add_pair`):
   hold, and ``sum D[k] / (1 + k**2)`` from a table of
   ``round(2**shift / (1 + k**2))``.
 
-A window's sums (:data:`ACCUMULATORS`) are written out as they are, and for
+Every type of array is fixed by the caller (16-bit levels, 32-bit counts),
+so that one machine code serves every image. A window's sums
+(:data:`ACCUMULATORS`) are written out as they are, and for
 the features over gray levels beyond those sums (IBSI's cluster moments and
 inverse differences) the window's histograms are summed when it is written
 (:data:`LEVEL_SUMS`). Nothing accumulates rounding from one window to the
@@ -110,6 +112,7 @@ def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox,
     sum_log_count = 0
     max_count = acc[_CMAX]
     down = 1 if s < 0 else 0  # a removal's lower count is the new one
+    plain = not (use_mask or ignore_zeros or track_max)
     for side in range(2):
         if ox == 0:
             if side == 1:
@@ -124,60 +127,105 @@ def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox,
             second = c
         if not (lo <= first < hi and lo <= second < hi):
             continue
-        for z in range(za, zb):
-            for y in range(ya, yb):
-                if use_mask and not (mask[z, y, first] and mask[z + oz, y + oy, second]):
-                    continue
-                a = np.int64(levels[z, y, first])
-                b = np.int64(levels[z + oz, y + oy, second])
-                if ignore_zeros and (a == 0 or b == 0):
-                    continue
-                a, b = min(a, b), max(a, b)
-                n_pairs += 1
-                level_sum += a + b
-                level_square_sum += a * a + b * b
-                product_sum += a * b
-                # cells holds each unordered pair once: C[a, b] = C[b, a] = n (a != b),
-                # C[a, a] = 2 n. Each count moves by one step (+-1, +-2 on the diagonal and
-                # in the histograms of 2 C): its functions' changes are the steps' values at
-                # the lower count, signed once at the end.
-                idx = a * n_levels + b
-                old = np.int64(cells[idx])
-                new = old + s
-                cells[idx] = new
-                low = old - down
-                diagonal = np.int64(a == b)  # without a branch: a == b is unpredictable
-                square_sum += (4 * low + 2) << diagonal
-                by_two = step2[2 * low]
-                by_one = 2 * step1[low]
-                count_log_count += by_two if diagonal else by_one
-                old <<= diagonal
-                new <<= diagonal
-                if track_max:  # old and new are now counts of C
-                    # chist[0] counts nothing (it is never read): no branch for empty cells
-                    chist[old] -= 1
-                    chist[new] += 1
-                    max_count = max(max_count, new)
-                    while max_count > 0 and chist[max_count] == 0:
-                        max_count -= 1
-                old = np.int64(px[a])
-                px[a] = old + s
-                marginal_log_count += step1[old - down]
-                old = np.int64(px[b])
-                px[b] = old + s
-                marginal_log_count += step1[old - down]
-                k = b - a
-                old = np.int64(dh[k])
-                dh[k] = old + 2 * s
-                low = old - 2 * down
-                difference_square_sum += 4 * low + 4
-                difference_log_count += step2[low]
-                difference_sum += k
-                idm += inv[k]
-                k = a + b
-                old = np.int64(sh[k])
-                sh[k] = old + 2 * s
-                sum_log_count += step2[old - 2 * down]
+        if plain:  # its own loop: no test per pair of what the common case lacks
+            for z in range(za, zb):
+                for y in range(ya, yb):
+                    a = np.int64(levels[z, y, first])
+                    b = np.int64(levels[z + oz, y + oy, second])
+                    a, b = min(a, b), max(a, b)
+                    n_pairs += 1
+                    level_sum += a + b
+                    level_square_sum += a * a + b * b
+                    product_sum += a * b
+                    # cells holds each unordered pair once: C[a, b] = C[b, a] = n (a != b),
+                    # C[a, a] = 2 n. Each count moves by one step (+-1, +-2 on the diagonal and
+                    # in the histograms of 2 C): its functions' changes are the steps' values at
+                    # the lower count, signed once at the end.
+                    idx = a * n_levels + b
+                    old = np.int64(cells[idx])
+                    new = old + s
+                    cells[idx] = new
+                    low = old - down
+                    diagonal = np.int64(a == b)  # without a branch: a == b is unpredictable
+                    square_sum += (4 * low + 2) << diagonal
+                    by_two = step2[2 * low]
+                    by_one = 2 * step1[low]
+                    count_log_count += by_two if diagonal else by_one
+                    old <<= diagonal
+                    new <<= diagonal
+                    old = np.int64(px[a])
+                    px[a] = old + s
+                    marginal_log_count += step1[old - down]
+                    old = np.int64(px[b])
+                    px[b] = old + s
+                    marginal_log_count += step1[old - down]
+                    k = b - a
+                    old = np.int64(dh[k])
+                    dh[k] = old + 2 * s
+                    low = old - 2 * down
+                    difference_square_sum += 4 * low + 4
+                    difference_log_count += step2[low]
+                    difference_sum += k
+                    idm += inv[k]
+                    k = a + b
+                    old = np.int64(sh[k])
+                    sh[k] = old + 2 * s
+                    sum_log_count += step2[old - 2 * down]
+        else:
+            for z in range(za, zb):
+                for y in range(ya, yb):
+                    if use_mask and not (mask[z, y, first] and mask[z + oz, y + oy, second]):
+                        continue
+                    a = np.int64(levels[z, y, first])
+                    b = np.int64(levels[z + oz, y + oy, second])
+                    if ignore_zeros and (a == 0 or b == 0):
+                        continue
+                    a, b = min(a, b), max(a, b)
+                    n_pairs += 1
+                    level_sum += a + b
+                    level_square_sum += a * a + b * b
+                    product_sum += a * b
+                    # cells holds each unordered pair once: C[a, b] = C[b, a] = n (a != b),
+                    # C[a, a] = 2 n. Each count moves by one step (+-1, +-2 on the diagonal and
+                    # in the histograms of 2 C): its functions' changes are the steps' values at
+                    # the lower count, signed once at the end.
+                    idx = a * n_levels + b
+                    old = np.int64(cells[idx])
+                    new = old + s
+                    cells[idx] = new
+                    low = old - down
+                    diagonal = np.int64(a == b)  # without a branch: a == b is unpredictable
+                    square_sum += (4 * low + 2) << diagonal
+                    by_two = step2[2 * low]
+                    by_one = 2 * step1[low]
+                    count_log_count += by_two if diagonal else by_one
+                    old <<= diagonal
+                    new <<= diagonal
+                    if track_max:  # old and new are now counts of C
+                        # chist[0] counts nothing (it is never read): no branch for empty cells
+                        chist[old] -= 1
+                        chist[new] += 1
+                        max_count = max(max_count, new)
+                        while max_count > 0 and chist[max_count] == 0:
+                            max_count -= 1
+                    old = np.int64(px[a])
+                    px[a] = old + s
+                    marginal_log_count += step1[old - down]
+                    old = np.int64(px[b])
+                    px[b] = old + s
+                    marginal_log_count += step1[old - down]
+                    k = b - a
+                    old = np.int64(dh[k])
+                    dh[k] = old + 2 * s
+                    low = old - 2 * down
+                    difference_square_sum += 4 * low + 4
+                    difference_log_count += step2[low]
+                    difference_sum += k
+                    idm += inv[k]
+                    k = a + b
+                    old = np.int64(sh[k])
+                    sh[k] = old + 2 * s
+                    sum_log_count += step2[old - 2 * down]
     acc[_T] += 2 * s * n_pairs
     acc[_S1] += s * level_sum
     acc[_S2] += s * level_square_sum
