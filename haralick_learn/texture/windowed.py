@@ -80,11 +80,13 @@ def fixed_point_tables(max_count, n_levels):
     return nlogn_fixed, inv_fixed, float(np.ldexp(1.0, -a)), float(np.ldexp(1.0, -b))
 
 
+# Inlined into its one caller: a call per column and offset, with its two dozen arguments,
+# costs more than the dozen pairs it counts in 2-D.
 @numba.njit(nogil=True, cache=True, inline="always")
 def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox, s,
                   ignore_zeros, n_levels, cells, px, dh, sh, acc, step1, step2, inv, chist,
                   track_max):
-    """Add (``s = 1``) or remove (``s = -1``) the pairs of offset ``(oz, oy, ox)`` with a voxel in column ``c``.
+    """Add (``s = 1``) or remove (``s = -1``) column ``c``'s pairs of offset ``(oz, oy, ox)``.
 
     Only pairs with both voxels in slices ``[z0, z1)``, rows ``[y0, y1)`` and
     columns ``[lo, hi)`` (which holds ``c``), and with ``use_mask`` both in
@@ -431,8 +433,8 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
                     _write_matrix(cells[k], n_levels, matrix_out[row, h, k])
         while x0 < x1:
             _move_column(levels, mask, use_mask, x0, x0, x1, z0, z1, y0, y1, offsets, groups,
-                         -1, ignore_zeros, n_levels, cells, px, dh, sh, acc, step1, step2, inv, chist,
-                         track_max, hist)
+                         -1, ignore_zeros, n_levels, cells, px, dh, sh, acc, step1, step2, inv,
+                         chist, track_max, hist)
             x0 += 1
 
 
