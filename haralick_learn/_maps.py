@@ -451,7 +451,7 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
     ``n_levels``: N_g of IBSI's normalised features (default: the maximum level + 1).
     """
     flat = levels.ndim == 2
-    # One type of every array the kernel takes (fresh, writable, C-ordered, 16-bit levels,
+    # One type of every array the kernel takes (writable, C-ordered, 16-bit levels,
     # 32-bit cells): numba compiles one machine code for all images instead of one per
     # type, each costing seconds on its first call on a machine.
     volume3 = np.require(levels[None] if flat else levels, _LEVEL_DTYPE, ["C", "W"])
