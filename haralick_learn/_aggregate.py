@@ -116,17 +116,21 @@ def aggregate_windows(features, aggregate, n_directions=None):
             count = present.sum(axis=1)
             none = count == 0
             total = np.zeros((n, block.shape[2]))
-            low = np.full((n, block.shape[2]), np.inf)
-            high = np.full((n, block.shape[2]), -np.inf)
+            extremes = aggregate in ("mean_ptp", "min_max")
+            if extremes:
+                low = np.full((n, block.shape[2]), np.inf)
+                high = np.full((n, block.shape[2]), -np.inf)
             for j in range(block.shape[1]):  # in order: the bits of numpy's sum over axis 0
                 here = present[:, j]
                 value = block[:, j]
-                total = np.where(here, total + value, total)
-                low = np.where(here, np.minimum(low, value), low)
-                high = np.where(here, np.maximum(high, value), high)
+                np.add(total, value, out=total, where=here)
+                if extremes:
+                    np.minimum(low, value, out=low, where=here)
+                    np.maximum(high, value, out=high, where=here)
             mean = np.where(none, np.nan, total / np.where(none, 1, count))
-            low = np.where(none, np.nan, low)
-            high = np.where(none, np.nan, high)
+            if extremes:
+                low = np.where(none, np.nan, low)
+                high = np.where(none, np.nan, high)
             if aggregate == "mean":
                 blocks.append(mean)
             elif aggregate == "mean_ptp":

@@ -239,8 +239,7 @@ def _colour_maps(image, source, window, step, n_jobs, settings, verbose, mask, m
     maps = []
     for channel in levels:
         counted = channel[deciding] if deciding is not None else channel
-        dtype = np.uint8 if int(channel.max(initial=0)) < 256 else np.uint16
-        maps.append(_map_levels(np.ascontiguousarray(channel, dtype=dtype), window, step,
+        maps.append(_map_levels(channel, window, step,
                                 n_jobs, per_channel, verbose, mask=mask,
                                 masked_window=masked_window,
                                 n_levels=int(counted.max(initial=0)) + 1))
@@ -262,8 +261,7 @@ def _quantized_once(gray, settings, mask, masked_window):
     levels = quantize(gray, settings, deciding)
     counted = levels[deciding] if deciding is not None else levels
     n_levels = int(counted.max(initial=0)) + 1
-    dtype = np.uint8 if int(levels.max(initial=0)) < 256 else np.uint16
-    return np.ascontiguousarray(levels, dtype=dtype), n_levels
+    return levels, n_levels
 
 
 #: Bytes a pixel of the image takes while it is read and quantized, at most: the decoded
@@ -310,9 +308,9 @@ def texture_maps_memory(shape, window=15, *, step=1, n_jobs=None, **featurizer_p
     read = height * width * _READ_BYTES_PER_PIXEL
     n_bands = min(n_rows, max(1, effective_n_jobs(1 if n_jobs is None else n_jobs)))
     n_levels = settings.levels or 256
-    cell_bytes = 2 if window * window < 2**16 else 4
     n_offsets = len(settings.directions) * len(settings.distances)
-    cells = n_bands * n_offsets * n_levels * n_levels * cell_bytes
+    cells = n_bands * n_offsets * n_levels * n_levels * np.dtype(_CELL_DTYPE).itemsize
+    read += height * width * np.dtype(_LEVEL_DTYPE).itemsize  # the kernel's copy of the levels
     # Each band's windows of one kernel call: their sums, statistics and features
     n_windows = _chunk_rows(n_rows, n_cols) * n_cols
     n_names = len(settings.features)
@@ -437,6 +435,11 @@ _LEVEL_SUM_FEATURES = frozenset({
 _MAX_MATRIX_LEVELS = 64
 #: Windows written per call of the kernel at most (bounds the sums held at once).
 _WINDOWS_PER_CALL = 4096
+#: The kernel's types of levels and of co-occurrence counts, whatever the image: the
+#: levels of any quantization (at most 65,536), the counts of any window (a 1001 x 1001
+#: window's pairs exceed 16 bits).
+_LEVEL_DTYPE = np.uint16
+_CELL_DTYPE = np.int32
 
 
 def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
@@ -448,9 +451,12 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
     ``n_levels``: N_g of IBSI's normalised features (default: the maximum level + 1).
     """
     flat = levels.ndim == 2
-    volume3 = levels[None] if flat else levels
+    # One type of every array the kernel takes (writable, C-ordered, 16-bit levels,
+    # 32-bit cells): numba compiles one machine code for all images instead of one per
+    # type, each costing seconds on its first call on a machine.
+    volume3 = np.require(levels[None] if flat else levels, _LEVEL_DTYPE, ["C", "W"])
     if mask is not None:
-        mask3 = np.ascontiguousarray(mask[None] if flat else mask, dtype=np.bool_)
+        mask3 = np.require(mask[None] if flat else mask, np.bool_, ["C", "W"])
     else:
         mask3 = np.ones((1, 1, 1), np.bool_)
     depth, height, width = volume3.shape
@@ -484,9 +490,6 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
             f"{by_matrix[0]} needs each window's whole matrix: texture maps compute it for at "
             f"most {_MAX_MATRIX_LEVELS} gray levels, and this image has {n_cells} (bin it with "
             "levels=... or bin_width=...)")
-    # Each cell counts the unordered pairs of its two levels, at most the window's voxels:
-    # 16 bits halve the cache footprint of the 256 x 256 matrices up to 255 x 255.
-    cell_dtype = np.uint16 if window_voxels * per_matrix < 2**16 else np.int32
     n_grid_z = -(-depth // step) if not flat else 1
     n_grid_y = -(-height // step)
     n_cols = -(-width // step)
@@ -502,7 +505,7 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
     only_mask = mask is not None
 
     def band(start, stop):
-        cells = np.zeros((n_groups, n_cells * n_cells), cell_dtype)
+        cells = np.zeros((n_groups, n_cells * n_cells), _CELL_DTYPE)
         rows = min(chunk, stop - start)
         acc = np.zeros((rows, n_cols, n_groups, N_ACC), np.int64)
         window_max = np.zeros((rows, n_cols), np.int64)
@@ -514,10 +517,11 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
         for first in range(start, stop, chunk):
             last = min(stop, first + chunk)
             k = last - first
-            map_rows(volume3, mask3, mask is not None and masked_window, only_mask, first,
-                     last, n_grid_y, step, radius, offsets, groups, n_groups, n_cells, n_levels,
-                     settings.ignore_zeros, nlogn, inv, track_max, want_level_sums,
-                     want_matrices, cells, acc, window_max, level_sums, matrices, written)
+            map_rows(volume3, mask3, mask is not None and masked_window, only_mask, int(first),
+                     int(last), n_grid_y, step, radius, offsets, groups, n_groups, n_cells,
+                     n_levels, bool(settings.ignore_zeros), nlogn, inv, track_max,
+                     want_level_sums, want_matrices, cells, acc, window_max, level_sums,
+                     matrices, written)
             # every window is written without a mask: no selection (copies) then
             keep = slice(None) if not only_mask else written[:k].ravel()
             rows_out = out[first:last].reshape(-1, out.shape[2])
@@ -704,9 +708,7 @@ def _dask_maps(image, window, step, settings, verbose=0, mask=None, masked_windo
     def levels_of(block, block_mask=None):
         values = block if block_mask is None else np.where(block_mask, block, anchors[0])
         both = np.concatenate([np.ravel(values), anchors])
-        levels = quantize(both, settings)[:-2].reshape(block.shape)
-        dtype = np.uint8 if int(levels.max(initial=0)) < 256 else np.uint16
-        return np.ascontiguousarray(levels, dtype=dtype)
+        return quantize(both, settings)[:-2].reshape(block.shape)
 
     # Along an axis of one tile there is no neighbour to overlap (and the image
     # may be thinner than r, which dask's overlap refuses).

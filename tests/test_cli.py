@@ -190,7 +190,7 @@ def test_first_run_on_a_machine_says_it_compiles(tmp_path):
         process.kill()
         process.communicate()
     assert line == ("haralick-learn map: compiling the texture-map kernels, once per machine "
-                    "(about 30 s); later runs load them from numba's cache\n")
+                    "(about 10 s); later runs load them from numba's cache\n")
     assert sorted(os.listdir(tmp_path)) == ["brick00.jpg", "numba"]  # stopped: no output
 
 

@@ -520,3 +520,29 @@ def test_dask_volumes_with_a_mask_equal_the_in_memory_voxel_maps():
                             masked_window=masked_window, **params)
         assert lazy.shape == volume.shape + (4,)
         np.testing.assert_array_equal(lazy.compute(scheduler="threads"), expected)
+
+
+def test_one_machine_code_of_the_kernel_maps_every_kind_of_image(china_gray):
+    # Each type of array the kernel is called with compiles its own machine code, seconds on
+    # a machine's first map: every image (8-bit, read-only, 16-bit, float, masked, colour,
+    # a volume, a large window, the windows' whole matrices) is mapped by one.
+    from haralick_learn.texture.windowed import map_rows
+
+    gray = china_gray[60:84, 90:120]
+    readonly = gray.copy()
+    readonly.setflags(write=False)
+    mask = gray > np.median(gray)
+    rgb = np.stack([gray, gray[::-1], gray[:, ::-1]], axis=-1)
+    volume = np.stack([china_gray[60 + k:84 + k, 90:120] for k in (0, 7, 14)]).astype(np.int16)
+    texture_maps(gray, 5)
+    texture_maps(readonly, 3, aggregate="mean")
+    texture_maps(gray, 3, features="ibsi", aggregate="mean", levels=32)
+    texture_maps(gray.astype(np.uint16) * 257, 3, bin_width=50)  # levels beyond 255
+    texture_maps(gray / 255.0, 3, levels=16, features=["ibsi_MCC"])
+    texture_maps(gray, 3, mask=mask, ignore_zeros=True)
+    texture_maps(gray, 3, mask=mask, masked_window=False, aggregate="merged")
+    texture_maps(rgb, 3, color="rgb", levels=8)
+    texture_maps(volume, 3, volume=True, mask=volume > 100, bin_width=25)
+    texture_maps(volume, 3, volume="2d", step=2)
+    texture_maps(np.tile(gray, (11, 9))[:259, :259], 257, step=128)
+    assert len(map_rows.signatures) == 1, map_rows.signatures

@@ -214,7 +214,7 @@ def save_figure(figure, path, what="the similar-images figure"):
 #: how long their first run on a machine compiles them.
 _KERNELS = {
     "features": ("haralick_learn.texture.counting", "feature", "a few seconds"),
-    "maps": ("haralick_learn.texture.windowed", "texture-map", "about 30 s"),
+    "maps": ("haralick_learn.texture.windowed", "texture-map", "about 10 s"),
 }
 
 

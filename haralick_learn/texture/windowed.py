@@ -14,7 +14,7 @@ sum of a function of *one* count of the matrix, of its marginal ``Px``
 (= ``Py``), of the difference histogram ``D[k] = sum_{|i-j|=k} C[i, j]`` or of
 the sum histogram ``S[k] = sum_{i+j=k} C[i, j]``, so the kernel keeps, per
 offset (or per group of offsets merged into one matrix), those counts and
-these sums and updates them pair by pair (:func:`_add_pair`):
+these sums and updates them pair by pair (:func:`_column_pairs`):
 
 * integer sums, exact: ``T``, ``sum C**2``, ``sum_i i Px[i]``,
   ``sum_i i**2 Px[i]``, ``sum_ij i j C[i, j]``, ``sum D[k]**2``,
@@ -25,7 +25,9 @@ these sums and updates them pair by pair (:func:`_add_pair`):
   hold, and ``sum D[k] / (1 + k**2)`` from a table of
   ``round(2**shift / (1 + k**2))``.
 
-A window's sums (:data:`ACCUMULATORS`) are written out as they are, and for
+Every type of array is fixed by the caller (16-bit levels, 32-bit counts),
+so that one machine code serves every image. A window's sums
+(:data:`ACCUMULATORS`) are written out as they are, and for
 the features over gray levels beyond those sums (IBSI's cluster moments and
 inverse differences) the window's histograms are summed when it is written
 (:data:`LEVEL_SUMS`). Nothing accumulates rounding from one window to the
@@ -78,92 +80,45 @@ def fixed_point_tables(max_count, n_levels):
     return nlogn_fixed, inv_fixed, float(np.ldexp(1.0, -a)), float(np.ldexp(1.0, -b))
 
 
+# Inlined into its one caller: a call per column and offset, with its two dozen arguments,
+# costs more than the dozen pairs it counts in 2-D.
 @numba.njit(nogil=True, cache=True, inline="always")
-def _move_count(chist, acc, g, old, new):
-    """Track ``max C`` through the number of cells holding each count."""
-    if old > 0:
-        chist[g, old] -= 1
-    if new > 0:
-        chist[g, new] += 1
-    if new > acc[g, _CMAX]:
-        acc[g, _CMAX] = new
-    else:
-        top = acc[g, _CMAX]
-        while top > 0 and chist[g, top] == 0:
-            top -= 1
-        acc[g, _CMAX] = top
-
-
-@numba.njit(nogil=True, cache=True, inline="always")
-def _add_pair(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist):
-    """Add (``s = 1``) or remove (``s = -1``) the voxel pair of levels ``(a, b)``."""
-    if a > b:
-        a, b = b, a
-    acc[g, _T] += 2 * s
-    acc[g, _S1] += s * (a + b)
-    acc[g, _S2] += s * (a * a + b * b)
-    acc[g, _SIJ] += 2 * s * a * b
-    # cells holds each unordered pair once: C[a, b] = C[b, a] = n (a != b), C[a, a] = 2 n
-    idx = a * n_levels + b
-    old = np.int64(cells[g, idx])
-    new = old + s
-    cells[g, idx] = new
-    if a == b:
-        acc[g, _Q] += 4 * (new * new - old * old)
-        acc[g, _H] += nlogn[2 * new] - nlogn[2 * old]
-    else:
-        acc[g, _Q] += 2 * (new * new - old * old)
-        acc[g, _H] += 2 * (nlogn[new] - nlogn[old])
-    old = np.int64(px[g, a])
-    px[g, a] = old + s
-    acc[g, _HX] += nlogn[old + s] - nlogn[old]
-    old = np.int64(px[g, b])
-    px[g, b] = old + s
-    acc[g, _HX] += nlogn[old + s] - nlogn[old]
-    k = b - a
-    old = np.int64(dh[g, k])
-    new = old + 2 * s
-    dh[g, k] = new
-    acc[g, _DQ] += new * new - old * old
-    acc[g, _HD] += nlogn[new] - nlogn[old]
-    acc[g, _DK1] += 2 * s * k
-    acc[g, _IDM] += 2 * s * inv[k]
-    k = a + b
-    old = np.int64(sh[g, k])
-    new = old + 2 * s
-    sh[g, k] = new
-    acc[g, _HS] += nlogn[new] - nlogn[old]
-
-
-@numba.njit(nogil=True, cache=True)
-def _add_pair_tracking_max(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist):
-    """:func:`_add_pair`, also tracking the largest count (``acc[g, _CMAX]``)."""
-    low, high = min(a, b), max(a, b)
-    old = np.int64(cells[g, low * n_levels + high])
-    _add_pair(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist)
-    if low == high:  # the diagonal cell C[a, a] is twice its count of unordered pairs
-        _move_count(chist, acc, g, 2 * old, 2 * (old + s))
-    else:
-        _move_count(chist, acc, g, old, old + s)
-
-
-@numba.njit(nogil=True, cache=True)
-def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox, s, g,
-                  ignore_zeros, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist, track_max):
-    """Add or remove the pairs of offset ``(oz, oy, ox)`` with a voxel in column ``c``.
+def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox, s,
+                  ignore_zeros, n_levels, cells, px, dh, sh, acc, step1, step2, inv, chist,
+                  track_max):
+    """Add (``s = 1``) or remove (``s = -1``) column ``c``'s pairs of offset ``(oz, oy, ox)``.
 
     Only pairs with both voxels in slices ``[z0, z1)``, rows ``[y0, y1)`` and
     columns ``[lo, hi)`` (which holds ``c``), and with ``use_mask`` both in
-    the mask, count.
+    the mask, count. ``cells``, ``px``, ``dh``, ``sh``, ``acc`` and ``chist``
+    are one matrix's. The sums change by the column's pairs, added up in local
+    integers (registers) and into ``acc`` once: the same integers in any order.
+    With ``track_max``, ``chist[n]`` is the number of cells of ``C`` holding
+    ``n`` and ``acc[_CMAX]`` follows the largest count.
     """
     za = max(z0, z0 - oz)
     zb = min(z1, z1 - oz)
     ya = max(y0, y0 - oy)
     yb = min(y1, y1 - oy)
+    n_pairs = 0  # every sum is counted unsigned, signed once at the end
+    level_sum = 0
+    level_square_sum = 0
+    product_sum = 0
+    difference_sum = 0
+    idm = 0
+    square_sum = 0
+    count_log_count = 0
+    marginal_log_count = 0
+    difference_square_sum = 0
+    difference_log_count = 0
+    sum_log_count = 0
+    max_count = acc[_CMAX]
+    down = 1 if s < 0 else 0  # a removal's lower count is the new one
+    plain = not (use_mask or ignore_zeros or track_max)
     for side in range(2):
         if ox == 0:
             if side == 1:
-                return
+                break
             first = c
             second = c
         elif side == 0:  # c holds the first voxel
@@ -174,59 +129,143 @@ def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox,
             second = c
         if not (lo <= first < hi and lo <= second < hi):
             continue
-        for z in range(za, zb):
-            for y in range(ya, yb):
-                if use_mask and not (mask[z, y, first] and mask[z + oz, y + oy, second]):
-                    continue
-                a = np.int64(levels[z, y, first])
-                b = np.int64(levels[z + oz, y + oy, second])
-                if ignore_zeros and (a == 0 or b == 0):
-                    continue
-                if track_max:  # loop-invariant: the compiler keeps two loops
-                    _add_pair_tracking_max(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn,
-                                           inv, chist)
-                else:
-                    _add_pair(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist)
-
-
-@numba.njit(nogil=True, cache=True, inline="always")
-def _rows_of_pairs(levels, first, second, y0, y1, oy, s, g, ignore_zeros, n_levels, cells, px,
-                   dh, sh, acc, nlogn, inv, chist, track_max):
-    """The pairs ``(levels[0, i, first], levels[0, i + oy, second])``, rows ``[y0, y1 - oy)``."""
-    if track_max:  # its own loop, so that the common case's loop carries no branch for it
-        for i in range(y0, y1 - oy):
-            a = np.int64(levels[0, i, first])
-            b = np.int64(levels[0, i + oy, second])
-            if not (ignore_zeros and (a == 0 or b == 0)):
-                _add_pair_tracking_max(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn,
-                                       inv, chist)
-    else:
-        for i in range(y0, y1 - oy):
-            a = np.int64(levels[0, i, first])
-            b = np.int64(levels[0, i + oy, second])
-            if not (ignore_zeros and (a == 0 or b == 0)):
-                _add_pair(a, b, s, g, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist)
-
-
-@numba.njit(nogil=True, cache=True, inline="always")
-def _column_pairs_2d(levels, c, lo, hi, y0, y1, oy, ox, s, g, ignore_zeros, n_levels, cells, px,
-                     dh, sh, acc, nlogn, inv, chist, track_max):
-    """:func:`_column_pairs` of one slice without a mask (``oy >= 0``): the hot path."""
-    if ox == 0:
-        _rows_of_pairs(levels, c, c, y0, y1, oy, s, g, ignore_zeros, n_levels, cells, px, dh,
-                       sh, acc, nlogn, inv, chist, track_max)
-        return
-    if lo <= c + ox < hi:  # c holds the first pixel
-        _rows_of_pairs(levels, c, c + ox, y0, y1, oy, s, g, ignore_zeros, n_levels, cells, px,
-                       dh, sh, acc, nlogn, inv, chist, track_max)
-    if lo <= c - ox < hi:  # c holds the second pixel
-        _rows_of_pairs(levels, c - ox, c, y0, y1, oy, s, g, ignore_zeros, n_levels, cells, px,
-                       dh, sh, acc, nlogn, inv, chist, track_max)
+        if plain:  # its own loop: no test per pair of what the common case lacks
+            for z in range(za, zb):
+                for y in range(ya, yb):
+                    a = np.int64(levels[z, y, first])
+                    b = np.int64(levels[z + oz, y + oy, second])
+                    a, b = min(a, b), max(a, b)
+                    n_pairs += 1
+                    level_sum += a + b
+                    level_square_sum += a * a + b * b
+                    product_sum += a * b
+                    # cells holds each unordered pair once: C[a, b] = C[b, a] = n (a != b),
+                    # C[a, a] = 2 n. Each count moves by one step (+-1, +-2 on the diagonal and
+                    # in the histograms of 2 C): its functions' changes are the steps' values at
+                    # the lower count, signed once at the end.
+                    idx = a * n_levels + b
+                    old = np.int64(cells[idx])
+                    new = old + s
+                    cells[idx] = new
+                    low = old - down
+                    diagonal = np.int64(a == b)  # without a branch: a == b is unpredictable
+                    square_sum += (4 * low + 2) << diagonal
+                    by_two = step2[2 * low]
+                    by_one = 2 * step1[low]
+                    count_log_count += by_two if diagonal else by_one
+                    old <<= diagonal
+                    new <<= diagonal
+                    old = np.int64(px[a])
+                    px[a] = old + s
+                    marginal_log_count += step1[old - down]
+                    old = np.int64(px[b])
+                    px[b] = old + s
+                    marginal_log_count += step1[old - down]
+                    k = b - a
+                    old = np.int64(dh[k])
+                    dh[k] = old + 2 * s
+                    low = old - 2 * down
+                    difference_square_sum += 4 * low + 4
+                    difference_log_count += step2[low]
+                    difference_sum += k
+                    idm += inv[k]
+                    k = a + b
+                    old = np.int64(sh[k])
+                    sh[k] = old + 2 * s
+                    sum_log_count += step2[old - 2 * down]
+        else:
+            for z in range(za, zb):
+                for y in range(ya, yb):
+                    if use_mask and not (mask[z, y, first] and mask[z + oz, y + oy, second]):
+                        continue
+                    a = np.int64(levels[z, y, first])
+                    b = np.int64(levels[z + oz, y + oy, second])
+                    if ignore_zeros and (a == 0 or b == 0):
+                        continue
+                    a, b = min(a, b), max(a, b)
+                    n_pairs += 1
+                    level_sum += a + b
+                    level_square_sum += a * a + b * b
+                    product_sum += a * b
+                    # cells holds each unordered pair once: C[a, b] = C[b, a] = n (a != b),
+                    # C[a, a] = 2 n. Each count moves by one step (+-1, +-2 on the diagonal and
+                    # in the histograms of 2 C): its functions' changes are the steps' values at
+                    # the lower count, signed once at the end.
+                    idx = a * n_levels + b
+                    old = np.int64(cells[idx])
+                    new = old + s
+                    cells[idx] = new
+                    low = old - down
+                    diagonal = np.int64(a == b)  # without a branch: a == b is unpredictable
+                    square_sum += (4 * low + 2) << diagonal
+                    by_two = step2[2 * low]
+                    by_one = 2 * step1[low]
+                    count_log_count += by_two if diagonal else by_one
+                    old <<= diagonal
+                    new <<= diagonal
+                    if track_max:  # old and new are now counts of C
+                        # chist[0] counts nothing (it is never read): no branch for empty cells
+                        chist[old] -= 1
+                        chist[new] += 1
+                        max_count = max(max_count, new)
+                        while max_count > 0 and chist[max_count] == 0:
+                            max_count -= 1
+                    old = np.int64(px[a])
+                    px[a] = old + s
+                    marginal_log_count += step1[old - down]
+                    old = np.int64(px[b])
+                    px[b] = old + s
+                    marginal_log_count += step1[old - down]
+                    k = b - a
+                    old = np.int64(dh[k])
+                    dh[k] = old + 2 * s
+                    low = old - 2 * down
+                    difference_square_sum += 4 * low + 4
+                    difference_log_count += step2[low]
+                    difference_sum += k
+                    idm += inv[k]
+                    k = a + b
+                    old = np.int64(sh[k])
+                    sh[k] = old + 2 * s
+                    sum_log_count += step2[old - 2 * down]
+    acc[_T] += 2 * s * n_pairs
+    acc[_S1] += s * level_sum
+    acc[_S2] += s * level_square_sum
+    acc[_SIJ] += 2 * s * product_sum
+    acc[_DK1] += 2 * s * difference_sum
+    acc[_IDM] += 2 * s * idm
+    acc[_Q] += s * square_sum
+    acc[_H] += s * count_log_count
+    acc[_HX] += s * marginal_log_count
+    acc[_DQ] += s * difference_square_sum
+    acc[_HD] += s * difference_log_count
+    acc[_HS] += s * sum_log_count
+    acc[_CMAX] = max_count
 
 
 @numba.njit(nogil=True, cache=True)
-def _level_sums(acc, px, dh, sh, window_max, n_levels_image, out):
-    """The :data:`LEVEL_SUMS` of one matrix from its histograms (NaN for an empty one)."""
+def _difference_divisors(n_levels, n_levels_image):
+    """The divisors of the inverse differences at each difference ``k``, computed once:
+    ``1 + k``, ``1 + k / N_g``, ``1 + k**2 / N_g**2`` and ``k**2``."""
+    ng = float(n_levels_image)
+    divisors = np.empty((4, n_levels))
+    for k in range(n_levels):
+        divisors[0, k] = 1.0 + k
+        divisors[1, k] = 1.0 + k / ng
+        divisors[2, k] = 1.0 + (k * k) / (ng * ng)
+        divisors[3, k] = k * k
+    return divisors
+
+
+@numba.njit(nogil=True, cache=True)
+def _level_sums(acc, dh, sh, window_min, window_max, divisors, out):
+    """The :data:`LEVEL_SUMS` of one matrix from its histograms (NaN for an empty one).
+
+    The window's levels are in ``[window_min, window_max]``: the sum histogram's
+    other bins, and the difference histogram's beyond ``window_max - window_min``,
+    are zeros, skipped as every zero bin is (the same sums, term by term).
+    ``divisors``: those of the inverse differences (:func:`_difference_divisors`).
+    """
     t = acc[_T]
     if t == 0:
         out[:] = np.nan
@@ -236,7 +275,7 @@ def _level_sums(acc, px, dh, sh, window_max, n_levels_image, out):
     m2 = 0.0
     m3 = 0.0
     m4 = 0.0
-    for k in range(2 * window_max + 1):
+    for k in range(2 * window_min, 2 * window_max + 1):
         if sh[k] == 0:
             continue
         p = sh[k] / tf
@@ -245,20 +284,19 @@ def _level_sums(acc, px, dh, sh, window_max, n_levels_image, out):
         m2 += p * d2
         m3 += p * d2 * d
         m4 += p * d2 * d2
-    ng = float(n_levels_image)
     inv1 = 0.0
     invn = 0.0
     invmn = 0.0
     invvar = 0.0
-    for k in range(window_max + 1):
+    for k in range(window_max - window_min + 1):
         if dh[k] == 0:
             continue
         p = dh[k] / tf
-        inv1 += p / (1.0 + k)
-        invn += p / (1.0 + k / ng)
-        invmn += p / (1.0 + (k * k) / (ng * ng))
+        inv1 += p / divisors[0, k]
+        invn += p / divisors[1, k]
+        invmn += p / divisors[2, k]
         if k > 0:
-            invvar += p / (k * k)
+            invvar += p / divisors[3, k]
     out[0] = m2
     out[1] = m3
     out[2] = m4
@@ -270,29 +308,26 @@ def _level_sums(acc, px, dh, sh, window_max, n_levels_image, out):
 
 @numba.njit(nogil=True, cache=True)
 def _move_column(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, offsets, groups, s,
-                 ignore_zeros, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist, track_max,
-                 hist):
-    flat = levels.shape[0] == 1 and not use_mask
+                 ignore_zeros, n_levels, cells, px, dh, sh, acc, step1, step2, inv, chist,
+                 track_max, hist):
+    """Add (``s = 1``) or remove (``s = -1``) column ``c``: its pairs of every offset, and its
+    voxels to the window's histogram ``hist``; the smallest and largest levels moved."""
     for m in range(offsets.shape[0]):
         g = groups[m]
-        if flat and offsets[m, 1] >= 0:
-            _column_pairs_2d(levels, c, lo, hi, y0, y1, offsets[m, 1], offsets[m, 2], s, g,
-                             ignore_zeros, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist,
-                             track_max)
-        else:
-            _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, offsets[m, 0],
-                          offsets[m, 1], offsets[m, 2], s, g, ignore_zeros, n_levels, cells,
-                          px, dh, sh, acc, nlogn, inv, chist, track_max)
-    top = 0  # the largest level added
+        _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, offsets[m, 0],
+                      offsets[m, 1], offsets[m, 2], s, ignore_zeros, n_levels, cells[g], px[g],
+                      dh[g], sh[g], acc[g], step1, step2, inv, chist[g], track_max)
+    top = 0
+    bottom = n_levels
     for z in range(z0, z1):
         for y in range(y0, y1):
             if use_mask and not mask[z, y, c]:
                 continue
-            v = levels[z, y, c]
+            v = np.int64(levels[z, y, c])
             hist[v] += s
-            if v > top:
-                top = v
-    return top
+            top = max(top, v)
+            bottom = min(bottom, v)
+    return bottom, top
 
 
 @numba.njit(nogil=True, cache=True)
@@ -327,6 +362,14 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
     sh = np.zeros((n_groups, 2 * n_levels), np.int32)
     acc = np.zeros((n_groups, N_ACC), np.int64)
     chist = np.zeros((n_groups, nlogn.shape[0]), np.int32)  # cells by count (largest count)
+    # the change of n log2 n by a step of one and of two from n, exact integers
+    step1 = np.zeros(nlogn.shape[0], np.int64)
+    step2 = np.zeros(nlogn.shape[0], np.int64)
+    for n in range(nlogn.shape[0] - 1):
+        step1[n] = nlogn[n + 1] - nlogn[n]
+    for n in range(nlogn.shape[0] - 2):
+        step2[n] = nlogn[n + 2] - nlogn[n]
+    divisors = _difference_divisors(n_levels, n_levels_image)
     hist = np.zeros(n_levels, np.int64)  # the window's counted voxels, for its maximum
     n_cols = acc_out.shape[1]
     for g in range(row_start, row_stop):
@@ -339,6 +382,7 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
         x0 = 0
         x1 = 0
         window_max = 0
+        window_min = n_levels  # above every level: the row's window is empty
         h_start = 0
         h_stop = n_cols
         if only_mask:  # slide only from the row's first voxel in the mask to its last
@@ -355,19 +399,23 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
             hi = min(width, x + rx + 1)
             while x0 < lo and x0 < x1:  # the left column leaves
                 _move_column(levels, mask, use_mask, x0, x0, x1, z0, z1, y0, y1, offsets,
-                             groups, -1, ignore_zeros, n_levels, cells, px, dh, sh, acc, nlogn,
-                             inv, chist, track_max, hist)
+                             groups, -1, ignore_zeros, n_levels, cells, px, dh, sh, acc, step1,
+                             step2, inv, chist, track_max, hist)
                 x0 += 1
             if x0 < lo:  # a step wider than the window: it emptied
                 x0 = lo
                 x1 = max(x1, lo)
             while window_max > 0 and hist[window_max] == 0:
                 window_max -= 1
+            while window_min < window_max and hist[window_min] == 0:
+                window_min += 1
             while x1 < hi:  # a column enters on the right
-                top = _move_column(levels, mask, use_mask, x1, x0, x1 + 1, z0, z1, y0, y1,
-                                   offsets, groups, 1, ignore_zeros, n_levels, cells, px, dh,
-                                   sh, acc, nlogn, inv, chist, track_max, hist)
-                window_max = max(window_max, np.int64(top))
+                bottom, top = _move_column(levels, mask, use_mask, x1, x0, x1 + 1, z0, z1, y0,
+                                           y1, offsets, groups, 1, ignore_zeros, n_levels, cells,
+                                           px, dh, sh, acc, step1, step2, inv, chist, track_max,
+                                           hist)
+                window_max = max(window_max, top)
+                window_min = min(window_min, bottom)
                 x1 += 1
             row = g - row_start
             if only_mask and not mask[z, y, x]:
@@ -379,18 +427,18 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
                 for f in range(N_ACC):
                     acc_out[row, h, k, f] = acc[k, f]
                 if want_level_sums:
-                    _level_sums(acc[k], px[k], dh[k], sh[k], window_max, n_levels_image,
+                    _level_sums(acc[k], dh[k], sh[k], window_min, window_max, divisors,
                                 level_out[row, h, k])
                 if want_matrices:
                     _write_matrix(cells[k], n_levels, matrix_out[row, h, k])
         while x0 < x1:
             _move_column(levels, mask, use_mask, x0, x0, x1, z0, z1, y0, y1, offsets, groups,
-                         -1, ignore_zeros, n_levels, cells, px, dh, sh, acc, nlogn, inv, chist,
-                         track_max, hist)
+                         -1, ignore_zeros, n_levels, cells, px, dh, sh, acc, step1, step2, inv,
+                         chist, track_max, hist)
             x0 += 1
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=True)
 def _write_matrix(cells, n_levels, out):
     """The symmetric matrix ``C`` of unordered pair counts ``cells``."""
     for a in range(n_levels):
