@@ -1075,6 +1075,24 @@ def _scratch_table(bits):
     return table
 
 
+def _four_tables(bits):
+    """Four scratch tables of ``1 << 2 bits`` cells, one after the other at
+    :func:`_four_table_stride` (all zero between calls; one per thread and size)."""
+    tables = _SCRATCH.__dict__.setdefault("four_tables", {})
+    table = tables.get(bits)
+    if table is None:
+        table = tables[bits] = np.zeros(4 * _four_table_stride(bits), np.int32)
+    return table
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _four_table_stride(bits):
+    """The cells from one of four tables to the next: 1 KiB more than a table, so that the
+    same cell of the four tables does not lie at a multiple of 4 KiB (where the CPU takes a
+    store to one for a load of another, and waits)."""
+    return (1 << (2 * bits)) + 256
+
+
 def cooccurrence_sums(gray, distances=(1,), directions=None, *, symmetric=True, mask=None,
                       ignore_zeros=False):
     """The :class:`CooccurrenceSums` of :func:`cooccurrence`'s matrices, without building them.
@@ -1182,10 +1200,13 @@ def level_statistics(sums):
     for an empty matrix.
 
     Moments are integer sums (exact) divided once by the total; entropies come
-    from exactly summed ``c log2 c`` (:func:`_entropies`); the rest are numpy
-    sums over arrays of a length fixed by each matrix's levels. So a matrix
-    gets the same bits in any batch, and only the entropies are compiled (a
-    cold first transform compiles less).
+    from exactly summed ``c log2 c`` (:func:`_entropies`); the rest are the
+    sums numpy makes over arrays of a length fixed by each matrix's levels
+    (its pairwise sums, and ``einsum``'s two-lane dot products), their terms
+    in numpy's order. One compiled pass over every matrix, each read only
+    over the levels it holds (a region of a 256-level image spans a few
+    dozen): the cost follows the levels present, not the arrays' length,
+    and a matrix gets the same bits alone or in any batch.
 
     Examples
     --------
@@ -1196,6 +1217,21 @@ def level_statistics(sums):
     >>> float(stats[0, LEVEL_STATISTICS.index("ux")])  # level 1 in one of four pairs
     0.25
     """
+    out = np.empty((len(sums), len(LEVEL_STATISTICS)))
+    length = sums.row_counts.shape[1]
+    if numba.config.USING_SVML or length % 8 or len(sums) == 0:
+        # SVML would vectorize the compiled logarithms with its own code (see libm)
+        return _numpy_level_statistics(sums)
+    _level_statistics(sums.row_counts, sums.col_counts, sums.sum_counts, sums.diff_counts,
+                      sums.row_weights, sums.col_weights, np.ascontiguousarray(sums.total),
+                      np.ascontiguousarray(sums.n_levels), LOG2_SMALL_COUNTS,
+                      np.empty(length, np.int64), np.empty(length), np.empty(2 * length),
+                      np.zeros(8), out)
+    return out
+
+
+def _numpy_level_statistics(sums):
+    """:func:`level_statistics` in numpy: the sums whose order the compiled pass follows."""
     totals = sums.total
     empty = totals == 0
     t = np.where(empty, 1, totals).astype(np.float64)
@@ -1231,6 +1267,165 @@ def level_statistics(sums):
     out[:, 14] = -weighted / t
     out[empty] = np.nan
     return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _level_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weights, col_weights,
+                      totals, n_levels, log2_small, positions, terms, dense, lanes, out):
+    """:func:`level_statistics` of each matrix, read over its levels ``[lo, n)`` only.
+
+    The integer sums and entropies are exact (any order); numpy's float sums
+    over the arrays' ``L`` levels are rebuilt from their non-zero terms:
+    ``einsum``'s (:func:`_einsum_sum`) for the inverse difference moment and
+    ``HXY1``, the pairwise sum (:func:`_pairwise_sum`) for the difference
+    variance. Every level a matrix holds is below its ``n_levels``.
+    """
+    frames = np.empty((64, 6), np.int64)
+    partial = np.empty(64)
+    length = row_counts.shape[1]
+    for m in range(row_counts.shape[0]):
+        total = totals[m]
+        if total == 0:
+            out[m, :] = np.nan
+            continue
+        t = float(total)
+        n = min(n_levels[m], length)
+        lo = 0
+        while lo < n and row_counts[m, lo] == 0 and col_counts[m, lo] == 0:
+            lo += 1
+        # the marginals: moments, HX and HY, and whether they differ (HY is then its own)
+        sx = sx2 = sy = sy2 = np.int64(0)
+        x_whole = x_fraction = y_whole = y_fraction = np.int64(0)
+        asymmetric = False
+        for k in range(lo, n):
+            c = col_counts[m, k]
+            r = row_counts[m, k]
+            sx += c * k
+            sx2 += c * (k * k)
+            sy += r * k
+            sy2 += r * (k * k)
+            if c > 1:
+                x_whole, x_fraction = _add_count_log_count(c, 1, log2_small, x_whole,
+                                                           x_fraction)
+            if r != c:
+                asymmetric = True
+            if r > 1:
+                y_whole, y_fraction = _add_count_log_count(r, 1, log2_small, y_whole,
+                                                           y_fraction)
+        total_term = _term(total, log2_small)
+        out[m, 0] = float(sx) / t
+        out[m, 1] = float(sy) / t
+        out[m, 2] = float(sx2) / t
+        out[m, 3] = float(sy2) / t
+        out[m, 4] = (total_term - (float(x_whole) + x_fraction / _FRACTION_UNITS)) / total
+        out[m, 5] = out[m, 4]
+        if asymmetric:
+            out[m, 5] = (total_term - (float(y_whole) + y_fraction / _FRACTION_UNITS)) / total
+        # the sum histogram: levels i + j from 2 lo to 2 (n - 1)
+        ss = ss2 = whole = fraction = np.int64(0)
+        for k in range(2 * lo, min(2 * n - 1, sum_counts.shape[1])):
+            s = sum_counts[m, k]
+            ss += s * k
+            ss2 += s * (k * k)
+            if s > 1:
+                whole, fraction = _add_count_log_count(s, 1, log2_small, whole, fraction)
+        out[m, 6] = float(ss) / t
+        out[m, 7] = float(ss2) / t
+        out[m, 8] = (total_term - (float(whole) + fraction / _FRACTION_UNITS)) / total
+        # the difference histogram: |i - j| below n - lo
+        top = n - lo
+        sd = sd2 = whole = fraction = np.int64(0)
+        n_terms = 0
+        for k in range(top):
+            d = diff_counts[m, k]
+            sd += d * k
+            sd2 += d * (k * k)
+            if d > 1:
+                whole, fraction = _add_count_log_count(d, 1, log2_small, whole, fraction)
+            dense[k] = float(d) * (1.0 / (1.0 + float(k * k)))
+            if d != 0:  # the probabilities, for their mean
+                positions[n_terms] = k
+                terms[n_terms] = float(d) / t
+                n_terms += 1
+        out[m, 9] = float(sd2) / t
+        out[m, 10] = float(sd) / t
+        out[m, 11] = (total_term - (float(whole) + fraction / _FRACTION_UNITS)) / total
+        # an integer row is cast to floats in buffers of 8192 entries: a sum per buffer
+        idm = 0.0
+        for chunk in range(0, top, _EINSUM_BUFFER):
+            idm = _einsum_sum(dense, chunk, min(chunk + _EINSUM_BUFFER, top)) + idm
+        out[m, 12] = idm / t
+        # mahotas's difference variance: the variance of the n_levels probabilities
+        levels = float(n_levels[m])
+        mean = _pairwise_sum(positions, terms, 0, n_terms, length, lanes, frames,
+                             partial) / levels
+        n_terms = 0
+        for k in range(n):
+            d = diff_counts[m, k]
+            centred = (float(d) / t if d != 0 else 0.0) - mean
+            squared = centred * centred
+            if squared != 0:
+                positions[n_terms] = k
+                terms[n_terms] = squared
+                n_terms += 1
+        out[m, 13] = _pairwise_sum(positions, terms, 0, n_terms, length, lanes, frames,
+                                   partial) / levels
+        # HXY1: sum_k w_k (log2 c_k - log2 T) for the row weights against the column counts
+        # and the column weights against the row counts
+        # (the same two terms, bit for bit, when the marginals and the weights are equal)
+        mirrored = not asymmetric
+        for k in range(lo, n):
+            if row_weights[m, k] != col_weights[m, k]:
+                mirrored = False
+                break
+        log2_t = math.log2(t)
+        weighted = 0.0
+        for side in range(1 if mirrored else 2):
+            weights = row_weights if side == 0 else col_weights
+            counts = col_counts if side == 0 else row_counts
+            weight_sum = np.int64(0)
+            for k in range(lo, n):
+                w = weights[m, k]
+                weight_sum += w
+                count = counts[m, k]
+                if w == 0:
+                    dense[k] = 0.0
+                elif count < log2_small.shape[0]:  # the C library's log2 of small counts
+                    dense[k] = float(w) * log2_small[count]
+                else:
+                    dense[k] = float(w) * math.log2(float(count))
+            value = _einsum_sum(dense, lo, n) - log2_t * float(weight_sum)
+            weighted = value if side == 0 else weighted + value
+        if mirrored:
+            weighted = weighted + weighted
+        out[m, 14] = -weighted / t
+
+
+#: The entries numpy casts at a time for ``einsum`` (its buffer size).
+_EINSUM_BUFFER = 8192
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _einsum_sum(dense, first, stop):
+    """numpy's ``einsum`` dot product of rows whose terms are ``dense[first:stop]`` (else 0).
+
+    numpy's kernel (built for its baseline of 128-bit vectors, no fused
+    multiply-add): two lanes (even and odd positions), each adding the
+    vectors of a block of 8 terms last first, ``(6, 7), (4, 5), (2, 3),
+    (0, 1)``, block after block; then lane 0 plus lane 1. Zero terms change
+    no lane. Rows whose length is a multiple of 8 (the sums' arrays).
+    """
+    even = odd = 0.0
+    block = first - first % 8
+    while block < stop:
+        for j in range(6, -2, -2):
+            k = block + j
+            if first <= k < stop:
+                even = dense[k] + even
+            if first <= k + 1 < stop:
+                odd = dense[k + 1] + odd
+        block += 8
+    return even + odd
 
 
 def _weighted_log_counts(weights, counts, log2_t):
@@ -1403,8 +1598,8 @@ def crop_sums(levels, starts, shapes, n_levels, offsets, counted=None, lowest=No
                          f"of at least {int((n_levels - lowest).max())} levels")
     _crop_sums(levels, np.ascontiguousarray(starts, np.int64), shapes, n_levels, lowest,
                offsets, np.ascontiguousarray(counted, np.bool_), symmetric,
-               1 if ignore_zeros else 0, LOG2_SMALL_COUNTS, _scratch_table(bits), touched,
-               spans, out._integers, out._logs, out.row_counts, out.col_counts, out.sum_counts,
+               1 if ignore_zeros else 0, LOG2_SMALL_COUNTS, _scratch_table(bits),
+               _four_tables(bits), touched, spans, out._integers, out._logs, out.row_counts, out.col_counts, out.sum_counts,
                out.diff_counts, out.row_weights, out.col_weights, matrices is not None,
                np.zeros((1, 1, 1), np.int64) if matrices is None else matrices)
     return out
@@ -1416,7 +1611,7 @@ MAX_CROP_LEVELS = 1024
 
 @numba.njit(nogil=True, cache=True)
 def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symmetric, start,
-               log2_small, scratch, touched, spans, sums, logs, row_counts, col_counts,
+               log2_small, scratch, four, touched, spans, sums, logs, row_counts, col_counts,
                sum_counts, diff_counts, row_weights, col_weights, emit, matrices):
     """:func:`_sparse_sums` of each crop of :func:`crop_sums` (its outside level left out).
 
@@ -1425,7 +1620,9 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
     into that table as it is, then read cell by cell (:func:`_table_fill`);
     a wider one lists the cells its pairs fill (:func:`_sparse_fill`): 0.66x
     the time on the regions of ``benchmarks/bench_regions.py``. Either gives
-    the same sums.
+    the same sums. An image's crop counted into tables takes four offsets
+    in one pass over its pixels (:func:`_count_four_offsets`, into the four
+    tables of ``four``), as the whole image's counting does.
     """
     n_offsets = offsets.shape[0]
     for i in range(starts.shape[0]):
@@ -1441,7 +1638,24 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
         # The first and one past the last pixel inside the mask of each row: the pairs
         # beyond them have a pixel outside, and are not counted at all.
         _row_spans(levels, base, depth * height, width, n_valid, spans)
-        for o in range(n_offsets):
+        quad = 0  # the offsets from `quad` on are counted four at a time
+        while (tabled and depth == 1 and quad + 4 <= n_offsets and counted[quad]
+               and counted[quad + 1] and counted[quad + 2] and counted[quad + 3]):
+            stride = _four_table_stride(bits)
+            tables = (four[:stride], four[stride:2 * stride], four[2 * stride:3 * stride],
+                      four[3 * stride:])
+            _count_four_offsets(levels, base, height, width, spans, offsets[quad:quad + 4],
+                                low, bits, tables[0], tables[1], tables[2], tables[3])
+            for j in range(4):
+                m = i * n_offsets + quad + j
+                if emit:
+                    _emit_matrix(tables[j], touched, 0, True, span - 1, bits, symmetric,
+                                 matrices[m])
+                _table_fill(tables[j], span, bits, low, n_valid, symmetric, start, log2_small,
+                            m, sums, logs, row_counts, col_counts, sum_counts, diff_counts,
+                            row_weights, col_weights)
+            quad += 4
+        for o in range(quad, n_offsets):
             if not counted[o]:
                 continue
             dz, dy, dx = offsets[o, 0], offsets[o, 1], offsets[o, 2]
@@ -1481,6 +1695,72 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
                 _sparse_fill(scratch, touched, n_touched, bits, low, n_valid, symmetric, start,
                              log2_small, i * n_offsets + o, sums, logs, row_counts, col_counts,
                              sum_counts, diff_counts, row_weights, col_weights)
+
+
+@numba.njit(nogil=True, cache=True)
+def _count_four_offsets(levels, base, height, width, spans, offsets, low, bits, table0, table1,
+                        table2, table3):
+    """Count the pairs of four offsets ``(0, dy, dx)`` of an image's crop in one pass.
+
+    Crop pixel ``(y, x)`` is ``levels[base + y * width + x]``; the pairs of
+    ``offsets[m]`` go to ``table{m}``, the cell of levels ``(a, b)`` at
+    ``(a - low) << bits | (b - low)``. Source pixels are those of each row's
+    span inside the mask (``spans``); a neighbour outside the mask holds the
+    outside level, whose cells the fill leaves out. Where all four
+    neighbours lie in the crop, one loop loads each pixel once for its four
+    pairs and makes four independent increments, over slices indexed from 0
+    (no wraparound checks); the rest, the crop's border, offset by offset.
+    """
+    dy0, dx0 = offsets[0, 1], offsets[0, 2]
+    dy1, dx1 = offsets[1, 1], offsets[1, 2]
+    dy2, dx2 = offsets[2, 1], offsets[2, 2]
+    dy3, dx3 = offsets[3, 1], offsets[3, 2]
+    x_first = max(max(0, -dx0), max(0, -dx1), max(0, -dx2), max(0, -dx3))
+    x_end = width - max(max(0, dx0), max(0, dx1), max(0, dx2), max(0, dx3))
+    y_end = height - max(max(dy0, dy1), max(dy2, dy3))
+    for y in range(height):
+        first, stop = spans[y, 0], spans[y, 1]
+        if stop <= first:
+            continue
+        row = base + y * width
+        fast_first = fast_stop = stop  # the part counted four at a time: none yet
+        if y < y_end:
+            fast_first = max(first, x_first)
+            fast_stop = min(stop, x_end)
+            if fast_stop > fast_first:
+                n = fast_stop - fast_first
+                sources = levels[row + fast_first:row + fast_stop]
+                near0 = levels[row + dy0 * width + fast_first + dx0:
+                               row + dy0 * width + fast_stop + dx0]
+                near1 = levels[row + dy1 * width + fast_first + dx1:
+                               row + dy1 * width + fast_stop + dx1]
+                near2 = levels[row + dy2 * width + fast_first + dx2:
+                               row + dy2 * width + fast_stop + dx2]
+                near3 = levels[row + dy3 * width + fast_first + dx3:
+                               row + dy3 * width + fast_stop + dx3]
+                for x in range(n):
+                    a = (np.intp(sources[x]) - low) << bits
+                    table0[np.uintp(a | (np.intp(near0[x]) - low))] += 1
+                    table1[np.uintp(a | (np.intp(near1[x]) - low))] += 1
+                    table2[np.uintp(a | (np.intp(near2[x]) - low))] += 1
+                    table3[np.uintp(a | (np.intp(near3[x]) - low))] += 1
+            else:
+                fast_first = fast_stop = stop
+        # the rest of the span, [first, fast_first) and [fast_stop, stop), offset by offset
+        for m in range(4):
+            table = (table0, table1, table2, table3)[m]
+            dy, dx = offsets[m, 1], offsets[m, 2]
+            if y + dy >= height:
+                continue
+            valid_first = max(0, -dx)
+            valid_stop = width - max(0, dx)
+            for part in range(2):
+                x_from = first if part == 0 else fast_stop
+                x_to = fast_first if part == 0 else stop
+                for x in range(max(x_from, valid_first), min(x_to, valid_stop)):
+                    a = np.intp(levels[row + x]) - low
+                    b = np.intp(levels[row + dy * width + x + dx]) - low
+                    table[np.uintp((a << bits) | b)] += 1
 
 
 @numba.njit(nogil=True, cache=True)
