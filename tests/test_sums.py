@@ -328,3 +328,17 @@ def test_level_statistics_are_numpys_sums_bit_for_bit(symmetric, ignore_zeros):
         assert (ours.view(np.int64) == expected.view(np.int64)).all()
     region_rows = level_statistics(everything[0])
     assert np.isnan(region_rows).all(axis=1).any() and np.isfinite(region_rows).all(axis=1).any()
+    # computed as each matrix is counted (its arrays by level never kept), for pyradiomics's
+    # offsets too (blocks padded with offsets not counted): the same bits
+    for params in ({"distance": [1, 2]}, {"distance": [1, 2], "offsets": "pyradiomics"}):
+        offsets, counted = _region_offsets(TextureSettings.from_params(**params), 2)
+        arguments = (crops.levels, crops.starts, crops.shapes, crops.n_levels, offsets,
+                     counted, crops.lowest)
+        statistics = np.empty((len(crops.starts) * len(offsets), 15))
+        sums = crop_sums(*arguments, statistics=statistics, **options)
+        expected = crop_sums(*arguments, **options)
+        assert sums.row_counts.shape == (len(statistics), 0)
+        assert (sums.total == expected.total).all()
+        assert (statistics.view(np.int64) == level_statistics(expected).view(np.int64)).all()
+    tabled = (spans + 1) ** 2 <= crops.shapes.prod(axis=1)
+    assert tabled.any() and not tabled.all()  # both ways of counting a crop

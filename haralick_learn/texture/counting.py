@@ -866,15 +866,16 @@ def _sparse_sums(gray, offsets, bits, n_valid, symmetric, start, log2_small, scr
                 n_touched += count == 0
                 scratch[code] = count + 1
         _sparse_fill(scratch, touched, n_touched, bits, 0, n_valid, symmetric, start,
-                     log2_small, first + offset, sums, logs, row_counts, col_counts,
-                     sum_counts, diff_counts, row_weights, col_weights)
+                     log2_small, first + offset, first + offset, sums, logs, row_counts,
+                     col_counts, sum_counts, diff_counts, row_weights, col_weights)
 
 
 @numba.njit(nogil=True, cache=True)
 def _sparse_fill(scratch, touched, n_touched, bits, lowest, n_valid, symmetric, start,
-                 log2_small, m, sums, logs, row_counts, col_counts, sum_counts, diff_counts,
+                 log2_small, m, r, sums, logs, row_counts, col_counts, sum_counts, diff_counts,
                  row_weights, col_weights):
-    """Row ``m`` of the sums from the ``n_touched`` cells of ``scratch`` listed in ``touched``.
+    """Row ``m`` of the sums from the ``n_touched`` cells of ``scratch`` listed in ``touched``
+    (row ``r`` of the arrays by level).
 
     The cells of one matrix's non-symmetric pair counts (levels ``(a, b)`` at
     ``(a - lowest) << bits | (b - lowest)``), as :func:`_sparse_sums` counts
@@ -899,13 +900,13 @@ def _sparse_fill(scratch, touched, n_touched, bits, lowest, n_valid, symmetric, 
             a, b = b, a
         mirrored = symmetric and a != b
         times = 2 if mirrored else 1
-        row_counts[m, a] += s
-        col_counts[m, b] += s
+        row_counts[r, a] += s
+        col_counts[r, b] += s
         if mirrored:
-            row_counts[m, b] += s
-            col_counts[m, a] += s
-        sum_counts[m, a + b] += times * s
-        diff_counts[m, abs(a - b)] += times * s
+            row_counts[r, b] += s
+            col_counts[r, a] += s
+        sum_counts[r, a + b] += times * s
+        diff_counts[r, abs(a - b)] += times * s
         total += times * s
         square += times * s * s
         product += times * a * b * s
@@ -917,8 +918,8 @@ def _sparse_fill(scratch, touched, n_touched, bits, lowest, n_valid, symmetric, 
     logs[m, 1] = _term(total, log2_small)
     if symmetric:  # the marginals, over the levels that can be non-zero
         for k in range(lowest, n_valid):  # a loop: a slice copy compiles 10x longer
-            row_weights[m, k] = row_counts[m, k]
-            col_weights[m, k] = col_counts[m, k]
+            row_weights[r, k] = row_counts[r, k]
+            col_weights[r, k] = col_counts[r, k]
         return
     for k in range(n_touched):
         code = touched[k]
@@ -928,9 +929,9 @@ def _sparse_fill(scratch, touched, n_touched, bits, lowest, n_valid, symmetric, 
         scratch[code] = 0
         if a < start or b < start or a >= n_valid or b >= n_valid:
             continue
-        if col_counts[m, a] != 0 and row_counts[m, b] != 0:
-            row_weights[m, a] += s
-            col_weights[m, b] += s
+        if col_counts[r, a] != 0 and row_counts[r, b] != 0:
+            row_weights[r, a] += s
+            col_weights[r, b] += s
 
 
 def padded_length(n_levels):
@@ -980,7 +981,7 @@ class CooccurrenceSums:
                "col_counts", "sum_counts", "diff_counts", "row_weights", "col_weights",
                "n_levels")
 
-    def __init__(self, n_matrices, n_levels):
+    def __init__(self, n_matrices, n_levels, by_level=True):
         # Plain attribute assignments: this runs once per image, and small images are
         # featurized in tens of microseconds.
         if np.ndim(n_levels) == 0:
@@ -989,7 +990,8 @@ class CooccurrenceSums:
         else:
             self.n_levels = np.asarray(n_levels, np.int64)
             length = int(self.n_levels.max(initial=1))
-        length = padded_length(length)
+        # without arrays by level (by_level False): sums whose level statistics are known
+        length = padded_length(length) if by_level else 0
         self._integers = np.zeros((n_matrices, 3), np.int64)
         self._logs = np.zeros((n_matrices, 2))
         # one allocation for the five arrays by level (each a C-contiguous view)
@@ -1272,133 +1274,143 @@ def _numpy_level_statistics(sums):
 @numba.njit(nogil=True, cache=True)
 def _level_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weights, col_weights,
                       totals, n_levels, log2_small, positions, terms, dense, lanes, out):
-    """:func:`level_statistics` of each matrix, read over its levels ``[lo, n)`` only.
+    """:func:`level_statistics` of each matrix (:func:`_matrix_statistics`)."""
+    frames = np.empty((64, 6), np.int64)
+    partial = np.empty(64)
+    for m in range(row_counts.shape[0]):
+        _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weights,
+                           col_weights, m, totals[m], n_levels[m], log2_small, positions,
+                           terms, dense, lanes, frames, partial, out, m)
+
+
+@numba.njit(nogil=True, cache=True)
+def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weights,
+                       col_weights, r, total, n_levels, log2_small, positions, terms, dense,
+                       lanes, frames, partial, out, m):
+    """Row ``m`` of :func:`level_statistics` from row ``r`` of the arrays by level, read over
+    the matrix's levels ``[lo, n)`` only.
 
     The integer sums and entropies are exact (any order); numpy's float sums
     over the arrays' ``L`` levels are rebuilt from their non-zero terms:
     ``einsum``'s (:func:`_einsum_sum`) for the inverse difference moment and
     ``HXY1``, the pairwise sum (:func:`_pairwise_sum`) for the difference
-    variance. Every level a matrix holds is below its ``n_levels``.
+    variance. Every level the matrix holds is below its ``n_levels``.
     """
-    frames = np.empty((64, 6), np.int64)
-    partial = np.empty(64)
     length = row_counts.shape[1]
-    for m in range(row_counts.shape[0]):
-        total = totals[m]
-        if total == 0:
-            out[m, :] = np.nan
-            continue
-        t = float(total)
-        n = min(n_levels[m], length)
-        lo = 0
-        while lo < n and row_counts[m, lo] == 0 and col_counts[m, lo] == 0:
-            lo += 1
-        # the marginals: moments, HX and HY, and whether they differ (HY is then its own)
-        sx = sx2 = sy = sy2 = np.int64(0)
-        x_whole = x_fraction = y_whole = y_fraction = np.int64(0)
-        asymmetric = False
+    if total == 0:
+        out[m, :] = np.nan
+        return
+    t = float(total)
+    n = min(n_levels, length)
+    lo = 0
+    while lo < n and row_counts[r, lo] == 0 and col_counts[r, lo] == 0:
+        lo += 1
+    # the marginals: moments, HX and HY, and whether they differ (HY is then its own)
+    sx = sx2 = sy = sy2 = np.int64(0)
+    x_whole = x_fraction = y_whole = y_fraction = np.int64(0)
+    asymmetric = False
+    for k in range(lo, n):
+        x_count = col_counts[r, k]
+        y_count = row_counts[r, k]
+        sx += x_count * k
+        sx2 += x_count * (k * k)
+        sy += y_count * k
+        sy2 += y_count * (k * k)
+        if x_count > 1:
+            x_whole, x_fraction = _add_count_log_count(x_count, 1, log2_small, x_whole,
+                                                       x_fraction)
+        if y_count != x_count:
+            asymmetric = True
+        if y_count > 1:
+            y_whole, y_fraction = _add_count_log_count(y_count, 1, log2_small, y_whole,
+                                                       y_fraction)
+    total_term = _term(total, log2_small)
+    out[m, 0] = float(sx) / t
+    out[m, 1] = float(sy) / t
+    out[m, 2] = float(sx2) / t
+    out[m, 3] = float(sy2) / t
+    out[m, 4] = (total_term - (float(x_whole) + x_fraction / _FRACTION_UNITS)) / total
+    out[m, 5] = out[m, 4]
+    if asymmetric:
+        out[m, 5] = (total_term - (float(y_whole) + y_fraction / _FRACTION_UNITS)) / total
+    # the sum histogram: levels i + j from 2 lo to 2 (n - 1)
+    ss = ss2 = whole = fraction = np.int64(0)
+    for k in range(2 * lo, min(2 * n - 1, sum_counts.shape[1])):
+        s = sum_counts[r, k]
+        ss += s * k
+        ss2 += s * (k * k)
+        if s > 1:
+            whole, fraction = _add_count_log_count(s, 1, log2_small, whole, fraction)
+    out[m, 6] = float(ss) / t
+    out[m, 7] = float(ss2) / t
+    out[m, 8] = (total_term - (float(whole) + fraction / _FRACTION_UNITS)) / total
+    # the difference histogram: |i - j| below n - lo
+    top = n - lo
+    sd = sd2 = whole = fraction = np.int64(0)
+    n_terms = 0
+    for k in range(top):
+        d = diff_counts[r, k]
+        sd += d * k
+        sd2 += d * (k * k)
+        if d > 1:
+            whole, fraction = _add_count_log_count(d, 1, log2_small, whole, fraction)
+        dense[k] = float(d) * (1.0 / (1.0 + float(k * k)))
+        if d != 0:  # the probabilities, for their mean
+            positions[n_terms] = k
+            terms[n_terms] = float(d) / t
+            n_terms += 1
+    out[m, 9] = float(sd2) / t
+    out[m, 10] = float(sd) / t
+    out[m, 11] = (total_term - (float(whole) + fraction / _FRACTION_UNITS)) / total
+    # an integer row is cast to floats in buffers of 8192 entries: a sum per buffer
+    idm = 0.0
+    for chunk in range(0, top, _EINSUM_BUFFER):
+        idm = _einsum_sum(dense, chunk, min(chunk + _EINSUM_BUFFER, top)) + idm
+    out[m, 12] = idm / t
+    # mahotas's difference variance: the variance of the n_levels probabilities
+    levels = float(n_levels)
+    mean = _pairwise_sum(positions, terms, 0, n_terms, length, lanes, frames,
+                         partial) / levels
+    n_terms = 0
+    for k in range(n):
+        d = diff_counts[r, k]
+        centred = (float(d) / t if d != 0 else 0.0) - mean
+        squared = centred * centred
+        if squared != 0:
+            positions[n_terms] = k
+            terms[n_terms] = squared
+            n_terms += 1
+    out[m, 13] = _pairwise_sum(positions, terms, 0, n_terms, length, lanes, frames,
+                               partial) / levels
+    # HXY1: sum_k w_k (log2 c_k - log2 T) for the row weights against the column counts
+    # and the column weights against the row counts
+    # (the same two terms, bit for bit, when the marginals and the weights are equal)
+    mirrored = not asymmetric
+    for k in range(lo, n):
+        if row_weights[r, k] != col_weights[r, k]:
+            mirrored = False
+            break
+    log2_t = math.log2(t)
+    weighted = 0.0
+    for side in range(1 if mirrored else 2):
+        weights = row_weights if side == 0 else col_weights
+        counts = col_counts if side == 0 else row_counts
+        weight_sum = np.int64(0)
         for k in range(lo, n):
-            c = col_counts[m, k]
-            r = row_counts[m, k]
-            sx += c * k
-            sx2 += c * (k * k)
-            sy += r * k
-            sy2 += r * (k * k)
-            if c > 1:
-                x_whole, x_fraction = _add_count_log_count(c, 1, log2_small, x_whole,
-                                                           x_fraction)
-            if r != c:
-                asymmetric = True
-            if r > 1:
-                y_whole, y_fraction = _add_count_log_count(r, 1, log2_small, y_whole,
-                                                           y_fraction)
-        total_term = _term(total, log2_small)
-        out[m, 0] = float(sx) / t
-        out[m, 1] = float(sy) / t
-        out[m, 2] = float(sx2) / t
-        out[m, 3] = float(sy2) / t
-        out[m, 4] = (total_term - (float(x_whole) + x_fraction / _FRACTION_UNITS)) / total
-        out[m, 5] = out[m, 4]
-        if asymmetric:
-            out[m, 5] = (total_term - (float(y_whole) + y_fraction / _FRACTION_UNITS)) / total
-        # the sum histogram: levels i + j from 2 lo to 2 (n - 1)
-        ss = ss2 = whole = fraction = np.int64(0)
-        for k in range(2 * lo, min(2 * n - 1, sum_counts.shape[1])):
-            s = sum_counts[m, k]
-            ss += s * k
-            ss2 += s * (k * k)
-            if s > 1:
-                whole, fraction = _add_count_log_count(s, 1, log2_small, whole, fraction)
-        out[m, 6] = float(ss) / t
-        out[m, 7] = float(ss2) / t
-        out[m, 8] = (total_term - (float(whole) + fraction / _FRACTION_UNITS)) / total
-        # the difference histogram: |i - j| below n - lo
-        top = n - lo
-        sd = sd2 = whole = fraction = np.int64(0)
-        n_terms = 0
-        for k in range(top):
-            d = diff_counts[m, k]
-            sd += d * k
-            sd2 += d * (k * k)
-            if d > 1:
-                whole, fraction = _add_count_log_count(d, 1, log2_small, whole, fraction)
-            dense[k] = float(d) * (1.0 / (1.0 + float(k * k)))
-            if d != 0:  # the probabilities, for their mean
-                positions[n_terms] = k
-                terms[n_terms] = float(d) / t
-                n_terms += 1
-        out[m, 9] = float(sd2) / t
-        out[m, 10] = float(sd) / t
-        out[m, 11] = (total_term - (float(whole) + fraction / _FRACTION_UNITS)) / total
-        # an integer row is cast to floats in buffers of 8192 entries: a sum per buffer
-        idm = 0.0
-        for chunk in range(0, top, _EINSUM_BUFFER):
-            idm = _einsum_sum(dense, chunk, min(chunk + _EINSUM_BUFFER, top)) + idm
-        out[m, 12] = idm / t
-        # mahotas's difference variance: the variance of the n_levels probabilities
-        levels = float(n_levels[m])
-        mean = _pairwise_sum(positions, terms, 0, n_terms, length, lanes, frames,
-                             partial) / levels
-        n_terms = 0
-        for k in range(n):
-            d = diff_counts[m, k]
-            centred = (float(d) / t if d != 0 else 0.0) - mean
-            squared = centred * centred
-            if squared != 0:
-                positions[n_terms] = k
-                terms[n_terms] = squared
-                n_terms += 1
-        out[m, 13] = _pairwise_sum(positions, terms, 0, n_terms, length, lanes, frames,
-                                   partial) / levels
-        # HXY1: sum_k w_k (log2 c_k - log2 T) for the row weights against the column counts
-        # and the column weights against the row counts
-        # (the same two terms, bit for bit, when the marginals and the weights are equal)
-        mirrored = not asymmetric
-        for k in range(lo, n):
-            if row_weights[m, k] != col_weights[m, k]:
-                mirrored = False
-                break
-        log2_t = math.log2(t)
-        weighted = 0.0
-        for side in range(1 if mirrored else 2):
-            weights = row_weights if side == 0 else col_weights
-            counts = col_counts if side == 0 else row_counts
-            weight_sum = np.int64(0)
-            for k in range(lo, n):
-                w = weights[m, k]
-                weight_sum += w
-                count = counts[m, k]
-                if w == 0:
-                    dense[k] = 0.0
-                elif count < log2_small.shape[0]:  # the C library's log2 of small counts
-                    dense[k] = float(w) * log2_small[count]
-                else:
-                    dense[k] = float(w) * math.log2(float(count))
-            value = _einsum_sum(dense, lo, n) - log2_t * float(weight_sum)
-            weighted = value if side == 0 else weighted + value
-        if mirrored:
-            weighted = weighted + weighted
-        out[m, 14] = -weighted / t
+            w = weights[r, k]
+            weight_sum += w
+            count = counts[r, k]
+            if w == 0:
+                dense[k] = 0.0
+            elif count < log2_small.shape[0]:  # the C library's log2 of small counts
+                dense[k] = float(w) * log2_small[count]
+            else:
+                dense[k] = float(w) * math.log2(float(count))
+        value = _einsum_sum(dense, lo, n) - log2_t * float(weight_sum)
+        weighted = value if side == 0 else weighted + value
+    if mirrored:
+        weighted = weighted + weighted
+    out[m, 14] = -weighted / t
 
 
 #: The entries numpy casts at a time for ``einsum`` (its buffer size).
@@ -1519,7 +1531,7 @@ def stack_sums(stack, distances=(1,), directions=DIRECTIONS, *, symmetric=True,
 
 
 def crop_sums(levels, starts, shapes, n_levels, offsets, counted=None, lowest=None, *,
-              symmetric=True, ignore_zeros=False, matrices=None):
+              symmetric=True, ignore_zeros=False, matrices=None, statistics=None):
     """The :class:`CooccurrenceSums` of many masked crops, in one compiled pass.
 
     Crop ``i`` is ``levels[starts[i]:starts[i] + shapes[i].prod()].reshape(shapes[i])``
@@ -1557,6 +1569,11 @@ def crop_sums(levels, starts, shapes, n_levels, offsets, counted=None, lowest=No
         All zero, to receive the matrices too, each over its crop's range of
         levels as :func:`crop_matrices` counts them with ``lowest`` (``W`` at
         least every crop's range), from the same pass over the pixels.
+    statistics : ndarray of float64, shape (n * S, len(LEVEL_STATISTICS)), default=None
+        To receive each matrix's :func:`level_statistics`, computed as each
+        matrix is counted, its arrays by level held for that time only: the
+        sums returned then hold no arrays by level (all of length 0), which
+        saves writing (and allocating) a padded row of each per matrix.
 
     Examples
     --------
@@ -1583,9 +1600,19 @@ def crop_sums(levels, starts, shapes, n_levels, offsets, counted=None, lowest=No
     lowest = (np.zeros(len(n_levels), np.int64) if lowest is None
               else np.ascontiguousarray(lowest, np.int64))
     shapes = np.ascontiguousarray(shapes, np.int64)
-    out = CooccurrenceSums(len(n_levels) * len(offsets), np.repeat(n_levels, len(offsets)))
+    own = statistics is not None
+    if own and (statistics.shape != (len(n_levels) * len(offsets), len(LEVEL_STATISTICS))
+                or statistics.dtype != np.float64 or not statistics.flags.c_contiguous):
+        raise ValueError(f"statistics must be a C-contiguous float64 array of shape "
+                         f"({len(n_levels) * len(offsets)}, {len(LEVEL_STATISTICS)})")
+    out = CooccurrenceSums(len(n_levels) * len(offsets), np.repeat(n_levels, len(offsets)),
+                           by_level=not own)
     if len(n_levels) == 0:
         return out
+    length = padded_length(int(n_levels.max()))
+    # the one row by level each matrix is filled into, with statistics
+    own_rows = np.zeros((5, 1, length if own else 0), np.int64)
+    own_sums = np.zeros((1, 2 * length if own else 0), np.int64)
     bits = int((n_levels - lowest).max()).bit_length()
     largest = int(shapes.prod(axis=1).max())
     touched = np.empty(largest + 1, np.intp)  # + 1: the branch-free write after the last
@@ -1601,7 +1628,9 @@ def crop_sums(levels, starts, shapes, n_levels, offsets, counted=None, lowest=No
                1 if ignore_zeros else 0, LOG2_SMALL_COUNTS, _scratch_table(bits),
                _four_tables(bits), touched, spans, out._integers, out._logs, out.row_counts, out.col_counts, out.sum_counts,
                out.diff_counts, out.row_weights, out.col_weights, matrices is not None,
-               np.zeros((1, 1, 1), np.int64) if matrices is None else matrices)
+               np.zeros((1, 1, 1), np.int64) if matrices is None else matrices,
+               statistics if own else np.empty((0, len(LEVEL_STATISTICS))),
+               (own_rows[0], own_rows[1], own_rows[2], own_rows[3], own_rows[4]), own_sums)
     return out
 
 
@@ -1612,7 +1641,8 @@ MAX_CROP_LEVELS = 1024
 @numba.njit(nogil=True, cache=True)
 def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symmetric, start,
                log2_small, scratch, four, touched, spans, sums, logs, row_counts, col_counts,
-               sum_counts, diff_counts, row_weights, col_weights, emit, matrices):
+               sum_counts, diff_counts, row_weights, col_weights, emit, matrices, statistics,
+               own, own_sums):
     """:func:`_sparse_sums` of each crop of :func:`crop_sums` (its outside level left out).
 
     A crop whose range of levels makes a table of no more cells than it has
@@ -1623,8 +1653,28 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
     the same sums. An image's crop counted into tables takes four offsets
     in one pass over its pixels (:func:`_count_four_offsets`, into the four
     tables of ``four``), as the whole image's counting does.
+
+    With ``statistics`` (a row per matrix), each matrix's arrays by level go
+    to the one row of ``own`` and ``own_sums`` (row, column, difference
+    counts and row, column weights; sums), its :func:`level_statistics` into
+    ``statistics``, and the row is cleared for the next: the matrices' arrays
+    by level are then never written (nor allocated).
     """
     n_offsets = offsets.shape[0]
+    in_place = statistics.shape[0] == 0
+    if in_place:
+        by_level = (row_counts, col_counts, diff_counts, row_weights, col_weights)
+        by_sum = sum_counts
+    else:
+        by_level = (own[0], own[1], own[2], own[3], own[4])
+        by_sum = own_sums
+    length = by_level[0].shape[1]
+    frames = np.empty((64, 6), np.int64)
+    partial = np.empty(64)
+    positions = np.empty(length, np.int64)
+    terms = np.empty(length)
+    dense = np.empty(2 * length)
+    lanes = np.zeros(8)
     for i in range(starts.shape[0]):
         depth, height, width = shapes[i, 0], shapes[i, 1], shapes[i, 2]
         base = starts[i]
@@ -1652,8 +1702,11 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
                     _emit_matrix(tables[j], touched, 0, True, span - 1, bits, symmetric,
                                  matrices[m])
                 _table_fill(tables[j], span, bits, low, n_valid, symmetric, start, log2_small,
-                            m, sums, logs, row_counts, col_counts, sum_counts, diff_counts,
-                            row_weights, col_weights)
+                            m, m if in_place else 0, sums, logs, by_level[0], by_level[1],
+                            by_sum, by_level[2], by_level[3], by_level[4])
+                if not in_place:
+                    _own_statistics(by_level, by_sum, sums, m, low, n_valid, log2_small,
+                                    positions, terms, dense, lanes, frames, partial, statistics)
             quad += 4
         for o in range(quad, n_offsets):
             if not counted[o]:
@@ -1687,14 +1740,40 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
             if emit:  # the matrix too, before the fill empties the table
                 _emit_matrix(scratch, touched, n_touched, tabled, span - 1, bits, symmetric,
                              matrices[i * n_offsets + o])
+            m = i * n_offsets + o
+            r = m if in_place else 0
             if tabled:
                 _table_fill(scratch, span, bits, low, n_valid, symmetric, start, log2_small,
-                            i * n_offsets + o, sums, logs, row_counts, col_counts, sum_counts,
-                            diff_counts, row_weights, col_weights)
+                            m, r, sums, logs, by_level[0], by_level[1], by_sum, by_level[2],
+                            by_level[3], by_level[4])
             else:
                 _sparse_fill(scratch, touched, n_touched, bits, low, n_valid, symmetric, start,
-                             log2_small, i * n_offsets + o, sums, logs, row_counts, col_counts,
-                             sum_counts, diff_counts, row_weights, col_weights)
+                             log2_small, m, r, sums, logs, by_level[0], by_level[1], by_sum,
+                             by_level[2], by_level[3], by_level[4])
+            if not in_place:
+                _own_statistics(by_level, by_sum, sums, m, low, n_valid, log2_small, positions,
+                                terms, dense, lanes, frames, partial, statistics)
+        if not in_place:  # the offsets not counted: empty matrices
+            for o in range(n_offsets):
+                if not counted[o]:
+                    statistics[i * n_offsets + o, :] = np.nan
+
+
+@numba.njit(nogil=True, cache=True)
+def _own_statistics(by_level, by_sum, sums, m, low, n_valid, log2_small, positions, terms,
+                    dense, lanes, frames, partial, statistics):
+    """Row ``m`` of ``statistics`` from the one row of ``by_level`` and ``by_sum`` that
+    matrix ``m`` was filled into (its levels ``[low, n_valid)``), then that row cleared."""
+    _matrix_statistics(by_level[0], by_level[1], by_sum, by_level[2], by_level[3], by_level[4],
+                       0, sums[m, 0], n_valid, log2_small, positions, terms, dense, lanes,
+                       frames, partial, statistics, m)
+    for k in range(low, n_valid):
+        for a in range(5):
+            by_level[a][0, k] = 0
+    for k in range(n_valid - low):
+        by_level[2][0, k] = 0
+    for k in range(2 * low, 2 * n_valid):
+        by_sum[0, k] = 0
 
 
 @numba.njit(nogil=True, cache=True)
@@ -1788,9 +1867,10 @@ def _emit_matrix(scratch, touched, n_touched, tabled, width, bits, symmetric, ma
 
 
 @numba.njit(nogil=True, cache=True)
-def _table_fill(scratch, span, bits, lowest, n_valid, symmetric, start, log2_small, m, sums,
+def _table_fill(scratch, span, bits, lowest, n_valid, symmetric, start, log2_small, m, r, sums,
                 logs, row_counts, col_counts, sum_counts, diff_counts, row_weights, col_weights):
-    """Row ``m`` of the sums from a table of counts over ``span`` levels from ``lowest``.
+    """Row ``m`` of the sums from a table of counts over ``span`` levels from ``lowest``
+    (row ``r`` of the arrays by level).
 
     As :func:`_sparse_fill`, the cell of levels ``(a, b)`` at ``(a - lowest)
     << bits | (b - lowest)``, every cell of the ``span x span`` table read
@@ -1813,13 +1893,13 @@ def _table_fill(scratch, span, bits, lowest, n_valid, symmetric, start, log2_sma
                 continue
             mirrored = symmetric and a != b
             times = 2 if mirrored else 1
-            row_counts[m, a] += s
-            col_counts[m, b] += s
+            row_counts[r, a] += s
+            col_counts[r, b] += s
             if mirrored:
-                row_counts[m, b] += s
-                col_counts[m, a] += s
-            sum_counts[m, a + b] += times * s
-            diff_counts[m, abs(a - b)] += times * s
+                row_counts[r, b] += s
+                col_counts[r, a] += s
+            sum_counts[r, a + b] += times * s
+            diff_counts[r, abs(a - b)] += times * s
             total += times * s
             square += times * s * s
             product += times * a * b * s
@@ -1831,8 +1911,8 @@ def _table_fill(scratch, span, bits, lowest, n_valid, symmetric, start, log2_sma
     logs[m, 1] = _term(total, log2_small)
     if symmetric:  # the marginals, over the levels that can be non-zero
         for k in range(lowest, n_valid):  # a loop: a slice copy compiles 10x longer
-            row_weights[m, k] = row_counts[m, k]
-            col_weights[m, k] = col_counts[m, k]
+            row_weights[r, k] = row_counts[r, k]
+            col_weights[r, k] = col_counts[r, k]
         return
     for u in range(span):
         a = u + lowest
@@ -1843,9 +1923,9 @@ def _table_fill(scratch, span, bits, lowest, n_valid, symmetric, start, log2_sma
             b = v + lowest
             if s == 0 or a < start or b < start or a >= n_valid or b >= n_valid:
                 continue
-            if col_counts[m, a] != 0 and row_counts[m, b] != 0:
-                row_weights[m, a] += s
-                col_weights[m, b] += s
+            if col_counts[r, a] != 0 and row_counts[r, b] != 0:
+                row_weights[r, a] += s
+                col_weights[r, b] += s
 
 
 def crop_matrices(levels, starts, shapes, n_levels, offsets, counted=None, *, symmetric=True,
