@@ -226,16 +226,17 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
         raise ValueError(
             f"labels of shape {labels.shape} do not match the image's gray shape {shape}"
         )
-    if labels.size and labels.min() < 0:
+    lowest, largest = _label_range(labels)
+    if lowest < 0:
         raise ValueError("labels must be non-negative (0 is background)")
     names = settings.feature_names
     box_names = region_box_names(labels.ndim)
-    if labels.size == 0 or labels.max() == 0:
+    if largest == 0:
         return pd.DataFrame({"label": np.array([], dtype=labels.dtype),
                              **{name: np.array([], dtype=np.intp) for name in box_names},
                              "count": np.array([], dtype=np.intp),
                              **{name: np.array([]) for name in names}})
-    ids, compact = _compact_ids(labels)
+    ids, compact = _compact_ids(labels, largest)
     # one compiled pass: the bounding box and pixel count of every region
     corners, counts = label_boxes(compact, len(ids))
     present = np.flatnonzero(counts)
@@ -460,7 +461,26 @@ def _label_boxes(labels, firsts, ends, counts):
                 ends[k, 2] = max(ends[k, 2], x)
 
 
-def _compact_ids(labels):
+def _label_range(labels):
+    """The smallest and the largest label (0 and 0 for no pixel), in one pass over them."""
+    if labels.size == 0:
+        return 0, 0
+    if labels.dtype not in (np.int32, np.int64) or not labels.flags.c_contiguous:
+        return int(labels.min()), int(labels.max())  # other types: not compiled for them
+    low, high = _extremes(labels.reshape(-1))
+    return int(low), int(high)
+
+
+@numba.njit(nogil=True, cache=True)
+def _extremes(values):
+    low = high = values[0]
+    for k in range(values.shape[0]):  # a loop that vectorizes
+        low = min(low, values[k])
+        high = max(high, values[k])
+    return low, high
+
+
+def _compact_ids(labels, largest=None):
     """The region ids of a label image and the image relabelled ``1, 2, ...`` in their order.
 
     Returns ``(ids, compact)``: region ``k`` of ``compact`` (``k >= 1``) has
@@ -469,7 +489,8 @@ def _compact_ids(labels):
     ids beyond the number of pixels are first made consecutive
     (a sort of the pixels), and the cost follows the pixels, never the ids.
     """
-    largest = int(labels.max())
+    if largest is None:
+        largest = int(labels.max())
     if largest <= labels.size:
         return np.arange(1, largest + 1, dtype=labels.dtype), labels
     ids, compact = np.unique(labels, return_inverse=True)
