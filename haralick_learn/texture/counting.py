@@ -1221,14 +1221,13 @@ def level_statistics(sums):
     """
     out = np.empty((len(sums), len(LEVEL_STATISTICS)))
     length = sums.row_counts.shape[1]
-    if numba.config.USING_SVML or length % 8 or len(sums) == 0:
+    if numba.config.USING_SVML or length < 128 or length & (length - 1) or len(sums) == 0:
         # SVML would vectorize the compiled logarithms with its own code (see libm)
         return _numpy_level_statistics(sums)
     _level_statistics(sums.row_counts, sums.col_counts, sums.sum_counts, sums.diff_counts,
                       sums.row_weights, sums.col_weights, np.ascontiguousarray(sums.total),
                       np.ascontiguousarray(sums.n_levels), LOG2_SMALL_COUNTS,
-                      np.empty(length, np.int64), np.empty(length), np.empty(2 * length),
-                      np.zeros(8), out)
+                      np.empty(2 * length), np.zeros(8), out)
     return out
 
 
@@ -1273,27 +1272,26 @@ def _numpy_level_statistics(sums):
 
 @numba.njit(nogil=True, cache=True)
 def _level_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weights, col_weights,
-                      totals, n_levels, log2_small, positions, terms, dense, lanes, out):
+                      totals, n_levels, log2_small, dense, lanes, out):
     """:func:`level_statistics` of each matrix (:func:`_matrix_statistics`)."""
-    frames = np.empty((64, 6), np.int64)
-    partial = np.empty(64)
+    partial = np.empty(row_counts.shape[1] // 128)
     for m in range(row_counts.shape[0]):
         _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weights,
-                           col_weights, m, totals[m], n_levels[m], log2_small, positions,
-                           terms, dense, lanes, frames, partial, out, m)
+                           col_weights, m, totals[m], n_levels[m], log2_small, dense, lanes,
+                           partial, out, m)
 
 
 @numba.njit(nogil=True, cache=True)
 def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weights,
-                       col_weights, r, total, n_levels, log2_small, positions, terms, dense,
-                       lanes, frames, partial, out, m):
+                       col_weights, r, total, n_levels, log2_small, dense, lanes, partial, out,
+                       m):
     """Row ``m`` of :func:`level_statistics` from row ``r`` of the arrays by level, read over
     the matrix's levels ``[lo, n)`` only.
 
     The integer sums and entropies are exact (any order); numpy's float sums
     over the arrays' ``L`` levels are rebuilt from their non-zero terms:
     ``einsum``'s (:func:`_einsum_sum`) for the inverse difference moment and
-    ``HXY1``, the pairwise sum (:func:`_pairwise_sum`) for the difference
+    ``HXY1``, the pairwise sum (:func:`_dense_pairwise`) for the difference
     variance. Every level the matrix holds is below its ``n_levels``.
     """
     length = row_counts.shape[1]
@@ -1347,7 +1345,6 @@ def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weig
     # the difference histogram: |i - j| below n - lo
     top = n - lo
     sd = sd2 = whole = fraction = np.int64(0)
-    n_terms = 0
     for k in range(top):
         d = diff_counts[r, k]
         sd += d * k
@@ -1355,10 +1352,6 @@ def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weig
         if d > 1:
             whole, fraction = _add_count_log_count(d, 1, log2_small, whole, fraction)
         dense[k] = float(d) * (1.0 / (1.0 + float(k * k)))
-        if d != 0:  # the probabilities, for their mean
-            positions[n_terms] = k
-            terms[n_terms] = float(d) / t
-            n_terms += 1
     out[m, 9] = float(sd2) / t
     out[m, 10] = float(sd) / t
     out[m, 11] = (total_term - (float(whole) + fraction / _FRACTION_UNITS)) / total
@@ -1367,21 +1360,17 @@ def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weig
     for chunk in range(0, top, _EINSUM_BUFFER):
         idm = _einsum_sum(dense, chunk, min(chunk + _EINSUM_BUFFER, top)) + idm
     out[m, 12] = idm / t
-    # mahotas's difference variance: the variance of the n_levels probabilities
+    # mahotas's difference variance: the variance of the n_levels probabilities (numpy's
+    # pairwise sums over the L levels, whose terms from n_levels on are 0)
     levels = float(n_levels)
-    mean = _pairwise_sum(positions, terms, 0, n_terms, length, lanes, frames,
-                         partial) / levels
-    n_terms = 0
-    for k in range(n):
+    for k in range(top):
         d = diff_counts[r, k]
-        centred = (float(d) / t if d != 0 else 0.0) - mean
-        squared = centred * centred
-        if squared != 0:
-            positions[n_terms] = k
-            terms[n_terms] = squared
-            n_terms += 1
-    out[m, 13] = _pairwise_sum(positions, terms, 0, n_terms, length, lanes, frames,
-                               partial) / levels
+        dense[k] = float(d) / t if d != 0 else 0.0
+    mean = _dense_pairwise(dense, top, length, lanes, partial) / levels
+    for k in range(n):
+        centred = (dense[k] if k < top else 0.0) - mean
+        dense[k] = centred * centred
+    out[m, 13] = _dense_pairwise(dense, n, length, lanes, partial) / levels
     # HXY1: sum_k w_k (log2 c_k - log2 T) for the row weights against the column counts
     # and the column weights against the row counts
     # (the same two terms, bit for bit, when the marginals and the weights are equal)
@@ -1411,6 +1400,34 @@ def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weig
     if mirrored:
         weighted = weighted + weighted
     out[m, 14] = -weighted / t
+
+
+@numba.njit(nogil=True, cache=True)
+def _dense_pairwise(values, n, length, lanes, partial):
+    """numpy's pairwise sum of ``a[0:length]``, ``a[k] = values[k]`` below ``n``, else 0.
+
+    For a length of 128 times a power of two (the sums' arrays): numpy then
+    halves it exactly down to blocks of 128, each summed in 8 lanes
+    (:func:`_block_sum`'s order), the blocks added pair by pair up the tree;
+    the blocks from ``n`` on are 0 and add nothing. Non-negative terms
+    (no sign of a zero to keep).
+    """
+    n_blocks = length // 128
+    for block in range(n_blocks):
+        first = block * 128
+        if first >= n:
+            partial[block] = 0.0
+            continue
+        lanes[:] = 0.0
+        for k in range(first, min(first + 128, n)):
+            lanes[k & 7] += values[k]
+        partial[block] = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + (
+            (lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
+    while n_blocks > 1:
+        n_blocks //= 2
+        for block in range(n_blocks):
+            partial[block] = partial[2 * block] + partial[2 * block + 1]
+    return partial[0]
 
 
 #: The entries numpy casts at a time for ``einsum`` (its buffer size).
@@ -1669,10 +1686,7 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
         by_level = (own[0], own[1], own[2], own[3], own[4])
         by_sum = own_sums
     length = by_level[0].shape[1]
-    frames = np.empty((64, 6), np.int64)
-    partial = np.empty(64)
-    positions = np.empty(length, np.int64)
-    terms = np.empty(length)
+    partial = np.empty(max(1, length // 128))
     dense = np.empty(2 * length)
     lanes = np.zeros(8)
     for i in range(starts.shape[0]):
@@ -1706,7 +1720,7 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
                             by_sum, by_level[2], by_level[3], by_level[4])
                 if not in_place:
                     _own_statistics(by_level, by_sum, sums, m, low, n_valid, log2_small,
-                                    positions, terms, dense, lanes, frames, partial, statistics)
+                                    dense, lanes, partial, statistics)
             quad += 4
         for o in range(quad, n_offsets):
             if not counted[o]:
@@ -1751,8 +1765,8 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
                              log2_small, m, r, sums, logs, by_level[0], by_level[1], by_sum,
                              by_level[2], by_level[3], by_level[4])
             if not in_place:
-                _own_statistics(by_level, by_sum, sums, m, low, n_valid, log2_small, positions,
-                                terms, dense, lanes, frames, partial, statistics)
+                _own_statistics(by_level, by_sum, sums, m, low, n_valid, log2_small, dense,
+                                lanes, partial, statistics)
         if not in_place:  # the offsets not counted: empty matrices
             for o in range(n_offsets):
                 if not counted[o]:
@@ -1760,13 +1774,12 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
 
 
 @numba.njit(nogil=True, cache=True)
-def _own_statistics(by_level, by_sum, sums, m, low, n_valid, log2_small, positions, terms,
-                    dense, lanes, frames, partial, statistics):
+def _own_statistics(by_level, by_sum, sums, m, low, n_valid, log2_small, dense, lanes, partial,
+                    statistics):
     """Row ``m`` of ``statistics`` from the one row of ``by_level`` and ``by_sum`` that
     matrix ``m`` was filled into (its levels ``[low, n_valid)``), then that row cleared."""
     _matrix_statistics(by_level[0], by_level[1], by_sum, by_level[2], by_level[3], by_level[4],
-                       0, sums[m, 0], n_valid, log2_small, positions, terms, dense, lanes,
-                       frames, partial, statistics, m)
+                       0, sums[m, 0], n_valid, log2_small, dense, lanes, partial, statistics, m)
     for k in range(low, n_valid):
         for a in range(5):
             by_level[a][0, k] = 0
