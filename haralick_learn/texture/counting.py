@@ -1628,8 +1628,8 @@ def crop_sums(levels, starts, shapes, n_levels, offsets, counted=None, lowest=No
         return out
     length = padded_length(int(n_levels.max()))
     # the one row by level each matrix is filled into, with statistics
-    own_rows = np.zeros((5, 1, length if own else 0), np.int64)
-    own_sums = np.zeros((1, 2 * length if own else 0), np.int64)
+    own_rows = np.zeros((5, 4, length if own else 0), np.int64)  # four: a pass's offsets
+    own_sums = np.zeros((4, 2 * length if own else 0), np.int64)
     bits = int((n_levels - lowest).max()).bit_length()
     largest = int(shapes.prod(axis=1).max())
     touched = np.empty(largest + 1, np.intp)  # + 1: the branch-free write after the last
@@ -1672,10 +1672,11 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
     tables of ``four``), as the whole image's counting does.
 
     With ``statistics`` (a row per matrix), each matrix's arrays by level go
-    to the one row of ``own`` and ``own_sums`` (row, column, difference
-    counts and row, column weights; sums), its :func:`level_statistics` into
-    ``statistics``, and the row is cleared for the next: the matrices' arrays
-    by level are then never written (nor allocated).
+    to a row of ``own`` and ``own_sums`` (row, column, difference counts and
+    row, column weights; sums; four rows, for four offsets counted in one
+    pass), its :func:`level_statistics` into ``statistics``, and the row is
+    cleared for the next: the matrices' arrays by level are then never
+    written (nor allocated).
     """
     n_offsets = offsets.shape[0]
     in_place = statistics.shape[0] == 0
@@ -1710,17 +1711,26 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
                       four[3 * stride:])
             _count_four_offsets(levels, base, height, width, spans, offsets[quad:quad + 4],
                                 low, bits, tables[0], tables[1], tables[2], tables[3])
-            for j in range(4):
-                m = i * n_offsets + quad + j
-                if emit:
+            first = i * n_offsets + quad  # the four matrices' rows
+            if emit:
+                for j in range(4):
                     _emit_matrix(tables[j], touched, 0, True, span - 1, bits, symmetric,
-                                 matrices[m])
-                _table_fill(tables[j], span, bits, low, n_valid, symmetric, start, log2_small,
-                            m, m if in_place else 0, sums, logs, by_level[0], by_level[1],
-                            by_sum, by_level[2], by_level[3], by_level[4])
-                if not in_place:
-                    _own_statistics(by_level, by_sum, sums, m, low, n_valid, log2_small,
-                                    dense, lanes, partial, statistics)
+                                 matrices[first + j])
+            if symmetric:  # the four tables read side by side
+                _table_fill_four(tables[0], tables[1], tables[2], tables[3], span, bits, low,
+                                 n_valid, start, log2_small, first, first if in_place else 0,
+                                 sums, logs, by_level[0], by_level[1], by_sum, by_level[2],
+                                 by_level[3], by_level[4])
+            else:
+                for j in range(4):
+                    _table_fill(tables[j], span, bits, low, n_valid, symmetric, start,
+                                log2_small, first + j, first + j if in_place else j, sums, logs,
+                                by_level[0], by_level[1], by_sum, by_level[2], by_level[3],
+                                by_level[4])
+            if not in_place:
+                for j in range(4):
+                    _own_statistics(by_level, by_sum, sums, first + j, j, low, n_valid,
+                                    log2_small, dense, lanes, partial, statistics)
             quad += 4
         for o in range(quad, n_offsets):
             if not counted[o]:
@@ -1765,7 +1775,7 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
                              log2_small, m, r, sums, logs, by_level[0], by_level[1], by_sum,
                              by_level[2], by_level[3], by_level[4])
             if not in_place:
-                _own_statistics(by_level, by_sum, sums, m, low, n_valid, log2_small, dense,
+                _own_statistics(by_level, by_sum, sums, m, 0, low, n_valid, log2_small, dense,
                                 lanes, partial, statistics)
         if not in_place:  # the offsets not counted: empty matrices
             for o in range(n_offsets):
@@ -1774,19 +1784,79 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
 
 
 @numba.njit(nogil=True, cache=True)
-def _own_statistics(by_level, by_sum, sums, m, low, n_valid, log2_small, dense, lanes, partial,
-                    statistics):
-    """Row ``m`` of ``statistics`` from the one row of ``by_level`` and ``by_sum`` that
+def _own_statistics(by_level, by_sum, sums, m, r, low, n_valid, log2_small, dense, lanes,
+                    partial, statistics):
+    """Row ``m`` of ``statistics`` from row ``r`` of ``by_level`` and ``by_sum``, which
     matrix ``m`` was filled into (its levels ``[low, n_valid)``), then that row cleared."""
     _matrix_statistics(by_level[0], by_level[1], by_sum, by_level[2], by_level[3], by_level[4],
-                       0, sums[m, 0], n_valid, log2_small, dense, lanes, partial, statistics, m)
+                       r, sums[m, 0], n_valid, log2_small, dense, lanes, partial, statistics, m)
     for k in range(low, n_valid):
         for a in range(5):
-            by_level[a][0, k] = 0
+            by_level[a][r, k] = 0
     for k in range(n_valid - low):
-        by_level[2][0, k] = 0
+        by_level[2][r, k] = 0
     for k in range(2 * low, 2 * n_valid):
-        by_sum[0, k] = 0
+        by_sum[r, k] = 0
+
+
+@numba.njit(nogil=True, cache=True)
+def _table_fill_four(table0, table1, table2, table3, span, bits, lowest, n_valid, start,
+                     log2_small, m, r, sums, logs, row_counts, col_counts, sum_counts,
+                     diff_counts, row_weights, col_weights):
+    """:func:`_table_fill` of four symmetric tables at once, into rows ``m`` to ``m + 3`` of
+    the sums (``r`` to ``r + 3`` of the arrays by level).
+
+    Each cell of the upper triangle is read in the four tables side by side,
+    and passed over at once when empty in all four (most cells are); a
+    symmetric matrix's column counts are its row counts (copied once).
+    """
+    totals = np.zeros((4, 5), np.int64)  # whole, fraction, total, square, product
+    for u in range(span):
+        a = u + lowest
+        for v in range(u, span):
+            code = np.uintp((u << bits) | v)
+            mirror = np.uintp((v << bits) | u)
+            s0 = table0[code] + table0[mirror]
+            s1 = table1[code] + table1[mirror]
+            s2 = table2[code] + table2[mirror]
+            s3 = table3[code] + table3[mirror]
+            if (s0 | s1 | s2 | s3) == 0:
+                continue
+            table0[code] = table0[mirror] = 0
+            table1[code] = table1[mirror] = 0
+            table2[code] = table2[mirror] = 0
+            table3[code] = table3[mirror] = 0
+            b = v + lowest  # b >= a: rows and columns outside [start, n_valid) left out
+            if a < start or b >= n_valid:
+                continue
+            mirrored = a != b
+            times = 2 if mirrored else 1
+            for j in range(4):
+                s = np.int64((s0, s1, s2, s3)[j])
+                if s == 0:
+                    continue
+                row = r + j
+                row_counts[row, a] += s
+                if mirrored:
+                    row_counts[row, b] += s
+                sum_counts[row, a + b] += times * s
+                diff_counts[row, b - a] += times * s
+                totals[j, 2] += times * s
+                totals[j, 3] += times * s * s
+                totals[j, 4] += times * a * b * s
+                if s > 1:  # a count of 1 adds 0
+                    totals[j, 0], totals[j, 1] = _add_count_log_count(
+                        s, times, log2_small, totals[j, 0], totals[j, 1])
+    for j in range(4):
+        sums[m + j, 0], sums[m + j, 1], sums[m + j, 2] = totals[j, 2], totals[j, 3], totals[j, 4]
+        logs[m + j, 0] = float(totals[j, 0]) + totals[j, 1] / _FRACTION_UNITS
+        logs[m + j, 1] = _term(totals[j, 2], log2_small)
+        row = r + j
+        for k in range(lowest, n_valid):  # a loop: a slice copy compiles 10x longer
+            count = row_counts[row, k]
+            col_counts[row, k] = count
+            row_weights[row, k] = count
+            col_weights[row, k] = count
 
 
 @numba.njit(nogil=True, cache=True)
