@@ -1087,7 +1087,7 @@ def _four_tables(bits):
     return table
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=True)
 def _four_table_stride(bits):
     """The cells from one of four tables to the next: 1 KiB more than a table, so that the
     same cell of the four tables does not lie at a multiple of 4 KiB (where the CPU takes a
@@ -1277,8 +1277,8 @@ def _level_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weigh
     partial = np.empty(row_counts.shape[1] // 128)
     for m in range(row_counts.shape[0]):
         _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weights,
-                           col_weights, m, totals[m], 0, n_levels[m], log2_small, dense, lanes,
-                           partial, out, m)
+                           col_weights, m, totals[m], np.int64(0), n_levels[m], log2_small,
+                           dense, lanes, partial, out, m)
 
 
 @numba.njit(nogil=True, cache=True)
@@ -1305,7 +1305,6 @@ def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weig
         lo += 1
     # the marginals: moments, HX and HY, and whether they differ (HY is then its own)
     sx = sx2 = sy = sy2 = np.int64(0)
-    x_whole = x_fraction = y_whole = y_fraction = np.int64(0)
     asymmetric = False
     for k in range(lo, n):
         x_count = col_counts[r, k]
@@ -1314,47 +1313,37 @@ def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weig
         sx2 += x_count * (k * k)
         sy += y_count * k
         sy2 += y_count * (k * k)
-        if x_count > 1:
-            x_whole, x_fraction = _add_count_log_count(x_count, 1, log2_small, x_whole,
-                                                       x_fraction)
         if y_count != x_count:
             asymmetric = True
-        if y_count > 1:
-            y_whole, y_fraction = _add_count_log_count(y_count, 1, log2_small, y_whole,
-                                                       y_fraction)
-    total_term = _term(total, log2_small)
     out[m, 0] = float(sx) / t
     out[m, 1] = float(sy) / t
     out[m, 2] = float(sx2) / t
     out[m, 3] = float(sy2) / t
-    out[m, 4] = (total_term - (float(x_whole) + x_fraction / _FRACTION_UNITS)) / total
+    out[m, 4] = _range_entropy(col_counts, r, lo, n, total, log2_small)
     out[m, 5] = out[m, 4]
     if asymmetric:
-        out[m, 5] = (total_term - (float(y_whole) + y_fraction / _FRACTION_UNITS)) / total
+        out[m, 5] = _range_entropy(row_counts, r, lo, n, total, log2_small)
     # the sum histogram: levels i + j from 2 lo to 2 (n - 1)
-    ss = ss2 = whole = fraction = np.int64(0)
-    for k in range(2 * lo, min(2 * n - 1, sum_counts.shape[1])):
+    ss = ss2 = np.int64(0)
+    sum_stop = min(2 * n - 1, sum_counts.shape[1])
+    for k in range(2 * lo, sum_stop):
         s = sum_counts[r, k]
         ss += s * k
         ss2 += s * (k * k)
-        if s > 1:
-            whole, fraction = _add_count_log_count(s, 1, log2_small, whole, fraction)
     out[m, 6] = float(ss) / t
     out[m, 7] = float(ss2) / t
-    out[m, 8] = (total_term - (float(whole) + fraction / _FRACTION_UNITS)) / total
+    out[m, 8] = _range_entropy(sum_counts, r, 2 * lo, sum_stop, total, log2_small)
     # the difference histogram: |i - j| below n - lo
     top = n - lo
-    sd = sd2 = whole = fraction = np.int64(0)
+    sd = sd2 = np.int64(0)
     for k in range(top):
         d = diff_counts[r, k]
         sd += d * k
         sd2 += d * (k * k)
-        if d > 1:
-            whole, fraction = _add_count_log_count(d, 1, log2_small, whole, fraction)
         dense[k] = float(d) * (1.0 / (1.0 + float(k * k)))
     out[m, 9] = float(sd2) / t
     out[m, 10] = float(sd) / t
-    out[m, 11] = (total_term - (float(whole) + fraction / _FRACTION_UNITS)) / total
+    out[m, 11] = _range_entropy(diff_counts, r, 0, top, total, log2_small)
     # an integer row is cast to floats in buffers of 8192 entries: a sum per buffer
     idm = 0.0
     for chunk in range(0, top, _EINSUM_BUFFER):
@@ -1403,6 +1392,18 @@ def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weig
 
 
 @numba.njit(nogil=True, cache=True)
+def _range_entropy(counts, r, first, stop, total, log2_small):
+    """``-sum p log2 p`` of ``counts[r, first:stop] / total`` (the rest 0), as :func:`_entropies`:
+    from the exactly summed ``c log2 c``. A function of its own: the statistics compile faster."""
+    whole = fraction = np.int64(0)
+    for k in range(first, stop):
+        count = counts[r, k]
+        if count > 1:
+            whole, fraction = _add_count_log_count(count, 1, log2_small, whole, fraction)
+    return (_term(total, log2_small) - (float(whole) + fraction / _FRACTION_UNITS)) / total
+
+
+@numba.njit(nogil=True, cache=True)
 def _dense_pairwise(values, n, length, lanes, partial):
     """numpy's pairwise sum of ``a[0:length]``, ``a[k] = values[k]`` below ``n``, else 0.
 
@@ -1434,7 +1435,7 @@ def _dense_pairwise(values, n, length, lanes, partial):
 _EINSUM_BUFFER = 8192
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
+@numba.njit(nogil=True, cache=True)
 def _einsum_sum(dense, first, stop):
     """numpy's ``einsum`` dot product of rows whose terms are ``dense[first:stop]`` (else 0).
 
@@ -1714,8 +1715,8 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
             first = i * n_offsets + quad  # the four matrices' rows
             if emit:
                 for j in range(4):
-                    _emit_matrix(tables[j], touched, 0, True, span - 1, bits, symmetric,
-                                 matrices[first + j])
+                    _emit_matrix(tables[j], touched, np.int64(0), tabled, span - 1, bits,
+                                 symmetric, matrices[first + j])
             if symmetric:  # the four tables read side by side
                 _table_fill_four(tables[0], tables[1], tables[2], tables[3], span, bits, low,
                                  n_valid, start, log2_small, first, first if in_place else 0,
@@ -1775,8 +1776,8 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
                              log2_small, m, r, sums, logs, by_level[0], by_level[1], by_sum,
                              by_level[2], by_level[3], by_level[4])
             if not in_place:
-                _own_statistics(by_level, by_sum, sums, m, 0, low, n_valid, log2_small, dense,
-                                lanes, partial, statistics)
+                _own_statistics(by_level, by_sum, sums, m, np.int64(0), low, n_valid,
+                                log2_small, dense, lanes, partial, statistics)
         if not in_place:  # the offsets not counted: empty matrices
             for o in range(n_offsets):
                 if not counted[o]:
@@ -1792,8 +1793,10 @@ def _own_statistics(by_level, by_sum, sums, m, r, low, n_valid, log2_small, dens
                        r, sums[m, 0], low, n_valid, log2_small, dense, lanes, partial,
                        statistics, m)
     for k in range(low, n_valid):
-        for a in range(5):
-            by_level[a][r, k] = 0
+        by_level[0][r, k] = 0
+        by_level[1][r, k] = 0
+        by_level[3][r, k] = 0
+        by_level[4][r, k] = 0
     for k in range(n_valid - low):
         by_level[2][r, k] = 0
     for k in range(2 * low, 2 * n_valid):
