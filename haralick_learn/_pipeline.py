@@ -274,7 +274,9 @@ def rows_from_labels(gray, labels, boxes, numbers, settings):
     the matrices too, :func:`~haralick_learn.texture.counting.crop_matrices`, for the
     features that need them, one call per number of levels), each in one
     compiled call for all the regions, then the features of all of them in
-    one pass (those of the matrices: one per number of levels).
+    one pass (those of the matrices: one per number of levels). Features of
+    the level statistics alone (:func:`~haralick_learn.texture.catalogue.statistics_suffice`)
+    take each matrix's statistics as it is counted, with no arrays by level.
 
     Only for the settings of :func:`covers_regions`. Returns ``(rows, left)``:
     ``left`` marks the regions this pass leaves to :func:`rows_from_gray`
