@@ -15,10 +15,13 @@ import numpy as np
 
 from ._aggregate import aggregate_directions
 from .preprocess.channels import channel_images
-from .texture.counting import CooccurrenceSums, crop_matrices, crop_sums, padded_length, stack_sums
+from .texture.counting import (
+    LEVEL_STATISTICS, CooccurrenceSums, crop_matrices, crop_sums, padded_length, stack_sums,
+)
 from .texture.catalogue import (
     MATRIX_FEATURES, PADDED_MATRIX_FEATURES, GLCMStatistics, compacts_matrices,
-    features_of_statistics, image_features, image_sums, pair_features, sums_suffice,
+    features_of_statistics, image_features, image_sums, pair_features, statistics_suffice,
+    sums_suffice,
 )
 from .io.decode import (
     describe_source, load_color_pixels, load_gray, load_mask, split_sample,
@@ -226,9 +229,12 @@ def _rows_of_sums(sums, n_samples, settings, cmats=None):
     return _rows_of_features(_features_of_sums(sums, n_samples, settings, cmats), settings)
 
 
-def _features_of_sums(sums, n_samples, settings, cmats=None):
-    """Features by sample, distance and direction: (n_samples, n_distances, n_rows, n_features)."""
-    stats = GLCMStatistics(sums, settings.ignore_zeros, cmats)
+def _features_of_sums(sums, n_samples, settings, cmats=None, statistics=None):
+    """Features by sample, distance and direction: (n_samples, n_distances, n_rows, n_features).
+
+    ``statistics``: the level statistics of the sums, if known (see :class:`GLCMStatistics`).
+    """
+    stats = GLCMStatistics(sums, settings.ignore_zeros, cmats, statistics)
     return features_of_statistics(
         stats, settings.features, use_x_minus_y_variance=settings.use_x_minus_y_variance,
         preserve_haralick_bug=settings.preserve_haralick_bug,
@@ -268,7 +274,9 @@ def rows_from_labels(gray, labels, boxes, numbers, settings):
     the matrices too, :func:`~haralick_learn.texture.counting.crop_matrices`, for the
     features that need them, one call per number of levels), each in one
     compiled call for all the regions, then the features of all of them in
-    one pass (those of the matrices: one per number of levels).
+    one pass (those of the matrices: one per number of levels). Features of
+    the level statistics alone (:func:`~haralick_learn.texture.catalogue.statistics_suffice`)
+    take each matrix's statistics as it is counted, with no arrays by level.
 
     Only for the settings of :func:`covers_regions`. Returns ``(rows, left)``:
     ``left`` marks the regions this pass leaves to :func:`rows_from_gray`
@@ -282,6 +290,7 @@ def rows_from_labels(gray, labels, boxes, numbers, settings):
     rows = np.full((len(numbers), settings.n_features), np.nan)
     left = crops.status != REGION_DONE
     matrices = not sums_suffice(settings)
+    own_statistics = statistics_suffice(settings)
     # Regions whose sums share one pass: of one padded length of the sums (so one array
     # length): 256 up to 256 levels (every 8-bit rule), a pass per wider length
     keys = np.full(len(crops.n_levels), padded_length(256))
@@ -297,16 +306,19 @@ def rows_from_labels(gray, labels, boxes, numbers, settings):
                     and len(group) * len(offsets) * width**2 <= _MATRIX_CELLS):
                 # the matrices over each region's range of levels, from the same pass
                 emitted = np.zeros((len(group) * len(offsets), width, width), np.int64)
+        # the level statistics as each matrix is counted, when they are all its features need
+        statistics = (np.empty((len(group) * len(offsets), len(LEVEL_STATISTICS)))
+                      if own_statistics else None)
         sums = crop_sums(crops.levels, crops.starts[group], crops.shapes[group],
                          crops.n_levels[group], offsets, counted, crops.lowest[group],
                          symmetric=settings.symmetric, ignore_zeros=settings.ignore_zeros,
-                         matrices=emitted)
+                         matrices=emitted, statistics=statistics)
         if not matrices:
             # as _check_sums: a distance without any pair in any direction
             no_pair = (sums.total.reshape(len(group), len(settings.distances), -1)
                        == 0).all(axis=2).any(axis=1)
             left[group[no_pair]] = True
-            features = _features_of_sums(sums, len(group), settings)
+            features = _features_of_sums(sums, len(group), settings, statistics=statistics)
             rows[group[~no_pair]] = _rows_of_features(features[~no_pair], settings)
             continue
         features = _features_with_matrices(crops, group, sums, offsets, counted, settings,

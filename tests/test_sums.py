@@ -6,6 +6,8 @@ bit, and rows that equal mahotas's; a row must not depend on the batch it is
 computed in.
 """
 
+import math
+
 import mahotas
 import numpy as np
 import pytest
@@ -231,3 +233,112 @@ def test_sum_moments_are_numpys_dense_sums_bit_for_bit():
                              (weighted * squared).sum(axis=1)])
         ours = sum_moments(stats.sum_hist, centres)
         assert (ours.view(np.int64) == expected.view(np.int64)).all() and (ours[0] > 0).all()
+
+
+def _numpy_level_statistics(sums):
+    """The statistics over gray levels as numpy sums them over the arrays' whole length."""
+    from haralick_learn.texture.libm import log2
+
+    totals = sums.total
+    empty = totals == 0
+    t = np.where(empty, 1, totals).astype(np.float64)
+    length = sums.row_counts.shape[1]
+    sum_levels = np.arange(2 * length, dtype=np.int64)
+    levels = sum_levels[:length]
+
+    def mean_of(counts, weights):
+        return np.array([float(v) for v in counts @ weights]) / t
+
+    def entropy(counts):
+        # (T log2 T - sum c log2 c) / T, the sum of the rounded terms rounded once (exact)
+        terms = counts * log2(counts, where=counts > 1)
+        return np.array([(total * log2(np.array([float(total)]))[0] - math.fsum(row)) / total
+                         for total, row in zip(t, terms)])
+
+    def weighted_log_counts(weights, counts):
+        weights = weights.astype(np.float64)
+        logs = log2(counts, where=weights != 0)
+        return np.einsum("mk,mk->m", weights, logs) - log2(t) * weights.sum(axis=1)
+
+    n = sums.n_levels[:, None]
+    probabilities = sums.diff_counts / t[:, None]
+    mean = probabilities.sum(axis=1, keepdims=True) / n
+    variance = np.where(levels[None, :] < n, (probabilities - mean) ** 2, 0.0).sum(axis=1)
+    hxy1 = -(weighted_log_counts(sums.row_weights, sums.col_counts)
+             + weighted_log_counts(sums.col_weights, sums.row_counts)) / t
+    columns = [mean_of(sums.col_counts, levels), mean_of(sums.row_counts, levels),
+               mean_of(sums.col_counts, levels**2), mean_of(sums.row_counts, levels**2),
+               entropy(sums.col_counts), entropy(sums.row_counts),
+               mean_of(sums.sum_counts, sum_levels), mean_of(sums.sum_counts, sum_levels**2),
+               entropy(sums.sum_counts), mean_of(sums.diff_counts, levels**2),
+               mean_of(sums.diff_counts, levels), entropy(sums.diff_counts),
+               np.einsum("mk,k->m", sums.diff_counts, 1.0 / (1.0 + levels**2)) / t,
+               variance / n[:, 0], hxy1]
+    out = np.stack(columns, axis=1)
+    out[empty] = np.nan
+    return out
+
+
+def _labelled_camera():
+    """Camera's SLIC superpixels, with a region of one pixel, one of one gray level (the
+    pixels of its most frequent level in a corner) and one spanning levels 0 to 255."""
+    from skimage.segmentation import slic
+
+    gray = skimage.data.camera()
+    labels = slic(gray, n_segments=300, compactness=0.1, channel_axis=None, start_label=1)
+    labels[100:400, 100:440] = labels.max() + 1  # holds a 0 (at 387, 118) and a 255
+    corner = labels[:120, :120]
+    corner[gray[:120, :120] == np.bincount(gray[:120, :120].ravel()).argmax()] = labels.max() + 1
+    labels[511, 511] = labels.max() + 1
+    return gray, labels
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+@pytest.mark.parametrize("ignore_zeros", [False, True])
+def test_level_statistics_are_numpys_sums_bit_for_bit(symmetric, ignore_zeros):
+    """The statistics over gray levels in one compiled pass over each matrix's own levels: the
+    bits of numpy's sums over the whole padded arrays (its pairwise sums, einsum's dot
+    products; the inverse difference moment of 65536 levels cast in buffers), for the
+    matrices of a label image's regions (one of one pixel, without pairs; one of one gray
+    level; one spanning 0..255), a whole photograph's and a 16-bit image's."""
+    from haralick_learn._pipeline import _region_offsets
+    from haralick_learn._regions import _compact_ids, label_boxes
+    from haralick_learn._settings import TextureSettings
+    from haralick_learn.preprocess.quantize import quantize_regions
+    from haralick_learn.texture.counting import crop_sums, level_statistics
+
+    gray, labels = _labelled_camera()
+    settings = TextureSettings.from_params(distance=[1, 2])
+    ids, compact = _compact_ids(labels)
+    boxes, counts = label_boxes(compact, len(ids))
+    present = np.flatnonzero(counts)
+    crops = quantize_regions(gray, compact, boxes[present], present + 1, settings)
+    offsets, counted = _region_offsets(settings, 2)
+    spans = crops.n_levels - crops.lowest
+    assert spans.min() == 1 and crops.n_levels.max() == 256 and crops.lowest.min() == 0
+    options = dict(symmetric=symmetric, ignore_zeros=ignore_zeros)
+    everything = [crop_sums(crops.levels, crops.starts, crops.shapes, crops.n_levels, offsets,
+                            counted, crops.lowest, **options),
+                  cooccurrence_sums(gray, (1, 3), **options),
+                  cooccurrence_sums(skimage.data.brick()[:80, :90].astype(np.uint16) * 257,
+                                    **options)]
+    for sums in everything:
+        ours = level_statistics(sums)
+        expected = _numpy_level_statistics(sums)
+        assert (ours.view(np.int64) == expected.view(np.int64)).all()
+    region_rows = level_statistics(everything[0])
+    assert np.isnan(region_rows).all(axis=1).any() and np.isfinite(region_rows).all(axis=1).any()
+    # computed as each matrix is counted (its arrays by level never kept), for pyradiomics's
+    # offsets too (blocks padded with offsets not counted): the same bits
+    for params in ({"distance": [1, 2]}, {"distance": [1, 2], "offsets": "pyradiomics"}):
+        offsets, counted = _region_offsets(TextureSettings.from_params(**params), 2)
+        arguments = (crops.levels, crops.starts, crops.shapes, crops.n_levels, offsets,
+                     counted, crops.lowest)
+        statistics = np.empty((len(crops.starts) * len(offsets), 15))
+        sums = crop_sums(*arguments, statistics=statistics, **options)
+        expected = crop_sums(*arguments, **options)
+        assert sums.row_counts.shape == (len(statistics), 0)
+        assert (sums.total == expected.total).all()
+        assert (statistics.view(np.int64) == level_statistics(expected).view(np.int64)).all()
+    tabled = (spans + 1) ** 2 <= crops.shapes.prod(axis=1)
+    assert tabled.any() and not tabled.all()  # both ways of counting a crop

@@ -479,7 +479,7 @@ def _region_extremes(gray, labels, boxes, numbers, lows, highs):
 @numba.njit(nogil=True, cache=True, inline="always")
 def _extremes(gray, labels, box, number):
     """The minimum and maximum of the pixels of ``labels == number`` in ``box`` (one inside)."""
-    low = high = gray[box[0], box[1], box[2]]
+    low = high = seed = gray[box[0], box[1], box[2]]
     found = False
     for z in range(box[0], box[3]):
         for y in range(box[1], box[4]):
@@ -488,15 +488,17 @@ def _extremes(gray, labels, box, number):
             if not found:
                 for x in range(marks.shape[0]):
                     if marks[x] == number:
-                        low = high = values[x]
+                        low = high = seed = values[x]
                         found = True
                         break
             # row slices indexed from 0: no negative-index checks, a loop that vectorizes
+            # (against a pixel of the region outside it, not the running extremes: a
+            # dependency from pixel to pixel that keeps it from vectorizing)
             for x in range(marks.shape[0]):
                 inside = marks[x] == number
                 value = values[x]
-                low = min(low, value if inside else low)
-                high = max(high, value if inside else high)
+                low = min(low, value if inside else seed)
+                high = max(high, value if inside else seed)
     return low, high
 
 
@@ -591,7 +593,7 @@ def _write_8bit(gray, labels, box, number, n_bins, out):
     is in cache by then).
     """
     marked = np.uint16(65535)
-    low, high = np.int64(255), np.int64(0)
+    low, high = np.uint16(255), np.uint16(0)
     position = 0
     for z in range(box[0], box[3]):
         for y in range(box[1], box[4]):
@@ -601,17 +603,19 @@ def _write_8bit(gray, labels, box, number, n_bins, out):
             position += marks.shape[0]
             for x in range(marks.shape[0]):  # branch-free: it vectorizes
                 inside = marks[x] == number
-                level = np.int64(values[x])
-                if n_bins:
-                    level = level * n_bins // 256
-                crop_row[x] = np.uint16(level) if inside else marked
-                low = min(low, level if inside else low)
-                high = max(high, level if inside else high)
+                level = np.uint16(values[x])
+                if n_bins:  # at most 255 * 256: 16 bits hold it
+                    level = np.uint16(level * np.uint16(n_bins) // np.uint16(256))
+                crop_row[x] = level if inside else marked
+                # the extremes against a neutral value outside (not the running one, a
+                # dependency from pixel to pixel that keeps the loop from vectorizing: 2x slower)
+                low = min(low, level if inside else np.uint16(255))
+                high = max(high, level if inside else np.uint16(0))
     outside = np.uint16(high + 1)
     crop = out[:position]
     for p in range(position):
         crop[p] = outside if crop[p] == marked else crop[p]
-    return high + 1, low
+    return np.int64(high) + 1, np.int64(low)
 
 
 @numba.njit(nogil=True, cache=True, inline="always")

@@ -31,8 +31,8 @@ from .libm import exp, log2, log2_plus
 from .._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
 
 __all__ = [
-    "FEATURES", "GLCMStatistics", "MATRIX_FEATURES", "PADDED_MATRIX_FEATURES",
-    "compacts_matrices",
+    "FEATURES", "GLCMStatistics", "LEVEL_FEATURES", "MATRIX_FEATURES",
+    "PADDED_MATRIX_FEATURES", "compacts_matrices", "statistics_suffice",
     "features_of_statistics", "haralick_features", "image_features", "image_sums",
     "pair_features",
     "sums_suffice",
@@ -67,6 +67,11 @@ class GLCMStatistics:
     cmats : ndarray of int, shape (n_matrices, L, L), default=None
         The matrices themselves, for the few features that need more than
         the sums (:data:`MATRIX_FEATURES`).
+    statistics : ndarray of float64, shape (n_matrices, 15), default=None
+        The matrices' :func:`~haralick_learn.texture.counting.level_statistics`,
+        if known (:func:`~haralick_learn.texture.counting.crop_sums` computes
+        them as it counts, and its sums then hold no arrays by level: only
+        the features of :data:`LEVEL_FEATURES` can be computed).
     """
 
     #: IBSI's MCC of a matrix with one gray level: pyradiomics's 1 for a flat region (a
@@ -74,7 +79,7 @@ class GLCMStatistics:
     #: whole region is flat: the second eigenvalue of its Q).
     flat_mcc = 1.0
 
-    def __init__(self, sums, ignore_zeros=False, cmats=None):
+    def __init__(self, sums, ignore_zeros=False, cmats=None, statistics=None):
         self.sums = sums
         self.cmats = cmats
         # each matrix's own levels and first level, when cmats are padded (see rows)
@@ -88,15 +93,18 @@ class GLCMStatistics:
         # -sum p log2 p = (T log2 T - sum c log2 c) / T: exactly 0 for a lone cell, as in mahotas
         self.entropy = (sums.total_log_total - sums.count_log_count) / total
         # One compiled pass over the levels of every matrix (see level_statistics)
-        for name, column in zip(LEVEL_STATISTICS, level_statistics(sums).T):
+        if statistics is None:
+            statistics = level_statistics(sums)
+        for name, column in zip(LEVEL_STATISTICS, statistics.T):
             setattr(self, name, column)
         self.vx = self.ex2 - self.ux**2
         self.vy = self.ey2 - self.uy**2
         # Entropy of the outer product px * py (zeros mapped to 1), in closed form:
         # sum(py) * HX + sum(px) * HY (sums of 1 but for rounding, as in mahotas's
-        # L**2-term sum, which this avoids).
-        self.hxy2 = (sums.row_counts.sum(axis=1) / total * self.hx
-                     + sums.col_counts.sum(axis=1) / total * self.hy)
+        # L**2-term sum, which this avoids). The row and column counts each sum to the
+        # total: sum(py) = sum(px) = T / T, exactly 1.
+        whole = sums.total / total
+        self.hxy2 = whole * self.hx + whole * self.hy
         length = sums.row_counts.shape[1]
         self.levels = np.arange(length, dtype=np.float64)
         self.sum_levels = np.arange(2 * length, dtype=np.float64)
@@ -522,6 +530,25 @@ MATRIX_FEATURES = frozenset({
     "maximal_correlation_coefficient", "ibsi_Imc1", "ibsi_Imc2", "ibsi_JointEntropy",
     "ibsi_MCC", "ibsi_MaximumProbability",
 })
+
+#: The features whose formulas read the matrices' totals and level statistics only
+#: (:func:`~haralick_learn.texture.counting.level_statistics`), none of their arrays by level.
+LEVEL_FEATURES = frozenset({
+    *FEATURE_NAMES[:13], "skimage_contrast", "skimage_dissimilarity", "skimage_homogeneity",
+    "skimage_energy", "skimage_correlation", "skimage_ASM", "skimage_mean", "skimage_variance",
+    "skimage_std", "skimage_entropy", "ibsi_Autocorrelation", "ibsi_Contrast",
+    "ibsi_Correlation", "ibsi_DifferenceAverage", "ibsi_DifferenceVariance", "ibsi_Idm",
+    "ibsi_JointAverage", "ibsi_JointEnergy", "ibsi_SumAverage", "ibsi_SumSquares",
+})
+
+
+def statistics_suffice(settings):
+    """Whether the features of ``settings`` need only the matrices' totals and level
+    statistics (:data:`LEVEL_FEATURES`; not ``preserve_haralick_bug``, which reads the sum
+    histogram), so that their sums need no arrays by level."""
+    return (sums_suffice(settings) and not settings.preserve_haralick_bug
+            and set(settings.features) <= LEVEL_FEATURES)
+
 
 #: The features of the matrices whose formulas read each matrix's own levels only
 #: (:meth:`GLCMStatistics.rows`'s ``sides``): matrices of several sizes, padded with zeros

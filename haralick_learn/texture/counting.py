@@ -866,15 +866,16 @@ def _sparse_sums(gray, offsets, bits, n_valid, symmetric, start, log2_small, scr
                 n_touched += count == 0
                 scratch[code] = count + 1
         _sparse_fill(scratch, touched, n_touched, bits, 0, n_valid, symmetric, start,
-                     log2_small, first + offset, sums, logs, row_counts, col_counts,
-                     sum_counts, diff_counts, row_weights, col_weights)
+                     log2_small, first + offset, first + offset, sums, logs, row_counts,
+                     col_counts, sum_counts, diff_counts, row_weights, col_weights)
 
 
 @numba.njit(nogil=True, cache=True)
 def _sparse_fill(scratch, touched, n_touched, bits, lowest, n_valid, symmetric, start,
-                 log2_small, m, sums, logs, row_counts, col_counts, sum_counts, diff_counts,
+                 log2_small, m, r, sums, logs, row_counts, col_counts, sum_counts, diff_counts,
                  row_weights, col_weights):
-    """Row ``m`` of the sums from the ``n_touched`` cells of ``scratch`` listed in ``touched``.
+    """Row ``m`` of the sums from the ``n_touched`` cells of ``scratch`` listed in ``touched``
+    (row ``r`` of the arrays by level).
 
     The cells of one matrix's non-symmetric pair counts (levels ``(a, b)`` at
     ``(a - lowest) << bits | (b - lowest)``), as :func:`_sparse_sums` counts
@@ -899,13 +900,13 @@ def _sparse_fill(scratch, touched, n_touched, bits, lowest, n_valid, symmetric, 
             a, b = b, a
         mirrored = symmetric and a != b
         times = 2 if mirrored else 1
-        row_counts[m, a] += s
-        col_counts[m, b] += s
+        row_counts[r, a] += s
+        col_counts[r, b] += s
         if mirrored:
-            row_counts[m, b] += s
-            col_counts[m, a] += s
-        sum_counts[m, a + b] += times * s
-        diff_counts[m, abs(a - b)] += times * s
+            row_counts[r, b] += s
+            col_counts[r, a] += s
+        sum_counts[r, a + b] += times * s
+        diff_counts[r, abs(a - b)] += times * s
         total += times * s
         square += times * s * s
         product += times * a * b * s
@@ -917,8 +918,8 @@ def _sparse_fill(scratch, touched, n_touched, bits, lowest, n_valid, symmetric, 
     logs[m, 1] = _term(total, log2_small)
     if symmetric:  # the marginals, over the levels that can be non-zero
         for k in range(lowest, n_valid):  # a loop: a slice copy compiles 10x longer
-            row_weights[m, k] = row_counts[m, k]
-            col_weights[m, k] = col_counts[m, k]
+            row_weights[r, k] = row_counts[r, k]
+            col_weights[r, k] = col_counts[r, k]
         return
     for k in range(n_touched):
         code = touched[k]
@@ -928,9 +929,9 @@ def _sparse_fill(scratch, touched, n_touched, bits, lowest, n_valid, symmetric, 
         scratch[code] = 0
         if a < start or b < start or a >= n_valid or b >= n_valid:
             continue
-        if col_counts[m, a] != 0 and row_counts[m, b] != 0:
-            row_weights[m, a] += s
-            col_weights[m, b] += s
+        if col_counts[r, a] != 0 and row_counts[r, b] != 0:
+            row_weights[r, a] += s
+            col_weights[r, b] += s
 
 
 def padded_length(n_levels):
@@ -980,7 +981,7 @@ class CooccurrenceSums:
                "col_counts", "sum_counts", "diff_counts", "row_weights", "col_weights",
                "n_levels")
 
-    def __init__(self, n_matrices, n_levels):
+    def __init__(self, n_matrices, n_levels, by_level=True):
         # Plain attribute assignments: this runs once per image, and small images are
         # featurized in tens of microseconds.
         if np.ndim(n_levels) == 0:
@@ -989,7 +990,8 @@ class CooccurrenceSums:
         else:
             self.n_levels = np.asarray(n_levels, np.int64)
             length = int(self.n_levels.max(initial=1))
-        length = padded_length(length)
+        # without arrays by level (by_level False): sums whose level statistics are known
+        length = padded_length(length) if by_level else 0
         self._integers = np.zeros((n_matrices, 3), np.int64)
         self._logs = np.zeros((n_matrices, 2))
         # one allocation for the five arrays by level (each a C-contiguous view)
@@ -1073,6 +1075,24 @@ def _scratch_table(bits):
     if table is None:
         table = tables[bits] = np.zeros(1 << (2 * bits), np.int32)
     return table
+
+
+def _four_tables(bits):
+    """Four scratch tables of ``1 << 2 bits`` cells, one after the other at
+    :func:`_four_table_stride` (all zero between calls; one per thread and size)."""
+    tables = _SCRATCH.__dict__.setdefault("four_tables", {})
+    table = tables.get(bits)
+    if table is None:
+        table = tables[bits] = np.zeros(4 * _four_table_stride(bits), np.int32)
+    return table
+
+
+@numba.njit(nogil=True, cache=True)
+def _four_table_stride(bits):
+    """The cells from one of four tables to the next: 1 KiB more than a table, so that the
+    same cell of the four tables does not lie at a multiple of 4 KiB (where the CPU takes a
+    store to one for a load of another, and waits)."""
+    return (1 << (2 * bits)) + 256
 
 
 def cooccurrence_sums(gray, distances=(1,), directions=None, *, symmetric=True, mask=None,
@@ -1182,10 +1202,13 @@ def level_statistics(sums):
     for an empty matrix.
 
     Moments are integer sums (exact) divided once by the total; entropies come
-    from exactly summed ``c log2 c`` (:func:`_entropies`); the rest are numpy
-    sums over arrays of a length fixed by each matrix's levels. So a matrix
-    gets the same bits in any batch, and only the entropies are compiled (a
-    cold first transform compiles less).
+    from exactly summed ``c log2 c`` (:func:`_entropies`); the rest are the
+    sums numpy makes over arrays of a length fixed by each matrix's levels
+    (its pairwise sums, and ``einsum``'s two-lane dot products), their terms
+    in numpy's order. One compiled pass over every matrix, each read only
+    over the levels it holds (a region of a 256-level image spans a few
+    dozen): the cost follows the levels present, not the arrays' length,
+    and a matrix gets the same bits alone or in any batch.
 
     Examples
     --------
@@ -1196,6 +1219,20 @@ def level_statistics(sums):
     >>> float(stats[0, LEVEL_STATISTICS.index("ux")])  # level 1 in one of four pairs
     0.25
     """
+    out = np.empty((len(sums), len(LEVEL_STATISTICS)))
+    length = sums.row_counts.shape[1]
+    if numba.config.USING_SVML or length < 128 or length & (length - 1) or len(sums) == 0:
+        # SVML would vectorize the compiled logarithms with its own code (see libm)
+        return _numpy_level_statistics(sums)
+    _level_statistics(sums.row_counts, sums.col_counts, sums.sum_counts, sums.diff_counts,
+                      sums.row_weights, sums.col_weights, np.ascontiguousarray(sums.total),
+                      np.ascontiguousarray(sums.n_levels), LOG2_SMALL_COUNTS,
+                      np.empty(2 * length), np.zeros(8), out)
+    return out
+
+
+def _numpy_level_statistics(sums):
+    """:func:`level_statistics` in numpy: the sums whose order the compiled pass follows."""
     totals = sums.total
     empty = totals == 0
     t = np.where(empty, 1, totals).astype(np.float64)
@@ -1231,6 +1268,194 @@ def level_statistics(sums):
     out[:, 14] = -weighted / t
     out[empty] = np.nan
     return out
+
+
+@numba.njit(nogil=True, cache=True)
+def _level_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weights, col_weights,
+                      totals, n_levels, log2_small, dense, lanes, out):
+    """:func:`level_statistics` of each matrix (:func:`_matrix_statistics`)."""
+    partial = np.empty(row_counts.shape[1] // 128)
+    for m in range(row_counts.shape[0]):
+        _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weights,
+                           col_weights, m, totals[m], np.int64(0), n_levels[m], log2_small,
+                           dense, lanes, partial, out, m)
+
+
+@numba.njit(nogil=True, cache=True)
+def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weights,
+                       col_weights, r, total, lowest, n_levels, log2_small, dense, lanes,
+                       partial, out, m):
+    """Row ``m`` of :func:`level_statistics` from row ``r`` of the arrays by level, read over
+    the matrix's levels ``[lo, n)`` only (none below ``lowest``).
+
+    The integer sums and entropies are exact (any order); numpy's float sums
+    over the arrays' ``L`` levels are rebuilt from their non-zero terms:
+    ``einsum``'s (:func:`_einsum_sum`) for the inverse difference moment and
+    ``HXY1``, the pairwise sum (:func:`_dense_pairwise`) for the difference
+    variance. Every level the matrix holds is below its ``n_levels``.
+    """
+    length = row_counts.shape[1]
+    if total == 0:
+        out[m, :] = np.nan
+        return
+    t = float(total)
+    n = min(n_levels, length)
+    lo = lowest
+    while lo < n and row_counts[r, lo] == 0 and col_counts[r, lo] == 0:
+        lo += 1
+    # the marginals: moments, HX and HY, and whether they differ (HY is then its own)
+    sx = sx2 = sy = sy2 = np.int64(0)
+    asymmetric = False
+    for k in range(lo, n):
+        x_count = col_counts[r, k]
+        y_count = row_counts[r, k]
+        sx += x_count * k
+        sx2 += x_count * (k * k)
+        sy += y_count * k
+        sy2 += y_count * (k * k)
+        if y_count != x_count:
+            asymmetric = True
+    out[m, 0] = float(sx) / t
+    out[m, 1] = float(sy) / t
+    out[m, 2] = float(sx2) / t
+    out[m, 3] = float(sy2) / t
+    out[m, 4] = _range_entropy(col_counts, r, lo, n, total, log2_small)
+    out[m, 5] = out[m, 4]
+    if asymmetric:
+        out[m, 5] = _range_entropy(row_counts, r, lo, n, total, log2_small)
+    # the sum histogram: levels i + j from 2 lo to 2 (n - 1)
+    ss = ss2 = np.int64(0)
+    sum_stop = min(2 * n - 1, sum_counts.shape[1])
+    for k in range(2 * lo, sum_stop):
+        s = sum_counts[r, k]
+        ss += s * k
+        ss2 += s * (k * k)
+    out[m, 6] = float(ss) / t
+    out[m, 7] = float(ss2) / t
+    out[m, 8] = _range_entropy(sum_counts, r, 2 * lo, sum_stop, total, log2_small)
+    # the difference histogram: |i - j| below n - lo
+    top = n - lo
+    sd = sd2 = np.int64(0)
+    for k in range(top):
+        d = diff_counts[r, k]
+        sd += d * k
+        sd2 += d * (k * k)
+        dense[k] = float(d) * (1.0 / (1.0 + float(k * k)))
+    out[m, 9] = float(sd2) / t
+    out[m, 10] = float(sd) / t
+    out[m, 11] = _range_entropy(diff_counts, r, 0, top, total, log2_small)
+    # an integer row is cast to floats in buffers of 8192 entries: a sum per buffer
+    idm = 0.0
+    for chunk in range(0, top, _EINSUM_BUFFER):
+        idm = _einsum_sum(dense, chunk, min(chunk + _EINSUM_BUFFER, top)) + idm
+    out[m, 12] = idm / t
+    # mahotas's difference variance: the variance of the n_levels probabilities (numpy's
+    # pairwise sums over the L levels, whose terms from n_levels on are 0)
+    levels = float(n_levels)
+    for k in range(top):
+        d = diff_counts[r, k]
+        dense[k] = float(d) / t if d != 0 else 0.0
+    mean = _dense_pairwise(dense, top, length, lanes, partial) / levels
+    for k in range(n):
+        centred = (dense[k] if k < top else 0.0) - mean
+        dense[k] = centred * centred
+    out[m, 13] = _dense_pairwise(dense, n, length, lanes, partial) / levels
+    # HXY1: sum_k w_k (log2 c_k - log2 T) for the row weights against the column counts
+    # and the column weights against the row counts
+    # (the same two terms, bit for bit, when the marginals and the weights are equal)
+    mirrored = not asymmetric
+    for k in range(lo, n):
+        if row_weights[r, k] != col_weights[r, k]:
+            mirrored = False
+            break
+    log2_t = math.log2(t)
+    weighted = 0.0
+    for side in range(1 if mirrored else 2):
+        weights = row_weights if side == 0 else col_weights
+        counts = col_counts if side == 0 else row_counts
+        weight_sum = np.int64(0)
+        for k in range(lo, n):
+            w = weights[r, k]
+            weight_sum += w
+            count = counts[r, k]
+            if w == 0:
+                dense[k] = 0.0
+            elif count < log2_small.shape[0]:  # the C library's log2 of small counts
+                dense[k] = float(w) * log2_small[count]
+            else:
+                dense[k] = float(w) * math.log2(float(count))
+        value = _einsum_sum(dense, lo, n) - log2_t * float(weight_sum)
+        weighted = value if side == 0 else weighted + value
+    if mirrored:
+        weighted = weighted + weighted
+    out[m, 14] = -weighted / t
+
+
+@numba.njit(nogil=True, cache=True)
+def _range_entropy(counts, r, first, stop, total, log2_small):
+    """``-sum p log2 p`` of ``counts[r, first:stop] / total`` (the rest 0), as :func:`_entropies`:
+    from the exactly summed ``c log2 c``. A function of its own: the statistics compile faster."""
+    whole = fraction = np.int64(0)
+    for k in range(first, stop):
+        count = counts[r, k]
+        if count > 1:
+            whole, fraction = _add_count_log_count(count, 1, log2_small, whole, fraction)
+    return (_term(total, log2_small) - (float(whole) + fraction / _FRACTION_UNITS)) / total
+
+
+@numba.njit(nogil=True, cache=True)
+def _dense_pairwise(values, n, length, lanes, partial):
+    """numpy's pairwise sum of ``a[0:length]``, ``a[k] = values[k]`` below ``n``, else 0.
+
+    For a length of 128 times a power of two (the sums' arrays): numpy then
+    halves it exactly down to blocks of 128, each summed in 8 lanes
+    (:func:`_block_sum`'s order), the blocks added pair by pair up the tree;
+    the blocks from ``n`` on are 0 and add nothing. Non-negative terms
+    (no sign of a zero to keep).
+    """
+    n_blocks = length // 128
+    for block in range(n_blocks):
+        first = block * 128
+        if first >= n:
+            partial[block] = 0.0
+            continue
+        lanes[:] = 0.0
+        for k in range(first, min(first + 128, n)):
+            lanes[k & 7] += values[k]
+        partial[block] = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + (
+            (lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
+    while n_blocks > 1:
+        n_blocks //= 2
+        for block in range(n_blocks):
+            partial[block] = partial[2 * block] + partial[2 * block + 1]
+    return partial[0]
+
+
+#: The entries numpy casts at a time for ``einsum`` (its buffer size).
+_EINSUM_BUFFER = 8192
+
+
+@numba.njit(nogil=True, cache=True)
+def _einsum_sum(dense, first, stop):
+    """numpy's ``einsum`` dot product of rows whose terms are ``dense[first:stop]`` (else 0).
+
+    numpy's kernel (built for its baseline of 128-bit vectors, no fused
+    multiply-add): two lanes (even and odd positions), each adding the
+    vectors of a block of 8 terms last first, ``(6, 7), (4, 5), (2, 3),
+    (0, 1)``, block after block; then lane 0 plus lane 1. Zero terms change
+    no lane. Rows whose length is a multiple of 8 (the sums' arrays).
+    """
+    even = odd = 0.0
+    block = first - first % 8
+    while block < stop:
+        for j in range(6, -2, -2):
+            k = block + j
+            if first <= k < stop:
+                even = dense[k] + even
+            if first <= k + 1 < stop:
+                odd = dense[k + 1] + odd
+        block += 8
+    return even + odd
 
 
 def _weighted_log_counts(weights, counts, log2_t):
@@ -1324,7 +1549,7 @@ def stack_sums(stack, distances=(1,), directions=DIRECTIONS, *, symmetric=True,
 
 
 def crop_sums(levels, starts, shapes, n_levels, offsets, counted=None, lowest=None, *,
-              symmetric=True, ignore_zeros=False, matrices=None):
+              symmetric=True, ignore_zeros=False, matrices=None, statistics=None):
     """The :class:`CooccurrenceSums` of many masked crops, in one compiled pass.
 
     Crop ``i`` is ``levels[starts[i]:starts[i] + shapes[i].prod()].reshape(shapes[i])``
@@ -1362,6 +1587,11 @@ def crop_sums(levels, starts, shapes, n_levels, offsets, counted=None, lowest=No
         All zero, to receive the matrices too, each over its crop's range of
         levels as :func:`crop_matrices` counts them with ``lowest`` (``W`` at
         least every crop's range), from the same pass over the pixels.
+    statistics : ndarray of float64, shape (n * S, len(LEVEL_STATISTICS)), default=None
+        To receive each matrix's :func:`level_statistics`, computed as each
+        matrix is counted, its arrays by level held for that time only: the
+        sums returned then hold no arrays by level (all of length 0), which
+        saves writing (and allocating) a padded row of each per matrix.
 
     Examples
     --------
@@ -1388,9 +1618,19 @@ def crop_sums(levels, starts, shapes, n_levels, offsets, counted=None, lowest=No
     lowest = (np.zeros(len(n_levels), np.int64) if lowest is None
               else np.ascontiguousarray(lowest, np.int64))
     shapes = np.ascontiguousarray(shapes, np.int64)
-    out = CooccurrenceSums(len(n_levels) * len(offsets), np.repeat(n_levels, len(offsets)))
+    own = statistics is not None
+    if own and (statistics.shape != (len(n_levels) * len(offsets), len(LEVEL_STATISTICS))
+                or statistics.dtype != np.float64 or not statistics.flags.c_contiguous):
+        raise ValueError(f"statistics must be a C-contiguous float64 array of shape "
+                         f"({len(n_levels) * len(offsets)}, {len(LEVEL_STATISTICS)})")
+    out = CooccurrenceSums(len(n_levels) * len(offsets), np.repeat(n_levels, len(offsets)),
+                           by_level=not own)
     if len(n_levels) == 0:
         return out
+    length = padded_length(int(n_levels.max()))
+    # the one row by level each matrix is filled into, with statistics
+    own_rows = np.zeros((5, 4, length if own else 0), np.int64)  # four: a pass's offsets
+    own_sums = np.zeros((4, 2 * length if own else 0), np.int64)
     bits = int((n_levels - lowest).max()).bit_length()
     largest = int(shapes.prod(axis=1).max())
     touched = np.empty(largest + 1, np.intp)  # + 1: the branch-free write after the last
@@ -1403,10 +1643,12 @@ def crop_sums(levels, starts, shapes, n_levels, offsets, counted=None, lowest=No
                          f"of at least {int((n_levels - lowest).max())} levels")
     _crop_sums(levels, np.ascontiguousarray(starts, np.int64), shapes, n_levels, lowest,
                offsets, np.ascontiguousarray(counted, np.bool_), symmetric,
-               1 if ignore_zeros else 0, LOG2_SMALL_COUNTS, _scratch_table(bits), touched,
-               spans, out._integers, out._logs, out.row_counts, out.col_counts, out.sum_counts,
+               1 if ignore_zeros else 0, LOG2_SMALL_COUNTS, _scratch_table(bits),
+               _four_tables(bits), touched, spans, out._integers, out._logs, out.row_counts, out.col_counts, out.sum_counts,
                out.diff_counts, out.row_weights, out.col_weights, matrices is not None,
-               np.zeros((1, 1, 1), np.int64) if matrices is None else matrices)
+               np.zeros((1, 1, 1), np.int64) if matrices is None else matrices,
+               statistics if own else np.empty((0, len(LEVEL_STATISTICS))),
+               (own_rows[0], own_rows[1], own_rows[2], own_rows[3], own_rows[4]), own_sums)
     return out
 
 
@@ -1416,8 +1658,9 @@ MAX_CROP_LEVELS = 1024
 
 @numba.njit(nogil=True, cache=True)
 def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symmetric, start,
-               log2_small, scratch, touched, spans, sums, logs, row_counts, col_counts,
-               sum_counts, diff_counts, row_weights, col_weights, emit, matrices):
+               log2_small, scratch, four, touched, spans, sums, logs, row_counts, col_counts,
+               sum_counts, diff_counts, row_weights, col_weights, emit, matrices, statistics,
+               own, own_sums):
     """:func:`_sparse_sums` of each crop of :func:`crop_sums` (its outside level left out).
 
     A crop whose range of levels makes a table of no more cells than it has
@@ -1425,9 +1668,29 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
     into that table as it is, then read cell by cell (:func:`_table_fill`);
     a wider one lists the cells its pairs fill (:func:`_sparse_fill`): 0.66x
     the time on the regions of ``benchmarks/bench_regions.py``. Either gives
-    the same sums.
+    the same sums. An image's crop counted into tables takes four offsets
+    in one pass over its pixels (:func:`_count_four_offsets`, into the four
+    tables of ``four``), as the whole image's counting does.
+
+    With ``statistics`` (a row per matrix), each matrix's arrays by level go
+    to a row of ``own`` and ``own_sums`` (row, column, difference counts and
+    row, column weights; sums; four rows, for four offsets counted in one
+    pass), its :func:`level_statistics` into ``statistics``, and the row is
+    cleared for the next: the matrices' arrays by level are then never
+    written (nor allocated).
     """
     n_offsets = offsets.shape[0]
+    in_place = statistics.shape[0] == 0
+    if in_place:
+        by_level = (row_counts, col_counts, diff_counts, row_weights, col_weights)
+        by_sum = sum_counts
+    else:
+        by_level = (own[0], own[1], own[2], own[3], own[4])
+        by_sum = own_sums
+    length = by_level[0].shape[1]
+    partial = np.empty(max(1, length // 128))
+    dense = np.empty(2 * length)
+    lanes = np.zeros(8)
     for i in range(starts.shape[0]):
         depth, height, width = shapes[i, 0], shapes[i, 1], shapes[i, 2]
         base = starts[i]
@@ -1441,7 +1704,36 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
         # The first and one past the last pixel inside the mask of each row: the pairs
         # beyond them have a pixel outside, and are not counted at all.
         _row_spans(levels, base, depth * height, width, n_valid, spans)
-        for o in range(n_offsets):
+        quad = 0  # the offsets from `quad` on are counted four at a time
+        while (tabled and depth == 1 and quad + 4 <= n_offsets and counted[quad]
+               and counted[quad + 1] and counted[quad + 2] and counted[quad + 3]):
+            stride = _four_table_stride(bits)
+            tables = (four[:stride], four[stride:2 * stride], four[2 * stride:3 * stride],
+                      four[3 * stride:])
+            _count_four_offsets(levels, base, height, width, spans, offsets[quad:quad + 4],
+                                low, bits, tables[0], tables[1], tables[2], tables[3])
+            first = i * n_offsets + quad  # the four matrices' rows
+            if emit:
+                for j in range(4):
+                    _emit_matrix(tables[j], touched, np.int64(0), tabled, span - 1, bits,
+                                 symmetric, matrices[first + j])
+            if symmetric:  # the four tables read side by side
+                _table_fill_four(tables[0], tables[1], tables[2], tables[3], span, bits, low,
+                                 n_valid, start, log2_small, first, first if in_place else 0,
+                                 sums, logs, by_level[0], by_level[1], by_sum, by_level[2],
+                                 by_level[3], by_level[4])
+            else:
+                for j in range(4):
+                    _table_fill(tables[j], span, bits, low, n_valid, symmetric, start,
+                                log2_small, first + j, first + j if in_place else j, sums, logs,
+                                by_level[0], by_level[1], by_sum, by_level[2], by_level[3],
+                                by_level[4])
+            if not in_place:
+                for j in range(4):
+                    _own_statistics(by_level, by_sum, sums, first + j, j, low, n_valid,
+                                    log2_small, dense, lanes, partial, statistics)
+            quad += 4
+        for o in range(quad, n_offsets):
             if not counted[o]:
                 continue
             dz, dy, dx = offsets[o, 0], offsets[o, 1], offsets[o, 2]
@@ -1473,14 +1765,170 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
             if emit:  # the matrix too, before the fill empties the table
                 _emit_matrix(scratch, touched, n_touched, tabled, span - 1, bits, symmetric,
                              matrices[i * n_offsets + o])
+            m = i * n_offsets + o
+            r = m if in_place else 0
             if tabled:
                 _table_fill(scratch, span, bits, low, n_valid, symmetric, start, log2_small,
-                            i * n_offsets + o, sums, logs, row_counts, col_counts, sum_counts,
-                            diff_counts, row_weights, col_weights)
+                            m, r, sums, logs, by_level[0], by_level[1], by_sum, by_level[2],
+                            by_level[3], by_level[4])
             else:
                 _sparse_fill(scratch, touched, n_touched, bits, low, n_valid, symmetric, start,
-                             log2_small, i * n_offsets + o, sums, logs, row_counts, col_counts,
-                             sum_counts, diff_counts, row_weights, col_weights)
+                             log2_small, m, r, sums, logs, by_level[0], by_level[1], by_sum,
+                             by_level[2], by_level[3], by_level[4])
+            if not in_place:
+                _own_statistics(by_level, by_sum, sums, m, np.int64(0), low, n_valid,
+                                log2_small, dense, lanes, partial, statistics)
+        if not in_place:  # the offsets not counted: empty matrices
+            for o in range(n_offsets):
+                if not counted[o]:
+                    statistics[i * n_offsets + o, :] = np.nan
+
+
+@numba.njit(nogil=True, cache=True)
+def _own_statistics(by_level, by_sum, sums, m, r, low, n_valid, log2_small, dense, lanes,
+                    partial, statistics):
+    """Row ``m`` of ``statistics`` from row ``r`` of ``by_level`` and ``by_sum``, which
+    matrix ``m`` was filled into (its levels ``[low, n_valid)``), then that row cleared."""
+    _matrix_statistics(by_level[0], by_level[1], by_sum, by_level[2], by_level[3], by_level[4],
+                       r, sums[m, 0], low, n_valid, log2_small, dense, lanes, partial,
+                       statistics, m)
+    for k in range(low, n_valid):
+        by_level[0][r, k] = 0
+        by_level[1][r, k] = 0
+        by_level[3][r, k] = 0
+        by_level[4][r, k] = 0
+    for k in range(n_valid - low):
+        by_level[2][r, k] = 0
+    for k in range(2 * low, 2 * n_valid):
+        by_sum[r, k] = 0
+
+
+@numba.njit(nogil=True, cache=True)
+def _table_fill_four(table0, table1, table2, table3, span, bits, lowest, n_valid, start,
+                     log2_small, m, r, sums, logs, row_counts, col_counts, sum_counts,
+                     diff_counts, row_weights, col_weights):
+    """:func:`_table_fill` of four symmetric tables at once, into rows ``m`` to ``m + 3`` of
+    the sums (``r`` to ``r + 3`` of the arrays by level).
+
+    Each cell of the upper triangle is read in the four tables side by side,
+    and passed over at once when empty in all four (most cells are); a
+    symmetric matrix's column counts are its row counts (copied once).
+    """
+    totals = np.zeros((4, 5), np.int64)  # whole, fraction, total, square, product
+    for u in range(span):
+        a = u + lowest
+        for v in range(u, span):
+            code = np.uintp((u << bits) | v)
+            mirror = np.uintp((v << bits) | u)
+            s0 = table0[code] + table0[mirror]
+            s1 = table1[code] + table1[mirror]
+            s2 = table2[code] + table2[mirror]
+            s3 = table3[code] + table3[mirror]
+            if (s0 | s1 | s2 | s3) == 0:
+                continue
+            table0[code] = table0[mirror] = 0
+            table1[code] = table1[mirror] = 0
+            table2[code] = table2[mirror] = 0
+            table3[code] = table3[mirror] = 0
+            b = v + lowest  # b >= a: rows and columns outside [start, n_valid) left out
+            if a < start or b >= n_valid:
+                continue
+            mirrored = a != b
+            times = 2 if mirrored else 1
+            for j in range(4):
+                s = np.int64((s0, s1, s2, s3)[j])
+                if s == 0:
+                    continue
+                row = r + j
+                row_counts[row, a] += s
+                if mirrored:
+                    row_counts[row, b] += s
+                sum_counts[row, a + b] += times * s
+                diff_counts[row, b - a] += times * s
+                totals[j, 2] += times * s
+                totals[j, 3] += times * s * s
+                totals[j, 4] += times * a * b * s
+                if s > 1:  # a count of 1 adds 0
+                    totals[j, 0], totals[j, 1] = _add_count_log_count(
+                        s, times, log2_small, totals[j, 0], totals[j, 1])
+    for j in range(4):
+        sums[m + j, 0], sums[m + j, 1], sums[m + j, 2] = totals[j, 2], totals[j, 3], totals[j, 4]
+        logs[m + j, 0] = float(totals[j, 0]) + totals[j, 1] / _FRACTION_UNITS
+        logs[m + j, 1] = _term(totals[j, 2], log2_small)
+        row = r + j
+        for k in range(lowest, n_valid):  # a loop: a slice copy compiles 10x longer
+            count = row_counts[row, k]
+            col_counts[row, k] = count
+            row_weights[row, k] = count
+            col_weights[row, k] = count
+
+
+@numba.njit(nogil=True, cache=True)
+def _count_four_offsets(levels, base, height, width, spans, offsets, low, bits, table0, table1,
+                        table2, table3):
+    """Count the pairs of four offsets ``(0, dy, dx)`` of an image's crop in one pass.
+
+    Crop pixel ``(y, x)`` is ``levels[base + y * width + x]``; the pairs of
+    ``offsets[m]`` go to ``table{m}``, the cell of levels ``(a, b)`` at
+    ``(a - low) << bits | (b - low)``. Source pixels are those of each row's
+    span inside the mask (``spans``); a neighbour outside the mask holds the
+    outside level, whose cells the fill leaves out. Where all four
+    neighbours lie in the crop, one loop loads each pixel once for its four
+    pairs and makes four independent increments, over slices indexed from 0
+    (no wraparound checks); the rest, the crop's border, offset by offset.
+    """
+    dy0, dx0 = offsets[0, 1], offsets[0, 2]
+    dy1, dx1 = offsets[1, 1], offsets[1, 2]
+    dy2, dx2 = offsets[2, 1], offsets[2, 2]
+    dy3, dx3 = offsets[3, 1], offsets[3, 2]
+    x_first = max(max(0, -dx0), max(0, -dx1), max(0, -dx2), max(0, -dx3))
+    x_end = width - max(max(0, dx0), max(0, dx1), max(0, dx2), max(0, dx3))
+    y_end = height - max(max(dy0, dy1), max(dy2, dy3))
+    for y in range(height):
+        first, stop = spans[y, 0], spans[y, 1]
+        if stop <= first:
+            continue
+        row = base + y * width
+        fast_first = fast_stop = stop  # the part counted four at a time: none yet
+        if y < y_end:
+            fast_first = max(first, x_first)
+            fast_stop = min(stop, x_end)
+            if fast_stop > fast_first:
+                n = fast_stop - fast_first
+                sources = levels[row + fast_first:row + fast_stop]
+                near0 = levels[row + dy0 * width + fast_first + dx0:
+                               row + dy0 * width + fast_stop + dx0]
+                near1 = levels[row + dy1 * width + fast_first + dx1:
+                               row + dy1 * width + fast_stop + dx1]
+                near2 = levels[row + dy2 * width + fast_first + dx2:
+                               row + dy2 * width + fast_stop + dx2]
+                near3 = levels[row + dy3 * width + fast_first + dx3:
+                               row + dy3 * width + fast_stop + dx3]
+                for x in range(n):
+                    a = (np.intp(sources[x]) - low) << bits
+                    table0[np.uintp(a | (np.intp(near0[x]) - low))] += 1
+                    table1[np.uintp(a | (np.intp(near1[x]) - low))] += 1
+                    table2[np.uintp(a | (np.intp(near2[x]) - low))] += 1
+                    table3[np.uintp(a | (np.intp(near3[x]) - low))] += 1
+            else:
+                fast_first = fast_stop = stop
+        if fast_first <= first and fast_stop >= stop:
+            continue
+        # the rest of the span, [first, fast_first) and [fast_stop, stop), offset by offset
+        for m in range(4):
+            table = (table0, table1, table2, table3)[m]
+            dy, dx = offsets[m, 1], offsets[m, 2]
+            if y + dy >= height:
+                continue
+            valid_first = max(0, -dx)
+            valid_stop = width - max(0, dx)
+            for part in range(2):
+                x_from = first if part == 0 else fast_stop
+                x_to = fast_first if part == 0 else stop
+                for x in range(max(x_from, valid_first), min(x_to, valid_stop)):
+                    a = np.intp(levels[row + x]) - low
+                    b = np.intp(levels[row + dy * width + x + dx]) - low
+                    table[np.uintp((a << bits) | b)] += 1
 
 
 @numba.njit(nogil=True, cache=True)
@@ -1508,9 +1956,10 @@ def _emit_matrix(scratch, touched, n_touched, tabled, width, bits, symmetric, ma
 
 
 @numba.njit(nogil=True, cache=True)
-def _table_fill(scratch, span, bits, lowest, n_valid, symmetric, start, log2_small, m, sums,
+def _table_fill(scratch, span, bits, lowest, n_valid, symmetric, start, log2_small, m, r, sums,
                 logs, row_counts, col_counts, sum_counts, diff_counts, row_weights, col_weights):
-    """Row ``m`` of the sums from a table of counts over ``span`` levels from ``lowest``.
+    """Row ``m`` of the sums from a table of counts over ``span`` levels from ``lowest``
+    (row ``r`` of the arrays by level).
 
     As :func:`_sparse_fill`, the cell of levels ``(a, b)`` at ``(a - lowest)
     << bits | (b - lowest)``, every cell of the ``span x span`` table read
@@ -1533,13 +1982,13 @@ def _table_fill(scratch, span, bits, lowest, n_valid, symmetric, start, log2_sma
                 continue
             mirrored = symmetric and a != b
             times = 2 if mirrored else 1
-            row_counts[m, a] += s
-            col_counts[m, b] += s
+            row_counts[r, a] += s
+            col_counts[r, b] += s
             if mirrored:
-                row_counts[m, b] += s
-                col_counts[m, a] += s
-            sum_counts[m, a + b] += times * s
-            diff_counts[m, abs(a - b)] += times * s
+                row_counts[r, b] += s
+                col_counts[r, a] += s
+            sum_counts[r, a + b] += times * s
+            diff_counts[r, abs(a - b)] += times * s
             total += times * s
             square += times * s * s
             product += times * a * b * s
@@ -1551,8 +2000,8 @@ def _table_fill(scratch, span, bits, lowest, n_valid, symmetric, start, log2_sma
     logs[m, 1] = _term(total, log2_small)
     if symmetric:  # the marginals, over the levels that can be non-zero
         for k in range(lowest, n_valid):  # a loop: a slice copy compiles 10x longer
-            row_weights[m, k] = row_counts[m, k]
-            col_weights[m, k] = col_counts[m, k]
+            row_weights[r, k] = row_counts[r, k]
+            col_weights[r, k] = col_counts[r, k]
         return
     for u in range(span):
         a = u + lowest
@@ -1563,9 +2012,9 @@ def _table_fill(scratch, span, bits, lowest, n_valid, symmetric, start, log2_sma
             b = v + lowest
             if s == 0 or a < start or b < start or a >= n_valid or b >= n_valid:
                 continue
-            if col_counts[m, a] != 0 and row_counts[m, b] != 0:
-                row_weights[m, a] += s
-                col_weights[m, b] += s
+            if col_counts[r, a] != 0 and row_counts[r, b] != 0:
+                row_weights[r, a] += s
+                col_weights[r, b] += s
 
 
 def crop_matrices(levels, starts, shapes, n_levels, offsets, counted=None, *, symmetric=True,
@@ -1666,18 +2115,18 @@ def _crop_matrices(levels, starts, shapes, n_levels, lowest, offsets, counted, s
 
 @numba.njit(nogil=True, cache=True)
 def _row_spans(levels, base, n_rows, width, n_valid, spans):
-    """The first and one past the last pixel below ``n_valid`` of each crop row (else ``W, 0``)."""
+    """The first and one past the last pixel below ``n_valid`` of each crop row (else ``W, 0``).
+
+    The whole row is read, in a loop that vectorizes (twice as fast as
+    stopping at the first pixel inside from each end, a scalar loop).
+    """
     for r in range(n_rows):
-        row = base + r * width
+        row = levels[base + r * width:base + (r + 1) * width]
         first, stop = width, 0
         for x in range(width):
-            if levels[row + x] < n_valid:
-                first = x
-                break
-        for x in range(width - 1, first - 1, -1):
-            if levels[row + x] < n_valid:
-                stop = x + 1
-                break
+            inside = row[x] < n_valid
+            first = min(first, x if inside else width)
+            stop = max(stop, x + 1 if inside else 0)
         spans[r, 0], spans[r, 1] = first, stop
 
 
