@@ -22,6 +22,7 @@ import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
 from .preprocess.channels import channel_images
+from .preprocess.quantize import region_pass_arrays
 from .io.chunked import is_chunked
 from .io.decode import describe_source, load_color_pixels, load_gray
 from ._params import parameter_names
@@ -346,6 +347,11 @@ class _Regions:
     def __init__(self, pixels, compact, corners, ids, settings, catch):
         self.pixels, self.compact, self.corners, self.ids = pixels, compact, corners, ids
         self.settings, self.catch = settings, catch
+        # The compiled pass's types, converted once for every batch (the regions left to the
+        # featurizer keep the image's own type)
+        self.pass_arrays = (region_pass_arrays(pixels, compact)
+                            if covers_regions(settings) and isinstance(pixels, np.ndarray)
+                            else (pixels, compact))
 
     def rows(self, batch):
         """The rows of the regions ``batch`` (indices into the corners), NaN where one failed.
@@ -356,7 +362,7 @@ class _Regions:
         batch = np.asarray(batch, dtype=np.intp)
         if not covers_regions(self.settings):
             return self.rows_one_by_one(batch)
-        out, left = rows_from_labels(self.pixels, self.compact, self.corners[batch], batch + 1,
+        out, left = rows_from_labels(*self.pass_arrays, self.corners[batch], batch + 1,
                                      self.settings)
         if left.any():  # the same error, NaN row or row as one by one
             out[left] = self.rows_one_by_one(batch[left])

@@ -8,7 +8,7 @@ import numba
 import numpy as np
 
 __all__ = ["MAX_BINS", "REGION_DONE", "REGION_LEFT", "RegionCrops", "is_8bit", "quantize",
-           "quantize_regions", "to_gray_levels"]
+           "quantize_regions", "region_pass_arrays", "to_gray_levels"]
 
 #: Most levels ``bin_width`` may produce (a co-occurrence matrix has their square of cells).
 MAX_BINS = 1024
@@ -353,7 +353,7 @@ def quantize_regions(gray, labels, boxes, numbers, settings):
         gray, labels = gray[None], labels[None]
         boxes = np.column_stack([np.zeros(len(boxes), np.int64), boxes[:, :2],
                                  np.ones(len(boxes), np.int64), boxes[:, 2:]])
-    gray, labels = _compiled_types(gray, labels)
+    gray, labels = region_pass_arrays(gray, labels)  # as they come when already converted
     boxes = np.ascontiguousarray(boxes, dtype=np.int64)
     shapes = boxes[:, 3:] - boxes[:, :3]
     sizes = shapes.prod(axis=1)
@@ -380,13 +380,23 @@ def quantize_regions(gray, labels, boxes, numbers, settings):
     return RegionCrops(levels, starts, shapes, n_levels, lowest, status)
 
 
-def _compiled_types(gray, labels):
-    """``gray`` and ``labels`` as contiguous arrays of a few types: each other combination of
-    types and layouts would compile the region pass again, for seconds, on its first call.
+def region_pass_arrays(gray, labels):
+    """``gray`` and ``labels`` as :func:`quantize_regions` compiles for: a few types, contiguous.
 
-    Values are unchanged: integer images other than 8-bit and 16-bit become int64 (uint64
-    stays: its top half does not fit), floats keep their type (float32's bins are computed in
-    float32), and labels become int32 or int64 (equality between labels is all that is read).
+    Each other combination of types and layouts would compile the region pass
+    again, for seconds, on its first call. Values are unchanged: integer
+    images other than 8-bit and 16-bit become int64 (uint64 stays: its top
+    half does not fit), floats keep their type (float32's bins are computed in
+    float32), and labels become int32 or int64 (equality between labels is
+    all that is read). Arrays already of those types are returned as they
+    are, so a caller running many batches over one image converts it once.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gray, labels = region_pass_arrays(np.zeros((2, 2), np.int16), np.ones((2, 2), np.uint8))
+    >>> gray.dtype, labels.dtype
+    (dtype('int64'), dtype('int32'))
     """
     if gray.dtype.kind in "iu" and gray.dtype not in (np.uint8, np.uint16, np.uint64):
         gray = gray.astype(np.int64)
