@@ -20,8 +20,8 @@ from .io.decode import describe_source, load_color_pixels, load_gray, load_mask
 from ._aggregate import aggregate_windows
 from .texture.catalogue import GLCMStatistics, features_of_statistics
 from .texture.windowed import (
-    LEVEL_SUMS, N_ACC, N_LEVEL_SUMS, WINDOW_STATISTICS, fixed_point_tables, map_rows,
-    window_statistics,
+    LEVEL_SUMS, N_ACC, N_LEVEL_SUMS, WINDOW_STATISTICS, fixed_point_log2, fixed_point_tables,
+    map_rows, map_rows_ordered, window_statistics,
 )
 from ._params import parameter_names
 from ._progress import Progress
@@ -221,11 +221,14 @@ def _checked_mask(mask, shape, source, image):
 
 
 def _colour_maps(image, source, window, step, n_jobs, settings, verbose, mask, masked_window):
-    """The maps of each channel of ``settings.color``, in the featurizer's column order.
+    """The maps of each channel of ``settings.color``, then of each pair of
+    ``settings.color_pairs``, in the featurizer's column order.
 
     The channels are binned together, once for the whole image (the
     featurizer's one scale for the channels of a sample), then each is mapped
-    as a gray image.
+    as a gray image, and each pair ``(a, b)`` from its cross-channel matrices
+    (rows: ``a``'s levels, columns: ``b``'s), whose ``N_g`` is the pair's largest
+    level + 1, as the featurizer's matrix of the pair spans both channels' levels.
     """
     if settings.volume:
         raise ValueError("texture maps of a colour image are 2-D: volume must be False")
@@ -234,15 +237,21 @@ def _colour_maps(image, source, window, step, n_jobs, settings, verbose, mask, m
     stacked = np.stack(channels)
     deciding = mask if mask is not None and masked_window else None
     stacked_mask = None if deciding is None else np.broadcast_to(deciding, stacked.shape)
-    levels = quantize(stacked, settings, stacked_mask)
+    levels = dict(zip(settings.channels, quantize(stacked, settings, stacked_mask)))
     per_channel = dataclasses.replace(settings, color="gray", color_pairs=())
-    maps = []
-    for channel in levels:
+    # each channel's counted levels: its N_g (the largest + 1) and whether it is flat
+    lowest, highest = {}, {}
+    for name, channel in levels.items():
         counted = channel[deciding] if deciding is not None else channel
-        maps.append(_map_levels(channel, window, step,
-                                n_jobs, per_channel, verbose, mask=mask,
-                                masked_window=masked_window,
-                                n_levels=int(counted.max(initial=0)) + 1))
+        lowest[name], highest[name] = int(counted.min(initial=0)), int(counted.max(initial=0))
+    maps = [_map_levels(levels[name], window, step, n_jobs, per_channel, verbose, mask=mask,
+                        masked_window=masked_window, n_levels=highest[name] + 1)
+            for name in settings.channels]
+    for a, b in settings.color_pairs:
+        low, high = min(lowest[a], lowest[b]), max(highest[a], highest[b])
+        maps.append(_map_levels(levels[a], window, step, n_jobs, per_channel, verbose,
+                                mask=mask, masked_window=masked_window, n_levels=high + 1,
+                                image_flat=low == high, second=levels[b]))
     return np.concatenate(maps, axis=-1)
 
 
@@ -391,7 +400,7 @@ class _WindowStatistics:
     """The catalogue's statistics of the windows' matrices, from their sliding sums.
 
     The attributes that the formulas of :data:`~haralick_learn.texture.catalogue.FEATURES`
-    read of a :class:`~haralick_learn.texture.catalogue.GLCMStatistics`, for the symmetric
+    read of a :class:`~haralick_learn.texture.catalogue.GLCMStatistics`, for the
     matrices of many windows (one entry each), computed from the integer and
     fixed-point sums of :func:`~haralick_learn.texture.windowed.map_rows`: the
     moments as the batch's statistics compute them (exact integer sums divided
@@ -408,16 +417,16 @@ class _WindowStatistics:
         for name, row in zip(WINDOW_STATISTICS, values):
             setattr(self, name, row)
         self.empty = acc[:, 0] == 0
-        self.hy = self.hx  # px = py
-        self.hxy1 = self.hxy2 = self.hx + self.hy  # both are HX + HY
-        self.uy, self.ey2, self.vy = self.ux, self.ex2, self.vx
+        self.hxy2 = self.hx + self.hy  # for any matrix; HXY1 too for a symmetric one
         self.n_levels = np.full(acc.shape[0], float(n_levels))
         if level_sums is not None:
             for k, name in enumerate(LEVEL_SUMS):
                 setattr(self, name, level_sums[:, k])
             self.sum_moments = (self.cluster_tendency, self.cluster_shade,
                                 self.cluster_prominence)
-        self.eps_entropies = (self.entropy, self.hx, self.hy, self.hxy1, self.hxy2)
+        # pyradiomics's HXY1 is HX + HY for any matrix (its px are the row sums, mahotas's
+        # the column sums)
+        self.eps_entropies = (self.entropy, self.hx, self.hy, self.hxy2, self.hxy2)
         self.eps_sum_entropy = self.sum_entropy
         self.eps_difference_entropy = self.difference_entropy
 
@@ -443,12 +452,16 @@ _CELL_DTYPE = np.int32
 
 
 def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
-                masked_window=True, n_levels=None, image_flat=None):
+                masked_window=True, n_levels=None, image_flat=None, second=None):
     """The maps of quantized levels (2-D, or 3-D with ``settings.volume``).
 
     ``mask``: only the windows of voxels inside it are computed (NaN elsewhere),
     and with ``masked_window`` only the pairs of voxels both inside it count.
     ``n_levels``: N_g of IBSI's normalised features (default: the maximum level + 1).
+    ``second``: another channel's levels, of ``levels``'s shape: the maps of the
+    cross-channel matrices, ``levels`` the rows' channel and ``second`` the columns'
+    (the featurizer's ``cross_cooccurrence``). ``n_levels`` and ``image_flat`` then
+    cover both channels.
     """
     flat = levels.ndim == 2
     # One type of every array the kernel takes (writable, C-ordered, 16-bit levels,
@@ -459,6 +472,12 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
         mask3 = np.require(mask[None] if flat else mask, np.bool_, ["C", "W"])
     else:
         mask3 = np.ones((1, 1, 1), np.bool_)
+    # Not symmetric: ordered pairs (their own kernel), of one image or of two channels
+    ordered = second is not None or not settings.symmetric
+    if second is not None:
+        second3 = np.require(second[None] if flat else second, _LEVEL_DTYPE, ["C", "W"])
+    else:
+        second3 = volume3
     depth, height, width = volume3.shape
     r = window // 2
     in_plane = flat or settings.volume == "2d"
@@ -468,7 +487,7 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
         counted = volume3 if mask is None or not masked_window else volume3[mask3]
         n_levels = int(counted.max(initial=0)) + 1
     # The matrices span the image's levels (a tile's too: the same arrays, the same bits)
-    n_cells = max(int(volume3.max(initial=0)) + 1, n_levels)
+    n_cells = max(int(volume3.max(initial=0)) + 1, int(second3.max(initial=0)) + 1, n_levels)
     if image_flat is None:  # whether the image (mask) has one level: MCC's flat region
         counted = volume3[mask3] if mask is not None and masked_window else volume3
         image_flat = int(counted.min(initial=0)) == int(counted.max(initial=0))
@@ -476,6 +495,7 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
     per_matrix = int(np.bincount(groups).max())  # offsets counted into one matrix
     max_count = 2 * window_voxels * per_matrix  # T of a window, and every count within it
     nlogn, inv, nlogn_scale, inv_scale = fixed_point_tables(max_count, n_cells)
+    log2_counts = fixed_point_log2(max_count, nlogn_scale) if ordered else nlogn[:1]
     names = settings.features
     by_matrix = [name for name in names if name in _WINDOW_MATRIX_FEATURES]
     if by_matrix:  # the matrices are there: pyradiomics's own entropies (with its eps) too
@@ -517,11 +537,20 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
         for first in range(start, stop, chunk):
             last = min(stop, first + chunk)
             k = last - first
-            map_rows(volume3, mask3, mask is not None and masked_window, only_mask, int(first),
-                     int(last), n_grid_y, step, radius, offsets, groups, n_groups, n_cells,
-                     n_levels, bool(settings.ignore_zeros), nlogn, inv, track_max,
-                     want_level_sums, want_matrices, cells, acc, window_max, level_sums,
-                     matrices, written)
+            if ordered:
+                map_rows_ordered(volume3, second3, second is not None and settings.symmetric,
+                                 mask3, mask is not None and masked_window, only_mask,
+                                 int(first), int(last), n_grid_y, step, radius, offsets, groups,
+                                 n_groups, n_cells, n_levels, bool(settings.ignore_zeros), nlogn,
+                                 inv, track_max, True, log2_counts, want_level_sums,
+                                 want_matrices, cells, acc, window_max, level_sums, matrices,
+                                 written)
+            else:
+                map_rows(volume3, mask3, mask is not None and masked_window, only_mask,
+                         int(first), int(last), n_grid_y, step, radius, offsets, groups,
+                         n_groups, n_cells, n_levels, bool(settings.ignore_zeros), nlogn, inv,
+                         track_max, want_level_sums, want_matrices, cells, acc, window_max,
+                         level_sums, matrices, written)
             # every window is written without a mask: no selection (copies) then
             keep = slice(None) if not only_mask else written[:k].ravel()
             rows_out = out[first:last].reshape(-1, out.shape[2])

@@ -224,7 +224,7 @@ PARAMETERS = (
                     "'2.5d')"),),
               where=_ALL),
     Parameter("symmetric", True, ("boolean",),
-              "add each co-occurrence matrix's transpose, as mahotas does", where=_BOTH),
+              "add each co-occurrence matrix's transpose, as mahotas does", where=_ALL),
     Parameter("preserve_haralick_bug", False, ("boolean",),
               "mahotas's option: the sum variance around the sum entropy, as Haralick's "
               "paper prints it", where=_BOTH),
@@ -237,7 +237,7 @@ PARAMETERS = (
               cli=(("action", "store_const"), ("const", "all"),
                    ("help", "with --color rgb|hsv|lab, also the cross-channel co-occurrence of "
                     "every pair of channels (columns prefixed RG_, HS_, La_...)")),
-              where=_BOTH),
+              where=_ALL),
     Parameter("gray_conversion", "exact", (Options(("exact", "mahotas")),),
               "how RGB becomes gray: exact integer arithmetic, the same on every machine, or "
               "mahotas's rgb2gray bit for bit, which depends on the machine's BLAS"),

@@ -526,7 +526,7 @@ def test_one_machine_code_of_the_kernel_maps_every_kind_of_image(china_gray):
     # Each type of array the kernel is called with compiles its own machine code, seconds on
     # a machine's first map: every image (8-bit, read-only, 16-bit, float, masked, colour,
     # a volume, a large window, the windows' whole matrices) is mapped by one.
-    from haralick_learn.texture.windowed import map_rows
+    from haralick_learn.texture.windowed import map_rows, map_rows_ordered
 
     gray = china_gray[60:84, 90:120]
     readonly = gray.copy()
@@ -546,3 +546,24 @@ def test_one_machine_code_of_the_kernel_maps_every_kind_of_image(china_gray):
     texture_maps(volume, 3, volume="2d", step=2)
     texture_maps(np.tile(gray, (11, 9))[:259, :259], 257, step=128)
     assert len(map_rows.signatures) == 1, map_rows.signatures
+    # and one of the ordered pairs' kernel (symmetric=False, colour pairs)
+    texture_maps(gray, 3, symmetric=False)
+    texture_maps(readonly, 5, symmetric=False, aggregate="mean", features="ibsi", levels=32)
+    texture_maps(gray.astype(np.uint16) * 257, 3, bin_width=50, symmetric=False)
+    texture_maps(gray, 3, mask=mask, ignore_zeros=True, symmetric=False, levels=16,
+                 features=["ibsi_MCC", "ibsi_MaximumProbability"])
+    texture_maps(rgb, 3, color="rgb", color_pairs="all", levels=8)
+    texture_maps(rgb, 3, color="hsv", color_pairs=[("V", "H")], symmetric=False, mask=mask)
+    texture_maps(volume, 3, volume=True, mask=volume > 100, bin_width=25, symmetric=False)
+    assert len(map_rows_ordered.signatures) == 1, map_rows_ordered.signatures
+    assert len(map_rows.signatures) == 1, map_rows.signatures
+
+
+def test_dask_tiles_of_non_symmetric_maps_equal_the_in_memory_maps(china_gray):
+    import dask.array as da
+
+    gray = china_gray[:90, :70]
+    params = dict(symmetric=False, features="ibsi", levels=32, aggregate="mean")
+    lazy = texture_maps(da.from_array(gray, chunks=(40, 30)), 7, **params)
+    np.testing.assert_array_equal(lazy.compute(scheduler="threads"),
+                                  texture_maps(gray, 7, **params))

@@ -200,10 +200,138 @@ def test_colour_maps_are_the_featurizer_on_each_crop_of_the_photograph(params):
                                    atol=1e-9)
 
 
-def test_cross_channel_maps_are_refused_by_name():
-    """Maps count each channel's pairs; cross-channel pairs are for images and regions."""
-    with pytest.raises(TypeError, match=r"unexpected parameters \['color_pairs'\]"):
-        texture_maps(np.zeros((20, 20, 3), np.uint8), 5, color="rgb", color_pairs="all")
+NON_SYMMETRIC = [
+    dict(levels=32),
+    dict(features="ibsi", bin_width=25, aggregate="mean", distance=[1, 2]),
+    dict(features="skimage", offsets="skimage", distance=[1, 3], aggregate="mean_std"),
+    dict(features="ibsi", levels=16, aggregate="merged"),
+    dict(levels=16, compute_14th_feature=True, features=["haralick", "ibsi_MCC",
+                                                         "ibsi_JointEntropy", "ibsi_Imc1"]),
+    dict(features="ibsi", levels=8, ignore_zeros=True),
+    dict(offsets=[(0, 1), (2, 1)], gray_range=(20, 230), levels=64),
+]
+
+
+@pytest.mark.parametrize("params", NON_SYMMETRIC, ids=[str(i) for i in range(len(NON_SYMMETRIC))])
+def test_non_symmetric_maps_are_the_featurizer_on_each_crop(params):
+    """symmetric=False counts each pixel pair once, (p, p + offset): rows and columns have
+    their own marginals (HX and HY, mahotas's HXY1 over its px[i] py[j], pyradiomics's
+    joint average of the rows...), each window as the featurizer's on its crop."""
+    gray = data.camera()[100:140, 200:250]
+    params = dict(params, symmetric=False)
+    maps = texture_maps(gray, 7, **params)
+    assert maps.shape == (40, 50, len(HaralickFeaturizer(**params).get_feature_names_out()))
+    skip = ("ibsi_Idn", "ibsi_Idmn") + (("ibsi_MCC",) if params.get("aggregate") else ())
+    checked = _compare(maps, _levels(gray, **params), 7, PIXELS, params, skip=skip)
+    assert checked >= 0.5 * len(PIXELS) * maps.shape[2]
+    # not the symmetric matrix's: its marginals differ from a window's columns' somewhere
+    symmetric = texture_maps(gray, 7, **dict(params, symmetric=True))
+    assert not np.allclose(maps, symmetric, rtol=1e-6, equal_nan=True)
+
+
+def test_non_symmetric_maps_of_a_mask_and_of_a_volume():
+    gray = data.camera()[100:160, 200:260]
+    mask = np.zeros(gray.shape, bool)
+    mask[10:50, 5:40] = gray[10:50, 5:40] > 100
+    params = dict(features="ibsi", bin_width=25, aggregate="mean", symmetric=False)
+    maps = texture_maps(gray, 7, mask=mask, **params)
+    assert np.isnan(maps[~mask]).all()
+    levels = quantize(gray, TextureSettings.from_params(**params), mask).astype(np.uint8)
+    featurizer = HaralickFeaturizer(**_crop_params(params))
+    names = featurizer.get_feature_names_out().astype(str)
+    keep = ~np.char.startswith(names, "ibsi_Idn") & ~np.char.startswith(names, "ibsi_Idmn")
+    checked = 0
+    for y, x in list(zip(*np.nonzero(mask)))[::41]:
+        box = (slice(max(0, y - 3), y + 4), slice(max(0, x - 3), x + 4))
+        try:
+            row = featurizer.transform([(levels[box], mask[box])])[0]
+        except ValueError:  # no pair inside the mask: the map says NaN
+            assert np.isnan(maps[y, x]).all()
+            continue
+        np.testing.assert_allclose(maps[y, x][keep], row[keep], rtol=1e-9, atol=1e-9)
+        checked += 1
+    assert checked > 5
+    # a volume's cubes, the 13 directions each counted one way
+    volume = np.stack([data.camera()[100 + 5 * k:130 + 5 * k, 200:230] for k in range(6)])
+    params = dict(levels=16, aggregate="mean", symmetric=False)
+    maps = texture_maps(volume, 5, volume=True, **params)
+    levels = _levels(volume, **params)
+    featurizer = HaralickFeaturizer(**dict(_crop_params(params), volume=True))
+    for z, y, x in [(0, 0, 0), (3, 14, 17), (5, 29, 29)]:
+        crop = levels[max(0, z - 2):z + 3, max(0, y - 2):y + 3, max(0, x - 2):x + 3]
+        np.testing.assert_allclose(maps[z, y, x], featurizer.transform([crop])[0], rtol=1e-9,
+                                   atol=1e-9)
+
+
+PAIRS = [
+    dict(color="rgb", color_pairs="all", levels=16),
+    dict(color="hsv", color_pairs=[("V", "H"), ("S", "V")], symmetric=False, features="ibsi",
+         levels=32, aggregate="mean"),
+    dict(color="lab", color_pairs="all", levels=32, features=["haralick", "ibsi_MCC"],
+         distance=[1, 2], offsets="mahotas"),
+    dict(color="rgb", color_pairs=[("B", "R"), ("R", "B")], symmetric=False, levels=8,
+         ignore_zeros=True, features=["haralick", "ibsi_Imc1", "ibsi_JointAverage"]),
+]
+
+
+@pytest.mark.parametrize("params", PAIRS, ids=["rgb", "hsv_ordered", "lab_mcc", "rgb_both_ways"])
+def test_colour_pair_maps_are_the_featurizer_on_each_crop_of_the_photograph(params):
+    """The channels' maps, then each pair's (rows: the first channel's levels, columns: the
+    second's; both pixel orders with symmetric=True), named and ordered as the featurizer's
+    columns (RG_contrast_..., VH_ibsi_...)."""
+    from sklearn.datasets import load_sample_image
+
+    photo = load_sample_image("china.jpg")[100:140, 200:250]
+    maps = texture_maps(photo, 7, **params)
+    featurizer = HaralickFeaturizer(**params)
+    names = featurizer.get_feature_names_out().astype(str)
+    assert maps.shape == (40, 50, len(names))
+    prefixes = [a + b for a, b in TextureSettings.from_params(**params).color_pairs]
+    assert any(name.startswith(prefixes[-1] + "_") for name in names)
+    # Idn and Idmn: the image's N_g; MCC: a window of one level is 0 (spans the image's)
+    own_levels = (np.char.find(names, "ibsi_Id") >= 0) | (np.char.find(names, "ibsi_MCC") >= 0)
+    checked = 0
+    for y, x in [(0, 0), (20, 20), (39, 49), (9, 31), (30, 2)]:
+        crop = photo[max(0, y - 3):y + 4, max(0, x - 3):x + 4]
+        row = featurizer.transform([crop])[0]
+        np.testing.assert_allclose(maps[y, x][~own_levels], row[~own_levels], rtol=1e-9,
+                                   atol=1e-9, err_msg=str((y, x)))
+        mcc = np.char.find(names, "ibsi_MCC") >= 0
+        same = (maps[y, x] == row) | (row == 1.0) & (maps[y, x] == 0.0)
+        assert np.allclose(maps[y, x][mcc], row[mcc], rtol=1e-9, atol=1e-9) or same[mcc].all()
+        checked += 1
+    assert checked == 5
+
+
+def test_colour_pair_maps_of_a_mask_bin_the_channels_together():
+    """bin_width's bins from the channels' minimum inside the mask, one scale for every
+    channel: each pair's window is the featurizer's on the crop of those levels."""
+    from sklearn.datasets import load_sample_image
+
+    photo = load_sample_image("china.jpg")[100:160, 200:260]
+    mask = photo[:, :, 0] > 60
+    params = dict(color="rgb", color_pairs="all", bin_width=20, features="ibsi")
+    maps = texture_maps(photo, 5, mask=mask, **params)
+    assert np.isnan(maps[~mask]).all()
+    settings = TextureSettings.from_params(**params)
+    stacked = np.moveaxis(photo, -1, 0)
+    levels = quantize(stacked, settings, np.broadcast_to(mask, stacked.shape))
+    levels = np.moveaxis(levels, 0, -1).astype(np.uint8)  # RGB of the levels: kept as they are
+    featurizer = HaralickFeaturizer(**_crop_params(params))
+    names = featurizer.get_feature_names_out().astype(str)
+    keep = ~np.char.startswith(np.char.partition(names, "_")[:, 2], "ibsi_Idn") & \
+        ~np.char.startswith(np.char.partition(names, "_")[:, 2], "ibsi_Idmn")
+    checked = 0
+    for y, x in list(zip(*np.nonzero(mask)))[::97]:
+        box = (slice(max(0, y - 2), y + 3), slice(max(0, x - 2), x + 3))
+        try:
+            row = featurizer.transform([(levels[box], mask[box])])[0]
+        except ValueError:
+            assert np.isnan(maps[y, x]).all()
+            continue
+        np.testing.assert_allclose(maps[y, x][keep], row[keep], rtol=1e-9, atol=1e-9)
+        checked += 1
+    assert checked > 5
 
 
 def _mcc_of_one_matrix(counts, ignore_zeros):

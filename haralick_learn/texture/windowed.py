@@ -43,11 +43,17 @@ import numpy as np
 from .libm import log2
 
 #: The integer accumulators of a window's matrix, in the order of their column.
+#: The level sums and the marginal's are the column's (``x``: ``sum_ij j C[i, j]``...); the
+#: ``row_`` ones are the row's (``y``), equal to them for a symmetric matrix. ``hxy1_sum``,
+#: written with each window (not slid), is ``T`` times mahotas's ``HXY1`` in the fixed point
+#: of ``n log2 n`` (see :func:`map_rows_ordered`).
 ACCUMULATORS = ("total", "square_sum", "level_sum", "level_square_sum", "product_sum",
                 "difference_square_sum", "difference_sum", "count_log_count",
                 "marginal_log_count", "difference_log_count", "sum_log_count",
-                "inverse_difference_moment", "max_count")
-_T, _Q, _S1, _S2, _SIJ, _DQ, _DK1, _H, _HX, _HD, _HS, _IDM, _CMAX = range(13)
+                "inverse_difference_moment", "max_count", "row_level_sum",
+                "row_level_square_sum", "row_marginal_log_count", "hxy1_sum")
+(_T, _Q, _S1, _S2, _SIJ, _DQ, _DK1, _H, _HX, _HD, _HS, _IDM, _CMAX, _S1Y, _S2Y,
+ _HY, _HXY1) = range(17)
 N_ACC = len(ACCUMULATORS)
 
 #: The sums over gray levels written with each window when asked (floats): the second,
@@ -78,6 +84,17 @@ def fixed_point_tables(max_count, n_levels):
     k = np.arange(n_levels, dtype=np.float64)
     inv_fixed = np.rint(np.ldexp(1.0 / (1.0 + k * k), b)).astype(np.int64)
     return nlogn_fixed, inv_fixed, float(np.ldexp(1.0, -a)), float(np.ldexp(1.0, -b))
+
+
+def fixed_point_log2(max_count, nlogn_scale):
+    """``round(log2(n) / nlogn_scale)`` for ``n <= max_count`` (0 for ``n = 0``): the
+    logarithms of counts in the fixed point of :func:`fixed_point_tables`'s ``nlogn``.
+
+    A sum of ``c * log2(n)`` over a window's cells is at most ``2 T log2 T``: it fits in
+    int64 at the scale that holds ``T log2 T`` below ``2**61``.
+    """
+    n = np.arange(max_count + 1, dtype=np.float64)
+    return np.rint(log2(np.maximum(n, 1.0)) / nlogn_scale).astype(np.int64)
 
 
 # Inlined into its one caller: a call per column and offset, with its two dozen arguments,
@@ -241,6 +258,10 @@ def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox,
     acc[_HD] += s * difference_log_count
     acc[_HS] += s * sum_log_count
     acc[_CMAX] = max_count
+    # a symmetric matrix's row sums are its column sums
+    acc[_S1Y] += s * level_sum
+    acc[_S2Y] += s * level_square_sum
+    acc[_HY] += s * marginal_log_count
 
 
 @numba.njit(nogil=True, cache=True)
@@ -271,7 +292,7 @@ def _level_sums(acc, dh, sh, window_min, window_max, divisors, out):
         out[:] = np.nan
         return
     tf = float(t)
-    mu = float(2 * acc[_S1]) / tf  # ux + uy
+    mu = float(acc[_S1] + acc[_S1Y]) / tf  # ux + uy
     m2 = 0.0
     m3 = 0.0
     m4 = 0.0
@@ -426,6 +447,8 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
             for k in range(n_groups):
                 for f in range(N_ACC):
                     acc_out[row, h, k, f] = acc[k, f]
+                # T HXY1 = T (HX + HY): px = py
+                acc_out[row, h, k, _HXY1] = 2 * nlogn[acc[k, _T]] - acc[k, _HX] - acc[k, _HY]
                 if want_level_sums:
                     _level_sums(acc[k], dh[k], sh[k], window_min, window_max, divisors,
                                 level_out[row, h, k])
@@ -449,11 +472,322 @@ def _write_matrix(cells, n_levels, out):
             out[b, a] = n
 
 
-#: The statistics of :func:`window_statistics`, one row each, in order.
+# Ordered counting: a matrix that is not symmetric (``symmetric=False``, or two channels'
+# cross-channel matrix) has a cell per ordered pair of levels and two marginals. Its own
+# kernel, so that the symmetric one (the default) keeps its code and its compile time.
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _ordered_column_pairs(first_levels, second_levels, both_orders, mask, use_mask, c, lo, hi,
+                          z0, z1, y0, y1, oz, oy, ox, s, ignore_zeros, n_levels, cells, px, py,
+                          dh, sh, acc, step1, inv, chist, track_max, want_hxy1, lg):
+    """Add (``s = 1``) or remove (``s = -1``) column ``c``'s pairs of offset ``(oz, oy, ox)``,
+    ordered.
+
+    A voxel pair ``(p, q = p + offset)`` counts at row ``first_levels[p]`` and column
+    ``second_levels[q]`` (``cells[row * n_levels + column]``, ``py`` the row sums, ``px``
+    the column sums), and with ``both_orders`` also at ``(first_levels[q],
+    second_levels[p])``: the featurizer's ``cooccurrence(symmetric=False)`` with one image,
+    its ``cross_cooccurrence`` with two. Every count moves by one: the sums change by the
+    steps at the lower count, added up in local integers and into ``acc`` once, as in
+    :func:`_column_pairs`. With ``want_hxy1``, ``acc[_HXY1]`` follows
+    ``sum_k py[k] lg[px[k]] + px[k] lg[py[k]]`` (``lg`` the fixed-point ``log2``,
+    :func:`fixed_point_log2`), from which :func:`_hxy1_sum` makes mahotas's ``HXY1``.
+    """
+    za = max(z0, z0 - oz)
+    zb = min(z1, z1 - oz)
+    ya = max(y0, y0 - oy)
+    yb = min(y1, y1 - oy)
+    n_orders = 2 if both_orders else 1
+    n_pairs = 0
+    col_sum = 0
+    col_square_sum = 0
+    row_sum = 0
+    row_square_sum = 0
+    product_sum = 0
+    difference_sum = 0
+    idm = 0
+    square_sum = 0
+    count_log_count = 0
+    col_log_count = 0
+    row_log_count = 0
+    difference_square_sum = 0
+    difference_log_count = 0
+    sum_log_count = 0
+    cross_log = 0
+    max_count = acc[_CMAX]
+    down = 1 if s < 0 else 0  # a removal's lower count is the new one
+    for side in range(2):
+        if ox == 0:
+            if side == 1:
+                break
+            first = c
+            second = c
+        elif side == 0:  # c holds the first voxel
+            first = c
+            second = c + ox
+        else:  # c holds the second voxel
+            first = c - ox
+            second = c
+        if not (lo <= first < hi and lo <= second < hi):
+            continue
+        for z in range(za, zb):
+            for y in range(ya, yb):
+                if use_mask and not (mask[z, y, first] and mask[z + oz, y + oy, second]):
+                    continue
+                for order in range(n_orders):
+                    if order == 0:
+                        a = np.int64(first_levels[z, y, first])
+                        b = np.int64(second_levels[z + oz, y + oy, second])
+                    else:
+                        a = np.int64(first_levels[z + oz, y + oy, second])
+                        b = np.int64(second_levels[z, y, first])
+                    if ignore_zeros and (a == 0 or b == 0):
+                        continue
+                    n_pairs += 1  # a the row's level, b the column's
+                    row_sum += a
+                    row_square_sum += a * a
+                    col_sum += b
+                    col_square_sum += b * b
+                    product_sum += a * b
+                    idx = a * n_levels + b
+                    old = np.int64(cells[idx])
+                    new = old + s
+                    cells[idx] = new
+                    low = old - down
+                    square_sum += 2 * low + 1
+                    count_log_count += step1[low]
+                    if track_max:
+                        chist[old] -= 1  # chist[0] is never read
+                        chist[new] += 1
+                        max_count = max(max_count, new)
+                        while max_count > 0 and chist[max_count] == 0:
+                            max_count -= 1
+                    if want_hxy1:  # the terms of levels a and b, before
+                        cross_log -= _cross_log_term(px, py, lg, a)
+                        if b != a:
+                            cross_log -= _cross_log_term(px, py, lg, b)
+                    old = np.int64(py[a])
+                    py[a] = old + s
+                    row_log_count += step1[old - down]
+                    old = np.int64(px[b])
+                    px[b] = old + s
+                    col_log_count += step1[old - down]
+                    if want_hxy1:  # and after
+                        cross_log += _cross_log_term(px, py, lg, a)
+                        if b != a:
+                            cross_log += _cross_log_term(px, py, lg, b)
+                    k = abs(a - b)
+                    old = np.int64(dh[k])
+                    dh[k] = old + s
+                    low = old - down
+                    difference_square_sum += 2 * low + 1
+                    difference_log_count += step1[low]
+                    difference_sum += k
+                    idm += inv[k]
+                    k = a + b
+                    old = np.int64(sh[k])
+                    sh[k] = old + s
+                    sum_log_count += step1[old - down]
+    acc[_T] += s * n_pairs
+    acc[_S1] += s * col_sum
+    acc[_S2] += s * col_square_sum
+    acc[_S1Y] += s * row_sum
+    acc[_S2Y] += s * row_square_sum
+    acc[_SIJ] += s * product_sum
+    acc[_DK1] += s * difference_sum
+    acc[_IDM] += s * idm
+    acc[_Q] += s * square_sum
+    acc[_H] += s * count_log_count
+    acc[_HX] += s * col_log_count
+    acc[_HY] += s * row_log_count
+    acc[_DQ] += s * difference_square_sum
+    acc[_HD] += s * difference_log_count
+    acc[_HS] += s * sum_log_count
+    acc[_HXY1] += cross_log  # already signed: the terms' differences
+    acc[_CMAX] = max_count
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _cross_log_term(px, py, lg, k):
+    """Level ``k``'s term ``py[k] lg[px[k]] + px[k] lg[py[k]]`` (``lg[0] = 0``)."""
+    return np.int64(py[k]) * lg[px[k]] + np.int64(px[k]) * lg[py[k]]
+
+
+@numba.njit(nogil=True, cache=True)
+def _hxy1_sum(acc, cells, px, py, n_levels, window_min, window_max, lg):
+    """``T`` times mahotas's ``HXY1`` of an ordered matrix, in the fixed point of ``lg``.
+
+    mahotas's ``HXY1 = -sum p[i, j] log2(px[i] py[j])``, ``px`` the column sums and ``py``
+    the row sums (both indexed by the level, whatever the axis), over the cells with
+    ``px[i] py[j] > 0``. With ``G = sum_ij C[i, j] (lg[px[i]] + lg[py[j]])`` over those
+    cells and ``W`` their count, ``T HXY1 = 2 W log2 T - G``. ``acc[_HXY1]`` holds ``G``
+    over every cell (``lg[0] = 0``: a cell with ``px[i] = 0`` or ``py[j] = 0`` adds the
+    other level's term only); a cell is left out when its row's level is no column's
+    (``px[i] = 0``) or its column's level no row's (``py[j] = 0``): levels at the window's
+    edge, whose row or column is summed here, over the window's levels.
+    """
+    g = acc[_HXY1]
+    w = acc[_T]
+    for i in range(window_min, window_max + 1):
+        if py[i] != 0 and px[i] == 0:  # row i: only its cells with py[j] > 0 added lg[py[j]]
+            w -= py[i]
+            for j in range(window_min, window_max + 1):
+                if py[j] != 0:
+                    g -= np.int64(cells[i * n_levels + j]) * lg[py[j]]
+        if px[i] != 0 and py[i] == 0:  # column i: only its cells with px[j] > 0 added lg[px[j]]
+            w -= px[i]
+            for j in range(window_min, window_max + 1):
+                if px[j] != 0:
+                    g -= np.int64(cells[j * n_levels + i]) * lg[px[j]]
+                elif py[j] != 0:  # a cell of both a row and a column left out: once
+                    w += cells[j * n_levels + i]
+    return 2 * w * lg[acc[_T]] - g
+
+
+@numba.njit(nogil=True, cache=True)
+def _move_ordered_column(first_levels, second_levels, both_orders, mask, use_mask, c, lo, hi,
+                         z0, z1, y0, y1, offsets, groups, s, ignore_zeros, n_levels, cells, px,
+                         py, dh, sh, acc, step1, inv, chist, track_max, want_hxy1, lg, hist):
+    """:func:`_move_column` of ordered pairs; ``hist`` counts the voxels of both images."""
+    for m in range(offsets.shape[0]):
+        g = groups[m]
+        _ordered_column_pairs(first_levels, second_levels, both_orders, mask, use_mask, c, lo,
+                              hi, z0, z1, y0, y1, offsets[m, 0], offsets[m, 1], offsets[m, 2],
+                              s, ignore_zeros, n_levels, cells[g], px[g], py[g], dh[g], sh[g],
+                              acc[g], step1, inv, chist[g], track_max, want_hxy1, lg)
+    top = 0
+    bottom = n_levels
+    for z in range(z0, z1):
+        for y in range(y0, y1):
+            if use_mask and not mask[z, y, c]:
+                continue
+            v = np.int64(first_levels[z, y, c])
+            w = np.int64(second_levels[z, y, c])
+            hist[v] += s
+            hist[w] += s
+            top = max(top, v, w)
+            bottom = min(bottom, v, w)
+    return bottom, top
+
+
+@numba.njit(nogil=True, cache=True)
+def map_rows_ordered(first_levels, second_levels, both_orders, mask, use_mask, only_mask,
+                     row_start, row_stop, n_grid_y, step, radius, offsets, groups, n_groups,
+                     n_levels, n_levels_image, ignore_zeros, nlogn, inv, track_max,
+                     want_hxy1, lg, want_level_sums, want_matrices, cells, acc_out, max_out,
+                     level_out, matrix_out, written):
+    """:func:`map_rows` of matrices that are not symmetric: ordered pairs.
+
+    A voxel pair ``(p, p + offset)`` counts at row ``first_levels[p]`` and column
+    ``second_levels[p + offset]``, and with ``both_orders`` also at
+    ``(first_levels[p + offset], second_levels[p])`` (see
+    :func:`_ordered_column_pairs`); ``cells`` holds ``n_levels**2`` ordered cells per
+    matrix. The outputs are :func:`map_rows`'s, ``max_out`` the largest level of either
+    image in the window and ``matrix_out`` the ordered matrices; with ``want_hxy1``,
+    ``acc_out``'s ``hxy1_sum`` is mahotas's (:func:`_hxy1_sum`, ``lg`` from
+    :func:`fixed_point_log2`), else 0.
+    """
+    depth, height, width = first_levels.shape
+    rz, ry, rx = radius[0], radius[1], radius[2]
+    px = np.zeros((n_groups, n_levels), np.int32)
+    py = np.zeros((n_groups, n_levels), np.int32)
+    dh = np.zeros((n_groups, n_levels), np.int32)
+    sh = np.zeros((n_groups, 2 * n_levels), np.int32)
+    acc = np.zeros((n_groups, N_ACC), np.int64)
+    chist = np.zeros((n_groups, nlogn.shape[0]), np.int32)  # cells by count (largest count)
+    step1 = np.zeros(nlogn.shape[0], np.int64)  # the change of n log2 n from n to n + 1
+    for n in range(nlogn.shape[0] - 1):
+        step1[n] = nlogn[n + 1] - nlogn[n]
+    divisors = _difference_divisors(n_levels, n_levels_image)
+    hist = np.zeros(n_levels, np.int64)  # the window's counted voxels, for its maximum
+    n_cols = acc_out.shape[1]
+    for g in range(row_start, row_stop):
+        z = (g // n_grid_y) * step
+        y = (g % n_grid_y) * step
+        z0 = max(0, z - rz)
+        z1 = min(depth, z + rz + 1)
+        y0 = max(0, y - ry)
+        y1 = min(height, y + ry + 1)
+        x0 = 0
+        x1 = 0
+        window_max = 0
+        window_min = n_levels  # above every level: the row's window is empty
+        h_start = 0
+        h_stop = n_cols
+        if only_mask:  # slide only from the row's first voxel in the mask to its last
+            row = g - row_start
+            for h in range(n_cols):
+                written[row, h] = False
+            while h_start < n_cols and not mask[z, y, h_start * step]:
+                h_start += 1
+            while h_stop > h_start and not mask[z, y, (h_stop - 1) * step]:
+                h_stop -= 1
+        for h in range(h_start, h_stop):
+            x = h * step
+            lo = max(0, x - rx)
+            hi = min(width, x + rx + 1)
+            while x0 < lo and x0 < x1:  # the left column leaves
+                _move_ordered_column(first_levels, second_levels, both_orders, mask, use_mask,
+                                     x0, x0, x1, z0, z1, y0, y1, offsets, groups, -1,
+                                     ignore_zeros, n_levels, cells, px, py, dh, sh, acc, step1,
+                                     inv, chist, track_max, want_hxy1, lg, hist)
+                x0 += 1
+            if x0 < lo:  # a step wider than the window: it emptied
+                x0 = lo
+                x1 = max(x1, lo)
+            while window_max > 0 and hist[window_max] == 0:
+                window_max -= 1
+            while window_min < window_max and hist[window_min] == 0:
+                window_min += 1
+            while x1 < hi:  # a column enters on the right
+                bottom, top = _move_ordered_column(
+                    first_levels, second_levels, both_orders, mask, use_mask, x1, x0, x1 + 1,
+                    z0, z1, y0, y1, offsets, groups, 1, ignore_zeros, n_levels, cells, px, py,
+                    dh, sh, acc, step1, inv, chist, track_max, want_hxy1, lg, hist)
+                window_max = max(window_max, top)
+                window_min = min(window_min, bottom)
+                x1 += 1
+            row = g - row_start
+            if only_mask and not mask[z, y, x]:
+                written[row, h] = False
+                continue
+            written[row, h] = True
+            max_out[row, h] = window_max
+            for k in range(n_groups):
+                for f in range(N_ACC):
+                    acc_out[row, h, k, f] = acc[k, f]
+                acc_out[row, h, k, _HXY1] = 0
+                if want_hxy1 and acc[k, _T] != 0:
+                    acc_out[row, h, k, _HXY1] = _hxy1_sum(acc[k], cells[k], px[k], py[k],
+                                                          n_levels, window_min, window_max, lg)
+                if want_level_sums:
+                    _level_sums(acc[k], dh[k], sh[k], window_min, window_max, divisors,
+                                level_out[row, h, k])
+                if want_matrices:
+                    _write_ordered_matrix(cells[k], n_levels, matrix_out[row, h, k])
+        while x0 < x1:
+            _move_ordered_column(first_levels, second_levels, both_orders, mask, use_mask, x0,
+                                 x0, x1, z0, z1, y0, y1, offsets, groups, -1, ignore_zeros,
+                                 n_levels, cells, px, py, dh, sh, acc, step1, inv, chist,
+                                 track_max, want_hxy1, lg, hist)
+            x0 += 1
+
+
+@numba.njit(nogil=True, cache=True)
+def _write_ordered_matrix(cells, n_levels, out):
+    """The matrix ``C`` of ordered pair counts ``cells`` (row-major)."""
+    for a in range(n_levels):
+        for b in range(n_levels):
+            out[a, b] = cells[a * n_levels + b]
+
+
+#: The statistics of :func:`window_statistics`, one row each, in order (``x`` the column's
+#: level, ``y`` the row's: the same for a symmetric matrix).
 WINDOW_STATISTICS = ("total", "asm", "sum_ij_p", "entropy", "hx", "ux", "ex2", "vx", "contrast",
                      "difference_average", "sum_average", "sum_square", "sum_entropy",
                      "difference_entropy", "idm", "difference_variance",
-                     "maximum_probability")
+                     "maximum_probability", "hy", "uy", "ey2", "vy", "hxy1")
 
 
 @numba.njit(nogil=True, cache=True)
@@ -475,6 +809,8 @@ def window_statistics(acc, window_max, nlogn, nlogn_scale, inv_scale, out):
         ft = nlogn[t]  # T log2 T in the same fixed point: exact zeros stay zeros
         ux = acc[m, _S1] / tf
         ex2 = acc[m, _S2] / tf
+        uy = acc[m, _S1Y] / tf
+        ey2 = acc[m, _S2Y] / tf
         n = np.int64(window_max[m]) + 1
         out[0, m] = float(t)
         out[1, m] = acc[m, _Q] / tf / tf
@@ -484,12 +820,18 @@ def window_statistics(acc, window_max, nlogn, nlogn_scale, inv_scale, out):
         out[5, m] = ux
         out[6, m] = ex2
         out[7, m] = ex2 - ux * ux
-        out[8, m] = (2 * acc[m, _S2] - 2 * acc[m, _SIJ]) / tf
+        # sums of k D[k], k**2 D[k], k S[k]...: exact integers of the moments, divided once
+        out[8, m] = (acc[m, _S2] + acc[m, _S2Y] - 2 * acc[m, _SIJ]) / tf
         out[9, m] = acc[m, _DK1] / tf
-        out[10, m] = 2 * acc[m, _S1] / tf
-        out[11, m] = (2 * acc[m, _S2] + 2 * acc[m, _SIJ]) / tf
+        out[10, m] = (acc[m, _S1] + acc[m, _S1Y]) / tf
+        out[11, m] = (acc[m, _S2] + acc[m, _S2Y] + 2 * acc[m, _SIJ]) / tf
         out[12, m] = (ft - acc[m, _HS]) * nlogn_scale / tf
         out[13, m] = (ft - acc[m, _HD]) * nlogn_scale / tf
         out[14, m] = acc[m, _IDM] * inv_scale / tf
         out[15, m] = (n * acc[m, _DQ] - t * t) / (tf * tf * float(n * n))
         out[16, m] = acc[m, _CMAX] / tf
+        out[17, m] = (ft - acc[m, _HY]) * nlogn_scale / tf
+        out[18, m] = uy
+        out[19, m] = ey2
+        out[20, m] = ey2 - uy * uy
+        out[21, m] = acc[m, _HXY1] * nlogn_scale / tf
