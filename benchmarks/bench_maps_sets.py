@@ -9,9 +9,10 @@ The image: mate-backgrounds' GreenMeadow.jpg centre-cropped and resized to
 ``size x size`` (1 MP by default), 8-bit gray (256 levels), as
 ``bench_maps.py`` makes it. Each round maps it, window 15, ``n_jobs=1``, in a
 fresh process per variant (so each pays the same import and loads the same
-compiled kernels): Haralick's 13 features, scikit-image's 10, and IBSI's 24
+compiled kernels): Haralick's 13 features, scikit-image's 10, IBSI's 24
 without MCC (which needs each window's whole matrix: at most 64 levels), all
-4 directions; with ``--before DIR`` (another checkout, e.g. a ``git
+4 directions, and Haralick's with ``symmetric=False`` (ordered pairs, their own
+kernel); with ``--before DIR`` (another checkout, e.g. a ``git
 worktree`` of another commit) also that checkout's Haralick map. The
 variants alternate within each round, so that all see the same drift of a
 shared machine. Printed: the CPU seconds of each (best round) and the
@@ -37,12 +38,11 @@ import numpy as np
 from PIL import Image
 from threadpoolctl import threadpool_limits
 from haralick_learn import HaralickFeaturizer, texture_maps
-size, features = int(sys.argv[1]), json.loads(sys.argv[2])
+size, options = int(sys.argv[1]), json.loads(sys.argv[2])
 im = Image.open("/usr/share/backgrounds/mate/nature/GreenMeadow.jpg").convert("RGB")
 w, h = im.size; s = min(w, h)
 im = im.crop(((w - s) // 2, (h - s) // 2, (w - s) // 2 + s, (h - s) // 2 + s))
 gray = np.asarray(im.resize((size, size), Image.LANCZOS).convert("L"))
-options = {} if features is None else {"features": features}
 texture_maps(gray[:40, :40], 15, **options)  # load the compiled kernels
 with threadpool_limits(1):
     start = time.process_time()
@@ -59,9 +59,9 @@ def ibsi_without_mcc():
     return [str(n)[:-len("_mean_d1")] for n in names if not str(n).startswith("ibsi_MCC")]
 
 
-def run(checkout, size, features):
+def run(checkout, size, options):
     env = dict(os.environ, PYTHONPATH=checkout)
-    out = subprocess.run([sys.executable, "-c", CODE, str(size), json.dumps(features)],
+    out = subprocess.run([sys.executable, "-c", CODE, str(size), json.dumps(options)],
                          env=env, capture_output=True, text=True, check=True, cwd=HERE)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -73,14 +73,15 @@ def main():
     parser.add_argument("--before", help="another checkout: its Haralick map, side by side")
     args = parser.parse_args()
     print(describe_machine())
-    variants = {"haralick": (ROOT, None), "skimage": (ROOT, "skimage"),
-                "ibsi (no MCC)": (ROOT, ibsi_without_mcc())}
+    variants = {"haralick": (ROOT, {}), "skimage": (ROOT, {"features": "skimage"}),
+                "ibsi (no MCC)": (ROOT, {"features": ibsi_without_mcc()}),
+                "haralick, symmetric=False": (ROOT, {"symmetric": False})}
     if args.before:
-        variants["haralick, --before"] = (os.path.abspath(args.before), None)
+        variants["haralick, --before"] = (os.path.abspath(args.before), {})
     times = {name: [] for name in variants}
     for _ in range(args.rounds):
-        for name, (checkout, features) in variants.items():
-            times[name].append(run(checkout, args.size, features))
+        for name, (checkout, options) in variants.items():
+            times[name].append(run(checkout, args.size, options))
     print(f"{args.size} x {args.size} gray photograph, window 15, one core, "
           f"{args.rounds} rounds (CPU seconds: best round; ratio to haralick: median [range])")
     for name in variants:

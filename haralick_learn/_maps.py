@@ -436,6 +436,9 @@ _WINDOW_MATRIX_FEATURES = frozenset({"maximal_correlation_coefficient", "ibsi_MC
 #: pyradiomics's features of entropies with its eps: from the windows' matrices when they
 #: are computed anyway (then equal to pyradiomics's bits where HXY and HXY2 meet).
 _EPS_ENTROPY_FEATURES = frozenset({"ibsi_Imc1", "ibsi_Imc2", "ibsi_JointEntropy"})
+#: The features that read mahotas's HXY1, which a matrix that is not symmetric gets from
+#: its marginals at the window's levels when it is written (HX + HY for a symmetric one).
+_HXY1_FEATURES = frozenset({"information_measure_of_correlation_1"})
 #: The features that need the window's sums over gray levels (LEVEL_SUMS).
 _LEVEL_SUM_FEATURES = frozenset({
     "ibsi_ClusterProminence", "ibsi_ClusterShade", "ibsi_ClusterTendency", "ibsi_Id",
@@ -504,6 +507,7 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
     by_sums = [name for name in names if name not in by_matrix]
     want_level_sums = bool(set(names) & _LEVEL_SUM_FEATURES)
     track_max = "ibsi_MaximumProbability" in names
+    want_hxy1 = bool(set(by_sums) & _HXY1_FEATURES)
     want_matrices = bool(by_matrix)
     if want_matrices and n_cells > _MAX_MATRIX_LEVELS:
         raise ValueError(
@@ -542,7 +546,7 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
                                  mask3, mask is not None and masked_window, only_mask,
                                  int(first), int(last), n_grid_y, step, radius, offsets, groups,
                                  n_groups, n_cells, n_levels, bool(settings.ignore_zeros), nlogn,
-                                 inv, track_max, True, log2_counts, want_level_sums,
+                                 inv, track_max, want_hxy1, log2_counts, want_level_sums,
                                  want_matrices, cells, acc, window_max, level_sums, matrices,
                                  written)
             else:

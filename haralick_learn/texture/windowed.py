@@ -479,8 +479,8 @@ def _write_matrix(cells, n_levels, out):
 
 @numba.njit(nogil=True, cache=True, inline="always")
 def _ordered_column_pairs(first_levels, second_levels, both_orders, mask, use_mask, c, lo, hi,
-                          z0, z1, y0, y1, oz, oy, ox, s, ignore_zeros, n_levels, cells, px, py,
-                          dh, sh, acc, step1, inv, chist, track_max, want_hxy1, lg):
+                          z0, z1, y0, y1, oz, oy, ox, s, ignore_zeros, cells, px, py, dh, sh, acc,
+                          step1, inv, chist, track_max, want_hxy1, lg, sided):
     """Add (``s = 1``) or remove (``s = -1``) column ``c``'s pairs of offset ``(oz, oy, ox)``,
     ordered.
 
@@ -492,8 +492,11 @@ def _ordered_column_pairs(first_levels, second_levels, both_orders, mask, use_ma
     steps at the lower count, added up in local integers and into ``acc`` once, as in
     :func:`_column_pairs`. With ``want_hxy1``, ``acc[_HXY1]`` follows
     ``sum_k py[k] lg[px[k]] + px[k] lg[py[k]]`` (``lg`` the fixed-point ``log2``,
-    :func:`fixed_point_log2`), from which :func:`_hxy1_sum` makes mahotas's ``HXY1``.
+    :func:`fixed_point_log2`), from which :func:`_hxy1_sum` makes mahotas's ``HXY1``, and
+    ``sided`` the set of the levels that are a row's but no column's or the reverse
+    (:func:`_toggle`).
     """
+    n_levels = px.shape[0]  # (an argument fewer: an inlined call takes at most 30)
     za = max(z0, z0 - oz)
     zb = min(z1, z1 - oz)
     ya = max(y0, y0 - oy)
@@ -565,6 +568,8 @@ def _ordered_column_pairs(first_levels, second_levels, both_orders, mask, use_ma
                             max_count -= 1
                     if want_hxy1:  # the terms of levels a and b, before
                         cross_log -= _cross_log_term(px, py, lg, a)
+                        one_sided_a = (px[a] == 0) != (py[a] == 0)
+                        one_sided_b = (px[b] == 0) != (py[b] == 0)
                         if b != a:
                             cross_log -= _cross_log_term(px, py, lg, b)
                     old = np.int64(py[a])
@@ -575,8 +580,12 @@ def _ordered_column_pairs(first_levels, second_levels, both_orders, mask, use_ma
                     col_log_count += step1[old - down]
                     if want_hxy1:  # and after
                         cross_log += _cross_log_term(px, py, lg, a)
+                        if one_sided_a != ((px[a] == 0) != (py[a] == 0)):
+                            _toggle(sided, a)
                         if b != a:
                             cross_log += _cross_log_term(px, py, lg, b)
+                            if one_sided_b != ((px[b] == 0) != (py[b] == 0)):
+                                _toggle(sided, b)
                     k = abs(a - b)
                     old = np.int64(dh[k])
                     dh[k] = old + s
@@ -608,6 +617,28 @@ def _ordered_column_pairs(first_levels, second_levels, both_orders, mask, use_ma
     acc[_CMAX] = max_count
 
 
+@numba.njit(nogil=True, cache=True)
+def _toggle(members, k):
+    """Add level ``k`` to the set ``members`` or remove it, in O(1).
+
+    ``members[0, :n]`` are the members, ``n = members[0, -1]``, and ``members[1, k]`` is
+    the index of ``k`` there, -1 if it is not a member (a removed member's place takes the
+    last one).
+    """
+    n = members[0, members.shape[1] - 1]
+    at = members[1, k]
+    if at < 0:
+        members[0, n] = k
+        members[1, k] = n
+        members[0, members.shape[1] - 1] = n + 1
+    else:
+        last = members[0, n - 1]
+        members[0, at] = last
+        members[1, last] = at
+        members[1, k] = -1
+        members[0, members.shape[1] - 1] = n - 1
+
+
 @numba.njit(nogil=True, cache=True, inline="always")
 def _cross_log_term(px, py, lg, k):
     """Level ``k``'s term ``py[k] lg[px[k]] + px[k] lg[py[k]]`` (``lg[0] = 0``)."""
@@ -615,7 +646,7 @@ def _cross_log_term(px, py, lg, k):
 
 
 @numba.njit(nogil=True, cache=True)
-def _hxy1_sum(acc, cells, px, py, n_levels, window_min, window_max, lg):
+def _hxy1_sum(acc, cells, px, py, n_levels, window_min, window_max, lg, sided):
     """``T`` times mahotas's ``HXY1`` of an ordered matrix, in the fixed point of ``lg``.
 
     mahotas's ``HXY1 = -sum p[i, j] log2(px[i] py[j])``, ``px`` the column sums and ``py``
@@ -625,37 +656,56 @@ def _hxy1_sum(acc, cells, px, py, n_levels, window_min, window_max, lg):
     over every cell (``lg[0] = 0``: a cell with ``px[i] = 0`` or ``py[j] = 0`` adds the
     other level's term only); a cell is left out when its row's level is no column's
     (``px[i] = 0``) or its column's level no row's (``py[j] = 0``): levels at the window's
-    edge, whose row or column is summed here, over the window's levels.
+    edge (the set ``sided`` of :func:`_toggle`), whose few cells are found from the diagonal outwards
+    (neighbours' levels are close), until the row's (column's) count is reached.
     """
     g = acc[_HXY1]
     w = acc[_T]
-    for i in range(window_min, window_max + 1):
+    for member in range(sided[0, sided.shape[1] - 1]):
+        i = sided[0, member]
         if py[i] != 0 and px[i] == 0:  # row i: only its cells with py[j] > 0 added lg[py[j]]
             w -= py[i]
-            for j in range(window_min, window_max + 1):
-                if py[j] != 0:
-                    g -= np.int64(cells[i * n_levels + j]) * lg[py[j]]
-        if px[i] != 0 and py[i] == 0:  # column i: only its cells with px[j] > 0 added lg[px[j]]
+            left = np.int64(py[i])
+            d = 0
+            while left > 0 and d <= window_max - window_min:
+                for j in (i - d, i + d):
+                    if window_min <= j <= window_max:
+                        n = np.int64(cells[i * n_levels + j])
+                        left -= n
+                        g -= n * lg[py[j]]
+                    if d == 0:
+                        break
+                d += 1
+        elif px[i] != 0 and py[i] == 0:  # column i: its cells with px[j] > 0 added lg[px[j]]
             w -= px[i]
-            for j in range(window_min, window_max + 1):
-                if px[j] != 0:
-                    g -= np.int64(cells[j * n_levels + i]) * lg[px[j]]
-                elif py[j] != 0:  # a cell of both a row and a column left out: once
-                    w += cells[j * n_levels + i]
+            left = np.int64(px[i])
+            d = 0
+            while left > 0 and d <= window_max - window_min:
+                for j in (i - d, i + d):
+                    if window_min <= j <= window_max:
+                        n = np.int64(cells[j * n_levels + i])
+                        left -= n
+                        g -= n * lg[px[j]]
+                        if px[j] == 0:  # a cell of a row left out too: its count once
+                            w += n
+                    if d == 0:
+                        break
+                d += 1
     return 2 * w * lg[acc[_T]] - g
 
 
 @numba.njit(nogil=True, cache=True)
 def _move_ordered_column(first_levels, second_levels, both_orders, mask, use_mask, c, lo, hi,
-                         z0, z1, y0, y1, offsets, groups, s, ignore_zeros, n_levels, cells, px,
-                         py, dh, sh, acc, step1, inv, chist, track_max, want_hxy1, lg, hist):
+                         z0, z1, y0, y1, offsets, groups, s, ignore_zeros, cells, px, py, dh, sh,
+                         acc, step1, inv, chist, track_max, want_hxy1, lg, sided, hist):
     """:func:`_move_column` of ordered pairs; ``hist`` counts the voxels of both images."""
+    n_levels = px.shape[1]
     for m in range(offsets.shape[0]):
         g = groups[m]
         _ordered_column_pairs(first_levels, second_levels, both_orders, mask, use_mask, c, lo,
                               hi, z0, z1, y0, y1, offsets[m, 0], offsets[m, 1], offsets[m, 2],
-                              s, ignore_zeros, n_levels, cells[g], px[g], py[g], dh[g], sh[g],
-                              acc[g], step1, inv, chist[g], track_max, want_hxy1, lg)
+                              s, ignore_zeros, cells[g], px[g], py[g], dh[g], sh[g],
+                              acc[g], step1, inv, chist[g], track_max, want_hxy1, lg, sided[g])
     top = 0
     bottom = n_levels
     for z in range(z0, z1):
@@ -701,6 +751,9 @@ def map_rows_ordered(first_levels, second_levels, both_orders, mask, use_mask, o
         step1[n] = nlogn[n + 1] - nlogn[n]
     divisors = _difference_divisors(n_levels, n_levels_image)
     hist = np.zeros(n_levels, np.int64)  # the window's counted voxels, for its maximum
+    # the levels of each matrix that are a row's but no column's, or the reverse (_toggle)
+    sided = np.full((n_groups, 2, n_levels + 1), -1, np.int64)
+    sided[:, 0, n_levels] = 0
     n_cols = acc_out.shape[1]
     for g in range(row_start, row_stop):
         z = (g // n_grid_y) * step
@@ -730,8 +783,8 @@ def map_rows_ordered(first_levels, second_levels, both_orders, mask, use_mask, o
             while x0 < lo and x0 < x1:  # the left column leaves
                 _move_ordered_column(first_levels, second_levels, both_orders, mask, use_mask,
                                      x0, x0, x1, z0, z1, y0, y1, offsets, groups, -1,
-                                     ignore_zeros, n_levels, cells, px, py, dh, sh, acc, step1,
-                                     inv, chist, track_max, want_hxy1, lg, hist)
+                                     ignore_zeros, cells, px, py, dh, sh, acc, step1,
+                                     inv, chist, track_max, want_hxy1, lg, sided, hist)
                 x0 += 1
             if x0 < lo:  # a step wider than the window: it emptied
                 x0 = lo
@@ -743,8 +796,8 @@ def map_rows_ordered(first_levels, second_levels, both_orders, mask, use_mask, o
             while x1 < hi:  # a column enters on the right
                 bottom, top = _move_ordered_column(
                     first_levels, second_levels, both_orders, mask, use_mask, x1, x0, x1 + 1,
-                    z0, z1, y0, y1, offsets, groups, 1, ignore_zeros, n_levels, cells, px, py,
-                    dh, sh, acc, step1, inv, chist, track_max, want_hxy1, lg, hist)
+                    z0, z1, y0, y1, offsets, groups, 1, ignore_zeros, cells, px, py,
+                    dh, sh, acc, step1, inv, chist, track_max, want_hxy1, lg, sided, hist)
                 window_max = max(window_max, top)
                 window_min = min(window_min, bottom)
                 x1 += 1
@@ -760,7 +813,8 @@ def map_rows_ordered(first_levels, second_levels, both_orders, mask, use_mask, o
                 acc_out[row, h, k, _HXY1] = 0
                 if want_hxy1 and acc[k, _T] != 0:
                     acc_out[row, h, k, _HXY1] = _hxy1_sum(acc[k], cells[k], px[k], py[k],
-                                                          n_levels, window_min, window_max, lg)
+                                                          n_levels, window_min, window_max, lg,
+                                                          sided[k])
                 if want_level_sums:
                     _level_sums(acc[k], dh[k], sh[k], window_min, window_max, divisors,
                                 level_out[row, h, k])
@@ -769,8 +823,8 @@ def map_rows_ordered(first_levels, second_levels, both_orders, mask, use_mask, o
         while x0 < x1:
             _move_ordered_column(first_levels, second_levels, both_orders, mask, use_mask, x0,
                                  x0, x1, z0, z1, y0, y1, offsets, groups, -1, ignore_zeros,
-                                 n_levels, cells, px, py, dh, sh, acc, step1, inv, chist,
-                                 track_max, want_hxy1, lg, hist)
+                                 cells, px, py, dh, sh, acc, step1, inv, chist,
+                                 track_max, want_hxy1, lg, sided, hist)
             x0 += 1
 
 
