@@ -89,8 +89,15 @@ def texture_maps(image, window=15, *, mask=None, masked_window=True, step=1, n_j
         ``levels``, ``bin_width``, ``gray_range``, ``ignore_zeros``,
         ``use_x_minus_y_variance``, ``compute_14th_feature``, ``volume``
         (``True``/``"3d"``: cubic windows; ``"2d"``: square windows in each
-        slice), ``gray_conversion``, ``backend`` (``"auto"`` or ``"numba"``)),
-        with the meaning and defaults of :class:`~haralick_learn.HaralickFeaturizer`.
+        slice), ``symmetric``, ``color``, ``color_pairs``, ``gray_conversion``,
+        ``backend`` (``"auto"`` or ``"numba"``)), with the meaning and defaults
+        of :class:`~haralick_learn.HaralickFeaturizer`. ``symmetric=False``
+        counts each pixel pair once, ``(p, p + offset)``, as the featurizer
+        does. With ``color``, each channel is mapped, then with
+        ``color_pairs`` each pair ``(a, b)`` from its cross-channel matrices
+        (rows: ``a``'s levels, columns: ``b``'s; both pixel orders unless
+        ``symmetric=False``), its columns named with both channels in front
+        (``RG_contrast_mean_d1``), as the featurizer's.
         Features that need each window's whole matrix (the maximal correlation
         coefficient, IBSI's MCC) are computed from it, for images of at most
         64 levels (bin them with ``levels`` or ``bin_width``), and cost far
@@ -142,7 +149,9 @@ def texture_maps(image, window=15, *, mask=None, masked_window=True, step=1, n_j
     the featurizer's rows on the crops of ``to_gray_levels(gray, levels)``.
 
     **One catalogue.** Per direction and distance, the kernel keeps the
-    window's co-occurrence counts, marginal, sum and difference histograms,
+    window's co-occurrence counts, marginal (a matrix that is not symmetric,
+    of ``symmetric=False`` or of a colour pair: its ordered counts and both
+    marginals, in a kernel of its own), sum and difference histograms,
     and the integer sums the features are built from (``sum C**2``, the
     moments of the marginal, ``sum i j C``, ``sum D**2``...), plus the
     entropies' sums of ``n log2 n`` and the inverse difference moment's
@@ -185,6 +194,15 @@ def texture_maps(image, window=15, *, mask=None, masked_window=True, step=1, n_j
     >>> names = HaralickFeaturizer(aggregate="mean").get_feature_names_out()
     >>> str(names[1])
     'contrast_mean_d1'
+    >>> rgb = rng.integers(0, 256, size=(12, 16, 3), dtype=np.uint8)
+    >>> params = dict(color="rgb", color_pairs=[("R", "G")], symmetric=False, levels=8,
+    ...               aggregate="mean")
+    >>> maps = texture_maps(rgb, 5, **params)  # R, G, B, then the pair RG
+    >>> str(HaralickFeaturizer(**params).get_feature_names_out()[3 * 13 + 1])
+    'RG_contrast_mean_d1'
+    >>> row = HaralickFeaturizer(**params).transform([rgb[4:9, 6:11]])[0]  # pixel (6, 8)
+    >>> bool(np.allclose(maps[6, 8], row, rtol=1e-9, atol=1e-12))
+    True
     """
     window, step, n_jobs, settings = _validate(window, step, n_jobs, featurizer_params)
     if isinstance(verbose, bool) or not isinstance(verbose, Integral):

@@ -25,6 +25,14 @@ these sums and updates them pair by pair (:func:`_column_pairs`):
   hold, and ``sum D[k] / (1 + k**2)`` from a table of
   ``round(2**shift / (1 + k**2))``.
 
+A matrix that is not symmetric (``symmetric=False``: each voxel pair counted
+once; or the cross-channel matrix of two channels) is counted by its own
+kernel, :func:`map_rows_ordered`: a cell per ordered pair of levels, the row
+and column marginals (``Py``, ``Px``) with their own sums, and mahotas's
+``HXY1``, which is ``HX + HY`` for a symmetric matrix only (its ``px[i] py[j]``
+pairs the column sums with the rows), from the marginals' logarithms as they
+change and the window's edge levels when it is written.
+
 Every type of array is fixed by the caller (16-bit levels, 32-bit counts),
 so that one machine code serves every image. A window's sums
 (:data:`ACCUMULATORS`) are written out as they are, and for
