@@ -265,10 +265,11 @@ def test_non_symmetric_maps_of_a_mask_and_of_a_volume():
 
 PAIRS = [
     dict(color="rgb", color_pairs="all", levels=16),
-    dict(color="hsv", color_pairs=[("V", "H"), ("S", "V")], symmetric=False, features="ibsi",
-         levels=32, aggregate="mean"),
-    dict(color="lab", color_pairs="all", levels=32, features=["haralick", "ibsi_MCC"],
-         distance=[1, 2], offsets="mahotas"),
+    dict(color="hsv", color_pairs=[("V", "H"), ("S", "V")], symmetric=False, levels=32,
+         aggregate="mean", features=["ibsi_Correlation", "ibsi_Imc1", "ibsi_Imc2", "ibsi_Idn",
+                                     "ibsi_JointAverage", "ibsi_ClusterShade", "ibsi_SumEntropy",
+                                     "ibsi_MaximumProbability", "ibsi_DifferenceVariance"]),
+    dict(color="lab", color_pairs="all", levels=32, features=["haralick", "ibsi_MCC"]),
     dict(color="rgb", color_pairs=[("B", "R"), ("R", "B")], symmetric=False, levels=8,
          ignore_zeros=True, features=["haralick", "ibsi_Imc1", "ibsi_JointAverage"]),
 ]
