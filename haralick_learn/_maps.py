@@ -516,7 +516,7 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
     per_matrix = int(np.bincount(groups).max())  # offsets counted into one matrix
     max_count = 2 * window_voxels * per_matrix  # T of a window, and every count within it
     nlogn, inv, nlogn_scale, inv_scale = fixed_point_tables(max_count, n_cells)
-    log2_counts = fixed_point_log2(max_count, nlogn_scale) if ordered else nlogn[:1]
+    log2_counts = fixed_point_log2(max_count, nlogn_scale) if ordered else None
     names = settings.features
     by_matrix = [name for name in names if name in _WINDOW_MATRIX_FEATURES]
     if by_matrix:  # the matrices are there: pyradiomics's own entropies (with its eps) too
