@@ -1609,10 +1609,12 @@ def crop_sums(levels, starts, shapes, n_levels, offsets, counted=None, lowest=No
     """
     n_levels = np.ascontiguousarray(n_levels, np.int64)
     offsets = np.ascontiguousarray(offsets, np.intp)
-    lengths = {padded_length(n) for n in np.unique(n_levels)}
-    if len(lengths) > 1 or (n_levels > MAX_CROP_LEVELS).any():
+    # padded_length grows with the levels: one length for all when the extremes share it
+    if len(n_levels) and (padded_length(n_levels.min()) != padded_length(n_levels.max())
+                          or n_levels.max() > MAX_CROP_LEVELS):
+        lengths = sorted({padded_length(n) for n in np.unique(n_levels)})
         raise ValueError(f"crops of at most {MAX_CROP_LEVELS} levels, all of one padded "
-                         f"length, are counted together; got padded lengths {sorted(lengths)}")
+                         f"length, are counted together; got padded lengths {lengths}")
     if counted is None:
         counted = np.ones(len(offsets), bool)
     lowest = (np.zeros(len(n_levels), np.int64) if lowest is None
