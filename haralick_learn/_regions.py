@@ -404,8 +404,9 @@ def label_boxes(labels, n_labels):
     """The bounding box and pixel count of each region ``1 .. n_labels`` of a label image.
 
     One compiled pass over the pixels (a run of equal labels along the last
-    axis at a time), where :func:`scipy.ndimage.find_objects` and a
-    :func:`numpy.bincount` make two, and a list of slices per label.
+    axis at a time, each row's runs found first), where
+    :func:`scipy.ndimage.find_objects` and a :func:`numpy.bincount` make two,
+    and a list of slices per label.
 
     Parameters
     ----------
@@ -437,43 +438,59 @@ def label_boxes(labels, n_labels):
     firsts = np.full((n_labels, 3), np.iinfo(np.int64).max, np.int64)
     ends = np.zeros((n_labels, 3), np.int64)
     counts = np.zeros(n_labels, np.int64)
-    _label_boxes(volume, firsts, ends, counts)
+    _label_boxes(volume, firsts, ends, counts, np.empty(volume.shape[2] + 1, np.int64))
     firsts[counts == 0] = 0
     boxes = np.concatenate([firsts[:, 3 - ndim:], ends[:, 3 - ndim:]], axis=1)
     return boxes, counts
 
 
 @numba.njit(nogil=True, cache=True)
-def _label_boxes(labels, firsts, ends, counts):
-    """:func:`label_boxes`'s pass over a volume: runs of one label along the rows."""
+def _label_boxes(labels, firsts, ends, counts, run_ends):
+    """:func:`label_boxes`'s pass over a volume: runs of one label along the rows.
+
+    Each row's run ends are listed first, branch-free (``run_ends``: every
+    position written, the count advanced where the next label differs), eight
+    positions passed over at once where they all hold one label; then each
+    run updates its label's box once. Finding the end of each run by reading
+    until the label changes mispredicts a branch or two per run: 0.8x the time.
+    """
     depth, height, width = labels.shape
+    if width == 0:
+        return
     for z in range(depth):
         for y in range(height):
             row = labels[z, y]
+            n_runs = 0
             x = 0
-            while x < width:
-                label = row[x]
-                start = x
-                x += 1
-                while x + 8 <= width:  # eight at a time while all hold the label (0.85x)
-                    same = True
+            while x + 8 < width:
+                same = True
+                for j in range(8):
+                    same &= row[x + j] == row[x + j + 1]
+                if not same:
                     for j in range(8):
-                        same &= row[x + j] == label
-                    if not same:
-                        break
-                    x += 8
-                while x < width and row[x] == label:
-                    x += 1
-                if label == 0:
-                    continue
-                k = np.intp(label) - 1
-                counts[k] += x - start
-                firsts[k, 0] = min(firsts[k, 0], z)
-                firsts[k, 1] = min(firsts[k, 1], y)
-                firsts[k, 2] = min(firsts[k, 2], start)
-                ends[k, 0] = max(ends[k, 0], z + 1)
-                ends[k, 1] = max(ends[k, 1], y + 1)
-                ends[k, 2] = max(ends[k, 2], x)
+                        run_ends[n_runs] = x + j + 1
+                        n_runs += row[x + j] != row[x + j + 1]
+                x += 8
+            while x < width - 1:
+                run_ends[n_runs] = x + 1
+                n_runs += row[x] != row[x + 1]
+                x += 1
+            run_ends[n_runs] = width
+            n_runs += 1
+            start = 0
+            for run in range(n_runs):
+                stop = run_ends[run]
+                label = row[start]
+                if label != 0:
+                    k = np.intp(label) - 1
+                    counts[k] += stop - start
+                    firsts[k, 0] = min(firsts[k, 0], z)
+                    firsts[k, 1] = min(firsts[k, 1], y)
+                    firsts[k, 2] = min(firsts[k, 2], start)
+                    ends[k, 0] = max(ends[k, 0], z + 1)
+                    ends[k, 1] = max(ends[k, 1], y + 1)
+                    ends[k, 2] = max(ends[k, 2], stop)
+                start = stop
 
 
 def _label_range(labels):

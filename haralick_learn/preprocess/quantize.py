@@ -599,11 +599,14 @@ def _write_8bit(gray, labels, box, number, n_bins, out):
     """The crop of a uint8 region (levels as they are, or ``n_bins`` on the 8-bit scale).
 
     Returns its number of levels and its lowest level. Pixels outside are first
-    marked 65535, then given the number of levels once it is known (the box
-    is in cache by then).
+    marked 65535; the extremes are then found over the whole crop at once and
+    the marked pixels given the number of levels (the box is in cache by
+    then). The extremes of the crop, one loop over contiguous levels, rather
+    than row by row as they are written: a box's rows are short, and each
+    row's vectorized reduction and its tail cost as much as the row (0.83x
+    the time of this pass on the regions of ``benchmarks/bench_regions.py``).
     """
     marked = np.uint16(65535)
-    low, high = np.uint16(255), np.uint16(0)
     position = 0
     for z in range(box[0], box[3]):
         for y in range(box[1], box[4]):
@@ -612,17 +615,18 @@ def _write_8bit(gray, labels, box, number, n_bins, out):
             crop_row = out[position:position + marks.shape[0]]
             position += marks.shape[0]
             for x in range(marks.shape[0]):  # branch-free: it vectorizes
-                inside = marks[x] == number
                 level = np.uint16(values[x])
                 if n_bins:  # at most 255 * 256: 16 bits hold it
                     level = np.uint16(level * np.uint16(n_bins) // np.uint16(256))
-                crop_row[x] = level if inside else marked
-                # the extremes against a neutral value outside (not the running one, a
-                # dependency from pixel to pixel that keeps the loop from vectorizing: 2x slower)
-                low = min(low, level if inside else np.uint16(255))
-                high = max(high, level if inside else np.uint16(0))
-    outside = np.uint16(high + 1)
+                crop_row[x] = level if marks[x] == number else marked
     crop = out[:position]
+    # marked pixels are above every level: the lowest needs no test
+    low, high = marked, np.uint16(0)
+    for p in range(position):
+        level = crop[p]
+        low = min(low, level)
+        high = max(high, level if level != marked else np.uint16(0))
+    outside = np.uint16(high + 1)
     for p in range(position):
         crop[p] = outside if crop[p] == marked else crop[p]
     return np.int64(high) + 1, np.int64(low)

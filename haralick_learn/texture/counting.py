@@ -1609,10 +1609,12 @@ def crop_sums(levels, starts, shapes, n_levels, offsets, counted=None, lowest=No
     """
     n_levels = np.ascontiguousarray(n_levels, np.int64)
     offsets = np.ascontiguousarray(offsets, np.intp)
-    lengths = {padded_length(n) for n in np.unique(n_levels)}
-    if len(lengths) > 1 or (n_levels > MAX_CROP_LEVELS).any():
+    # padded_length grows with the levels: one length for all when the extremes share it
+    if len(n_levels) and (padded_length(n_levels.min()) != padded_length(n_levels.max())
+                          or n_levels.max() > MAX_CROP_LEVELS):
+        lengths = sorted({padded_length(n) for n in np.unique(n_levels)})
         raise ValueError(f"crops of at most {MAX_CROP_LEVELS} levels, all of one padded "
-                         f"length, are counted together; got padded lengths {sorted(lengths)}")
+                         f"length, are counted together; got padded lengths {lengths}")
     if counted is None:
         counted = np.ones(len(offsets), bool)
     lowest = (np.zeros(len(n_levels), np.int64) if lowest is None
@@ -2118,8 +2120,23 @@ def _row_spans(levels, base, n_rows, width, n_valid, spans):
     """The first and one past the last pixel below ``n_valid`` of each crop row (else ``W, 0``).
 
     The whole row is read, in a loop that vectorizes (twice as fast as
-    stopping at the first pixel inside from each end, a scalar loop).
+    stopping at the first pixel inside from each end, a scalar loop); in
+    16-bit positions when the row allows, as many lanes as the levels' (0.56x
+    the time of 64-bit positions, which take four vectors per vector of levels).
     """
+    if width < 2**15 and n_valid < 2**16:
+        end = np.int16(width)
+        top = np.uint16(n_valid)
+        for r in range(n_rows):
+            row = levels[base + r * width:base + (r + 1) * width]
+            first, stop = end, np.int16(0)
+            for x in range(width):
+                inside = row[x] < top
+                position = np.int16(x)
+                first = min(first, position if inside else end)
+                stop = max(stop, np.int16(position + np.int16(1)) if inside else np.int16(0))
+            spans[r, 0], spans[r, 1] = first, stop
+        return
     for r in range(n_rows):
         row = levels[base + r * width:base + (r + 1) * width]
         first, stop = width, 0
