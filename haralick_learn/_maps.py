@@ -18,7 +18,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from .preprocess.channels import channel_images
 from .io.decode import describe_source, load_color_pixels, load_gray, load_mask
 from ._aggregate import aggregate_windows
-from .texture.catalogue import GLCMStatistics, features_of_statistics
+from .texture.catalogue import GLCMStatistics, features_of_scalars, features_of_statistics
 from .texture.windowed import (
     LEVEL_SUMS, N_ACC, N_LEVEL_SUMS, WINDOW_STATISTICS, fixed_point_tables, map_rows,
     window_statistics,
@@ -150,7 +150,10 @@ def texture_maps(image, window=15, *, mask=None, masked_window=True, step=1, n_j
     coarser for larger ones), exact as integers. Each window's sums become
     the statistics the featurizer's formulas read (the moments with the same
     bits as the featurizer's), and the featurizer's catalogue of formulas
-    gives the features: a feature added to the catalogue is in maps too. A
+    gives the features, compiled over one window's statistics at a time (the
+    same operations, so the same bits as over arrays; see
+    :func:`~haralick_learn.texture.catalogue.features_of_scalars`): a feature
+    added to the catalogue is in maps too. A
     window's value depends on its pixels only (bands, steps and threads
     change nothing). ``difference_variance`` follows mahotas: the variance of
     the ``L`` values ``P(|x - y| = k)``, ``L`` the window's maximum level + 1.
@@ -309,7 +312,8 @@ def texture_maps_memory(shape, window=15, *, step=1, n_jobs=None, **featurizer_p
     n_bands = min(n_rows, max(1, effective_n_jobs(1 if n_jobs is None else n_jobs)))
     n_levels = settings.levels or 256
     n_offsets = len(settings.directions) * len(settings.distances)
-    cells = n_bands * n_offsets * n_levels * n_levels * np.dtype(_CELL_DTYPE).itemsize
+    cells = (n_bands * n_offsets * n_levels * (n_levels + 1) // 2
+             * np.dtype(_CELL_DTYPES[-1]).itemsize)
     read += height * width * np.dtype(_LEVEL_DTYPE).itemsize  # the kernel's copy of the levels
     # Each band's windows of one kernel call: their sums, statistics and features
     n_windows = _chunk_rows(n_rows, n_cols) * n_cols
@@ -387,39 +391,55 @@ def _offsets_and_groups(settings):
             1 if merged else n_dir, n_directions)
 
 
-class _WindowStatistics:
+class _StatisticsScratch:
+    """Room for the statistics of up to ``n_matrices`` windows' matrices, reused call after
+    call (a band's millions of windows would otherwise allocate and free megabytes per call,
+    which costs the system's time as much as computing them)."""
+
+    def __init__(self, n_matrices, level_sums):
+        self.n_rows = len(WINDOW_STATISTICS) + 1 + (N_LEVEL_SUMS if level_sums else 0)
+        self.values = np.empty(self.n_rows * n_matrices)
+        self.window_max = np.empty(n_matrices, np.int64)
+
+    def arrays(self, n_matrices):
+        """C-ordered ``(n_rows, n_matrices)`` values and ``(n_matrices,)`` maxima."""
+        return (self.values[:self.n_rows * n_matrices].reshape(self.n_rows, n_matrices),
+                self.window_max[:n_matrices])
+
+
+def _window_statistics(acc, window_max, n_groups, level_sums, tables, scratch):
     """The catalogue's statistics of the windows' matrices, from their sliding sums.
 
-    The attributes that the formulas of :data:`~haralick_learn.texture.catalogue.FEATURES`
-    read of a :class:`~haralick_learn.texture.catalogue.GLCMStatistics`, for the symmetric
-    matrices of many windows (one entry each), computed from the integer and
-    fixed-point sums of :func:`~haralick_learn.texture.windowed.map_rows`: the
-    moments as the batch's statistics compute them (exact integer sums divided
-    once, so the same bits), the entropies from the fixed-point sums of
-    ``n log2 n`` (within about 1e-15 of the exactly rounded ones), and
+    Returns ``(values, fields)`` for
+    :func:`~haralick_learn.texture.catalogue.features_of_scalars`: one row per
+    statistic the formulas read of a symmetric matrix, computed from the
+    integer and fixed-point sums of :func:`~haralick_learn.texture.windowed.map_rows`
+    (``acc``, ``n_groups`` matrices per window; ``window_max`` per window):
+    the moments as the batch's statistics compute them (exact integer sums
+    divided once, so the same bits), the entropies from the fixed-point sums
+    of ``n log2 n`` (within about 1e-15 of the exactly rounded ones), and
     pyradiomics's entropies without its ``eps`` (which moves a window's
-    entropy by less than 1e-13).
+    entropy by less than 1e-13). ``values`` is ``scratch``'s.
     """
-
-    def __init__(self, acc, window_max, level_sums, tables, n_levels):
-        nlogn, nlogn_scale, inv_scale = tables
-        values = np.empty((len(WINDOW_STATISTICS), acc.shape[0]))
-        window_statistics(acc, window_max, nlogn, nlogn_scale, inv_scale, values)
-        for name, row in zip(WINDOW_STATISTICS, values):
-            setattr(self, name, row)
-        self.empty = acc[:, 0] == 0
-        self.hy = self.hx  # px = py
-        self.hxy1 = self.hxy2 = self.hx + self.hy  # both are HX + HY
-        self.uy, self.ey2, self.vy = self.ux, self.ex2, self.vx
-        self.n_levels = np.full(acc.shape[0], float(n_levels))
-        if level_sums is not None:
-            for k, name in enumerate(LEVEL_SUMS):
-                setattr(self, name, level_sums[:, k])
-            self.sum_moments = (self.cluster_tendency, self.cluster_shade,
-                                self.cluster_prominence)
-        self.eps_entropies = (self.entropy, self.hx, self.hy, self.hxy1, self.hxy2)
-        self.eps_sum_entropy = self.sum_entropy
-        self.eps_difference_entropy = self.difference_entropy
+    nlogn, nlogn_scale, inv_scale = tables
+    n_stats = len(WINDOW_STATISTICS)
+    values, matrix_max = scratch.arrays(acc.shape[0])
+    matrix_max.reshape(-1, n_groups)[:] = window_max[:, None]
+    window_statistics(acc, matrix_max, nlogn, nlogn_scale, inv_scale, values[:n_stats])
+    fields = {name: k for k, name in enumerate(WINDOW_STATISTICS)}
+    for y, x in (("hy", "hx"), ("uy", "ux"), ("ey2", "ex2"), ("vy", "vx")):
+        fields.setdefault(y, fields[x])  # px = py
+    np.add(values[fields["hx"]], values[fields["hy"]], out=values[n_stats])
+    fields["hxy1"] = fields["hxy2"] = n_stats  # both are HX + HY
+    if level_sums is not None:
+        values[n_stats + 1:] = level_sums.T
+        fields.update({name: n_stats + 1 + k for k, name in enumerate(LEVEL_SUMS)})
+        fields["sum_moments"] = tuple(fields[name] for name in LEVEL_SUMS[:3])
+    fields["eps_entropies"] = tuple(fields[name] for name in
+                                    ("entropy", "hx", "hy", "hxy1", "hxy2"))
+    fields["eps_sum_entropy"] = fields["sum_entropy"]
+    fields["eps_difference_entropy"] = fields["difference_entropy"]
+    return values, fields
 
 
 #: The features a window's sums cannot give: they need its whole matrix.
@@ -436,10 +456,12 @@ _MAX_MATRIX_LEVELS = 64
 #: Windows written per call of the kernel at most (bounds the sums held at once).
 _WINDOWS_PER_CALL = 4096
 #: The kernel's types of levels and of co-occurrence counts, whatever the image: the
-#: levels of any quantization (at most 65,536), the counts of any window (a 1001 x 1001
-#: window's pairs exceed 16 bits).
+#: levels of any quantization (at most 65,536), and the counts of a window: 16 bits
+#: when they fit (a window of up to 255 x 255 pixels: half the memory of 32 bits, so
+#: the counts of 256 levels stay in the CPU's cache as the window slides), else 32 (a
+#: 1001 x 1001 window's pairs exceed 16 bits). numba compiles one machine code per type.
 _LEVEL_DTYPE = np.uint16
-_CELL_DTYPE = np.int32
+_CELL_DTYPES = (np.uint16, np.int32)
 
 
 def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
@@ -476,6 +498,8 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
     per_matrix = int(np.bincount(groups).max())  # offsets counted into one matrix
     max_count = 2 * window_voxels * per_matrix  # T of a window, and every count within it
     nlogn, inv, nlogn_scale, inv_scale = fixed_point_tables(max_count, n_cells)
+    # cells hold each unordered pair's count: at most half of T
+    cell_dtype = next(dtype for dtype in _CELL_DTYPES if max_count // 2 <= np.iinfo(dtype).max)
     names = settings.features
     by_matrix = [name for name in names if name in _WINDOW_MATRIX_FEATURES]
     if by_matrix:  # the matrices are there: pyradiomics's own entropies (with its eps) too
@@ -505,7 +529,7 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
     only_mask = mask is not None
 
     def band(start, stop):
-        cells = np.zeros((n_groups, n_cells * n_cells), _CELL_DTYPE)
+        cells = np.zeros((n_groups, n_cells * (n_cells + 1) // 2), cell_dtype)
         rows = min(chunk, stop - start)
         acc = np.zeros((rows, n_cols, n_groups, N_ACC), np.int64)
         window_max = np.zeros((rows, n_cols), np.int64)
@@ -514,6 +538,8 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
         matrices = np.zeros((rows, n_cols, n_groups, n_cells, n_cells) if want_matrices
                             else (1, 1, 1, 1, 1), np.int32)
         written = np.zeros((rows, n_cols), np.bool_)
+        # the windows' statistics, in one buffer for every call (no allocation per call)
+        scratch = _StatisticsScratch(rows * n_cols * n_groups, want_level_sums)
         for first in range(start, stop, chunk):
             last = min(stop, first + chunk)
             k = last - first
@@ -532,7 +558,7 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
                              level_sums[:k].reshape(-1, n_groups, N_LEVEL_SUMS)
                              if want_level_sums else None, None, settings, by_sums,
                              by_matrix, tables, n_levels, n_dir, n_directions, options,
-                             image_flat, out=rows_out)
+                             image_flat, scratch, out=rows_out)
             elif not only_mask or keep.any():
                 rows_out[keep] = _window_rows(
                     acc[:k].reshape(-1, n_groups, N_ACC)[keep],
@@ -542,7 +568,7 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
                     matrices[:k].reshape((-1, n_groups, n_cells, n_cells))[keep]
                     if want_matrices else None,
                     settings, by_sums, by_matrix, tables, n_levels, n_dir, n_directions,
-                    options, image_flat)
+                    options, image_flat, scratch)
             with lock:
                 progress.update(last - first)
 
@@ -565,36 +591,28 @@ def _writes_rows_in_place(settings, by_matrix):
 
 
 def _window_rows(acc, window_max, level_sums, matrices, settings, by_sums, by_matrix, tables,
-                 n_levels, n_dir, n_directions, options, image_flat, out=None):
+                 n_levels, n_dir, n_directions, options, image_flat, scratch, out=None):
     """The output rows of windows from their sums: the catalogue's formulas, aggregated.
 
-    ``out``: the rows to write (when :func:`_writes_rows_in_place`).
+    ``scratch``: a :class:`_StatisticsScratch` for as many matrices; ``out``: the rows to
+    write (when :func:`_writes_rows_in_place`).
     """
     n_windows, n_groups = acc.shape[:2]
     names = settings.features
-    if out is not None:
-        stats = _WindowStatistics(acc.reshape(-1, N_ACC), np.repeat(window_max, n_groups),
-                                  None if level_sums is None
-                                  else level_sums.reshape(-1, N_LEVEL_SUMS),
-                                  tables, n_levels)
-        # each feature into a contiguous row, then one transposing copy into the output
-        by_feature = np.empty((len(names), n_windows * n_groups))
-        features_of_statistics(stats, names, out=by_feature.T, **options)
-        out.reshape(-1, len(names))[:] = by_feature.T
+    if out is not None or by_sums:
+        values, fields = _window_statistics(
+            acc.reshape(-1, N_ACC), window_max, n_groups,
+            None if level_sums is None else level_sums.reshape(-1, N_LEVEL_SUMS), tables,
+            scratch)
+    if out is not None:  # each window's row written in place
+        features_of_scalars(values, fields, names, out=out.reshape(-1, len(names)), **options)
         no_pair = (acc[:, :, 0].reshape(n_windows, -1, n_dir) == 0).all(axis=2).any(axis=1)
         out[no_pair] = np.nan
         return out
     features = np.empty((n_windows * n_groups, len(names)))
     if by_sums:
-        stats = _WindowStatistics(acc.reshape(-1, N_ACC), np.repeat(window_max, n_groups),
-                                  None if level_sums is None
-                                  else level_sums.reshape(-1, N_LEVEL_SUMS),
-                                  tables, n_levels)
-        computed = features_of_statistics(stats, by_sums, **options)
-        if len(by_sums) == len(names):
-            features = computed
-        else:
-            features[:, [names.index(n) for n in by_sums]] = computed
+        features_of_scalars(values, fields, by_sums, out=features,
+                            columns=[names.index(n) for n in by_sums], **options)
     if by_matrix:
         n_cells = matrices.shape[-1]
         stats = GLCMStatistics.from_matrices(matrices.reshape(-1, n_cells, n_cells),

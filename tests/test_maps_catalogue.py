@@ -259,3 +259,66 @@ def test_ibsi_mcc_of_many_matrices_is_each_matrix_alone(symmetric, ignore_zeros)
     np.testing.assert_array_equal(
         features_of_matrices(cmats[order], ["ibsi_MCC"], ignore_zeros=ignore_zeros)[:, 0],
         expected[order])
+
+
+def _matrices_of_camera_crops():
+    """Symmetric matrices of real crops: sizes 2 to 30 pixels, 4 to 256 levels, all four
+    directions, and one matrix with no pair."""
+    from haralick_learn import cooccurrence
+
+    camera = data.camera()
+    rng = np.random.default_rng(0)
+    matrices = []
+    for _ in range(120):
+        y, x = rng.integers(0, 480, 2)
+        side = int(rng.integers(2, 31))
+        crop = camera[y:y + side, x:x + side] // rng.choice([1, 4, 16, 64])
+        counts = cooccurrence(crop, [1], [0, np.pi / 4, np.pi / 2, 3 * np.pi / 4], levels=256,
+                              symmetric=True)
+        matrices.extend(np.moveaxis(counts[:, :, 0, :], -1, 0))
+    matrices = np.array(matrices, np.int64)
+    matrices[7] = 0
+    return matrices
+
+
+@pytest.mark.parametrize("ignore_zeros", [False, True])
+def test_the_compiled_formulas_give_the_catalogues_bits(ignore_zeros, monkeypatch):
+    """Maps compute their features with the catalogue's own formulas compiled over each
+    matrix's statistics: bit for bit the formulas over arrays, for every feature they
+    cover, with either option; and through numpy where numba would use Intel's SVML."""
+    import numba
+    from haralick_learn.texture.catalogue import (
+        SCALAR_FEATURES, SCALAR_STATISTICS, GLCMStatistics, features_of_scalars,
+        features_of_statistics)
+
+    stats = GLCMStatistics.from_matrices(_matrices_of_camera_crops(), ignore_zeros)
+    rows, fields = [], {}
+    for name, count in SCALAR_STATISTICS:
+        value = getattr(stats, name)
+        fields[name] = len(rows) if count == 1 else tuple(range(len(rows), len(rows) + count))
+        rows.extend([value] if count == 1 else value)
+    values = np.array(rows)
+    names = list(SCALAR_FEATURES)
+    assert {"contrast", "skimage_energy", "ibsi_Imc2"} <= set(names)
+    for option in (False, True):
+        expected = features_of_statistics(stats, names, use_x_minus_y_variance=option)
+        assert np.isnan(expected[7]).all() and np.isfinite(expected[8]).any()
+        compiled = features_of_scalars(values, fields, names, use_x_minus_y_variance=option)
+        np.testing.assert_array_equal(compiled, expected)
+        # into chosen columns of a wider array, as maps write their rows
+        out = np.full((len(values[0]), len(names) + 2), -1.0)
+        features_of_scalars(values, fields, names[::-1], out=out,
+                            columns=range(len(names), 0, -1), use_x_minus_y_variance=option)
+        np.testing.assert_array_equal(out[:, 1:-1], expected)
+        assert (out[:, [0, -1]] == -1).all()
+    monkeypatch.setattr(numba.config, "USING_SVML", True)
+    np.testing.assert_array_equal(features_of_scalars(values, fields, names),
+                                  features_of_statistics(stats, names))
+
+
+def test_the_compiled_formulas_name_a_statistic_not_given():
+    from haralick_learn.texture.catalogue import features_of_scalars
+
+    values = np.ones((2, 3))
+    with pytest.raises(ValueError, match=r"\['sum_ij_p', 'ux', 'uy', 'vx', 'vy'\]"):
+        features_of_scalars(values, {"total": 0, "asm": 1}, ["correlation"])
