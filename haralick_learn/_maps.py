@@ -18,7 +18,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from .preprocess.channels import channel_images
 from .io.decode import describe_source, load_color_pixels, load_gray, load_mask
 from ._aggregate import aggregate_windows
-from .texture.catalogue import GLCMStatistics, features_of_scalars, features_of_statistics
+from .texture.catalogue import GLCMStatistics, features_of_statistics
 from .texture.windowed import (
     LEVEL_SUMS, N_ACC, N_LEVEL_SUMS, WINDOW_STATISTICS, fixed_point_tables, map_rows,
     window_statistics,
@@ -150,10 +150,7 @@ def texture_maps(image, window=15, *, mask=None, masked_window=True, step=1, n_j
     coarser for larger ones), exact as integers. Each window's sums become
     the statistics the featurizer's formulas read (the moments with the same
     bits as the featurizer's), and the featurizer's catalogue of formulas
-    gives the features, compiled over one window's statistics at a time (the
-    same operations, so the same bits as over arrays; see
-    :func:`~haralick_learn.texture.catalogue.features_of_scalars`): a feature
-    added to the catalogue is in maps too. A
+    gives the features: a feature added to the catalogue is in maps too. A
     window's value depends on its pixels only (bands, steps and threads
     change nothing). ``difference_variance`` follows mahotas: the variance of
     the ``L`` values ``P(|x - y| = k)``, ``L`` the window's maximum level + 1.
@@ -391,55 +388,57 @@ def _offsets_and_groups(settings):
             1 if merged else n_dir, n_directions)
 
 
-class _StatisticsScratch:
-    """Room for the statistics of up to ``n_matrices`` windows' matrices, reused call after
-    call (a band's millions of windows would otherwise allocate and free megabytes per call,
-    which costs the system's time as much as computing them)."""
-
-    def __init__(self, n_matrices, level_sums):
-        self.n_rows = len(WINDOW_STATISTICS) + 1 + (N_LEVEL_SUMS if level_sums else 0)
-        self.values = np.empty(self.n_rows * n_matrices)
-        self.window_max = np.empty(n_matrices, np.int64)
-
-    def arrays(self, n_matrices):
-        """C-ordered ``(n_rows, n_matrices)`` values and ``(n_matrices,)`` maxima."""
-        return (self.values[:self.n_rows * n_matrices].reshape(self.n_rows, n_matrices),
-                self.window_max[:n_matrices])
-
-
-def _window_statistics(acc, window_max, n_groups, level_sums, tables, scratch):
+class _WindowStatistics:
     """The catalogue's statistics of the windows' matrices, from their sliding sums.
 
-    Returns ``(values, fields)`` for
-    :func:`~haralick_learn.texture.catalogue.features_of_scalars`: one row per
-    statistic the formulas read of a symmetric matrix, computed from the
-    integer and fixed-point sums of :func:`~haralick_learn.texture.windowed.map_rows`
-    (``acc``, ``n_groups`` matrices per window; ``window_max`` per window):
-    the moments as the batch's statistics compute them (exact integer sums
-    divided once, so the same bits), the entropies from the fixed-point sums
-    of ``n log2 n`` (within about 1e-15 of the exactly rounded ones), and
+    The attributes that the formulas of :data:`~haralick_learn.texture.catalogue.FEATURES`
+    read of a :class:`~haralick_learn.texture.catalogue.GLCMStatistics`, for the symmetric
+    matrices of many windows (one entry each), computed from the integer and
+    fixed-point sums of :func:`~haralick_learn.texture.windowed.map_rows`: the
+    moments as the batch's statistics compute them (exact integer sums divided
+    once, so the same bits), the entropies from the fixed-point sums of
+    ``n log2 n`` (within about 1e-15 of the exactly rounded ones), and
     pyradiomics's entropies without its ``eps`` (which moves a window's
-    entropy by less than 1e-13). ``values`` is ``scratch``'s.
+    entropy by less than 1e-13).
     """
-    nlogn, nlogn_scale, inv_scale = tables
-    n_stats = len(WINDOW_STATISTICS)
-    values, matrix_max = scratch.arrays(acc.shape[0])
-    matrix_max.reshape(-1, n_groups)[:] = window_max[:, None]
-    window_statistics(acc, matrix_max, nlogn, nlogn_scale, inv_scale, values[:n_stats])
-    fields = {name: k for k, name in enumerate(WINDOW_STATISTICS)}
-    for y, x in (("hy", "hx"), ("uy", "ux"), ("ey2", "ex2"), ("vy", "vx")):
-        fields.setdefault(y, fields[x])  # px = py
-    np.add(values[fields["hx"]], values[fields["hy"]], out=values[n_stats])
-    fields["hxy1"] = fields["hxy2"] = n_stats  # both are HX + HY
-    if level_sums is not None:
-        values[n_stats + 1:] = level_sums.T
-        fields.update({name: n_stats + 1 + k for k, name in enumerate(LEVEL_SUMS)})
-        fields["sum_moments"] = tuple(fields[name] for name in LEVEL_SUMS[:3])
-    fields["eps_entropies"] = tuple(fields[name] for name in
-                                    ("entropy", "hx", "hy", "hxy1", "hxy2"))
-    fields["eps_sum_entropy"] = fields["sum_entropy"]
-    fields["eps_difference_entropy"] = fields["difference_entropy"]
-    return values, fields
+
+    def __init__(self, acc, window_max, level_sums, tables, n_levels, scratch):
+        nlogn, nlogn_scale, inv_scale = tables
+        values = scratch.statistics(acc.shape[0])
+        window_statistics(acc, window_max, nlogn, nlogn_scale, inv_scale, values)
+        for name, row in zip(WINDOW_STATISTICS, values):
+            setattr(self, name, row)
+        self.empty = acc[:, 0] == 0
+        self.hy = self.hx  # px = py
+        self.hxy1 = self.hxy2 = self.hx + self.hy  # both are HX + HY
+        self.uy, self.ey2, self.vy = self.ux, self.ex2, self.vx
+        self.n_levels = np.full(acc.shape[0], float(n_levels))
+        if level_sums is not None:
+            for k, name in enumerate(LEVEL_SUMS):
+                setattr(self, name, level_sums[:, k])
+            self.sum_moments = (self.cluster_tendency, self.cluster_shade,
+                                self.cluster_prominence)
+        self.eps_entropies = (self.entropy, self.hx, self.hy, self.hxy1, self.hxy2)
+        self.eps_sum_entropy = self.sum_entropy
+        self.eps_difference_entropy = self.difference_entropy
+
+
+class _Scratch:
+    """Arrays of a band's windows reused call after call: allocating and freeing megabytes
+    per call of the kernel costs the system's time (the memory is mapped and zeroed anew)
+    about as much as the statistics themselves."""
+
+    def __init__(self, n_matrices, n_names):
+        self._statistics = np.empty(len(WINDOW_STATISTICS) * n_matrices)
+        self._features = np.empty(n_names * n_matrices)
+
+    def statistics(self, n_matrices):
+        """C-ordered ``(len(WINDOW_STATISTICS), n_matrices)``."""
+        return self._statistics[:len(WINDOW_STATISTICS) * n_matrices].reshape(-1, n_matrices)
+
+    def features(self, n_names, n_matrices):
+        """C-ordered ``(n_names, n_matrices)``."""
+        return self._features[:n_names * n_matrices].reshape(n_names, n_matrices)
 
 
 #: The features a window's sums cannot give: they need its whole matrix.
@@ -538,8 +537,7 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
         matrices = np.zeros((rows, n_cols, n_groups, n_cells, n_cells) if want_matrices
                             else (1, 1, 1, 1, 1), np.int32)
         written = np.zeros((rows, n_cols), np.bool_)
-        # the windows' statistics, in one buffer for every call (no allocation per call)
-        scratch = _StatisticsScratch(rows * n_cols * n_groups, want_level_sums)
+        scratch = _Scratch(rows * n_cols * n_groups, len(names))
         for first in range(start, stop, chunk):
             last = min(stop, first + chunk)
             k = last - first
@@ -594,25 +592,34 @@ def _window_rows(acc, window_max, level_sums, matrices, settings, by_sums, by_ma
                  n_levels, n_dir, n_directions, options, image_flat, scratch, out=None):
     """The output rows of windows from their sums: the catalogue's formulas, aggregated.
 
-    ``scratch``: a :class:`_StatisticsScratch` for as many matrices; ``out``: the rows to
-    write (when :func:`_writes_rows_in_place`).
+    ``scratch``: a :class:`_Scratch` for as many matrices; ``out``: the rows to write
+    (when :func:`_writes_rows_in_place`).
     """
     n_windows, n_groups = acc.shape[:2]
     names = settings.features
-    if out is not None or by_sums:
-        values, fields = _window_statistics(
-            acc.reshape(-1, N_ACC), window_max, n_groups,
-            None if level_sums is None else level_sums.reshape(-1, N_LEVEL_SUMS), tables,
-            scratch)
-    if out is not None:  # each window's row written in place
-        features_of_scalars(values, fields, names, out=out.reshape(-1, len(names)), **options)
+    if out is not None:
+        stats = _WindowStatistics(acc.reshape(-1, N_ACC), np.repeat(window_max, n_groups),
+                                  None if level_sums is None
+                                  else level_sums.reshape(-1, N_LEVEL_SUMS),
+                                  tables, n_levels, scratch)
+        # each feature into a contiguous row, then one transposing copy into the output
+        by_feature = scratch.features(len(names), n_windows * n_groups)
+        features_of_statistics(stats, names, out=by_feature.T, **options)
+        out.reshape(-1, len(names))[:] = by_feature.T
         no_pair = (acc[:, :, 0].reshape(n_windows, -1, n_dir) == 0).all(axis=2).any(axis=1)
         out[no_pair] = np.nan
         return out
     features = np.empty((n_windows * n_groups, len(names)))
     if by_sums:
-        features_of_scalars(values, fields, by_sums, out=features,
-                            columns=[names.index(n) for n in by_sums], **options)
+        stats = _WindowStatistics(acc.reshape(-1, N_ACC), np.repeat(window_max, n_groups),
+                                  None if level_sums is None
+                                  else level_sums.reshape(-1, N_LEVEL_SUMS),
+                                  tables, n_levels, scratch)
+        computed = features_of_statistics(stats, by_sums, **options)
+        if len(by_sums) == len(names):
+            features = computed
+        else:
+            features[:, [names.index(n) for n in by_sums]] = computed
     if by_matrix:
         n_cells = matrices.shape[-1]
         stats = GLCMStatistics.from_matrices(matrices.reshape(-1, n_cells, n_cells),

@@ -15,14 +15,12 @@ and direction out, from either backend (the compiled kernels, or mahotas's
 own functions as the reference) behind the same interface.
 """
 
-import collections
 import dataclasses
 import functools
 import math
 
 import numba
 import numpy as np
-from numba.extending import overload, register_jitable
 
 from .counting import (
     LEVEL_STATISTICS, CooccurrenceSums, cooccurrence, cooccurrence_sums, cross_cooccurrence,
@@ -33,9 +31,9 @@ from .libm import exp, log2, log2_plus
 from .._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
 
 __all__ = [
-    "FEATURES", "FormulaOptions", "GLCMStatistics", "SCALAR_FEATURES", "SCALAR_STATISTICS", "LEVEL_FEATURES", "MATRIX_FEATURES",
+    "FEATURES", "GLCMStatistics", "LEVEL_FEATURES", "MATRIX_FEATURES",
     "PADDED_MATRIX_FEATURES", "compacts_matrices", "statistics_suffice",
-    "features_of_scalars", "features_of_statistics", "haralick_features", "image_features", "image_sums",
+    "features_of_statistics", "haralick_features", "image_features", "image_sums",
     "pair_features",
     "sums_suffice",
 ]
@@ -338,13 +336,6 @@ class GLCMStatistics:
         return cmats.reshape(len(cmats), -1).max(axis=1, initial=0) / total
 
     @functools.cached_property
-    def sum_variance_around_sum_entropy(self):
-        """mahotas's ``preserve_haralick_bug`` sum variance: ``sum_k (k - f8)**2 P(x + y = k)``,
-        ``f8`` the sum entropy (the typo of Haralick's paper)."""
-        centred = (self.sum_levels[None, :] - _entropy(self.sum_hist)[:, None]) ** 2
-        return np.einsum("mk,mk->m", centred, self.sum_hist)
-
-    @functools.cached_property
     def sum_moments(self):
         """``sum_k p_{x+y}(k) (k - ux - uy)**n``, n = 2, 3, 4 (cluster tendency, shade, prominence)."""
         # numpy's sums of (q d d, q d d d, q d d d d), d = k - ux - uy, over the non-zero q
@@ -370,50 +361,33 @@ def _log2_plus_eps(prob):
     return log2_plus(prob, _EPS, _LOG2_EPS)
 
 
-#: A helper of the formulas: numpy code over arrays, and callable from the formulas compiled
-#: over one matrix's numbers (see features_of_scalars).
-_also_compiled = register_jitable(error_model="numpy")
-
-
-def _where(condition, value, otherwise):
-    """``numpy.where`` in the formulas: over arrays, and compiled over one matrix's scalars."""
-    return np.where(condition, value, otherwise)
-
-
-@overload(_where)
-def _where_of_scalars(condition, value, otherwise):
-    def choose(condition, value, otherwise):
-        return value if condition else otherwise
-    return choose
-
-
-@_also_compiled
 def _skimage_correlation(s):
     sx, sy = np.sqrt(np.maximum(s.vx, 0.0)), np.sqrt(np.maximum(s.vy, 0.0))
     flat = (sx < 1e-15) | (sy < 1e-15)  # graycoprops: 1 when a standard deviation is ~0
-    return _where(flat, 1.0, (s.sum_ij_p - s.ux * s.uy) / (sx * sy))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = (s.sum_ij_p - s.ux * s.uy) / (sx * sy)
+    return np.where(flat, 1.0, value)
 
 
-@_also_compiled
 def _ibsi_correlation(s):
     sx, sy = np.sqrt(np.maximum(s.vx, 0.0)), np.sqrt(np.maximum(s.vy, 0.0))
     value = (s.sum_ij_p - s.ux * s.uy) / (sx * sy + _EPS)
-    return _where(sx * sy == 0.0, 1.0, value)  # pyradiomics: 1 for a flat region
+    return np.where(sx * sy == 0.0, 1.0, value)  # pyradiomics: 1 for a flat region
 
 
-@_also_compiled
 def _ibsi_imc1(s):
     hxy, hx, hy, hxy1, _ = s.eps_entropies
     div = np.fmax(hx, hy)
-    return _where(div != 0.0, (hxy - hxy1) / div, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(div != 0.0, (hxy - hxy1) / div, 0.0)
 
 
-@_also_compiled
 def _ibsi_imc2(s):
     hxy, _, _, _, hxy2 = s.eps_entropies
-    # NaN when rounding makes HXY > HXY2 (pyradiomics's complex root), 0 when equal
-    value = np.sqrt(1.0 - exp(-2.0 * (hxy2 - hxy)))
-    return _where(hxy2 == hxy, 0.0, value)
+    with np.errstate(invalid="ignore"):
+        # NaN when rounding makes HXY > HXY2 (pyradiomics's complex root), 0 when equal
+        value = np.sqrt(1.0 - exp(-2.0 * (hxy2 - hxy)))
+    return np.where(hxy2 == hxy, 0.0, value)
 
 
 def _ibsi_mcc(s):
@@ -459,34 +433,33 @@ def _inverse(s, weights):
     return np.einsum("mk,mk->m", s.diff_hist, np.broadcast_to(weights, s.diff_hist.shape))
 
 
-@_also_compiled
 def _correlation(s):
     sx, sy = np.sqrt(s.vx), np.sqrt(s.vy)
     flat = (sx == 0.0) | (sy == 0.0)  # mahotas: 1 when a marginal is constant
-    return _where(flat, 1.0, (1.0 / sx / sy) * (s.sum_ij_p - s.ux * s.uy))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = (1.0 / sx / sy) * (s.sum_ij_p - s.ux * s.uy)
+    return np.where(flat, 1.0, value)
 
 
-@_also_compiled
 def _sum_variance(s, preserve_haralick_bug):
-    if preserve_haralick_bug:
-        return s.sum_variance_around_sum_entropy
+    if preserve_haralick_bug:  # mahotas's option: around the sum entropy, as Haralick's typo
+        centred = (s.sum_levels[None, :] - _entropy(s.sum_hist)[:, None]) ** 2
+        return np.einsum("mk,mk->m", centred, s.sum_hist)
     return s.sum_square - s.sum_average**2
 
 
-@_also_compiled
 def _difference_variance(s, use_x_minus_y_variance):
     if use_x_minus_y_variance:  # VAR[|x - y|]
         return s.contrast - s.difference_average**2
     return s.difference_variance  # mahotas's default: VAR[P(|x - y|)], over its L values
 
 
-@_also_compiled
 def _imc1(s):
     max_hx_hy = np.maximum(s.hx, s.hy)
-    return _where(max_hx_hy == 0.0, s.entropy - s.hxy1, (s.entropy - s.hxy1) / max_hx_hy)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(max_hx_hy == 0.0, s.entropy - s.hxy1, (s.entropy - s.hxy1) / max_hx_hy)
 
 
-@_also_compiled
 def _imc2(s):
     return np.sqrt(np.maximum(0.0, 1.0 - exp(-2.0 * (s.hxy2 - s.entropy))))
 
@@ -504,10 +477,10 @@ FEATURES = {
     "sum_of_squares_variance": lambda s, o: s.vx,
     "inverse_difference_moment": lambda s, o: s.idm,
     "sum_average": lambda s, o: s.sum_average,
-    "sum_variance": lambda s, o: _sum_variance(s, o.preserve_haralick_bug),
+    "sum_variance": lambda s, o: _sum_variance(s, o.get("preserve_haralick_bug", False)),
     "sum_entropy": lambda s, o: s.sum_entropy,
     "entropy": lambda s, o: s.entropy,
-    "difference_variance": lambda s, o: _difference_variance(s, o.use_x_minus_y_variance),
+    "difference_variance": lambda s, o: _difference_variance(s, o["use_x_minus_y_variance"]),
     "difference_entropy": lambda s, o: s.difference_entropy,
     "information_measure_of_correlation_1": lambda s, o: _imc1(s),
     "information_measure_of_correlation_2": lambda s, o: _imc2(s),
@@ -602,7 +575,8 @@ def features_of_statistics(stats, names, *, use_x_minus_y_variance=False,
 
     A matrix that sums to 0 (no pixel pair) gives a row of NaN.
     """
-    options = FormulaOptions(bool(use_x_minus_y_variance), bool(preserve_haralick_bug))
+    options = {"use_x_minus_y_variance": use_x_minus_y_variance,
+               "preserve_haralick_bug": preserve_haralick_bug}
     if out is None:
         out = np.empty((len(stats.total), len(names)))
     if stats.empty.all():
@@ -626,194 +600,6 @@ def features_of_matrices(cmats, names, *, ignore_zeros=False, use_x_minus_y_vari
     stats = GLCMStatistics.from_matrices(cmats, ignore_zeros, level_values, n_levels)
     return features_of_statistics(stats, names, use_x_minus_y_variance=use_x_minus_y_variance,
                                   preserve_haralick_bug=preserve_haralick_bug)
-
-
-#: The options the formulas of :data:`FEATURES` read (their ``o``).
-FormulaOptions = collections.namedtuple(
-    "FormulaOptions", ["use_x_minus_y_variance", "preserve_haralick_bug"])
-
-
-# -- The formulas compiled, over one matrix's statistics at a time ------------------------
-#
-# Each formula of the catalogue is numpy code over arrays of statistics (one entry per
-# matrix) that numba also compiles over one matrix's numbers: the operations are the same
-# (IEEE arithmetic, sqrt, the C library's exp), so are the bits. Maps, which have the
-# statistics of millions of windows, take their features this way: one pass that writes
-# each window's row in place, instead of a numpy pass per operation over every window.
-
-#: The features of :func:`features_of_scalars`: every formula but the eigenvalue problems.
-SCALAR_FEATURES = tuple(name for name in FEATURES
-                        if name not in {"maximal_correlation_coefficient", "ibsi_MCC"})
-
-#: The statistics the formulas of :data:`SCALAR_FEATURES` read, one number per matrix
-#: each (tuples: how many), as :class:`GLCMStatistics` names them.
-SCALAR_STATISTICS = (
-    ("total", 1), ("asm", 1), ("contrast", 1), ("sum_ij_p", 1), ("ux", 1), ("uy", 1),
-    ("vx", 1), ("vy", 1), ("idm", 1), ("sum_average", 1), ("sum_square", 1),
-    ("sum_entropy", 1), ("entropy", 1), ("difference_variance", 1),
-    ("difference_average", 1), ("difference_entropy", 1), ("hx", 1), ("hy", 1), ("hxy1", 1),
-    ("hxy2", 1), ("sum_variance_around_sum_entropy", 1), ("inverse_difference", 1),
-    ("inverse_difference_normalized", 1), ("inverse_difference_moment_normalized", 1),
-    ("inverse_variance", 1), ("maximum_probability", 1), ("eps_sum_entropy", 1),
-    ("eps_difference_entropy", 1), ("sum_moments", 3), ("eps_entropies", 5),
-)
-
-
-class _ReadStatistics:
-    """Records the statistics a formula reads (every one is 1.0 here)."""
-
-    def __init__(self):
-        self.names = set()
-
-    def __getattr__(self, name):
-        count = dict(SCALAR_STATISTICS)[name]
-        self.names.add(name)
-        return 1.0 if count == 1 else (1.0,) * count
-
-
-@functools.lru_cache(maxsize=None)
-def _statistics_read(name, options=None):
-    """The statistics of :data:`SCALAR_STATISTICS` that the formula of ``name`` reads with
-    ``options`` (by default: with any options, as numba compiles it)."""
-    reads = _ReadStatistics()
-    every = (FormulaOptions(False, False), FormulaOptions(True, True))
-    with np.errstate(all="ignore"):
-        for each in every if options is None else (options,):
-            FEATURES[name](reads, each)
-    return tuple(field for field, _ in SCALAR_STATISTICS if field in reads.names)
-
-
-def _compiled_formulas():
-    """numba's function that writes formula ``k`` of every matrix into a column of ``out``.
-
-    numba calls only functions fixed when it compiles: this one is generated
-    from the catalogue, a branch per formula, each a loop over the matrices
-    that gathers the statistics its formula reads (a tuple of them) and calls
-    the formula.
-    """
-    offsets, start = {}, 0
-    for field, count in SCALAR_STATISTICS:
-        offsets[field] = start
-        start += count
-    namespace = {"nan": math.nan}
-    source = ["def formula_of_matrices(k, values, rows, options, out, column):"]
-    for k, name in enumerate(SCALAR_FEATURES):
-        fields = _STATISTICS_READ[name]
-        gathered = []
-        for field in fields:
-            count = dict(SCALAR_STATISTICS)[field]
-            items = [f"values[rows[{offsets[field] + i}], m]" for i in range(count)]
-            gathered.append(items[0] if count == 1 else "(" + ", ".join(items) + ",)")
-        namespace[f"Statistics{k}"] = collections.namedtuple(f"Statistics{k}", fields)
-        namespace[f"formula_{k}"] = numba.njit(error_model="numpy")(FEATURES[name])
-        source += [f"    if k == {k}:",
-                   "        for m in range(values.shape[1]):",
-                   f"            s = Statistics{k}(" + ", ".join(gathered) + ")",
-                   f"            out[m, column] = formula_{k}(s, options)"]
-    exec("\n".join(source), namespace)
-    return numba.njit(nogil=True, error_model="numpy")(namespace["formula_of_matrices"])
-
-
-#: The statistics each formula of SCALAR_FEATURES reads.
-_STATISTICS_READ = {name: _statistics_read(name) for name in SCALAR_FEATURES}
-_formula_of_matrices = _compiled_formulas()
-
-
-@numba.njit(nogil=True, cache=True, error_model="numpy")
-def _scalar_features(values, rows, ids, columns, options, out):
-    for j in range(ids.shape[0]):
-        _formula_of_matrices(ids[j], values, rows, options, out, columns[j])
-    total = values[rows[0]]
-    for m in range(values.shape[1]):
-        if total[m] == 0.0:  # no pair: NaN, as features_of_statistics
-            for j in range(ids.shape[0]):
-                out[m, columns[j]] = math.nan
-
-
-class _StatisticsOfRows:
-    """The statistics of :func:`features_of_scalars` as arrays (the formulas' numpy path)."""
-
-    def __init__(self, values, fields):
-        missing = np.full(values.shape[1], np.nan)
-        for name, count in SCALAR_STATISTICS:
-            rows = fields.get(name)
-            if count == 1:
-                setattr(self, name, missing if rows is None else values[rows])
-            else:
-                setattr(self, name, tuple(missing if rows is None else values[r] for r in rows))
-        self.empty = self.total == 0
-
-
-def features_of_scalars(values, fields, names, *, use_x_minus_y_variance=False, out=None,
-                        columns=None):
-    """The features ``names`` of matrices given by their statistics, one pass of compiled code.
-
-    The values of :func:`features_of_statistics` on the same statistics, bit
-    for bit: the catalogue's own formulas, compiled over one matrix at a
-    time. Where numba would vectorize with Intel's SVML (whose ``exp``
-    depends on the CPU), the formulas run over arrays instead, as
-    :mod:`~haralick_learn.texture.libm` does.
-
-    Parameters
-    ----------
-    values : ndarray of float64, shape (n_statistics, n_matrices)
-        The statistics, one row each (C-ordered).
-    fields : dict
-        Statistic name (of :data:`SCALAR_STATISTICS`) -> its row of
-        ``values`` (a tuple of rows for a tuple statistic): ``"total"`` and
-        those the formulas of ``names`` read.
-    names : sequence of str
-        Features of :data:`SCALAR_FEATURES`.
-    use_x_minus_y_variance : bool, default=False
-        The option of the same name (:class:`FormulaOptions`).
-    out : ndarray of float64, shape (n_matrices, n_columns), default=None
-        Where to write (a new ``(n_matrices, len(names))`` array if None).
-    columns : sequence of int, default=None
-        The column of ``out`` of each feature (``range(len(names))`` if None).
-
-    Returns
-    -------
-    out : ndarray of float64
-        Each matrix's features; a row of NaN where the total is 0.
-
-    Raises
-    ------
-    ValueError
-        If a statistic that the features read is not in ``fields``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> stats = GLCMStatistics.from_matrices(np.array([[[2, 1], [1, 0]]]))
-    >>> fields = {"total": 0, "asm": 1, "contrast": 2}
-    >>> values = np.array([stats.total, stats.asm, stats.contrast])
-    >>> features_of_scalars(values, fields, ["angular_second_moment", "contrast"])
-    array([[0.375, 0.5  ]])
-    """
-    if out is None:
-        out = np.empty((values.shape[1], len(names)))
-    if columns is None:
-        columns = range(len(names))
-    options = FormulaOptions(bool(use_x_minus_y_variance), False)
-    missing = {field for name in names for field in _statistics_read(name, options)}
-    missing = missing - set(fields) | {"total"} - set(fields)
-    if missing:
-        raise ValueError(f"the statistics {sorted(missing)} of the features {list(names)} "
-                         "are not given")
-    if numba.config.USING_SVML:
-        stats = _StatisticsOfRows(values, fields)  # the same formulas, over arrays
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            for column, name in zip(columns, names):
-                out[:, column] = np.where(stats.empty, np.nan, FEATURES[name](stats, options))
-        return out
-    rows = []
-    for name, count in SCALAR_STATISTICS:  # row 0 for those not read
-        given = fields.get(name, 0 if count == 1 else (0,) * count)
-        rows.extend([given] if count == 1 else given)
-    ids = [SCALAR_FEATURES.index(name) for name in names]
-    _scalar_features(np.ascontiguousarray(values, dtype=np.float64), np.array(rows, np.int64),
-                     np.array(ids, np.int64), np.array(columns, np.int64), options, out)
-    return out
 
 
 def _maximal_correlation_coefficient(cmat, ignore_zeros):

@@ -15,8 +15,6 @@ import math
 
 import numba
 import numpy as np
-from numba import types
-from numba.extending import overload
 
 __all__ = ["exp", "log2", "log2_plus"]
 
@@ -118,17 +116,6 @@ def exp(x, where=None):
     array([1.        , 2.71828183])
     """
     return _apply(_exp_into, x, where)
-
-
-@overload(exp)
-def _exp_of_scalar(x, where=None):
-    # In compiled code (the catalogue's formulas over one matrix): the C library's exp of
-    # one float, as _exp_into computes it.
-    if isinstance(x, types.Float):
-        def scalar(x, where=None):
-            return math.exp(x)
-        return scalar
-    return None
 
 
 def log2_plus(x, offset, zero):

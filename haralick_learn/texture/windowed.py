@@ -131,9 +131,11 @@ def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox,
             continue
         if plain:  # its own loop: no test per pair of what the common case lacks
             for z in range(za, zb):
+                first_column = levels[z, :, first]
+                second_column = levels[z + oz, :, second]
                 for y in range(ya, yb):
-                    a = np.int64(levels[z, y, first])
-                    b = np.int64(levels[z + oz, y + oy, second])
+                    a = np.int64(first_column[y])
+                    b = np.int64(second_column[y + oy])
                     a, b = min(a, b), max(a, b)
                     n_pairs += 1
                     level_sum += a + b
@@ -320,13 +322,15 @@ def _move_column(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, offsets, gro
     top = 0
     bottom = n_levels
     for z in range(z0, z1):
+        column = levels[z, :, c]
         for y in range(y0, y1):
             if use_mask and not mask[z, y, c]:
                 continue
-            v = np.int64(levels[z, y, c])
+            v = np.int64(column[y])
             hist[v] += s
-            top = max(top, v)
-            bottom = min(bottom, v)
+            if s > 0:  # a leaving column's levels are not asked for
+                top = max(top, v)
+                bottom = min(bottom, v)
     return bottom, top
 
 
