@@ -336,7 +336,8 @@ def texture_maps_memory(shape, window=15, *, step=1, n_jobs=None, **featurizer_p
     n_bands = min(n_rows, max(1, effective_n_jobs(1 if n_jobs is None else n_jobs)))
     n_levels = settings.levels or 256
     n_offsets = len(settings.directions) * len(settings.distances)
-    cells = n_bands * n_offsets * n_levels * n_levels * np.dtype(_CELL_DTYPE).itemsize
+    cells = (n_bands * n_offsets * n_levels * (n_levels + 1) // 2
+             * np.dtype(_CELL_DTYPES[-1]).itemsize)
     read += height * width * np.dtype(_LEVEL_DTYPE).itemsize  # the kernel's copy of the levels
     # Each band's windows of one kernel call: their sums, statistics and features
     n_windows = _chunk_rows(n_rows, n_cols) * n_cols
@@ -428,9 +429,9 @@ class _WindowStatistics:
     entropy by less than 1e-13).
     """
 
-    def __init__(self, acc, window_max, level_sums, tables, n_levels):
+    def __init__(self, acc, window_max, level_sums, tables, n_levels, scratch):
         nlogn, nlogn_scale, inv_scale = tables
-        values = np.empty((len(WINDOW_STATISTICS), acc.shape[0]))
+        values = scratch.statistics(acc.shape[0])
         window_statistics(acc, window_max, nlogn, nlogn_scale, inv_scale, values)
         for name, row in zip(WINDOW_STATISTICS, values):
             setattr(self, name, row)
@@ -447,6 +448,24 @@ class _WindowStatistics:
         self.eps_entropies = (self.entropy, self.hx, self.hy, self.hxy2, self.hxy2)
         self.eps_sum_entropy = self.sum_entropy
         self.eps_difference_entropy = self.difference_entropy
+
+
+class _Scratch:
+    """Arrays of a band's windows reused call after call: allocating and freeing megabytes
+    per call of the kernel costs the system's time (the memory is mapped and zeroed anew)
+    about as much as the statistics themselves."""
+
+    def __init__(self, n_matrices, n_names):
+        self._statistics = np.empty(len(WINDOW_STATISTICS) * n_matrices)
+        self._features = np.empty(n_names * n_matrices)
+
+    def statistics(self, n_matrices):
+        """C-ordered ``(len(WINDOW_STATISTICS), n_matrices)``."""
+        return self._statistics[:len(WINDOW_STATISTICS) * n_matrices].reshape(-1, n_matrices)
+
+    def features(self, n_names, n_matrices):
+        """C-ordered ``(n_names, n_matrices)``."""
+        return self._features[:n_names * n_matrices].reshape(n_names, n_matrices)
 
 
 #: The features a window's sums cannot give: they need its whole matrix.
@@ -466,10 +485,12 @@ _MAX_MATRIX_LEVELS = 64
 #: Windows written per call of the kernel at most (bounds the sums held at once).
 _WINDOWS_PER_CALL = 4096
 #: The kernel's types of levels and of co-occurrence counts, whatever the image: the
-#: levels of any quantization (at most 65,536), the counts of any window (a 1001 x 1001
-#: window's pairs exceed 16 bits).
+#: levels of any quantization (at most 65,536), and the counts of a window: 16 bits
+#: when they fit (a window of up to 255 x 255 pixels: half the memory of 32 bits, so
+#: the counts of 256 levels stay in the CPU's cache as the window slides), else 32 (a
+#: 1001 x 1001 window's pairs exceed 16 bits). numba compiles one machine code per type.
 _LEVEL_DTYPE = np.uint16
-_CELL_DTYPE = np.int32
+_CELL_DTYPES = (np.uint16, np.int32)
 
 
 def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
@@ -517,6 +538,12 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
     max_count = 2 * window_voxels * per_matrix  # T of a window, and every count within it
     nlogn, inv, nlogn_scale, inv_scale = fixed_point_tables(max_count, n_cells)
     log2_counts = fixed_point_log2(max_count, nlogn_scale) if ordered else None
+    if ordered:  # a cell per ordered pair, counts up to T: 32 bits (the kernel's one type)
+        n_cell_slots, cell_dtype = n_cells * n_cells, _CELL_DTYPES[-1]
+    else:  # the lower triangle of unordered pairs, each count at most half of T
+        n_cell_slots = n_cells * (n_cells + 1) // 2
+        cell_dtype = next(dtype for dtype in _CELL_DTYPES
+                          if max_count // 2 <= np.iinfo(dtype).max)
     names = settings.features
     by_matrix = [name for name in names if name in _WINDOW_MATRIX_FEATURES]
     if by_matrix:  # the matrices are there: pyradiomics's own entropies (with its eps) too
@@ -547,7 +574,7 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
     only_mask = mask is not None
 
     def band(start, stop):
-        cells = np.zeros((n_groups, n_cells * n_cells), _CELL_DTYPE)
+        cells = np.zeros((n_groups, n_cell_slots), cell_dtype)
         rows = min(chunk, stop - start)
         acc = np.zeros((rows, n_cols, n_groups, N_ACC), np.int64)
         window_max = np.zeros((rows, n_cols), np.int64)
@@ -556,6 +583,7 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
         matrices = np.zeros((rows, n_cols, n_groups, n_cells, n_cells) if want_matrices
                             else (1, 1, 1, 1, 1), np.int32)
         written = np.zeros((rows, n_cols), np.bool_)
+        scratch = _Scratch(rows * n_cols * n_groups, len(names))
         for first in range(start, stop, chunk):
             last = min(stop, first + chunk)
             k = last - first
@@ -583,7 +611,7 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
                              level_sums[:k].reshape(-1, n_groups, N_LEVEL_SUMS)
                              if want_level_sums else None, None, settings, by_sums,
                              by_matrix, tables, n_levels, n_dir, n_directions, options,
-                             image_flat, out=rows_out)
+                             image_flat, scratch, out=rows_out)
             elif not only_mask or keep.any():
                 rows_out[keep] = _window_rows(
                     acc[:k].reshape(-1, n_groups, N_ACC)[keep],
@@ -593,7 +621,7 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
                     matrices[:k].reshape((-1, n_groups, n_cells, n_cells))[keep]
                     if want_matrices else None,
                     settings, by_sums, by_matrix, tables, n_levels, n_dir, n_directions,
-                    options, image_flat)
+                    options, image_flat, scratch)
             with lock:
                 progress.update(last - first)
 
@@ -616,10 +644,11 @@ def _writes_rows_in_place(settings, by_matrix):
 
 
 def _window_rows(acc, window_max, level_sums, matrices, settings, by_sums, by_matrix, tables,
-                 n_levels, n_dir, n_directions, options, image_flat, out=None):
+                 n_levels, n_dir, n_directions, options, image_flat, scratch, out=None):
     """The output rows of windows from their sums: the catalogue's formulas, aggregated.
 
-    ``out``: the rows to write (when :func:`_writes_rows_in_place`).
+    ``scratch``: a :class:`_Scratch` for as many matrices; ``out``: the rows to write
+    (when :func:`_writes_rows_in_place`).
     """
     n_windows, n_groups = acc.shape[:2]
     names = settings.features
@@ -627,9 +656,9 @@ def _window_rows(acc, window_max, level_sums, matrices, settings, by_sums, by_ma
         stats = _WindowStatistics(acc.reshape(-1, N_ACC), np.repeat(window_max, n_groups),
                                   None if level_sums is None
                                   else level_sums.reshape(-1, N_LEVEL_SUMS),
-                                  tables, n_levels)
+                                  tables, n_levels, scratch)
         # each feature into a contiguous row, then one transposing copy into the output
-        by_feature = np.empty((len(names), n_windows * n_groups))
+        by_feature = scratch.features(len(names), n_windows * n_groups)
         features_of_statistics(stats, names, out=by_feature.T, **options)
         out.reshape(-1, len(names))[:] = by_feature.T
         no_pair = (acc[:, :, 0].reshape(n_windows, -1, n_dir) == 0).all(axis=2).any(axis=1)
@@ -640,7 +669,7 @@ def _window_rows(acc, window_max, level_sums, matrices, settings, by_sums, by_ma
         stats = _WindowStatistics(acc.reshape(-1, N_ACC), np.repeat(window_max, n_groups),
                                   None if level_sums is None
                                   else level_sums.reshape(-1, N_LEVEL_SUMS),
-                                  tables, n_levels)
+                                  tables, n_levels, scratch)
         computed = features_of_statistics(stats, by_sums, **options)
         if len(by_sums) == len(names):
             features = computed

@@ -578,6 +578,18 @@ def test_extreme_float_range_is_binned_without_overflow():
     np.testing.assert_array_equal(levels, [[0, 255], [128, 192]])
 
 
+def test_extreme_float_colour_becomes_finite_gray():
+    # The exact conversion's weighted differences (59 (G - R) + 11 (B - R)) overflow
+    # for channels far below float64's maximum.
+    rgb = np.array([[[0.0, -1.0272532e307, -1.0272532e307], [-1.0272532e307] * 3]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gray = load_image(rgb)
+        levels = to_gray_levels(gray)
+    assert np.isfinite(gray).all()
+    np.testing.assert_array_equal(levels, [[255, 0]])
+
+
 # -- memory: a 16-bit 4000 x 4000 image within 1 GiB ------------------------
 
 _PEAK = """

@@ -292,8 +292,9 @@ def rgb_to_gray(rgb, conversion="exact"):
         gray = _float_gray(rgb, conversion, 1.0)
         if not np.isfinite(gray).all():
             # Channels near float64's maximum: a power-of-two scale is exact
-            # and binning is scale-free, so the levels are the same.
-            gray = _float_gray(rgb, conversion, 0.25)
+            # and binning is scale-free, so the levels are the same. 2**-8: the
+            # weighted differences reach 70 times twice a channel's magnitude.
+            gray = _float_gray(rgb, conversion, 2.0**-8)
     return gray
 
 

@@ -156,9 +156,11 @@ def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox,
             continue
         if plain:  # its own loop: no test per pair of what the common case lacks
             for z in range(za, zb):
+                first_column = levels[z, :, first]
+                second_column = levels[z + oz, :, second]
                 for y in range(ya, yb):
-                    a = np.int64(levels[z, y, first])
-                    b = np.int64(levels[z + oz, y + oy, second])
+                    a = np.int64(first_column[y])
+                    b = np.int64(second_column[y + oy])
                     a, b = min(a, b), max(a, b)
                     n_pairs += 1
                     level_sum += a + b
@@ -168,7 +170,7 @@ def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox,
                     # C[a, a] = 2 n. Each count moves by one step (+-1, +-2 on the diagonal and
                     # in the histograms of 2 C): its functions' changes are the steps' values at
                     # the lower count, signed once at the end.
-                    idx = a * n_levels + b
+                    idx = ((b * (b + 1)) >> 1) + a  # the lower triangle, row b
                     old = np.int64(cells[idx])
                     new = old + s
                     cells[idx] = new
@@ -216,7 +218,7 @@ def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox,
                     # C[a, a] = 2 n. Each count moves by one step (+-1, +-2 on the diagonal and
                     # in the histograms of 2 C): its functions' changes are the steps' values at
                     # the lower count, signed once at the end.
-                    idx = a * n_levels + b
+                    idx = ((b * (b + 1)) >> 1) + a  # the lower triangle, row b
                     old = np.int64(cells[idx])
                     new = old + s
                     cells[idx] = new
@@ -349,13 +351,15 @@ def _move_column(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, offsets, gro
     top = 0
     bottom = n_levels
     for z in range(z0, z1):
+        column = levels[z, :, c]
         for y in range(y0, y1):
             if use_mask and not mask[z, y, c]:
                 continue
-            v = np.int64(levels[z, y, c])
+            v = np.int64(column[y])
             hist[v] += s
-            top = max(top, v)
-            bottom = min(bottom, v)
+            if s > 0:  # a leaving column's levels are not asked for
+                top = max(top, v)
+                bottom = min(bottom, v)
     return bottom, top
 
 
@@ -376,6 +380,10 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
     distance merged into one). Each grid row starts from an empty state, adds
     the columns of its first window, slides, and removes its last window's
     columns, so the state is back to zero (exactly: integers) at the end.
+    ``cells[g]`` (zeros, ``n_levels (n_levels + 1) / 2`` of them) holds matrix
+    ``g``'s count of each unordered pair of levels ``a <= b`` at
+    ``b (b + 1) / 2 + a``: the lower triangle, half the memory of the whole
+    matrix, which the pairs of a window hit at random.
 
     Outputs, at ``[g - row_start, h]``: ``acc_out`` the :data:`ACCUMULATORS`
     of each matrix, ``max_out`` the window's largest counted level,
@@ -471,13 +479,14 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
 
 @numba.njit(nogil=True, cache=True)
 def _write_matrix(cells, n_levels, out):
-    """The symmetric matrix ``C`` of unordered pair counts ``cells``."""
-    for a in range(n_levels):
-        out[a, a] = 2 * cells[a * n_levels + a]
-        for b in range(a + 1, n_levels):
-            n = cells[a * n_levels + b]
+    """The symmetric matrix ``C`` of unordered pair counts ``cells`` (see :func:`map_rows`)."""
+    for b in range(n_levels):
+        row = (b * (b + 1)) >> 1
+        for a in range(b):
+            n = cells[row + a]
             out[a, b] = n
             out[b, a] = n
+        out[b, b] = 2 * cells[row + b]
 
 
 # Ordered counting: a matrix that is not symmetric (``symmetric=False``, or two channels'
