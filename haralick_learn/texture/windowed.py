@@ -105,6 +105,13 @@ def fixed_point_log2(max_count, nlogn_scale):
     return np.rint(log2(np.maximum(n, 1.0)) / nlogn_scale).astype(np.int64)
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def _u(index):
+    """An index known to be >= 0, as unsigned: numba then leaves out its handling of negative
+    indices (from the end), a compare and select per access of the pair loops' tables."""
+    return np.uint64(index)
+
+
 # Inlined into its one caller: a call per column and offset, with its two dozen arguments,
 # costs more than the dozen pairs it counts in 2-D.
 @numba.njit(nogil=True, cache=True, inline="always")
@@ -159,8 +166,8 @@ def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox,
                 first_column = levels[z, :, first]
                 second_column = levels[z + oz, :, second]
                 for y in range(ya, yb):
-                    a = np.int64(first_column[y])
-                    b = np.int64(second_column[y + oy])
+                    a = np.int64(first_column[_u(y)])
+                    b = np.int64(second_column[_u(y + oy)])
                     a, b = min(a, b), max(a, b)
                     n_pairs += 1
                     level_sum += a + b
@@ -171,35 +178,35 @@ def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox,
                     # in the histograms of 2 C): its functions' changes are the steps' values at
                     # the lower count, signed once at the end.
                     idx = ((b * (b + 1)) >> 1) + a  # the lower triangle, row b
-                    old = np.int64(cells[idx])
+                    old = np.int64(cells[_u(idx)])
                     new = old + s
-                    cells[idx] = new
+                    cells[_u(idx)] = new
                     low = old - down
                     diagonal = np.int64(a == b)  # without a branch: a == b is unpredictable
                     square_sum += (4 * low + 2) << diagonal
-                    by_two = step2[2 * low]
-                    by_one = 2 * step1[low]
+                    by_two = step2[_u(2 * low)]
+                    by_one = 2 * step1[_u(low)]
                     count_log_count += by_two if diagonal else by_one
                     old <<= diagonal
                     new <<= diagonal
-                    old = np.int64(px[a])
-                    px[a] = old + s
-                    marginal_log_count += step1[old - down]
-                    old = np.int64(px[b])
-                    px[b] = old + s
-                    marginal_log_count += step1[old - down]
+                    old = np.int64(px[_u(a)])
+                    px[_u(a)] = old + s
+                    marginal_log_count += step1[_u(old - down)]
+                    old = np.int64(px[_u(b)])
+                    px[_u(b)] = old + s
+                    marginal_log_count += step1[_u(old - down)]
                     k = b - a
-                    old = np.int64(dh[k])
-                    dh[k] = old + 2 * s
+                    old = np.int64(dh[_u(k)])
+                    dh[_u(k)] = old + 2 * s
                     low = old - 2 * down
                     difference_square_sum += 4 * low + 4
-                    difference_log_count += step2[low]
+                    difference_log_count += step2[_u(low)]
                     difference_sum += k
-                    idm += inv[k]
+                    idm += inv[_u(k)]
                     k = a + b
-                    old = np.int64(sh[k])
-                    sh[k] = old + 2 * s
-                    sum_log_count += step2[old - 2 * down]
+                    old = np.int64(sh[_u(k)])
+                    sh[_u(k)] = old + 2 * s
+                    sum_log_count += step2[_u(old - 2 * down)]
         else:
             for z in range(za, zb):
                 for y in range(ya, yb):
@@ -219,42 +226,42 @@ def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox,
                     # in the histograms of 2 C): its functions' changes are the steps' values at
                     # the lower count, signed once at the end.
                     idx = ((b * (b + 1)) >> 1) + a  # the lower triangle, row b
-                    old = np.int64(cells[idx])
+                    old = np.int64(cells[_u(idx)])
                     new = old + s
-                    cells[idx] = new
+                    cells[_u(idx)] = new
                     low = old - down
                     diagonal = np.int64(a == b)  # without a branch: a == b is unpredictable
                     square_sum += (4 * low + 2) << diagonal
-                    by_two = step2[2 * low]
-                    by_one = 2 * step1[low]
+                    by_two = step2[_u(2 * low)]
+                    by_one = 2 * step1[_u(low)]
                     count_log_count += by_two if diagonal else by_one
                     old <<= diagonal
                     new <<= diagonal
                     if track_max:  # old and new are now counts of C
                         # chist[0] counts nothing (it is never read): no branch for empty cells
-                        chist[old] -= 1
-                        chist[new] += 1
+                        chist[_u(old)] -= 1
+                        chist[_u(new)] += 1
                         max_count = max(max_count, new)
                         while max_count > 0 and chist[max_count] == 0:
                             max_count -= 1
-                    old = np.int64(px[a])
-                    px[a] = old + s
-                    marginal_log_count += step1[old - down]
-                    old = np.int64(px[b])
-                    px[b] = old + s
-                    marginal_log_count += step1[old - down]
+                    old = np.int64(px[_u(a)])
+                    px[_u(a)] = old + s
+                    marginal_log_count += step1[_u(old - down)]
+                    old = np.int64(px[_u(b)])
+                    px[_u(b)] = old + s
+                    marginal_log_count += step1[_u(old - down)]
                     k = b - a
-                    old = np.int64(dh[k])
-                    dh[k] = old + 2 * s
+                    old = np.int64(dh[_u(k)])
+                    dh[_u(k)] = old + 2 * s
                     low = old - 2 * down
                     difference_square_sum += 4 * low + 4
-                    difference_log_count += step2[low]
+                    difference_log_count += step2[_u(low)]
                     difference_sum += k
-                    idm += inv[k]
+                    idm += inv[_u(k)]
                     k = a + b
-                    old = np.int64(sh[k])
-                    sh[k] = old + 2 * s
-                    sum_log_count += step2[old - 2 * down]
+                    old = np.int64(sh[_u(k)])
+                    sh[_u(k)] = old + 2 * s
+                    sum_log_count += step2[_u(old - 2 * down)]
     acc[_T] += 2 * s * n_pairs
     acc[_S1] += s * level_sum
     acc[_S2] += s * level_square_sum
@@ -355,8 +362,8 @@ def _move_column(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, offsets, gro
         for y in range(y0, y1):
             if use_mask and not mask[z, y, c]:
                 continue
-            v = np.int64(column[y])
-            hist[v] += s
+            v = np.int64(column[_u(y)])
+            hist[_u(v)] += s
             if s > 0:  # a leaving column's levels are not asked for
                 top = max(top, v)
                 bottom = min(bottom, v)
