@@ -314,9 +314,9 @@ def _level_sums(acc, dh, sh, window_min, window_max, divisors, out):
     m3 = 0.0
     m4 = 0.0
     for k in range(2 * window_min, 2 * window_max + 1):
-        if sh[k] == 0:
+        if sh[_u(k)] == 0:
             continue
-        p = sh[k] / tf
+        p = sh[_u(k)] / tf
         d = k - mu
         d2 = d * d
         m2 += p * d2
@@ -327,14 +327,14 @@ def _level_sums(acc, dh, sh, window_min, window_max, divisors, out):
     invmn = 0.0
     invvar = 0.0
     for k in range(window_max - window_min + 1):
-        if dh[k] == 0:
+        if dh[_u(k)] == 0:
             continue
-        p = dh[k] / tf
-        inv1 += p / divisors[0, k]
-        invn += p / divisors[1, k]
-        invmn += p / divisors[2, k]
+        p = dh[_u(k)] / tf
+        inv1 += p / divisors[0, _u(k)]
+        invn += p / divisors[1, _u(k)]
+        invmn += p / divisors[2, _u(k)]
         if k > 0:
-            invvar += p / divisors[3, k]
+            invvar += p / divisors[3, _u(k)]
     out[0] = m2
     out[1] = m3
     out[2] = m4
@@ -578,12 +578,12 @@ def _ordered_column_pairs(first_levels, second_levels, both_orders, mask, use_ma
                     col_square_sum += b * b
                     product_sum += a * b
                     idx = a * n_levels + b
-                    old = np.int64(cells[idx])
+                    old = np.int64(cells[_u(idx)])
                     new = old + s
-                    cells[idx] = new
+                    cells[_u(idx)] = new
                     low = old - down
                     square_sum += 2 * low + 1
-                    count_log_count += step1[low]
+                    count_log_count += step1[_u(low)]
                     if track_max:
                         chist[old] -= 1  # chist[0] is never read
                         chist[new] += 1
@@ -596,12 +596,12 @@ def _ordered_column_pairs(first_levels, second_levels, both_orders, mask, use_ma
                         one_sided_b = (px[b] == 0) != (py[b] == 0)
                         if b != a:
                             cross_log -= _cross_log_term(px, py, lg, b)
-                    old = np.int64(py[a])
-                    py[a] = old + s
-                    row_log_count += step1[old - down]
-                    old = np.int64(px[b])
-                    px[b] = old + s
-                    col_log_count += step1[old - down]
+                    old = np.int64(py[_u(a)])
+                    py[_u(a)] = old + s
+                    row_log_count += step1[_u(old - down)]
+                    old = np.int64(px[_u(b)])
+                    px[_u(b)] = old + s
+                    col_log_count += step1[_u(old - down)]
                     if want_hxy1:  # and after
                         cross_log += _cross_log_term(px, py, lg, a)
                         if one_sided_a != ((px[a] == 0) != (py[a] == 0)):
@@ -611,17 +611,17 @@ def _ordered_column_pairs(first_levels, second_levels, both_orders, mask, use_ma
                             if one_sided_b != ((px[b] == 0) != (py[b] == 0)):
                                 _toggle(sided, b)
                     k = abs(a - b)
-                    old = np.int64(dh[k])
-                    dh[k] = old + s
+                    old = np.int64(dh[_u(k)])
+                    dh[_u(k)] = old + s
                     low = old - down
                     difference_square_sum += 2 * low + 1
-                    difference_log_count += step1[low]
+                    difference_log_count += step1[_u(low)]
                     difference_sum += k
-                    idm += inv[k]
+                    idm += inv[_u(k)]
                     k = a + b
-                    old = np.int64(sh[k])
-                    sh[k] = old + s
-                    sum_log_count += step1[old - down]
+                    old = np.int64(sh[_u(k)])
+                    sh[_u(k)] = old + s
+                    sum_log_count += step1[_u(old - down)]
     acc[_T] += s * n_pairs
     acc[_S1] += s * col_sum
     acc[_S2] += s * col_square_sum
