@@ -20,8 +20,8 @@ from .io.decode import describe_source, load_color_pixels, load_gray, load_mask
 from ._aggregate import aggregate_windows
 from .texture.catalogue import GLCMStatistics, features_of_statistics
 from .texture.windowed import (
-    LEVEL_SUMS, N_ACC, N_LEVEL_SUMS, WINDOW_STATISTICS, fixed_point_log2, fixed_point_tables,
-    map_rows, map_rows_ordered, window_statistics,
+    LEVEL_SUMS, N_ACC, N_LEVEL_SUMS, ROW_STATISTICS, WINDOW_STATISTICS, fixed_point_log2,
+    fixed_point_tables, map_rows, map_rows_ordered, window_statistics,
 )
 from ._params import parameter_names
 from ._progress import Progress
@@ -429,14 +429,20 @@ class _WindowStatistics:
     entropy by less than 1e-13).
     """
 
-    def __init__(self, acc, window_max, level_sums, tables, n_levels, scratch):
+    def __init__(self, acc, window_max, level_sums, tables, n_levels, scratch, ordered):
         nlogn, nlogn_scale, inv_scale = tables
-        values = scratch.statistics(acc.shape[0])
+        # a symmetric matrix's row statistics are its column's: not computed again
+        n_rows = len(WINDOW_STATISTICS) - (0 if ordered else len(ROW_STATISTICS))
+        values = scratch.statistics(n_rows, acc.shape[0])
         window_statistics(acc, window_max, nlogn, nlogn_scale, inv_scale, values)
         for name, row in zip(WINDOW_STATISTICS, values):
             setattr(self, name, row)
         self.empty = acc[:, 0] == 0
+        if not ordered:
+            self.hy, self.uy, self.ey2, self.vy = self.hx, self.ux, self.ex2, self.vx
         self.hxy2 = self.hx + self.hy  # for any matrix; HXY1 too for a symmetric one
+        if not ordered:
+            self.hxy1 = self.hxy2
         self.n_levels = np.full(acc.shape[0], float(n_levels))
         if level_sums is not None:
             for k, name in enumerate(LEVEL_SUMS):
@@ -459,9 +465,9 @@ class _Scratch:
         self._statistics = np.empty(len(WINDOW_STATISTICS) * n_matrices)
         self._features = np.empty(n_names * n_matrices)
 
-    def statistics(self, n_matrices):
-        """C-ordered ``(len(WINDOW_STATISTICS), n_matrices)``."""
-        return self._statistics[:len(WINDOW_STATISTICS) * n_matrices].reshape(-1, n_matrices)
+    def statistics(self, n_rows, n_matrices):
+        """C-ordered ``(n_rows, n_matrices)``, ``n_rows`` at most ``len(WINDOW_STATISTICS)``."""
+        return self._statistics[:n_rows * n_matrices].reshape(n_rows, n_matrices)
 
     def features(self, n_names, n_matrices):
         """C-ordered ``(n_names, n_matrices)``."""
@@ -611,7 +617,7 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
                              level_sums[:k].reshape(-1, n_groups, N_LEVEL_SUMS)
                              if want_level_sums else None, None, settings, by_sums,
                              by_matrix, tables, n_levels, n_dir, n_directions, options,
-                             image_flat, scratch, out=rows_out)
+                             image_flat, scratch, ordered, out=rows_out)
             elif not only_mask or keep.any():
                 rows_out[keep] = _window_rows(
                     acc[:k].reshape(-1, n_groups, N_ACC)[keep],
@@ -621,7 +627,7 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
                     matrices[:k].reshape((-1, n_groups, n_cells, n_cells))[keep]
                     if want_matrices else None,
                     settings, by_sums, by_matrix, tables, n_levels, n_dir, n_directions,
-                    options, image_flat, scratch)
+                    options, image_flat, scratch, ordered)
             with lock:
                 progress.update(last - first)
 
@@ -644,11 +650,13 @@ def _writes_rows_in_place(settings, by_matrix):
 
 
 def _window_rows(acc, window_max, level_sums, matrices, settings, by_sums, by_matrix, tables,
-                 n_levels, n_dir, n_directions, options, image_flat, scratch, out=None):
+                 n_levels, n_dir, n_directions, options, image_flat, scratch, ordered,
+                 out=None):
     """The output rows of windows from their sums: the catalogue's formulas, aggregated.
 
-    ``scratch``: a :class:`_Scratch` for as many matrices; ``out``: the rows to write
-    (when :func:`_writes_rows_in_place`).
+    ``scratch``: a :class:`_Scratch` for as many matrices; ``ordered``: whether the
+    matrices are not symmetric; ``out``: the rows to write (when
+    :func:`_writes_rows_in_place`).
     """
     n_windows, n_groups = acc.shape[:2]
     names = settings.features
@@ -656,7 +664,7 @@ def _window_rows(acc, window_max, level_sums, matrices, settings, by_sums, by_ma
         stats = _WindowStatistics(acc.reshape(-1, N_ACC), np.repeat(window_max, n_groups),
                                   None if level_sums is None
                                   else level_sums.reshape(-1, N_LEVEL_SUMS),
-                                  tables, n_levels, scratch)
+                                  tables, n_levels, scratch, ordered)
         # each feature into a contiguous row, then one transposing copy into the output
         by_feature = scratch.features(len(names), n_windows * n_groups)
         features_of_statistics(stats, names, out=by_feature.T, **options)
@@ -669,7 +677,7 @@ def _window_rows(acc, window_max, level_sums, matrices, settings, by_sums, by_ma
         stats = _WindowStatistics(acc.reshape(-1, N_ACC), np.repeat(window_max, n_groups),
                                   None if level_sums is None
                                   else level_sums.reshape(-1, N_LEVEL_SUMS),
-                                  tables, n_levels, scratch)
+                                  tables, n_levels, scratch, ordered)
         computed = features_of_statistics(stats, by_sums, **options)
         if len(by_sums) == len(names):
             features = computed

@@ -53,8 +53,9 @@ from .libm import log2
 #: The integer accumulators of a window's matrix, in the order of their column.
 #: The level sums and the marginal's are the column's (``x``: ``sum_ij j C[i, j]``...); the
 #: ``row_`` ones are the row's (``y``), equal to them for a symmetric matrix. ``hxy1_sum``,
-#: written with each window (not slid), is ``T`` times mahotas's ``HXY1`` in the fixed point
-#: of ``n log2 n`` (see :func:`map_rows_ordered`).
+#: written with each window of an ordered matrix (not slid), is ``T`` times mahotas's
+#: ``HXY1`` in the fixed point of ``n log2 n`` (see :func:`map_rows_ordered`; a symmetric
+#: matrix's is ``HX + HY``).
 ACCUMULATORS = ("total", "square_sum", "level_sum", "level_square_sum", "product_sum",
                 "difference_square_sum", "difference_sum", "count_log_count",
                 "marginal_log_count", "difference_log_count", "sum_log_count",
@@ -470,8 +471,6 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
             for k in range(n_groups):
                 for f in range(N_ACC):
                     acc_out[row, h, k, f] = acc[k, f]
-                # T HXY1 = T (HX + HY): px = py
-                acc_out[row, h, k, _HXY1] = 2 * nlogn[acc[k, _T]] - acc[k, _HX] - acc[k, _HY]
                 if want_level_sums:
                     _level_sums(acc[k], dh[k], sh[k], window_min, window_max, divisors,
                                 level_out[row, h, k])
@@ -866,6 +865,9 @@ WINDOW_STATISTICS = ("total", "asm", "sum_ij_p", "entropy", "hx", "ux", "ex2", "
                      "difference_average", "sum_average", "sum_square", "sum_entropy",
                      "difference_entropy", "idm", "difference_variance",
                      "maximum_probability", "hy", "uy", "ey2", "vy", "hxy1")
+#: The last of :data:`WINDOW_STATISTICS`, the row's (``y``): those of a matrix that is not
+#: symmetric only (a symmetric one's are ``hx``, ``ux``, ``ex2``, ``vx`` and ``HX + HY``).
+ROW_STATISTICS = WINDOW_STATISTICS[-5:]
 
 
 @numba.njit(nogil=True, cache=True)
@@ -879,7 +881,9 @@ def window_statistics(acc, window_max, nlogn, nlogn_scale, inv_scale, out):
     difference variance over the ``L = window_max[m] + 1`` values of the
     difference histogram, exactly: ``(L sum D**2 - T**2) / (T**2 L**2)``.
     An empty matrix (``T = 0``) gets the values of ``T = 1`` (its features are
-    NaN all the same).
+    NaN all the same). The row's statistics (the last :data:`ROW_STATISTICS`)
+    are written only if ``out`` has their rows: a symmetric matrix's are its
+    column's.
     """
     for m in range(acc.shape[0]):
         t = acc[m, _T]
@@ -908,6 +912,8 @@ def window_statistics(acc, window_max, nlogn, nlogn_scale, inv_scale, out):
         out[14, m] = acc[m, _IDM] * inv_scale / tf
         out[15, m] = (n * acc[m, _DQ] - t * t) / (tf * tf * float(n * n))
         out[16, m] = acc[m, _CMAX] / tf
+        if out.shape[0] < len(WINDOW_STATISTICS):  # a symmetric matrix: the row's are these
+            continue
         out[17, m] = (ft - acc[m, _HY]) * nlogn_scale / tf
         out[18, m] = uy
         out[19, m] = ey2
