@@ -23,6 +23,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 
 from .preprocess.channels import channel_images
 from .preprocess.quantize import region_pass_arrays
+from .texture.indexing import unsigned
 from .io.chunked import is_chunked
 from .io.decode import describe_source, load_color_pixels, load_gray
 from ._params import parameter_names
@@ -465,31 +466,31 @@ def _label_boxes(labels, firsts, ends, counts, run_ends):
             while x + 8 < width:
                 same = True
                 for j in range(8):
-                    same &= row[x + j] == row[x + j + 1]
+                    same &= row[unsigned(x + j)] == row[unsigned(x + j + 1)]
                 if not same:
                     for j in range(8):
-                        run_ends[n_runs] = x + j + 1
-                        n_runs += row[x + j] != row[x + j + 1]
+                        run_ends[unsigned(n_runs)] = x + j + 1
+                        n_runs += row[unsigned(x + j)] != row[unsigned(x + j + 1)]
                 x += 8
             while x < width - 1:
-                run_ends[n_runs] = x + 1
-                n_runs += row[x] != row[x + 1]
+                run_ends[unsigned(n_runs)] = x + 1
+                n_runs += row[unsigned(x)] != row[unsigned(x + 1)]
                 x += 1
-            run_ends[n_runs] = width
+            run_ends[unsigned(n_runs)] = width
             n_runs += 1
             start = 0
             for run in range(n_runs):
-                stop = run_ends[run]
-                label = row[start]
-                if label != 0:
+                stop = run_ends[unsigned(run)]
+                label = row[unsigned(start)]
+                if label > 0:  # not `!= 0`: the index below is then never negative
                     k = np.intp(label) - 1
-                    counts[k] += stop - start
-                    firsts[k, 0] = min(firsts[k, 0], z)
-                    firsts[k, 1] = min(firsts[k, 1], y)
-                    firsts[k, 2] = min(firsts[k, 2], start)
-                    ends[k, 0] = max(ends[k, 0], z + 1)
-                    ends[k, 1] = max(ends[k, 1], y + 1)
-                    ends[k, 2] = max(ends[k, 2], stop)
+                    counts[unsigned(k)] += stop - start
+                    firsts[unsigned(k), 0] = min(firsts[unsigned(k), 0], z)
+                    firsts[unsigned(k), 1] = min(firsts[unsigned(k), 1], y)
+                    firsts[unsigned(k), 2] = min(firsts[unsigned(k), 2], start)
+                    ends[unsigned(k), 0] = max(ends[unsigned(k), 0], z + 1)
+                    ends[unsigned(k), 1] = max(ends[unsigned(k), 1], y + 1)
+                    ends[unsigned(k), 2] = max(ends[unsigned(k), 2], stop)
                 start = stop
 
 

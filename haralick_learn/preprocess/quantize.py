@@ -7,6 +7,8 @@ image itself (never on the rest of a batch); see :func:`to_gray_levels`.
 import numba
 import numpy as np
 
+from ..texture.indexing import unsigned
+
 __all__ = ["MAX_BINS", "REGION_DONE", "REGION_LEFT", "RegionCrops", "is_8bit", "quantize",
            "quantize_regions", "region_pass_arrays", "to_gray_levels"]
 
@@ -493,8 +495,8 @@ def _extremes(gray, labels, box, number):
     found = False
     for z in range(box[0], box[3]):
         for y in range(box[1], box[4]):
-            marks = labels[z, y, box[2]:box[5]]
-            values = gray[z, y, box[2]:box[5]]
+            marks = labels[unsigned(z), unsigned(y), box[2]:box[5]]
+            values = gray[unsigned(z), unsigned(y), box[2]:box[5]]
             if not found:
                 for x in range(marks.shape[0]):
                     if marks[x] == number:
@@ -582,8 +584,8 @@ def _quantize_crops(gray, labels, boxes, numbers, rule, n_bins, keep_8bit, width
         position = starts[i]
         for z in range(box[0], box[3]):
             for y in range(box[1], box[4]):
-                marks = labels[z, y, box[2]:box[5]]
-                values = gray[z, y, box[2]:box[5]]
+                marks = labels[unsigned(z), unsigned(y), box[2]:box[5]]
+                values = gray[unsigned(z), unsigned(y), box[2]:box[5]]
                 crop_row = out[position:position + marks.shape[0]]
                 position += marks.shape[0]
                 for x in range(marks.shape[0]):
@@ -610,8 +612,8 @@ def _write_8bit(gray, labels, box, number, n_bins, out):
     position = 0
     for z in range(box[0], box[3]):
         for y in range(box[1], box[4]):
-            marks = labels[z, y, box[2]:box[5]]
-            values = gray[z, y, box[2]:box[5]]
+            marks = labels[unsigned(z), unsigned(y), box[2]:box[5]]
+            values = gray[unsigned(z), unsigned(y), box[2]:box[5]]
             crop_row = out[position:position + marks.shape[0]]
             position += marks.shape[0]
             for x in range(marks.shape[0]):  # branch-free: it vectorizes

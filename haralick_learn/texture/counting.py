@@ -16,6 +16,7 @@ import threading
 import numba
 import numpy as np
 
+from .indexing import unsigned
 from .libm import log2
 from .._settings import DIRECTIONS_2D, DIRECTIONS_3D as _NAMED_3D
 
@@ -749,7 +750,7 @@ def _term(count, log2_small):
     if count < 2:
         return 0.0
     if count < log2_small.shape[0]:
-        return count * log2_small[count]
+        return count * log2_small[unsigned(count)]
     return count * np.log2(float(count))
 
 
@@ -886,27 +887,27 @@ def _sparse_fill(scratch, touched, n_touched, bits, lowest, n_valid, symmetric, 
     whole = fraction = total = square = product = np.int64(0)
     for k in range(n_touched):
         code = touched[k]
-        s = np.int64(scratch[code])
+        s = np.int64(scratch[unsigned(code)])
         a = (code >> bits) + lowest
         b = (code & low) + lowest
         if symmetric:
             mirror = ((b - lowest) << bits) | (a - lowest)
-            s += np.int64(scratch[mirror])
-            scratch[mirror] = 0  # the mirror's own entry (if any) then reads 0: skipped
-            scratch[code] = 0
+            s += np.int64(scratch[unsigned(mirror)])
+            scratch[unsigned(mirror)] = 0  # the mirror's own entry (if any) then reads 0: skipped
+            scratch[unsigned(code)] = 0
         if s == 0 or a < start or b < start or a >= n_valid or b >= n_valid:
             continue
         if symmetric and a > b:  # the cell and its mirror, added from the upper triangle
             a, b = b, a
         mirrored = symmetric and a != b
         times = 2 if mirrored else 1
-        row_counts[r, a] += s
-        col_counts[r, b] += s
+        row_counts[unsigned(r), unsigned(a)] += s
+        col_counts[unsigned(r), unsigned(b)] += s
         if mirrored:
-            row_counts[r, b] += s
-            col_counts[r, a] += s
-        sum_counts[r, a + b] += times * s
-        diff_counts[r, abs(a - b)] += times * s
+            row_counts[unsigned(r), unsigned(b)] += s
+            col_counts[unsigned(r), unsigned(a)] += s
+        sum_counts[unsigned(r), unsigned(a + b)] += times * s
+        diff_counts[unsigned(r), unsigned(abs(a - b))] += times * s
         total += times * s
         square += times * s * s
         product += times * a * b * s
@@ -918,20 +919,21 @@ def _sparse_fill(scratch, touched, n_touched, bits, lowest, n_valid, symmetric, 
     logs[m, 1] = _term(total, log2_small)
     if symmetric:  # the marginals, over the levels that can be non-zero
         for k in range(lowest, n_valid):  # a loop: a slice copy compiles 10x longer
-            row_weights[r, k] = row_counts[r, k]
-            col_weights[r, k] = col_counts[r, k]
+            row_weights[unsigned(r), unsigned(k)] = row_counts[unsigned(r), unsigned(k)]
+            col_weights[unsigned(r), unsigned(k)] = col_counts[unsigned(r), unsigned(k)]
         return
     for k in range(n_touched):
         code = touched[k]
         a = (code >> bits) + lowest
         b = (code & low) + lowest
-        s = np.int64(scratch[code])
-        scratch[code] = 0
+        s = np.int64(scratch[unsigned(code)])
+        scratch[unsigned(code)] = 0
         if a < start or b < start or a >= n_valid or b >= n_valid:
             continue
-        if col_counts[r, a] != 0 and row_counts[r, b] != 0:
-            row_weights[r, a] += s
-            col_weights[r, b] += s
+        if (col_counts[unsigned(r), unsigned(a)] != 0
+                and row_counts[unsigned(r), unsigned(b)] != 0):
+            row_weights[unsigned(r), unsigned(a)] += s
+            col_weights[unsigned(r), unsigned(b)] += s
 
 
 def padded_length(n_levels):
@@ -1301,14 +1303,15 @@ def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weig
     t = float(total)
     n = min(n_levels, length)
     lo = lowest
-    while lo < n and row_counts[r, lo] == 0 and col_counts[r, lo] == 0:
+    while (lo < n and row_counts[unsigned(r), unsigned(lo)] == 0
+           and col_counts[unsigned(r), unsigned(lo)] == 0):
         lo += 1
     # the marginals: moments, HX and HY, and whether they differ (HY is then its own)
     sx = sx2 = sy = sy2 = np.int64(0)
     asymmetric = False
     for k in range(lo, n):
-        x_count = col_counts[r, k]
-        y_count = row_counts[r, k]
+        x_count = col_counts[unsigned(r), unsigned(k)]
+        y_count = row_counts[unsigned(r), unsigned(k)]
         sx += x_count * k
         sx2 += x_count * (k * k)
         sy += y_count * k
@@ -1327,7 +1330,7 @@ def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weig
     ss = ss2 = np.int64(0)
     sum_stop = min(2 * n - 1, sum_counts.shape[1])
     for k in range(2 * lo, sum_stop):
-        s = sum_counts[r, k]
+        s = sum_counts[unsigned(r), unsigned(k)]
         ss += s * k
         ss2 += s * (k * k)
     out[m, 6] = float(ss) / t
@@ -1337,10 +1340,10 @@ def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weig
     top = n - lo
     sd = sd2 = np.int64(0)
     for k in range(top):
-        d = diff_counts[r, k]
+        d = diff_counts[unsigned(r), unsigned(k)]
         sd += d * k
         sd2 += d * (k * k)
-        dense[k] = float(d) * (1.0 / (1.0 + float(k * k)))
+        dense[unsigned(k)] = float(d) * (1.0 / (1.0 + float(k * k)))
     out[m, 9] = float(sd2) / t
     out[m, 10] = float(sd) / t
     out[m, 11] = _range_entropy(diff_counts, r, 0, top, total, log2_small)
@@ -1353,19 +1356,19 @@ def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weig
     # pairwise sums over the L levels, whose terms from n_levels on are 0)
     levels = float(n_levels)
     for k in range(top):
-        d = diff_counts[r, k]
-        dense[k] = float(d) / t if d != 0 else 0.0
+        d = diff_counts[unsigned(r), unsigned(k)]
+        dense[unsigned(k)] = float(d) / t if d != 0 else 0.0
     mean = _dense_pairwise(dense, top, length, lanes, partial) / levels
     for k in range(n):
-        centred = (dense[k] if k < top else 0.0) - mean
-        dense[k] = centred * centred
+        centred = (dense[unsigned(k)] if k < top else 0.0) - mean
+        dense[unsigned(k)] = centred * centred
     out[m, 13] = _dense_pairwise(dense, n, length, lanes, partial) / levels
     # HXY1: sum_k w_k (log2 c_k - log2 T) for the row weights against the column counts
     # and the column weights against the row counts
     # (the same two terms, bit for bit, when the marginals and the weights are equal)
     mirrored = not asymmetric
     for k in range(lo, n):
-        if row_weights[r, k] != col_weights[r, k]:
+        if row_weights[unsigned(r), unsigned(k)] != col_weights[unsigned(r), unsigned(k)]:
             mirrored = False
             break
     log2_t = math.log2(t)
@@ -1375,15 +1378,15 @@ def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weig
         counts = col_counts if side == 0 else row_counts
         weight_sum = np.int64(0)
         for k in range(lo, n):
-            w = weights[r, k]
+            w = weights[unsigned(r), unsigned(k)]
             weight_sum += w
-            count = counts[r, k]
+            count = counts[unsigned(r), unsigned(k)]
             if w == 0:
-                dense[k] = 0.0
+                dense[unsigned(k)] = 0.0
             elif count < log2_small.shape[0]:  # the C library's log2 of small counts
-                dense[k] = float(w) * log2_small[count]
+                dense[unsigned(k)] = float(w) * log2_small[unsigned(count)]
             else:
-                dense[k] = float(w) * math.log2(float(count))
+                dense[unsigned(k)] = float(w) * math.log2(float(count))
         value = _einsum_sum(dense, lo, n) - log2_t * float(weight_sum)
         weighted = value if side == 0 else weighted + value
     if mirrored:
@@ -1397,7 +1400,7 @@ def _range_entropy(counts, r, first, stop, total, log2_small):
     from the exactly summed ``c log2 c``. A function of its own: the statistics compile faster."""
     whole = fraction = np.int64(0)
     for k in range(first, stop):
-        count = counts[r, k]
+        count = counts[unsigned(r), unsigned(k)]
         if count > 1:
             whole, fraction = _add_count_log_count(count, 1, log2_small, whole, fraction)
     return (_term(total, log2_small) - (float(whole) + fraction / _FRACTION_UNITS)) / total
@@ -1421,7 +1424,7 @@ def _dense_pairwise(values, n, length, lanes, partial):
             continue
         lanes[:] = 0.0
         for k in range(first, min(first + 128, n)):
-            lanes[k & 7] += values[k]
+            lanes[unsigned(k & 7)] += values[unsigned(k)]
         partial[block] = ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + (
             (lanes[4] + lanes[5]) + (lanes[6] + lanes[7]))
     while n_blocks > 1:
@@ -1451,9 +1454,9 @@ def _einsum_sum(dense, first, stop):
         for j in range(6, -2, -2):
             k = block + j
             if first <= k < stop:
-                even = dense[k] + even
+                even = dense[unsigned(k)] + even
             if first <= k + 1 < stop:
-                odd = dense[k + 1] + odd
+                odd = dense[unsigned(k + 1)] + odd
         block += 8
     return even + odd
 
@@ -1744,8 +1747,8 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
                 for y in range(max(0, -dy), height - max(0, dy)):
                     here = z * height + y
                     there = (z + dz) * height + y + dy
-                    x_start = max(spans[here, 0], spans[there, 0] - dx)
-                    x_stop = min(spans[here, 1], spans[there, 1] - dx)
+                    x_start = max(spans[unsigned(here), 0], spans[unsigned(there), 0] - dx)
+                    x_stop = min(spans[unsigned(here), 1], spans[unsigned(there), 1] - dx)
                     if x_stop <= x_start:
                         continue
                     # slices indexed from 0: no negative-index checks in the loops
@@ -1795,14 +1798,14 @@ def _own_statistics(by_level, by_sum, sums, m, r, low, n_valid, log2_small, dens
                        r, sums[m, 0], low, n_valid, log2_small, dense, lanes, partial,
                        statistics, m)
     for k in range(low, n_valid):
-        by_level[0][r, k] = 0
-        by_level[1][r, k] = 0
-        by_level[3][r, k] = 0
-        by_level[4][r, k] = 0
+        by_level[0][unsigned(r), unsigned(k)] = 0
+        by_level[1][unsigned(r), unsigned(k)] = 0
+        by_level[3][unsigned(r), unsigned(k)] = 0
+        by_level[4][unsigned(r), unsigned(k)] = 0
     for k in range(n_valid - low):
-        by_level[2][r, k] = 0
+        by_level[2][unsigned(r), unsigned(k)] = 0
     for k in range(2 * low, 2 * n_valid):
-        by_sum[r, k] = 0
+        by_sum[unsigned(r), unsigned(k)] = 0
 
 
 @numba.njit(nogil=True, cache=True)
@@ -1842,11 +1845,11 @@ def _table_fill_four(table0, table1, table2, table3, span, bits, lowest, n_valid
                 if s == 0:
                     continue
                 row = r + j
-                row_counts[row, a] += s
+                row_counts[unsigned(row), unsigned(a)] += s
                 if mirrored:
-                    row_counts[row, b] += s
-                sum_counts[row, a + b] += times * s
-                diff_counts[row, b - a] += times * s
+                    row_counts[unsigned(row), unsigned(b)] += s
+                sum_counts[unsigned(row), unsigned(a + b)] += times * s
+                diff_counts[unsigned(row), unsigned(b - a)] += times * s
                 totals[j, 2] += times * s
                 totals[j, 3] += times * s * s
                 totals[j, 4] += times * a * b * s
@@ -1859,10 +1862,10 @@ def _table_fill_four(table0, table1, table2, table3, span, bits, lowest, n_valid
         logs[m + j, 1] = _term(totals[j, 2], log2_small)
         row = r + j
         for k in range(lowest, n_valid):  # a loop: a slice copy compiles 10x longer
-            count = row_counts[row, k]
-            col_counts[row, k] = count
-            row_weights[row, k] = count
-            col_weights[row, k] = count
+            count = row_counts[unsigned(row), unsigned(k)]
+            col_counts[unsigned(row), unsigned(k)] = count
+            row_weights[unsigned(row), unsigned(k)] = count
+            col_weights[unsigned(row), unsigned(k)] = count
 
 
 @numba.njit(nogil=True, cache=True)
@@ -1887,7 +1890,7 @@ def _count_four_offsets(levels, base, height, width, spans, offsets, low, bits, 
     x_end = width - max(max(0, dx0), max(0, dx1), max(0, dx2), max(0, dx3))
     y_end = height - max(max(dy0, dy1), max(dy2, dy3))
     for y in range(height):
-        first, stop = spans[y, 0], spans[y, 1]
+        first, stop = spans[unsigned(y), 0], spans[unsigned(y), 1]
         if stop <= first:
             continue
         row = base + y * width
@@ -1928,8 +1931,8 @@ def _count_four_offsets(levels, base, height, width, spans, offsets, low, bits, 
                 x_from = first if part == 0 else fast_stop
                 x_to = fast_first if part == 0 else stop
                 for x in range(max(x_from, valid_first), min(x_to, valid_stop)):
-                    a = np.intp(levels[row + x]) - low
-                    b = np.intp(levels[row + dy * width + x + dx]) - low
+                    a = np.intp(levels[unsigned(row + x)]) - low
+                    b = np.intp(levels[unsigned(row + dy * width + x + dx)]) - low
                     table[np.uintp((a << bits) | b)] += 1
 
 
@@ -1984,13 +1987,13 @@ def _table_fill(scratch, span, bits, lowest, n_valid, symmetric, start, log2_sma
                 continue
             mirrored = symmetric and a != b
             times = 2 if mirrored else 1
-            row_counts[r, a] += s
-            col_counts[r, b] += s
+            row_counts[unsigned(r), unsigned(a)] += s
+            col_counts[unsigned(r), unsigned(b)] += s
             if mirrored:
-                row_counts[r, b] += s
-                col_counts[r, a] += s
-            sum_counts[r, a + b] += times * s
-            diff_counts[r, abs(a - b)] += times * s
+                row_counts[unsigned(r), unsigned(b)] += s
+                col_counts[unsigned(r), unsigned(a)] += s
+            sum_counts[unsigned(r), unsigned(a + b)] += times * s
+            diff_counts[unsigned(r), unsigned(abs(a - b))] += times * s
             total += times * s
             square += times * s * s
             product += times * a * b * s
@@ -2002,8 +2005,8 @@ def _table_fill(scratch, span, bits, lowest, n_valid, symmetric, start, log2_sma
     logs[m, 1] = _term(total, log2_small)
     if symmetric:  # the marginals, over the levels that can be non-zero
         for k in range(lowest, n_valid):  # a loop: a slice copy compiles 10x longer
-            row_weights[r, k] = row_counts[r, k]
-            col_weights[r, k] = col_counts[r, k]
+            row_weights[unsigned(r), unsigned(k)] = row_counts[unsigned(r), unsigned(k)]
+            col_weights[unsigned(r), unsigned(k)] = col_counts[unsigned(r), unsigned(k)]
         return
     for u in range(span):
         a = u + lowest
@@ -2014,9 +2017,10 @@ def _table_fill(scratch, span, bits, lowest, n_valid, symmetric, start, log2_sma
             b = v + lowest
             if s == 0 or a < start or b < start or a >= n_valid or b >= n_valid:
                 continue
-            if col_counts[r, a] != 0 and row_counts[r, b] != 0:
-                row_weights[r, a] += s
-                col_weights[r, b] += s
+            if (col_counts[unsigned(r), unsigned(a)] != 0
+                    and row_counts[unsigned(r), unsigned(b)] != 0):
+                row_weights[unsigned(r), unsigned(a)] += s
+                col_weights[unsigned(r), unsigned(b)] += s
 
 
 def crop_matrices(levels, starts, shapes, n_levels, offsets, counted=None, *, symmetric=True,
@@ -2135,7 +2139,7 @@ def _row_spans(levels, base, n_rows, width, n_valid, spans):
                 position = np.int16(x)
                 first = min(first, position if inside else end)
                 stop = max(stop, np.int16(position + np.int16(1)) if inside else np.int16(0))
-            spans[r, 0], spans[r, 1] = first, stop
+            spans[unsigned(r), 0], spans[unsigned(r), 1] = first, stop
         return
     for r in range(n_rows):
         row = levels[base + r * width:base + (r + 1) * width]
@@ -2144,7 +2148,7 @@ def _row_spans(levels, base, n_rows, width, n_valid, spans):
             inside = row[x] < n_valid
             first = min(first, x if inside else width)
             stop = max(stop, x + 1 if inside else 0)
-        spans[r, 0], spans[r, 1] = first, stop
+        spans[unsigned(r), 0], spans[unsigned(r), 1] = first, stop
 
 
 def eps_cell_entropies(cmats, row_counts, col_counts, totals, ignore_zeros=False, sides=None,

@@ -48,6 +48,7 @@ import math
 import numba
 import numpy as np
 
+from .indexing import unsigned
 from .libm import log2
 
 #: The integer accumulators of a window's matrix, in the order of their column.
@@ -106,13 +107,6 @@ def fixed_point_log2(max_count, nlogn_scale):
     return np.rint(log2(np.maximum(n, 1.0)) / nlogn_scale).astype(np.int64)
 
 
-@numba.njit(nogil=True, cache=True, inline="always")
-def _u(index):
-    """An index known to be >= 0, as unsigned: numba then leaves out its handling of negative
-    indices (from the end), a compare and select per access of the pair loops' tables."""
-    return np.uint64(index)
-
-
 # Inlined into its one caller: a call per column and offset, with its two dozen arguments,
 # costs more than the dozen pairs it counts in 2-D.
 @numba.njit(nogil=True, cache=True, inline="always")
@@ -167,8 +161,8 @@ def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox,
                 first_column = levels[z, :, first]
                 second_column = levels[z + oz, :, second]
                 for y in range(ya, yb):
-                    a = np.int64(first_column[_u(y)])
-                    b = np.int64(second_column[_u(y + oy)])
+                    a = np.int64(first_column[unsigned(y)])
+                    b = np.int64(second_column[unsigned(y + oy)])
                     a, b = min(a, b), max(a, b)
                     n_pairs += 1
                     level_sum += a + b
@@ -179,35 +173,35 @@ def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox,
                     # in the histograms of 2 C): its functions' changes are the steps' values at
                     # the lower count, signed once at the end.
                     idx = ((b * (b + 1)) >> 1) + a  # the lower triangle, row b
-                    old = np.int64(cells[_u(idx)])
+                    old = np.int64(cells[unsigned(idx)])
                     new = old + s
-                    cells[_u(idx)] = new
+                    cells[unsigned(idx)] = new
                     low = old - down
                     diagonal = np.int64(a == b)  # without a branch: a == b is unpredictable
                     square_sum += (4 * low + 2) << diagonal
-                    by_two = step2[_u(2 * low)]
-                    by_one = 2 * step1[_u(low)]
+                    by_two = step2[unsigned(2 * low)]
+                    by_one = 2 * step1[unsigned(low)]
                     count_log_count += by_two if diagonal else by_one
                     old <<= diagonal
                     new <<= diagonal
-                    old = np.int64(px[_u(a)])
-                    px[_u(a)] = old + s
-                    marginal_log_count += step1[_u(old - down)]
-                    old = np.int64(px[_u(b)])
-                    px[_u(b)] = old + s
-                    marginal_log_count += step1[_u(old - down)]
+                    old = np.int64(px[unsigned(a)])
+                    px[unsigned(a)] = old + s
+                    marginal_log_count += step1[unsigned(old - down)]
+                    old = np.int64(px[unsigned(b)])
+                    px[unsigned(b)] = old + s
+                    marginal_log_count += step1[unsigned(old - down)]
                     k = b - a
-                    old = np.int64(dh[_u(k)])
-                    dh[_u(k)] = old + 2 * s
+                    old = np.int64(dh[unsigned(k)])
+                    dh[unsigned(k)] = old + 2 * s
                     low = old - 2 * down
                     difference_square_sum += 4 * low + 4
-                    difference_log_count += step2[_u(low)]
+                    difference_log_count += step2[unsigned(low)]
                     difference_sum += k
-                    idm += inv[_u(k)]
+                    idm += inv[unsigned(k)]
                     k = a + b
-                    old = np.int64(sh[_u(k)])
-                    sh[_u(k)] = old + 2 * s
-                    sum_log_count += step2[_u(old - 2 * down)]
+                    old = np.int64(sh[unsigned(k)])
+                    sh[unsigned(k)] = old + 2 * s
+                    sum_log_count += step2[unsigned(old - 2 * down)]
         else:
             for z in range(za, zb):
                 for y in range(ya, yb):
@@ -227,42 +221,42 @@ def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox,
                     # in the histograms of 2 C): its functions' changes are the steps' values at
                     # the lower count, signed once at the end.
                     idx = ((b * (b + 1)) >> 1) + a  # the lower triangle, row b
-                    old = np.int64(cells[_u(idx)])
+                    old = np.int64(cells[unsigned(idx)])
                     new = old + s
-                    cells[_u(idx)] = new
+                    cells[unsigned(idx)] = new
                     low = old - down
                     diagonal = np.int64(a == b)  # without a branch: a == b is unpredictable
                     square_sum += (4 * low + 2) << diagonal
-                    by_two = step2[_u(2 * low)]
-                    by_one = 2 * step1[_u(low)]
+                    by_two = step2[unsigned(2 * low)]
+                    by_one = 2 * step1[unsigned(low)]
                     count_log_count += by_two if diagonal else by_one
                     old <<= diagonal
                     new <<= diagonal
                     if track_max:  # old and new are now counts of C
                         # chist[0] counts nothing (it is never read): no branch for empty cells
-                        chist[_u(old)] -= 1
-                        chist[_u(new)] += 1
+                        chist[unsigned(old)] -= 1
+                        chist[unsigned(new)] += 1
                         max_count = max(max_count, new)
                         while max_count > 0 and chist[max_count] == 0:
                             max_count -= 1
-                    old = np.int64(px[_u(a)])
-                    px[_u(a)] = old + s
-                    marginal_log_count += step1[_u(old - down)]
-                    old = np.int64(px[_u(b)])
-                    px[_u(b)] = old + s
-                    marginal_log_count += step1[_u(old - down)]
+                    old = np.int64(px[unsigned(a)])
+                    px[unsigned(a)] = old + s
+                    marginal_log_count += step1[unsigned(old - down)]
+                    old = np.int64(px[unsigned(b)])
+                    px[unsigned(b)] = old + s
+                    marginal_log_count += step1[unsigned(old - down)]
                     k = b - a
-                    old = np.int64(dh[_u(k)])
-                    dh[_u(k)] = old + 2 * s
+                    old = np.int64(dh[unsigned(k)])
+                    dh[unsigned(k)] = old + 2 * s
                     low = old - 2 * down
                     difference_square_sum += 4 * low + 4
-                    difference_log_count += step2[_u(low)]
+                    difference_log_count += step2[unsigned(low)]
                     difference_sum += k
-                    idm += inv[_u(k)]
+                    idm += inv[unsigned(k)]
                     k = a + b
-                    old = np.int64(sh[_u(k)])
-                    sh[_u(k)] = old + 2 * s
-                    sum_log_count += step2[_u(old - 2 * down)]
+                    old = np.int64(sh[unsigned(k)])
+                    sh[unsigned(k)] = old + 2 * s
+                    sum_log_count += step2[unsigned(old - 2 * down)]
     acc[_T] += 2 * s * n_pairs
     acc[_S1] += s * level_sum
     acc[_S2] += s * level_square_sum
@@ -315,9 +309,9 @@ def _level_sums(acc, dh, sh, window_min, window_max, divisors, out):
     m3 = 0.0
     m4 = 0.0
     for k in range(2 * window_min, 2 * window_max + 1):
-        if sh[_u(k)] == 0:
+        if sh[unsigned(k)] == 0:
             continue
-        p = sh[_u(k)] / tf
+        p = sh[unsigned(k)] / tf
         d = k - mu
         d2 = d * d
         m2 += p * d2
@@ -328,14 +322,14 @@ def _level_sums(acc, dh, sh, window_min, window_max, divisors, out):
     invmn = 0.0
     invvar = 0.0
     for k in range(window_max - window_min + 1):
-        if dh[_u(k)] == 0:
+        if dh[unsigned(k)] == 0:
             continue
-        p = dh[_u(k)] / tf
-        inv1 += p / divisors[0, _u(k)]
-        invn += p / divisors[1, _u(k)]
-        invmn += p / divisors[2, _u(k)]
+        p = dh[unsigned(k)] / tf
+        inv1 += p / divisors[0, unsigned(k)]
+        invn += p / divisors[1, unsigned(k)]
+        invmn += p / divisors[2, unsigned(k)]
         if k > 0:
-            invvar += p / divisors[3, _u(k)]
+            invvar += p / divisors[3, unsigned(k)]
     out[0] = m2
     out[1] = m3
     out[2] = m4
@@ -363,8 +357,8 @@ def _move_column(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, offsets, gro
         for y in range(y0, y1):
             if use_mask and not mask[z, y, c]:
                 continue
-            v = np.int64(column[_u(y)])
-            hist[_u(v)] += s
+            v = np.int64(column[unsigned(y)])
+            hist[unsigned(v)] += s
             if s > 0:  # a leaving column's levels are not asked for
                 top = max(top, v)
                 bottom = min(bottom, v)
@@ -577,12 +571,12 @@ def _ordered_column_pairs(first_levels, second_levels, both_orders, mask, use_ma
                     col_square_sum += b * b
                     product_sum += a * b
                     idx = a * n_levels + b
-                    old = np.int64(cells[_u(idx)])
+                    old = np.int64(cells[unsigned(idx)])
                     new = old + s
-                    cells[_u(idx)] = new
+                    cells[unsigned(idx)] = new
                     low = old - down
                     square_sum += 2 * low + 1
-                    count_log_count += step1[_u(low)]
+                    count_log_count += step1[unsigned(low)]
                     if track_max:
                         chist[old] -= 1  # chist[0] is never read
                         chist[new] += 1
@@ -595,12 +589,12 @@ def _ordered_column_pairs(first_levels, second_levels, both_orders, mask, use_ma
                         one_sided_b = (px[b] == 0) != (py[b] == 0)
                         if b != a:
                             cross_log -= _cross_log_term(px, py, lg, b)
-                    old = np.int64(py[_u(a)])
-                    py[_u(a)] = old + s
-                    row_log_count += step1[_u(old - down)]
-                    old = np.int64(px[_u(b)])
-                    px[_u(b)] = old + s
-                    col_log_count += step1[_u(old - down)]
+                    old = np.int64(py[unsigned(a)])
+                    py[unsigned(a)] = old + s
+                    row_log_count += step1[unsigned(old - down)]
+                    old = np.int64(px[unsigned(b)])
+                    px[unsigned(b)] = old + s
+                    col_log_count += step1[unsigned(old - down)]
                     if want_hxy1:  # and after
                         cross_log += _cross_log_term(px, py, lg, a)
                         if one_sided_a != ((px[a] == 0) != (py[a] == 0)):
@@ -610,17 +604,17 @@ def _ordered_column_pairs(first_levels, second_levels, both_orders, mask, use_ma
                             if one_sided_b != ((px[b] == 0) != (py[b] == 0)):
                                 _toggle(sided, b)
                     k = abs(a - b)
-                    old = np.int64(dh[_u(k)])
-                    dh[_u(k)] = old + s
+                    old = np.int64(dh[unsigned(k)])
+                    dh[unsigned(k)] = old + s
                     low = old - down
                     difference_square_sum += 2 * low + 1
-                    difference_log_count += step1[_u(low)]
+                    difference_log_count += step1[unsigned(low)]
                     difference_sum += k
-                    idm += inv[_u(k)]
+                    idm += inv[unsigned(k)]
                     k = a + b
-                    old = np.int64(sh[_u(k)])
-                    sh[_u(k)] = old + s
-                    sum_log_count += step1[_u(old - down)]
+                    old = np.int64(sh[unsigned(k)])
+                    sh[unsigned(k)] = old + s
+                    sum_log_count += step1[unsigned(old - down)]
     acc[_T] += s * n_pairs
     acc[_S1] += s * col_sum
     acc[_S2] += s * col_square_sum
