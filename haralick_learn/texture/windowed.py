@@ -277,33 +277,37 @@ def _column_pairs(levels, mask, use_mask, c, lo, hi, z0, z1, y0, y1, oz, oy, ox,
 
 
 @numba.njit(nogil=True, cache=True)
-def _difference_divisors(n_levels, n_levels_image):
-    """The divisors of the inverse differences at each difference ``k``, computed once:
-    ``1 + k``, ``1 + k / N_g``, ``1 + k**2 / N_g**2`` and ``k**2``."""
+def _difference_weights(n_levels, n_levels_image):
+    """The weights of the inverse differences at each difference ``k``, computed once as the
+    catalogue's formulas compute them: ``1 / (1 + k)``, ``1 / (1 + k / N_g)``,
+    ``1 / (1 + k**2 / N_g**2)`` and ``1 / k**2`` (0 for ``k = 0``)."""
     ng = float(n_levels_image)
-    divisors = np.empty((4, n_levels))
+    weights = np.empty((4, n_levels))
     for k in range(n_levels):
-        divisors[0, k] = 1.0 + k
-        divisors[1, k] = 1.0 + k / ng
-        divisors[2, k] = 1.0 + (k * k) / (ng * ng)
-        divisors[3, k] = k * k
-    return divisors
+        weights[0, k] = 1.0 / (1.0 + k)
+        weights[1, k] = 1.0 / (1.0 + k / ng)
+        weights[2, k] = 1.0 / (1.0 + (k * k) / (ng * ng))
+        weights[3, k] = 1.0 / (k * k) if k > 0 else 0.0
+    return weights
 
 
 @numba.njit(nogil=True, cache=True)
-def _level_sums(acc, dh, sh, window_min, window_max, divisors, out):
+def _level_sums(acc, dh, sh, window_min, window_max, weights, out):
     """The :data:`LEVEL_SUMS` of one matrix from its histograms (NaN for an empty one).
 
     The window's levels are in ``[window_min, window_max]``: the sum histogram's
     other bins, and the difference histogram's beyond ``window_max - window_min``,
     are zeros, skipped as every zero bin is (the same sums, term by term).
-    ``divisors``: those of the inverse differences (:func:`_difference_divisors`).
+    ``weights``: those of the inverse differences (:func:`_difference_weights`).
+    The probabilities are the counts times ``1 / T`` (a multiplication per bin,
+    not a division: within a unit in the last place of the featurizer's).
     """
     t = acc[_T]
     if t == 0:
         out[:] = np.nan
         return
     tf = float(t)
+    rt = 1.0 / tf
     mu = float(acc[_S1] + acc[_S1Y]) / tf  # ux + uy
     m2 = 0.0
     m3 = 0.0
@@ -311,7 +315,7 @@ def _level_sums(acc, dh, sh, window_min, window_max, divisors, out):
     for k in range(2 * window_min, 2 * window_max + 1):
         if sh[unsigned(k)] == 0:
             continue
-        p = sh[unsigned(k)] / tf
+        p = sh[unsigned(k)] * rt
         d = k - mu
         d2 = d * d
         m2 += p * d2
@@ -324,12 +328,11 @@ def _level_sums(acc, dh, sh, window_min, window_max, divisors, out):
     for k in range(window_max - window_min + 1):
         if dh[unsigned(k)] == 0:
             continue
-        p = dh[unsigned(k)] / tf
-        inv1 += p / divisors[0, unsigned(k)]
-        invn += p / divisors[1, unsigned(k)]
-        invmn += p / divisors[2, unsigned(k)]
-        if k > 0:
-            invvar += p / divisors[3, unsigned(k)]
+        p = dh[unsigned(k)] * rt
+        inv1 += p * weights[0, unsigned(k)]
+        invn += p * weights[1, unsigned(k)]
+        invmn += p * weights[2, unsigned(k)]
+        invvar += p * weights[3, unsigned(k)]
     out[0] = m2
     out[1] = m3
     out[2] = m4
@@ -408,7 +411,7 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
         step1[n] = nlogn[n + 1] - nlogn[n]
     for n in range(nlogn.shape[0] - 2):
         step2[n] = nlogn[n + 2] - nlogn[n]
-    divisors = _difference_divisors(n_levels, n_levels_image)
+    weights = _difference_weights(n_levels, n_levels_image)
     hist = np.zeros(n_levels, np.int64)  # the window's counted voxels, for its maximum
     n_cols = acc_out.shape[1]
     for g in range(row_start, row_stop):
@@ -466,7 +469,7 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
                 for f in range(N_ACC):
                     acc_out[row, h, k, f] = acc[k, f]
                 if want_level_sums:
-                    _level_sums(acc[k], dh[k], sh[k], window_min, window_max, divisors,
+                    _level_sums(acc[k], dh[k], sh[k], window_min, window_max, weights,
                                 level_out[row, h, k])
                 if want_matrices:
                     _write_matrix(cells[k], n_levels, matrix_out[row, h, k])
@@ -766,7 +769,7 @@ def map_rows_ordered(first_levels, second_levels, both_orders, mask, use_mask, o
     step1 = np.zeros(nlogn.shape[0], np.int64)  # the change of n log2 n from n to n + 1
     for n in range(nlogn.shape[0] - 1):
         step1[n] = nlogn[n + 1] - nlogn[n]
-    divisors = _difference_divisors(n_levels, n_levels_image)
+    weights = _difference_weights(n_levels, n_levels_image)
     hist = np.zeros(n_levels, np.int64)  # the window's counted voxels, for its maximum
     # the levels of each matrix that are a row's but no column's, or the reverse (_toggle)
     sided = np.full((n_groups, 2, n_levels + 1), -1, np.int64)
@@ -833,7 +836,7 @@ def map_rows_ordered(first_levels, second_levels, both_orders, mask, use_mask, o
                                                           n_levels, window_min, window_max, lg,
                                                           sided[k])
                 if want_level_sums:
-                    _level_sums(acc[k], dh[k], sh[k], window_min, window_max, divisors,
+                    _level_sums(acc[k], dh[k], sh[k], window_min, window_max, weights,
                                 level_out[row, h, k])
                 if want_matrices:
                     _write_ordered_matrix(cells[k], n_levels, matrix_out[row, h, k])
