@@ -194,6 +194,27 @@ def test_first_run_on_a_machine_says_it_compiles(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["brick00.jpg", "numba"]  # stopped: no output
 
 
+def test_a_first_map_of_ordered_pairs_says_it_compiles(capsys, photos, tmp_path, monkeypatch):
+    # A machine that compiled symmetric maps only: symmetric=False and colour pairs run a
+    # kernel of their own, compiled on their first map, and say so.
+    from haralick_learn import _numba_cache
+
+    cached = {"map_rows"}
+    monkeypatch.setattr(_numba_cache, "compiled_here",
+                        lambda module, kernel=None: kernel in cached)
+    path = photos / "brick00.JPG"
+    code, _, err = cli(capsys, "map", path, "-o", tmp_path / "a.npy", "--window", "3",
+                       "--step", "8")
+    assert code == 0 and "compiling" not in err
+    for extra in [("--no-symmetric",), ("--color", "rgb", "--color-pairs")]:
+        code, _, err = cli(capsys, "map", path, "-o", tmp_path / "b.npy", "--window", "3",
+                           "--step", "8", "--levels", "16", *extra)
+        assert code == 0, err
+        assert err.splitlines()[0] == (
+            "haralick-learn map: compiling the ordered-pair texture-map kernels, once per "
+            "machine (about 11 s); later runs load them from numba's cache")
+
+
 def test_featurizing_commands_say_when_they_compile(capsys, photos, tmp_path, monkeypatch):
     from haralick_learn import _numba_cache
     from haralick_learn.cli import main
@@ -204,7 +225,7 @@ def test_featurizing_commands_say_when_they_compile(capsys, photos, tmp_path, mo
     code, out, err = cli(capsys, "similar", photos, photos / "brick00.JPG", "-k", "1")
     assert code == 0 and "compiling" not in err
     # As on a machine where they were never compiled: one line, before the progress bar.
-    monkeypatch.setattr(_numba_cache, "compiled_here", lambda module: False)
+    monkeypatch.setattr(_numba_cache, "compiled_here", lambda module, kernel=None: False)
     for args in [("featurize", photos, "-o", tmp_path / "f.csv"),
                  ("similar", photos, photos / "brick00.JPG", "-k", "1")]:
         code, said, err = cli(capsys, *args)

@@ -212,9 +212,14 @@ def save_figure(figure, path, what="the similar-images figure"):
 
 #: The compiled kernels of each kind of work: their module, what they compute, and about
 #: how long their first run on a machine compiles them.
+#: What compiles on a machine's first run of a kind of work: the module, its kernel that
+#: tells (None: any of the module's), what to call them and how long they take.
 _KERNELS = {
-    "features": ("haralick_learn.texture.counting", "feature", "a few seconds"),
-    "maps": ("haralick_learn.texture.windowed", "texture-map", "about 10 s"),
+    "features": ("haralick_learn.texture.counting", None, "feature", "a few seconds"),
+    "maps": ("haralick_learn.texture.windowed", "map_rows", "texture-map", "about 10 s"),
+    # symmetric=False and colour pairs: a kernel of their own, compiled on their first map
+    "ordered maps": ("haralick_learn.texture.windowed", "map_rows_ordered",
+                     "ordered-pair texture-map", "about 11 s"),
 }
 
 
@@ -226,9 +231,9 @@ def say_if_compiling(args, kind):
     """
     from .._numba_cache import compiled_here
 
-    module, what, duration = _KERNELS[kind]
+    module, kernel, what, duration = _KERNELS[kind]
     said = vars(args).setdefault("_compiling_said", set())
-    if kind in said or compiled_here(module):
+    if kind in said or compiled_here(module, kernel):
         return
     said.add(kind)
     print(f"haralick-learn {args.command}: compiling the {what} kernels, once per machine "

@@ -221,11 +221,17 @@ def _volume_map_memory(args, kind, shape, n_features, n_kept):
     return n_bytes
 
 
+def _kind_of_maps(options):
+    """The kernels the maps of ``options`` run (see ``say_if_compiling``)."""
+    ordered = options.get("symmetric") is False or bool(options.get("color_pairs"))
+    return "ordered maps" if ordered else "maps"
+
+
 def _computed_maps(args, options, chosen, n_features):
     """The maps of ``args.image`` in memory, only the ``chosen`` of its ``n_features`` kept."""
     from .. import texture_maps
 
-    say_if_compiling(args, "maps")
+    say_if_compiling(args, _kind_of_maps(options))
     maps = texture_maps(args.image, args.window, step=args.step, n_jobs=args.n_jobs, verbose=1,
                         mask=args.mask, masked_window=args.masked_window, **options)
     if len(chosen) < n_features:
@@ -412,7 +418,7 @@ def _map_zarr(args, output, options, chosen, chosen_names):
                             options["levels"])
     lazy = texture_maps(da.from_array(levels, chunks=1024), args.window, verbose=1,
                         **dict(options, levels=None))[..., chosen]
-    say_if_compiling(args, "maps")
+    say_if_compiling(args, _kind_of_maps(options))
     workers = 1 if args.n_jobs is None else args.n_jobs
     pool = ThreadPoolExecutor(workers if workers > 0 else os.cpu_count())
     with atomic_output(output, directory=True) as temporary:
