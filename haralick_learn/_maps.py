@@ -765,8 +765,9 @@ def _dask_maps(image, window, step, settings, verbose=0, mask=None, masked_windo
         raise ValueError(f"a Dask array is mapped as one {ndim}-D gray image"
                          f"{' (volume)' if ndim == 3 else ''}; got shape {image.shape}")
     if image.dtype.kind not in "uif" or settings.color != "gray":
+        colour = f" and color={settings.color!r}" if settings.color != "gray" else ""
         raise ValueError(f"a Dask array must hold gray values (integers or floats); got "
-                         f"{image.dtype}{' and color=' + repr(settings.color) if settings.color != 'gray' else ''}")
+                         f"{image.dtype}{colour}")
     if step != 1:
         raise ValueError(f"a Dask array is mapped with step=1 only, got step={step}")
     r = window // 2

@@ -1649,8 +1649,8 @@ def crop_sums(levels, starts, shapes, n_levels, offsets, counted=None, lowest=No
     _crop_sums(levels, np.ascontiguousarray(starts, np.int64), shapes, n_levels, lowest,
                offsets, np.ascontiguousarray(counted, np.bool_), symmetric,
                1 if ignore_zeros else 0, LOG2_SMALL_COUNTS, _scratch_table(bits),
-               _four_tables(bits), touched, spans, out._integers, out._logs, out.row_counts, out.col_counts, out.sum_counts,
-               out.diff_counts, out.row_weights, out.col_weights, matrices is not None,
+               _four_tables(bits), touched, spans, out._integers, out._logs, out.row_counts,
+               out.col_counts, out.sum_counts, out.diff_counts, out.row_weights, out.col_weights, matrices is not None,
                np.zeros((1, 1, 1), np.int64) if matrices is None else matrices,
                statistics if own else np.empty((0, len(LEVEL_STATISTICS))),
                (own_rows[0], own_rows[1], own_rows[2], own_rows[3], own_rows[4]), own_sums)

@@ -676,8 +676,8 @@ def _hxy1_sum(acc, cells, px, py, n_levels, window_min, window_max, lg, sided):
     over every cell (``lg[0] = 0``: a cell with ``px[i] = 0`` or ``py[j] = 0`` adds the
     other level's term only); a cell is left out when its row's level is no column's
     (``px[i] = 0``) or its column's level no row's (``py[j] = 0``): levels at the window's
-    edge (the set ``sided`` of :func:`_toggle`), whose few cells are found from the diagonal outwards
-    (neighbours' levels are close), until the row's (column's) count is reached.
+    edge (the set ``sided`` of :func:`_toggle`), whose few cells are found from the diagonal
+    outwards (neighbours' levels are close), until the row's (column's) count is reached.
     """
     g = acc[_HXY1]
     w = acc[_T]
