@@ -336,8 +336,10 @@ def texture_maps_memory(shape, window=15, *, step=1, n_jobs=None, **featurizer_p
     n_bands = min(n_rows, max(1, effective_n_jobs(1 if n_jobs is None else n_jobs)))
     n_levels = settings.levels or 256
     n_offsets = len(settings.directions) * len(settings.distances)
-    cells = (n_bands * n_offsets * n_levels * (n_levels + 1) // 2
-             * np.dtype(_CELL_DTYPES[-1]).itemsize)
+    # a symmetric matrix's lower triangle, or every ordered pair (symmetric=False, pairs)
+    ordered = not settings.symmetric or bool(settings.color_pairs)
+    n_cell_slots = n_levels * n_levels if ordered else n_levels * (n_levels + 1) // 2
+    cells = n_bands * n_offsets * n_cell_slots * np.dtype(_CELL_DTYPES[-1]).itemsize
     read += height * width * np.dtype(_LEVEL_DTYPE).itemsize  # the kernel's copy of the levels
     # Each band's windows of one kernel call: their sums, statistics and features
     n_windows = _chunk_rows(n_rows, n_cols) * n_cols
@@ -535,7 +537,9 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
         counted = volume3 if mask is None or not masked_window else volume3[mask3]
         n_levels = int(counted.max(initial=0)) + 1
     # The matrices span the image's levels (a tile's too: the same arrays, the same bits)
-    n_cells = max(int(volume3.max(initial=0)) + 1, int(second3.max(initial=0)) + 1, n_levels)
+    n_cells = max(int(volume3.max(initial=0)) + 1, n_levels)
+    if second is not None:
+        n_cells = max(n_cells, int(second3.max(initial=0)) + 1)
     if image_flat is None:  # whether the image (mask) has one level: MCC's flat region
         counted = volume3[mask3] if mask is not None and masked_window else volume3
         image_flat = int(counted.min(initial=0)) == int(counted.max(initial=0))
