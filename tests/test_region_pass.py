@@ -329,6 +329,29 @@ def test_crop_sums_and_matrices_are_those_of_each_masked_crop(images):
             np.testing.assert_array_equal(with_sums, ranged)
 
 
+def test_sums_of_cells_beyond_the_small_count_table(images):
+    """A flat region's cells hold more pairs than the table of small counts' ``c log2 c``
+    covers (4096): its sums still equal those of its masked crop, bit for bit."""
+    gray = skimage.data.camera()[:120, :]
+    labels = np.where(gray > 150, 1, 2)  # the sky, and the rest
+    settings = TextureSettings.from_params(levels=4)
+    crops = quantize_regions(gray, labels, np.array([[0, 0, *gray.shape]] * 2), np.array([1, 2]),
+                             settings)
+    offsets = np.array([[0, 0, 1], [0, 1, 1], [0, 1, 0], [0, 1, -1]])
+    for i in range(2):
+        shape = crops.shapes[i]
+        crop = crops.levels[crops.starts[i]:crops.starts[i] + shape.prod()].reshape(shape)
+        mask = crop != crops.n_levels[i]
+        sums = crop_sums(crops.levels, crops.starts[i:i + 1], crops.shapes[i:i + 1],
+                         crops.n_levels[i:i + 1], offsets, lowest=crops.lowest[i:i + 1])
+        expected = cooccurrence_sums(crop, (1,), offsets, mask=mask)
+        assert cooccurrence(crop, (1,), offsets, mask=mask).max() >= 4096  # beyond the table
+        for name in ("total", "square_sum", "product_sum", "count_log_count", "row_counts",
+                     "sum_counts", "diff_counts", "row_weights"):
+            np.testing.assert_array_equal(getattr(sums, name), getattr(expected, name),
+                                          err_msg=name)
+
+
 @pytest.mark.parametrize("name", ["coffee", "nuclei"])
 def test_label_boxes_are_find_objects_boxes_and_bincount_counts(images, name):
     """One compiled pass gives every label's box (as find_objects) and pixel count, 2-D and

@@ -744,6 +744,22 @@ _FRACTION_UNITS = 2.0**52  # count_log_count's fractions are summed in units of 
 _ONE_IN_UNITS = np.int64(1) << 52
 
 
+def _split_count_log_counts(log2_small):
+    """``count * log2(count)`` of the counts below ``len(log2_small)`` (0 below 2) as
+    :func:`_add_count_log_count` splits it, a row per count: integer part, then fraction in
+    units of 2**-52. The same float operations as :func:`_term`'s, element by element."""
+    terms = np.arange(len(log2_small), dtype=np.int64) * log2_small
+    terms[:2] = 0.0
+    integers = np.floor(terms)
+    fractions = ((terms - integers) * _FRACTION_UNITS).astype(np.int64)
+    return np.stack([integers.astype(np.int64), fractions], axis=1)
+
+
+#: :func:`_split_count_log_counts` of :data:`LOG2_SMALL_COUNTS`: two loads instead of a
+#: product, a floor and two conversions per cell of a region's matrices.
+COUNT_LOG_COUNT_PARTS = _split_count_log_counts(LOG2_SMALL_COUNTS)
+
+
 @numba.njit(nogil=True, cache=True, inline="always")
 def _term(count, log2_small):
     """``count * log2(count)`` (0 for counts below 2), the one rounding of every such term."""
@@ -1648,9 +1664,10 @@ def crop_sums(levels, starts, shapes, n_levels, offsets, counted=None, lowest=No
                          f"of at least {int((n_levels - lowest).max())} levels")
     _crop_sums(levels, np.ascontiguousarray(starts, np.int64), shapes, n_levels, lowest,
                offsets, np.ascontiguousarray(counted, np.bool_), symmetric,
-               1 if ignore_zeros else 0, LOG2_SMALL_COUNTS, _scratch_table(bits),
-               _four_tables(bits), touched, spans, out._integers, out._logs, out.row_counts,
-               out.col_counts, out.sum_counts, out.diff_counts, out.row_weights, out.col_weights, matrices is not None,
+               1 if ignore_zeros else 0, LOG2_SMALL_COUNTS, COUNT_LOG_COUNT_PARTS,
+               _scratch_table(bits), _four_tables(bits), touched, spans, out._integers,
+               out._logs, out.row_counts, out.col_counts, out.sum_counts, out.diff_counts,
+               out.row_weights, out.col_weights, matrices is not None,
                np.zeros((1, 1, 1), np.int64) if matrices is None else matrices,
                statistics if own else np.empty((0, len(LEVEL_STATISTICS))),
                (own_rows[0], own_rows[1], own_rows[2], own_rows[3], own_rows[4]), own_sums)
@@ -1663,7 +1680,8 @@ MAX_CROP_LEVELS = 1024
 
 @numba.njit(nogil=True, cache=True)
 def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symmetric, start,
-               log2_small, scratch, four, touched, spans, sums, logs, row_counts, col_counts,
+               log2_small, parts, scratch, four, touched, spans, sums, logs, row_counts,
+               col_counts,
                sum_counts, diff_counts, row_weights, col_weights, emit, matrices, statistics,
                own, own_sums):
     """:func:`_sparse_sums` of each crop of :func:`crop_sums` (its outside level left out).
@@ -1724,7 +1742,8 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
                                  symmetric, matrices[first + j])
             if symmetric:  # the four tables read side by side
                 _table_fill_four(tables[0], tables[1], tables[2], tables[3], span, bits, low,
-                                 n_valid, start, log2_small, first, first if in_place else 0,
+                                 n_valid, start, log2_small, parts, first,
+                                 first if in_place else 0,
                                  sums, logs, by_level[0], by_level[1], by_sum, by_level[2],
                                  by_level[3], by_level[4])
             else:
@@ -1808,58 +1827,147 @@ def _own_statistics(by_level, by_sum, sums, m, r, low, n_valid, log2_small, dens
         by_sum[unsigned(r), unsigned(k)] = 0
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def _count_log_count_parts(count, parts):
+    """``count * log2(count)`` split as :func:`_add_count_log_count` splits it: its integer
+    part and its fraction in units of 2**-52, from ``parts`` for the small counts."""
+    if count < parts.shape[0]:
+        return parts[unsigned(count), 0], parts[unsigned(count), 1]
+    term = count * np.log2(float(count))
+    integer = np.floor(term)
+    return np.int64(integer), np.int64((term - integer) * _FRACTION_UNITS)
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _add_mirrored_cell(s, b, a_plus_b, difference, row, row_counts, sum_counts, diff_counts,
+                       parts, sum_s, sum_squares, sum_bs, whole, fraction):
+    """A cell ``(a, b)``, ``a < b``, of a symmetric matrix (``s`` pairs each way) into its row
+    ``row`` of the arrays by level, and into the running sums of its row of levels ``a``."""
+    row_counts[unsigned(row), unsigned(b)] += s
+    sum_counts[unsigned(row), unsigned(a_plus_b)] += 2 * s
+    diff_counts[unsigned(row), unsigned(difference)] += 2 * s
+    cell_whole, cell_fraction = _count_log_count_parts(s, parts)
+    return (sum_s + s, sum_squares + s * s, sum_bs + b * s, whole + cell_whole,
+            fraction + cell_fraction)
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _close_level_row(a, d, sum_s, sum_squares, sum_bs, row_whole, row_fraction, d_whole,
+                     d_fraction, row, row_counts, total, square, product, whole, fraction):
+    """Add the row of level ``a`` (diagonal cell ``d``, its cells beyond the diagonal summed
+    in ``sum_*`` and ``row_*``, each counted twice) to a matrix's sums."""
+    row_counts[unsigned(row), unsigned(a)] += d + sum_s
+    total += d + 2 * sum_s
+    square += d * d + 2 * sum_squares
+    product += a * (a * d + 2 * sum_bs)
+    # at most 1024 fractions below 2**52 each in a row's sum: no overflow before this carry
+    fraction += 2 * (row_fraction & (_ONE_IN_UNITS - 1)) + d_fraction
+    whole += 2 * (row_whole + (row_fraction >> 52)) + d_whole + (fraction >> 52)
+    return total, square, product, whole, fraction & (_ONE_IN_UNITS - 1)
+
+
 @numba.njit(nogil=True, cache=True)
 def _table_fill_four(table0, table1, table2, table3, span, bits, lowest, n_valid, start,
-                     log2_small, m, r, sums, logs, row_counts, col_counts, sum_counts,
+                     log2_small, parts, m, r, sums, logs, row_counts, col_counts, sum_counts,
                      diff_counts, row_weights, col_weights):
     """:func:`_table_fill` of four symmetric tables at once, into rows ``m`` to ``m + 3`` of
     the sums (``r`` to ``r + 3`` of the arrays by level).
 
     Each cell of the upper triangle is read in the four tables side by side,
     and passed over at once when empty in all four (most cells are); a
-    symmetric matrix's column counts are its row counts (copied once).
+    symmetric matrix's column counts are its row counts (copied once). The
+    sums of a row of levels stay in registers until its end, and
+    ``count * log2(count)`` of the small counts comes split from ``parts``
+    (:data:`COUNT_LOG_COUNT_PARTS`): the same integers as
+    :func:`_add_count_log_count`'s, so the same bits.
     """
-    totals = np.zeros((4, 5), np.int64)  # whole, fraction, total, square, product
+    outside = span - 1  # the outside level's cells: pairs with a pixel outside the mask
     for u in range(span):
-        a = u + lowest
-        for v in range(u, span):
+        code = np.uintp((u << bits) | outside)
+        mirror = np.uintp((outside << bits) | u)
+        table0[code] = table1[code] = table2[code] = table3[code] = 0
+        table0[mirror] = table1[mirror] = table2[mirror] = table3[mirror] = 0
+    skip = min(max(0, start - lowest), outside)  # rows of levels below `start`: left out
+    for u in range(skip):
+        for v in range(u, outside):
             code = np.uintp((u << bits) | v)
             mirror = np.uintp((v << bits) | u)
-            s0 = table0[code] + table0[mirror]
-            s1 = table1[code] + table1[mirror]
-            s2 = table2[code] + table2[mirror]
-            s3 = table3[code] + table3[mirror]
+            table0[code] = table1[code] = table2[code] = table3[code] = 0
+            table0[mirror] = table1[mirror] = table2[mirror] = table3[mirror] = 0
+    zero = np.int64(0)
+    total0 = total1 = total2 = total3 = square0 = square1 = square2 = square3 = zero
+    product0 = product1 = product2 = product3 = zero
+    whole0 = whole1 = whole2 = whole3 = fraction0 = fraction1 = fraction2 = fraction3 = zero
+    for u in range(skip, outside):
+        a = u + lowest
+        code = np.uintp((u << bits) | u)
+        d0 = 2 * np.int64(table0[code])
+        d1 = 2 * np.int64(table1[code])
+        d2 = 2 * np.int64(table2[code])
+        d3 = 2 * np.int64(table3[code])
+        table0[code] = table1[code] = table2[code] = table3[code] = 0
+        sum_counts[unsigned(r), unsigned(2 * a)] += d0
+        sum_counts[unsigned(r + 1), unsigned(2 * a)] += d1
+        sum_counts[unsigned(r + 2), unsigned(2 * a)] += d2
+        sum_counts[unsigned(r + 3), unsigned(2 * a)] += d3
+        diff_counts[unsigned(r), 0] += d0
+        diff_counts[unsigned(r + 1), 0] += d1
+        diff_counts[unsigned(r + 2), 0] += d2
+        diff_counts[unsigned(r + 3), 0] += d3
+        dw0, df0 = _count_log_count_parts(d0, parts)
+        dw1, df1 = _count_log_count_parts(d1, parts)
+        dw2, df2 = _count_log_count_parts(d2, parts)
+        dw3, df3 = _count_log_count_parts(d3, parts)
+        s0_sum = s1_sum = s2_sum = s3_sum = q0 = q1 = q2 = q3 = bs0 = bs1 = bs2 = bs3 = zero
+        w0 = w1 = w2 = w3 = f0 = f1 = f2 = f3 = zero
+        for v in range(u + 1, outside):
+            code = np.uintp((u << bits) | v)
+            mirror = np.uintp((v << bits) | u)
+            s0 = np.int64(table0[code] + table0[mirror])
+            s1 = np.int64(table1[code] + table1[mirror])
+            s2 = np.int64(table2[code] + table2[mirror])
+            s3 = np.int64(table3[code] + table3[mirror])
             if (s0 | s1 | s2 | s3) == 0:
                 continue
             table0[code] = table0[mirror] = 0
             table1[code] = table1[mirror] = 0
             table2[code] = table2[mirror] = 0
             table3[code] = table3[mirror] = 0
-            b = v + lowest  # b >= a: rows and columns outside [start, n_valid) left out
-            if a < start or b >= n_valid:
-                continue
-            mirrored = a != b
-            times = 2 if mirrored else 1
-            for j in range(4):
-                s = np.int64((s0, s1, s2, s3)[j])
-                if s == 0:
-                    continue
-                row = r + j
-                row_counts[unsigned(row), unsigned(a)] += s
-                if mirrored:
-                    row_counts[unsigned(row), unsigned(b)] += s
-                sum_counts[unsigned(row), unsigned(a + b)] += times * s
-                diff_counts[unsigned(row), unsigned(b - a)] += times * s
-                totals[j, 2] += times * s
-                totals[j, 3] += times * s * s
-                totals[j, 4] += times * a * b * s
-                if s > 1:  # a count of 1 adds 0
-                    totals[j, 0], totals[j, 1] = _add_count_log_count(
-                        s, times, log2_small, totals[j, 0], totals[j, 1])
+            b = v + lowest
+            # branch-free in the four tables: an empty cell adds zeros
+            s0_sum, q0, bs0, w0, f0 = _add_mirrored_cell(
+                s0, b, a + b, v - u, r, row_counts, sum_counts, diff_counts, parts, s0_sum, q0,
+                bs0, w0, f0)
+            s1_sum, q1, bs1, w1, f1 = _add_mirrored_cell(
+                s1, b, a + b, v - u, r + 1, row_counts, sum_counts, diff_counts, parts, s1_sum,
+                q1, bs1, w1, f1)
+            s2_sum, q2, bs2, w2, f2 = _add_mirrored_cell(
+                s2, b, a + b, v - u, r + 2, row_counts, sum_counts, diff_counts, parts, s2_sum,
+                q2, bs2, w2, f2)
+            s3_sum, q3, bs3, w3, f3 = _add_mirrored_cell(
+                s3, b, a + b, v - u, r + 3, row_counts, sum_counts, diff_counts, parts, s3_sum,
+                q3, bs3, w3, f3)
+        total0, square0, product0, whole0, fraction0 = _close_level_row(
+            a, d0, s0_sum, q0, bs0, w0, f0, dw0, df0, r, row_counts, total0, square0, product0,
+            whole0, fraction0)
+        total1, square1, product1, whole1, fraction1 = _close_level_row(
+            a, d1, s1_sum, q1, bs1, w1, f1, dw1, df1, r + 1, row_counts, total1, square1,
+            product1, whole1, fraction1)
+        total2, square2, product2, whole2, fraction2 = _close_level_row(
+            a, d2, s2_sum, q2, bs2, w2, f2, dw2, df2, r + 2, row_counts, total2, square2,
+            product2, whole2, fraction2)
+        total3, square3, product3, whole3, fraction3 = _close_level_row(
+            a, d3, s3_sum, q3, bs3, w3, f3, dw3, df3, r + 3, row_counts, total3, square3,
+            product3, whole3, fraction3)
     for j in range(4):
-        sums[m + j, 0], sums[m + j, 1], sums[m + j, 2] = totals[j, 2], totals[j, 3], totals[j, 4]
-        logs[m + j, 0] = float(totals[j, 0]) + totals[j, 1] / _FRACTION_UNITS
-        logs[m + j, 1] = _term(totals[j, 2], log2_small)
+        total, square, product, whole, fraction = (
+            (total0, square0, product0, whole0, fraction0),
+            (total1, square1, product1, whole1, fraction1),
+            (total2, square2, product2, whole2, fraction2),
+            (total3, square3, product3, whole3, fraction3))[j]
+        sums[m + j, 0], sums[m + j, 1], sums[m + j, 2] = total, square, product
+        logs[m + j, 0] = float(whole) + fraction / _FRACTION_UNITS
+        logs[m + j, 1] = _term(total, log2_small)
         row = r + j
         for k in range(lowest, n_valid):  # a loop: a slice copy compiles 10x longer
             count = row_counts[unsigned(row), unsigned(k)]
