@@ -9,6 +9,7 @@ region tables agree on both by construction.
 """
 
 import dataclasses
+import functools
 import inspect
 import json
 import math
@@ -369,7 +370,7 @@ class TextureSettings:
         """Names of the channel images, in output order (``("gray",)`` for gray)."""
         return COLOR_CHANNELS[self.color]
 
-    @property
+    @functools.cached_property  # read for every batch of regions: built once
     def feature_names(self):
         """Column names: ``{feature}_{direction or aggregate}_d{distance}``.
 
