@@ -23,6 +23,17 @@ def describe_machine():
         with open("/proc/cpuinfo", encoding="utf-8") as f:
             text = f.read()
         flags = " AVX-512" if " avx512f" in text else (" AVX2" if " avx2" in text else "")
+        # a virtual machine's model name may be the vendor's line only ("AMD EPYC"): the family
+        # and model numbers tell the generation (AMD family 25 is Zen 3 or Zen 4)
+        fields = {}
+        for line in text.splitlines():  # the first processor's block
+            if not line.strip():
+                break
+            key, _, value = line.partition(":")
+            fields[key.strip()] = value.strip()
+        family, number = fields.get("cpu family"), fields.get("model")
+        if family and number:
+            flags += f" (family {family}, model {number})"
     except OSError:
         pass
     blas = ""
