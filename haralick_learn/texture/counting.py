@@ -789,6 +789,17 @@ def _add_count_log_count(count, times, log2_small, whole, fraction):
     return whole, fraction & (_ONE_IN_UNITS - 1)
 
 
+@numba.njit(nogil=True, cache=True, inline="always")
+def _count_log_count_parts(count, parts):
+    """``count * log2(count)`` split as :func:`_add_count_log_count` splits it: its integer
+    part and its fraction in units of 2**-52, from ``parts`` for the small counts."""
+    if count < parts.shape[0]:
+        return parts[unsigned(count), 0], parts[unsigned(count), 1]
+    term = count * np.log2(float(count))
+    integer = np.floor(term)
+    return np.int64(integer), np.int64((term - integer) * _FRACTION_UNITS)
+
+
 @numba.njit(nogil=True, cache=True)
 def _dense_sums(counts, n_cells, n_valid, values, symmetric, start, log2_small, sums, logs,
                 row_counts, col_counts, sum_counts, diff_counts):
@@ -1245,7 +1256,7 @@ def level_statistics(sums):
     _level_statistics(sums.row_counts, sums.col_counts, sums.sum_counts, sums.diff_counts,
                       sums.row_weights, sums.col_weights, np.ascontiguousarray(sums.total),
                       np.ascontiguousarray(sums.n_levels), LOG2_SMALL_COUNTS,
-                      np.empty(2 * length), np.zeros(8), out)
+                      COUNT_LOG_COUNT_PARTS, np.empty(2 * length), np.zeros(8), out)
     return out
 
 
@@ -1290,19 +1301,19 @@ def _numpy_level_statistics(sums):
 
 @numba.njit(nogil=True, cache=True)
 def _level_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weights, col_weights,
-                      totals, n_levels, log2_small, dense, lanes, out):
+                      totals, n_levels, log2_small, parts, dense, lanes, out):
     """:func:`level_statistics` of each matrix (:func:`_matrix_statistics`)."""
     partial = np.empty(row_counts.shape[1] // 128)
     for m in range(row_counts.shape[0]):
         _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weights,
                            col_weights, m, totals[m], np.int64(0), n_levels[m], log2_small,
-                           dense, lanes, partial, out, m)
+                           parts, dense, lanes, partial, out, m)
 
 
 @numba.njit(nogil=True, cache=True)
 def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weights,
-                       col_weights, r, total, lowest, n_levels, log2_small, dense, lanes,
-                       partial, out, m):
+                       col_weights, r, total, lowest, n_levels, log2_small, parts, dense,
+                       lanes, partial, out, m):
     """Row ``m`` of :func:`level_statistics` from row ``r`` of the arrays by level, read over
     the matrix's levels ``[lo, n)`` only (none below ``lowest``).
 
@@ -1338,10 +1349,10 @@ def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weig
     out[m, 1] = float(sy) / t
     out[m, 2] = float(sx2) / t
     out[m, 3] = float(sy2) / t
-    out[m, 4] = _range_entropy(col_counts, r, lo, n, total, log2_small)
+    out[m, 4] = _range_entropy(col_counts, r, lo, n, total, log2_small, parts)
     out[m, 5] = out[m, 4]
     if asymmetric:
-        out[m, 5] = _range_entropy(row_counts, r, lo, n, total, log2_small)
+        out[m, 5] = _range_entropy(row_counts, r, lo, n, total, log2_small, parts)
     # the sum histogram: levels i + j from 2 lo to 2 (n - 1)
     ss = ss2 = np.int64(0)
     sum_stop = min(2 * n - 1, sum_counts.shape[1])
@@ -1351,7 +1362,7 @@ def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weig
         ss2 += s * (k * k)
     out[m, 6] = float(ss) / t
     out[m, 7] = float(ss2) / t
-    out[m, 8] = _range_entropy(sum_counts, r, 2 * lo, sum_stop, total, log2_small)
+    out[m, 8] = _range_entropy(sum_counts, r, 2 * lo, sum_stop, total, log2_small, parts)
     # the difference histogram: |i - j| below n - lo
     top = n - lo
     sd = sd2 = np.int64(0)
@@ -1362,7 +1373,7 @@ def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weig
         dense[unsigned(k)] = float(d) * (1.0 / (1.0 + float(k * k)))
     out[m, 9] = float(sd2) / t
     out[m, 10] = float(sd) / t
-    out[m, 11] = _range_entropy(diff_counts, r, 0, top, total, log2_small)
+    out[m, 11] = _range_entropy(diff_counts, r, 0, top, total, log2_small, parts)
     # an integer row is cast to floats in buffers of 8192 entries: a sum per buffer
     idm = 0.0
     for chunk in range(0, top, _EINSUM_BUFFER):
@@ -1411,14 +1422,16 @@ def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weig
 
 
 @numba.njit(nogil=True, cache=True)
-def _range_entropy(counts, r, first, stop, total, log2_small):
+def _range_entropy(counts, r, first, stop, total, log2_small, parts):
     """``-sum p log2 p`` of ``counts[r, first:stop] / total`` (the rest 0), as :func:`_entropies`:
     from the exactly summed ``c log2 c``. A function of its own: the statistics compile faster."""
     whole = fraction = np.int64(0)
-    for k in range(first, stop):
-        count = counts[unsigned(r), unsigned(k)]
-        if count > 1:
-            whole, fraction = _add_count_log_count(count, 1, log2_small, whole, fraction)
+    for k in range(first, stop):  # branch-free: counts 0 and 1 add zeros
+        cell_whole, cell_fraction = _count_log_count_parts(counts[unsigned(r), unsigned(k)],
+                                                           parts)
+        fraction += cell_fraction
+        whole += cell_whole + (fraction >> 52)
+        fraction &= _ONE_IN_UNITS - 1
     return (_term(total, log2_small) - (float(whole) + fraction / _FRACTION_UNITS)) / total
 
 
@@ -1755,7 +1768,7 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
             if not in_place:
                 for j in range(4):
                     _own_statistics(by_level, by_sum, sums, first + j, j, low, n_valid,
-                                    log2_small, dense, lanes, partial, statistics)
+                                    log2_small, parts, dense, lanes, partial, statistics)
             quad += 4
         for o in range(quad, n_offsets):
             if not counted[o]:
@@ -1801,7 +1814,7 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
                              by_level[2], by_level[3], by_level[4])
             if not in_place:
                 _own_statistics(by_level, by_sum, sums, m, np.int64(0), low, n_valid,
-                                log2_small, dense, lanes, partial, statistics)
+                                log2_small, parts, dense, lanes, partial, statistics)
         if not in_place:  # the offsets not counted: empty matrices
             for o in range(n_offsets):
                 if not counted[o]:
@@ -1809,13 +1822,13 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
 
 
 @numba.njit(nogil=True, cache=True)
-def _own_statistics(by_level, by_sum, sums, m, r, low, n_valid, log2_small, dense, lanes,
-                    partial, statistics):
+def _own_statistics(by_level, by_sum, sums, m, r, low, n_valid, log2_small, parts, dense,
+                    lanes, partial, statistics):
     """Row ``m`` of ``statistics`` from row ``r`` of ``by_level`` and ``by_sum``, which
     matrix ``m`` was filled into (its levels ``[low, n_valid)``), then that row cleared."""
     _matrix_statistics(by_level[0], by_level[1], by_sum, by_level[2], by_level[3], by_level[4],
-                       r, sums[m, 0], low, n_valid, log2_small, dense, lanes, partial,
-                       statistics, m)
+                       r, sums[m, 0], low, n_valid, log2_small, parts, dense, lanes,
+                       partial, statistics, m)
     for k in range(low, n_valid):
         by_level[0][unsigned(r), unsigned(k)] = 0
         by_level[1][unsigned(r), unsigned(k)] = 0
@@ -1825,17 +1838,6 @@ def _own_statistics(by_level, by_sum, sums, m, r, low, n_valid, log2_small, dens
         by_level[2][unsigned(r), unsigned(k)] = 0
     for k in range(2 * low, 2 * n_valid):
         by_sum[unsigned(r), unsigned(k)] = 0
-
-
-@numba.njit(nogil=True, cache=True, inline="always")
-def _count_log_count_parts(count, parts):
-    """``count * log2(count)`` split as :func:`_add_count_log_count` splits it: its integer
-    part and its fraction in units of 2**-52, from ``parts`` for the small counts."""
-    if count < parts.shape[0]:
-        return parts[unsigned(count), 0], parts[unsigned(count), 1]
-    term = count * np.log2(float(count))
-    integer = np.floor(term)
-    return np.int64(integer), np.int64((term - integer) * _FRACTION_UNITS)
 
 
 @numba.njit(nogil=True, cache=True, inline="always")
