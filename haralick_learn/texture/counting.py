@@ -154,7 +154,7 @@ def _count_pairs(gray, offsets, n_levels, counts):
 
     Measured on the 12 photographs of ``benchmarks/_data/photos_5mp`` (2592 x
     1944, gray uint8, the four directions; counting alone, median of
-    interleaved rounds; AMD EPYC Zen 5 AVX-512, 2 cores, 1 MiB L2, shared):
+    interleaved rounds; AMD EPYC AVX-512, family 25 model 17, 2 cores, 1 MiB L2, shared):
     four tables per pass take 0.81x the time of two passes of two tables (the
     kernel before: 8.44 against 10.38 ms per image), 0.84x with distances 1, 2
     and 4, 0.87x on uint16 images and 0.68x on images of 64 levels. Slower, and
