@@ -122,6 +122,36 @@ def _check_same_rows(expected, got, what):
                                    err_msg=f"{what}: {name} (maximal correlation)")
 
 
+def _check_runs(folder, runs, kernels):
+    """The rows of each run (fresh processes) are this process's; mahotas's gray is not."""
+    # This process first: the kernels it compiles are saved to numba's cache, where the fresh
+    # processes find them instead of each compiling them again
+    expected = rows_of(SETTINGS)
+    rows = _rows_of_runs(folder, runs)
+    for name, got in rows.items():
+        _check_same_rows(expected, got, f"{name} ({runs[name]})")
+    # The premise, on these photographs: mahotas's own conversion does depend on the kernel
+    # (SSE3's separate multiplies and adds against the default kernel's fused ones).
+    if kernels:
+        assert any(not np.array_equal(rows[k]["mahotas_gray"], expected["mahotas_gray"])
+                   for k in kernels)
+
+
+def test_rows_are_the_same_under_another_openblas_kernel_and_without_numpy_simd(tmp_path):
+    """In brief, one fresh process: OpenBLAS's first other kernel (SSE3's where it is not the
+    default) and numpy without its SIMD code paths, together."""
+    kernels = _openblas_kernels()[:1]
+    features = _numpy_dispatch_features()
+    env = {"OPENBLAS_CORETYPE": kernels[0]} if kernels else {}
+    if features:
+        env["NPY_DISABLE_CPU_FEATURES"] = " ".join(features)
+    if not env:
+        pytest.skip("no other OpenBLAS kernel or numpy code path to compare with on this CPU")
+    name = kernels[0] if kernels else "numpy_baseline"
+    _check_runs(tmp_path, {name: env}, kernels)
+
+
+@pytest.mark.slow  # a fresh process for each kernel and each set of numpy's code paths
 def test_rows_are_the_same_under_every_openblas_kernel_and_without_numpy_simd(tmp_path):
     kernels = _openblas_kernels()
     features = _numpy_dispatch_features()
@@ -133,15 +163,7 @@ def test_rows_are_the_same_under_every_openblas_kernel_and_without_numpy_simd(tm
         runs["numpy_without_avx512"] = {"NPY_DISABLE_CPU_FEATURES": " ".join(avx512)}
     if not runs:
         pytest.skip("no other OpenBLAS kernel or numpy code path to compare with on this CPU")
-    rows = _rows_of_runs(tmp_path, runs)
-    expected = rows_of(SETTINGS)  # this process's rows
-    for name, got in rows.items():
-        _check_same_rows(expected, got, f"{name} ({runs[name]})")
-    # The premise, on these photographs: mahotas's own conversion does depend on the kernel
-    # (SSE3's separate multiplies and adds against the default kernel's fused ones).
-    if kernels:
-        assert any(not np.array_equal(rows[k]["mahotas_gray"], expected["mahotas_gray"])
-                   for k in kernels)
+    _check_runs(tmp_path, runs, kernels)
 
 
 def test_elementary_functions_without_numba_loops_give_the_same_bits(monkeypatch):

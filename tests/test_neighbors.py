@@ -131,22 +131,32 @@ def random_rows():
     return rng.normal(size=(3000, 52))
 
 
+@pytest.fixture(scope="module")
+def random_rows_neighbours(random_rows):
+    """The 5 nearest neighbours of each of ``random_rows``: scikit-learn's, the reference's
+    (each 3000 x 3000 ranking takes a second: computed once for every ``n_jobs``), and the
+    pdist matrix."""
+    X = random_rows
+    return (NearestNeighbors(n_neighbors=5, algorithm="brute").fit(X).kneighbors(),
+            reference_kneighbors(X, 5), squareform(pdist(X)))
+
+
 @pytest.mark.parametrize("n_jobs", [1, 2, None])
-def test_large_path_equals_sklearn_and_the_reference(random_rows, n_jobs):
+def test_large_path_equals_sklearn_and_the_reference(random_rows, random_rows_neighbours,
+                                                     n_jobs):
     X = random_rows
     with sklearn.config_context(working_memory=SMALL_MEMORY):
         nn = DistanceNeighbors(n_neighbors=5, n_jobs=n_jobs).fit(X)
         with pytest.raises(MemoryError, match=r"3000 x 3000 matrix of 0\.1 GiB.*kneighbors"):
             nn.dists_
         dist, ind = nn.kneighbors()
-    ref_dist, ref_ind = NearestNeighbors(n_neighbors=5, algorithm="brute").fit(X).kneighbors()
+    (ref_dist, ref_ind), (exact_dist, exact_ind), pdist_matrix = random_rows_neighbours
     np.testing.assert_array_equal(ind, ref_ind)
     np.testing.assert_allclose(dist, ref_dist, rtol=1e-10)
     # Bit for bit what the small-n path (pdist) gives.
-    exact_dist, exact_ind = reference_kneighbors(X, 5)
     np.testing.assert_array_equal(ind, exact_ind)
     np.testing.assert_array_equal(dist, exact_dist)
-    np.testing.assert_array_equal(dist, squareform(pdist(X))[np.arange(len(X))[:, None], ind])
+    np.testing.assert_array_equal(dist, pdist_matrix[np.arange(len(X))[:, None], ind])
 
 
 @pytest.mark.parametrize("n_jobs", [1, 2])

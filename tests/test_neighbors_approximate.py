@@ -8,6 +8,7 @@ The tests that build a graph are marked slow: pynndescent compiles its numba cod
 again in each new process (30-40 s of CPU).
 """
 
+import importlib.util
 import pickle
 import sys
 
@@ -19,7 +20,10 @@ from sklearn.preprocessing import StandardScaler
 from haralick_learn import DistanceNeighbors, HaralickFeaturizer
 from haralick_learn.io.decode import load_image
 
-pytest.importorskip("pynndescent")
+# Whether it is installed, without importing it: its import compiles numba code for about 20 s
+# in each test process, and only the slow tests build a graph.
+if importlib.util.find_spec("pynndescent") is None:
+    pytest.skip("pynndescent is not installed", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")

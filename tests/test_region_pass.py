@@ -22,7 +22,8 @@ from haralick_learn.texture.counting import cooccurrence, cooccurrence_sums, cro
 from haralick_learn.io.decode import load_gray
 from haralick_learn._pipeline import covers_regions, rows_from_labels
 from haralick_learn.preprocess.quantize import REGION_DONE, _range_edges, quantize, quantize_regions
-from haralick_learn._regions import _compact_ids, _Regions, label_boxes, region_columns
+from haralick_learn._regions import (_compact_ids, _label_range, _Regions, label_boxes,
+                                     region_columns)
 from haralick_learn._settings import TextureSettings
 
 from test_volumes import VOLUMES
@@ -63,10 +64,19 @@ def images():
     }
 
 
+def compact_labels(labels):
+    """``(ids, compact)`` as region_features makes them: int64 labels within int32's range
+    become int32, the labels the compiled pass reads (each type of labels would compile it
+    again, for seconds per pixel type)."""
+    _, largest, narrow = _label_range(labels)
+    ids, compact = _compact_ids(labels, largest)
+    return ids, narrow if compact is labels and narrow is not None else compact
+
+
 def regions_of(image, labels, settings):
     """What region_features hands a batch: the gray image, compact labels, boxes, numbers."""
     gray = load_gray(image, 0, volume=settings.volume, gray_conversion=settings.gray_conversion)
-    ids, compact = _compact_ids(labels)
+    ids, compact = compact_labels(labels)
     corners, counts = label_boxes(compact, len(ids))
     return gray, compact, corners, ids, np.flatnonzero(counts)
 
@@ -119,9 +129,11 @@ def image_params(name, params):
     """``params`` with a bin width and a fixed range that suit the image's values."""
     params = dict(params)
     if "bin_width" in params and name.startswith("camera"):
-        params["bin_width"] = {"camera-16bit": 1500, "camera-mixed": 900}.get(name, 0.03)
+        params["bin_width"] = {"camera-16bit": 1500, "camera-mixed": 900.5}.get(name, 0.03)
         if name == "camera-negative":
             params["bin_width"] = 12.5  # not an integer: numpy's edges
+        # camera-mixed's is not an integer either: numpy's edges of an unsigned image in the
+        # default run, camera-negative's of a signed one in the slow step
     if isinstance(params.get("gray_range"), tuple) and name.startswith("camera-float"):
         params["gray_range"] = (0.1, 0.9)
     return params
@@ -138,9 +150,16 @@ def test_rows_equal_region_by_region(images, name, params):
     assert_pass_equals_one_by_one(image, labels, params)
 
 
+#: The images beyond 8 bits. Each pixel type compiles the region pass again (seconds per xdist
+#: worker): the default run tries 16-bit and float64 images, the slow step float32 and signed
+#: ones too (float32's edges are numpy's in test_range_edges_are_numpys_histogram_edges).
+WIDE = ["camera-16bit", "camera-mixed", "camera-float", "camera-float32", "camera-negative"]
+SLOW_TYPES = ("camera-float32", "camera-negative")
+
+
 @pytest.mark.parametrize("params", BINNING, ids=lambda p: "-".join(p) or "default")
-@pytest.mark.parametrize("name", ["camera-16bit", "camera-mixed", "camera-float",
-                                  "camera-float32", "camera-negative"])
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=[pytest.mark.slow] if name in SLOW_TYPES else []) for name in WIDE])
 def test_wide_float_and_signed_images_equal_region_by_region(images, name, params):
     """Each region binned by its own rule: 8-bit or not, from its own minimum and maximum, its
     own bins (numpy's edges for a float width or range), whatever the pixel type."""
@@ -197,7 +216,7 @@ def test_regions_the_pass_leaves_go_region_by_region(images):
     image, labels = images["camera-16bit"]
     params = {"bin_width": 40, "aggregate": "mean"}
     settings = TextureSettings.from_params(**params)
-    ids, compact = _compact_ids(labels)
+    ids, compact = compact_labels(labels)
     boxes = ndimage.find_objects(compact)
     corners = np.array([[axis.start for axis in box] + [axis.stop for axis in box]
                         for box in boxes])
@@ -228,13 +247,20 @@ def test_settings_the_pass_covers(params, covered):
     {"gray_range": "image", "levels": 12}, {"gray_range": (30, 200), "levels": 5},
 ], ids=["default", "levels", "levels-256", "width", "float-width", "image-range",
         "fixed-range"])
-def test_quantize_regions_is_quantize_of_each_masked_crop(images, params):
+@pytest.mark.parametrize("names", [
+    pytest.param(["coffee", "nuclei"] + [name for name in WIDE if name not in SLOW_TYPES],
+                 id="8-bit-16-bit-float"),
+    pytest.param(SLOW_TYPES, id="float32-signed", marks=pytest.mark.slow),
+])
+def test_quantize_regions_is_quantize_of_each_masked_crop(images, params, names):
     """Each region's levels inside its mask, and its number of levels, as ``quantize`` gives
-    them for its crop and mask, whatever the pixel type."""
+    them for its crop and mask, whatever the pixel type; labels of int64 (coffee's) and int32
+    (the others', as region_features narrows them)."""
     settings = TextureSettings.from_params(**params)
-    for name in ("coffee", "nuclei", "camera-16bit", "camera-mixed", "camera-float",
-                 "camera-float32", "camera-negative"):
+    for name in names:
         image, labels = images[name]
+        if name != "coffee":
+            labels = compact_labels(labels)[1]
         gray = load_gray(image, 0)
         if isinstance(settings.gray_range, tuple) and gray.dtype.kind == "f":
             continue

@@ -130,16 +130,24 @@ def test_each_input_kind_gives_the_in_memory_table(coins, tmp_path, kind):
         pd.testing.assert_frame_equal(table, expected, check_exact=True)
 
 
+#: The binning rules, each tried tile by tile on a 16-bit image and a float one.
+WIDE_RULES = {
+    "levels": {"levels": 32},
+    "bin_width": {"features": "ibsi", "bin_width": "wide", "aggregate": "mean"},
+    "gray_range": {"levels": 16, "gray_range": "image", "compute_14th_feature": True},
+    "pyradiomics": {"features": ["skimage", "ibsi_MCC"], "offsets": "pyradiomics",
+                    "symmetric": False},
+}
+
+
+# Float images tile by tile in the slow step: a batch's labels reach the compiled pass as int64
+# there (int32 in memory), a compilation of seconds for each pixel type; the float rules are
+# in test_region_pass.py's default run, in memory.
 @pytest.mark.parametrize("depth, params", [
-    ("16-bit", {"levels": 32}),
-    ("float", {"levels": 32}),
-    ("16-bit", {"features": "ibsi", "bin_width": "wide", "aggregate": "mean"}),
-    ("float", {"features": "ibsi", "bin_width": "wide", "aggregate": "mean"}),
-    ("16-bit", {"levels": 16, "gray_range": "image", "compute_14th_feature": True}),
-    ("float", {"features": ["skimage", "ibsi_MCC"], "offsets": "pyradiomics",
-               "symmetric": False}),
-], ids=["16-bit-levels", "float-levels", "16-bit-bin_width", "float-bin_width",
-        "16-bit-gray_range", "float-pyradiomics"])
+    pytest.param(depth, params, id=f"{depth}-{name}",
+                 marks=[pytest.mark.slow] if depth == "float" else [])
+    for depth in ("16-bit", "float") for name, params in WIDE_RULES.items()
+])
 def test_each_region_is_binned_from_its_own_pixels(coins, tmp_path, depth, params):
     """A 16-bit or float image: each region's levels from its own minimum and maximum (or
     its bins from its own minimum), read tile by tile as in memory."""

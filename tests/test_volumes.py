@@ -286,8 +286,12 @@ def test_process_workers_give_the_same_rows():
     from joblib import parallel_config
 
     volumes = [VOLUMES[name]() for name in sorted(VOLUMES)]
+    # In this process first: the kernels it compiles are saved to numba's cache, where the
+    # workers find them instead of each compiling them again
+    in_process = HaralickFeaturizer(volume=True).fit_transform(volumes)
     with parallel_config(backend="loky"):
         rows = HaralickFeaturizer(volume=True, n_jobs=2).fit_transform(volumes)
+    np.testing.assert_array_equal(rows, in_process)
     for row, volume in zip(rows, volumes):
         assert_matches(row, reference(volume))
 
