@@ -312,6 +312,9 @@ def region_rows(pixels, labels, ids, boxes, settings, catch=False):
     sorter = np.argsort(ids, kind="stable")
     position = np.minimum(np.searchsorted(ids[sorter], labels), len(ids) - 1)
     compact = np.where(ids[sorter][position] == labels, sorter[position] + 1, 0)
+    if len(ids) < np.iinfo(np.int32).max:
+        # the type the in-memory table reads labels as: one compiled region pass for both
+        compact = compact.astype(np.int32)
     corners = np.array([[axis.start for axis in box] + [axis.stop for axis in box]
                         for box in boxes], dtype=np.int64).reshape(len(ids), 2 * labels.ndim)
     return _Regions(pixels, compact, corners, ids, settings, catch).rows(np.arange(len(ids)))
