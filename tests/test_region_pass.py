@@ -22,7 +22,7 @@ from haralick_learn.texture.counting import cooccurrence, cooccurrence_sums, cro
 from haralick_learn.io.decode import load_gray
 from haralick_learn._pipeline import covers_regions, rows_from_labels
 from haralick_learn.preprocess.quantize import REGION_DONE, _range_edges, quantize, quantize_regions
-from haralick_learn._regions import (_compact_ids, _label_range, _Regions, label_boxes,
+from haralick_learn._regions import (_compact_ids, _Regions, _survey, label_boxes,
                                      region_columns)
 from haralick_learn._settings import TextureSettings
 
@@ -68,9 +68,8 @@ def compact_labels(labels):
     """``(ids, compact)`` as region_features makes them: int64 labels within int32's range
     become int32, the labels the compiled pass reads (each type of labels would compile it
     again, for seconds per pixel type)."""
-    _, largest, narrow = _label_range(labels)
-    ids, compact = _compact_ids(labels, largest)
-    return ids, narrow if compact is labels and narrow is not None else compact
+    ids, compact, _, _ = _survey(labels)
+    return ids, compact
 
 
 def regions_of(image, labels, settings):
