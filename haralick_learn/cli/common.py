@@ -210,8 +210,6 @@ def save_figure(figure, path, what="the similar-images figure"):
     print(f"Wrote {what} to {os.path.abspath(path)}")
 
 
-#: The compiled kernels of each kind of work: their module, what they compute, and about
-#: how long their first run on a machine compiles them.
 #: What compiles on a machine's first run of a kind of work: the module, its kernel that
 #: tells (None: any of the module's), what to call them and how long they take.
 _KERNELS = {
@@ -220,6 +218,8 @@ _KERNELS = {
     # symmetric=False and colour pairs: a kernel of their own, compiled on their first map
     "ordered maps": ("haralick_learn.texture.windowed", "map_rows_ordered",
                      "ordered-pair texture-map", "about 11 s"),
+    # gray region tables: one compiled pass for all the regions (survey, quantizing, counting)
+    "regions": ("haralick_learn.texture.counting", "_crop_sums", "region-table", "about 20 s"),
 }
 
 

@@ -55,6 +55,7 @@ def _load_labels(path, volume):
 
 def _regions(args):
     from ..io.chunked import is_chunked
+    from .._pipeline import covers_regions
     from .._region_runs import run_key, write_region_table
     from .._region_tiles import RegionTiles
     from .._settings import TextureSettings
@@ -101,7 +102,8 @@ def _regions(args):
         raise CommandError(f"{args.image!r} with labels {args.labels!r}: {exc}") from None
     try:
         key = run_key([args.image, args.labels], settings, args.on_error, tiles.tile_shape)
-        say_if_compiling(args, "features")
+        # settings the region pass does not cover go region by region, through the featurizer
+        say_if_compiling(args, "regions" if covers_regions(settings) else "features")
         plan, failed = write_region_table(
             tiles, args.output, key, n_jobs=args.n_jobs, verbose=1,
             say=lambda text: print(f"haralick-learn regions: {text}", file=sys.stderr))
