@@ -309,15 +309,47 @@ def region_rows(pixels, labels, ids, boxes, settings, catch=False):
     ids = np.asarray(ids)
     # Regions numbered 1, 2, ... in the order of ids (0 elsewhere): a pixel holds one label,
     # so each region's mask inside its box is that of its label.
-    sorter = np.argsort(ids, kind="stable")
-    position = np.minimum(np.searchsorted(ids[sorter], labels), len(ids) - 1)
-    compact = np.where(ids[sorter][position] == labels, sorter[position] + 1, 0)
-    if len(ids) < np.iinfo(np.int32).max:
-        # the type the in-memory table reads labels as: one compiled region pass for both
-        compact = compact.astype(np.int32)
+    compact = _numbered_in_order(labels, ids)
     corners = np.array([[axis.start for axis in box] + [axis.stop for axis in box]
                         for box in boxes], dtype=np.int64).reshape(len(ids), 2 * labels.ndim)
     return _Regions(pixels, compact, corners, ids, settings, catch).rows(np.arange(len(ids)))
+
+
+def _numbered_in_order(labels, ids):
+    """``labels`` with ``ids[k]`` as ``k + 1`` and every other label as 0.
+
+    int32 (the type the in-memory table reads labels as: one compiled region
+    pass for both) while the ids are fewer than int32's largest value. One
+    compiled pass through a table over the ids' range when that range is
+    at most a few times the pixels (the ids of a batch's regions lie close
+    together), else a binary search of each pixel among the sorted ids.
+    """
+    if len(ids) and len(ids) < np.iinfo(np.int32).max and labels.size:
+        values = _pass_labels(labels)
+        keys = _pass_labels(np.asarray(ids, labels.dtype)).reshape(-1)
+        low, high = int(keys.min()), int(keys.max())
+        if low >= 0 and high - low < 4 * labels.size + 1024:
+            table = np.zeros(high - low + 2, np.int32)  # the last entry: labels outside
+            table[keys - low] = np.arange(1, len(keys) + 1, dtype=np.int32)
+            out = np.empty(values.shape, np.int32)
+            _look_up(values.reshape(-1), low, table, out.reshape(-1))
+            return out.reshape(labels.shape)
+    sorter = np.argsort(ids, kind="stable")
+    position = np.minimum(np.searchsorted(ids[sorter], labels), max(len(ids) - 1, 0))
+    compact = np.where(ids[sorter][position] == labels, sorter[position] + 1, 0)
+    if len(ids) < np.iinfo(np.int32).max:
+        compact = compact.astype(np.int32)
+    return compact
+
+
+@numba.njit(nogil=True, cache=True)
+def _look_up(values, low, table, out):
+    """``out[p] = table[values[p] - low]``, the table's last entry for values outside it."""
+    last = table.shape[0] - 1
+    for p in range(values.shape[0]):  # branch-free: a loop that vectorizes
+        k = np.int64(values[p]) - low
+        inside = (k >= 0) & (k < last)
+        out[p] = table[unsigned(k if inside else last)]
 
 
 def _check_params(params):

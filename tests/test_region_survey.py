@@ -16,7 +16,7 @@ from skimage.measure import regionprops
 from skimage.segmentation import relabel_sequential, slic
 
 from haralick_learn import region_features
-from haralick_learn._regions import _survey, label_boxes
+from haralick_learn._regions import _numbered_in_order, _survey, label_boxes
 
 from conftest import stack_of_crops
 
@@ -151,3 +151,29 @@ def test_label_boxes_refuses_labels_beyond_its_count():
         label_boxes(labels, n - 1)
     with pytest.raises(ValueError, match=f"labels must lie in 0..{n}"):
         label_boxes(np.where(labels == 5, -1, labels), n)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int32, np.uint32, np.int64, np.uint64])
+def test_a_batch_numbers_its_regions_in_the_order_of_its_ids(dtype):
+    """A batch of a tiled table renumbers its regions' ids 1, 2... in the order given, every
+    other label 0: through a table over the ids' range, or a search when the ids lie far
+    apart; ids of uint64 beyond int64's range too."""
+    labels = astronaut_superpixels()
+    assert labels.max() + 150 <= 255
+    rng = np.random.default_rng(0)
+    far = {np.uint8: 150, np.int32: 10**6, np.uint32: 2**31, np.int64: 10**12,
+           np.uint64: 2**63 + 5}[dtype]
+    for shift in (0, far):
+        typed = labels.astype(dtype)
+        shifted = np.where(typed > 50, typed + dtype(shift), typed)
+        present = np.unique(shifted[shifted != 0])
+        for ids in (rng.permutation(present)[:30], present[::-1],
+                    np.concatenate([present[:5], present[-5:]])):  # close, then far apart
+            ids = ids.astype(dtype)
+            position = {int(v): k + 1 for k, v in enumerate(ids)}
+            expected = np.array([position.get(int(v), 0) for v in shifted.ravel()])
+            for layout in (shifted, shifted.T.copy().T, shifted[None]):
+                got = _numbered_in_order(layout, ids)
+                assert got.dtype == np.int32 and got.shape == layout.shape
+                np.testing.assert_array_equal(got.ravel(), expected.reshape(shifted.shape)
+                                              .reshape(layout.shape).ravel())
