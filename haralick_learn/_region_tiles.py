@@ -25,7 +25,7 @@ from .io.chunked import is_chunked, open_chunked
 from .preprocess.gray import rgb_to_gray_uint8
 from .io.decode import describe_source, load_color_pixels, load_gray
 from ._progress import Progress
-from ._regions import label_boxes, region_box_names, region_rows
+from ._regions import present_labels, region_box_names, region_rows
 
 __all__ = ["Batch", "RegionPlan", "RegionTiles", "region_table"]
 
@@ -371,34 +371,15 @@ def _tile_summary(labels, box, name, pixels=None, image_name=None):
         raise ValueError(f"{image_name}: image contains NaN or infinity (in the tile "
                          f"{_describe_box(box)})")
     ndim = labels.ndim
-    empty = (np.array([], labels.dtype), np.empty((0, ndim), np.intp),
-             np.empty((0, ndim), np.intp), np.empty(0, np.intp))
-    if labels.size == 0:
-        return empty
-    if labels.dtype.kind == "i" and labels.min() < 0:
+    try:
+        ids, boxes, counts = present_labels(labels)
+    except ValueError:
         raise ValueError(f"{name}: labels must be non-negative (0 is background); the tile "
-                         f"{_describe_box(box)} holds {labels.min()}")
-    inside = labels[labels != 0]
-    if not inside.size:
-        return empty
-    low, high = inside.min(), inside.max()
-    if int(high) - int(low) < labels.size:
-        # Ids of the tile shifted to 1, 2...: label_boxes's arrays follow the tile, not the ids.
-        compact = np.where(labels != 0, labels - (low - 1), 0).astype(np.intp)
-        ids = np.arange(int(low), int(high) + 1).astype(labels.dtype)
-    else:
-        ids, compact = np.unique(labels, return_inverse=True)
-        compact = compact.reshape(labels.shape)
-        if ids[0] == 0:
-            ids = ids[1:]
-        else:
-            compact = compact + 1
-    boxes, counts = label_boxes(compact, len(ids))
-    present = np.flatnonzero(counts)
+                         f"{_describe_box(box)} holds {labels.min()}") from None
     corner = np.array([part.start for part in box], np.intp)
-    starts = boxes[present, :ndim].astype(np.intp)
-    ends = boxes[present, ndim:].astype(np.intp)
-    return ids[present], starts + corner, ends + corner, counts[present].astype(np.intp)
+    starts = boxes[:, :ndim].astype(np.intp)
+    ends = boxes[:, ndim:].astype(np.intp)
+    return ids, starts + corner, ends + corner, counts.astype(np.intp)
 
 
 def _merge(summaries, dtype, ndim):

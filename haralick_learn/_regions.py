@@ -33,8 +33,8 @@ from ._pipeline import (
 from ._progress import Progress
 from ._settings import TextureSettings
 
-__all__ = ["label_boxes", "region_box_names", "region_columns", "region_features",
-           "region_rows"]
+__all__ = ["label_boxes", "present_labels", "region_box_names", "region_columns",
+           "region_features", "region_rows"]
 
 #: Regions whose features are computed in one pass (the sums of 256 regions hold about 15 MB).
 _BATCH = 256
@@ -473,6 +473,84 @@ def label_boxes(labels, n_labels):
     return _boxes_and_counts(table, labels.shape)
 
 
+def present_labels(labels):
+    """The labels present in a label image, with their bounding boxes and pixel counts.
+
+    For a part of a larger label image (a tile of a slide), whose ids need
+    not start at 1: one compiled pass for the range of its non-zero ids,
+    then :func:`label_boxes`'s pass over the ids from the smallest, when
+    they span at most as many values as the pixels; else the ids are
+    numbered by a sort of the pixels first.
+
+    Parameters
+    ----------
+    labels : ndarray of int, 2-D or 3-D
+
+    Returns
+    -------
+    ids : ndarray of the labels' dtype
+        The non-zero labels present, in increasing order.
+    boxes : ndarray of int64, shape (len(ids), 2 * labels.ndim)
+        Each one's bounding box, as :func:`label_boxes`.
+    counts : ndarray of int64
+        Each one's number of pixels.
+
+    Raises
+    ------
+    ValueError
+        For a negative label.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ids, boxes, counts = present_labels(np.array([[0, 7, 7], [9, 9, 7]]))
+    >>> ids.tolist(), boxes.tolist(), counts.tolist()
+    ([7, 9], [[0, 1, 2, 3], [1, 0, 2, 2]], [3, 2])
+    """
+    ndim = labels.ndim
+    empty = (np.array([], labels.dtype), np.empty((0, 2 * ndim), np.int64),
+             np.empty(0, np.int64))
+    if labels.size == 0:
+        return empty
+    values = _pass_labels(labels)
+    smallest, low, high = _nonzero_range(values.reshape(-1), np.iinfo(values.dtype).max)
+    if smallest < 0 and labels.dtype.kind == "i":
+        raise ValueError("labels must be non-negative (0 is background)")
+    if smallest >= 0:  # else unsigned ids beyond the signed range: sorted below
+        if high == 0:
+            return empty
+        if high - low < labels.size:
+            n_rows = int(high - low + 1)
+            _, _, table = _survey_pass(values, _NO_NARROW, n_rows, n_rows, int(low))
+            boxes, counts = _boxes_and_counts(table, labels.shape)
+            present = np.flatnonzero(counts)
+            ids = (np.arange(n_rows, dtype=np.int64)[present] + int(low)).astype(labels.dtype)
+            return ids, boxes[present], counts[present]
+    ids, compact = np.unique(labels, return_inverse=True)
+    compact = compact.reshape(labels.shape)
+    if ids[0] == 0:
+        ids = ids[1:]
+    else:
+        compact = compact + 1
+    if not len(ids):
+        return empty
+    boxes, counts = label_boxes(compact, len(ids))
+    return ids, boxes, counts
+
+
+@numba.njit(nogil=True, cache=True)
+def _nonzero_range(values, top):
+    """``(smallest, smallest non-zero, largest)`` of ``values`` (``top`` for no non-zero)."""
+    smallest = largest = values[0]
+    low = top
+    for k in range(values.shape[0]):  # a loop that vectorizes
+        value = values[k]
+        smallest = min(smallest, value)
+        largest = max(largest, value)
+        low = min(low, value if value != 0 else top)
+    return smallest, low, largest
+
+
 def _survey(labels):
     """The regions of a label image, in one compiled pass over it.
 
@@ -549,16 +627,17 @@ _NO_NARROW = np.empty((0, 0, 0), np.int32)
 
 
 @numba.njit(nogil=True, cache=True)
-def _survey_pass(labels, narrow, limit, capacity):
+def _survey_pass(labels, narrow, limit, capacity, first=1):
     """Each label's bounding box and pixel count in one pass over a volume, runs along the rows.
 
     Returns ``(status, largest, table)``: ``table`` has a row per label
-    ``1 .. capacity``, grown (by doubling) up to the largest label while it
-    is at most ``limit``: the volume's length minus the label's first index
+    ``first .. first + capacity - 1`` (``first``: no smaller label but 0),
+    grown (by doubling) up to the largest label while it makes at most
+    ``limit`` rows: the volume's length minus the label's first index
     along each axis (so that every column is a maximum over the label's
     runs, and a new row is zeros), its ends (exclusive) and its pixel count.
     ``status`` is :data:`_NEGATIVE` or :data:`_BEYOND` at a row holding a
-    negative label or one over ``limit`` (the pass stops there), else
+    negative label or one beyond ``limit`` rows (the pass stops there), else
     :data:`_SURVEYED`. When ``narrow`` has the volume's shape, the labels are
     written to it as int32 along the way, while each row is in the cache:
     one pass over the labels, not two.
@@ -598,10 +677,11 @@ def _survey_pass(labels, narrow, limit, capacity):
                 high = max(high, value)
             if low < 0:
                 return _NEGATIVE, largest, table
-            if high > table.shape[0]:
-                if high > limit:
+            n_rows = np.int64(high) - first + 1
+            if n_rows > table.shape[0]:
+                if n_rows > limit:
                     return _BEYOND, largest, table
-                table = _grown(table, min(limit, max(2 * table.shape[0], np.int64(high))))
+                table = _grown(table, min(limit, max(2 * table.shape[0], n_rows)))
             largest = max(largest, np.int64(high))
             n_runs = 0
             for w in range(n_words):
@@ -616,7 +696,7 @@ def _survey_pass(labels, narrow, limit, capacity):
                 stop = run_ends[unsigned(run)]
                 label = row[unsigned(start)]
                 if label != 0:
-                    k = unsigned(label - 1)
+                    k = unsigned(label - first)
                     table[k, 0] = max(table[k, 0], depth - z)
                     table[k, 1] = max(table[k, 1], height - y)
                     table[k, 2] = max(table[k, 2], width - start)

@@ -16,7 +16,7 @@ from skimage.measure import regionprops
 from skimage.segmentation import relabel_sequential, slic
 
 from haralick_learn import region_features
-from haralick_learn._regions import _numbered_in_order, _survey, label_boxes
+from haralick_learn._regions import _numbered_in_order, _survey, label_boxes, present_labels
 
 from conftest import stack_of_crops
 
@@ -177,3 +177,36 @@ def test_a_batch_numbers_its_regions_in_the_order_of_its_ids(dtype):
                 assert got.dtype == np.int32 and got.shape == layout.shape
                 np.testing.assert_array_equal(got.ravel(), expected.reshape(shifted.shape)
                                               .reshape(layout.shape).ravel())
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.int32, np.int64, np.uint64])
+def test_the_labels_of_a_tile_are_regionprops_labels_boxes_and_areas(dtype):
+    """A tile of a slide holds ids that need not start at 1: its labels, boxes and pixel
+    counts, whether its ids lie close together (counted from the smallest) or far apart (a
+    sort first), uint64 ids beyond int64's range too; none in an empty tile."""
+    labels = astronaut_superpixels()[40:140, 60:200]  # a tile: ids from the middle
+    far = {np.uint16: 40000, np.int32: 10**6, np.int64: 10**12, np.uint64: 2**63 + 5}[dtype]
+    for shift in (0, 1000, far):
+        typed = labels.astype(dtype)
+        shifted = np.where(typed > 50, typed + dtype(shift), typed)
+        ids, boxes, counts = present_labels(shifted)
+        props = sorted(regionprops(_dense(shifted)), key=lambda p: p.label)
+        expected_ids = np.unique(shifted[shifted != 0])
+        assert ids.dtype == shifted.dtype
+        np.testing.assert_array_equal(ids, expected_ids)
+        np.testing.assert_array_equal(boxes, [p.bbox for p in props])
+        np.testing.assert_array_equal(counts, [p.area for p in props])
+    ids, boxes, counts = present_labels(np.zeros((4, 5), dtype))
+    assert ids.size == 0 and boxes.shape == (0, 4) and counts.size == 0
+    if np.dtype(dtype).kind == "i":
+        bad = labels.astype(dtype)
+        bad[70, 100] = -1  # late in the tile
+        with pytest.raises(ValueError, match="non-negative"):
+            present_labels(bad)
+
+
+def _dense(labels):
+    """Labels numbered 1, 2... in the order of their ids (regionprops wants small ids)."""
+    ids, inverse = np.unique(labels, return_inverse=True)
+    dense = inverse.reshape(labels.shape) + (0 if ids[0] == 0 else 1)
+    return dense
