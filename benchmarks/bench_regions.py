@@ -15,8 +15,10 @@ Printed, one thread each (``n_jobs=1``, the BLAS limited to one thread):
 
 * seconds of ``HaralickFeaturizer().transform([gray])`` (the whole image once,
   4 directions), of ``region_features(gray, labels)`` (one row per region, the
-  same settings) and of the same rows region by region (each region's masked
-  crop through the stages on its own), and the ratios;
+  same settings), of the same table read tile by tile (``tile_shape=1000``, as
+  from a Zarr store or an OME-TIFF file, here from memory) and of the same rows
+  region by region (each region's masked crop through the stages on its own),
+  and the ratios;
 * seconds of Nyxus's GLCM group (``nyxus.Nyxus(["*ALL_GLCM*"],
   n_feature_calc_threads=1, coarse_gray_depth=64).featurize(gray, labels)``:
   its 4 angles, 64 gray levels) and of ``region_features(gray, labels,
@@ -100,11 +102,14 @@ def main():
         table = region_features(gray, labels)
         np.testing.assert_array_equal(table.iloc[:, 6:].to_numpy(),
                                       region_by_region(gray, labels))
-        print("the table equals region by region, bit for bit")
+        assert region_features(gray, labels, tile_shape=1000).equals(table)
+        print("the table equals region by region, and tile by tile, bit for bit")
         print(f"Haralick's 13 features x 4 directions ({table.shape[1] - 6} columns), one thread:")
         times = interleaved_rounds(args.repeat, {
             "whole image once": lambda: featurizer.fit_transform([gray]),
             "region_features": lambda: region_features(gray, labels),
+            "region_features, tiles of 1000 x 1000": lambda: region_features(
+                gray, labels, tile_shape=1000),
             "region by region": lambda: region_by_region(gray, labels),
         })
         report(times, "whole image once")
