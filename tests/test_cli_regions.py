@@ -444,12 +444,12 @@ def test_a_second_run_of_the_same_table_is_refused_while_the_first_works(capsys,
 
 def test_a_first_table_says_which_kernels_it_compiles(capsys, cells, tmp_path, monkeypatch):
     # As on a machine that never compiled them: gray tables run the compiled region pass
-    # (about 20 s to compile, longer than the featurizer's kernels), colour ones the featurizer
+    # (about 25 s to compile, longer than the featurizer's kernels), colour ones the featurizer
     from haralick_learn import _numba_cache
 
     folder, _, _ = cells
     monkeypatch.setattr(_numba_cache, "compiled_here", lambda module, kernel=None: False)
-    for extra, what, duration in [((), "region-table", "about 20 s"),
+    for extra, what, duration in [((), "region-table", "about 25 s"),
                                   (("--color", "hsv"), "feature", "a few seconds")]:
         code, _, err = run_cli(capsys, "regions", folder / "coins.png", folder / "labels.npy",
                                "-o", tmp_path / f"{what}.csv", *SETTINGS, *extra)
