@@ -467,7 +467,7 @@ def label_boxes(labels, n_labels):
     """
     n_labels = int(n_labels)
     values = _pass_labels(labels)
-    status, _, table = _survey_pass(values, _NO_NARROW, n_labels, n_labels)
+    status, _, table = _survey_pass(values, _NO_NARROW, n_labels, n_labels, 1)
     if status != _SURVEYED:
         raise ValueError(f"labels must lie in 0..{n_labels}")
     return _boxes_and_counts(table, labels.shape)
@@ -577,7 +577,7 @@ def _survey(labels):
     narrow = _NO_NARROW
     if values.dtype == np.int64 and n_pixels <= np.iinfo(np.int32).max:
         narrow = np.empty(values.shape, np.int32)
-    status, largest, table = _survey_pass(values, narrow, n_pixels, min(n_pixels, 1024))
+    status, largest, table = _survey_pass(values, narrow, n_pixels, min(n_pixels, 1024), 1)
     if status == _SURVEYED:
         ids = np.arange(1, largest + 1, dtype=labels.dtype)
         compact = (narrow if narrow.size else values).reshape(labels.shape)
@@ -627,11 +627,12 @@ _NO_NARROW = np.empty((0, 0, 0), np.int32)
 
 
 @numba.njit(nogil=True, cache=True)
-def _survey_pass(labels, narrow, limit, capacity, first=1):
+def _survey_pass(labels, narrow, limit, capacity, first):
     """Each label's bounding box and pixel count in one pass over a volume, runs along the rows.
 
     Returns ``(status, largest, table)``: ``table`` has a row per label
-    ``first .. first + capacity - 1`` (``first``: no smaller label but 0),
+    ``first .. first + capacity - 1`` (``first``: no smaller label but 0;
+    always given, so that every call shares one compiled signature),
     grown (by doubling) up to the largest label while it makes at most
     ``limit`` rows: the volume's length minus the label's first index
     along each axis (so that every column is a maximum over the label's
