@@ -526,12 +526,7 @@ def present_labels(labels):
             present = np.flatnonzero(counts)
             ids = (np.arange(n_rows, dtype=np.int64)[present] + int(low)).astype(labels.dtype)
             return ids, boxes[present], counts[present]
-    ids, compact = np.unique(labels, return_inverse=True)
-    compact = compact.reshape(labels.shape)
-    if ids[0] == 0:
-        ids = ids[1:]
-    else:
-        compact = compact + 1
+    ids, compact = _consecutive_ids(labels)
     if not len(ids):
         return empty
     boxes, counts = label_boxes(compact, len(ids))

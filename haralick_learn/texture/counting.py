@@ -782,11 +782,18 @@ def _add_count_log_count(count, times, log2_small, whole, fraction):
     upper triangle or all cells). Straight-line code: it compiles in a
     fraction of the time of a loop (a cold first transform compiles it).
     """
-    term = _term(count, log2_small)
-    integer = np.floor(term)
-    fraction += np.int64((term - integer) * _FRACTION_UNITS) * times
-    whole += np.int64(integer) * times + (fraction >> 52)
+    integer, units = _split_term(_term(count, log2_small))
+    fraction += units * times
+    whole += integer * times + (fraction >> 52)
     return whole, fraction & (_ONE_IN_UNITS - 1)
+
+
+@numba.njit(nogil=True, cache=True, inline="always")
+def _split_term(term):
+    """A term ``c log2 c`` (0, or at least 2) as its integer part and its fraction in units
+    of 2**-52 (exact: see :func:`_add_count_log_count`)."""
+    integer = np.floor(term)
+    return np.int64(integer), np.int64((term - integer) * _FRACTION_UNITS)
 
 
 @numba.njit(nogil=True, cache=True, inline="always")
@@ -795,9 +802,7 @@ def _count_log_count_parts(count, parts):
     part and its fraction in units of 2**-52, from ``parts`` for the small counts."""
     if count < parts.shape[0]:
         return parts[unsigned(count), 0], parts[unsigned(count), 1]
-    term = count * np.log2(float(count))
-    integer = np.floor(term)
-    return np.int64(integer), np.int64((term - integer) * _FRACTION_UNITS)
+    return _split_term(count * np.log2(float(count)))  # as _term, beyond the small counts
 
 
 @numba.njit(nogil=True, cache=True)
@@ -1694,9 +1699,8 @@ MAX_CROP_LEVELS = 1024
 @numba.njit(nogil=True, cache=True)
 def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symmetric, start,
                log2_small, parts, scratch, four, touched, spans, sums, logs, row_counts,
-               col_counts,
-               sum_counts, diff_counts, row_weights, col_weights, emit, matrices, statistics,
-               own, own_sums):
+               col_counts, sum_counts, diff_counts, row_weights, col_weights, emit, matrices,
+               statistics, own, own_sums):
     """:func:`_sparse_sums` of each crop of :func:`crop_sums` (its outside level left out).
 
     A crop whose range of levels makes a table of no more cells than it has
