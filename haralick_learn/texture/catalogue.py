@@ -337,7 +337,10 @@ class GLCMStatistics:
 
     @functools.cached_property
     def sum_moments(self):
-        """``sum_k p_{x+y}(k) (k - ux - uy)**n``, n = 2, 3, 4 (cluster tendency, shade, prominence)."""
+        """``sum_k p_{x+y}(k) (k - ux - uy)**n`` for n = 2, 3, 4.
+
+        Cluster tendency, shade and prominence.
+        """
         # numpy's sums of (q d d, q d d d, q d d d d), d = k - ux - uy, over the non-zero q
         return tuple(sum_moments(self.sum_hist, self.ux + self.uy))
 

@@ -887,7 +887,8 @@ def _sparse_sums(gray, offsets, bits, n_valid, symmetric, start, log2_small, scr
     height, width = gray.shape
     for offset in range(offsets.shape[0]):
         dy, dx = offsets[offset, 0], offsets[offset, 1]
-        n_touched = 0
+        # int64, not a literal 0: a literal argument compiles the fill once more for its type
+        n_touched = np.int64(0)
         for y in range(height - dy):
             row = gray[y]
             below = gray[y + dy]
@@ -898,7 +899,7 @@ def _sparse_sums(gray, offsets, bits, n_valid, symmetric, start, log2_small, scr
                 touched[n_touched] = code
                 n_touched += count == 0
                 scratch[code] = count + 1
-        _sparse_fill(scratch, touched, n_touched, bits, 0, n_valid, symmetric, start,
+        _sparse_fill(scratch, touched, n_touched, bits, np.int64(0), n_valid, symmetric, start,
                      log2_small, first + offset, first + offset, sums, logs, row_counts,
                      col_counts, sum_counts, diff_counts, row_weights, col_weights)
 
@@ -1378,7 +1379,7 @@ def _matrix_statistics(row_counts, col_counts, sum_counts, diff_counts, row_weig
         dense[unsigned(k)] = float(d) * (1.0 / (1.0 + float(k * k)))
     out[m, 9] = float(sd2) / t
     out[m, 10] = float(sd) / t
-    out[m, 11] = _range_entropy(diff_counts, r, 0, top, total, log2_small, parts)
+    out[m, 11] = _range_entropy(diff_counts, r, np.int64(0), top, total, log2_small, parts)
     # an integer row is cast to floats in buffers of 8192 entries: a sum per buffer
     idm = 0.0
     for chunk in range(0, top, _EINSUM_BUFFER):
@@ -1536,9 +1537,9 @@ def _stack_sums(stack, highs, offsets, symmetric, start, log2_small, scratch, to
                 col_weights):
     """:func:`_sparse_sums` of every image of a stack, image ``i``'s matrices from row ``i * M``."""
     for i in range(stack.shape[0]):
-        _sparse_sums(stack[i], offsets, 8, highs[i] + 1, symmetric, start, log2_small, scratch,
-                     touched, i * offsets.shape[0], sums, logs, row_counts, col_counts,
-                     sum_counts, diff_counts, row_weights, col_weights)
+        _sparse_sums(stack[i], offsets, np.int64(8), highs[i] + 1, symmetric, start,
+                     log2_small, scratch, touched, i * offsets.shape[0], sums, logs, row_counts,
+                     col_counts, sum_counts, diff_counts, row_weights, col_weights)
 
 
 def stack_sums(stack, distances=(1,), directions=DIRECTIONS, *, symmetric=True,
@@ -1778,7 +1779,7 @@ def _crop_sums(levels, starts, shapes, n_levels, lowest, offsets, counted, symme
             if not counted[o]:
                 continue
             dz, dy, dx = offsets[o, 0], offsets[o, 1], offsets[o, 2]
-            n_touched = 0
+            n_touched = np.int64(0)
             for z in range(max(0, -dz), depth - max(0, dz)):
                 for y in range(max(0, -dy), height - max(0, dy)):
                     here = z * height + y
@@ -2383,8 +2384,8 @@ def _eps_cell_entropies(cmats, sides, lows, row_counts, col_counts, totals, igno
                         terms[k, n_terms[k]] = values[k]
                         n_terms[k] += 1
         for k in range(3):
-            out[k, m] = -(0.0 + _pairwise_sum(positions[k], terms[k], 0, n_terms[k], size,
-                                              lanes, frames, partial))
+            out[k, m] = -(0.0 + _pairwise_sum(positions[k], terms[k], np.int64(0), n_terms[k],
+                                              size, lanes, frames, partial))
 
 
 @numba.njit(nogil=True, cache=True)
@@ -2584,5 +2585,5 @@ def _sum_moments(sum_hist, centres, positions, terms, lanes, out):
                     terms[j, n_terms[j]] = values[j]
                     n_terms[j] += 1
         for j in range(3):
-            out[j, m] = 0.0 + _pairwise_sum(positions[j], terms[j], 0, n_terms[j], width,
-                                            lanes, frames, partial)
+            out[j, m] = 0.0 + _pairwise_sum(positions[j], terms[j], np.int64(0), n_terms[j],
+                                            width, lanes, frames, partial)

@@ -421,8 +421,9 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
         z1 = min(depth, z + rz + 1)
         y0 = max(0, y - ry)
         y1 = min(height, y + ry + 1)
-        x0 = 0
-        x1 = 0
+        # int64 values, not literals: a literal argument compiles a column move once more
+        x0 = x1 = np.int64(0)
+        leaving, entering = np.int64(-1), np.int64(1)
         window_max = 0
         window_min = n_levels  # above every level: the row's window is empty
         h_start = 0
@@ -441,7 +442,7 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
             hi = min(width, x + rx + 1)
             while x0 < lo and x0 < x1:  # the left column leaves
                 _move_column(levels, mask, use_mask, x0, x0, x1, z0, z1, y0, y1, offsets,
-                             groups, -1, ignore_zeros, n_levels, cells, px, dh, sh, acc, step1,
+                             groups, leaving, ignore_zeros, n_levels, cells, px, dh, sh, acc, step1,
                              step2, inv, chist, track_max, hist)
                 x0 += 1
             if x0 < lo:  # a step wider than the window: it emptied
@@ -453,9 +454,9 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
                 window_min += 1
             while x1 < hi:  # a column enters on the right
                 bottom, top = _move_column(levels, mask, use_mask, x1, x0, x1 + 1, z0, z1, y0,
-                                           y1, offsets, groups, 1, ignore_zeros, n_levels, cells,
-                                           px, dh, sh, acc, step1, step2, inv, chist, track_max,
-                                           hist)
+                                           y1, offsets, groups, entering, ignore_zeros, n_levels,
+                                           cells, px, dh, sh, acc, step1, step2, inv, chist,
+                                           track_max, hist)
                 window_max = max(window_max, top)
                 window_min = min(window_min, bottom)
                 x1 += 1
@@ -475,7 +476,7 @@ def map_rows(levels, mask, use_mask, only_mask, row_start, row_stop, n_grid_y, s
                     _write_matrix(cells[k], n_levels, matrix_out[row, h, k])
         while x0 < x1:
             _move_column(levels, mask, use_mask, x0, x0, x1, z0, z1, y0, y1, offsets, groups,
-                         -1, ignore_zeros, n_levels, cells, px, dh, sh, acc, step1, step2, inv,
+                         leaving, ignore_zeros, n_levels, cells, px, dh, sh, acc, step1, step2, inv,
                          chist, track_max, hist)
             x0 += 1
 
@@ -782,8 +783,9 @@ def map_rows_ordered(first_levels, second_levels, both_orders, mask, use_mask, o
         z1 = min(depth, z + rz + 1)
         y0 = max(0, y - ry)
         y1 = min(height, y + ry + 1)
-        x0 = 0
-        x1 = 0
+        # int64 values, not literals: a literal argument compiles a column move once more
+        x0 = x1 = np.int64(0)
+        leaving, entering = np.int64(-1), np.int64(1)
         window_max = 0
         window_min = n_levels  # above every level: the row's window is empty
         h_start = 0
@@ -802,7 +804,7 @@ def map_rows_ordered(first_levels, second_levels, both_orders, mask, use_mask, o
             hi = min(width, x + rx + 1)
             while x0 < lo and x0 < x1:  # the left column leaves
                 _move_ordered_column(first_levels, second_levels, both_orders, mask, use_mask,
-                                     x0, x0, x1, z0, z1, y0, y1, offsets, groups, -1,
+                                     x0, x0, x1, z0, z1, y0, y1, offsets, groups, leaving,
                                      ignore_zeros, cells, px, py, dh, sh, acc, step1,
                                      inv, chist, track_max, want_hxy1, lg, sided, hist)
                 x0 += 1
@@ -816,7 +818,7 @@ def map_rows_ordered(first_levels, second_levels, both_orders, mask, use_mask, o
             while x1 < hi:  # a column enters on the right
                 bottom, top = _move_ordered_column(
                     first_levels, second_levels, both_orders, mask, use_mask, x1, x0, x1 + 1,
-                    z0, z1, y0, y1, offsets, groups, 1, ignore_zeros, cells, px, py,
+                    z0, z1, y0, y1, offsets, groups, entering, ignore_zeros, cells, px, py,
                     dh, sh, acc, step1, inv, chist, track_max, want_hxy1, lg, sided, hist)
                 window_max = max(window_max, top)
                 window_min = min(window_min, bottom)
@@ -842,7 +844,7 @@ def map_rows_ordered(first_levels, second_levels, both_orders, mask, use_mask, o
                     _write_ordered_matrix(cells[k], n_levels, matrix_out[row, h, k])
         while x0 < x1:
             _move_ordered_column(first_levels, second_levels, both_orders, mask, use_mask, x0,
-                                 x0, x1, z0, z1, y0, y1, offsets, groups, -1, ignore_zeros,
+                                 x0, x1, z0, z1, y0, y1, offsets, groups, leaving, ignore_zeros,
                                  cells, px, py, dh, sh, acc, step1, inv, chist,
                                  track_max, want_hxy1, lg, sided, hist)
             x0 += 1
