@@ -1,5 +1,10 @@
 """Parity of the compiled kernels with mahotas, the reference implementation."""
 
+import json
+import os
+import subprocess
+import sys
+
 import mahotas
 import mahotas.features.texture as mahotas_texture
 import numpy as np
@@ -10,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from sklearn.datasets import load_sample_images
 
+import haralick_learn
 from haralick_learn.texture.counting import DIRECTIONS, cooccurrence
 from haralick_learn.preprocess import gray as gray_module
 from haralick_learn.preprocess.gray import rgb_to_gray_uint8, rgbx_to_gray_uint8
@@ -549,3 +555,44 @@ def test_the_feature_catalogue_names_the_haralick_features_in_order():
 
     assert tuple(FEATURES)[: len(FEATURE_NAMES)] == FEATURE_NAMES
     assert tuple(FEATURES) == sum(FEATURE_SETS.values(), ())
+
+
+
+_LITERAL_VARIANTS = r"""
+import json
+import numba
+import numpy as np
+import skimage.data
+from numba.core import types
+
+from haralick_learn import HaralickFeaturizer, region_features, texture_maps
+from haralick_learn.texture import counting, windowed
+
+gray = skimage.data.camera()[:48, :48]
+labels = np.repeat(np.arange(1, 5, dtype=np.int32), 576).reshape(48, 48)
+texture_maps(gray, 5, step=8)
+texture_maps(gray, 5, step=8, symmetric=False)
+region_features(gray, labels)
+HaralickFeaturizer().fit_transform([gray[:16, :16], gray[16:32, :16]])
+literal = {}
+for module in (counting, windowed):
+    for name, kernel in vars(module).items():
+        if isinstance(kernel, numba.core.registry.CPUDispatcher):
+            for signature in kernel.signatures:
+                if any(isinstance(t, types.Literal) for t in signature):
+                    literal.setdefault(name, []).append(str(signature))
+print(json.dumps(literal))
+"""
+
+
+@pytest.mark.slow
+def test_kernels_compile_one_variant_per_argument_type_not_per_constant(tmp_path):
+    # A kernel calling another with a literal constant (0, 8, -1), or with a variable first
+    # set to one, makes numba compile the callee once more for the literal's type, on every
+    # machine's first run. Compiled from an empty cache: texture maps, ordered maps, region
+    # tables and the featurizer's batches of small images.
+    package_parent = os.path.dirname(os.path.dirname(haralick_learn.__file__))
+    env = dict(os.environ, PYTHONPATH=package_parent, NUMBA_CACHE_DIR=str(tmp_path))
+    result = subprocess.run([sys.executable, "-c", _LITERAL_VARIANTS], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, check=True)
+    assert json.loads(result.stdout.splitlines()[-1]) == {}
