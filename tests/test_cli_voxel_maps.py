@@ -165,6 +165,26 @@ def test_a_volume_without_geometry_gets_unit_voxels_and_a_warning(capsys, scan):
                                   texture_maps(voxels, 3, volume=True, **SETTINGS))
 
 
+
+@pytest.mark.parametrize("name", ["scan.nii.gz", "scan.nrrd", "stack.tif"])
+def test_a_volume_too_large_for_memory_is_refused_from_its_header(capsys, scan, monkeypatch,
+                                                                   name):
+    # The shape comes from the file's header, before any voxel is read: NIfTI, NRRD and TIFF
+    from haralick_learn.cli import maps as command
+
+    voxels = np.asarray(nibabel.load(scan[0]).dataobj)
+    if name.endswith(".nrrd"):
+        pytest.importorskip("nrrd").write(name, voxels)
+    elif name.endswith(".tif"):
+        pytest.importorskip("tifffile").imwrite(name, voxels, photometric="minisblack")
+    monkeypatch.setattr(command, "available_memory", lambda: 1000)
+    before = folder()
+    code, out, err = cli(capsys, "map", name, "--volume", *OPTIONS, "-o", "maps.npy")
+    assert code == 1 and not out
+    assert f"mapping {name!r} (8 x 20 x 22 voxels) needs about" in err, err
+    assert folder() == before
+
+
 def folder():
     return sorted(os.listdir("."))
 

@@ -484,6 +484,7 @@ def _checked_pixels(array, source):
 #: File suffixes read as volumes, and the optional extra each needs.
 _NIFTI_SUFFIXES = (".nii", ".nii.gz")
 _NRRD_SUFFIXES = (".nrrd",)
+_TIFF_SUFFIXES = (".tif", ".tiff")  # any other file is tried as a TIFF stack too
 
 
 def split_sample(sample):
