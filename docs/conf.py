@@ -3,7 +3,6 @@
 Build: ``pip install ".[docs]" && sphinx-build -W -b html docs docs/_build/html``.
 """
 
-import os
 import re
 import sys
 from pathlib import Path

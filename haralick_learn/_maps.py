@@ -25,7 +25,7 @@ from .texture.windowed import (
 )
 from ._params import parameter_names
 from ._progress import Progress
-from .preprocess.quantize import quantize, to_gray_levels
+from .preprocess.quantize import quantize
 from ._settings import TextureSettings
 
 __all__ = ["texture_maps"]

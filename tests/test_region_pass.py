@@ -22,8 +22,7 @@ from haralick_learn.texture.counting import cooccurrence, cooccurrence_sums, cro
 from haralick_learn.io.decode import load_gray
 from haralick_learn._pipeline import covers_regions, rows_from_labels
 from haralick_learn.preprocess.quantize import REGION_DONE, _range_edges, quantize, quantize_regions
-from haralick_learn._regions import (_compact_ids, _Regions, _survey, label_boxes,
-                                     region_columns)
+from haralick_learn._regions import _Regions, _survey, label_boxes, region_columns
 from haralick_learn._settings import TextureSettings
 
 from test_volumes import VOLUMES
