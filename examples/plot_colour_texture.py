@@ -92,8 +92,8 @@ names = colour.get_feature_names_out()
 print(names[[0, 52, 104, 156, 208, 260]])
 
 # %%
-# The :ref:`colour page <colour-guide>` of the user guide measures every colour space, with and without
-# pairs, on a larger set (288 patches of 12 photographs): ``color="hsv",
+# The :ref:`colour page <colour-guide>` of the user guide measures every colour space, with and
+# without pairs, on a larger set (288 patches of 12 photographs): ``color="hsv",
 # color_pairs="all"`` was the best setting both to classify and to search;
 # ``color="hsv"`` alone keeps most of the gain at half the columns. Keep
 # ``color="gray"`` for gray images, and whenever the numbers must be

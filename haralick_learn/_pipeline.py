@@ -341,8 +341,8 @@ def _features_with_matrices(crops, group, sums, offsets, counted, settings, emit
     matrices each over its region's range of levels, padded to the widest;
     for the others, a pass per number of levels (one matrix shape).
     ``emitted``: the regions' matrices over their ranges of levels, if
-    counted with their sums (all of them for :data:`PADDED_MATRIX_FEATURES`). Every formula works matrix by
-    matrix: a region's features are those it gets alone. Shape as
+    counted with their sums (all of them for :data:`PADDED_MATRIX_FEATURES`). Every formula
+    works matrix by matrix: a region's features are those it gets alone. Shape as
     :func:`_features_of_sums`.
     """
     names = settings.features
@@ -453,7 +453,8 @@ def _reason(exc, sample, index):
 def row_from_channels(pixels, source, settings, mask=None):
     """The feature row of a colour sample (the stages after reading, ``settings.color`` != gray).
 
-    The channel images of ``settings.color`` (:func:`~haralick_learn.preprocess.channels.channel_images`),
+    The channel images of ``settings.color``
+    (:func:`~haralick_learn.preprocess.channels.channel_images`),
     then :func:`row_from_channel_images`.
     """
     return row_from_channel_images(channel_images(pixels, settings.color, source), source,

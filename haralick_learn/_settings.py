@@ -147,7 +147,8 @@ class TextureSettings:
         or the user's angles (floats, radians) or offset vectors per unit distance;
         resolved: ``from_params(offsets=None)`` takes the features' own convention.
     bin_width : float or None
-        pyradiomics's fixed bin width (see :func:`haralick_learn.preprocess.quantize.to_gray_levels`).
+        pyradiomics's fixed bin width (see
+        :func:`haralick_learn.preprocess.quantize.to_gray_levels`).
     gray_range : None, "image" or (low, high)
         The intensity range that ``levels`` bins are spread over.
     volume : False or {"2d", "2.5d", "3d"}
@@ -433,6 +434,7 @@ TextureSettings.from_params.__func__.__signature__ = inspect.Signature(
     + [inspect.Parameter(param.name, inspect.Parameter.KEYWORD_ONLY, default=param.default)
        for param in PARAMETERS]
 )
+
 
 def _chebyshev_offsets(distance):
     """pyradiomics's 2-D offsets at ``distance``: the ``4 d`` offsets ``(dy, dx)`` of infinity

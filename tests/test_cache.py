@@ -175,7 +175,8 @@ def test_same_size_rewrite_with_mtime_restored_gets_new_features(
     after = featurizer.fit_transform([path])
     assert len(computed) == 2
     assert not np.array_equal(before, after)
-    np.testing.assert_array_equal(after, HaralickFeaturizer().fit_transform([tmp_path / "other.bmp"]))
+    np.testing.assert_array_equal(after,
+                                  HaralickFeaturizer().fit_transform([tmp_path / "other.bmp"]))
 
 
 def test_freshly_written_file_is_not_remembered(tmp_path, monkeypatch):

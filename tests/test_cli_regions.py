@@ -137,6 +137,7 @@ def test_errors_are_one_line_and_write_nothing(capsys, cells, tmp_path):
         assert code == 1 and "it is the input image" in err, err
         assert (folder / name).read_bytes() == before
 
+
 def test_parquet_is_written_or_names_pyarrow(capsys, cells, tmp_path, monkeypatch):
     folder, image, labels = cells
     out = tmp_path / "cells.parquet"

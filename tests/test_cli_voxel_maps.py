@@ -165,7 +165,6 @@ def test_a_volume_without_geometry_gets_unit_voxels_and_a_warning(capsys, scan):
                                   texture_maps(voxels, 3, volume=True, **SETTINGS))
 
 
-
 @pytest.mark.parametrize("name", ["scan.nii.gz", "scan.nrrd", "stack.tif"])
 def test_a_volume_too_large_for_memory_is_refused_from_its_header(capsys, scan, monkeypatch,
                                                                    name):

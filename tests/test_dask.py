@@ -102,7 +102,8 @@ def test_dask_backend_with_other_parameters(any_client, images):
     params = dict(distance=[1, 3], aggregate="mean_ptp", levels=64, on_error="nan")
     paths = images[::10] + ["/nonexistent/image.jpg"]
     expected = reference(paths, **params)
-    with joblib.parallel_config(backend="dask"), pytest.warns(ImageFeaturizationWarning, match="1 of"):
+    with joblib.parallel_config(backend="dask"), \
+            pytest.warns(ImageFeaturizationWarning, match="1 of"):
         got = HaralickFeaturizer(**params).fit_transform(paths)
     np.testing.assert_array_equal(got, expected)
     assert np.isnan(got[-1]).all()

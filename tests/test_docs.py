@@ -277,7 +277,8 @@ def test_readme_performance_is_a_short_summary_that_points_to_the_page():
     section = readme_performance()
     lines = [text for text in section.splitlines() if text.strip()]
     assert len(lines) <= README_SUMMARY_LINES, \
-        f"README's Performance summary has {len(lines)} lines: move the details to docs/performance.md"
+        f"README's Performance summary has {len(lines)} lines: move the details to " \
+        "docs/performance.md"
     assert COMMAND.search(section) and CPU.search(section), \
         "README's Performance summary names the command and the CPU of its figures"
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -286,7 +287,8 @@ def test_readme_performance_is_a_short_summary_that_points_to_the_page():
 
 
 def performance_sections():
-    """``(heading, text)`` of each section of docs/performance.md, the included summary as README's."""
+    """``(heading, text)`` of each section of docs/performance.md, the included summary as
+    README's."""
     page = (DOCS / "performance.md").read_text(encoding="utf-8")
     sections = re.split(r"^(#{1,3} .*)$", page, flags=re.M)
     yield from zip(["(top)", *sections[1::2]], [sections[0], *sections[2::2]])

@@ -20,7 +20,6 @@ from conftest import (BACKENDS, MAHOTAS_GRAY, RTOL, exact_reference_row, referen
                       reference_row)
 
 
-
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_mahotas_gray_conversion_matches_reference_on_photographs(photo_paths, backend):
     expected = np.vstack([reference_row(p) for p in photo_paths])
@@ -199,7 +198,8 @@ def test_set_output_pandas(jpeg_paths):
 
 
 def test_feature_names_are_unique_and_readable():
-    names = HaralickFeaturizer(compute_14th_feature=True, aggregate="mean_ptp").get_feature_names_out()
+    names = HaralickFeaturizer(compute_14th_feature=True,
+                               aggregate="mean_ptp").get_feature_names_out()
     assert len(names) == 28 and len(set(names)) == 28
     assert names[0] == "angular_second_moment_mean_d1"
     assert names[-1] == "maximal_correlation_coefficient_ptp_d1"

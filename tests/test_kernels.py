@@ -557,7 +557,6 @@ def test_the_feature_catalogue_names_the_haralick_features_in_order():
     assert tuple(FEATURES) == sum(FEATURE_SETS.values(), ())
 
 
-
 _LITERAL_VARIANTS = r"""
 import json
 import numba

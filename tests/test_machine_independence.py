@@ -32,6 +32,7 @@ SETTINGS = {
     "skimage_merged": {"features": ["skimage", "ibsi"], "aggregate": "merged", "levels": 64},
 }
 
+
 def rows_of(settings):
     """The featurizer's rows of three photographs under each setting, and a texture map's."""
     from skimage import data
@@ -94,7 +95,8 @@ def _rows_of_runs(folder, runs):
         started[name] = (path, subprocess.Popen(
             [sys.executable, "-c", ROWS, str(path), repr(SETTINGS)],
             # one BLAS thread each: the runs already share the cores
-            env=dict(os.environ, OPENBLAS_NUM_THREADS="1", **env), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=dict(os.environ, OPENBLAS_NUM_THREADS="1", **env), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     rows = {}
     for name, (path, process) in started.items():

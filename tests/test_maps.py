@@ -509,7 +509,8 @@ def test_dask_volumes_with_a_mask_equal_the_in_memory_voxel_maps():
     if not os.path.exists(path):
         pytest.skip("this nibabel install ships no anatomical.nii")
     volume = np.ascontiguousarray(
-        np.asarray(nibabel.load(path).dataobj).astype(np.int16).transpose(2, 0, 1)[6:12, 5:30, 8:36])
+        np.asarray(nibabel.load(path).dataobj).astype(np.int16)
+        .transpose(2, 0, 1)[6:12, 5:30, 8:36])
     mask = volume > np.percentile(volume, 55)
     params = dict(volume=True, features=["ibsi_Contrast", "ibsi_JointEntropy", "ibsi_Idn",
                                          "ibsi_MCC"], bin_width=1500, aggregate="mean")

@@ -18,7 +18,8 @@ from skimage.measure import label as connected_components
 from skimage.segmentation import slic, watershed
 
 from haralick_learn import region_features
-from haralick_learn.texture.counting import cooccurrence, cooccurrence_sums, crop_matrices, crop_sums
+from haralick_learn.texture.counting import (cooccurrence, cooccurrence_sums, crop_matrices,
+                                             crop_sums)
 from haralick_learn.io.decode import load_gray
 from haralick_learn._pipeline import covers_regions, rows_from_labels
 from haralick_learn.preprocess.quantize import REGION_DONE, _range_edges, quantize, quantize_regions
@@ -405,9 +406,10 @@ def test_label_boxes_are_find_objects_boxes_and_bincount_counts(images, name):
 def test_matrices_padded_to_the_largest_give_each_regions_own_row(params, counted_with_sums,
                                                                    monkeypatch):
     """The features of the matrices of regions of many numbers of levels, counted side by side
-    over their own ranges of levels padded to the widest: each row is the featurizer's on that region's crop and mask (its own
-    levels), bit for bit. Real data with many labels: SLIC superpixels of a photograph, with a
-    one-pixel region (no pair: NaN) and a region of one gray level."""
+    over their own ranges of levels padded to the widest: each row is the featurizer's on that
+    region's crop and mask (its own levels), bit for bit. Real data with many labels: SLIC
+    superpixels of a photograph, with a one-pixel region (no pair: NaN) and a region of one gray
+    level."""
     from haralick_learn import HaralickFeaturizer
 
     gray = mahotas.colors.rgb2gray(skimage.data.astronaut()[:200, :260], dtype=np.uint8)

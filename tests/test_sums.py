@@ -17,7 +17,8 @@ from sklearn.datasets import load_sample_image
 
 from conftest import RTOL, reference_gray
 from haralick_learn import HaralickFeaturizer
-from haralick_learn.texture.counting import CooccurrenceSums, cooccurrence, cooccurrence_sums, matrix_sums
+from haralick_learn.texture.counting import (CooccurrenceSums, cooccurrence, cooccurrence_sums,
+                                             matrix_sums)
 from haralick_learn.texture.counting import stack_sums
 
 

@@ -3,9 +3,9 @@
 This is the only module that reads files. :func:`load_image` reads a path, a
 PIL image or an array and returns a 2-D gray array; the channel stage (an
 8-bit RGB image through the gray conversion of ``preprocess.gray``: exact integer
-arithmetic, or mahotas's ``rgb2gray`` bit for bit) runs inside the read, a strip of rows at a time, so that a photograph is
-never held both in colour and in gray. Quantization is the next stage
-(``preprocess.quantize``).
+arithmetic, or mahotas's ``rgb2gray`` bit for bit) runs inside the read, a strip of rows at
+a time, so that a photograph is never held both in colour and in gray. Quantization is the next
+stage (``preprocess.quantize``).
 """
 
 import os

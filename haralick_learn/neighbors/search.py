@@ -150,9 +150,9 @@ class DistanceNeighbors(BaseEstimator):
     approximate value is within a margin of the k-th smallest, the margin
     being twice a bound on the rounding error derived from the rows' norms
     (see the :ref:`user guide <euclidean-exactness>`). That set provably
-    holds the k nearest rows and every row tied with the k-th; their distances are then recomputed from the
-    differences, as ``pdist`` does, and ranked by (distance, index). Other
-    metrics use :func:`scipy.spatial.distance.cdist` on chunks of queries.
+    holds the k nearest rows and every row tied with the k-th; their distances are then
+    recomputed from the differences, as ``pdist`` does, and ranked by (distance, index).
+    Other metrics use :func:`scipy.spatial.distance.cdist` on chunks of queries.
 
     Examples
     --------
