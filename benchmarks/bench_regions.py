@@ -43,12 +43,11 @@ SOURCES = "/usr/share/backgrounds/mate/nature/*.jpg"
 
 def region_by_region(gray, labels, **params):
     """The rows of ``region_features``, each region through the stages on its own."""
-    from haralick_learn._regions import _compact_ids, _Regions, label_boxes
+    from haralick_learn._regions import _Regions, _survey
     from haralick_learn._settings import TextureSettings
 
     settings = TextureSettings.from_params(**params)
-    ids, compact = _compact_ids(labels)
-    corners, counts = label_boxes(compact, len(ids))
+    ids, compact, corners, counts = _survey(labels)
     return _Regions(gray, compact, corners, ids, settings, False).rows_one_by_one(
         np.flatnonzero(counts))
 

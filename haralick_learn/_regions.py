@@ -714,24 +714,12 @@ def _grown(table, n_rows):
     return larger
 
 
-def _compact_ids(labels, largest=None):
-    """The region ids of a label image and the image relabelled ``1, 2, ...`` in their order.
-
-    Returns ``(ids, compact)``: region ``k`` of ``compact`` (``k >= 1``) has
-    the label ``ids[k - 1]``, background stays 0. Label ids are names, not
-    counts: :func:`label_boxes` makes arrays as long as the largest id, so
-    ids beyond the number of pixels are first made consecutive
-    (a sort of the pixels), and the cost follows the pixels, never the ids.
-    """
-    if largest is None:
-        largest = int(labels.max())
-    if largest <= labels.size:
-        return np.arange(1, largest + 1, dtype=labels.dtype), labels
-    return _consecutive_ids(labels)
-
-
 def _consecutive_ids(labels):
-    """:func:`_compact_ids` by a sort of the pixels: the ids present, numbered ``1, 2, ...``."""
+    """The non-zero ids present and the labels numbered ``1, 2, ...`` in their order (0 stays).
+
+    By a sort of the pixels, for ids too far apart for :func:`label_boxes`'s
+    arrays (as long as the largest id): the cost follows the pixels, never the ids.
+    """
     ids, compact = np.unique(labels, return_inverse=True)
     compact = compact.reshape(labels.shape)
     if ids[0] == 0:

@@ -303,15 +303,14 @@ def test_level_statistics_are_numpys_sums_bit_for_bit(symmetric, ignore_zeros):
     matrices of a label image's regions (one of one pixel, without pairs; one of one gray
     level; one spanning 0..255), a whole photograph's and a 16-bit image's."""
     from haralick_learn._pipeline import _region_offsets
-    from haralick_learn._regions import _compact_ids, label_boxes
+    from haralick_learn._regions import _survey
     from haralick_learn._settings import TextureSettings
     from haralick_learn.preprocess.quantize import quantize_regions
     from haralick_learn.texture.counting import crop_sums, level_statistics
 
     gray, labels = _labelled_camera()
     settings = TextureSettings.from_params(distance=[1, 2])
-    ids, compact = _compact_ids(labels)
-    boxes, counts = label_boxes(compact, len(ids))
+    ids, compact, boxes, counts = _survey(labels)
     present = np.flatnonzero(counts)
     crops = quantize_regions(gray, compact, boxes[present], present + 1, settings)
     offsets, counted = _region_offsets(settings, 2)
