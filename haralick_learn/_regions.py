@@ -222,6 +222,8 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
                                 describe_source(image, 0))
     shape = pixels.shape if settings.color == "gray" else pixels[0].shape
     labels = np.asarray(labels)
+    if not labels.dtype.isnative:  # the compiled passes view labels in this machine's order
+        labels = labels.astype(labels.dtype.newbyteorder("="))
     if labels.dtype.kind not in "iu" or labels.dtype == bool:
         raise TypeError(f"labels must be an integer label image, got dtype {labels.dtype}")
     if labels.shape != shape:

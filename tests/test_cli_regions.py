@@ -158,6 +158,20 @@ def test_parquet_is_written_or_names_pyarrow(capsys, cells, tmp_path, monkeypatc
     assert calls == [] and not out.exists()  # checked before any work
 
 
+def test_big_endian_npy_labels_give_the_table(capsys, cells, tmp_path):
+    """A .npy of big-endian labels (saved on such a machine): the table of their values."""
+    pytest.importorskip("pyarrow")
+    folder, image, labels = cells
+    np.save(tmp_path / "big-endian.npy", labels.astype(">i4"))
+    out = tmp_path / "cells.parquet"
+    code, _, err = run_cli(capsys, "regions", folder / "coins.png", tmp_path / "big-endian.npy",
+                           "-o", out)
+    assert code == 0, err
+    pd.testing.assert_frame_equal(pd.read_parquet(out),
+                                  region_features(image, labels.astype(np.int32)),
+                                  check_exact=True)
+
+
 def test_a_bilevel_label_image_is_one_region(capsys, cells, tmp_path):
     folder, image, labels = cells
     Image.fromarray(labels > 0).save(tmp_path / "mask.png")  # mode "1"

@@ -266,6 +266,18 @@ def test_ids_are_names_on_disk_too(coins, tmp_path):
     pd.testing.assert_frame_equal(table, expected, check_exact=True)
 
 
+def test_big_endian_inputs_are_read_by_value(coins):
+    """Labels and images in big-endian byte order (Dask arrays of '>i4' and '>f8', as a
+    big-endian .npy file or a Zarr v2 store gives them): the table of the same values."""
+    da = pytest.importorskip("dask.array")
+    image, labels = coins
+    expected = region_features(image / 7, labels.astype(np.int32), **SETTINGS)
+    big_endian_labels = da.from_array(labels.astype(">i4"), chunks=(48, 80))
+    for image_in in (image / 7, da.from_array((image / 7).astype(">f8"), chunks=64)):
+        table = region_features(image_in, big_endian_labels, tile_shape=64, **SETTINGS)
+        pd.testing.assert_frame_equal(table, expected, check_exact=True)
+
+
 def test_on_error_and_empty_labels(coins, tmp_path):
     image, labels = coins
     specks = labels.copy()

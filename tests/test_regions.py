@@ -211,6 +211,17 @@ def test_label_ids_are_names_not_counts(big, dtype):
     assert_boxes_and_counts_are_regionprops(expected, small)
 
 
+def test_big_endian_arrays_are_read_by_value(coffee):
+    """Labels and a float image in big-endian byte order (as a .npy file or a FITS image may
+    hold them): the table of the same values, its label column in the machine's order."""
+    rgb, labels = coffee
+    gray = rgb[..., 1] / 7.0
+    expected = region_features(gray, labels.astype(np.int32), aggregate="mean")
+    for options in ({}, {"tile_shape": 64}):
+        table = region_features(gray.astype(">f8"), labels.astype(">i4"), aggregate="mean",
+                                **options)
+        pd.testing.assert_frame_equal(table, expected, check_exact=True)
+
 @pytest.mark.parametrize("params", [{}, {"color": "rgb", "color_pairs": "all"}],
                          ids=["gray", "colour"])
 def test_a_region_without_pairs_names_its_label_or_gets_nan(coffee, params):

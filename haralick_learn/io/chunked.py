@@ -95,7 +95,8 @@ class ChunkedArray:
         self.chunk_shape = tuple(int(chunks[axis]) for axis in spatial)
         self.has_channels = bool(channel)
         self.shape = self.spatial_shape + tuple(int(raw.shape[axis]) for axis in channel)
-        self.dtype = np.dtype(raw.dtype)
+        # read() gives this machine's byte order (the compiled passes read no other)
+        self.dtype = np.dtype(raw.dtype).newbyteorder("=")
         self._channel_position = None
         if channel:  # where the channel axis is among the axes the index keeps
             self._channel_position = sum(role != "drop" for role in self.roles[: channel[0]])
@@ -116,6 +117,8 @@ class ChunkedArray:
             # dispatch callback, inside the client's event loop, which would then wait on itself.
             block = block.compute(scheduler="threads")
         block = np.asarray(block)
+        if not block.dtype.isnative:  # a big-endian store (Zarr v2, a Dask array of a .npy)
+            block = block.astype(block.dtype.newbyteorder("="))
         if self._channel_position is not None:
             block = np.moveaxis(block, self._channel_position, -1)
         return block

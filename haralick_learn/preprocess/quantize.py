@@ -400,6 +400,8 @@ def region_pass_arrays(gray, labels):
     >>> gray.dtype, labels.dtype
     (dtype('int64'), dtype('int32'))
     """
+    if not gray.dtype.isnative:  # numba compiles for this machine's byte order only
+        gray = gray.astype(gray.dtype.newbyteorder("="))
     if gray.dtype.kind in "iu" and gray.dtype not in (np.uint8, np.uint16, np.uint64):
         gray = gray.astype(np.int64)
     elif gray.dtype == bool:
