@@ -25,7 +25,7 @@ from .io.chunked import is_chunked, open_chunked
 from .preprocess.gray import rgb_to_gray_uint8
 from .io.decode import describe_source, load_color_pixels, load_gray
 from ._progress import Progress
-from ._regions import present_labels, region_box_names, region_rows
+from ._regions import check_region_settings, present_labels, region_box_names, region_rows
 
 __all__ = ["Batch", "RegionPlan", "RegionTiles", "region_table"]
 
@@ -96,6 +96,7 @@ class RegionTiles:
     def __init__(self, image, labels, settings, *, on_error="raise", tile_shape=None):
         if on_error not in ("raise", "nan"):
             raise ValueError(f"on_error must be 'raise' or 'nan', got {on_error!r}")
+        check_region_settings(settings)
         self.settings, self.catch = settings, on_error == "nan"
         self._opened = []
         try:

@@ -152,7 +152,7 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
     ValueError, TypeError
         For labels that are not integers, negative, or of another shape than
         the image (naming the inputs read tile by tile), for unknown or
-        refused parameters, and
+        refused parameters (``backend="mahotas"`` too), and
         (``on_error="raise"``) for a region without any pixel pair at some
         distance, naming its label.
 
@@ -167,9 +167,9 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
     GIL: ``n_jobs`` threads run batches side by side), with rows identical bit
     for bit to featurizing each region on its own. Settings that pass does not
     cover go region by region, with the same rows: colour (``color``),
-    ``aggregate="merged"``, ``volume="2d"``, ``backend="mahotas"``, and the
-    Haralick set's 14th feature (``compute_14th_feature``, which counts
-    compact matrices). Regions it leaves (no pixel pair at some distance,
+    ``aggregate="merged"``, ``volume="2d"``, and the Haralick set's 14th
+    feature (``compute_14th_feature``, which counts compact matrices).
+    Regions it leaves (no pixel pair at some distance,
     bins that ``bin_width`` or a float range refuse, integers beyond 63-bit
     arithmetic) go region by region too, which raises or gives NaN as
     ``on_error`` says.
@@ -206,6 +206,7 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
     if on_error not in ("raise", "nan"):
         raise ValueError(f"on_error must be 'raise' or 'nan', got {on_error!r}")
     settings = TextureSettings.from_params(**featurizer_params)
+    check_region_settings(settings)
     if tile_shape is not None or is_chunked(image) or is_chunked(labels):
         from ._region_tiles import RegionTiles  # it computes its batches with region_rows
 
@@ -352,6 +353,13 @@ def _look_up(values, low, table, out):
         k = np.int64(values[p]) - low
         inside = (k >= 0) & (k < last)
         out[p] = table[unsigned(k if inside else last)]
+
+
+def check_region_settings(settings):
+    """Refuse settings under which every region fails alike (not a table of NaN rows)."""
+    if settings.backend == "mahotas":
+        raise ValueError("region tables count pixel pairs inside masks, which need the "
+                         "compiled kernels; backend='mahotas' has none (use backend='auto')")
 
 
 def _check_params(params):

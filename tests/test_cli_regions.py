@@ -125,6 +125,10 @@ def test_errors_are_one_line_and_write_nothing(capsys, cells, tmp_path):
         assert code == 1 and message in err, err
         assert len(err.strip().splitlines()) == 1
         assert not os.path.exists(output)
+    # a setting that fails every region alike: refused, not a table of NaN rows
+    code, _, err = run_cli(capsys, "regions", folder / "coins.png", folder / "labels.npy",
+                           "-o", out, "--backend", "mahotas", "--on-error", "nan")
+    assert code == 1 and "backend='mahotas' has none" in err, err
     assert sorted(os.listdir(tmp_path)) == ["float.npy", "float.tif", "rgb.png", "small.npy"]
     # onto an input, by another name (a link): the labels and the image are left as they were
     links = tmp_path / "links"

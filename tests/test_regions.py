@@ -248,8 +248,14 @@ def test_a_region_without_pairs_names_its_label_or_gets_nan(coffee, params):
          "region_features takes no memory: the featurizer's cache keeps the rows of whole"),
         (lambda g, l: region_features(g, l, on_error="skip"), ValueError, "on_error"),
         (lambda g, l: region_features(g, l, levels=1), ValueError, "levels"),
+        # refused, not a row of NaN for every region
+        (lambda g, l: region_features(g, l, backend="mahotas", on_error="nan"), ValueError,
+         "backend='mahotas' has none"),
+        (lambda g, l: region_features(g, l, backend="mahotas", on_error="nan", tile_shape=64),
+         ValueError, "backend='mahotas' has none"),
     ],
-    ids=["shape", "float", "negative", "unknown", "memory", "on_error", "levels"],
+    ids=["shape", "float", "negative", "unknown", "memory", "on_error", "levels", "mahotas",
+         "mahotas-tiles"],
 )
 def test_bad_arguments_are_refused(coffee, call, error, message):
     rgb, labels = coffee
