@@ -105,7 +105,7 @@ def test_a_one_pixel_region_stops_the_run_or_is_nan(capsys, cells, tmp_path):
     assert all(value == "nan" for value in rows[-1][6:])
 
 
-def test_errors_are_one_line_and_write_nothing(capsys, cells, tmp_path):
+def test_errors_are_one_line_and_write_nothing(capsys, cells, tmp_path, monkeypatch):
     folder, image, labels = cells
     np.save(tmp_path / "small.npy", labels[:100])
     np.save(tmp_path / "float.npy", labels.astype(np.float64))
@@ -129,6 +129,11 @@ def test_errors_are_one_line_and_write_nothing(capsys, cells, tmp_path):
     code, _, err = run_cli(capsys, "regions", folder / "coins.png", folder / "labels.npy",
                            "-o", out, "--backend", "mahotas", "--on-error", "nan")
     assert code == 1 and "backend='mahotas' has none" in err, err
+    # '-' is not standard output here (a run resumes from files beside its output), nor a file
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(capsys, "regions", folder / "coins.png", folder / "labels.npy",
+                           "-o", "-")
+    assert code == 1 and "cannot write '-'" in err and "OUT.csv or OUT.parquet" in err, err
     assert sorted(os.listdir(tmp_path)) == ["float.npy", "float.tif", "rgb.png", "small.npy"]
     # onto an input, by another name (a link): the labels and the image are left as they were
     links = tmp_path / "links"

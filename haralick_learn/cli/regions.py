@@ -60,6 +60,9 @@ def _regions(args):
     from .._region_tiles import RegionTiles
     from .._settings import TextureSettings
 
+    if args.output == "-":  # check_output lets '-' through, as standard output for others
+        raise CommandError("cannot write '-': regions writes a file, and keeps the finished "
+                           "batches of a run beside it; give OUT.csv or OUT.parquet")
     check_output(args.output, suffixes=REGION_SUFFIXES,
                  writes="regions writes CSV or Parquet")
     refuse_inputs(args.output, [args.image, args.labels])
