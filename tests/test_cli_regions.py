@@ -441,6 +441,13 @@ def test_errors_of_tiled_inputs_are_one_line_and_leave_nothing(capsys, slide, tm
         code, _, err = run_cli(capsys, "regions", *inputs, "-o", out, *options)
         assert code == 1 and message in err, err
         assert len(err.strip().splitlines()) == 1
+    # inside an input store: the run would write into it (and its key, the store's files,
+    # would change, so that it never resumes)
+    store_files = sorted(path.name for path in labels_store.iterdir())
+    code, _, err = run_cli(capsys, "regions", image_file, labels_store, "-o",
+                           labels_store / "cells.csv")
+    assert code == 1 and "it is inside the input" in err, err
+    assert sorted(path.name for path in labels_store.iterdir()) == store_files
     assert sorted(path.name for path in tmp_path.iterdir()) == [
         "coins.ome.tif", "coins.zarr", "short.zarr"]
 

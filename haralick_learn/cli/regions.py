@@ -53,6 +53,24 @@ def _load_labels(path, volume):
     return labels
 
 
+def _refuse_inside_stores(path, inputs):
+    """Fail if ``path`` lies in an input that is a directory (a Zarr store).
+
+    The table and the run's work directory would be written into the input,
+    and would change the key of the run (a store's files), so that it never resumes.
+    """
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    for source in inputs:
+        if os.path.isdir(source):
+            store = os.path.realpath(source)
+            try:
+                inside = os.path.commonpath([folder, store]) == store
+            except ValueError:  # on another drive (Windows)
+                continue
+            if inside:
+                raise CommandError(f"cannot write {path!r}: it is inside the input {source!r}")
+
+
 def _regions(args):
     from ..io.chunked import is_chunked
     from .._pipeline import covers_regions
@@ -66,6 +84,7 @@ def _regions(args):
     check_output(args.output, suffixes=REGION_SUFFIXES,
                  writes="regions writes CSV or Parquet")
     refuse_inputs(args.output, [args.image, args.labels])
+    _refuse_inside_stores(args.output, [args.image, args.labels])
     if args.output.lower().endswith(".parquet"):
         try:
             import pyarrow  # noqa: F401
