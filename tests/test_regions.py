@@ -121,6 +121,18 @@ def test_n_jobs_gives_the_same_rows_in_label_order():
                                      n_jobs=2)
 
 
+def test_a_process_backend_of_joblib_gives_the_same_rows(coffee):
+    """Under joblib's multiprocessing backend (which, like Ray's, streams no results): the
+    rows of n_jobs=1, in memory as tile by tile."""
+    joblib = pytest.importorskip("joblib")
+    rgb, labels = coffee
+    one = region_features(rgb, labels, aggregate="mean")
+    with joblib.parallel_config(backend="multiprocessing", n_jobs=2):
+        for options in ({}, {"tile_shape": 100}):
+            pd.testing.assert_frame_equal(region_features(rgb, labels, aggregate="mean",
+                                                          **options), one)
+
+
 def test_every_settings_parameter_is_taken_and_documented(coffee):
     """The names come from TextureSettings.from_params: each of them, at its default, is
     taken, gives the default table, and is in the docstring."""
