@@ -4,6 +4,7 @@ per label, on scikit-image's coins and the connected parts of their threshold.""
 import csv
 import importlib.util
 import os
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -111,12 +112,18 @@ def test_errors_are_one_line_and_write_nothing(capsys, cells, tmp_path, monkeypa
     np.save(tmp_path / "float.npy", labels.astype(np.float64))
     tifffile.imwrite(tmp_path / "float.tif", labels.astype(np.float32))
     Image.fromarray(np.stack([image] * 3, axis=-1)).save(tmp_path / "rgb.png")
+    (tmp_path / "pickled.npy").write_bytes(pickle.dumps(labels))
+    (tmp_path / "empty.npy").write_bytes(b"")
     out = tmp_path / "cells.csv"
     cases = [
         ("small.npy", out, "do not match the image's gray shape"),
         ("float.npy", out, "a label image holds integers, got float64"),
         ("float.tif", out, "a label image holds integers, got float32"),
         ("rgb.png", out, "one channel of integers, not mode RGB"),
+        # refused, and no advice to load it unsafely (numpy's own message gives some)
+        ("pickled.npy", out, "not a NumPy .npy file (a pickle is refused: loading one can "
+                             "run code)"),
+        ("empty.npy", out, "not a NumPy .npy file"),
         ("small.npy", tmp_path / "cells.xlsx", "must end in .csv or .parquet"),
     ]
     for labels_file, output, message in cases:
@@ -134,7 +141,8 @@ def test_errors_are_one_line_and_write_nothing(capsys, cells, tmp_path, monkeypa
     code, _, err = run_cli(capsys, "regions", folder / "coins.png", folder / "labels.npy",
                            "-o", "-")
     assert code == 1 and "cannot write '-'" in err and "OUT.csv or OUT.parquet" in err, err
-    assert sorted(os.listdir(tmp_path)) == ["float.npy", "float.tif", "rgb.png", "small.npy"]
+    assert sorted(os.listdir(tmp_path)) == ["empty.npy", "float.npy", "float.tif", "pickled.npy",
+                                            "rgb.png", "small.npy"]
     # onto an input, by another name (a link): the labels and the image are left as they were
     links = tmp_path / "links"
     links.mkdir()

@@ -26,8 +26,13 @@ def _load_labels(path, volume):
     if lower.endswith(".npy"):
         try:
             labels = np.load(path, allow_pickle=False)  # a label file never runs code
-        except ValueError as exc:
-            raise CommandError(f"cannot read labels {path!r}: {exc}") from None
+        except (ValueError, EOFError) as exc:
+            with open(path, "rb") as f:
+                is_npy = f.read(6) == b"\x93NUMPY"
+            # numpy's message for any other file advises loading it unsafely: not repeated
+            reason = exc if is_npy else ("not a NumPy .npy file (a pickle is refused: loading "
+                                         "one can run code)")
+            raise CommandError(f"cannot read labels {path!r}: {reason}") from None
     elif volume:
         from ..io.decode import load_volume
 
