@@ -114,6 +114,7 @@ def test_errors_are_one_line_and_write_nothing(capsys, cells, tmp_path, monkeypa
     Image.fromarray(np.stack([image] * 3, axis=-1)).save(tmp_path / "rgb.png")
     (tmp_path / "pickled.npy").write_bytes(pickle.dumps(labels))
     (tmp_path / "empty.npy").write_bytes(b"")
+    (tmp_path / "damaged.tif").write_bytes(b"not a TIFF")
     out = tmp_path / "cells.csv"
     cases = [
         ("small.npy", out, "do not match the image's gray shape"),
@@ -124,6 +125,7 @@ def test_errors_are_one_line_and_write_nothing(capsys, cells, tmp_path, monkeypa
         ("pickled.npy", out, "not a NumPy .npy file (a pickle is refused: loading one can "
                              "run code)"),
         ("empty.npy", out, "not a NumPy .npy file"),
+        ("damaged.tif", out, "cannot read labels '{}'".format(tmp_path / "damaged.tif")),
         ("small.npy", tmp_path / "cells.xlsx", "must end in .csv or .parquet"),
     ]
     for labels_file, output, message in cases:
@@ -141,8 +143,8 @@ def test_errors_are_one_line_and_write_nothing(capsys, cells, tmp_path, monkeypa
     code, _, err = run_cli(capsys, "regions", folder / "coins.png", folder / "labels.npy",
                            "-o", "-")
     assert code == 1 and "cannot write '-'" in err and "OUT.csv or OUT.parquet" in err, err
-    assert sorted(os.listdir(tmp_path)) == ["empty.npy", "float.npy", "float.tif", "pickled.npy",
-                                            "rgb.png", "small.npy"]
+    assert sorted(os.listdir(tmp_path)) == ["damaged.tif", "empty.npy", "float.npy", "float.tif",
+                                            "pickled.npy", "rgb.png", "small.npy"]
     # onto an input, by another name (a link): the labels and the image are left as they were
     links = tmp_path / "links"
     links.mkdir()

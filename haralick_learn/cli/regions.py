@@ -40,7 +40,10 @@ def _load_labels(path, volume):
     elif lower.endswith(_ARRAY_LABELS):
         import tifffile
 
-        labels = tifffile.imread(path)
+        try:
+            labels = tifffile.imread(path)
+        except ValueError as exc:  # tifffile's errors (a damaged file) do not name it
+            raise CommandError(f"cannot read labels {path!r}: {exc}") from None
     else:
         from PIL import Image
 
