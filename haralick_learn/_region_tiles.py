@@ -25,7 +25,9 @@ from .io.chunked import is_chunked, open_chunked
 from .preprocess.gray import rgb_to_gray_uint8
 from .io.decode import describe_source, load_color_pixels, load_gray
 from ._progress import Progress
-from ._regions import check_region_settings, present_labels, region_box_names, region_rows
+from ._regions import (
+    check_region_settings, ordered_results, present_labels, region_box_names, region_rows,
+)
 
 __all__ = ["Batch", "RegionPlan", "RegionTiles", "region_table"]
 
@@ -296,7 +298,7 @@ class RegionTiles:
                                            self.labels.read(batch.box), plan.ids[batch.regions],
                                            boxes, settings, catch)
 
-        return zip(batches, _ordered_results(jobs(), n_jobs))
+        return zip(batches, ordered_results(jobs(), n_jobs))
 
     def table(self, n_jobs=None, verbose=0):
         """The region table (a DataFrame), survey and rows, held in memory."""
@@ -332,16 +334,6 @@ def _threads(n_jobs):
     except ValueError:
         count = 1
     return max(1, min(count, os.cpu_count() or 1))
-
-
-def _ordered_results(jobs, n_jobs):
-    """Results of ``jobs`` in order, streamed where the joblib backend can."""
-    try:
-        return Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(jobs)
-    except ValueError as exc:  # multiprocessing (and Ray's) backends: a list at the end
-        if "return_as" not in str(exc):
-            raise
-    return Parallel(n_jobs=n_jobs, prefer="threads")(jobs)
 
 
 def _grouped_chunks(chunk_shape, shape):

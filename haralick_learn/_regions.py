@@ -19,7 +19,7 @@ regions through :func:`region_rows` on the crop that holds it.
 
 import numba
 import numpy as np
-from joblib import delayed, effective_n_jobs
+from joblib import Parallel, delayed, effective_n_jobs
 
 from .preprocess.channels import channel_images
 from .preprocess.quantize import region_pass_arrays
@@ -250,11 +250,8 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
     # The BLAS keeps its threads whatever n_jobs: the last digits of the eigenvalues of the
     # 14th feature and IBSI's MCC follow the BLAS's threads, and rows must not follow n_jobs.
     progress = Progress(len(present), enabled=verbose > 0, label="Regions", unit="regions")
-    # streamed where the joblib backend can (multiprocessing's and Ray's give a list at the end)
-    from ._region_tiles import _ordered_results
-
     results = []
-    for batch, result in zip(batches, _ordered_results(
+    for batch, result in zip(batches, ordered_results(
             [delayed(regions.rows)(batch) for batch in batches], n_jobs)):
         results.append(result)
         progress.update(len(batch))
@@ -355,6 +352,16 @@ def _look_up(values, low, table, out):
         k = np.int64(values[p]) - low
         inside = (k >= 0) & (k < last)
         out[p] = table[unsigned(k if inside else last)]
+
+
+def ordered_results(jobs, n_jobs):
+    """Results of ``jobs`` in order, streamed where the joblib backend can."""
+    try:
+        return Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(jobs)
+    except ValueError as exc:  # multiprocessing (and Ray's) backends: a list at the end
+        if "return_as" not in str(exc):
+            raise
+    return Parallel(n_jobs=n_jobs, prefer="threads")(jobs)
 
 
 def check_region_settings(settings):
