@@ -215,6 +215,22 @@ def without(key):
         **m, "search": {"algorithm": "nndescent", "algorithm_params": {"tree_init": "x"}}}),
      "its metadata's search {'algorithm': 'nndescent', 'algorithm_params': {'tree_init': 'x'}} "
      "is not one this haralick_learn builds"),
+    *[(lambda index, path, params=params: rewrite(index, path, metadata=lambda m: {
+        **m, "search": {"algorithm": "nndescent", "metric": "euclidean",
+                        "algorithm_params": params}}),
+       f"its metadata's search {{'algorithm': 'nndescent', 'metric': 'euclidean', "
+       f"'algorithm_params': {params!r}}} is not one this haralick_learn builds")
+      for params in [{"n_neighbors": 2.5}, {"random_state": 1.5}, {"random_state": -1},
+                     {"n_jobs": 0}, {"epsilon": float("nan")}]],
+    (lambda index, path: rewrite(index, path, metadata=lambda m: {
+        **m, "search": {**m["search"], "metric": "cosine"}}),
+     "its metadata's search {'algorithm': 'brute', 'metric': 'cosine', 'algorithm_params': "
+     "None} is not one this haralick_learn builds"),
+    (lambda index, path: rewrite(
+        index, path, metadata=lambda m: {**m, "feature_names": m["feature_names"][:3]},
+        **{name: array[..., :3] for name, array in read_npz(index)[1].items()
+           if name in ("features", "scaler_mean", "scaler_var", "scaler_scale")}),
+     "its feature names are not those of its featurizer settings (3 features, not 52)"),
     (lambda index, path: rewrite(index, path, drop=["scaler_scale"]),
      "it has no 'scaler_scale' array"),
     (lambda index, path: rewrite(index, path, features=np.zeros((89, 52))),

@@ -333,6 +333,12 @@ def load_index(path, featurizer):
         raise CommandError(
             f"index {path!r} was made with other featurizer settings than the queries': "
             f"{', '.join(differ)}; use the index's settings or rebuild it")
+    names = list(featurizer.get_feature_names_out())
+    if index["feature_names"] != names:  # its rows are not those the settings give
+        raise CommandError(
+            f"index {path!r}: its feature names are not those of its featurizer settings "
+            f"({len(index['feature_names'])} features, not {len(names)}): the file is damaged "
+            "or not written by 'haralick-learn index'; rebuild it")
     return index
 
 
