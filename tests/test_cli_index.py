@@ -231,6 +231,8 @@ def without(key):
         **{name: array[..., :3] for name, array in read_npz(index)[1].items()
            if name in ("features", "scaler_mean", "scaler_var", "scaler_scale")}),
      "its feature names are not those of its featurizer settings (3 features, not 52)"),
+    (lambda index, path: rewrite(index, path, metadata=lambda m: {**m, "folder": None}),
+     "its metadata's 'folder' is not a path"),
     (lambda index, path: rewrite(index, path, drop=["scaler_scale"]),
      "it has no 'scaler_scale' array"),
     (lambda index, path: rewrite(index, path, features=np.zeros((89, 52))),

@@ -261,6 +261,8 @@ def _check_index(path, index):
         raise _refuse(path, "its metadata's 'paths' is not a list of image paths")
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or not names:
         raise _refuse(path, "its metadata's 'feature_names' is not a list of names")
+    if not isinstance(index["folder"], str):  # queries are looked for in it by name
+        raise _refuse(path, "its metadata's 'folder' is not a path")
     if not isinstance(index["feature_params"], dict):
         raise _refuse(path, "its metadata's 'feature_params' is not a dictionary")
     search = index["search"]
