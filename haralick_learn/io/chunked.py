@@ -107,15 +107,24 @@ class ChunkedArray:
 
     def read(self, box):
         """The pixels of ``box`` (slices along the spatial axes) as a NumPy array, channels last."""
-        box = iter(box)
-        index = tuple(next(box) if role == "space" else (0 if role == "drop" else slice(None))
+        box = tuple(box)
+        spatial = iter(box)
+        index = tuple(next(spatial) if role == "space" else (0 if role == "drop" else slice(None))
                       for role in self.roles)
-        block = self.raw[index]
-        if is_dask_array(block):
-            # Dask's local threads, never a distributed client: this may run in joblib's
-            # dispatch callback, inside the client's event loop, which would then wait on itself.
-            block = block.compute(scheduler="threads")
-        block = np.asarray(block)
+        try:
+            block = self.raw[index]
+            if is_dask_array(block):
+                # Dask's local threads, never a distributed client: this may run in joblib's
+                # dispatch callback, inside the client's event loop, which would then wait
+                # on itself.
+                block = block.compute(scheduler="threads")
+            block = np.asarray(block)
+        except MemoryError:
+            raise
+        except Exception as exc:  # a damaged chunk or strip: each codec raises its own error
+            where = ", ".join(f"{s.start}:{s.stop}" for s in box)
+            raise ValueError(f"{self.name}: cannot read its pixels [{where}] "
+                             f"({type(exc).__name__}: {str(exc)[:200]})") from exc
         if self._channel_position is not None:
             block = np.moveaxis(block, self._channel_position, -1)
         return block
