@@ -326,6 +326,19 @@ def test_index_never_writes_onto_an_image_it_indexes(capsys, small):
     assert target.read_bytes() == content
 
 
+def test_index_and_its_cache_in_one_path_fail_before_featurizing(capsys, small, tmp_path,
+                                                                  monkeypatch):
+    folder, _ = small
+    calls = featurizing_calls(monkeypatch)
+    for path in (tmp_path / "new.index", tmp_path / "small.index"):  # new, and one to replace
+        code, out, err = cli(capsys, "index", folder, "-o", path, "--cache", path)
+        assert (code, out, calls) == (1, "", [])
+        assert err == (f"haralick-learn index: error: cannot write '{path}': it is the "
+                       "--cache folder\n")
+    assert not (tmp_path / "new.index").exists()
+    assert (tmp_path / "small.index").is_file()
+
+
 def featurizing_calls(monkeypatch):
     """A list that records each featurizer transform, to show none happened."""
     calls = []

@@ -277,6 +277,9 @@ def _index(args):
     if args.algorithm == "nndescent":
         _check_pynndescent("--algorithm nndescent")
     check_output(args.output)
+    if args.cache is not None and os.path.abspath(args.cache) == os.path.abspath(args.output):
+        # the cache would be made a folder there, and the index then not written onto it
+        raise CommandError(f"cannot write {args.output!r}: it is the --cache folder")
     paths = [os.path.abspath(path) for path in _samples(args)]
     refuse_inputs(args.output, paths)
     featurizer = _featurizer(args).set_params(memory=args.cache)
