@@ -1023,3 +1023,19 @@ def test_a_damaged_chunk_or_tile_is_an_error_naming_the_store(jpeg_paths, tmp_pa
         with pytest.raises(ValueError, match=f"image '{re.escape(str(source))}': cannot read "
                                              r"its pixels \[\d+:\d+, \d+:\d+\]"):
             region_features(str(source), labels)
+
+
+@pytest.mark.parametrize("axis", [{"name": None, "type": "time"}, {"name": "t", "type": 1}])
+def test_ome_zarr_axes_that_are_not_names_are_an_error_naming_the_store(jpeg_paths, tmp_path,
+                                                                        axis):
+    zarr = pytest.importorskip("zarr")
+    from haralick_learn.io.chunked import open_chunked
+
+    gray = load_image(jpeg_paths[0])[:64, :64]
+    group = zarr.open_group(str(tmp_path / "image.zarr"), mode="w")
+    create = getattr(group, "create_array", None) or group.create_dataset  # zarr 3, zarr 2
+    create("0", shape=(1,) + gray.shape, chunks=(1, 32, 32), dtype=gray.dtype)[:] = gray[None]
+    group.attrs["multiscales"] = [{"datasets": [{"path": "0"}], "axes": [
+        axis, {"name": "y", "type": "space"}, {"name": "x", "type": "space"}]}]
+    with pytest.raises(ValueError, match=r"image '.*image.zarr': its OME-Zarr axes .* are not"):
+        open_chunked(str(tmp_path / "image.zarr"), "image")

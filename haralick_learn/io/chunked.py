@@ -247,6 +247,8 @@ def _ngff_axes(axes, ndim, name):
     for axis in axes:
         label = axis.get("name", "") if isinstance(axis, dict) else str(axis)
         kind = axis.get("type") if isinstance(axis, dict) else None
+        if not isinstance(label, str) or not isinstance(kind, (str, type(None))):
+            raise ValueError(f"{name}: its OME-Zarr axes {axes!r} are not names and types")
         found.append((label.lower(), kind or kinds.get(label.lower(), "space")))
     return found
 
