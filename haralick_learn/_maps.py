@@ -781,6 +781,9 @@ def _dask_maps(image, window, step, settings, verbose=0, mask=None, masked_windo
         mask = da.asarray(mask)
         if mask.shape != image.shape:
             raise ValueError(f"the mask's shape {mask.shape} is not the image's {image.shape}")
+        if mask.dtype.kind not in "bui":  # as load_mask: a float mask is no region
+            raise TypeError(f"a mask must be a boolean (or integer) array, got dtype "
+                            f"{mask.dtype}")
         mask = mask.astype(bool)
     if any(min(c) < d or len(set(c[:-1])) > 1
            for c, d in zip(image.chunks, radius) if len(c) > 1):
@@ -790,10 +793,15 @@ def _dask_maps(image, window, step, settings, verbose=0, mask=None, masked_windo
     if mask is not None:
         mask = mask.rechunk(image.chunks)
     deciding = mask if mask is not None and masked_window else None
+    if mask is not None and not bool(mask.any().compute()):  # min() of no pixel would fail
+        raise ValueError("the mask selects no pixel")
     counted = image if deciding is None else image[deciding]
     low, high = da.compute(counted.min(), counted.max())
-    if deciding is not None and not np.isfinite(float(low)) if image.dtype.kind == "f" else False:
-        raise ValueError("the image's values inside the mask must be finite")
+    # A NaN or infinity among the values counted (the whole image without masked_window)
+    # gives a NaN minimum or an infinite extreme; left, it would make every level garbage.
+    if image.dtype.kind == "f" and not np.isfinite([low, high]).all():
+        where = "inside the mask " if deciding is not None else ""
+        raise ValueError(f"the image's values {where}must be finite (no NaN or infinity)")
     anchors = np.array([low, high], dtype=image.dtype)
     n_levels = int(quantize(anchors, settings).max()) + 1
     image_flat = bool(low == high)

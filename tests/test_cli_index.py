@@ -215,6 +215,24 @@ def without(key):
         **m, "search": {"algorithm": "nndescent", "algorithm_params": {"tree_init": "x"}}}),
      "its metadata's search {'algorithm': 'nndescent', 'algorithm_params': {'tree_init': 'x'}} "
      "is not one this haralick_learn builds"),
+    *[(lambda index, path, params=params: rewrite(index, path, metadata=lambda m: {
+        **m, "search": {"algorithm": "nndescent", "metric": "euclidean",
+                        "algorithm_params": params}}),
+       f"its metadata's search {{'algorithm': 'nndescent', 'metric': 'euclidean', "
+       f"'algorithm_params': {params!r}}} is not one this haralick_learn builds")
+      for params in [{"n_neighbors": 2.5}, {"random_state": 1.5}, {"random_state": -1},
+                     {"n_jobs": 0}, {"epsilon": float("nan")}]],
+    (lambda index, path: rewrite(index, path, metadata=lambda m: {
+        **m, "search": {**m["search"], "metric": "cosine"}}),
+     "its metadata's search {'algorithm': 'brute', 'metric': 'cosine', 'algorithm_params': "
+     "None} is not one this haralick_learn builds"),
+    (lambda index, path: rewrite(
+        index, path, metadata=lambda m: {**m, "feature_names": m["feature_names"][:3]},
+        **{name: array[..., :3] for name, array in read_npz(index)[1].items()
+           if name in ("features", "scaler_mean", "scaler_var", "scaler_scale")}),
+     "its feature names are not those of its featurizer settings (3 features, not 52)"),
+    (lambda index, path: rewrite(index, path, metadata=lambda m: {**m, "folder": None}),
+     "its metadata's 'folder' is not a path"),
     (lambda index, path: rewrite(index, path, drop=["scaler_scale"]),
      "it has no 'scaler_scale' array"),
     (lambda index, path: rewrite(index, path, features=np.zeros((89, 52))),
@@ -306,6 +324,19 @@ def test_index_never_writes_onto_an_image_it_indexes(capsys, small):
     assert len(err.splitlines()) == 1
     assert err.startswith(f"haralick-learn index: error: cannot write '{target}': it is ")
     assert target.read_bytes() == content
+
+
+def test_index_and_its_cache_in_one_path_fail_before_featurizing(capsys, small, tmp_path,
+                                                                  monkeypatch):
+    folder, _ = small
+    calls = featurizing_calls(monkeypatch)
+    for path in (tmp_path / "new.index", tmp_path / "small.index"):  # new, and one to replace
+        code, out, err = cli(capsys, "index", folder, "-o", path, "--cache", path)
+        assert (code, out, calls) == (1, "", [])
+        assert err == (f"haralick-learn index: error: cannot write '{path}': it is the "
+                       "--cache folder\n")
+    assert not (tmp_path / "new.index").exists()
+    assert (tmp_path / "small.index").is_file()
 
 
 def featurizing_calls(monkeypatch):

@@ -8,6 +8,7 @@ reference numbers come from mahotas wherever mahotas can read the input:
 
 import io
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -995,3 +996,46 @@ def test_zeroed_bytes_inside_jpeg_data_are_not_detected(jpeg_paths, tmp_path):
         gray = load_image(str(path))
     original = load_image(jpeg_paths[0])
     assert gray.shape == original.shape and (gray != original).mean() > 0.1
+
+
+def test_a_damaged_chunk_or_tile_is_an_error_naming_the_store(jpeg_paths, tmp_path):
+    # A Zarr chunk or an OME-TIFF strip whose bytes are damaged (a copy cut short, a disk
+    # error) fails where it is decoded: the error names the store, whatever the codec raised.
+    zarr = pytest.importorskip("zarr")
+    tifffile = pytest.importorskip("tifffile")
+    from haralick_learn import region_features
+
+    gray = load_image(jpeg_paths[0])[100:164, 200:264]
+    labels = np.zeros(gray.shape, np.int32)
+    labels[5:40, 5:40], labels[40:60, 30:60] = 1, 2
+    store = tmp_path / "image.zarr"
+    zarr.open_array(str(store), mode="w", shape=gray.shape, chunks=(16, 16),
+                    dtype=gray.dtype)[:] = gray
+    metadata = {"zarr.json", ".zarray", ".zattrs", ".zgroup"}
+    for chunk in [path for path in store.rglob("*") if path.is_file()
+                  and path.name not in metadata]:
+        chunk.write_bytes(b"not a compressed chunk")
+    ome = tmp_path / "image.ome.tif"
+    tifffile.imwrite(ome, gray, ome=True, compression="zlib")
+    whole = ome.read_bytes()
+    ome.write_bytes(whole[: len(whole) // 2] + bytes(len(whole) - len(whole) // 2))
+    for source in (store, ome):
+        with pytest.raises(ValueError, match=f"image '{re.escape(str(source))}': cannot read "
+                                             r"its pixels \[\d+:\d+, \d+:\d+\]"):
+            region_features(str(source), labels)
+
+
+@pytest.mark.parametrize("axis", [{"name": None, "type": "time"}, {"name": "t", "type": 1}])
+def test_ome_zarr_axes_that_are_not_names_are_an_error_naming_the_store(jpeg_paths, tmp_path,
+                                                                        axis):
+    zarr = pytest.importorskip("zarr")
+    from haralick_learn.io.chunked import open_chunked
+
+    gray = load_image(jpeg_paths[0])[:64, :64]
+    group = zarr.open_group(str(tmp_path / "image.zarr"), mode="w")
+    create = getattr(group, "create_array", None) or group.create_dataset  # zarr 3, zarr 2
+    create("0", shape=(1,) + gray.shape, chunks=(1, 32, 32), dtype=gray.dtype)[:] = gray[None]
+    group.attrs["multiscales"] = [{"datasets": [{"path": "0"}], "axes": [
+        axis, {"name": "y", "type": "space"}, {"name": "x", "type": "space"}]}]
+    with pytest.raises(ValueError, match=r"image '.*image.zarr': its OME-Zarr axes .* are not"):
+        open_chunked(str(tmp_path / "image.zarr"), "image")

@@ -415,6 +415,28 @@ def test_dask_tiles_equal_the_in_memory_maps(china_gray, tmp_path):
                                   texture_maps(gray, 15, aggregate="mean"))
 
 
+def test_dask_tiles_refuse_what_the_in_memory_maps_refuse(china_gray):
+    da = pytest.importorskip("dask.array")
+    gray = china_gray[60:124, 200:264].astype(np.float64)
+    holed, infinite = gray.copy(), gray.copy()
+    holed[3, 3], infinite[40, 50] = np.nan, np.inf
+    inside = np.zeros(gray.shape, bool)
+    inside[30:60, 30:60] = True
+    for image, mask, masked_window in [(holed, None, True), (infinite, None, True),
+                                       (infinite, inside, True), (holed, inside, False)]:
+        with pytest.raises(ValueError, match="NaN or infinity"):
+            texture_maps(image, 5, mask=mask, masked_window=masked_window)
+        with pytest.raises(ValueError, match="finite"):
+            texture_maps(da.from_array(image, chunks=32), 5, mask=mask,
+                         masked_window=masked_window, aggregate="mean")
+    for masked_window in (True, False):
+        with pytest.raises(ValueError, match="selects no pixel"):
+            texture_maps(da.from_array(gray, chunks=32), 5, masked_window=masked_window,
+                         mask=da.zeros(gray.shape, dtype=bool, chunks=32))
+    with pytest.raises(TypeError, match="boolean .or integer"):
+        texture_maps(da.from_array(gray, chunks=32), 5, mask=inside + 0.5)
+
+
 def test_cli_map_zarr_is_written_tile_by_tile(jpeg_paths, tmp_path):
     zarr = pytest.importorskip("zarr")
     pytest.importorskip("dask.array")

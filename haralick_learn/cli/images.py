@@ -277,6 +277,9 @@ def _index(args):
     if args.algorithm == "nndescent":
         _check_pynndescent("--algorithm nndescent")
     check_output(args.output)
+    if args.cache is not None and os.path.abspath(args.cache) == os.path.abspath(args.output):
+        # the cache would be made a folder there, and the index then not written onto it
+        raise CommandError(f"cannot write {args.output!r}: it is the --cache folder")
     paths = [os.path.abspath(path) for path in _samples(args)]
     refuse_inputs(args.output, paths)
     featurizer = _featurizer(args).set_params(memory=args.cache)
@@ -333,6 +336,12 @@ def load_index(path, featurizer):
         raise CommandError(
             f"index {path!r} was made with other featurizer settings than the queries': "
             f"{', '.join(differ)}; use the index's settings or rebuild it")
+    names = list(featurizer.get_feature_names_out())
+    if index["feature_names"] != names:  # its rows are not those the settings give
+        raise CommandError(
+            f"index {path!r}: its feature names are not those of its featurizer settings "
+            f"({len(index['feature_names'])} features, not {len(names)}): the file is damaged "
+            "or not written by 'haralick-learn index'; rebuild it")
     return index
 
 

@@ -108,15 +108,24 @@ class ChunkedArray:
 
     def read(self, box):
         """The pixels of ``box`` (slices along the spatial axes) as a NumPy array, channels last."""
-        box = iter(box)
-        index = tuple(next(box) if role == "space" else (0 if role == "drop" else slice(None))
+        box = tuple(box)
+        spatial = iter(box)
+        index = tuple(next(spatial) if role == "space" else (0 if role == "drop" else slice(None))
                       for role in self.roles)
-        block = self.raw[index]
-        if is_dask_array(block):
-            # Dask's local threads, never a distributed client: this may run in joblib's
-            # dispatch callback, inside the client's event loop, which would then wait on itself.
-            block = block.compute(scheduler="threads")
-        block = np.asarray(block)
+        try:
+            block = self.raw[index]
+            if is_dask_array(block):
+                # Dask's local threads, never a distributed client: this may run in joblib's
+                # dispatch callback, inside the client's event loop, which would then wait
+                # on itself.
+                block = block.compute(scheduler="threads")
+            block = np.asarray(block)
+        except MemoryError:
+            raise
+        except Exception as exc:  # a damaged chunk or strip: each codec raises its own error
+            where = ", ".join(f"{s.start}:{s.stop}" for s in box)
+            raise ValueError(f"{self.name}: cannot read its pixels [{where}] "
+                             f"({type(exc).__name__}: {str(exc)[:200]})") from exc
         if not block.dtype.isnative:  # a big-endian store (Zarr v2, a Dask array of a .npy)
             block = block.astype(block.dtype.newbyteorder("="))
         if self._channel_position is not None:
@@ -241,6 +250,8 @@ def _ngff_axes(axes, ndim, name):
     for axis in axes:
         label = axis.get("name", "") if isinstance(axis, dict) else str(axis)
         kind = axis.get("type") if isinstance(axis, dict) else None
+        if not isinstance(label, str) or not isinstance(kind, (str, type(None))):
+            raise ValueError(f"{name}: its OME-Zarr axes {axes!r} are not names and types")
         found.append((label.lower(), kind or kinds.get(label.lower(), "space")))
     return found
 

@@ -19,6 +19,7 @@ fitted on the scaled rows, as ``haralick-learn similar`` fits it.
 
 import hashlib
 import json
+import math
 import os
 import zipfile
 
@@ -153,8 +154,19 @@ def write_index(path, *, folder, paths, identities, features, feature_names, fea
         np.savez(f, **arrays)
 
 
-#: The approximate graph's parameters an index file may set (numbers only).
-_GRAPH_PARAMS = ("random_state", "n_jobs", "n_neighbors", "epsilon")
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+#: The approximate graph's parameters an index file may set, and the values each may take:
+#: others would fail deep inside pynndescent (numba's typing errors) or numpy's seeding.
+_GRAPH_PARAMS = {
+    "random_state": lambda value: _is_int(value) and 0 <= value < 2**32,
+    "n_jobs": lambda value: _is_int(value) and value != 0,
+    "n_neighbors": lambda value: _is_int(value) and value >= 1,
+    "epsilon": lambda value: (isinstance(value, (int, float)) and not isinstance(value, bool)
+                              and math.isfinite(value) and value >= 0),
+}
 #: Each array of an index file: its dtype and shape, in terms of the images
 #: (n) and the features (f).
 _ARRAYS = {
@@ -249,13 +261,16 @@ def _check_index(path, index):
         raise _refuse(path, "its metadata's 'paths' is not a list of image paths")
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or not names:
         raise _refuse(path, "its metadata's 'feature_names' is not a list of names")
+    if not isinstance(index["folder"], str):  # queries are looked for in it by name
+        raise _refuse(path, "its metadata's 'folder' is not a path")
     if not isinstance(index["feature_params"], dict):
         raise _refuse(path, "its metadata's 'feature_params' is not a dictionary")
     search = index["search"]
     params = search.get("algorithm_params") if isinstance(search, dict) else None
     if not isinstance(search, dict) or search.get("algorithm") not in ("brute", "nndescent") \
+            or search.get("metric", "euclidean") != "euclidean" \
             or not isinstance(params or {}, dict) or any(
-                key not in _GRAPH_PARAMS or not isinstance(value, (int, float))
+                key not in _GRAPH_PARAMS or not _GRAPH_PARAMS[key](value)
                 for key, value in (params or {}).items()):
         raise _refuse(path, f"its metadata's search {search!r} is not one this "
                             "haralick_learn builds")
