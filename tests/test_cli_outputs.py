@@ -70,7 +70,7 @@ def test_no_command_writes_onto_one_of_its_inputs(capsys, images, tmp_path):
         assert code == 1, (args, err)
         [line] = errors(err)
         assert line.startswith(f"haralick-learn {args[0]}: error: cannot write {written!r}: "
-                               "it is the input image"), line
+                               "it is the input "), line
         assert "Featurizing" not in err and not out  # refused before any work
         assert {path: path.read_bytes() for path in before} == before
     assert not (tmp_path / "maps.npy").exists()
@@ -90,7 +90,7 @@ def test_demo_does_not_write_onto_a_sample_image(capsys, images, tmp_path, monke
     code, out, err = cli(capsys, "demo", "-o", target)
     assert code == 1
     assert errors(err) == [f"haralick-learn demo: error: cannot write {str(target)!r}: "
-                           f"it is the input image {bunch.paths[5]!r}"]
+                           f"it is the input {bunch.paths[5]!r}"]
     assert target.read_bytes() == before and "Featurizing" not in err
 
 

@@ -180,7 +180,7 @@ def refuse_inputs(path, inputs):
         except OSError:  # an input that is gone is reported where it is read
             continue
         if same:
-            raise CommandError(f"cannot write {path!r}: it is the input image {source!r}")
+            raise CommandError(f"cannot write {path!r}: it is the input {source!r}")
 
 
 def _figure_suffixes():
