@@ -9,6 +9,7 @@ china.jpg.
 import csv
 import os
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -188,6 +189,33 @@ def test_an_interrupted_zarr_map_leaves_nothing_and_a_rerun_succeeds(capsys, tmp
     assert code == 0, err
     np.testing.assert_array_equal(zarr.open(str(tmp_path / "maps.zarr"))[:],
                                   texture_maps("tall.png", 7, aggregate="mean"))
+
+
+@pytest.mark.parametrize("n_jobs", [-1, -2, 2])
+def test_zarr_maps_count_threads_as_joblib(capsys, tmp_path, monkeypatch, n_jobs):
+    """``map -o X.zarr --n-jobs N`` computes its tiles in joblib's count of threads (-2: every
+    core but one), as every other command counts ``--n-jobs``."""
+    import concurrent.futures
+
+    from joblib import effective_n_jobs
+
+    pytest.importorskip("zarr")
+    monkeypatch.chdir(tmp_path)
+    with Image.open(SAMPLES[3]) as im:
+        Image.fromarray(np.asarray(im.convert("L"))[:40, :48]).save("small.png")
+    pools = []
+
+    class RecordedPool(concurrent.futures.ThreadPoolExecutor):
+        def __init__(self, max_workers=None, *args, **kwargs):
+            if sys._getframe(1).f_globals["__name__"] == "haralick_learn.cli.maps":
+                pools.append(max_workers)  # the command's pool, not Dask's or joblib's
+            super().__init__(max_workers, *args, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", RecordedPool)
+    code, out, err = cli(capsys, "map", "small.png", "-o", "maps.zarr", "--window", "7",
+                         "--aggregate", "mean", "--n-jobs", str(n_jobs))
+    assert code == 0, err
+    assert pools == [effective_n_jobs(n_jobs)]
 
 
 def _interrupt_numpy(monkeypatch):

@@ -419,8 +419,10 @@ def _map_zarr(args, output, options, chosen, chosen_names):
     lazy = texture_maps(da.from_array(levels, chunks=1024), args.window, verbose=1,
                         **dict(options, levels=None))[..., chosen]
     say_if_compiling(args, _kind_of_maps(options))
-    workers = 1 if args.n_jobs is None else args.n_jobs
-    pool = ThreadPoolExecutor(workers if workers > 0 else os.cpu_count())
+    from joblib import effective_n_jobs
+
+    # joblib's count, as everywhere: -1 every core, -2 all but one
+    pool = ThreadPoolExecutor(effective_n_jobs(1 if args.n_jobs is None else args.n_jobs))
     with atomic_output(output, directory=True) as temporary:
         try:
             with dask.config.set(scheduler="threads", pool=pool):
