@@ -560,3 +560,37 @@ def test_pyradiomics_offsets_names_and_unaggregated_columns(real_grays):
     with pytest.raises(ValueError, match="2-D rule"):
         HaralickFeaturizer(offsets="pyradiomics", volume=True).fit_transform(
             [np.zeros((3, 8, 8), np.uint8)])
+
+
+@pytest.mark.pyradiomics
+def test_mcc_of_a_direction_with_one_level_in_a_region_of_more_is_0():
+    """pyradiomics's matrices span the region's levels: in a direction where the region's
+    other levels have no pair (scikit-image's logo: a 32 x 32 crop of one level but for a
+    corner pixel), Q's second eigenvalue is 0, not a flat region's 1."""
+    pytest.importorskip("radiomics")
+    import mahotas
+
+    from haralick_learn import region_features
+
+    gray = mahotas.colors.rgb2gray(skimage_data.logo()[..., :3], dtype=np.uint8)
+    crop = np.ascontiguousarray(gray[416:448, 176:208])
+    assert np.unique(crop).size == 2 and (crop != crop[1, 1]).sum() == 1
+    per_direction = HaralickFeaturizer(features=["ibsi_MCC"], bin_width=1).fit_transform([crop])
+    assert per_direction[0, 3] == 0.0  # north-east to south-west: the corner has no pair
+    params = dict(features="ibsi", bin_width=1, aggregate="mean")
+    ref = pyradiomics_glcm(crop, binWidth=1)
+    for sample in (crop, (crop, np.ones(crop.shape, bool))):
+        row = HaralickFeaturizer(**params).fit_transform([sample])[0]
+        assert _relative(row, ref, ABSOLUTE_FLOOR).max() < RTOL
+    # the same crop as a region of a larger image, beside a region of several levels
+    image = np.ascontiguousarray(gray[400:464, 160:224])
+    labels = np.zeros(image.shape, np.int32)
+    labels[16:48, 16:48], labels[:10, :20] = 1, 2
+    table = region_features(image, labels, **params)
+    features = table.columns[table.columns.get_loc("count") + 1:]
+    for value, row in zip(table["label"], table[features].to_numpy()):
+        ref = pyradiomics_glcm(image, labels == value, binWidth=1)
+        assert _relative(row, ref, ABSOLUTE_FLOOR).max() < RTOL, value
+    # a flat region's MCC stays 1
+    flat = np.full((8, 8), 154, np.uint8)
+    assert HaralickFeaturizer(features=["ibsi_MCC"], bin_width=1).fit_transform([flat])[0, 0] == 1

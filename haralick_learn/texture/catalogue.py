@@ -34,7 +34,7 @@ __all__ = [
     "FEATURES", "GLCMStatistics", "LEVEL_FEATURES", "MATRIX_FEATURES",
     "PADDED_MATRIX_FEATURES", "compacts_matrices", "statistics_suffice",
     "features_of_statistics", "haralick_features", "image_features", "image_sums",
-    "pair_features",
+    "is_flat", "pair_features",
     "sums_suffice",
 ]
 
@@ -74,9 +74,11 @@ class GLCMStatistics:
         the features of :data:`LEVEL_FEATURES` can be computed).
     """
 
-    #: IBSI's MCC of a matrix with one gray level: pyradiomics's 1 for a flat region (a
-    #: voxel-based map's window, whose matrix spans the region's levels, gets 0 unless the
-    #: whole region is flat: the second eigenvalue of its Q).
+    #: IBSI's MCC of a matrix with fewer than two gray levels: pyradiomics's 1 for a flat
+    #: region. pyradiomics's matrices span the region's levels, so a matrix of one level in a
+    #: region of more (a voxel-based map's window; a direction in which the region's other
+    #: levels have no pair) gets 0, the second eigenvalue of its Q. A number for every
+    #: matrix, or an array of one per matrix (:meth:`rows` cuts it).
     flat_mcc = 1.0
 
     def __init__(self, sums, ignore_zeros=False, cmats=None, statistics=None):
@@ -409,7 +411,8 @@ def _ibsi_mcc(s):
     cols = s.px[:, :size]
     present = (rows > 0) | (cols > 0)
     n_present = present.sum(axis=1)
-    out = np.full(s.cmats.shape[0], s.flat_mcc, dtype=np.float64)  # a flat region: < 2 levels
+    out = np.empty(s.cmats.shape[0], dtype=np.float64)
+    out[:] = s.flat_mcc  # fewer than 2 levels: 1 for a flat region, else 0
     if not (n_present >= 2).any():
         return out
     probabilities = s.probabilities
@@ -593,14 +596,17 @@ def features_of_statistics(stats, names, *, use_x_minus_y_variance=False,
 
 
 def features_of_matrices(cmats, names, *, ignore_zeros=False, use_x_minus_y_variance=False,
-                         preserve_haralick_bug=False, level_values=None, n_levels=None):
+                         preserve_haralick_bug=False, level_values=None, n_levels=None,
+                         flat_mcc=1.0):
     """The features ``names`` (catalogue keys) of each matrix: shape (n_matrices, len(names)).
 
     A matrix that sums to 0 (no pixel pair) gives a row of NaN. Compact
     matrices come with their ``level_values`` and ``n_levels`` (see
-    :class:`GLCMStatistics`).
+    :class:`GLCMStatistics`). ``flat_mcc``: IBSI's MCC of a matrix with fewer
+    than two levels (:attr:`GLCMStatistics.flat_mcc`).
     """
     stats = GLCMStatistics.from_matrices(cmats, ignore_zeros, level_values, n_levels)
+    stats.flat_mcc = flat_mcc
     return features_of_statistics(stats, names, use_x_minus_y_variance=use_x_minus_y_variance,
                                   preserve_haralick_bug=preserve_haralick_bug)
 
@@ -774,7 +780,27 @@ def image_features(gray, settings, mask=None):
             preserve_haralick_bug=settings.preserve_haralick_bug,
         ).reshape(len(settings.distances), -1, len(settings.features))
     count = functools.partial(cooccurrence, gray, symmetric=settings.symmetric, mask=mask)
-    return _catalogue_features(count, settings, compact=compacts_matrices(settings))
+    flat_mcc = 1.0
+    if "ibsi_MCC" in settings.features and not is_flat(gray, mask, settings.ignore_zeros):
+        flat_mcc = 0.0  # a direction of one level in a region of more: Q's second eigenvalue
+    return _catalogue_features(count, settings, compact=compacts_matrices(settings),
+                               flat_mcc=flat_mcc)
+
+
+def is_flat(gray, mask=None, ignore_zeros=False):
+    """Whether the pixels counted (inside ``mask``; not level 0 with ``ignore_zeros``) have
+    fewer than two levels: pyradiomics's flat region, whose MCC is 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> is_flat(np.array([[3, 3], [3, 4]])), is_flat(np.array([[0, 3], [3, 3]]), None, True)
+    (False, True)
+    """
+    values = gray if mask is None else gray[mask]
+    if ignore_zeros:
+        values = values[values != 0]
+    return bool(values.size == 0 or values.min() == values.max())
 
 
 def compacts_matrices(settings):
@@ -890,8 +916,12 @@ def pair_features(first, second, settings, mask=None):
                                settings)
 
 
-def _catalogue_features(count, settings, compact=False):
-    """The catalogue's features of the matrices ``count(distances, directions)`` returns."""
+def _catalogue_features(count, settings, compact=False, flat_mcc=1.0):
+    """The catalogue's features of the matrices ``count(distances, directions)`` returns.
+
+    ``flat_mcc``: IBSI's MCC of a matrix with fewer than two levels (see
+    :attr:`GLCMStatistics.flat_mcc`).
+    """
     directions = tuple(offset for _, offset in settings.directions)
     level_values = n_levels = None
     if compact:
@@ -912,7 +942,8 @@ def _catalogue_features(count, settings, compact=False):
     out = features_of_matrices(flat, settings.features, ignore_zeros=settings.ignore_zeros,
                                use_x_minus_y_variance=settings.use_x_minus_y_variance,
                                preserve_haralick_bug=settings.preserve_haralick_bug,
-                               level_values=level_values, n_levels=n_levels)
+                               level_values=level_values, n_levels=n_levels,
+                               flat_mcc=flat_mcc)
     return out.reshape(cmats.shape[:2] + (len(settings.features),))
 
 
