@@ -32,7 +32,8 @@ from .._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
 
 __all__ = [
     "FEATURES", "GLCMStatistics", "LEVEL_FEATURES", "MATRIX_FEATURES",
-    "PADDED_MATRIX_FEATURES", "compacts_matrices", "statistics_suffice",
+    "PADDED_MATRIX_FEATURES", "centred_moments", "compacts_matrices",
+    "covariance_of_sums", "statistics_suffice",
     "features_of_statistics", "haralick_features", "image_features", "image_sums",
     "is_flat", "pair_features",
     "sums_suffice",
@@ -338,6 +339,12 @@ class GLCMStatistics:
         return cmats.reshape(len(cmats), -1).max(axis=1, initial=0) / total
 
     @functools.cached_property
+    def centred_moments(self):
+        """The variances of the column and row levels and their covariance
+        (:func:`centred_moments`), as scikit-image and pyradiomics centre them."""
+        return centred_moments(self)
+
+    @functools.cached_property
     def sum_moments(self):
         """``sum_k p_{x+y}(k) (k - ux - uy)**n`` for n = 2, 3, 4.
 
@@ -366,17 +373,81 @@ def _log2_plus_eps(prob):
     return log2_plus(prob, _EPS, _LOG2_EPS)
 
 
+def centred_moments(s):
+    """``(var x, var y, cov(x, y))`` of the column and row levels of each matrix of ``s``.
+
+    scikit-image and pyradiomics centre the levels on their mean before
+    squaring; mahotas's ``E[x**2] - E[x]**2`` (the Haralick set's) loses the
+    digits of a small variance around a large mean (a bright, nearly flat
+    region: 1e-7 of its correlation). These are computed from the exact sums
+    instead (:func:`covariance_of_sums`).
+    """
+    vx = covariance_of_sums(s.total, s.ux, s.ux, s.ex2)
+    vy = vx if s.vy is s.vx else covariance_of_sums(s.total, s.uy, s.uy, s.ey2)
+    return vx, vy, covariance_of_sums(s.total, s.ux, s.uy, s.sum_ij_p)
+
+
+def covariance_of_sums(total, mean_x, mean_y, mean_xy):
+    """``E[x y] - E[x] E[y]`` over ``total`` pairs of integers, from means of exact sums.
+
+    Each mean is an integer sum divided once by the total, so the sums are
+    recovered exactly (below 2**50) and ``(T sum(x y) - sum(x) sum(y)) / T**2``
+    is computed in integers (centred on ``floor(E[x])`` and ``floor(E[y])`` to
+    stay within 64 bits; Python's integers beyond), then rounded: a variance
+    is never negative and is 0 exactly for a flat marginal. Where a sum is
+    too large to recover, the difference of the means.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> # levels 200 and 201 in 3 pairs of 10: variance 0.21, whose last digits
+    >>> # E[x**2] - E[x]**2 loses
+    >>> mean, mean_square = 2003 / 10, (7 * 200**2 + 3 * 201**2) / 10
+    >>> float(mean_square - mean**2) == 0.21
+    False
+    >>> float(covariance_of_sums(np.array([10.0]), mean, mean, mean_square)[0]) == 0.21
+    True
+    """
+    total, mean_x, mean_y, mean_xy = np.broadcast_arrays(
+        *(np.asarray(value, np.float64) for value in (total, mean_x, mean_y, mean_xy)))
+    t = np.where(total == 0, 1.0, total)
+    out = mean_xy - mean_x * mean_y
+    with np.errstate(invalid="ignore"):
+        exact = ((t < 2.0**31) & (np.abs(mean_xy * t) < 2.0**50)
+                 & ((np.abs(mean_x) + 1) * (np.abs(mean_y) + 1) * t < 2.0**60))
+    if not exact.any():
+        return out
+    ti = t[exact].astype(np.int64)
+    sx, sy, sxy = (np.rint(mean[exact] * ti).astype(np.int64)
+                   for mean in (mean_x, mean_y, mean_xy))
+    qx, qy = sx // ti, sy // ti
+    rx, ry = sx - qx * ti, sy - qy * ti
+    # sum (x - qx) (y - qy), and T times it less rx ry: T sum(x y) - sum(x) sum(y)
+    centred = sxy - qy * sx - qx * sy + qx * qy * ti
+    small = np.abs(centred) < (2**62) // ti
+    numerator = np.empty(len(ti), object if not small.all() else np.int64)
+    numerator[small] = ti[small] * centred[small] - rx[small] * ry[small]
+    for k in np.flatnonzero(~small):
+        numerator[k] = int(ti[k]) * int(centred[k]) - int(rx[k]) * int(ry[k])
+    t = t[exact]  # T**2 is exact below 2**26: one rounding
+    out[exact] = np.where(t < 2.0**26, numerator.astype(np.float64) / (t * t),
+                          numerator.astype(np.float64) / t / t)
+    return out
+
+
 def _skimage_correlation(s):
-    sx, sy = np.sqrt(np.maximum(s.vx, 0.0)), np.sqrt(np.maximum(s.vy, 0.0))
+    vx, vy, cov = s.centred_moments
+    sx, sy = np.sqrt(vx), np.sqrt(vy)
     flat = (sx < 1e-15) | (sy < 1e-15)  # graycoprops: 1 when a standard deviation is ~0
     with np.errstate(divide="ignore", invalid="ignore"):
-        value = (s.sum_ij_p - s.ux * s.uy) / (sx * sy)
+        value = cov / (sx * sy)
     return np.where(flat, 1.0, value)
 
 
 def _ibsi_correlation(s):
-    sx, sy = np.sqrt(np.maximum(s.vx, 0.0)), np.sqrt(np.maximum(s.vy, 0.0))
-    value = (s.sum_ij_p - s.ux * s.uy) / (sx * sy + _EPS)
+    vx, vy, cov = s.centred_moments
+    sx, sy = np.sqrt(vx), np.sqrt(vy)
+    value = cov / (sx * sy + _EPS)
     return np.where(sx * sy == 0.0, 1.0, value)  # pyradiomics: 1 for a flat region
 
 
@@ -499,8 +570,8 @@ FEATURES = {
     "skimage_correlation": lambda s, o: _skimage_correlation(s),
     "skimage_ASM": lambda s, o: s.asm,
     "skimage_mean": lambda s, o: s.uy,  # its i is the row: the mean of the row sums
-    "skimage_variance": lambda s, o: s.vy,
-    "skimage_std": lambda s, o: np.sqrt(s.vy),
+    "skimage_variance": lambda s, o: s.centred_moments[1],
+    "skimage_std": lambda s, o: np.sqrt(s.centred_moments[1]),
     "skimage_entropy": lambda s, o: s.entropy * math.log(2.0),  # natural logarithm
     # pyradiomics's RadiomicsGLCM: levels count from 1 (level k is its bin k + 1), which
     # moves the features of absolute levels (Autocorrelation, JointAverage, SumAverage)
@@ -512,7 +583,8 @@ FEATURES = {
     "ibsi_Correlation": lambda s, o: _ibsi_correlation(s),
     "ibsi_DifferenceAverage": lambda s, o: s.difference_average,
     "ibsi_DifferenceEntropy": lambda s, o: s.eps_difference_entropy,
-    "ibsi_DifferenceVariance": lambda s, o: s.contrast - s.difference_average**2,
+    "ibsi_DifferenceVariance": lambda s, o: covariance_of_sums(
+        s.total, s.difference_average, s.difference_average, s.contrast),
     "ibsi_Id": lambda s, o: s.inverse_difference,
     "ibsi_Idm": lambda s, o: s.idm,
     "ibsi_Idmn": lambda s, o: s.inverse_difference_moment_normalized,
@@ -527,7 +599,7 @@ FEATURES = {
     "ibsi_MaximumProbability": lambda s, o: s.maximum_probability,
     "ibsi_SumAverage": lambda s, o: s.sum_average + 2.0,
     "ibsi_SumEntropy": lambda s, o: s.eps_sum_entropy,
-    "ibsi_SumSquares": lambda s, o: s.vy,
+    "ibsi_SumSquares": lambda s, o: s.centred_moments[1],
 }
 
 
