@@ -392,8 +392,8 @@ def covariance_of_sums(total, mean_x, mean_y, mean_xy):
 
     Each mean is an integer sum divided once by the total, so the sums are
     recovered exactly (below 2**50) and ``(T sum(x y) - sum(x) sum(y)) / T**2``
-    is computed in integers (centred on ``floor(E[x])`` and ``floor(E[y])`` to
-    stay within 64 bits; Python's integers beyond), then rounded: a variance
+    is computed in integers (centred on the integers nearest ``E[x]`` and ``E[y]``
+    to stay within 64 bits; Python's integers beyond), then rounded: a variance
     is never negative and is 0 exactly for a flat marginal. Where a sum is
     too large to recover, the difference of the means.
 
@@ -408,31 +408,48 @@ def covariance_of_sums(total, mean_x, mean_y, mean_xy):
     >>> float(covariance_of_sums(np.array([10.0]), mean, mean, mean_square)[0]) == 0.21
     True
     """
-    total, mean_x, mean_y, mean_xy = np.broadcast_arrays(
+    values = np.broadcast_arrays(
         *(np.asarray(value, np.float64) for value in (total, mean_x, mean_y, mean_xy)))
-    t = np.where(total == 0, 1.0, total)
-    out = mean_xy - mean_x * mean_y
-    with np.errstate(invalid="ignore"):
-        exact = ((t < 2.0**31) & (np.abs(mean_xy * t) < 2.0**50)
-                 & ((np.abs(mean_x) + 1) * (np.abs(mean_y) + 1) * t < 2.0**60))
-    if not exact.any():
-        return out
-    ti = t[exact].astype(np.int64)
-    sx, sy, sxy = (np.rint(mean[exact] * ti).astype(np.int64)
-                   for mean in (mean_x, mean_y, mean_xy))
-    qx, qy = sx // ti, sy // ti
-    rx, ry = sx - qx * ti, sy - qy * ti
-    # sum (x - qx) (y - qy), and T times it less rx ry: T sum(x y) - sum(x) sum(y)
-    centred = sxy - qy * sx - qx * sy + qx * qy * ti
-    small = np.abs(centred) < (2**62) // ti
-    numerator = np.empty(len(ti), object if not small.all() else np.int64)
-    numerator[small] = ti[small] * centred[small] - rx[small] * ry[small]
-    for k in np.flatnonzero(~small):
-        numerator[k] = int(ti[k]) * int(centred[k]) - int(rx[k]) * int(ry[k])
-    t = t[exact]  # T**2 is exact below 2**26: one rounding
-    out[exact] = np.where(t < 2.0**26, numerator.astype(np.float64) / (t * t),
-                          numerator.astype(np.float64) / t / t)
-    return out
+    shape = values[0].shape
+    total, mean_x, mean_y, mean_xy = (np.ascontiguousarray(v).reshape(-1) for v in values)
+    out = np.empty(total.shape)
+    wide = np.flatnonzero(_covariances(total, mean_x, mean_y, mean_xy, out))
+    for k in wide:  # a numerator beyond 64 bits: Python's integers
+        t = float(total[k]) or 1.0
+        ti = int(t)
+        sx, sy, sxy = (int(np.rint(mean[k] * t)) for mean in (mean_x, mean_y, mean_xy))
+        numerator = float(ti * sxy - sx * sy)
+        out[k] = numerator / (t * t) if t < 2.0**26 else numerator / t / t
+    return out.reshape(shape)
+
+
+@numba.njit(nogil=True, cache=True)
+def _covariances(total, mean_x, mean_y, mean_xy, out):
+    """:func:`covariance_of_sums` element by element; True where a numerator needs more
+    than 64 bits (``out`` is then left for the caller)."""
+    wide = np.zeros(total.shape[0], np.bool_)
+    for k in range(total.shape[0]):
+        t = total[k] if total[k] != 0 else 1.0
+        mx, my, mxy = mean_x[k], mean_y[k], mean_xy[k]
+        if not (t < 2.0**31 and abs(mxy * t) < 2.0**50
+                and (abs(mx) + 1) * (abs(my) + 1) * t < 2.0**60):
+            out[k] = mxy - mx * my  # too large to recover the sums (or NaN)
+            continue
+        ti = np.int64(t)
+        sx, sy, sxy = np.int64(np.rint(mx * t)), np.int64(np.rint(my * t)), np.int64(
+            np.rint(mxy * t))
+        # centred on any integers qx, qy the numerator is the same; the nearest keep it small
+        qx, qy = np.int64(np.rint(mx)), np.int64(np.rint(my))
+        rx, ry = sx - qx * ti, sy - qy * ti
+        # sum (x - qx) (y - qy), and T times it less rx ry: T sum(x y) - sum(x) sum(y)
+        centred = sxy - qy * sx - qx * sy + qx * qy * ti
+        if abs(centred) * t >= 2.0**61:
+            wide[k] = True
+            continue
+        numerator = float(ti * centred - rx * ry)
+        # T**2 is exact below 2**26: one rounding
+        out[k] = numerator / (t * t) if t < 2.0**26 else numerator / t / t
+    return wide
 
 
 def _skimage_correlation(s):
