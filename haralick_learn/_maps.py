@@ -9,6 +9,7 @@ crop (see :func:`texture_maps`).
 """
 
 import dataclasses
+import functools
 import threading
 from numbers import Integral
 
@@ -18,7 +19,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from .preprocess.channels import channel_images
 from .io.decode import describe_source, load_color_pixels, load_gray, load_mask
 from ._aggregate import aggregate_windows
-from .texture.catalogue import GLCMStatistics, features_of_statistics
+from .texture.catalogue import GLCMStatistics, centred_moments, features_of_statistics
 from .texture.windowed import (
     LEVEL_SUMS, N_ACC, N_LEVEL_SUMS, ROW_STATISTICS, WINDOW_STATISTICS, fixed_point_log2,
     fixed_point_tables, map_rows, map_rows_ordered, window_statistics,
@@ -456,6 +457,11 @@ class _WindowStatistics:
         self.eps_entropies = (self.entropy, self.hx, self.hy, self.hxy2, self.hxy2)
         self.eps_sum_entropy = self.sum_entropy
         self.eps_difference_entropy = self.difference_entropy
+
+    @functools.cached_property
+    def centred_moments(self):
+        """As :attr:`GLCMStatistics.centred_moments`."""
+        return centred_moments(self)
 
 
 class _Scratch:

@@ -20,8 +20,8 @@ from .texture.counting import (
 )
 from .texture.catalogue import (
     MATRIX_FEATURES, PADDED_MATRIX_FEATURES, GLCMStatistics, compacts_matrices,
-    features_of_statistics, image_features, image_sums, pair_features, statistics_suffice,
-    sums_suffice,
+    features_of_statistics, image_features, image_sums, is_flat, pair_features,
+    statistics_suffice, sums_suffice,
 )
 from .io.decode import (
     describe_source, load_color_pixels, load_gray, load_mask, split_sample,
@@ -352,6 +352,9 @@ def _features_with_matrices(crops, group, sums, offsets, counted, settings, emit
     stats = GLCMStatistics(sums, settings.ignore_zeros)
     features = np.empty((len(sums), len(names)))
     n_levels = crops.n_levels[group]
+    if "ibsi_MCC" in names:  # 1 for a matrix of one level in a flat region only
+        stats.flat_mcc = np.repeat(_flat_regions(crops, group, settings.ignore_zeros),
+                                   n_offsets).astype(np.float64)
 
     def matrix_features(columns, parts):
         """The features ``columns`` of each part ``(start, stop, side)`` of the regions."""
@@ -403,6 +406,17 @@ def _features_with_matrices(crops, group, sums, offsets, counted, settings, emit
         features[:, of_sums] = features_of_statistics(stats, [names[j] for j in of_sums],
                                                       **options)
     return features.reshape(len(group), len(settings.distances), -1, len(names))
+
+
+def _flat_regions(crops, group, ignore_zeros):
+    """Whether each region ``group`` of ``crops`` has fewer than two levels (not counting
+    level 0 with ``ignore_zeros``)."""
+    flat = crops.n_levels[group] - crops.lowest[group] <= 1
+    if ignore_zeros:
+        for k, i in enumerate(group):
+            crop = crops.levels[crops.starts[i]:crops.starts[i] + crops.shapes[i].prod()]
+            flat[k] = is_flat(crop, crop < crops.n_levels[i], ignore_zeros=True)
+    return flat
 
 
 def covers_regions(settings):

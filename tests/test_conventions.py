@@ -560,3 +560,80 @@ def test_pyradiomics_offsets_names_and_unaggregated_columns(real_grays):
     with pytest.raises(ValueError, match="2-D rule"):
         HaralickFeaturizer(offsets="pyradiomics", volume=True).fit_transform(
             [np.zeros((3, 8, 8), np.uint8)])
+
+
+@pytest.mark.pyradiomics
+def test_mcc_of_a_direction_with_one_level_in_a_region_of_more_is_0():
+    """pyradiomics's matrices span the region's levels: in a direction where the region's
+    other levels have no pair (scikit-image's logo: a 32 x 32 crop of one level but for a
+    corner pixel), Q's second eigenvalue is 0, not a flat region's 1."""
+    pytest.importorskip("radiomics")
+    import mahotas
+
+    from haralick_learn import region_features
+
+    gray = mahotas.colors.rgb2gray(skimage_data.logo()[..., :3], dtype=np.uint8)
+    crop = np.ascontiguousarray(gray[416:448, 176:208])
+    assert np.unique(crop).size == 2 and (crop != crop[1, 1]).sum() == 1
+    per_direction = HaralickFeaturizer(features=["ibsi_MCC"], bin_width=1).fit_transform([crop])
+    assert per_direction[0, 3] == 0.0  # north-east to south-west: the corner has no pair
+    params = dict(features="ibsi", bin_width=1, aggregate="mean")
+    ref = pyradiomics_glcm(crop, binWidth=1)
+    for sample in (crop, (crop, np.ones(crop.shape, bool))):
+        row = HaralickFeaturizer(**params).fit_transform([sample])[0]
+        assert _relative(row, ref, ABSOLUTE_FLOOR).max() < RTOL
+    # the same crop as a region of a larger image, beside a region of several levels
+    image = np.ascontiguousarray(gray[400:464, 160:224])
+    labels = np.zeros(image.shape, np.int32)
+    labels[16:48, 16:48], labels[:10, :20] = 1, 2
+    table = region_features(image, labels, **params)
+    features = table.columns[table.columns.get_loc("count") + 1:]
+    for value, row in zip(table["label"], table[features].to_numpy()):
+        ref = pyradiomics_glcm(image, labels == value, binWidth=1)
+        assert _relative(row, ref, ABSOLUTE_FLOOR).max() < RTOL, value
+    # a flat region's MCC stays 1
+    flat = np.full((8, 8), 154, np.uint8)
+    assert HaralickFeaturizer(features=["ibsi_MCC"], bin_width=1).fit_transform([flat])[0, 0] == 1
+
+
+def test_skimage_set_keeps_the_digits_of_a_nearly_flat_bright_region():
+    """graycoprops centres the levels on their mean: the variance and correlation of a
+    bright, nearly flat patch (the astronaut's levels 254 and 255) keep their digits, in the
+    featurizer's rows and in texture maps (E[x**2] - E[x]**2 lost 1e-7 of the correlation)."""
+    import mahotas
+
+    from haralick_learn import texture_maps
+
+    gray = mahotas.colors.rgb2gray(skimage_data.astronaut(), dtype=np.uint8)
+    patch = np.ascontiguousarray(gray[432:440, 360:368])
+    assert set(np.unique(patch)) == {254, 255}
+    row = HaralickFeaturizer(features="skimage").fit_transform([patch])[0].reshape(4, -1)
+    glcm = graycomatrix(patch, [1], SKIMAGE_ANGLES, levels=256, symmetric=True, normed=True)
+    for k, prop in enumerate(SKIMAGE_PROPS):
+        np.testing.assert_allclose(row[:, k], graycoprops(glcm, prop)[0], rtol=RTOL, atol=0,
+                                   err_msg=prop)
+    region = np.ascontiguousarray(gray[420:460, 340:380])
+    maps = texture_maps(region, 15, features="skimage")
+    for y, x in ((24, 18), (20, 20), (7, 30), (33, 12)):
+        crop = region[y - 7:y + 8, x - 7:x + 8]
+        glcm = graycomatrix(crop, [1], SKIMAGE_ANGLES, levels=256, symmetric=True, normed=True)
+        ref = np.stack([graycoprops(glcm, prop)[0] for prop in SKIMAGE_PROPS], axis=1)
+        np.testing.assert_allclose(maps[y, x], ref.ravel(), rtol=RTOL, atol=0,
+                                   err_msg=str((y, x)))
+
+
+@pytest.mark.pyradiomics
+def test_ibsi_variances_keep_the_digits_of_a_nearly_flat_region():
+    """pyradiomics centres the levels on their mean: SumSquares, Correlation and
+    DifferenceVariance of a region of one level but for a pixel (a crop of scikit-image's
+    motorcycle disparity, ``binWidth=1``) keep their digits."""
+    pytest.importorskip("radiomics")
+    _, _, disparity = skimage_data.stereo_motorcycle()
+    crop = np.ascontiguousarray(np.clip(disparity, 0, 255).astype(np.uint8)[224:256, 272:304])
+    assert (crop == crop.min()).sum() == 1 and np.unique(crop).size == 2
+    ref = pyradiomics_glcm(crop, binWidth=1)
+    row = HaralickFeaturizer(features="ibsi", bin_width=1, aggregate="mean").fit_transform(
+        [crop])[0]
+    for name in ("SumSquares", "Correlation", "DifferenceVariance"):
+        k = IBSI_FEATURES.index(name)
+        assert _relative(row[k], ref[k]) < RTOL, (name, row[k], ref[k])

@@ -32,9 +32,10 @@ from .._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
 
 __all__ = [
     "FEATURES", "GLCMStatistics", "LEVEL_FEATURES", "MATRIX_FEATURES",
-    "PADDED_MATRIX_FEATURES", "compacts_matrices", "statistics_suffice",
+    "PADDED_MATRIX_FEATURES", "centred_moments", "compacts_matrices",
+    "covariance_of_sums", "statistics_suffice",
     "features_of_statistics", "haralick_features", "image_features", "image_sums",
-    "pair_features",
+    "is_flat", "pair_features",
     "sums_suffice",
 ]
 
@@ -74,9 +75,11 @@ class GLCMStatistics:
         the features of :data:`LEVEL_FEATURES` can be computed).
     """
 
-    #: IBSI's MCC of a matrix with one gray level: pyradiomics's 1 for a flat region (a
-    #: voxel-based map's window, whose matrix spans the region's levels, gets 0 unless the
-    #: whole region is flat: the second eigenvalue of its Q).
+    #: IBSI's MCC of a matrix with fewer than two gray levels: pyradiomics's 1 for a flat
+    #: region. pyradiomics's matrices span the region's levels, so a matrix of one level in a
+    #: region of more (a voxel-based map's window; a direction in which the region's other
+    #: levels have no pair) gets 0, the second eigenvalue of its Q. A number for every
+    #: matrix, or an array of one per matrix (:meth:`rows` cuts it).
     flat_mcc = 1.0
 
     def __init__(self, sums, ignore_zeros=False, cmats=None, statistics=None):
@@ -336,6 +339,12 @@ class GLCMStatistics:
         return cmats.reshape(len(cmats), -1).max(axis=1, initial=0) / total
 
     @functools.cached_property
+    def centred_moments(self):
+        """The variances of the column and row levels and their covariance
+        (:func:`centred_moments`), as scikit-image and pyradiomics centre them."""
+        return centred_moments(self)
+
+    @functools.cached_property
     def sum_moments(self):
         """``sum_k p_{x+y}(k) (k - ux - uy)**n`` for n = 2, 3, 4.
 
@@ -364,17 +373,98 @@ def _log2_plus_eps(prob):
     return log2_plus(prob, _EPS, _LOG2_EPS)
 
 
+def centred_moments(s):
+    """``(var x, var y, cov(x, y))`` of the column and row levels of each matrix of ``s``.
+
+    scikit-image and pyradiomics centre the levels on their mean before
+    squaring; mahotas's ``E[x**2] - E[x]**2`` (the Haralick set's) loses the
+    digits of a small variance around a large mean (a bright, nearly flat
+    region: 1e-7 of its correlation). These are computed from the exact sums
+    instead (:func:`covariance_of_sums`).
+    """
+    vx = covariance_of_sums(s.total, s.ux, s.ux, s.ex2)
+    vy = vx if s.vy is s.vx else covariance_of_sums(s.total, s.uy, s.uy, s.ey2)
+    return vx, vy, covariance_of_sums(s.total, s.ux, s.uy, s.sum_ij_p)
+
+
+def covariance_of_sums(total, mean_x, mean_y, mean_xy):
+    """``E[x y] - E[x] E[y]`` over ``total`` pairs of integers, from means of exact sums.
+
+    Each mean is an integer sum divided once by the total, so the sums are
+    recovered exactly (below 2**50) and ``(T sum(x y) - sum(x) sum(y)) / T**2``
+    is computed in integers (centred on the integers nearest ``E[x]`` and ``E[y]``
+    to stay within 64 bits; Python's integers beyond), then rounded: a variance
+    is never negative and is 0 exactly for a flat marginal. Where a sum is
+    too large to recover, the difference of the means.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> # levels 200 and 201 in 3 pairs of 10: variance 0.21, whose last digits
+    >>> # E[x**2] - E[x]**2 loses
+    >>> mean, mean_square = 2003 / 10, (7 * 200**2 + 3 * 201**2) / 10
+    >>> float(mean_square - mean**2) == 0.21
+    False
+    >>> float(covariance_of_sums(np.array([10.0]), mean, mean, mean_square)[0]) == 0.21
+    True
+    """
+    values = np.broadcast_arrays(
+        *(np.asarray(value, np.float64) for value in (total, mean_x, mean_y, mean_xy)))
+    shape = values[0].shape
+    total, mean_x, mean_y, mean_xy = (np.ascontiguousarray(v).reshape(-1) for v in values)
+    out = np.empty(total.shape)
+    wide = np.flatnonzero(_covariances(total, mean_x, mean_y, mean_xy, out))
+    for k in wide:  # a numerator beyond 64 bits: Python's integers
+        t = float(total[k]) or 1.0
+        ti = int(t)
+        sx, sy, sxy = (int(np.rint(mean[k] * t)) for mean in (mean_x, mean_y, mean_xy))
+        numerator = float(ti * sxy - sx * sy)
+        out[k] = numerator / (t * t) if t < 2.0**26 else numerator / t / t
+    return out.reshape(shape)
+
+
+@numba.njit(nogil=True, cache=True)
+def _covariances(total, mean_x, mean_y, mean_xy, out):
+    """:func:`covariance_of_sums` element by element; True where a numerator needs more
+    than 64 bits (``out`` is then left for the caller)."""
+    wide = np.zeros(total.shape[0], np.bool_)
+    for k in range(total.shape[0]):
+        t = total[k] if total[k] != 0 else 1.0
+        mx, my, mxy = mean_x[k], mean_y[k], mean_xy[k]
+        if not (t < 2.0**31 and abs(mxy * t) < 2.0**50
+                and (abs(mx) + 1) * (abs(my) + 1) * t < 2.0**60):
+            out[k] = mxy - mx * my  # too large to recover the sums (or NaN)
+            continue
+        ti = np.int64(t)
+        sx, sy, sxy = np.int64(np.rint(mx * t)), np.int64(np.rint(my * t)), np.int64(
+            np.rint(mxy * t))
+        # centred on any integers qx, qy the numerator is the same; the nearest keep it small
+        qx, qy = np.int64(np.rint(mx)), np.int64(np.rint(my))
+        rx, ry = sx - qx * ti, sy - qy * ti
+        # sum (x - qx) (y - qy), and T times it less rx ry: T sum(x y) - sum(x) sum(y)
+        centred = sxy - qy * sx - qx * sy + qx * qy * ti
+        if abs(centred) * t >= 2.0**61:
+            wide[k] = True
+            continue
+        numerator = float(ti * centred - rx * ry)
+        # T**2 is exact below 2**26: one rounding
+        out[k] = numerator / (t * t) if t < 2.0**26 else numerator / t / t
+    return wide
+
+
 def _skimage_correlation(s):
-    sx, sy = np.sqrt(np.maximum(s.vx, 0.0)), np.sqrt(np.maximum(s.vy, 0.0))
+    vx, vy, cov = s.centred_moments
+    sx, sy = np.sqrt(vx), np.sqrt(vy)
     flat = (sx < 1e-15) | (sy < 1e-15)  # graycoprops: 1 when a standard deviation is ~0
     with np.errstate(divide="ignore", invalid="ignore"):
-        value = (s.sum_ij_p - s.ux * s.uy) / (sx * sy)
+        value = cov / (sx * sy)
     return np.where(flat, 1.0, value)
 
 
 def _ibsi_correlation(s):
-    sx, sy = np.sqrt(np.maximum(s.vx, 0.0)), np.sqrt(np.maximum(s.vy, 0.0))
-    value = (s.sum_ij_p - s.ux * s.uy) / (sx * sy + _EPS)
+    vx, vy, cov = s.centred_moments
+    sx, sy = np.sqrt(vx), np.sqrt(vy)
+    value = cov / (sx * sy + _EPS)
     return np.where(sx * sy == 0.0, 1.0, value)  # pyradiomics: 1 for a flat region
 
 
@@ -409,7 +499,8 @@ def _ibsi_mcc(s):
     cols = s.px[:, :size]
     present = (rows > 0) | (cols > 0)
     n_present = present.sum(axis=1)
-    out = np.full(s.cmats.shape[0], s.flat_mcc, dtype=np.float64)  # a flat region: < 2 levels
+    out = np.empty(s.cmats.shape[0], dtype=np.float64)
+    out[:] = s.flat_mcc  # fewer than 2 levels: 1 for a flat region, else 0
     if not (n_present >= 2).any():
         return out
     probabilities = s.probabilities
@@ -496,8 +587,8 @@ FEATURES = {
     "skimage_correlation": lambda s, o: _skimage_correlation(s),
     "skimage_ASM": lambda s, o: s.asm,
     "skimage_mean": lambda s, o: s.uy,  # its i is the row: the mean of the row sums
-    "skimage_variance": lambda s, o: s.vy,
-    "skimage_std": lambda s, o: np.sqrt(s.vy),
+    "skimage_variance": lambda s, o: s.centred_moments[1],
+    "skimage_std": lambda s, o: np.sqrt(s.centred_moments[1]),
     "skimage_entropy": lambda s, o: s.entropy * math.log(2.0),  # natural logarithm
     # pyradiomics's RadiomicsGLCM: levels count from 1 (level k is its bin k + 1), which
     # moves the features of absolute levels (Autocorrelation, JointAverage, SumAverage)
@@ -509,7 +600,8 @@ FEATURES = {
     "ibsi_Correlation": lambda s, o: _ibsi_correlation(s),
     "ibsi_DifferenceAverage": lambda s, o: s.difference_average,
     "ibsi_DifferenceEntropy": lambda s, o: s.eps_difference_entropy,
-    "ibsi_DifferenceVariance": lambda s, o: s.contrast - s.difference_average**2,
+    "ibsi_DifferenceVariance": lambda s, o: covariance_of_sums(
+        s.total, s.difference_average, s.difference_average, s.contrast),
     "ibsi_Id": lambda s, o: s.inverse_difference,
     "ibsi_Idm": lambda s, o: s.idm,
     "ibsi_Idmn": lambda s, o: s.inverse_difference_moment_normalized,
@@ -524,7 +616,7 @@ FEATURES = {
     "ibsi_MaximumProbability": lambda s, o: s.maximum_probability,
     "ibsi_SumAverage": lambda s, o: s.sum_average + 2.0,
     "ibsi_SumEntropy": lambda s, o: s.eps_sum_entropy,
-    "ibsi_SumSquares": lambda s, o: s.vy,
+    "ibsi_SumSquares": lambda s, o: s.centred_moments[1],
 }
 
 
@@ -593,14 +685,17 @@ def features_of_statistics(stats, names, *, use_x_minus_y_variance=False,
 
 
 def features_of_matrices(cmats, names, *, ignore_zeros=False, use_x_minus_y_variance=False,
-                         preserve_haralick_bug=False, level_values=None, n_levels=None):
+                         preserve_haralick_bug=False, level_values=None, n_levels=None,
+                         flat_mcc=1.0):
     """The features ``names`` (catalogue keys) of each matrix: shape (n_matrices, len(names)).
 
     A matrix that sums to 0 (no pixel pair) gives a row of NaN. Compact
     matrices come with their ``level_values`` and ``n_levels`` (see
-    :class:`GLCMStatistics`).
+    :class:`GLCMStatistics`). ``flat_mcc``: IBSI's MCC of a matrix with fewer
+    than two levels (:attr:`GLCMStatistics.flat_mcc`).
     """
     stats = GLCMStatistics.from_matrices(cmats, ignore_zeros, level_values, n_levels)
+    stats.flat_mcc = flat_mcc
     return features_of_statistics(stats, names, use_x_minus_y_variance=use_x_minus_y_variance,
                                   preserve_haralick_bug=preserve_haralick_bug)
 
@@ -774,7 +869,27 @@ def image_features(gray, settings, mask=None):
             preserve_haralick_bug=settings.preserve_haralick_bug,
         ).reshape(len(settings.distances), -1, len(settings.features))
     count = functools.partial(cooccurrence, gray, symmetric=settings.symmetric, mask=mask)
-    return _catalogue_features(count, settings, compact=compacts_matrices(settings))
+    flat_mcc = 1.0
+    if "ibsi_MCC" in settings.features and not is_flat(gray, mask, settings.ignore_zeros):
+        flat_mcc = 0.0  # a direction of one level in a region of more: Q's second eigenvalue
+    return _catalogue_features(count, settings, compact=compacts_matrices(settings),
+                               flat_mcc=flat_mcc)
+
+
+def is_flat(gray, mask=None, ignore_zeros=False):
+    """Whether the pixels counted (inside ``mask``; not level 0 with ``ignore_zeros``) have
+    fewer than two levels: pyradiomics's flat region, whose MCC is 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> is_flat(np.array([[3, 3], [3, 4]])), is_flat(np.array([[0, 3], [3, 3]]), None, True)
+    (False, True)
+    """
+    values = gray if mask is None else gray[mask]
+    if ignore_zeros:
+        values = values[values != 0]
+    return bool(values.size == 0 or values.min() == values.max())
 
 
 def compacts_matrices(settings):
@@ -890,8 +1005,12 @@ def pair_features(first, second, settings, mask=None):
                                settings)
 
 
-def _catalogue_features(count, settings, compact=False):
-    """The catalogue's features of the matrices ``count(distances, directions)`` returns."""
+def _catalogue_features(count, settings, compact=False, flat_mcc=1.0):
+    """The catalogue's features of the matrices ``count(distances, directions)`` returns.
+
+    ``flat_mcc``: IBSI's MCC of a matrix with fewer than two levels (see
+    :attr:`GLCMStatistics.flat_mcc`).
+    """
     directions = tuple(offset for _, offset in settings.directions)
     level_values = n_levels = None
     if compact:
@@ -912,7 +1031,8 @@ def _catalogue_features(count, settings, compact=False):
     out = features_of_matrices(flat, settings.features, ignore_zeros=settings.ignore_zeros,
                                use_x_minus_y_variance=settings.use_x_minus_y_variance,
                                preserve_haralick_bug=settings.preserve_haralick_bug,
-                               level_values=level_values, n_levels=n_levels)
+                               level_values=level_values, n_levels=n_levels,
+                               flat_mcc=flat_mcc)
     return out.reshape(cmats.shape[:2] + (len(settings.features),))
 
 
