@@ -4,9 +4,10 @@ A row must not depend on the CPU. Two things made it depend on it: the gray
 conversion of colour images (mahotas's float ``np.dot`` goes through the BLAS,
 whose kernel decides whether some colours truncate to ``v`` or ``v - 1``) and
 numpy's CPU-specific ``log2``, ``exp`` and ``power``. Each run below is a fresh
-process with OpenBLAS held to another kernel (``OPENBLAS_CORETYPE``), or with
-numpy's SIMD code paths switched off (``NPY_DISABLE_CPU_FEATURES``): the rows
-must be the same bits as in this process.
+process with OpenBLAS held to another kernel (``OPENBLAS_CORETYPE``), with
+numpy's SIMD code paths switched off (``NPY_DISABLE_CPU_FEATURES``), or with
+numba's kernels compiled for another CPU (``NUMBA_CPU_NAME``): the rows must be
+the same bits as in this process.
 
 The one exception is documented: the maximal correlation coefficient (Haralick's
 14th feature, IBSI's MCC) is an eigenvalue from LAPACK, whose last digits follow
@@ -166,6 +167,37 @@ def test_rows_are_the_same_under_every_openblas_kernel_and_without_numpy_simd(tm
     if not runs:
         pytest.skip("no other OpenBLAS kernel or numpy code path to compare with on this CPU")
     _check_runs(tmp_path, runs, kernels)
+
+
+def _numba_targets():
+    """CPU targets numba can compile for besides this CPU's own, that this CPU can run."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = set(next(line for line in f if line.startswith("flags")).split())
+    except (OSError, StopIteration):
+        return []
+    targets = ["generic"]  # x86-64's baseline: SSE2, no FMA
+    if {"avx2", "fma"} <= flags:
+        targets.append("haswell")  # AVX2 and FMA, as an AMD EPYC Zen 3
+    if {"avx512f", "avx512bw", "avx512vl", "avx512dq"} <= flags:
+        targets.append("skylake-avx512")
+    return targets
+
+
+@pytest.mark.slow  # each fresh process compiles every kernel it calls for its own target
+def test_rows_are_the_same_for_every_numba_code_target(tmp_path):
+    """The compiled kernels give the same bits whatever CPU numba compiles them for: vector
+    widths (SSE2, AVX2, AVX-512) and fused multiply-adds must not change a row."""
+    targets = _numba_targets()
+    if not targets:
+        pytest.skip("not an x86-64 CPU that lists its flags")
+    # a cache folder each: the machine code of another target never lands in the user's cache
+    runs = {target: {"NUMBA_CPU_NAME": target,
+                     "NUMBA_CACHE_DIR": str(tmp_path / f"numba-{target}")}
+            for target in targets}
+    expected = rows_of(SETTINGS)
+    for name, got in _rows_of_runs(tmp_path, runs).items():
+        _check_same_rows(expected, got, f"numba compiled for {name}")
 
 
 def test_elementary_functions_without_numba_loops_give_the_same_bits(monkeypatch):
