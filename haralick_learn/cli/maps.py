@@ -10,8 +10,9 @@ import warnings
 from ..io.files import atomic_output
 from .._params import parameter, parameter_names
 from .common import (CommandError, add_table_options, at_least, available_memory,
-                     check_figure, check_output, check_volume_readers, either, parse_jobs,
-                     readable_size, refuse_inputs, save_figure, say_if_compiling, warn, wrap)
+                     check_figure, check_output, check_volume_readers, counted, either,
+                     parse_jobs, readable_size, refuse_inputs, save_figure, say_if_compiling,
+                     warn, wrap)
 
 
 #: What ``map -o`` writes.
@@ -154,14 +155,6 @@ def _map(args):
                 f"--features {' '.join(args.features)} matches none of the {len(names)} "
                 f"features ({names[0]}, {names[1]}, ...)"
             )
-    if kind in (".tif", ".tiff"):
-        try:
-            import tifffile
-        except ImportError:
-            raise CommandError(
-                "writing TIFF needs tifffile: pip install 'haralick_learn[maps]' "
-                "(or write .npy)"
-            ) from None
     chosen_names = [names[k] for k in chosen]
     if args.volume:
         return _map_volume(args, output, kind, options, chosen, chosen_names, len(names))
@@ -184,13 +177,15 @@ def _map(args):
         if kind == ".npy":
             np.save(f, maps)  # a file object: np.save adds no suffix to its name
         else:
+            import tifffile
+
             # one float32 page per feature, named in the description (ImageJ/GIS read the
             # bands), converted a page at a time
             with tifffile.TiffWriter(f) as tif:
                 tif.write((maps[..., k].astype(np.float32) for k in range(maps.shape[-1])),
                           shape=(maps.shape[-1], *maps.shape[:2]), dtype=np.float32,
                           photometric="minisblack", metadata={"features": chosen_names})
-    print(f"Wrote {maps.shape[0]} x {maps.shape[1]} maps of {len(chosen)} features "
+    print(f"Wrote {maps.shape[0]} x {maps.shape[1]} maps of {counted(len(chosen), 'feature')} "
           f"(window {args.window}, step {args.step}) to {os.path.abspath(output)}")
     if args.preview:
         _map_preview(args, maps, chosen_names)
@@ -304,7 +299,7 @@ def _map_volume(args, output, kind, options, chosen, chosen_names, n_features):
             raise
     shown = " x ".join(str(side) for side in maps.shape[:3])
     names_at = f" (feature names in {os.path.abspath(sidecar)})" if sidecar else ""
-    print(f"Wrote {shown} maps of {len(chosen)} features (window {args.window}, step "
+    print(f"Wrote {shown} maps of {counted(len(chosen), 'feature')} (window {args.window}, step "
           f"{args.step}) to {os.path.abspath(output)}{names_at}")
     return 0
 
@@ -432,7 +427,7 @@ def _map_zarr(args, output, options, chosen, chosen_names):
             # (into the temporary store) before it is removed.
             pool.shutdown(wait=True, cancel_futures=True)
         _write_feature_names(temporary, chosen_names)
-    print(f"Wrote {lazy.shape[0]} x {lazy.shape[1]} maps of {len(chosen)} features "
+    print(f"Wrote {lazy.shape[0]} x {lazy.shape[1]} maps of {counted(len(chosen), 'feature')} "
           f"(window {args.window}, tiles of 1024 x 1024) to {os.path.abspath(output)}")
     if args.preview:
         _map_preview(args, da.from_zarr(output)[..., :3].compute(), chosen_names[:3])
