@@ -220,6 +220,11 @@ class TextureSettings:
             )
         p = types.SimpleNamespace(**{param.name: params.get(param.name, param.default)
                                      for param in PARAMETERS})
+        for name in _SWITCHES:
+            # bool("no") is True: a switch is never taken for its truth value
+            value = getattr(p, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"{name} must be a bool (True or False); got {value!r}")
         if not isinstance(p.aggregate, (str, type(None))) or p.aggregate not in AGGREGATES:
             raise ValueError(f"aggregate must be one of {list(AGGREGATES)}; got {p.aggregate!r}")
         if p.backend not in ("auto", *BACKENDS):
@@ -444,6 +449,10 @@ def _chebyshev_offsets(distance):
     ring += [(distance, dx) for dx in range(distance, -distance - 1, -1)]
     ring += [(dy, -distance) for dy in range(distance - 1, 0, -1)]
     return tuple(ring)
+
+
+#: The table's parameters that are True or False only (``volume`` also takes its modes).
+_SWITCHES = tuple(param.name for param in PARAMETERS if param.constraints == ("boolean",))
 
 
 #: The 4 in-plane directions of a volume's slices along axis 0, in mahotas's 2-D order.
