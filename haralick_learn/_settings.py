@@ -513,11 +513,10 @@ def _feature_names(features, compute_14th_feature):
     """Catalogue keys from a set's name or a list of set names and keys, in order."""
     haralick = FEATURE_NAMES[: 14 if compute_14th_feature else 13]
     known = dict.fromkeys(FEATURE_NAMES + FEATURE_SETS["skimage"] + FEATURE_SETS["ibsi"])
-    items = [features] if isinstance(features, str) else features
-    try:
-        items = list(items)
-    except TypeError:
-        items = None
+    # A list or tuple: the columns' order is theirs (a set's would follow the strings' hashes,
+    # which change from run to run)
+    items = ([features] if isinstance(features, str)
+             else list(features) if isinstance(features, (list, tuple)) else None)
     if not items or not all(isinstance(item, str) for item in items):
         raise ValueError(
             f"features must be 'haralick', 'skimage', 'ibsi' or a non-empty list of set and "

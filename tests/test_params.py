@@ -107,3 +107,15 @@ def test_every_entry_point_refuses_a_switch_that_is_not_a_bool(entry_point, call
         for value in ("no", None, 1):
             with pytest.raises(TypeError, match=rf"{name}.* must be .*bool.*{value!r}"):
                 call(image, **{name: value})
+
+
+@pytest.mark.parametrize("call", [
+    lambda image, **params: HaralickFeaturizer(**params).fit_transform([image]),
+    lambda image, **params: region_features(image, np.ones(image.shape, int), **params),
+    lambda image, **params: texture_maps(image, 3, **params),
+], ids=["featurizer", "regions", "maps"])
+def test_features_in_no_order_are_refused(call):
+    # A set's order follows the strings' hashes, which change from run to run: its columns
+    # would come in another order each time.
+    with pytest.raises(ValueError, match=r"features.* must be .*list.*\{'contrast'\}"):
+        call(camera()[:12, :12], features={"contrast"})
