@@ -30,6 +30,7 @@ scikit-learn's own spellings (``None``, ``"boolean"``, ``"array-like"``, types).
 
 import argparse
 import dataclasses
+import math
 from numbers import Integral, Real
 
 __all__ = ["ENTRY_POINTS", "PARAMETERS", "Options", "Parameter", "Range", "argparse_arguments",
@@ -57,10 +58,12 @@ class Range:
     closed: str
 
     def __contains__(self, value):
-        low_ok = self.low is None or (value >= self.low if self.closed in ("left", "both")
-                                      else value > self.low)
-        high_ok = self.high is None or (value <= self.high if self.closed in ("right", "both")
-                                        else value < self.high)
+        # A missing bound is infinite, and excluded unless the interval is closed there, as in
+        # scikit-learn's Interval (which the estimator validates with): inf is no bin width.
+        low = -math.inf if self.low is None else self.low
+        high = math.inf if self.high is None else self.high
+        low_ok = value >= low if self.closed in ("left", "both") else value > low
+        high_ok = value <= high if self.closed in ("right", "both") else value < high
         return low_ok and high_ok
 
     def describe(self):

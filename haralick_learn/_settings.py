@@ -220,6 +220,11 @@ class TextureSettings:
             )
         p = types.SimpleNamespace(**{param.name: params.get(param.name, param.default)
                                      for param in PARAMETERS})
+        for name in _SWITCHES:
+            # bool("no") is True: a switch is never taken for its truth value
+            value = getattr(p, name)
+            if not isinstance(value, (bool, np.bool_)):
+                raise TypeError(f"{name} must be a bool (True or False); got {value!r}")
         if not isinstance(p.aggregate, (str, type(None))) or p.aggregate not in AGGREGATES:
             raise ValueError(f"aggregate must be one of {list(AGGREGATES)}; got {p.aggregate!r}")
         if p.backend not in ("auto", *BACKENDS):
@@ -446,6 +451,10 @@ def _chebyshev_offsets(distance):
     return tuple(ring)
 
 
+#: The table's parameters that are True or False only (``volume`` also takes its modes).
+_SWITCHES = tuple(param.name for param in PARAMETERS if param.constraints == ("boolean",))
+
+
 #: The 4 in-plane directions of a volume's slices along axis 0, in mahotas's 2-D order.
 _IN_PLANE_3D = tuple((offset_name((0, *offset)), (0, *offset)) for _, offset in DIRECTIONS_2D)
 
@@ -504,11 +513,10 @@ def _feature_names(features, compute_14th_feature):
     """Catalogue keys from a set's name or a list of set names and keys, in order."""
     haralick = FEATURE_NAMES[: 14 if compute_14th_feature else 13]
     known = dict.fromkeys(FEATURE_NAMES + FEATURE_SETS["skimage"] + FEATURE_SETS["ibsi"])
-    items = [features] if isinstance(features, str) else features
-    try:
-        items = list(items)
-    except TypeError:
-        items = None
+    # A list or tuple: the columns' order is theirs (a set's would follow the strings' hashes,
+    # which change from run to run)
+    items = ([features] if isinstance(features, str)
+             else list(features) if isinstance(features, (list, tuple)) else None)
     if not items or not all(isinstance(item, str) for item in items):
         raise ValueError(
             f"features must be 'haralick', 'skimage', 'ibsi' or a non-empty list of set and "

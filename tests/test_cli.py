@@ -783,6 +783,8 @@ def test_option_values_are_checked_as_usage_errors(capsys, tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     for argv, message in [(["--levels", "300"], "must be an int from 2 to 256, got 300"),
                           (["--bin-width", "0"], "must be a number > 0, got 0"),
+                          # no width, as the estimator's Interval says
+                          (["--bin-width", "inf"], "must be a number > 0, got inf"),
                           (["--gray-range", "4095"], "must be 'image' or two numbers LOW,HIGH"),
                           (["--aggregate", "median"], "invalid choice: 'median'")]:
         code, _, err = cli(capsys, "featurize", ".", *argv)

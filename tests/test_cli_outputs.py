@@ -142,6 +142,16 @@ def test_unknown_suffixes_are_refused_with_the_supported_ones(capsys, images, tm
     assert listing(tmp_path) == ["imgs", *(f"imgs/{n}.png" for n in "abcd"), "scan.tif"]
 
 
+def test_a_zarr_map_of_colour_channels_is_refused_with_its_reason(capsys, images, tmp_path):
+    # a 2-D .zarr store is mapped tile by tile from the image's gray levels; the channels of
+    # a colour space are mapped in memory, as for .npy and .tif
+    code, out, err = cli(capsys, "map", "imgs/a.png", "--color", "hsv", "-o", "maps.zarr")
+    assert code == 1 and not out
+    [line] = errors(err)
+    assert "--color hsv needs the whole image in memory (write .npy or .tif)" in line, line
+    assert not os.path.exists("maps.zarr")
+
+
 def test_featurize_and_similar_write_the_names_given(capsys, images, tmp_path):
     code, out, err = cli(capsys, "featurize", "imgs", "-o", "Features.CSV")
     assert code == 0, err

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from conftest import MAHOTAS_GRAY, RTOL, reference_gray, reference_row, stack_of_crops
 
-from haralick_learn import HaralickFeaturizer
+from haralick_learn import HaralickFeaturizer, region_features, texture_maps
 from haralick_learn.preprocess.quantize import bin_by_range, to_gray_levels
 from haralick_learn._settings import (
     DIRECTIONS_3D, FEATURE_NAMES, FEATURE_SETS, IBSI_FEATURES, SKIMAGE_PROPS,
@@ -202,6 +202,20 @@ def test_bin_width_makes_at_most_1024_levels():
     image = np.arange(4096, dtype=np.uint16).reshape(64, 64)
     with pytest.raises(ValueError, match="makes 4096 levels"):
         HaralickFeaturizer(bin_width=1).fit_transform([image])
+
+
+@pytest.mark.parametrize("entry_point", ["featurizer", "regions", "maps"])
+def test_a_bin_width_far_too_narrow_is_refused_before_its_bins_are_made(entry_point):
+    # 1e12 bins over the photograph's range in [0, 1]: their edges alone would take 8 TB
+    image = skimage_data.camera()[:32, :32] / 255
+    params = {"bin_width": 1e-12}
+    with pytest.raises(ValueError, match=r"bin_width=1e-12 makes \d+ levels, more than 1024"):
+        if entry_point == "featurizer":
+            HaralickFeaturizer(**params).fit_transform([image])
+        elif entry_point == "regions":
+            region_features(image, np.ones(image.shape, int), **params)
+        else:
+            texture_maps(image, 3, **params)
 
 
 # -- aggregates and gray ranges ----------------------------------------------------------

@@ -88,3 +88,34 @@ def test_parameter_names_refuses_an_unknown_entry_point():
     assert parameter_names() == tuple(TABLE)
     with pytest.raises(ValueError, match="entry_point must be one of"):
         parameter_names("cli")
+
+
+@pytest.mark.parametrize("entry_point, call", [
+    ("featurizer", lambda image, **params: HaralickFeaturizer(**params).fit_transform([image])),
+    ("regions", lambda image, **params: region_features(
+        image, np.ones(image.shape, int), **params)),
+    ("maps", lambda image, **params: texture_maps(image, 3, **params)),
+])
+def test_every_entry_point_refuses_a_switch_that_is_not_a_bool(entry_point, call):
+    # bool("no") is True and bool(None) False: a switch taken as its truth value would
+    # compute other numbers than asked, without a word.
+    image = camera()[:12, :12]
+    switches = [p.name for p in PARAMETERS if "boolean" in p.constraints
+                and entry_point in p.where and p.name != "volume"]
+    assert "symmetric" in switches and "ignore_zeros" in switches
+    for name in switches:
+        for value in ("no", None, 1):
+            with pytest.raises(TypeError, match=rf"{name}.* must be .*bool.*{value!r}"):
+                call(image, **{name: value})
+
+
+@pytest.mark.parametrize("call", [
+    lambda image, **params: HaralickFeaturizer(**params).fit_transform([image]),
+    lambda image, **params: region_features(image, np.ones(image.shape, int), **params),
+    lambda image, **params: texture_maps(image, 3, **params),
+], ids=["featurizer", "regions", "maps"])
+def test_features_in_no_order_are_refused(call):
+    # A set's order follows the strings' hashes, which change from run to run: its columns
+    # would come in another order each time.
+    with pytest.raises(ValueError, match=r"features.* must be .*list.*\{'contrast'\}"):
+        call(camera()[:12, :12], features={"contrast"})

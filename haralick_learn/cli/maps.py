@@ -122,6 +122,10 @@ def _map(args):
         raise CommandError("a 2-D image's .zarr maps are computed tile by tile with the --levels "
                            "binning only: --mask, --bin-width and --gray-range need the whole "
                            "image in memory (write .npy or .tif)")
+    if tiled and args.color != "gray":
+        raise CommandError(f"a 2-D image's .zarr maps are computed tile by tile from its gray "
+                           f"levels: --color {args.color} needs the whole image in memory "
+                           "(write .npy or .tif)")
     if kind == ".zarr":
         if tiled and args.step != 1:
             raise CommandError("a .zarr output is written tile by tile with --step 1 only")

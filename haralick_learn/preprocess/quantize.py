@@ -4,6 +4,8 @@ Pixel arithmetic only: no file is read here. The rule depends only on each
 image itself (never on the rest of a batch); see :func:`to_gray_levels`.
 """
 
+import math
+
 import numba
 import numpy as np
 
@@ -91,12 +93,21 @@ def bin_by_width(gray, width):
         work -= lo_bin
     else:
         low_edge = low - (low % width)
+        n_bins = _bins_of_width(low_edge, high + 2 * width, width)
+        if MAX_BINS + 1 < n_bins < np.inf:  # far too many: refused before the edges are made
+            _check_bins(math.ceil(n_bins), width)
         edges = np.arange(low_edge, high + 2 * width, width)
         if len(edges) == 1:  # a flat image: one bin
             edges = np.array([edges[0] - 0.5, edges[0] + 0.5])
         _check_bins(len(edges) - 1, width)
         work = np.digitize(values, edges) - 1
     return work.astype(np.uint16)
+
+
+def _bins_of_width(low_edge, stop, width):
+    """About the number of bins of the edges ``numpy.arange(low_edge, stop, width)``, counted
+    without making them: a narrow bin over a wide range would take terabytes of edges."""
+    return (float(stop) - float(low_edge)) / float(width) - 1
 
 
 def _check_bins(n_bins, width):
@@ -445,6 +456,10 @@ def _region_edges(gray, labels, boxes, numbers, settings):
     for i, (low, high) in enumerate(zip(lows, highs)):  # numpy scalars of gray's dtype
         # bin_by_width's edges, computed by the same expression
         low_edge = low - (low % width)
+        if MAX_BINS + 1 < _bins_of_width(low_edge, high + 2 * width, width) < np.inf:
+            status[i] = REGION_LEFT  # far too many bins: not made
+            parts.append(np.empty(0))
+            continue
         edges = np.arange(low_edge, high + 2 * width, width)
         if len(edges) == 1:
             edges = np.array([edges[0] - 0.5, edges[0] + 0.5])
