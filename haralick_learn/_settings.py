@@ -19,8 +19,8 @@ from numbers import Integral, Real
 import numpy as np
 
 from .preprocess.gray import GRAY_CONVERSIONS
-from .texture.offsets import (angle_name, angle_offset, canonical_offset, checked_offset_list,
-                       offset_name)
+from .texture.offsets import (MAX_STEP, angle_name, angle_offset, canonical_offset,
+                              checked_offset_list, offset_name)
 from ._params import PARAMETERS, parameter_names
 
 __all__ = [
@@ -551,7 +551,9 @@ def _binning(bin_width, gray_range, levels):
         if levels is not None or gray_range is not None:
             raise ValueError("bin_width sets the levels itself: levels and gray_range must "
                              "be None with it")
-        bin_width = int(bin_width) if float(bin_width).is_integer() else float(bin_width)
+        # whole widths binned in integers; a float beyond 63 bits (at most two bins)
+        bin_width = (int(bin_width) if float(bin_width).is_integer() and bin_width < 2**62
+                     else float(bin_width))
     if gray_range is None or (isinstance(gray_range, str) and gray_range == "image"):
         return bin_width, gray_range
     try:
@@ -577,6 +579,9 @@ def _distances(distance):
     for d in values:
         if isinstance(d, bool) or not isinstance(d, Integral) or d < 1:
             raise ValueError(f"distance must contain positive ints, got {d!r}")
+        if d > MAX_STEP:
+            raise ValueError(f"distance must be at most {MAX_STEP} pixels (longer than any "
+                             f"image), got {d!r}")
     if len(set(values)) != len(values):
         raise ValueError(f"distance contains duplicates: {list(values)}")
     return tuple(int(d) for d in values)

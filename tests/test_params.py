@@ -119,3 +119,37 @@ def test_features_in_no_order_are_refused(call):
     # would come in another order each time.
     with pytest.raises(ValueError, match=r"features.* must be .*list.*\{'contrast'\}"):
         call(camera()[:12, :12], features={"contrast"})
+
+
+@pytest.mark.parametrize("call", [
+    lambda image, **params: HaralickFeaturizer(**params).fit_transform([image]),
+    lambda image, **params: region_features(image, np.ones(image.shape, int), **params),
+    lambda image, **params: texture_maps(image, 3, **params),
+], ids=["featurizer", "regions", "maps"])
+def test_steps_beyond_any_image_are_refused_by_name(call):
+    # Beyond 64-bit integers they failed deep inside numpy or numba (OverflowError, naming
+    # neither the parameter nor the value); a step longer than any image counts nothing.
+    image = camera()[:12, :12]
+    with pytest.raises(ValueError, match=rf"distance must be at most {2**31 - 1}.*{2**70}"):
+        call(image, distance=2**70)
+    with pytest.raises(ValueError, match=rf"offsets: \(0, {2**64}\) steps more than"):
+        call(image, offsets=[(0, 2**64)])
+
+
+def test_a_bin_width_beyond_63_bits_bins_every_image_in_one_bin():
+    # An integer image with a whole width was binned in 64-bit integers, which a width of
+    # 1e19 overflowed: it is binned through the float edges instead, one bin for the image.
+    image = camera()[:32, :32]
+    labels = np.ones(image.shape, int)
+    labels[:, 16:] = 2
+    params = dict(features="ibsi", aggregate="mean")
+    flat = HaralickFeaturizer(**params, bin_width=1e19).fit_transform([image * 0])
+    for width in (1e19, 2**62, 1e300):
+        for dtype in (np.uint8, np.uint16, np.int64, np.uint64):
+            row = HaralickFeaturizer(**params, bin_width=width).fit_transform(
+                [image.astype(dtype)])
+            np.testing.assert_array_equal(row, flat)  # one level: a flat image's features
+        table = region_features(image, labels, **params, bin_width=width)
+        masked = HaralickFeaturizer(**params, bin_width=width).fit_transform(
+            [(image, labels == 1), (image, labels == 2)])
+        np.testing.assert_array_equal(table.iloc[:, 6:].to_numpy(float), masked)

@@ -78,7 +78,7 @@ def bin_by_width(gray, width):
     if values.dtype == bool:
         values = values.astype(np.uint8)
     low, high = values.min(), values.max()
-    if values.dtype.kind in "ui" and float(width).is_integer():
+    if values.dtype.kind in "ui" and _integer_width(width):
         width = int(width)
         lo_bin, hi_bin = int(low) // width, int(high) // width
         n_bins = hi_bin - lo_bin + 1
@@ -102,6 +102,12 @@ def bin_by_width(gray, width):
         _check_bins(len(edges) - 1, width)
         work = np.digitize(values, edges) - 1
     return work.astype(np.uint16)
+
+
+def _integer_width(width):
+    """Whether integers are binned by ``width`` in integer arithmetic: a whole number within
+    63 bits (a wider one makes at most two bins, through the float edges)."""
+    return float(width).is_integer() and width < 2**62
 
 
 def _bins_of_width(low_edge, stop, width):
@@ -377,8 +383,8 @@ def quantize_regions(gray, labels, boxes, numbers, settings):
     rule, n_bins, width = _BY_LEVELS, 256 if settings.levels is None else settings.levels, 1
     edges, bounds, shift = np.zeros(1), np.zeros(len(boxes) + 1, np.int64), 0
     shared = False
-    if settings.bin_width is not None and gray.dtype.kind in "ui" and float(
-            settings.bin_width).is_integer():
+    if settings.bin_width is not None and gray.dtype.kind in "ui" and _integer_width(
+            settings.bin_width):
         rule, width = _BY_INTEGER_WIDTH, int(settings.bin_width)
     elif settings.bin_width is not None or settings.gray_range is not None:
         rule = _BY_EDGES

@@ -11,7 +11,12 @@ from numbers import Integral, Real
 
 import numpy as np
 
-__all__ = ["angle_name", "angle_offset", "canonical_offset", "checked_offset_list",
+
+#: The longest pixel step an offset or a distance may take: longer than any image (and
+#: products of two of them stay within 64-bit integers).
+MAX_STEP = 2**31 - 1
+
+__all__ = ["MAX_STEP", "angle_name", "angle_offset", "canonical_offset", "checked_offset_list",
            "offset_name", "skimage_round"]
 
 
@@ -178,6 +183,9 @@ def _checked_vectors(items, volume, symmetric):
                    for c in vector):
             raise ValueError(f"offsets: {vector!r} is not a vector of ints (pixel steps)")
         vector = tuple(int(c) for c in vector)
+        if max(abs(c) for c in vector) > MAX_STEP:
+            raise ValueError(f"offsets: {vector} steps more than {MAX_STEP} pixels, beyond "
+                             "any image")
         if not any(vector):
             raise ValueError(f"offsets: {vector} is the zero vector (a pixel and itself)")
         key = canonical_offset(vector)
