@@ -53,7 +53,7 @@ def main(argv=None):
             warnings.showwarning = one_line_warning
             return args.func(args)
     except (CommandError, OSError, ValueError, TypeError, IndexError, MemoryError,
-            ImportError) as exc:  # ImportError: an optional package not installed
+            OverflowError, ImportError) as exc:  # ImportError: an optional package not installed
         message = " ".join(str(exc).split()) or type(exc).__name__
         print(f"haralick-learn {args.command}: error: {message}", file=sys.stderr)
         return 1
