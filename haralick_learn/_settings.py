@@ -560,9 +560,11 @@ def _binning(bin_width, gray_range, levels):
         low, high = (float(v) for v in gray_range)
     except (TypeError, ValueError):
         low = high = np.nan
-    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+    with np.errstate(over="ignore"):
+        finite = np.isfinite(low) and np.isfinite(high) and np.isfinite(high - low)
+    if not (finite and low < high):
         raise ValueError(f"gray_range must be None, 'image' or (low, high) with finite "
-                         f"low < high; got {gray_range!r}")
+                         f"low < high (and a finite high - low); got {gray_range!r}")
     return bin_width, (low, high)
 
 

@@ -189,6 +189,7 @@ def test_default_cache_key_is_unchanged():
     (dict(features=[]), "non-empty list"),
     (dict(bin_width=10, levels=8), "bin_width sets the levels"),
     (dict(gray_range=(5, 5)), "low < high"),
+    (dict(gray_range=(-1e308, 1e308)), r"gray_range .*finite high - low"),
     (dict(gray_range="global"), "gray_range"),
     (dict(features="ibsi", backend="mahotas"), "backend='mahotas'"),
     (dict(offsets="matlab"), "'offsets' parameter"),
