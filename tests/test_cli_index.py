@@ -280,6 +280,22 @@ def small(tmp_path):
     return folder, path
 
 
+def test_settings_spelled_otherwise_answer_from_the_index(capsys, small, monkeypatch):
+    # --offsets mahotas is the default of Haralick's set, and --features haralick its default
+    # list: the same rows, so the index answers (it refused them as other settings)
+    folder, path = small
+    monkeypatch.chdir(folder.parent)
+    queries = [folder / "grass00.jpg", folder / "brick02.jpg"]
+    code, expected, err = cli(capsys, "similar", "--index", path, *queries)
+    assert code == 0, err
+    code, out, err = cli(capsys, "similar", "--index", path, *queries, "--offsets", "mahotas",
+                         "--features", "haralick", "--backend", "numba")
+    assert code == 0, err
+    assert out == expected
+    code, out, err = cli(capsys, "similar", "--index", path, *queries, "--offsets", "skimage")
+    assert code == 1 and "offsets='skimage' (index: None)" in err  # other rows: refused
+
+
 def test_an_image_changed_since_indexing_is_featurized_again(capsys, small, monkeypatch):
     folder, path = small
     monkeypatch.chdir(folder.parent)

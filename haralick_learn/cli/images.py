@@ -332,6 +332,8 @@ def load_index(path, featurizer):
     saved = index["feature_params"]
     differ = [f"{key}={wanted.get(key)!r} (index: {saved.get(key)!r})"
               for key in sorted(set(wanted) | set(saved)) if wanted.get(key) != saved.get(key)]
+    if differ and _same_settings(wanted, saved):  # two spellings of the same rows
+        differ = []
     if differ:
         raise CommandError(
             f"index {path!r} was made with other featurizer settings than the queries': "
@@ -343,6 +345,18 @@ def load_index(path, featurizer):
             f"({len(index['feature_names'])} features, not {len(names)}): the file is damaged "
             "or not written by 'haralick-learn index'; rebuild it")
     return index
+
+
+def _same_settings(wanted, saved):
+    """Whether two sets of featurizer parameters give the same rows (``offsets=None`` and
+    ``"mahotas"`` with Haralick's set, say): their settings' keys are equal."""
+    from .._settings import TextureSettings
+
+    try:
+        return (TextureSettings.from_params(**wanted).cache_key()
+                == TextureSettings.from_params(**saved).cache_key())
+    except (TypeError, ValueError):  # a parameter this version does not know
+        return False
 
 
 def _similar_from_index(args):
