@@ -522,9 +522,12 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         rows, failures, cache_problems = [], [], []
         # Parallel images already use the cores: BLAS threads inside each
         # (mahotas's np.dot, the 14th feature's eigvalsh) would oversubscribe them.
-        # One worker: no limit, and no threadpoolctl call (it reads the process's
-        # libraries, a few ms per transform).
-        limits = threadpool_limits(limits=1, user_api="blas") if n_workers > 1 else nullcontext()
+        # The eigenvalues of the MCC features round with BLAS's thread count, so they
+        # get one thread with one worker too: their rows are then those of any n_jobs
+        # and of Dask workers (one BLAS thread each). Otherwise one worker: no limit,
+        # and no threadpoolctl call (it reads the process's libraries, a few ms).
+        one_thread = n_workers > 1 or not _EIGENVALUE_FEATURES.isdisjoint(settings.features)
+        limits = threadpool_limits(limits=1, user_api="blas") if one_thread else nullcontext()
         with limits:
             for results in _run(jobs, self.n_jobs):
                 for row, error, problem in results:
@@ -561,6 +564,9 @@ def _uncached(featurize, samples, *args):
     """``featurize``'s results in the cached task's shape: ``(row, error, None)`` each."""
     return [(row, error, None) for row, error in featurize(samples, *args)]
 
+
+#: Features computed from LAPACK eigenvalues, whose last bits follow BLAS's thread count.
+_EIGENVALUE_FEATURES = frozenset({"maximal_correlation_coefficient", "ibsi_MCC"})
 
 #: Images per task at most: large enough that a batch of small images shares
 #: the fixed costs (a task's dispatch, the features' numpy calls), small

@@ -103,3 +103,17 @@ def test_missing_pynndescent_names_the_extra(rows, monkeypatch):
     monkeypatch.setitem(sys.modules, "pynndescent", None)
     with pytest.raises(ImportError, match=r"haralick_learn\[approximate\]"):
         DistanceNeighbors(algorithm="nndescent").fit(rows[:50])
+
+
+@pytest.mark.slow
+def test_any_n_jobs_builds_the_graph(rows):
+    """joblib's n_jobs, as the exact search takes it: -2 (all cores but one), more than cores."""
+    import os
+
+    cores = os.cpu_count()
+    params = {"algorithm": "nndescent", "algorithm_params": {"random_state": 0}}
+    for n_jobs, same_as in [(cores + 1, -1), (-cores - 1, 1)]:  # all cores; one core
+        got = DistanceNeighbors(n_jobs=n_jobs, **params).fit(rows).kneighbors()
+        want = DistanceNeighbors(n_jobs=same_as, **params).fit(rows).kneighbors()
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
