@@ -9,7 +9,6 @@ cache, and stacks the rows in input order.
 
 import os
 import warnings
-from contextlib import nullcontext
 from functools import partial
 from numbers import Integral
 
@@ -19,7 +18,6 @@ from PIL import Image
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import gen_batches
 from sklearn.utils.validation import validate_data
-from threadpoolctl import threadpool_limits
 
 from ._cache import cached_featurize_batch, make_cache
 from ._compat import HasMethods, Interval, StrOptions, validate_parameters
@@ -27,6 +25,7 @@ from ._params import PARAMETERS, Options, Range, parameter_names
 from ._pipeline import featurize_batch
 from ._progress import Progress
 from ._settings import TextureSettings
+from .texture.catalogue import blas_limits
 
 
 def _sklearn_constraint(constraint):
@@ -520,15 +519,11 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
                 for batch in gen_batches(len(images), _batch_size(len(images), n_workers))]
         progress = Progress(len(images), enabled=self.verbose > 0)
         rows, failures, cache_problems = [], [], []
-        # Parallel images already use the cores: BLAS threads inside each
-        # (mahotas's np.dot, the 14th feature's eigvalsh) would oversubscribe them.
-        # The eigenvalues of the MCC features round with BLAS's thread count, so they
-        # get one thread with one worker too: their rows are then those of any n_jobs
-        # and of Dask workers (one BLAS thread each). Otherwise one worker: no limit,
-        # and no threadpoolctl call (it reads the process's libraries, a few ms).
-        one_thread = n_workers > 1 or not _EIGENVALUE_FEATURES.isdisjoint(settings.features)
-        limits = threadpool_limits(limits=1, user_api="blas") if one_thread else nullcontext()
-        with limits:
+        # Parallel images already use the cores: BLAS threads inside each (mahotas's
+        # np.dot, the 14th feature's eigvalsh) would oversubscribe them; and the MCC
+        # features' eigenvalues take one BLAS thread with one worker too, so that their
+        # bits follow no n_jobs (those of Dask workers, one BLAS thread each, included).
+        with blas_limits(settings.features, n_workers):
             for results in _run(jobs, self.n_jobs):
                 for row, error, problem in results:
                     if error is not None:
@@ -564,9 +559,6 @@ def _uncached(featurize, samples, *args):
     """``featurize``'s results in the cached task's shape: ``(row, error, None)`` each."""
     return [(row, error, None) for row, error in featurize(samples, *args)]
 
-
-#: Features computed from LAPACK eigenvalues, whose last bits follow BLAS's thread count.
-_EIGENVALUE_FEATURES = frozenset({"maximal_correlation_coefficient", "ibsi_MCC"})
 
 #: Images per task at most: large enough that a batch of small images shares
 #: the fixed costs (a task's dispatch, the features' numpy calls), small

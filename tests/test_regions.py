@@ -288,3 +288,24 @@ def test_verbose_shows_the_regions_done_on_standard_error(capsys):
     done = f"Regions [{'#' * 30}] {len(quiet)}/{len(quiet)} regions"
     assert captured.err.splitlines()[-1].startswith(done)
     pd.testing.assert_frame_equal(shown, quiet)
+
+
+@pytest.mark.parametrize("params", [{"compute_14th_feature": True}, {"features": "ibsi"}])
+def test_eigenvalue_features_follow_no_n_jobs_nor_blas_threads(params):
+    """The MCC columns (LAPACK eigenvalues, whose last bits follow BLAS's thread count) are
+    the same whatever n_jobs and the process's BLAS threads, in memory and tile by tile, and
+    in texture maps: each entry point computes them on one BLAS thread."""
+    from threadpoolctl import threadpool_limits
+
+    from haralick_learn import texture_maps
+
+    image = skimage.data.coins()
+    labels = connected_components(image > 110)
+    expected = region_features(image, labels, on_error="nan", **params)
+    with threadpool_limits(limits=2, user_api="blas"):  # the suite itself runs on one
+        for extra in ({"n_jobs": 2}, {"n_jobs": 2, "tile_shape": 128}):
+            table = region_features(image, labels, on_error="nan", **params, **extra)
+            pd.testing.assert_frame_equal(table, expected, check_exact=True)
+        maps = texture_maps(image[:96, :96], 15, step=8, levels=64, n_jobs=2, **params)
+    np.testing.assert_array_equal(
+        maps, texture_maps(image[:96, :96], 15, step=8, levels=64, **params))

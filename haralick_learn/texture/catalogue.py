@@ -31,8 +31,8 @@ from .libm import exp, log2, log2_plus
 from .._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
 
 __all__ = [
-    "FEATURES", "GLCMStatistics", "LEVEL_FEATURES", "MATRIX_FEATURES",
-    "PADDED_MATRIX_FEATURES", "centred_moments", "compacts_matrices",
+    "EIGENVALUE_FEATURES", "FEATURES", "GLCMStatistics", "LEVEL_FEATURES", "MATRIX_FEATURES",
+    "PADDED_MATRIX_FEATURES", "blas_limits", "centred_moments", "compacts_matrices",
     "covariance_of_sums", "statistics_suffice",
     "features_of_statistics", "haralick_features", "image_features", "image_sums",
     "is_flat", "pair_features",
@@ -481,6 +481,31 @@ def _ibsi_imc2(s):
         # NaN when rounding makes HXY > HXY2 (pyradiomics's complex root), 0 when equal
         value = np.sqrt(1.0 - exp(-2.0 * (hxy2 - hxy)))
     return np.where(hxy2 == hxy, 0.0, value)
+
+
+
+#: Features computed from LAPACK eigenvalues, whose last bits follow BLAS's thread count: the
+#: entry points compute them on one BLAS thread whatever ``n_jobs``.
+EIGENVALUE_FEATURES = frozenset({"maximal_correlation_coefficient", "ibsi_MCC"})
+
+
+def blas_limits(features, n_workers=1):
+    """The context an entry point computes ``features`` in, from the thread that calls it.
+
+    BLAS on one thread when some of ``features`` are :data:`EIGENVALUE_FEATURES` (their
+    last bits would follow BLAS's thread count, and a row must follow no ``n_jobs``) or when
+    several workers share the cores (BLAS threads inside each would oversubscribe them);
+    else no limit, and no threadpoolctl call (it reads the process's libraries, a few ms).
+    Set around the whole run, in the calling thread: OpenBLAS may ignore a count set from
+    a worker thread.
+    """
+    from contextlib import nullcontext
+
+    if n_workers > 1 or not EIGENVALUE_FEATURES.isdisjoint(features):
+        from threadpoolctl import threadpool_limits
+
+        return threadpool_limits(limits=1, user_api="blas")
+    return nullcontext()
 
 
 def _ibsi_mcc(s):
