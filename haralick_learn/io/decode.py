@@ -538,6 +538,14 @@ def _read_volume_file(path):
     if os.path.isdir(name):
         raise IsADirectoryError(f"{name!r}: is a directory, not a volume file")
     lower = name.lower()
+    if lower.endswith(_NIFTI_SUFFIXES + _NRRD_SUFFIXES):
+        # Their readers allocate every voxel the header declares before any is read: a 4-D
+        # series (an fMRI run), or a header declaring more than the file holds, is refused
+        # from the header instead of after reading all of it.
+        shape = _declared_shape(name)
+        if shape is not None and len(shape) != 3:
+            raise ValueError(f"{name!r}: a volume must be 3-D, got shape {shape} (from its "
+                             "header)")
     colour = ""
     try:
         if lower.endswith(_NIFTI_SUFFIXES):
@@ -762,7 +770,13 @@ def volume_shape(path):
     >>> volume_shape("missing.nii.gz") is None
     True
     """
-    name = os.fspath(path)
+    shape = _declared_shape(os.fspath(path))
+    return shape if shape is not None and len(shape) == 3 else None
+
+
+def _declared_shape(name):
+    """The shape a volume file's header declares, axes of length 1 at its end dropped (as
+    :func:`_read_volume_file` drops them), or None when the header does not tell."""
     lower = name.lower()
     try:
         if lower.endswith(_NIFTI_SUFFIXES):
@@ -780,7 +794,7 @@ def volume_shape(path):
         return None
     while len(shape) > 3 and shape[-1] == 1:  # as _read_volume_file: NIfTI's (x, y, z, 1)
         shape = shape[:-1]
-    return shape if len(shape) == 3 else None
+    return shape
 
 
 def mask_on_image_grid(mask, mask_path, image_path, shape, source):
