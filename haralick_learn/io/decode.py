@@ -733,16 +733,28 @@ def volume_affine(path):
     --------
     >>> volume_affine("stack.tif") is None
     True
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        Naming the file, when it is missing or its header cannot be read.
+    ImportError
+        Naming the extra to install, for NIfTI or NRRD without it.
     """
     name = os.fspath(path)
     lower = name.lower()
-    if lower.endswith(_NIFTI_SUFFIXES):
-        nibabel = _volume_module("nibabel", "NIfTI")
-        return np.asarray(nibabel.load(name).affine, dtype=np.float64)
-    if not lower.endswith(_NRRD_SUFFIXES):
+    nifti = lower.endswith(_NIFTI_SUFFIXES)
+    if not nifti and not lower.endswith(_NRRD_SUFFIXES):
         return None
-    nrrd = _volume_module("nrrd", "NRRD")
-    header = nrrd.read_header(name)
+    module = _volume_module("nibabel", "NIfTI") if nifti else _volume_module("nrrd", "NRRD")
+    if not os.path.exists(name):
+        raise FileNotFoundError(f"{name!r}: no such file")
+    try:
+        if nifti:
+            return np.asarray(module.load(name).affine, dtype=np.float64)
+        header = module.read_header(name)
+    except Exception as exc:  # the geometry may be read before the voxels: name the file too
+        raise ValueError(f"{name!r}: cannot read a volume from this file ({exc})") from exc
     signs = _NRRD_SPACES.get(str(header.get("space", "")).lower())
     directions = header.get("space directions")
     if signs is None or directions is None:
