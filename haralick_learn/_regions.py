@@ -17,6 +17,8 @@ same stages tile by tile (:mod:`haralick_learn._region_tiles`), each batch of
 regions through :func:`region_rows` on the crop that holds it.
 """
 
+import os
+
 import numba
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
@@ -216,6 +218,13 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
             return tiles.table(n_jobs=n_jobs, verbose=verbose)
         finally:
             tiles.close()
+    if isinstance(labels, (str, os.PathLike)):
+        # np.asarray would make it an array of one string, refused as "dtype <U12"
+        raise TypeError(
+            f"labels {os.fspath(labels)!r}: a path to labels is a Zarr store, OME-Zarr image "
+            "or OME-TIFF file (read tile by tile); read other label files into an integer "
+            "array first (haralick-learn regions reads NIfTI, NRRD, TIFF, PNG and .npy labels)"
+        )
     if settings.color == "gray":
         pixels = load_gray(image, 0, volume=settings.volume,
                            gray_conversion=settings.gray_conversion)

@@ -188,6 +188,30 @@ def folder():
     return sorted(os.listdir("."))
 
 
+@pytest.mark.parametrize("name", ["cut.nii", "cut.nrrd"])
+@pytest.mark.parametrize("output", ["maps.nii.gz", "maps.nrrd"])
+def test_a_volume_whose_header_is_damaged_is_one_error_line_naming_it(capsys, scan, name,
+                                                                       output):
+    """The maps' geometry is read from the header before the voxels: a damaged header is the
+    same one line naming the file as when the voxels are read, not a traceback."""
+    voxels = np.asarray(nibabel.load(scan[0]).dataobj)
+    if name.endswith(".nrrd"):
+        pytest.importorskip("nrrd").write(name, voxels)
+        header = open(name, "rb").read().split(b"\n\n")[0]
+        content = header.replace(b"\nsizes:", b"\nsizes")  # a field without its ':'
+    else:
+        nibabel.save(nibabel.Nifti1Image(voxels, scan[2]), name)
+        content = open(name, "rb").read()[:200]  # cut inside its 348-byte header
+    with open(name, "wb") as f:
+        f.write(content)
+    before = folder()
+    code, out, err = cli(capsys, "map", name, "--volume", *OPTIONS, "-o", output)
+    assert code == 1 and not out
+    assert err.startswith(f"haralick-learn map: error: {name!r}: cannot read a volume") and \
+        err.count("\n") == 1, err
+    assert folder() == before
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--volume", "-o", "maps.tif"], "a .tif holds a 2-D image's maps"),
     (["--volume", "-o", "maps.h5"], "must end in .nii, .nii.gz, .nrrd, .npy or .zarr"),

@@ -16,6 +16,7 @@ scikit-image has no masks: its parity is on whole images only.
 
 import json
 import logging
+import os
 
 import numpy as np
 import pytest
@@ -488,6 +489,46 @@ def test_2_5d_equals_pyradiomics_force2d(photo_paths, pyradiomics_settings, para
             worst = int(np.argmax(error))
             assert error.max() < RTOL, (name, mask_name, IBSI_FEATURES[worst], row[worst],
                                         ref[worst])
+
+
+@pytest.mark.pyradiomics
+def test_2_5d_of_nifti_files_is_pyradiomics_force2d_along_its_last_axis(tmp_path):
+    """The radiomics guide's table: a NIfTI file is read here as ``(i, j, k)`` and by
+    SimpleITK as ``(k, j, i)``, so ``volume="2.5d"`` on the files (slices along ``i``) is
+    pyradiomics's ``force2Ddimension=2``, and its ``force2Ddimension=0`` (along ``k``) is
+    ``volume="2.5d"`` on the voxels transposed."""
+    sitk = pytest.importorskip("SimpleITK")
+    nibabel = pytest.importorskip("nibabel")
+    radiomics = pytest.importorskip("radiomics")
+    from radiomics import glcm
+
+    radiomics.setVerbosity(logging.ERROR)
+    source = os.path.join(os.path.dirname(nibabel.__file__), "tests", "data", "anatomical.nii")
+    if not os.path.exists(source):
+        pytest.skip("this nibabel install ships no anatomical.nii")
+    scan = np.asarray(nibabel.load(source).dataobj).astype(np.int16)[10:22, 8:32, 6:20]
+    mask = ellipsoid_mask(scan.shape)
+    affine = np.diag([0.9, 1.3, 2.7, 1.0])  # anisotropic, so that no axis can stand for another
+    nibabel.save(nibabel.Nifti1Image(scan, affine), tmp_path / "scan.nii.gz")
+    nibabel.save(nibabel.Nifti1Image(mask.astype(np.uint8), affine), tmp_path / "mask.nii.gz")
+    pair = (str(tmp_path / "scan.nii.gz"), str(tmp_path / "mask.nii.gz"))
+
+    def pyradiomics(dimension):
+        extractor = glcm.RadiomicsGLCM(sitk.ReadImage(pair[0]), sitk.ReadImage(pair[1]),
+                                       binWidth=100, force2D=True, force2Ddimension=dimension)
+        extractor.enableAllFeatures()
+        values = extractor.execute()
+        return np.array([float(values[name]) for name in IBSI_FEATURES])
+
+    featurizer = HaralickFeaturizer(features="ibsi", volume="2.5d", bin_width=100,
+                                    aggregate="mean")
+    from_files, transposed = featurizer.fit_transform(
+        [pair, (scan.transpose(2, 1, 0), mask.transpose(2, 1, 0))])
+    for ours, dimension in ((from_files, 2), (transposed, 0)):
+        ref = pyradiomics(dimension)
+        error = _relative(ours, ref, ABSOLUTE_FLOOR)
+        assert error.max() < RTOL, (dimension, IBSI_FEATURES[int(np.argmax(error))])
+    assert _relative(from_files, pyradiomics(0), ABSOLUTE_FLOOR).max() > 1e-3
 
 
 @pytest.mark.pyradiomics

@@ -275,6 +275,23 @@ def test_bad_arguments_are_refused(coffee, call, error, message):
         call(rgb, labels)
 
 
+def test_a_label_file_that_is_not_read_tile_by_tile_is_refused_naming_it(tmp_path):
+    """A path to a NIfTI or PNG label file (which ``haralick-learn regions`` reads) is not one
+    of the stores read here: refused naming it, before the image is read."""
+    nibabel = pytest.importorskip("nibabel")
+    from PIL import Image
+
+    volume = VOLUMES["camera"]()
+    labels = connected_components(volume > np.median(volume)).astype(np.uint16)
+    nibabel.save(nibabel.Nifti1Image(labels, np.eye(4)), tmp_path / "organs.nii.gz")
+    Image.fromarray(labels[0]).save(tmp_path / "cells.png")
+    for path, image, volume_mode in ((tmp_path / "organs.nii.gz", volume, True),
+                                     (str(tmp_path / "cells.png"), volume[0], False)):
+        with pytest.raises(TypeError, match=r"labels '.*(organs\.nii\.gz|cells\.png)': a path "
+                                            r"to labels is a Zarr store.*integer array"):
+            region_features(image, path, volume=volume_mode)
+
+
 def test_verbose_shows_the_regions_done_on_standard_error(capsys):
     """The progress of a table on standard error, and the same rows as without it."""
     image = skimage.data.coins()[:120, :160]

@@ -243,6 +243,35 @@ def test_unreadable_volume_file_names_it(tmp_path):
         HaralickFeaturizer(volume=True).fit_transform([str(path)])
 
 
+@pytest.mark.parametrize("suffix", [".nii", ".nrrd"])
+def test_a_4d_volume_file_is_refused_from_its_header(tmp_path, suffix):
+    """A time series (nibabel's fMRI test run, 17 x 21 x 3 x 20) is not one volume, and its
+    readers allocate every voxel its header declares: refused before any is read, so that a
+    run larger than memory, or a header declaring more than the file holds, costs nothing."""
+    nibabel = pytest.importorskip("nibabel")
+    nrrd = pytest.importorskip("nrrd")
+    import os
+
+    source = os.path.join(os.path.dirname(nibabel.__file__), "tests", "data", "functional.nii")
+    if not os.path.exists(source):
+        pytest.skip("this nibabel install ships no functional.nii")
+    run = nibabel.load(source)
+    path = tmp_path / f"run{suffix}"
+    if suffix == ".nii":
+        nibabel.save(run, path)
+    else:
+        nrrd.write(str(path), np.asarray(run.dataobj), {"encoding": "raw"})
+    complete = path.read_bytes()
+    message = r"run%s'?: a volume must be 3-D, got shape \(17, 21, 3, 20\)" % suffix
+    for content in (complete, complete[: len(complete) // 4]):  # whole, or cut short
+        path.write_bytes(content)
+        with pytest.raises(ValueError, match=message):
+            load_volume(str(path))
+    with pytest.warns(ImageFeaturizationWarning, match=message):
+        rows = HaralickFeaturizer(volume=True, on_error="nan").fit_transform([str(path)])
+    assert np.isnan(rows).all()
+
+
 # -- on_error, cache, n_jobs -----------------------------------------------------
 
 

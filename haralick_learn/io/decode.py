@@ -538,6 +538,14 @@ def _read_volume_file(path):
     if os.path.isdir(name):
         raise IsADirectoryError(f"{name!r}: is a directory, not a volume file")
     lower = name.lower()
+    if lower.endswith(_NIFTI_SUFFIXES + _NRRD_SUFFIXES):
+        # Their readers allocate every voxel the header declares before any is read: a 4-D
+        # series (an fMRI run), or a header declaring more than the file holds, is refused
+        # from the header instead of after reading all of it.
+        shape = _declared_shape(name)
+        if shape is not None and len(shape) != 3:
+            raise ValueError(f"{name!r}: a volume must be 3-D, got shape {shape} (from its "
+                             "header)")
     colour = ""
     try:
         if lower.endswith(_NIFTI_SUFFIXES):
@@ -725,16 +733,28 @@ def volume_affine(path):
     --------
     >>> volume_affine("stack.tif") is None
     True
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        Naming the file, when it is missing or its header cannot be read.
+    ImportError
+        Naming the extra to install, for NIfTI or NRRD without it.
     """
     name = os.fspath(path)
     lower = name.lower()
-    if lower.endswith(_NIFTI_SUFFIXES):
-        nibabel = _volume_module("nibabel", "NIfTI")
-        return np.asarray(nibabel.load(name).affine, dtype=np.float64)
-    if not lower.endswith(_NRRD_SUFFIXES):
+    nifti = lower.endswith(_NIFTI_SUFFIXES)
+    if not nifti and not lower.endswith(_NRRD_SUFFIXES):
         return None
-    nrrd = _volume_module("nrrd", "NRRD")
-    header = nrrd.read_header(name)
+    module = _volume_module("nibabel", "NIfTI") if nifti else _volume_module("nrrd", "NRRD")
+    if not os.path.exists(name):
+        raise FileNotFoundError(f"{name!r}: no such file")
+    try:
+        if nifti:
+            return np.asarray(module.load(name).affine, dtype=np.float64)
+        header = module.read_header(name)
+    except Exception as exc:  # the geometry may be read before the voxels: name the file too
+        raise ValueError(f"{name!r}: cannot read a volume from this file ({exc})") from exc
     signs = _NRRD_SPACES.get(str(header.get("space", "")).lower())
     directions = header.get("space directions")
     if signs is None or directions is None:
@@ -762,7 +782,13 @@ def volume_shape(path):
     >>> volume_shape("missing.nii.gz") is None
     True
     """
-    name = os.fspath(path)
+    shape = _declared_shape(os.fspath(path))
+    return shape if shape is not None and len(shape) == 3 else None
+
+
+def _declared_shape(name):
+    """The shape a volume file's header declares, axes of length 1 at its end dropped (as
+    :func:`_read_volume_file` drops them), or None when the header does not tell."""
     lower = name.lower()
     try:
         if lower.endswith(_NIFTI_SUFFIXES):
@@ -780,7 +806,7 @@ def volume_shape(path):
         return None
     while len(shape) > 3 and shape[-1] == 1:  # as _read_volume_file: NIfTI's (x, y, z, 1)
         shape = shape[:-1]
-    return shape if len(shape) == 3 else None
+    return shape
 
 
 def mask_on_image_grid(mask, mask_path, image_path, shape, source):
