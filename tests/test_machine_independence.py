@@ -61,12 +61,19 @@ np.savez(sys.argv[1], **rows_of(eval(sys.argv[2])))
 """
 
 
-def _openblas_kernels():
-    """OpenBLAS kernels other than the default that this CPU can run."""
+def _cpu_flags():
+    """The CPU's flags as Linux lists them (empty elsewhere)."""
     try:
         with open("/proc/cpuinfo") as f:
-            flags = set(next(line for line in f if line.startswith("flags")).split())
+            return set(next(line for line in f if line.startswith("flags")).split())
     except (OSError, StopIteration):
+        return set()
+
+
+def _openblas_kernels():
+    """OpenBLAS kernels other than the default that this CPU can run."""
+    flags = _cpu_flags()
+    if not flags:
         return []
     kernels = ["Prescott"]  # SSE3: every x86-64 CPU that runs numpy
     if {"avx2", "fma"} <= flags:
@@ -171,10 +178,8 @@ def test_rows_are_the_same_under_every_openblas_kernel_and_without_numpy_simd(tm
 
 def _numba_targets():
     """CPU targets numba can compile for besides this CPU's own, that this CPU can run."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = set(next(line for line in f if line.startswith("flags")).split())
-    except (OSError, StopIteration):
+    flags = _cpu_flags()
+    if not flags:
         return []
     targets = ["generic"]  # x86-64's baseline: SSE2, no FMA
     if {"avx2", "fma"} <= flags:

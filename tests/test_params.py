@@ -66,12 +66,18 @@ def test_the_table_choices_are_those_the_settings_know():
     assert choices("offsets") == {None, *OFFSET_CONVENTIONS}
 
 
-@pytest.mark.parametrize("entry_point, call", [
-    ("regions", lambda image, **params: region_features(
-        image, np.ones(image.shape, int), **params)),
-    ("maps", lambda image, **params: texture_maps(image, 3, **params)),
-])
-def test_regions_and_maps_take_the_names_the_table_gives_them(entry_point, call):
+#: Each entry point that takes the settings, as a call on an image with parameters.
+ENTRY_POINT_CALLS = {
+    "featurizer": lambda image, **params: HaralickFeaturizer(**params).fit_transform([image]),
+    "regions": lambda image, **params: region_features(
+        image, np.ones(image.shape, int), **params),
+    "maps": lambda image, **params: texture_maps(image, 3, **params),
+}
+
+
+@pytest.mark.parametrize("entry_point", ["regions", "maps"])
+def test_regions_and_maps_take_the_names_the_table_gives_them(entry_point):
+    call = ENTRY_POINT_CALLS[entry_point]
     image = camera()[:12, :12]
     names = parameter_names(entry_point)
     assert set(names) <= set(TABLE)
@@ -90,12 +96,7 @@ def test_parameter_names_refuses_an_unknown_entry_point():
         parameter_names("cli")
 
 
-@pytest.mark.parametrize("entry_point, call", [
-    ("featurizer", lambda image, **params: HaralickFeaturizer(**params).fit_transform([image])),
-    ("regions", lambda image, **params: region_features(
-        image, np.ones(image.shape, int), **params)),
-    ("maps", lambda image, **params: texture_maps(image, 3, **params)),
-])
+@pytest.mark.parametrize("entry_point, call", ENTRY_POINT_CALLS.items(), ids=ENTRY_POINT_CALLS)
 def test_every_entry_point_refuses_a_switch_that_is_not_a_bool(entry_point, call):
     # bool("no") is True and bool(None) False: a switch taken as its truth value would
     # compute other numbers than asked, without a word.
@@ -109,11 +110,7 @@ def test_every_entry_point_refuses_a_switch_that_is_not_a_bool(entry_point, call
                 call(image, **{name: value})
 
 
-@pytest.mark.parametrize("call", [
-    lambda image, **params: HaralickFeaturizer(**params).fit_transform([image]),
-    lambda image, **params: region_features(image, np.ones(image.shape, int), **params),
-    lambda image, **params: texture_maps(image, 3, **params),
-], ids=["featurizer", "regions", "maps"])
+@pytest.mark.parametrize("call", ENTRY_POINT_CALLS.values(), ids=ENTRY_POINT_CALLS)
 def test_features_in_no_order_are_refused(call):
     # A set's order follows the strings' hashes, which change from run to run: its columns
     # would come in another order each time.
@@ -121,11 +118,7 @@ def test_features_in_no_order_are_refused(call):
         call(camera()[:12, :12], features={"contrast"})
 
 
-@pytest.mark.parametrize("call", [
-    lambda image, **params: HaralickFeaturizer(**params).fit_transform([image]),
-    lambda image, **params: region_features(image, np.ones(image.shape, int), **params),
-    lambda image, **params: texture_maps(image, 3, **params),
-], ids=["featurizer", "regions", "maps"])
+@pytest.mark.parametrize("call", ENTRY_POINT_CALLS.values(), ids=ENTRY_POINT_CALLS)
 def test_steps_beyond_any_image_are_refused_by_name(call):
     # Beyond 64-bit integers they failed deep inside numpy or numba (OverflowError, naming
     # neither the parameter nor the value); a step longer than any image counts nothing.
