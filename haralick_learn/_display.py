@@ -240,6 +240,11 @@ def _search(estimator, images, queries, n_neighbors):
     Returns the images and queries as lists, the distances and the indices.
     """
     searcher, featurize = _split_estimator(estimator)
+    # Checked before the result arrays are sized by it, which would fail without naming it.
+    if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, Integral):
+        raise TypeError(f"n_neighbors must be an int, got {n_neighbors!r}")
+    if n_neighbors < 1:
+        raise ValueError(f"n_neighbors must be positive, got {n_neighbors}")
     images = _as_list(images, "images")
     if len(images) != searcher.n_samples_fit_:
         raise ValueError(

@@ -613,7 +613,7 @@ def _color_pairs(color_pairs, color, symmetric=True):
         pairs = None
     if not pairs:
         raise ValueError("color_pairs must be None, 'all' or a non-empty list of channel pairs "
-                         f"such as [{channels[0]!r}, {channels[1]!r}]; got {color_pairs!r}")
+                         f"such as [{channels[:2]!r}]; got {color_pairs!r}")
     seen = set()
     for pair in pairs:
         if len(pair) != 2 or not all(isinstance(c, str) and c in channels for c in pair):

@@ -4,12 +4,15 @@ The references: mahotas (reading, co-occurrence, features), scikit-image
 (``rgb2hsv``, ``rgb2lab``) and direct counts of the pixel pairs.
 """
 
+import ast
+import re
 import warnings
 
 import mahotas
 import numpy as np
 import pytest
 import skimage.color
+import skimage.data
 from PIL import Image
 
 from haralick_learn import HaralickFeaturizer, ImageFeaturizationWarning
@@ -329,6 +332,18 @@ def test_16_bit_rgb_is_binned_on_one_scale_but_refused_by_hsv_and_lab(photo_path
 def test_invalid_color_parameters(params, message):
     with pytest.raises(ValueError, match=message):
         HaralickFeaturizer(**params).fit([np.zeros((4, 4), np.uint8)])
+
+
+@pytest.mark.parametrize("color", ["rgb", "hsv", "lab"])
+def test_the_color_pairs_example_of_the_error_is_a_valid_value(color):
+    # the message's example, passed as it is printed, must be accepted: a flat list of two
+    # channel names is read as pairs of one name each
+    photo = skimage.data.chelsea()[100:140, 150:190]
+    with pytest.raises(ValueError, match="non-empty list of channel pairs") as error:
+        HaralickFeaturizer(color=color, color_pairs=[]).fit([photo])
+    example = ast.literal_eval(re.search(r"such as (\[.*\]);", str(error.value)).group(1))
+    featurizer = HaralickFeaturizer(color=color, color_pairs=example, aggregate="mean")
+    assert featurizer.fit_transform([photo]).shape == (1, 4 * 13)
 
 
 def test_colour_rows_are_cached_apart_from_gray(jpeg_paths, tmp_path):

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
+from skimage import data  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
@@ -110,6 +111,23 @@ def test_bare_distance_neighbors_takes_indices_of_fitted_rows():
         SimilarImagesDisplay.from_estimator(nn, images, [12])
     with pytest.raises(TypeError, match="DistanceNeighbors or a Pipeline ending in one"):
         SimilarImagesDisplay.from_estimator(StandardScaler().fit(X), images, [0])
+
+
+def test_from_estimator_names_n_neighbors_that_is_not_a_positive_int():
+    # photograph tiles: a float, a string, None or a bool must not surface as numpy's
+    # "'float' object cannot be interpreted as an integer" or a negative-dimensions error
+    photo = data.astronaut()
+    images = [photo[y:y + 48, x:x + 48] for y in (0, 200, 400) for x in (0, 200, 400)]
+    search = make_pipeline(HaralickFeaturizer(color="hsv", aggregate="mean"), StandardScaler(),
+                           DistanceNeighbors()).fit(images)
+    for queries in ([0], [photo[100:148, 100:148]]):
+        for bad in (2.0, "2", None, True):
+            with pytest.raises(TypeError, match="n_neighbors must be an int, got"):
+                SimilarImagesDisplay.from_estimator(search, images, queries, n_neighbors=bad)
+        with pytest.raises(ValueError, match="n_neighbors must be positive, got -1"):
+            SimilarImagesDisplay.from_estimator(search, images, queries, n_neighbors=-1)
+    display = SimilarImagesDisplay.from_estimator(search, images, [0], n_neighbors=np.int64(2))
+    assert display.axes_.shape == (1, 3)
 
 
 def test_from_predictions_draws_arrays_pil_images_and_paths(image_files):

@@ -400,6 +400,20 @@ def test_matrix_features_errors(P, error, match):
         matrix_features(P)
 
 
+def test_counts_beyond_the_exact_sums_are_refused_not_wrapped_around():
+    # The counts of a photograph, times k: every feature normalises the matrix, so k changes
+    # nothing while a matrix's sums fit in int64; beyond, the sum of squared counts wrapped
+    # around (a negative ASM, a NaN energy) instead of an error.
+    P = cooccurrence(skimage.data.astronaut()[:128, :128, 1], [1], [0, np.pi / 2],
+                     symmetric=True).astype(np.int64)
+    expected = matrix_features(P, "skimage")
+    for key, values in matrix_features(P * 10**6, "skimage").items():
+        np.testing.assert_allclose(values, expected[key], rtol=1e-12)
+    for big in (P * 10**7, np.full((2, 2, 1, 1), 2**63 + 5, np.uint64)):
+        with pytest.raises(ValueError, match=r"P's counts are too large.*below 2\*\*62"):
+            matrix_features(big, "skimage")
+
+
 def test_normed_matrices_are_refused_with_the_fix():
     P = cooccurrence(_crop("brick"), [1], normed=True)
     with pytest.raises(TypeError, match=r"normed=False"):
