@@ -394,9 +394,10 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         X : sequence of images or array-like of shape (n_samples, n_pixels)
             Each image a path (``str``, ``bytes`` or ``os.PathLike``), a PIL
             image, a 2-D gray array or a 3-D RGB/RGBA array; or a 3-D array of
-            gray images stacked on the first axis; or an array, Series or
-            one-column DataFrame of paths; or a 2-D numeric array whose rows
-            are flattened images of shape ``image_shape``. With
+            gray images stacked on the first axis (a warning when its last axis
+            has 3 or 4 values: one colour image goes in a list, ``[X]``); or an
+            array, Series or one-column DataFrame of paths; or a 2-D numeric
+            array whose rows are flattened images of shape ``image_shape``. With
             ``volume=True`` each image is a 3-D array or a volume file. Any
             sample may be a tuple ``(image, mask)``: the mask (a boolean
             array, or a mask file whose non-zero pixels are inside, of the
@@ -499,6 +500,15 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
                     f"X is one volume of shape {np.shape(X)} (a 3-D array with volume=True), "
                     "read as a stack of 2-D slices: pass [volume] (several volumes: a list, "
                     "or a 4-D array)"
+                )
+            shape = getattr(X, "shape", ())
+            if len(shape) == 3 and shape[2] in (3, 4) and np.asarray(X).dtype != object:
+                warnings.warn(
+                    f"X is a 3-D array of shape {shape}: each of its {shape[0]} slices is "
+                    f"featurized as a gray image {shape[2]} pixels wide. If X is one colour "
+                    "image, wrap it in a list ([X]).",
+                    UserWarning,
+                    stacklevel=3,
                 )
             # A sequence of images, or a 3-D / 4-D array: a stack of gray / colour images.
             images = list(X)

@@ -135,6 +135,21 @@ def test_one_gray_image_as_X_is_told_to_wrap_it_in_a_list(jpeg_paths):
         HaralickFeaturizer(image_shape=gray.shape).fit_transform(gray.reshape(1, -1))
 
 
+def test_one_colour_image_as_X_is_told_to_wrap_it_in_a_list(jpeg_paths):
+    from PIL import Image as PILImage
+
+    with PILImage.open(jpeg_paths[0]) as im:
+        rgb = np.asarray(im.convert("RGB"))[:64, :80]  # one colour image, not 64 strips
+    with pytest.warns(UserWarning, match=r"shape \(64, 80, 3\).*wrap it in a list \(\[X\]\)"):
+        rows = HaralickFeaturizer().fit_transform(rgb)
+    assert rows.shape == (64, 52)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # as a list: the image, and no warning
+        row = HaralickFeaturizer().fit_transform([rgb])
+        stack = HaralickFeaturizer().fit_transform(np.stack([rgb[:, :, 0], rgb[:, :, 1]]))
+    assert row.shape == (1, 52) and stack.shape == (2, 52)
+
+
 def test_paths_in_every_container_a_user_hands_over(jpeg_paths):
     import pandas as pd
     from sklearn.compose import ColumnTransformer
