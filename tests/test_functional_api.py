@@ -418,3 +418,16 @@ def test_normed_matrices_are_refused_with_the_fix():
     P = cooccurrence(_crop("brick"), [1], normed=True)
     with pytest.raises(TypeError, match=r"normed=False"):
         matrix_features(P, "skimage")
+
+
+def test_steps_beyond_any_image_are_refused_by_name():
+    # A distance times an offset beyond 64-bit integers wrapped around (numpy's products do,
+    # silently) into some other offset, or failed inside the counting naming "directions".
+    image = skimage.data.camera()[:16, :16]
+    cases = (([2**62], None, "distances"), ([2**40], [(2, 1)], "distances"),
+             ([1], [(0, 2**40)], "offsets"))
+    for distances, offsets, name in cases:
+        with pytest.raises(ValueError, match=rf"{name} must .*at most {2**31 - 1} pixels"):
+            cooccurrence(image, distances, offsets=offsets)
+    # the longest step allowed is counted, as no pair
+    assert not cooccurrence(image, [2**31 - 1], offsets=[(2, 1)]).any()

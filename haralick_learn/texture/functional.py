@@ -15,7 +15,7 @@ import numpy as np
 
 from . import counting
 from .catalogue import features_of_matrices
-from .offsets import angle_offset
+from .offsets import MAX_STEP, angle_offset
 from .._settings import FEATURE_SETS, TextureSettings
 
 __all__ = ["angle_offsets", "cooccurrence", "matrix_features"]
@@ -71,6 +71,9 @@ def _checked_distances(distances):
             or (distances < 1).any()):
         raise ValueError(f"distances must be a non-empty list of positive ints, got "
                          f"{distances.tolist()!r}")
+    if (distances > MAX_STEP).any():  # beyond any image, and offsets beyond 64 bits
+        raise ValueError(f"distances must be at most {MAX_STEP} pixels, got "
+                         f"{distances.tolist()!r}")
     return distances.astype(np.intp)
 
 
@@ -91,6 +94,9 @@ def _checked_offsets(offsets, ndim):
             or array.dtype.kind not in "iu" or not array.any(axis=1).all()):
         raise ValueError(f"offsets must be a non-empty list of non-zero integer vectors of "
                          f"{ndim} components (one per axis of image), got {array.tolist()!r}")
+    if ((array > MAX_STEP) | (array < -MAX_STEP)).any():
+        raise ValueError(f"offsets must step at most {MAX_STEP} pixels along an axis, got "
+                         f"{array.tolist()!r}")
     return array.astype(np.intp)
 
 
