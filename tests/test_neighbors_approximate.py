@@ -117,3 +117,8 @@ def test_any_n_jobs_builds_the_graph(rows):
         want = DistanceNeighbors(n_jobs=same_as, **params).fit(rows).kneighbors()
         for a, b in zip(got, want):
             np.testing.assert_array_equal(a, b)
+    # in algorithm_params too, as an index file made on a machine of more cores holds it
+    more = {"algorithm": "nndescent", "algorithm_params": {"random_state": 0, "n_jobs": 64}}
+    got = DistanceNeighbors(**more).fit(rows).kneighbors()
+    for a, b in zip(got, DistanceNeighbors(n_jobs=-1, **params).fit(rows).kneighbors()):
+        np.testing.assert_array_equal(a, b)

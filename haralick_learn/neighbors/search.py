@@ -548,12 +548,14 @@ def _build_nndescent(X, metric, metric_params, algorithm_params, n_jobs):
     if "metric" in params:
         raise ValueError("algorithm_params takes no 'metric': set the metric parameter")
     if n_jobs is not None:
+        params.setdefault("n_jobs", n_jobs)
+    if isinstance(params.get("n_jobs"), Integral) and params["n_jobs"] != 0:
         # pynndescent hands n_jobs to numba.set_num_threads, which refuses joblib's negative
-        # counts (-2: all cores but one) and more threads than numba has: resolve it as the
-        # exact search does, within numba's threads.
+        # counts (-2: all cores but one) and more threads than numba has (an index file made
+        # on a larger machine): resolve it as the exact search does, within numba's threads.
         import numba
 
-        params.setdefault("n_jobs", min(_n_threads(n_jobs), numba.config.NUMBA_NUM_THREADS))
+        params["n_jobs"] = min(_n_threads(params["n_jobs"]), numba.config.NUMBA_NUM_THREADS)
     try:
         index = NNDescent(X, metric="euclidean", **params)
     except TypeError as exc:
