@@ -44,7 +44,7 @@ import time
 import uuid
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFile
 
 #: Bump when the entry format or the meaning of a row changes.
 CACHE_FORMAT_VERSION = 2
@@ -248,9 +248,13 @@ def cached_featurize_batch(cache, featurize_batch, samples, indices, *args):
             missing.append((k, key, signature))
     computed = featurize_batch([samples[k] for k, _, _ in missing],
                                [indices[k] for k, _, _ in missing], *args)
+    # Rows read while Pillow fills truncated files (the program's LOAD_TRUNCATED_IMAGES) may
+    # be of a file the default reading refuses: not stored, never served to such a reading.
+    storing = not ImageFile.LOAD_TRUNCATED_IMAGES
     for (k, key, signature), (row, error) in zip(missing, computed):
         problem = None
-        if key is not None and error is None and cache.unchanged(samples[k], signature):
+        if (storing and key is not None and error is None
+                and cache.unchanged(samples[k], signature)):
             problem = cache.store(key, row)
         results[k] = (row, error, problem)
     return results

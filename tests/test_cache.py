@@ -382,3 +382,22 @@ def test_memory_is_a_plain_parameter(tmp_path):
 def test_bad_memory_is_rejected(memory):
     with pytest.raises(ValueError, match="memory"):
         HaralickFeaturizer(memory=memory).fit_transform([np.zeros((4, 4), np.uint8)])
+
+
+def test_rows_read_while_pillow_fills_truncated_files_are_not_cached(sample_paths, tmp_path,
+                                                                       monkeypatch):
+    # Under the program's LOAD_TRUNCATED_IMAGES a truncated file is read, missing rows filled;
+    # cached, that row would later be served where the default reading refuses the file.
+    from PIL import ImageFile
+
+    truncated = tmp_path / "truncated.jpg"
+    data = open(sample_paths[0], "rb").read()
+    truncated.write_bytes(data[: len(data) // 2])
+    featurizer = HaralickFeaturizer(memory=tmp_path / "cache")
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    with pytest.warns(RuntimeWarning, match="LOAD_TRUNCATED_IMAGES is True"):
+        filled = featurizer.fit_transform([truncated, sample_paths[1]])
+    assert np.isfinite(filled).all() and entries(tmp_path / "cache") == []
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", False)
+    with pytest.raises(ValueError, match="truncated.jpg"):
+        featurizer.fit_transform([truncated])
