@@ -502,7 +502,7 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
                     "or a 4-D array)"
                 )
             shape = getattr(X, "shape", ())
-            if len(shape) == 3 and shape[2] in (3, 4) and np.asarray(X).dtype != object:
+            if len(shape) == 3 and shape[2] in (3, 4) and getattr(X, "dtype", object) != object:
                 warnings.warn(
                     f"X is a 3-D array of shape {shape}: each of its {shape[0]} slices is "
                     f"featurized as a gray image {shape[2]} pixels wide. If X is one colour "

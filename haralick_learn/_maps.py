@@ -803,10 +803,17 @@ def _dask_maps(image, window, step, settings, verbose=0, mask=None, masked_windo
     if mask is not None:
         mask = mask.rechunk(image.chunks)
     deciding = mask if mask is not None and masked_window else None
-    if mask is not None and not bool(mask.any().compute()):  # min() of no pixel would fail
-        raise ValueError("the mask selects no pixel")
     counted = image if deciding is None else image[deciding]
-    low, high = da.compute(counted.min(), counted.max())
+    # one pass over the inputs for the extremes and the mask's emptiness (a store is read once)
+    try:
+        low, high, *selects = da.compute(counted.min(), counted.max(),
+                                         *([mask.any()] if mask is not None else []))
+    except ValueError as exc:  # the minimum of no pixel: an empty mask
+        if deciding is None or "zero-size" not in str(exc):
+            raise
+        selects = [False]
+    if selects and not selects[0]:
+        raise ValueError("the mask selects no pixel")
     # A NaN or infinity among the values counted (the whole image without masked_window)
     # gives a NaN minimum or an infinite extreme; left, it would make every level garbage.
     if image.dtype.kind == "f" and not np.isfinite([low, high]).all():

@@ -258,7 +258,7 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
     size = max(1, min(_BATCH, -(-len(present) // (4 * n_workers))))
     batches = [present[start : start + size] for start in range(0, len(present), size)]
     # The eigenvalues of the 14th feature and IBSI's MCC are computed on one BLAS thread
-    # whatever n_jobs (the catalogue sees to it): their last digits follow no thread count.
+    # whatever n_jobs (ordered_results sets it): their last digits follow no thread count.
     progress = Progress(len(present), enabled=verbose > 0, label="Regions", unit="regions")
     results = []
     for batch, result in zip(batches, ordered_results(

@@ -18,6 +18,7 @@ own functions as the reference) behind the same interface.
 import dataclasses
 import functools
 import math
+from contextlib import nullcontext
 
 import numba
 import numpy as np
@@ -483,7 +484,6 @@ def _ibsi_imc2(s):
     return np.where(hxy2 == hxy, 0.0, value)
 
 
-
 #: Features computed from LAPACK eigenvalues, whose last bits follow BLAS's thread count: the
 #: entry points compute them on one BLAS thread whatever ``n_jobs``.
 EIGENVALUE_FEATURES = frozenset({"maximal_correlation_coefficient", "ibsi_MCC"})
@@ -499,8 +499,6 @@ def blas_limits(features, n_workers=1):
     Set around the whole run, in the calling thread: OpenBLAS may ignore a count set from
     a worker thread.
     """
-    from contextlib import nullcontext
-
     if n_workers > 1 or not EIGENVALUE_FEATURES.isdisjoint(features):
         from threadpoolctl import threadpool_limits
 
