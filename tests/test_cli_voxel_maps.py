@@ -260,6 +260,50 @@ def test_a_failed_run_leaves_no_output(capsys, scan, monkeypatch):
         assert open(name, "rb").read() == content
 
 
+def test_new_sidecar_never_sits_beside_earlier_maps(capsys, scan, monkeypatch):
+    """Rerun with other settings over an earlier output, stopped between the two renames.
+
+    What is on disk at that instant is what a killed run leaves: the new sidecar
+    may be there, but not beside the earlier maps (the pair would look complete).
+    """
+    image, mask, _ = scan
+    code, _, err = cli(capsys, "map", image, "--volume", "--mask", mask, *OPTIONS,
+                       "-o", "maps.nii.gz")
+    assert code == 0, err
+    maps_path = os.path.realpath("maps.nii.gz")
+    replace = os.replace
+    seen = []
+
+    def stopped(source, target):
+        if target == maps_path:  # what a run killed now would leave
+            seen.append([name for name in folder() if name.startswith("maps")])
+            with open("maps.nii.gz.json", encoding="utf-8") as f:
+                seen.append(json.load(f)["parameters"]["aggregate"])
+            raise KeyboardInterrupt
+        replace(source, target)
+
+    monkeypatch.setattr(os, "replace", stopped)
+    code, _, err = cli(capsys, "map", image, "--volume", "--mask", mask, *OPTIONS,
+                       "--aggregate", "mean", "-o", "maps.nii.gz")
+    assert code == 130, err
+    assert seen == [["maps.nii.gz.json"], "mean"]  # the new sidecar, alone
+    assert folder() == ["mask.nii.gz", "scan.nii.gz"]  # the sidecar removed, no temporary
+
+    # uninterrupted, the rerun replaces both and keeps the earlier maps' permissions
+    monkeypatch.setattr(os, "replace", replace)
+    code, _, err = cli(capsys, "map", image, "--volume", "--mask", mask, *OPTIONS,
+                       "-o", "maps.nii.gz")
+    assert code == 0, err
+    os.chmod("maps.nii.gz", 0o640)
+    code, _, err = cli(capsys, "map", image, "--volume", "--mask", mask, *OPTIONS,
+                       "--aggregate", "mean", "-o", "maps.nii.gz")
+    assert code == 0, err
+    assert nibabel.load("maps.nii.gz").shape[-1] == 2
+    with open("maps.nii.gz.json", encoding="utf-8") as f:
+        assert json.load(f)["feature_names"] == names_of(aggregate="mean", **SETTINGS)
+    assert os.stat("maps.nii.gz").st_mode & 0o777 == 0o640
+
+
 def test_a_mask_maps_an_image_inside_it_only(capsys, tmp_path, monkeypatch):
     from PIL import Image
     from skimage import data

@@ -5,6 +5,7 @@ import contextlib
 import fnmatch
 import json
 import os
+import shutil
 import warnings
 
 from ..io.files import atomic_output
@@ -279,9 +280,11 @@ def _map_volume(args, output, kind, options, chosen, chosen_names, n_features):
             np.save(f, maps)
     else:
         description = _map_description(args, options, chosen_names)
-        # The sidecar is renamed first, the maps last: an interruption between the two
-        # renames leaves a sidecar without maps, which does not look complete; a failed
-        # rename of the maps removes the sidecar it would describe.
+        # Two renames cannot be one step. Once both files are written, the earlier maps
+        # are removed, then the sidecar renamed, the maps last: at no instant does a new
+        # sidecar sit beside earlier maps, and an interruption leaves a sidecar without
+        # maps, which does not look complete. A failed rename of the maps removes the
+        # sidecar it would describe.
         sidecar_written = False
         try:
             with atomic_output(output) as temporary:
@@ -295,6 +298,7 @@ def _map_volume(args, output, kind, options, chosen, chosen_names, n_features):
                         else:
                             _write_nifti(f, maps, affine, args.image, kind == ".nii.gz",
                                          os.path.basename(sidecar))
+                    _remove_earlier(output, temporary)
                 sidecar_written = True
         except BaseException:
             if sidecar_written:
@@ -306,6 +310,18 @@ def _map_volume(args, output, kind, options, chosen, chosen_names, n_features):
     print(f"Wrote {shown} maps of {counted(len(chosen), 'feature')} (window {args.window}, step "
           f"{args.step}) to {os.path.abspath(output)}{names_at}")
     return 0
+
+
+def _remove_earlier(path, temporary):
+    """Remove the file at ``path`` (through a link, the file it names): ``temporary`` replaces it.
+
+    ``temporary`` takes the removed file's permissions, as ``atomic_output``
+    would have given it.
+    """
+    target = os.path.realpath(path)
+    if os.path.isfile(target):
+        shutil.copymode(target, temporary)
+        os.remove(target)
 
 
 def _sidecar_path(output):
