@@ -443,6 +443,34 @@ def test_evaluate_leaves_out_one_pixel_images(capsys, with_thin, tmp_path, monke
         assert re.search(rf"^\s+{kind}\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+5$", out, flags=re.M)
 
 
+def test_evaluate_counts_the_images_it_uses_and_names_those_left_out(capsys, photo_paths,
+                                                                     tmp_path, monkeypatch):
+    """Enough images per class on disk, too few once those with NaN features are left out."""
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path / "short"
+    folder.mkdir()
+    for name in ["brick00.jpg", "brick01.jpg", "grass00.jpg", "grass01.jpg", "grass02.jpg"]:
+        shutil.copy(sample(name[:-6], int(name[-6:-4])), folder / name)
+    thin = one_pixel_crop(photo_paths[0], folder / "brick02.png")
+    code, out, err = cli(capsys, "evaluate", folder, "--cv", "3")
+    assert code == 1
+    assert "Featurizing" in err  # 3 bricks on disk: refused only once featurized
+    assert out == "5 images, 2 classes: brick (2), grass (3)\n"
+    assert errors(err) == [
+        "haralick-learn evaluate: error: class 'brick' has 2 images, fewer than the 3 folds of "
+        f"--cv 3, after leaving out 1 of its images with NaN features: {thin}"]
+    # every image of a class left out: that class has none, not a hint about the labels
+    for name in ["brick00.jpg", "brick01.jpg"]:
+        (folder / name).unlink()
+    thin_too = one_pixel_crop(photo_paths[1], folder / "brick03.png", high=False)
+    code, out, err = cli(capsys, "evaluate", folder, "--cv", "2")
+    assert code == 1
+    assert out == "3 images, 2 classes: brick (0), grass (3)\n"
+    assert errors(err) == [
+        "haralick-learn evaluate: error: class 'brick' has 0 images, fewer than the 2 folds of "
+        f"--cv 2, after leaving out 2 of its images with NaN features: {thin}, {thin_too}"]
+
+
 def test_featurize_writes_the_row_of_a_one_pixel_image_with_a_warning(capsys, photo_paths,
                                                                       tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

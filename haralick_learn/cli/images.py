@@ -6,6 +6,7 @@ import csv
 import os
 import re
 import sys
+from collections import Counter
 
 from ..io.files import atomic_output
 from .._params import parameter_names
@@ -426,25 +427,34 @@ def _plot(images, queries, indices, distances):
     return SimilarImagesDisplay.from_predictions(images, queries, indices, distances).figure_
 
 
-def _check_classes(args, paths, labels, *, show):
+def _check_classes(args, paths, labels, *, show, left_out=()):
     """The classes and their counts; an error if they cannot be cross-validated.
 
     ``show``: print the summary line (``18 images, 3 classes: ...``) first;
-    otherwise it is printed only with an error.
+    otherwise it is printed only with an error. ``left_out``: ``(path, label)``
+    of the images left out for their NaN features. Their classes are counted
+    with the images used, so a class they leave with too few images, or none,
+    is refused, naming them.
     """
-    import numpy as np
-
-    classes, counts = np.unique(labels, return_counts=True)
+    count = Counter(labels)
+    dropped = {}
+    for path, label in left_out:
+        dropped.setdefault(label, []).append(path)
+    classes = sorted(set(count) | set(dropped))
     summary = (f"{counted(len(paths), 'image')}, {counted(len(classes), 'class')}: "
-               + ", ".join(f"{c} ({n})" for c, n in zip(classes, counts)))
+               + ", ".join(f"{c} ({count[c]})" for c in classes))
+    short = min(classes, key=count.__getitem__, default=None)
     if len(classes) < 2:
         source = "file names" if args.labels == "name" else "folder names"
         other = "parent" if args.labels == "name" else "name"
         error = (f"need at least 2 classes to evaluate, found {len(classes)} "
                  f"(labels from the {source}; try --labels {other})")
-    elif counts.min() < args.cv:
-        error = (f"class '{classes[counts.argmin()]}' has {counted(counts.min(), 'image')}, "
+    elif count[short] < args.cv:
+        error = (f"class '{short}' has {counted(count[short], 'image')}, "
                  f"fewer than the {args.cv} folds of --cv {args.cv}")
+        if short in dropped:
+            error += (f", after leaving out {len(dropped[short])} of its images with NaN "
+                      f"features: {', '.join(dropped[short])}")
     else:
         error = None
     if show or error:
@@ -465,15 +475,17 @@ def _evaluate(args):
 
     paths = _samples(args)
     labels = FilenameLabelExtractor(source=args.labels).fit_transform(paths)
-    _check_classes(args, paths, labels, show=False)  # before the long part
+    # Before the long part: leaving out images with NaN features only lowers the counts.
+    _check_classes(args, paths, labels, show=False)
     # The featurizer is stateless: featurizing once and cross-validating the
     # rest of the pipeline scores the whole pipeline on the paths.
     featurizer = _featurizer(args)
     features = _rows(args, featurizer, paths)
-    paths, features, kept, _ = _leave_out_nan(args, paths, features,
-                                              featurizer.get_feature_names_out())
+    used, features, kept, reasons = _leave_out_nan(args, paths, features,
+                                                   featurizer.get_feature_names_out())
+    left_out = [(paths[row], labels[row]) for row in reasons]
     labels = np.asarray(labels)[kept]
-    _check_classes(args, paths, labels, show=True)  # of the images evaluated
+    _check_classes(args, used, labels, show=True, left_out=left_out)  # of the images used
     classifier = Pipeline([("preproc", StandardScaler()),
                            ("classifier", LogisticRegression(max_iter=1000))])
     folds = StratifiedKFold(n_splits=args.cv)
