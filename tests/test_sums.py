@@ -19,7 +19,9 @@ from conftest import RTOL, reference_gray
 from haralick_learn import HaralickFeaturizer
 from haralick_learn.texture.counting import (CooccurrenceSums, cooccurrence, cooccurrence_sums,
                                              matrix_sums)
-from haralick_learn.texture.counting import stack_sums
+from haralick_learn.texture.counting import (
+    LEVEL_STATISTICS, MAX_MATRIX_SUM, level_statistics, max_matrix_pairs, stack_sums,
+)
 
 
 def _china():
@@ -342,3 +344,27 @@ def test_level_statistics_are_numpys_sums_bit_for_bit(symmetric, ignore_zeros):
         assert (statistics.view(np.int64) == level_statistics(expected).view(np.int64)).all()
     tabled = (spans + 1) ** 2 <= crops.shapes.prod(axis=1)
     assert tabled.any() and not tabled.all()  # both ways of counting a crop
+
+
+@pytest.mark.parametrize("n_levels", [2, 256, 1024, 2**16])
+def test_a_matrix_of_max_matrix_pairs_keeps_its_statistics_exact(n_levels):
+    # The most a matrix of T pairs sums to: all of them in the top level's cell (a flat
+    # image). At the limit its sums stay below MAX_MATRIX_SUM and its statistics exact (the
+    # sum histogram's (i + j)**2 moment passes 2**63 first at many levels); one pair more
+    # and they would not.
+    pairs, top = max_matrix_pairs(n_levels), n_levels - 1
+    sums = CooccurrenceSums(1, n_levels)
+    sums.total[0], sums.square_sum[0], sums.product_sum[0] = pairs, pairs**2, top**2 * pairs
+    for by_level in (sums.row_counts, sums.col_counts, sums.row_weights, sums.col_weights):
+        by_level[0, top] = pairs
+    sums.sum_counts[0, 2 * top] = pairs
+    sums.diff_counts[0, 0] = pairs
+    stats = dict(zip(LEVEL_STATISTICS, level_statistics(sums)[0]))
+    np.testing.assert_allclose([stats["ex2"], stats["sum_average"], stats["sum_square"]],
+                               [top**2, 2 * top, (2 * top) ** 2], rtol=1e-15)
+
+    def largest(t):
+        return max(t * t, (2 * top) ** 2 * t)
+
+    assert largest(pairs) < MAX_MATRIX_SUM <= largest(pairs + 1)
+
