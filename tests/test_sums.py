@@ -3,7 +3,8 @@
 Every way of counting (all cells, the range of levels present, sparse, a stack
 of small images) must give the same sums as the matrices themselves, bit for
 bit, and rows that equal mahotas's; a row must not depend on the batch it is
-computed in.
+computed in. An image whose matrices could hold more pairs than their int64
+sums can is refused, by every entry point, before it is counted.
 """
 
 import math
@@ -16,7 +17,7 @@ from PIL import Image
 from sklearn.datasets import load_sample_image
 
 from conftest import RTOL, reference_gray
-from haralick_learn import HaralickFeaturizer
+from haralick_learn import HaralickFeaturizer, _pipeline, region_features
 from haralick_learn.texture.counting import (CooccurrenceSums, cooccurrence, cooccurrence_sums,
                                              matrix_sums)
 from haralick_learn.texture.counting import (
@@ -367,4 +368,63 @@ def test_a_matrix_of_max_matrix_pairs_keeps_its_statistics_exact(n_levels):
         return max(t * t, (2 * top) ** 2 * t)
 
     assert largest(pairs) < MAX_MATRIX_SUM <= largest(pairs + 1)
+
+
+def _fail_if_counted(monkeypatch):
+    """The counting stage fails the test: the size must be refused before it."""
+    def counting(*args, **kwargs):
+        pytest.fail("the image was counted")
+
+    for name in ("image_sums", "image_features", "stack_sums", "pair_features"):
+        monkeypatch.setattr(_pipeline, name, counting)
+
+
+@pytest.mark.parametrize("params, shape", [
+    ({}, (32768, 32768)),
+    (dict(volume=True), (1024, 1024, 1024)),
+    (dict(symmetric=False, aggregate="merged"), (16384, 32768)),
+])
+def test_an_image_beyond_the_exact_sums_is_refused_before_it_is_counted(monkeypatch, params,
+                                                                        shape):
+    # 2**31 pairs in a matrix (symmetric, or the 4 directions of a distance merged), one more
+    # than max_matrix_pairs: a flat image's squared counts would sum to 2**62. A view of one
+    # value: the image takes no memory, and is read and quantized without a copy.
+    image = np.broadcast_to(np.uint8(7), shape)
+    _fail_if_counted(monkeypatch)
+    kind = "volume" if params.get("volume") else "image"
+    shown = ", ".join(map(str, shape))
+    with pytest.raises(ValueError, match=rf"^sample 0: {kind} of shape \({shown}\) is too "
+                                         r"large: .* 2147483648 pixel pairs, more than the "
+                                         r"2147483647 whose sums stay exact"):
+        HaralickFeaturizer(**params).fit_transform([image])
+
+
+def test_each_entry_point_checks_the_pairs_of_its_matrices(monkeypatch):
+    # The limit lowered to 8192 pairs: a symmetric matrix of 4096 pixels is counted, one of
+    # more is refused, naming the sample, the channel or the region, whatever the path.
+    monkeypatch.setattr(_pipeline, "max_matrix_pairs", lambda n_levels: 8192)
+    gray = skimage.data.camera()
+    assert np.isfinite(HaralickFeaturizer().fit_transform([gray[:64, :64]])).all()
+    assert np.isfinite(HaralickFeaturizer(volume="2d").fit_transform(
+        [np.stack([gray[:64, :64], gray[64:128, :64]])])).all()  # each slice on its own
+    refused = [
+        ({}, gray[:64, :65], r"sample 0: image of shape \(64, 65\)"),
+        (dict(aggregate="merged"), gray[:32, :64], r"sample 0: image of shape \(32, 64\)"),
+        (dict(volume=True), np.stack([gray[:64, :64], gray[64:128, :64]]),
+         r"sample 0: volume of shape \(2, 64, 64\)"),
+        (dict(color="rgb"), skimage.data.astronaut()[:64, :65],
+         r"sample 0: channel R of the image of shape \(64, 65\)"),
+    ]
+    for params, image, match in refused:
+        with pytest.raises(ValueError, match=match + " is too large"):
+            HaralickFeaturizer(**params).fit_transform([image])
+    # regions: the compiled pass of region tables leaves the large one to the region by
+    # region path, which refuses it; the other is counted
+    labels = np.zeros((64, 128), np.int32)
+    labels[:, :60], labels[:, 60:] = 1, 2
+    with pytest.raises(ValueError, match=r"label 2: image of shape \(64, 68\) is too large"):
+        region_features(gray[:64, :128], labels)
+    table = region_features(gray[:64, :128], labels, on_error="nan")
+    features = table[HaralickFeaturizer().get_feature_names_out()]
+    assert np.isfinite(features.iloc[0]).all() and features.iloc[1].isna().all()
 
