@@ -17,7 +17,7 @@ from PIL import Image
 from sklearn.datasets import load_sample_image
 
 from conftest import RTOL, reference_gray
-from haralick_learn import HaralickFeaturizer, _pipeline, region_features
+from haralick_learn import HaralickFeaturizer, _maps, _pipeline, region_features, texture_maps
 from haralick_learn.texture.counting import (CooccurrenceSums, cooccurrence, cooccurrence_sums,
                                              matrix_sums)
 from haralick_learn.texture.counting import (
@@ -428,3 +428,15 @@ def test_each_entry_point_checks_the_pairs_of_its_matrices(monkeypatch):
     features = table[HaralickFeaturizer().get_feature_names_out()]
     assert np.isfinite(features.iloc[0]).all() and features.iloc[1].isna().all()
 
+
+def test_a_texture_map_window_beyond_the_exact_sums_is_refused(monkeypatch):
+    # 13 directions merged in windows of 437**3 voxels: 2 * 13 * 437**3 pairs, more than
+    # 2**31 - 1. Refused before the tables of that many counts (tens of gigabytes).
+    def tables(*args):
+        pytest.fail("the tables were allocated")
+
+    monkeypatch.setattr(_maps, "fixed_point_tables", tables)
+    volume = np.stack([skimage.data.camera()[:6, :6]] * 6)
+    with pytest.raises(ValueError, match=r"window=437: a window's co-occurrence matrix may "
+                                         rf"count {2 * 13 * 437**3} pixel pairs \(13 offsets"):
+        texture_maps(volume, 437, volume=True, aggregate="merged")
