@@ -8,6 +8,8 @@ Each image's row is stored in its own small file, named by a key that hashes
   process remembers the digest of a file it has hashed while the file's
   ``os.stat`` signature (device, inode, size, mtime, ctime) stays the same,
   so repeated transforms (cross-validation folds) hash each file once;
+* for a path, Pillow's ``Image.MAX_IMAGE_PIXELS`` where the file is read,
+  beyond twice which Pillow refuses the file;
 * the :class:`~haralick_learn._settings.TextureSettings` of the row
   (:meth:`~haralick_learn._settings.TextureSettings.cache_key`: every field,
   the backend included, since the backends agree to about 1e-12, not bit for
@@ -177,6 +179,10 @@ def _hash_content(hasher, image):
         signature, digest = file_digest(image)
         hasher.update(b"\0file\0")
         hasher.update(digest)
+        # Pillow refuses a file of over 2 * MAX_IMAGE_PIXELS pixels (a decompression bomb):
+        # keyed on the limit of the process that reads it, a row is served only where the
+        # file was read under the same limit, never where a lower one refuses the file.
+        hasher.update(repr(Image.MAX_IMAGE_PIXELS).encode())
         return signature
     if isinstance(image, Image.Image):
         hasher.update(b"\0pil\0")

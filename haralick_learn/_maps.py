@@ -22,6 +22,7 @@ from ._aggregate import aggregate_windows
 from .texture.catalogue import (
     GLCMStatistics, blas_limits, centred_moments, features_of_statistics,
 )
+from .texture.counting import max_matrix_pairs
 from .texture.windowed import (
     LEVEL_SUMS, N_ACC, N_LEVEL_SUMS, ROW_STATISTICS, WINDOW_STATISTICS, fixed_point_log2,
     fixed_point_tables, map_rows, map_rows_ordered, window_statistics,
@@ -121,7 +122,11 @@ def texture_maps(image, window=15, *, mask=None, masked_window=True, step=1, n_j
     ------
     ValueError, TypeError
         For a parameter out of its range (naming it), an unknown parameter,
-        or an image that cannot be read (naming it).
+        an image that cannot be read (naming it), or a window whose matrix
+        may count more than 2**31 - 1 pixel pairs, beyond which its exact
+        64-bit sums would wrap around: with ``aggregate="merged"``, a cubic
+        window over 435 voxels a side, or a square one with hundreds of
+        offsets at a distance.
 
     Notes
     -----
@@ -556,6 +561,15 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
     window_voxels = (2 * int(radius[0]) + 1) * window * window
     per_matrix = int(np.bincount(groups).max())  # offsets counted into one matrix
     max_count = 2 * window_voxels * per_matrix  # T of a window, and every count within it
+    # Windows of more pairs than int64 sums hold exactly would wrap them around (and the
+    # tables below, of max_count entries, take tens of gigabytes): refused before those
+    limit = max_matrix_pairs(n_cells)
+    if max_count > limit:
+        raise ValueError(
+            f"window={window}: a window's co-occurrence matrix may count {max_count} pixel "
+            f"pairs ({per_matrix} offsets in {window_voxels} pixels), more than the {limit} "
+            "whose sums stay exact in 64-bit integers; use a smaller window"
+        )
     nlogn, inv, nlogn_scale, inv_scale = fixed_point_tables(max_count, n_cells)
     log2_counts = fixed_point_log2(max_count, nlogn_scale) if ordered else None
     if ordered:  # a cell per ordered pair, counts up to T: 32 bits (the kernel's one type)

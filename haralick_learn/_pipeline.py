@@ -16,7 +16,8 @@ import numpy as np
 from ._aggregate import aggregate_directions
 from .preprocess.channels import channel_images
 from .texture.counting import (
-    LEVEL_STATISTICS, CooccurrenceSums, crop_matrices, crop_sums, padded_length, stack_sums,
+    LEVEL_STATISTICS, CooccurrenceSums, crop_matrices, crop_sums, max_matrix_pairs,
+    padded_length, stack_sums,
 )
 from .texture.catalogue import (
     MATRIX_FEATURES, PADDED_MATRIX_FEATURES, GLCMStatistics, compacts_matrices,
@@ -76,9 +77,45 @@ def row_from_gray(gray, source, settings, mask=None):
 
 
 def _levels(gray, source, settings, mask):
-    """The quantize stage, after checking the mask against the settings."""
+    """The quantize stage, after checking the mask against the settings; then the size."""
     _check_mask(mask, source, settings)
-    return quantize(gray, settings, mask)
+    levels = quantize(gray, settings, mask)
+    _check_pair_count(levels, source, settings, "volume" if settings.volume else "image")
+    return levels
+
+
+def _matrix_pairs(pixels, settings):
+    """The most pixel pairs a matrix of an image of ``pixels`` pixels counts.
+
+    A pixel is the first of at most one pair per offset, both orders
+    counted in a symmetric matrix; ``aggregate="merged"`` sums the offsets
+    of a distance into one matrix.
+    """
+    pairs = pixels * (2 if settings.symmetric else 1)
+    if settings.aggregate == "merged":
+        pairs = pairs * max(len(settings.offsets_at(d)) for d in settings.distances)
+    return pairs
+
+
+def _check_pair_count(levels, source, settings, kind):
+    """Raise, naming ``source``, when a matrix of ``levels`` may count more pixel pairs than
+    its exact int64 sums hold (:func:`~haralick_learn.texture.counting.max_matrix_pairs`).
+
+    From the pixel count, before anything is counted: the kernels' sums would
+    wrap around silently.
+    """
+    pixels = levels[0].size if settings.volume == "2d" else levels.size  # a slice at a time
+    pairs = _matrix_pairs(pixels, settings)
+    # The levels' type bounds them; their maximum is read only near that bound's limit
+    limit = max_matrix_pairs(1 << 8 * levels.dtype.itemsize)
+    if pairs > limit and levels.size:
+        limit = max_matrix_pairs(int(levels.max()) + 1)
+    if pairs > limit:
+        raise ValueError(
+            f"{source}: {kind} of shape {levels.shape} is too large: a co-occurrence matrix "
+            f"of {pixels} pixels may count {pairs} pixel pairs, more than the {limit} whose "
+            "sums stay exact in 64-bit integers; featurize it in crops or tiles"
+        )
 
 
 def _check_mask(mask, source, settings):
@@ -282,13 +319,18 @@ def rows_from_labels(gray, labels, boxes, numbers, settings):
     ``left`` marks the regions this pass leaves to :func:`rows_from_gray`
     (their rows are NaN here): a region without any pixel pair at some
     distance (an error, or a row of NaN, there), one whose binning
-    :func:`~haralick_learn.preprocess.quantize.quantize` refuses, or whose integer
-    arithmetic needs more than 63 bits.
+    :func:`~haralick_learn.preprocess.quantize.quantize` refuses, whose integer
+    arithmetic needs more than 63 bits, or whose matrices may count more pairs
+    than their exact sums hold.
     """
     crops = quantize_regions(gray, labels, boxes, numbers, settings)
     offsets, counted = _region_offsets(settings, gray.ndim)
     rows = np.full((len(numbers), settings.n_features), np.nan)
     left = crops.status != REGION_DONE
+    # A region whose matrices may count more pairs than their exact sums hold: left to
+    # rows_from_gray, which refuses it, naming it (the batch's most levels bound each's)
+    pairs = _matrix_pairs(crops.shapes.prod(axis=1), settings)
+    left |= pairs > max_matrix_pairs(int(crops.n_levels.max(initial=1)))
     matrices = not sums_suffice(settings)
     own_statistics = statistics_suffice(settings)
     # Regions whose sums share one pass: of one padded length of the sums (so one array
@@ -495,6 +537,8 @@ def row_from_channel_images(channels, source, settings, mask=None):
     # One scale: the cross-channel matrices compare a level of one channel with a level of
     # another, which binning each channel from its own minimum or range would shift.
     levels = dict(zip(settings.channels, quantize(np.stack(channels), settings, stacked_mask)))
+    for name in settings.channels:  # before any is counted
+        _check_pair_count(levels[name], source, settings, f"channel {name} of the image")
     rows = [_row_from_levels(levels[name], source, settings, mask=mask,
                              kind=f"channel {name} of the image")
             for name in settings.channels]

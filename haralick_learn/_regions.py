@@ -157,7 +157,9 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
         the image (naming the inputs read tile by tile), for unknown or
         refused parameters (``backend="mahotas"`` too), and
         (``on_error="raise"``) for a region without any pixel pair at some
-        distance, naming its label.
+        distance, or one whose bounding box holds too many pixels for its
+        matrices' exact 64-bit sums (2**30 with symmetric matrices), naming
+        its label.
 
     See Also
     --------
@@ -174,8 +176,8 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
     feature (``compute_14th_feature``, which counts compact matrices).
     Regions it leaves (no pixel pair at some distance,
     bins that ``bin_width`` or a float range refuse, integers beyond 63-bit
-    arithmetic) go region by region too, which raises or gives NaN as
-    ``on_error`` says.
+    arithmetic, too many pixels for exact sums) go region by region too,
+    which raises or gives NaN as ``on_error`` says.
 
     Examples
     --------

@@ -401,3 +401,23 @@ def test_rows_read_while_pillow_fills_truncated_files_are_not_cached(sample_path
     monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", False)
     with pytest.raises(ValueError, match="truncated.jpg"):
         featurizer.fit_transform([truncated])
+
+
+@pytest.mark.parametrize("stored_under", [None, 10**9, Image.MAX_IMAGE_PIXELS])
+def test_rows_are_served_only_under_the_decompression_bomb_limit_they_were_read_under(
+        sample_paths, tmp_path, monkeypatch, computed, stored_under):
+    # A row read under no limit, a raised one or Pillow's default is of a file that a lower
+    # Image.MAX_IMAGE_PIXELS refuses (beyond twice the limit): that reading must refuse it too.
+    path = sample_paths[0]
+    with Image.open(path) as im:
+        refusing = im.width * im.height // 3
+    featurizer = HaralickFeaturizer(memory=tmp_path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", stored_under)
+    row = featurizer.fit_transform([path])
+    assert len(entries(tmp_path)) == 1
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", refusing)
+    with pytest.raises(ValueError, match=f"{os.path.basename(path)}.*decompression bomb"):
+        featurizer.fit_transform([path])
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", stored_under)
+    np.testing.assert_array_equal(featurizer.fit_transform([path]), row)
+    assert len(computed) == 2  # the stored row served again under its own limit

@@ -3,7 +3,8 @@
 Every way of counting (all cells, the range of levels present, sparse, a stack
 of small images) must give the same sums as the matrices themselves, bit for
 bit, and rows that equal mahotas's; a row must not depend on the batch it is
-computed in.
+computed in. An image whose matrices could hold more pairs than their int64
+sums can is refused, by every entry point, before it is counted.
 """
 
 import math
@@ -16,10 +17,12 @@ from PIL import Image
 from sklearn.datasets import load_sample_image
 
 from conftest import RTOL, reference_gray
-from haralick_learn import HaralickFeaturizer
+from haralick_learn import HaralickFeaturizer, _maps, _pipeline, region_features, texture_maps
 from haralick_learn.texture.counting import (CooccurrenceSums, cooccurrence, cooccurrence_sums,
                                              matrix_sums)
-from haralick_learn.texture.counting import stack_sums
+from haralick_learn.texture.counting import (
+    LEVEL_STATISTICS, MAX_MATRIX_SUM, level_statistics, max_matrix_pairs, stack_sums,
+)
 
 
 def _china():
@@ -342,3 +345,98 @@ def test_level_statistics_are_numpys_sums_bit_for_bit(symmetric, ignore_zeros):
         assert (statistics.view(np.int64) == level_statistics(expected).view(np.int64)).all()
     tabled = (spans + 1) ** 2 <= crops.shapes.prod(axis=1)
     assert tabled.any() and not tabled.all()  # both ways of counting a crop
+
+
+@pytest.mark.parametrize("n_levels", [2, 256, 1024, 2**16])
+def test_a_matrix_of_max_matrix_pairs_keeps_its_statistics_exact(n_levels):
+    # The most a matrix of T pairs sums to: all of them in the top level's cell (a flat
+    # image). At the limit its sums stay below MAX_MATRIX_SUM and its statistics exact (the
+    # sum histogram's (i + j)**2 moment passes 2**63 first at many levels); one pair more
+    # and they would not.
+    pairs, top = max_matrix_pairs(n_levels), n_levels - 1
+    sums = CooccurrenceSums(1, n_levels)
+    sums.total[0], sums.square_sum[0], sums.product_sum[0] = pairs, pairs**2, top**2 * pairs
+    for by_level in (sums.row_counts, sums.col_counts, sums.row_weights, sums.col_weights):
+        by_level[0, top] = pairs
+    sums.sum_counts[0, 2 * top] = pairs
+    sums.diff_counts[0, 0] = pairs
+    stats = dict(zip(LEVEL_STATISTICS, level_statistics(sums)[0]))
+    np.testing.assert_allclose([stats["ex2"], stats["sum_average"], stats["sum_square"]],
+                               [top**2, 2 * top, (2 * top) ** 2], rtol=1e-15)
+
+    def largest(t):
+        return max(t * t, (2 * top) ** 2 * t)
+
+    assert largest(pairs) < MAX_MATRIX_SUM <= largest(pairs + 1)
+
+
+def _fail_if_counted(monkeypatch):
+    """The counting stage fails the test: the size must be refused before it."""
+    def counting(*args, **kwargs):
+        pytest.fail("the image was counted")
+
+    for name in ("image_sums", "image_features", "stack_sums", "pair_features"):
+        monkeypatch.setattr(_pipeline, name, counting)
+
+
+@pytest.mark.parametrize("params, shape", [
+    ({}, (32768, 32768)),
+    (dict(volume=True), (1024, 1024, 1024)),
+    (dict(symmetric=False, aggregate="merged"), (16384, 32768)),
+])
+def test_an_image_beyond_the_exact_sums_is_refused_before_it_is_counted(monkeypatch, params,
+                                                                        shape):
+    # 2**31 pairs in a matrix (symmetric, or the 4 directions of a distance merged), one more
+    # than max_matrix_pairs: a flat image's squared counts would sum to 2**62. A view of one
+    # value: the image takes no memory, and is read and quantized without a copy.
+    image = np.broadcast_to(np.uint8(7), shape)
+    _fail_if_counted(monkeypatch)
+    kind = "volume" if params.get("volume") else "image"
+    shown = ", ".join(map(str, shape))
+    with pytest.raises(ValueError, match=rf"^sample 0: {kind} of shape \({shown}\) is too "
+                                         r"large: .* 2147483648 pixel pairs, more than the "
+                                         r"2147483647 whose sums stay exact"):
+        HaralickFeaturizer(**params).fit_transform([image])
+
+
+def test_each_entry_point_checks_the_pairs_of_its_matrices(monkeypatch):
+    # The limit lowered to 8192 pairs: a symmetric matrix of 4096 pixels is counted, one of
+    # more is refused, naming the sample, the channel or the region, whatever the path.
+    monkeypatch.setattr(_pipeline, "max_matrix_pairs", lambda n_levels: 8192)
+    gray = skimage.data.camera()
+    assert np.isfinite(HaralickFeaturizer().fit_transform([gray[:64, :64]])).all()
+    assert np.isfinite(HaralickFeaturizer(volume="2d").fit_transform(
+        [np.stack([gray[:64, :64], gray[64:128, :64]])])).all()  # each slice on its own
+    refused = [
+        ({}, gray[:64, :65], r"sample 0: image of shape \(64, 65\)"),
+        (dict(aggregate="merged"), gray[:32, :64], r"sample 0: image of shape \(32, 64\)"),
+        (dict(volume=True), np.stack([gray[:64, :64], gray[64:128, :64]]),
+         r"sample 0: volume of shape \(2, 64, 64\)"),
+        (dict(color="rgb"), skimage.data.astronaut()[:64, :65],
+         r"sample 0: channel R of the image of shape \(64, 65\)"),
+    ]
+    for params, image, match in refused:
+        with pytest.raises(ValueError, match=match + " is too large"):
+            HaralickFeaturizer(**params).fit_transform([image])
+    # regions: the compiled pass of region tables leaves the large one to the region by
+    # region path, which refuses it; the other is counted
+    labels = np.zeros((64, 128), np.int32)
+    labels[:, :60], labels[:, 60:] = 1, 2
+    with pytest.raises(ValueError, match=r"label 2: image of shape \(64, 68\) is too large"):
+        region_features(gray[:64, :128], labels)
+    table = region_features(gray[:64, :128], labels, on_error="nan")
+    features = table[HaralickFeaturizer().get_feature_names_out()]
+    assert np.isfinite(features.iloc[0]).all() and features.iloc[1].isna().all()
+
+
+def test_a_texture_map_window_beyond_the_exact_sums_is_refused(monkeypatch):
+    # 13 directions merged in windows of 437**3 voxels: 2 * 13 * 437**3 pairs, more than
+    # 2**31 - 1. Refused before the tables of that many counts (tens of gigabytes).
+    def tables(*args):
+        pytest.fail("the tables were allocated")
+
+    monkeypatch.setattr(_maps, "fixed_point_tables", tables)
+    volume = np.stack([skimage.data.camera()[:6, :6]] * 6)
+    with pytest.raises(ValueError, match=r"window=437: a window's co-occurrence matrix may "
+                                         rf"count {2 * 13 * 437**3} pixel pairs \(13 offsets"):
+        texture_maps(volume, 437, volume=True, aggregate="merged")

@@ -24,7 +24,8 @@ __all__ = [
     "DIRECTIONS", "DIRECTIONS_3D", "LOG2_SMALL_COUNTS", "CooccurrenceSums", "cooccurrence",
     "cooccurrence_sums", "crop_matrices", "crop_sums", "cross_cooccurrence", "eps_cell_entropies",
     "largest_counts", "level_statistics", "normalised_counts", "sum_moments",
-    "LEVEL_STATISTICS", "matrix_sums", "padded_length", "stack_sums",
+    "LEVEL_STATISTICS", "MAX_MATRIX_SUM", "matrix_sums", "max_matrix_pairs", "padded_length",
+    "stack_sums",
 ]
 
 #: Neighbour offsets ``(dy, dx)`` per unit distance, in mahotas's order:
@@ -34,6 +35,45 @@ DIRECTIONS = tuple(offset for _, offset in DIRECTIONS_2D)
 #: The 13 offsets ``(d0, d1, d2)`` of a volume along its axes 0, 1, 2, in
 #: mahotas's order (``mahotas.features.texture._3d_deltas``).
 DIRECTIONS_3D = tuple(offset for _, offset in _NAMED_3D)
+
+#: Bound of a co-occurrence matrix's exact int64 sums, with a margin below 2**63 for their
+#: float64 estimates. The largest two are the sum of its squared counts, ``sum P**2``, and
+#: the sum histogram's second moment, ``sum (i + j)**2 P[i, j]``, which is no smaller than
+#: the sums of ``i j P``, ``i**2 P`` and ``(i - j)**2 P``.
+MAX_MATRIX_SUM = 2**62
+# The largest total T whose square T**2 stays below MAX_MATRIX_SUM: 2**31 - 1.
+_MAX_TOTAL = math.isqrt(MAX_MATRIX_SUM - 1)
+
+
+def max_matrix_pairs(n_levels):
+    """The most pixel pairs a matrix of ``n_levels`` gray levels holds with exact sums.
+
+    ``T`` pairs all in the cell of the top level ``L - 1`` (a flat image)
+    give ``sum P**2 = T**2`` and ``sum (i + j)**2 P = 4 (L - 1)**2 T``, the
+    most that either sum reaches with ``T`` pairs: a matrix of at most this
+    many pairs keeps every sum below :data:`MAX_MATRIX_SUM`, whatever its
+    cells.
+
+    Parameters
+    ----------
+    n_levels : int
+        The matrix's levels ``L`` (its largest level + 1).
+
+    Returns
+    -------
+    pairs : int
+        The largest total count ``T`` (both orders of a pair, for a
+        symmetric matrix) allowed.
+
+    Examples
+    --------
+    >>> max_matrix_pairs(256)  # the squared counts bound it: 2**31 - 1
+    2147483647
+    >>> max_matrix_pairs(2**16)  # the levels do
+    268443648
+    """
+    spread = 4 * (int(n_levels) - 1) ** 2
+    return min(_MAX_TOTAL, (MAX_MATRIX_SUM - 1) // spread) if spread > 0 else _MAX_TOTAL
 
 
 @numba.njit(nogil=True, cache=True)

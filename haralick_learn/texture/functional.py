@@ -26,8 +26,6 @@ DEFAULT_ANGLES = (0.0, math.pi / 4, math.pi / 2, 3 * math.pi / 4)
 
 # Features cannot be computed from more levels than the counting takes.
 _MAX_LEVELS = 2**16
-# Bound of a matrix's integer sums (int64), with a margin for their float64 estimate.
-_MAX_SUM = 2.0**62
 
 
 def angle_offsets(distances, angles):
@@ -312,15 +310,18 @@ def _checked_matrices(P):
         raise ValueError("P must hold non-negative counts")
     if P.shape[0] > _MAX_LEVELS:
         raise ValueError(f"P has {P.shape[0]} levels; at most {_MAX_LEVELS} are supported")
-    # The features come from exact int64 sums of each matrix (of its squared counts, of
-    # i j P[i, j]...): counts whose sums pass 2**63 would wrap around into wrong numbers.
+    # The features come from exact int64 sums of each matrix (counting.MAX_MATRIX_SUM): counts
+    # whose sums pass 2**63 would wrap around into wrong numbers. (i + j)**2 = i**2 + 2 i j
+    # + j**2, summed term by term: no L x L array of weights.
     counts = P.astype(np.float64)
     levels = np.arange(P.shape[0], dtype=np.float64)
-    largest = max(np.einsum("ijkl,ijkl->kl", counts, counts).max(),
-                  np.einsum("i,j,ijkl->kl", levels, levels, counts).max())
-    if largest >= _MAX_SUM:
+    squares = levels * levels
+    level_sum = (np.einsum("i,ijkl->kl", squares, counts) + np.einsum("j,ijkl->kl", squares, counts)
+                 + 2 * np.einsum("i,j,ijkl->kl", levels, levels, counts))
+    largest = max(np.einsum("ijkl,ijkl->kl", counts, counts).max(), level_sum.max())
+    if largest >= counting.MAX_MATRIX_SUM:
         raise ValueError(f"P's counts are too large: the sums of a matrix's squared counts and "
-                         f"of i j P[i, j] must stay below 2**62, got {largest:.3g}")
+                         f"of (i + j)**2 P[i, j] must stay below 2**62, got {largest:.3g}")
     return P
 
 
@@ -364,8 +365,8 @@ def matrix_features(P, features="haralick"):
     ValueError, TypeError
         For ``P`` that is not 4-D with square matrices, holds negative or
         non-integer values, or counts too large for the exact int64 sums the
-        features come from (a matrix's squared counts summing to 2**62 or
-        more), or an unknown feature.
+        features come from (a matrix's squared counts, or its counts weighted
+        by ``(i + j)**2``, summing to 2**62 or more), or an unknown feature.
 
     Notes
     -----
