@@ -529,11 +529,9 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
                 for batch in gen_batches(len(images), _batch_size(len(images), n_workers))]
         progress = Progress(len(images), enabled=self.verbose > 0)
         rows, failures, cache_problems = [], [], []
-        # Parallel images already use the cores: BLAS threads inside each (mahotas's
-        # np.dot, the 14th feature's eigvalsh) would oversubscribe them; and the MCC
-        # features' eigenvalues take one BLAS thread with one worker too, so that their
-        # bits follow no n_jobs (those of Dask workers, one BLAS thread each, included).
-        with blas_limits(settings.features, n_workers):
+        # Parallel images already use the cores: BLAS threads inside each (mahotas's own
+        # np.dot calls) would oversubscribe them
+        with blas_limits(n_workers):
             for results in _run(jobs, self.n_jobs):
                 for row, error, problem in results:
                     if error is not None:

@@ -20,7 +20,7 @@ from .preprocess.channels import channel_images
 from .io.decode import describe_source, load_color_pixels, load_gray, load_mask
 from ._aggregate import aggregate_windows
 from .texture.catalogue import (
-    GLCMStatistics, blas_limits, centred_moments, features_of_statistics,
+    GLCMStatistics, centred_moments, features_of_statistics,
 )
 from .texture.counting import max_matrix_pairs
 from .texture.windowed import (
@@ -227,16 +227,14 @@ def texture_maps(image, window=15, *, mask=None, masked_window=True, step=1, n_j
                          f"in its last axis), got an array of shape {shape}; a volume "
                          "takes volume=True (3-D windows) or volume='2d' (each slice)")
     source = describe_source(image, 0)
-    # one BLAS thread for the eigenvalue features whatever n_jobs, set in this thread
-    with blas_limits(settings.features):
-        if settings.color != "gray":
-            return _colour_maps(image, source, window, step, n_jobs, settings, verbose, mask,
-                                masked_window)
-        gray = load_gray(image, 0, volume=volume, gray_conversion=settings.gray_conversion)
-        mask = _checked_mask(mask, gray.shape, source, image)
-        levels, n_levels = _quantized_once(gray, settings, mask, masked_window)
-        return _map_levels(levels, window, step, n_jobs, settings, verbose, mask=mask,
-                           masked_window=masked_window, n_levels=n_levels)
+    if settings.color != "gray":
+        return _colour_maps(image, source, window, step, n_jobs, settings, verbose, mask,
+                            masked_window)
+    gray = load_gray(image, 0, volume=volume, gray_conversion=settings.gray_conversion)
+    mask = _checked_mask(mask, gray.shape, source, image)
+    levels, n_levels = _quantized_once(gray, settings, mask, masked_window)
+    return _map_levels(levels, window, step, n_jobs, settings, verbose, mask=mask,
+                       masked_window=masked_window, n_levels=n_levels)
 
 
 def _checked_mask(mask, shape, source, image):

@@ -298,7 +298,7 @@ class RegionTiles:
                                            self.labels.read(batch.box), plan.ids[batch.regions],
                                            boxes, settings, catch)
 
-        return zip(batches, ordered_results(jobs(), n_jobs, settings.features))
+        return zip(batches, ordered_results(jobs(), n_jobs))
 
     def table(self, n_jobs=None, verbose=0):
         """The region table (a DataFrame), survey and rows, held in memory."""

@@ -25,7 +25,6 @@ from joblib import Parallel, delayed, effective_n_jobs
 
 from .preprocess.channels import channel_images
 from .preprocess.quantize import region_pass_arrays
-from .texture.catalogue import blas_limits
 from .texture.indexing import unsigned
 from .io.chunked import is_chunked
 from .io.decode import describe_source, load_color_pixels, load_gray
@@ -259,12 +258,10 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
     # that the workers stay balanced. A row is the same in any batch.
     size = max(1, min(_BATCH, -(-len(present) // (4 * n_workers))))
     batches = [present[start : start + size] for start in range(0, len(present), size)]
-    # The eigenvalues of the 14th feature and IBSI's MCC are computed on one BLAS thread
-    # whatever n_jobs (ordered_results sets it): their last digits follow no thread count.
     progress = Progress(len(present), enabled=verbose > 0, label="Regions", unit="regions")
     results = []
     for batch, result in zip(batches, ordered_results(
-            [delayed(regions.rows)(batch) for batch in batches], n_jobs, settings.features)):
+            [delayed(regions.rows)(batch) for batch in batches], n_jobs)):
         results.append(result)
         progress.update(len(batch))
     progress.close()
@@ -366,21 +363,15 @@ def _look_up(values, low, table, out):
         out[p] = table[unsigned(k if inside else last)]
 
 
-def ordered_results(jobs, n_jobs, features=()):
-    """Results of ``jobs`` in order, streamed where the joblib backend can.
-
-    Computed in :func:`~haralick_learn.texture.catalogue.blas_limits` of ``features``
-    (the settings' features), set in the thread that iterates: one BLAS thread for the
-    eigenvalue features, whose last bits would otherwise follow BLAS's thread count.
-    """
-    with blas_limits(features):
-        try:
-            results = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(jobs)
-        except ValueError as exc:  # multiprocessing (and Ray's) backends: a list at the end
-            if "return_as" not in str(exc):
-                raise
-            results = Parallel(n_jobs=n_jobs, prefer="threads")(jobs)
-        yield from results
+def ordered_results(jobs, n_jobs):
+    """Results of ``jobs`` in order, streamed where the joblib backend can."""
+    try:
+        results = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(jobs)
+    except ValueError as exc:  # multiprocessing (and Ray's) backends: a list at the end
+        if "return_as" not in str(exc):
+            raise
+        results = Parallel(n_jobs=n_jobs, prefer="threads")(jobs)
+    yield from results
 
 
 def check_region_settings(settings):

@@ -249,11 +249,8 @@ def test_n_jobs_gives_identical_rows_in_order(photo_paths):
 @pytest.mark.parametrize("params", [{"compute_14th_feature": True},
                                     {"features": ["contrast", "ibsi_MCC"]}])
 def test_eigenvalue_features_do_not_depend_on_n_jobs_or_blas_threads(params):
-    """The MCC columns (LAPACK eigenvalues) are the same with one worker as with several.
-
-    Several workers run BLAS on one thread (as Dask workers do); one worker must too, or
-    the eigenvalues' last bits follow the BLAS threads the process happens to have.
-    """
+    """The MCC columns (eigenvalues) are the same with one worker as with several, whatever
+    the BLAS threads the process happens to have: no BLAS computes them."""
     from threadpoolctl import threadpool_limits
 
     paths = load_sample_images().paths[::23]

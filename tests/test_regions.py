@@ -309,9 +309,8 @@ def test_verbose_shows_the_regions_done_on_standard_error(capsys):
 
 @pytest.mark.parametrize("params", [{"compute_14th_feature": True}, {"features": "ibsi"}])
 def test_eigenvalue_features_follow_no_n_jobs_nor_blas_threads(params):
-    """The MCC columns (LAPACK eigenvalues, whose last bits follow BLAS's thread count) are
-    the same whatever n_jobs and the process's BLAS threads, in memory and tile by tile, and
-    in texture maps: each entry point computes them on one BLAS thread."""
+    """The MCC columns (eigenvalues) are the same whatever n_jobs and the process's BLAS
+    threads, in memory and tile by tile, and in texture maps: no BLAS computes them."""
     from threadpoolctl import threadpool_limits
 
     from haralick_learn import texture_maps

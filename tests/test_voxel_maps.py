@@ -60,7 +60,11 @@ def test_voxel_maps_equal_pyradiomics_voxel_based(mr_volume, radius, masked):
     assert sorted(reference) == sorted(n[len("ibsi_"):-len("_mean_d1")] for n in names)
     for k, name in enumerate(names):
         expected = sitk.GetArrayFromImage(reference[name[len("ibsi_"):-len("_mean_d1")]])[mask]
-        np.testing.assert_allclose(maps[..., k][mask], expected, rtol=1e-10, atol=1e-12,
+        # MCC, the sqrt of an eigenvalue: a direction whose eigenvalue is 0 has the sqrt of
+        # its rounding on each side, up to about 1e-8 (pyradiomics's own moves by as much
+        # with the BLAS kernel); a mean of 13 directions, up to about 1e-9
+        atol = 1e-8 if name.startswith("ibsi_MCC") else 1e-12
+        np.testing.assert_allclose(maps[..., k][mask], expected, rtol=1e-10, atol=atol,
                                    err_msg=name)
 
 

@@ -28,11 +28,14 @@ from .counting import (
     eps_cell_entropies, largest_counts, level_statistics, matrix_sums, normalised_counts,
     sum_moments,
 )
+from .eigen import (
+    products_with_rows, second_largest_eigenvalue, second_largest_symmetric_eigenvalue,
+)
 from .libm import exp, log2, log2_plus
 from .._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
 
 __all__ = [
-    "EIGENVALUE_FEATURES", "FEATURES", "GLCMStatistics", "LEVEL_FEATURES", "MATRIX_FEATURES",
+    "FEATURES", "GLCMStatistics", "LEVEL_FEATURES", "MATRIX_FEATURES",
     "PADDED_MATRIX_FEATURES", "blas_limits", "centred_moments", "compacts_matrices",
     "covariance_of_sums", "statistics_suffice",
     "features_of_statistics", "haralick_features", "image_features", "image_sums",
@@ -484,22 +487,17 @@ def _ibsi_imc2(s):
     return np.where(hxy2 == hxy, 0.0, value)
 
 
-#: Features computed from LAPACK eigenvalues, whose last bits follow BLAS's thread count: the
-#: entry points compute them on one BLAS thread whatever ``n_jobs``.
-EIGENVALUE_FEATURES = frozenset({"maximal_correlation_coefficient", "ibsi_MCC"})
+def blas_limits(n_workers=1):
+    """The context an entry point computes features in, from the thread that calls it.
 
-
-def blas_limits(features, n_workers=1):
-    """The context an entry point computes ``features`` in, from the thread that calls it.
-
-    BLAS on one thread when some of ``features`` are :data:`EIGENVALUE_FEATURES` (their
-    last bits would follow BLAS's thread count, and a row must follow no ``n_jobs``) or when
-    several workers share the cores (BLAS threads inside each would oversubscribe them);
-    else no limit, and no threadpoolctl call (it reads the process's libraries, a few ms).
-    Set around the whole run, in the calling thread: OpenBLAS may ignore a count set from
-    a worker thread.
+    BLAS on one thread when several workers share the cores (BLAS threads inside
+    each, such as mahotas's own ``np.dot`` calls, would oversubscribe them); else
+    no limit, and no threadpoolctl call (it reads the process's libraries, a few
+    ms). Set around the whole run, in the calling thread: OpenBLAS may ignore a
+    count set from a worker thread. No feature of the catalogue goes through the
+    BLAS, so no row depends on it.
     """
-    if n_workers > 1 or not EIGENVALUE_FEATURES.isdisjoint(features):
+    if n_workers > 1:
         from threadpoolctl import threadpool_limits
 
         return threadpool_limits(limits=1, user_api="blas")
@@ -510,39 +508,63 @@ def _ibsi_mcc(s):
     """pyradiomics's MCC: sqrt of the second largest eigenvalue of Q, per matrix.
 
     A general (non-symmetric) eigenvalue problem over the levels present, as
-    pyradiomics solves it: about 60 ms a matrix of 256 levels on one core, the
-    cost of the IBSI set at 256 levels (a few ms at IBSI's usual 16 to 64).
-    The matrices with the same number of levels present are solved as one
-    stack (one call of LAPACK per matrix, from one numpy call), each exactly
-    as if alone: the many small matrices of maps and region tables cost no
-    Python loop of their own.
+    pyradiomics solves it, but in compiled loops of their own
+    (``haralick_learn.texture.eigen``) rather than through the BLAS and
+    LAPACK: the same bits on every CPU and with any number of threads, equal
+    to pyradiomics's up to rounding. All the matrices in one compiled call.
     """
     size = s.cmats.shape[-1]
-    rows = s.py[:, :size]  # pyradiomics's px (row sums) and py (column sums)
-    cols = s.px[:, :size]
-    present = (rows > 0) | (cols > 0)
-    n_present = present.sum(axis=1)
     out = np.empty(s.cmats.shape[0], dtype=np.float64)
     out[:] = s.flat_mcc  # fewer than 2 levels: 1 for a flat region, else 0
-    if not (n_present >= 2).any():
+    rows = np.ascontiguousarray(s.py[:, :size])  # pyradiomics's px (row sums) and py (columns)
+    cols = np.ascontiguousarray(s.px[:, :size])
+    present = (rows > 0) | (cols > 0)
+    if not (present.sum(axis=1) >= 2).any():
         return out
-    probabilities = s.probabilities
-    # each matrix's present levels first, in level order
-    order = np.argsort(~present, axis=1, kind="stable")
-    for k in np.unique(n_present[n_present >= 2]):
-        which = np.flatnonzero(n_present == k)
-        levels = order[which, :k]
-        # p over the present levels, each transposed and C-contiguous: the layout (so the
-        # BLAS kernel, so the last bits of Q) of p[present][:, present].T, a matrix alone
-        p_t = probabilities[which[:, None, None], levels[:, None, :], levels[:, :, None]]
-        outer = rows[which[:, None], levels][:, :, None] * cols[which[:, None], levels][:, None, :]
-        # Q(i, j) = sum_k p(i, k) p(j, k) / (px(i) py(k) + eps)
-        weighted = np.empty_like(p_t)
-        np.divide(p_t.transpose(0, 2, 1), outer + _EPS, out=weighted)
-        q = np.matmul(weighted, p_t)
-        eigenvalues = np.sort(np.linalg.eigvals(q), axis=-1)
-        out[which] = np.sqrt(eigenvalues[:, -2].astype(complex)).real
+    _mcc_of_present(np.ascontiguousarray(s.probabilities), rows, cols, present, _EPS, out)
     return out
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def _mcc_of_present(probabilities, rows, cols, present, eps, out):
+    """``out[m]``: the MCC of matrix ``m`` over its ``present`` levels, if two or more."""
+    size = present.shape[1]
+    levels = np.empty(size, np.intp)
+    weighted = np.empty((size, size))
+    present_p = np.empty((size, size))
+    work = np.empty((size + 1, size + 1))
+    ort, wr, wi = np.empty(size + 1), np.empty(size + 1), np.empty(size + 1)
+    for m in range(probabilities.shape[0]):
+        n = 0
+        for k in range(size):
+            if present[m, k]:
+                levels[n] = k
+                n += 1
+        if n < 2:
+            continue
+        p = probabilities[m]
+        for i in range(n):
+            for k in range(n):
+                weighted[i, k] = p[levels[i], levels[k]] / (
+                    rows[m, levels[i]] * cols[m, levels[k]] + eps)
+        for i in range(n):
+            for k in range(n):
+                present_p[i, k] = p[levels[i], levels[k]]
+        # Q(i, j) = sum_k p(i, k) p(j, k) / (px(i) py(k) + eps), into work[1:, 1:]
+        products_with_rows(weighted, present_p, n, n, work, 1)
+        real, imaginary = second_largest_eigenvalue(work, n, ort, wr, wi)
+        out[m] = _real_square_root(real, imaginary)
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def _real_square_root(real, imaginary):
+    """The real part of the principal square root of ``real + i imaginary``, as numpy's."""
+    if imaginary == 0.0:
+        return math.sqrt(real) if real > 0.0 else (real if real != real else 0.0)
+    modulus = math.sqrt(real * real + imaginary * imaginary)
+    if real >= 0.0:
+        return math.sqrt((real + modulus) * 0.5)
+    return abs(imaginary) / (2.0 * math.sqrt((modulus - real) * 0.5))
 
 
 def _inverse(s, weights):
@@ -724,7 +746,8 @@ def features_of_matrices(cmats, names, *, ignore_zeros=False, use_x_minus_y_vari
 
 
 def _maximal_correlation_coefficient(cmat, ignore_zeros):
-    """Feature 14 of one matrix with numpy, exactly as mahotas computes it."""
+    """Feature 14 of one matrix, as mahotas computes it (its BLAS and LAPACK calls as
+    compiled loops: the same bits on every machine)."""
     if ignore_zeros:
         cmat = cmat.copy()
         cmat[0] = 0
@@ -738,15 +761,36 @@ def _maximal_correlation_coefficient(cmat, ignore_zeros):
     nz_pmat = p[nonzero, :][:, nonzero]
     if nz_pmat.shape[0] <= 2:
         return 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        correlations = np.corrcoef(nz_pmat)
-        if not np.isfinite(correlations).all():
-            # A constant row has no correlation: NaN. (mahotas hands the NaN to LAPACK,
-            # which returns NaN eigenvalues or raises "did not converge", by build.)
-            return np.nan
-        e_vals = np.linalg.eigvalsh(correlations)
-        e_vals.sort()
-        return np.sqrt(e_vals[-2])
+    return _square_root_of_second_correlation(np.ascontiguousarray(nz_pmat))
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def _square_root_of_second_correlation(rows):
+    """sqrt of the second largest eigenvalue of ``numpy.corrcoef(rows)`` (NaN where a row is
+    constant, or the eigenvalue negative, as mahotas's numpy calls give)."""
+    n, length = rows.shape
+    centred = np.empty((n, length))
+    for i in range(n):
+        total = 0.0
+        for k in range(length):
+            total += rows[i, k]
+        mean = total / length
+        for k in range(length):
+            centred[i, k] = rows[i, k] - mean
+    work = np.empty((n, n))
+    products_with_rows(centred, centred, n, length, work, 0)
+    factor = 1.0 / (length - 1)  # numpy.cov's ddof=1
+    deviations = np.empty(n)
+    for i in range(n):
+        deviations[i] = math.sqrt(work[i, i] * factor)
+    for i in range(n):  # the lower triangle, as numpy's eigvalsh reads it, then mirrored
+        for j in range(i + 1):
+            value = work[i, j] * factor / deviations[i] / deviations[j]
+            if not math.isfinite(value):  # a constant row has no correlation
+                return np.nan
+            work[i, j] = work[j, i] = min(max(value, -1.0), 1.0)
+    real = second_largest_symmetric_eigenvalue(work, n, np.empty(n), np.empty(n))
+    return math.sqrt(real) if real >= 0.0 else np.nan
 
 
 def haralick_features(
