@@ -10,8 +10,9 @@ numba's kernels compiled for another CPU (``NUMBA_CPU_NAME``): the rows must be
 the same bits as in this process.
 
 The maximal correlation coefficient (Haralick's 14th feature, IBSI's MCC) is an
-eigenvalue: it is solved in compiled loops of the library's own, not by LAPACK,
-whose last digits follow the BLAS kernel; those columns too are the same bits.
+eigenvalue, and Mahalanobis distances need the inverse of a covariance: both are
+computed in compiled loops of the library's own, not by numpy's BLAS product and
+LAPACK, whose last digits follow the BLAS kernel; they too are the same bits.
 
 Real photographs from scikit-image (public domain / CC0, see ``conftest.py``).
 """
@@ -38,7 +39,7 @@ def rows_of(settings):
     """The featurizer's rows of three photographs under each setting, and a texture map's."""
     from skimage import data
 
-    from haralick_learn import HaralickFeaturizer, texture_maps
+    from haralick_learn import DistanceNeighbors, HaralickFeaturizer, texture_maps
 
     settings = dict(settings, mahotas_gray={"gray_conversion": "mahotas"})  # machine-dependent
     # crops keep the run short; chelsea and coffee hold many colours whose exact gray level is
@@ -48,6 +49,10 @@ def rows_of(settings):
     out = {name: HaralickFeaturizer(**params).fit_transform(images)
            for name, params in settings.items()}
     out["maps"] = texture_maps(images[0], window=7, step=9, aggregate="mean").reshape(-1, 13)
+    # Mahalanobis distances between the windows by five of their features: the inverse of
+    # their covariance (numpy and LAPACK would follow the BLAS kernel)
+    out["mahalanobis"] = DistanceNeighbors(metric="mahalanobis").fit(
+        out["maps"][:, [0, 1, 2, 4, 8]]).dists_
     return out
 
 

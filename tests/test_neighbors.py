@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import sklearn
 from scipy.spatial.distance import cdist, pdist, squareform
+from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -322,10 +323,17 @@ def rows_for_estimated_metrics(request, sample_features):
 def test_estimated_metric_params_same_neighbours_on_every_path(rows_for_estimated_metrics,
                                                                metric):
     X = rows_for_estimated_metrics
+    if metric == "mahalanobis" and X.shape[1] == 52:
+        # the 52 Haralick columns are nearly combinations of one another: their covariance
+        # is not inverted (see the next test); 10 principal components are, as advised
+        with pytest.raises(ValueError, match="mahalanobis.*singular.*PCA"):
+            DistanceNeighbors(metric=metric).fit(X)
+        X = PCA(n_components=10, random_state=0).fit_transform(X)
     queries = X[::4] + 0.05
     k = 4
     full = DistanceNeighbors(n_neighbors=k, metric=metric).fit(X)
-    np.testing.assert_array_equal(full.dists_, squareform(pdist(X, metric)))
+    np.testing.assert_array_equal(
+        full.dists_, squareform(pdist(X, metric, **full.effective_metric_params_)))
     expected = full.kneighbors()
     expected_new = full.kneighbors(queries)
     with sklearn.config_context(working_memory=0.005):  # 5 KiB: no matrix, chunks of rows
@@ -354,8 +362,11 @@ def test_estimated_metric_params_are_those_of_pdist_over_the_fitted_rows():
     np.testing.assert_array_equal(seuclidean.effective_metric_params_["V"],
                                   np.var(X, axis=0, ddof=1))
     mahalanobis = DistanceNeighbors(metric="mahalanobis").fit(X)
-    np.testing.assert_array_equal(mahalanobis.effective_metric_params_["VI"],
-                                  np.linalg.inv(np.cov(X.T)).T)
+    # LAPACK's inverse to rounding (its last digits follow the BLAS kernel; these do not)
+    np.testing.assert_allclose(mahalanobis.effective_metric_params_["VI"],
+                               np.linalg.inv(np.cov(X.T)).T, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(mahalanobis.dists_, squareform(pdist(X, "mahalanobis")),
+                               rtol=1e-13)
     # New queries are measured with the fitted rows' variances, as the reference would.
     queries = X[:5] * 3.0
     expected = cdist(queries, X, "seuclidean", V=np.var(X, axis=0, ddof=1))
@@ -379,6 +390,11 @@ def test_estimated_metric_params_that_cannot_be_estimated_are_clear_errors():
         DistanceNeighbors(metric="mahalanobis").fit(X[:4])
     with pytest.raises(ValueError, match="mahalanobis.*singular.*linear combinations"):
         DistanceNeighbors(metric="mahalanobis").fit(np.c_[X, np.zeros(30)])
+    # nearly a combination: an inverse of rounding, whose distances and neighbours would
+    # follow the machine
+    nearly = np.c_[X, X[:, 0] + X[:, 1] + 1e-9 * X[:, 2]]
+    with pytest.raises(ValueError, match=r"mahalanobis.*condition number is \d\.\de\+1[2-9]"):
+        DistanceNeighbors(metric="mahalanobis").fit(nearly)
 
 
 def test_jensenshannon_rejects_rows_that_are_not_probability_vectors(sample_features):

@@ -1,4 +1,5 @@
-"""Compiled kernels of DistanceNeighbors' exact euclidean search.
+"""Compiled kernels of DistanceNeighbors' exact euclidean search, and of the inverse
+covariance of its Mahalanobis distances.
 
 Math on arrays only: the caller (``_neighbors``) validates, allocates every
 buffer, runs the matrix products (BLAS) and the threads; these functions fill
@@ -126,3 +127,64 @@ def rank_candidates(queries, fitted, margin, best, cand_key, cand_idx, cand_n, o
         for c in range(k):
             neigh_dist[i, c] = dist[c]
             neigh_ind[i, c] = ind[c]
+
+
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def inverse_covariance(X, covariance, inverse):
+    """``numpy.cov(X.T)`` into ``covariance`` and its inverse into ``inverse``, in loops whose
+    sums run in one order on every CPU (numpy's product goes through the BLAS, and LAPACK's
+    inverse follows the BLAS kernel: their last digits change with the machine).
+
+    The inverse comes from the Cholesky factor ``L`` of the covariance, ``L^-T L^-1``,
+    symmetric bit for bit. Returns False, the inverse unwritten, when the covariance is not
+    positive definite to rounding (a pivot not above 0).
+    """
+    n, d = X.shape
+    means = np.zeros(d)
+    for r in range(n):
+        for j in range(d):
+            means[j] += X[r, j]
+    for j in range(d):
+        means[j] /= n
+    centred = np.empty(d)
+    covariance[:, :] = 0.0
+    for r in range(n):  # each sum over the rows in their order
+        for j in range(d):
+            centred[j] = X[r, j] - means[j]
+        for i in range(d):
+            c = centred[i]
+            for j in range(d):
+                covariance[i, j] += c * centred[j]
+    factor = 1.0 / (n - 1)  # numpy.cov's ddof=1, as it applies it
+    for i in range(d):
+        for j in range(d):
+            covariance[i, j] *= factor
+    lower = np.zeros((d, d))
+    for j in range(d):  # Cholesky, column by column
+        s = covariance[j, j]
+        for k in range(j):
+            s -= lower[j, k] * lower[j, k]
+        if not s > 0.0:
+            return False
+        pivot = math.sqrt(s)
+        lower[j, j] = pivot
+        for i in range(j + 1, d):
+            s = covariance[i, j]
+            for k in range(j):
+                s -= lower[i, k] * lower[j, k]
+            lower[i, j] = s / pivot
+    solved = np.zeros((d, d))  # L^-1, lower triangular
+    for j in range(d):
+        solved[j, j] = 1.0 / lower[j, j]
+        for i in range(j + 1, d):
+            s = 0.0
+            for k in range(j, i):
+                s -= lower[i, k] * solved[k, j]
+            solved[i, j] = s / lower[i, i]
+    for i in range(d):  # (L^-1)' L^-1
+        for j in range(i + 1):
+            s = 0.0
+            for k in range(i, d):
+                s += solved[k, i] * solved[k, j]
+            inverse[i, j] = inverse[j, i] = s
+    return True

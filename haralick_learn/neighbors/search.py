@@ -641,17 +641,37 @@ def _fitted_metric_params(X, metric, metric_params):
                 f"{n_features + 1} rows are needed); pass metric_params={{'VI': ...}} or reduce "
                 "the features (e.g. sklearn.decomposition.PCA)"
             )
-        try:
-            inverse = np.linalg.inv(np.atleast_2d(np.cov(X.T)))
-        except np.linalg.LinAlgError:
-            raise ValueError(
-                "metric='mahalanobis' inverts the covariance of the fitted rows, which is "
-                "singular (some features are linear combinations of others); pass "
-                "metric_params={'VI': ...} or reduce the features (e.g. "
-                "sklearn.decomposition.PCA)"
-            ) from None
-        params["VI"] = inverse.T.copy()
+        params["VI"] = _inverse_covariance(X)
     return params
+
+
+#: The largest condition number of the fitted rows' covariance that mahalanobis inverts: beyond
+#: it, fewer than 4 of the inverse's 16 digits are right, and the distances are mostly rounding.
+MAX_COVARIANCE_CONDITION = 1e12
+
+
+def _inverse_covariance(X):
+    """The inverse of ``numpy.cov(X.T)``, the same bits on every machine (to rounding
+    ``numpy.linalg.inv``'s), or a ValueError when it is singular or nearly so."""
+    from .kernels import inverse_covariance
+
+    n_features = X.shape[1]
+    covariance = np.empty((n_features, n_features))
+    inverse = np.empty((n_features, n_features))
+    advice = ("pass metric_params={'VI': ...} or reduce the features (e.g. "
+              "sklearn.decomposition.PCA)")
+    if not inverse_covariance(np.ascontiguousarray(X, dtype=np.float64), covariance, inverse):
+        raise ValueError(
+            "metric='mahalanobis' inverts the covariance of the fitted rows, which is "
+            f"singular (some features are linear combinations of others); {advice}")
+    # the 1-norm condition number, from the inverse itself
+    condition = np.abs(covariance).sum(axis=0).max() * np.abs(inverse).sum(axis=0).max()
+    if not condition <= MAX_COVARIANCE_CONDITION:
+        raise ValueError(
+            "metric='mahalanobis' inverts the covariance of the fitted rows, whose condition "
+            f"number is {condition:.1e} (some features are nearly linear combinations of "
+            f"others): its inverse would be mostly rounding; {advice}")
+    return inverse
 
 
 def _check_rows_for_metric(X, metric, what):
