@@ -22,6 +22,8 @@ import math
 import numba
 import numpy as np
 
+from .indexing import unsigned  # in the loops: no handling of negative indices
+
 __all__ = ["eigenvalues", "products_with_rows", "second_largest_eigenvalue",
            "second_largest_symmetric_eigenvalue", "symmetric_eigenvalues"]
 
@@ -42,8 +44,8 @@ def _balance(a, n):
             r = c = 0.0
             for j in range(1, n + 1):
                 if j != i:
-                    c += abs(a[j, i])
-                    r += abs(a[i, j])
+                    c += abs(a[unsigned(j), unsigned(i)])
+                    r += abs(a[unsigned(i), unsigned(j)])
             if c != 0.0 and r != 0.0:
                 g = r / radix
                 f = 1.0
@@ -59,9 +61,9 @@ def _balance(a, n):
                     done = False
                     g = 1.0 / f
                     for j in range(1, n + 1):
-                        a[i, j] *= g
+                        a[unsigned(i), unsigned(j)] *= g
                     for j in range(1, n + 1):
-                        a[j, i] *= f
+                        a[unsigned(j), unsigned(i)] *= f
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
@@ -71,12 +73,12 @@ def _hessenberg(a, n, ort):
     for m in range(2, n):
         scale = 0.0
         for i in range(m, n + 1):
-            scale += abs(a[i, m - 1])
+            scale += abs(a[unsigned(i), unsigned(m - 1)])
         if scale == 0.0:
             continue
         h = 0.0
         for i in range(n, m - 1, -1):
-            ort[i] = a[i, m - 1] / scale
+            ort[i] = a[unsigned(i), unsigned(m - 1)] / scale
             h += ort[i] * ort[i]
         g = -math.copysign(math.sqrt(h), ort[m])
         h -= ort[m] * g
@@ -87,13 +89,13 @@ def _hessenberg(a, n, ort):
         for i in range(m, n + 1):
             u = ort[i]
             for j in range(m, n + 1):
-                product[j] += u * a[i, j]
+                product[j] += u * a[unsigned(i), unsigned(j)]
         for j in range(m, n + 1):
             product[j] /= h
         for i in range(m, n + 1):
             u = ort[i]
             for j in range(m, n + 1):
-                a[i, j] -= product[j] * u
+                a[unsigned(i), unsigned(j)] -= product[j] * u
         # a (I - u u'/h): four rows at a time, four independent sums in the same order as one
         for first in range(1, n + 1, 4):
             last = min(first + 3, n)
@@ -101,28 +103,28 @@ def _hessenberg(a, n, ort):
             r1, r2, r3 = min(first + 1, last), min(first + 2, last), min(first + 3, last)
             for j in range(m, n + 1):
                 u = ort[j]
-                f0 += u * a[first, j]
-                f1 += u * a[r1, j]
-                f2 += u * a[r2, j]
-                f3 += u * a[r3, j]
+                f0 += u * a[unsigned(first), unsigned(j)]
+                f1 += u * a[unsigned(r1), unsigned(j)]
+                f2 += u * a[unsigned(r2), unsigned(j)]
+                f3 += u * a[unsigned(r3), unsigned(j)]
             f0 /= h
             f1 /= h
             f2 /= h
             f3 /= h
             for j in range(m, n + 1):
-                a[first, j] -= f0 * ort[j]
+                a[unsigned(first), unsigned(j)] -= f0 * ort[j]
             if r1 > first:
                 for j in range(m, n + 1):
-                    a[r1, j] -= f1 * ort[j]
+                    a[unsigned(r1), unsigned(j)] -= f1 * ort[j]
             if r2 > r1:
                 for j in range(m, n + 1):
-                    a[r2, j] -= f2 * ort[j]
+                    a[unsigned(r2), unsigned(j)] -= f2 * ort[j]
             if r3 > r2:
                 for j in range(m, n + 1):
-                    a[r3, j] -= f3 * ort[j]
-        a[m, m - 1] = scale * g
+                    a[unsigned(r3), unsigned(j)] -= f3 * ort[j]
+        a[unsigned(m), unsigned(m - 1)] = scale * g
         for i in range(m + 1, n + 1):
-            a[i, m - 1] = 0.0
+            a[unsigned(i), unsigned(m - 1)] = 0.0
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
@@ -132,7 +134,7 @@ def _hqr(a, n, wr, wi):
     norm = 0.0
     for i in range(1, n + 1):
         for j in range(max(i - 1, 1), n + 1):
-            norm += abs(a[i, j])
+            norm += abs(a[unsigned(i), unsigned(j)])
     nn = n
     t = 0.0
     x = y = z = w = p = q = r = 0.0
@@ -145,18 +147,18 @@ def _hqr(a, n, wr, wi):
                 s = abs(a[candidate - 1, candidate - 1]) + abs(a[candidate, candidate])
                 if s == 0.0:
                     s = norm
-                if abs(a[candidate, candidate - 1]) + s == s:
-                    a[candidate, candidate - 1] = 0.0
+                if abs(a[unsigned(candidate), unsigned(candidate - 1)]) + s == s:
+                    a[unsigned(candidate), unsigned(candidate - 1)] = 0.0
                     low = candidate
                     break
-            x = a[nn, nn]
+            x = a[unsigned(nn), unsigned(nn)]
             if low == nn:  # one root found
                 wr[nn] = x + t
                 wi[nn] = 0.0
                 nn -= 1
                 break
-            y = a[nn - 1, nn - 1]
-            w = a[nn, nn - 1] * a[nn - 1, nn]
+            y = a[unsigned(nn - 1), unsigned(nn - 1)]
+            w = a[unsigned(nn), unsigned(nn - 1)] * a[unsigned(nn - 1), unsigned(nn)]
             if low == nn - 1:  # two roots found
                 p = 0.5 * (y - x)
                 q = p * p + w
@@ -179,7 +181,7 @@ def _hqr(a, n, wr, wi):
             if its % 10 == 0 and its > 0:  # an exceptional shift
                 t += x
                 for i in range(1, nn + 1):
-                    a[i, i] -= x
+                    a[unsigned(i), unsigned(i)] -= x
                 s = abs(a[nn, nn - 1]) + abs(a[nn - 1, nn - 2])
                 y = x = 0.75 * s
                 w = -0.4375 * s * s
@@ -187,35 +189,35 @@ def _hqr(a, n, wr, wi):
             # form the shift and look for two consecutive small subdiagonal elements
             m = nn - 2
             while m >= low:
-                z = a[m, m]
+                z = a[unsigned(m), unsigned(m)]
                 r = x - z
                 s = y - z
-                p = (r * s - w) / a[m + 1, m] + a[m, m + 1]
-                q = a[m + 1, m + 1] - z - r - s
-                r = a[m + 2, m + 1]
+                p = (r * s - w) / a[unsigned(m + 1), unsigned(m)] + a[unsigned(m), unsigned(m + 1)]
+                q = a[unsigned(m + 1), unsigned(m + 1)] - z - r - s
+                r = a[unsigned(m + 2), unsigned(m + 1)]
                 s = abs(p) + abs(q) + abs(r)
                 p /= s
                 q /= s
                 r /= s
                 if m == low:
                     break
-                u = abs(a[m, m - 1]) * (abs(q) + abs(r))
+                u = abs(a[unsigned(m), unsigned(m - 1)]) * (abs(q) + abs(r))
                 v = abs(p) * (abs(a[m - 1, m - 1]) + abs(z) + abs(a[m + 1, m + 1]))
                 if u + v == v:
                     break
                 m -= 1
             for i in range(m + 2, nn + 1):
-                a[i, i - 2] = 0.0
+                a[unsigned(i), unsigned(i - 2)] = 0.0
                 if i != m + 2:
-                    a[i, i - 3] = 0.0
+                    a[unsigned(i), unsigned(i - 3)] = 0.0
             # the double QR step on rows low..nn and columns m..nn
             for k in range(m, nn):
                 if k != m:
-                    p = a[k, k - 1]
-                    q = a[k + 1, k - 1]
+                    p = a[unsigned(k), unsigned(k - 1)]
+                    q = a[unsigned(k + 1), unsigned(k - 1)]
                     r = 0.0
                     if k != nn - 1:
-                        r = a[k + 2, k - 1]
+                        r = a[unsigned(k + 2), unsigned(k - 1)]
                     x = abs(p) + abs(q) + abs(r)
                     if x != 0.0:
                         p /= x
@@ -225,9 +227,9 @@ def _hqr(a, n, wr, wi):
                 if s != 0.0:
                     if k == m:
                         if low != m:
-                            a[k, k - 1] = -a[k, k - 1]
+                            a[unsigned(k), unsigned(k - 1)] = -a[unsigned(k), unsigned(k - 1)]
                     else:
-                        a[k, k - 1] = -s * x
+                        a[unsigned(k), unsigned(k - 1)] = -s * x
                     p += s
                     x = p / s
                     y = q / s
@@ -235,19 +237,19 @@ def _hqr(a, n, wr, wi):
                     q /= p
                     r /= p
                     for j in range(k, nn + 1):  # row modification
-                        p = a[k, j] + q * a[k + 1, j]
+                        p = a[unsigned(k), unsigned(j)] + q * a[unsigned(k + 1), unsigned(j)]
                         if k != nn - 1:
-                            p += r * a[k + 2, j]
-                            a[k + 2, j] -= p * z
-                        a[k + 1, j] -= p * y
-                        a[k, j] -= p * x
+                            p += r * a[unsigned(k + 2), unsigned(j)]
+                            a[unsigned(k + 2), unsigned(j)] -= p * z
+                        a[unsigned(k + 1), unsigned(j)] -= p * y
+                        a[unsigned(k), unsigned(j)] -= p * x
                     for i in range(low, min(nn, k + 3) + 1):  # column modification
-                        p = x * a[i, k] + y * a[i, k + 1]
+                        p = x * a[unsigned(i), unsigned(k)] + y * a[unsigned(i), unsigned(k + 1)]
                         if k != nn - 1:
-                            p += z * a[i, k + 2]
-                            a[i, k + 2] -= p * r
-                        a[i, k + 1] -= p * q
-                        a[i, k] -= p
+                            p += z * a[unsigned(i), unsigned(k + 2)]
+                            a[unsigned(i), unsigned(k + 2)] -= p * r
+                        a[unsigned(i), unsigned(k + 1)] -= p * q
+                        a[unsigned(i), unsigned(k)] -= p
     return True
 
 
@@ -336,46 +338,46 @@ def _tridiagonal(z, n, d, e):
         h = 0.0
         scale = 0.0
         for k in range(i):
-            scale += abs(z[i, k])
+            scale += abs(z[unsigned(i), unsigned(k)])
         if low == 0 or scale == 0.0:
-            e[i] = z[i, low]
+            e[i] = z[unsigned(i), unsigned(low)]
         else:
             for k in range(i):
-                z[i, k] /= scale
-                h += z[i, k] * z[i, k]
-            f = z[i, low]
+                z[unsigned(i), unsigned(k)] /= scale
+                h += z[unsigned(i), unsigned(k)] * z[unsigned(i), unsigned(k)]
+            f = z[unsigned(i), unsigned(low)]
             g = -math.sqrt(h) if f >= 0.0 else math.sqrt(h)
             e[i] = scale * g
             h -= f * g
-            z[i, low] = f - g
+            z[unsigned(i), unsigned(low)] = f - g
             # p = A u / h, four rows at a time (four independent sums, each in row order)
             f = 0.0
             for first in range(0, i, 4):
                 r1, r2, r3 = min(first + 1, i - 1), min(first + 2, i - 1), min(first + 3, i - 1)
                 g0 = g1 = g2 = g3 = 0.0
                 for k in range(i):
-                    u = z[i, k]
-                    g0 += z[first, k] * u
-                    g1 += z[r1, k] * u
-                    g2 += z[r2, k] * u
-                    g3 += z[r3, k] * u
+                    u = z[unsigned(i), unsigned(k)]
+                    g0 += z[unsigned(first), unsigned(k)] * u
+                    g1 += z[unsigned(r1), unsigned(k)] * u
+                    g2 += z[unsigned(r2), unsigned(k)] * u
+                    g3 += z[unsigned(r3), unsigned(k)] * u
                 e[first] = g0 / h
                 e[r1] = g1 / h
                 e[r2] = g2 / h
                 e[r3] = g3 / h
             for j in range(i):
-                f += e[j] * z[i, j]
+                f += e[j] * z[unsigned(i), unsigned(j)]
             half = f / (h + h)
             for j in range(i):
-                e[j] -= half * z[i, j]
+                e[j] -= half * z[unsigned(i), unsigned(j)]
             for j in range(i):  # A -= u q' + q u'
-                u = z[i, j]
+                u = z[unsigned(i), unsigned(j)]
                 q = e[j]
                 for k in range(i):
-                    z[j, k] -= u * e[k] + q * z[i, k]
+                    z[unsigned(j), unsigned(k)] -= u * e[k] + q * z[unsigned(i), unsigned(k)]
         d[i] = h
     for i in range(n):
-        d[i] = z[i, i]
+        d[i] = z[unsigned(i), unsigned(i)]
     e[0] = 0.0
 
 
@@ -469,15 +471,15 @@ def products_with_rows(a, b, n, length, out, offset):
             r1, r2, r3 = min(first + 1, n - 1), min(first + 2, n - 1), min(first + 3, n - 1)
             s0 = s1 = s2 = s3 = 0.0
             for k in range(length):
-                x = a[i, k]
-                s0 += x * b[first, k]
-                s1 += x * b[r1, k]
-                s2 += x * b[r2, k]
-                s3 += x * b[r3, k]
-            out[offset + i, offset + first] = s0
-            out[offset + i, offset + r1] = s1
-            out[offset + i, offset + r2] = s2
-            out[offset + i, offset + r3] = s3
+                x = a[unsigned(i), unsigned(k)]
+                s0 += x * b[unsigned(first), unsigned(k)]
+                s1 += x * b[unsigned(r1), unsigned(k)]
+                s2 += x * b[unsigned(r2), unsigned(k)]
+                s3 += x * b[unsigned(r3), unsigned(k)]
+            out[unsigned(offset + i), unsigned(offset + first)] = s0
+            out[unsigned(offset + i), unsigned(offset + r1)] = s1
+            out[unsigned(offset + i), unsigned(offset + r2)] = s2
+            out[unsigned(offset + i), unsigned(offset + r3)] = s3
 
 
 def symmetric_eigenvalues(a):
