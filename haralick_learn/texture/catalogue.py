@@ -28,9 +28,7 @@ from .counting import (
     eps_cell_entropies, largest_counts, level_statistics, matrix_sums, normalised_counts,
     sum_moments,
 )
-from .eigen import (
-    products_with_rows, second_largest_eigenvalue, second_largest_symmetric_eigenvalue,
-)
+from .eigen import products_with_rows, second_largest_symmetric_eigenvalue
 from .libm import exp, log2, log2_plus
 from .._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
 
@@ -507,64 +505,82 @@ def blas_limits(n_workers=1):
 def _ibsi_mcc(s):
     """pyradiomics's MCC: sqrt of the second largest eigenvalue of Q, per matrix.
 
-    A general (non-symmetric) eigenvalue problem over the levels present, as
-    pyradiomics solves it, but in compiled loops of their own
-    (``haralick_learn.texture.eigen``) rather than through the BLAS and
-    LAPACK: the same bits on every CPU and with any number of threads, equal
-    to pyradiomics's up to rounding. All the matrices in one compiled call.
+    Over the levels present, from each matrix's counts, all the matrices in one
+    compiled call, in loops of this library's own (``haralick_learn.texture.eigen``)
+    rather than LAPACK's, whose last digits follow the CPU's BLAS kernel: the
+    same bits on every machine, pyradiomics's value to rounding. ``Q`` is
+    similar to a symmetric matrix, but for the ``eps`` of its denominators:
+    ``D^(1/2) Q D^(-1/2)``, ``D`` the row sums. Its eigenvalues are those of
+    that matrix's symmetric part, whose difference (of the order of ``eps``
+    over the product of two rare levels' probabilities) moves them by its
+    square only (measured: 5e-15 relative at most, as LAPACK's rounding).
     """
-    size = s.cmats.shape[-1]
     out = np.empty(s.cmats.shape[0], dtype=np.float64)
     out[:] = s.flat_mcc  # fewer than 2 levels: 1 for a flat region, else 0
-    rows = np.ascontiguousarray(s.py[:, :size])  # pyradiomics's px (row sums) and py (columns)
-    cols = np.ascontiguousarray(s.px[:, :size])
-    present = (rows > 0) | (cols > 0)
-    if not (present.sum(axis=1) >= 2).any():
-        return out
-    _mcc_of_present(np.ascontiguousarray(s.probabilities), rows, cols, present, _EPS, out)
+    lows = (np.zeros(len(out), np.int64) if s.matrix_lows is None
+            else np.ascontiguousarray(s.matrix_lows, np.int64))
+    # level 0's row and column left out with ignore_zeros (index 0 when the matrix starts there)
+    skip = (lows == 0) & bool(s.ignore_zeros)
+    _mcc_of_counts(np.ascontiguousarray(s.cmats, np.int64),
+                   np.ascontiguousarray(s.total, np.int64), skip, _EPS, out)
     return out
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
-def _mcc_of_present(probabilities, rows, cols, present, eps, out):
-    """``out[m]``: the MCC of matrix ``m`` over its ``present`` levels, if two or more."""
-    size = present.shape[1]
+def _mcc_of_counts(cmats, totals, skip, eps, out):
+    """``out[m]``: the MCC of the counts ``cmats[m]`` (their row and column 0 left out where
+    ``skip[m]``) over the levels present, if two or more."""
+    size = cmats.shape[1]
+    row_sums, col_sums = np.empty(size, np.int64), np.empty(size, np.int64)
     levels = np.empty(size, np.intp)
+    p = np.empty((size, size))
     weighted = np.empty((size, size))
-    present_p = np.empty((size, size))
-    work = np.empty((size + 1, size + 1))
-    ort, wr, wi = np.empty(size + 1), np.empty(size + 1), np.empty(size + 1)
-    for m in range(probabilities.shape[0]):
+    q = np.empty((size, size))
+    roots = np.empty(size)
+    d, e = np.empty(size), np.empty(size)
+    for m in range(cmats.shape[0]):
+        first = 1 if skip[m] else 0
+        for i in range(size):
+            row_sums[i] = col_sums[i] = 0
+        for i in range(first, size):
+            for k in range(first, size):
+                count = cmats[m, i, k]
+                row_sums[i] += count
+                col_sums[k] += count
         n = 0
-        for k in range(size):
-            if present[m, k]:
-                levels[n] = k
+        for i in range(first, size):
+            if row_sums[i] > 0 or col_sums[i] > 0:
+                levels[n] = i
                 n += 1
         if n < 2:
             continue
-        p = probabilities[m]
+        total = float(totals[m])
         for i in range(n):
             for k in range(n):
-                weighted[i, k] = p[levels[i], levels[k]] / (
-                    rows[m, levels[i]] * cols[m, levels[k]] + eps)
+                p[i, k] = cmats[m, levels[i], levels[k]] / total
         for i in range(n):
+            px = row_sums[levels[i]] / total  # pyradiomics's px (rows) and py (columns)
             for k in range(n):
-                present_p[i, k] = p[levels[i], levels[k]]
-        # Q(i, j) = sum_k p(i, k) p(j, k) / (px(i) py(k) + eps), into work[1:, 1:]
-        products_with_rows(weighted, present_p, n, n, work, 1)
-        real, imaginary = second_largest_eigenvalue(work, n, ort, wr, wi)
-        out[m] = _real_square_root(real, imaginary)
-
-
-@numba.njit(nogil=True, cache=True, error_model="numpy")
-def _real_square_root(real, imaginary):
-    """The real part of the principal square root of ``real + i imaginary``, as numpy's."""
-    if imaginary == 0.0:
-        return math.sqrt(real) if real > 0.0 else (real if real != real else 0.0)
-    modulus = math.sqrt(real * real + imaginary * imaginary)
-    if real >= 0.0:
-        return math.sqrt((real + modulus) * 0.5)
-    return abs(imaginary) / (2.0 * math.sqrt((modulus - real) * 0.5))
+                weighted[i, k] = p[i, k] / (px * (col_sums[levels[k]] / total) + eps)
+        # Q(i, j) = sum_k p(i, k) p(j, k) / (px(i) py(k) + eps)
+        products_with_rows(weighted, p, n, n, q, 0)
+        # the symmetric part of D^(1/2) Q D^(-1/2) over the levels of a row: a level without
+        # one has a row and a column of 0 in Q (its p(j, k) are 0), an eigenvalue 0
+        kept = 0
+        for i in range(n):
+            if row_sums[levels[i]] > 0:
+                roots[kept] = math.sqrt(row_sums[levels[i]] / total)
+                levels[kept] = i  # now an index into q
+                kept += 1
+        for a in range(kept):
+            for b in range(a + 1):
+                forward = q[levels[a], levels[b]] * roots[a] / roots[b]
+                backward = q[levels[b], levels[a]] * roots[b] / roots[a]
+                weighted[a, b] = weighted[b, a] = 0.5 * (forward + backward)
+        second = 0.0
+        if kept >= 2:
+            second = second_largest_symmetric_eigenvalue(weighted, kept, d, e)
+        out[m] = math.sqrt(second) if second > 0.0 else (second if second != second else 0.0)
 
 
 def _inverse(s, weights):
@@ -694,7 +710,7 @@ def statistics_suffice(settings):
 #: (:meth:`GLCMStatistics.rows`'s ``sides``): matrices of several sizes, padded with zeros
 #: to the largest, get the features of each matrix alone.
 PADDED_MATRIX_FEATURES = frozenset({
-    "ibsi_Imc1", "ibsi_Imc2", "ibsi_JointEntropy", "ibsi_MaximumProbability",
+    "ibsi_Imc1", "ibsi_Imc2", "ibsi_JointEntropy", "ibsi_MCC", "ibsi_MaximumProbability",
 })
 
 
