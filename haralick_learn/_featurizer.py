@@ -121,7 +121,11 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
     backend : {"auto", "numba", "mahotas"}, default="auto"
         ``"numba"`` (and ``"auto"``, the same: numba is a dependency) uses the
         compiled kernels, ``"mahotas"`` calls the reference implementation.
-        Both give the same numbers to about 1e-12 relative.
+        Both give the same numbers to about 1e-12 relative. mahotas's own
+        ``np.dot`` calls go through the BLAS, whose CPU kernel decides their
+        last digits: ``"mahotas"`` reproduces this machine's mahotas, its rows
+        are not the same bits on another CPU (computed on one BLAS thread, they
+        follow no ``n_jobs``).
     on_error : {"raise", "nan"}, default="raise"
         What to do when an image cannot be read or featurized: raise an error
         naming it, or give it a row of NaN, keep going, and emit one
@@ -530,8 +534,9 @@ class HaralickFeaturizer(TransformerMixin, BaseEstimator):
         progress = Progress(len(images), enabled=self.verbose > 0)
         rows, failures, cache_problems = [], [], []
         # Parallel images already use the cores: BLAS threads inside each (mahotas's own
-        # np.dot calls) would oversubscribe them
-        with blas_limits(n_workers):
+        # np.dot calls) would oversubscribe them; and mahotas's rows would follow BLAS's
+        # thread count (a dot product split between threads sums in another order)
+        with blas_limits(n_workers, one_thread=settings.backend == "mahotas"):
             for results in _run(jobs, self.n_jobs):
                 for row, error, problem in results:
                     if error is not None:

@@ -485,17 +485,18 @@ def _ibsi_imc2(s):
     return np.where(hxy2 == hxy, 0.0, value)
 
 
-def blas_limits(n_workers=1):
+def blas_limits(n_workers=1, *, one_thread=False):
     """The context an entry point computes features in, from the thread that calls it.
 
     BLAS on one thread when several workers share the cores (BLAS threads inside
-    each, such as mahotas's own ``np.dot`` calls, would oversubscribe them); else
-    no limit, and no threadpoolctl call (it reads the process's libraries, a few
-    ms). Set around the whole run, in the calling thread: OpenBLAS may ignore a
-    count set from a worker thread. No feature of the catalogue goes through the
-    BLAS, so no row depends on it.
+    each, such as mahotas's own ``np.dot`` calls, would oversubscribe them) or
+    when asked (``one_thread``: mahotas's dot products, split between threads,
+    would sum in an order that follows the thread count); else no limit, and no
+    threadpoolctl call (it reads the process's libraries, a few ms). Set around
+    the whole run, in the calling thread: OpenBLAS may ignore a count set from a
+    worker thread. No feature of the catalogue goes through the BLAS.
     """
-    if n_workers > 1:
+    if n_workers > 1 or one_thread:
         from threadpoolctl import threadpool_limits
 
         return threadpool_limits(limits=1, user_api="blas")
