@@ -70,8 +70,7 @@ def main():
         times = interleaved_rounds(args.repeat, variants)
 
     print(f"machine: {describe_machine()}")
-    print(f"{n} photographs of 5 MP, {args.repeat} interleaved rounds, one core; "
-          "other developers were loading the machine")
+    print(f"{n} photographs of 5 MP, {args.repeat} interleaved rounds, one core")
     print()
     print(f"{'variant':<42} {'ms/image (best round)':>22}")
     for name, seconds in times.items():
