@@ -6,6 +6,7 @@ import threading
 import time
 import warnings
 from dataclasses import replace
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -83,6 +84,9 @@ def test_str_pathlike_and_joblib_memory_share_one_layout(sample_paths, tmp_path,
     assert len(computed) == 3
     root = tmp_path / "haralick_learn" / f"v{CACHE_FORMAT_VERSION}"
     assert len(entries(root)) == 3
+    # the folder the scaling guide names
+    guide = (Path(__file__).parents[1] / "docs" / "scaling.md").read_text(encoding="utf-8")
+    assert f"`<folder>/haralick_learn/v{CACHE_FORMAT_VERSION}/`" in guide
 
 
 def test_joblib_memory_without_location_caches_nothing(sample_paths, tmp_path, computed):
