@@ -795,7 +795,7 @@ def _square_root_of_second_correlation(rows):
         for k in range(length):
             centred[i, k] = rows[i, k] - mean
     work = np.empty((n, n))
-    products_with_rows(centred, centred, n, length, work, 0)
+    products_with_rows(centred, centred, n, length, work, 0, True)
     factor = 1.0 / (length - 1)  # numpy.cov's ddof=1
     deviations = np.empty(n)
     for i in range(n):

@@ -164,23 +164,30 @@ def second_largest_symmetric_eigenvalue(z, n, d, e):
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
-def products_with_rows(a, b, n, length, out, offset):
+def products_with_rows(a, b, n, length, out, offset, symmetric=False):
     """``out[offset + i, offset + j] = sum_k a[i, k] b[j, k]`` for ``i, j < n``, ``k < length``:
-    each sum in the order of ``k``, four rows of ``b`` at a time (independent sums)."""
+    each sum in the order of ``k``. Row ``i`` of ``out`` gathers ``a[i, k]`` times row ``k``
+    of ``b``'s transpose, ``k`` after ``k``: the same operations on every element, which the
+    compiler may run side by side (vectors of any width: the same bits). ``symmetric``:
+    ``b`` is ``a``, the elements above the diagonal are copies of those below (the same
+    products, in the same order)."""
+    transposed = np.empty((length, n))
+    for j in range(n):
+        for k in range(length):
+            transposed[unsigned(k), unsigned(j)] = b[unsigned(j), unsigned(k)]
+    row = np.empty(n)
     for i in range(n):
-        for first in range(0, n, 4):
-            r1, r2, r3 = min(first + 1, n - 1), min(first + 2, n - 1), min(first + 3, n - 1)
-            s0 = s1 = s2 = s3 = 0.0
-            for k in range(length):
-                x = a[unsigned(i), unsigned(k)]
-                s0 += x * b[unsigned(first), unsigned(k)]
-                s1 += x * b[unsigned(r1), unsigned(k)]
-                s2 += x * b[unsigned(r2), unsigned(k)]
-                s3 += x * b[unsigned(r3), unsigned(k)]
-            out[unsigned(offset + i), unsigned(offset + first)] = s0
-            out[unsigned(offset + i), unsigned(offset + r1)] = s1
-            out[unsigned(offset + i), unsigned(offset + r2)] = s2
-            out[unsigned(offset + i), unsigned(offset + r3)] = s3
+        stop = i + 1 if symmetric else n
+        for j in range(stop):
+            row[unsigned(j)] = 0.0
+        for k in range(length):
+            factor = a[unsigned(i), unsigned(k)]
+            for j in range(stop):
+                row[unsigned(j)] += factor * transposed[unsigned(k), unsigned(j)]
+        for j in range(stop):
+            out[unsigned(offset + i), unsigned(offset + j)] = row[unsigned(j)]
+            if symmetric:
+                out[unsigned(offset + j), unsigned(offset + i)] = row[unsigned(j)]
 
 
 def symmetric_eigenvalues(a):
