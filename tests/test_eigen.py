@@ -63,6 +63,17 @@ def test_random_matrices_equal_lapack():
                                        atol=1e-14 * np.abs(s).sum())
 
 
+@pytest.mark.parametrize("n", [60, 128, 256])
+def test_matrices_of_low_rank_converge(n):
+    """A matrix of ones (rank one, the correlations of identical rows): the QL iteration on
+    its tridiagonal form, whose elements but one are rounding errors, some subnormal, stops
+    at the rounding of the whole matrix instead of iterating on the tiny ones for ever."""
+    ones = np.ones((n, n))
+    got = symmetric_eigenvalues(ones)
+    np.testing.assert_allclose(got, np.linalg.eigvalsh(ones), rtol=0, atol=1e-14 * n * n)
+    assert got[-1] == pytest.approx(n, rel=1e-14)
+
+
 def test_not_square_is_refused():
     with pytest.raises(ValueError, match="square"):
         symmetric_eigenvalues(np.zeros((2, 3)))

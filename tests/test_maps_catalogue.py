@@ -355,6 +355,28 @@ def _mcc_of_one_matrix(counts, ignore_zeros):
     return np.sqrt(complex(np.sort(np.linalg.eigvals(q))[-2])).real
 
 
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_ibsi_mcc_of_isolated_levels_on_a_flat_background(symmetric):
+    """Impulse noise: 100 isolated pixels, each of its own level, on a background of one.
+    Each rare level pairs with the background only: Q is of rank two or three, and the
+    tridiagonal form of its symmetric form holds tiny (subnormal) elements, on which the QL
+    iteration must stop at the matrix's rounding rather than give up (NaN)."""
+    from haralick_learn.texture.catalogue import features_of_matrices, haralick_features
+    from haralick_learn.texture.counting import cooccurrence
+
+    image = np.zeros((64, 64), np.uint8)
+    where = np.arange(100) * 3
+    image[2 + 4 * (where // 60), 2 + where % 60] = np.arange(1, 101)
+    cmats = cooccurrence(image, symmetric=symmetric)[0]
+    expected = np.array([_mcc_of_one_matrix(c, False) for c in cmats])
+    got = features_of_matrices(cmats, ["ibsi_MCC"])[:, 0]
+    np.testing.assert_allclose(got**2, expected**2, rtol=1e-12, atol=1e-14)
+    # mahotas's 14th feature: the correlations of identical rows, rank one (a second
+    # eigenvalue of rounding errors, whose square root is about 1e-7)
+    fourteenth = haralick_features(cmats, compute_14th_feature=True)[:, 13]
+    assert np.all(fourteenth < 1e-5)
+
+
 @pytest.mark.parametrize("symmetric, ignore_zeros", [(True, False), (False, True)])
 def test_ibsi_mcc_of_many_matrices_is_each_matrix_alone(symmetric, ignore_zeros):
     """Maps and region tables solve many small matrices at once (grouped by their number

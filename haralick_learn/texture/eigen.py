@@ -99,13 +99,19 @@ def _tridiagonal_eigenvalues(d, e, n):
     for i in range(1, n):
         e[i - 1] = e[i]
     e[n - 1] = 0.0
+    # an off-diagonal element is negligible beside its neighbours or beside the whole matrix:
+    # the rotations leave errors of epsilon times the largest elements, so that a block of
+    # tiny ones (the zero eigenvalues of a matrix of low rank) never gets smaller
+    norm = 0.0
+    for i in range(n):
+        norm = max(norm, abs(d[i]) + abs(e[i]))
     for low in range(n):
         iterations = 0
         while True:
             m = low
             while m < n - 1:
                 dd = abs(d[m]) + abs(d[m + 1])
-                if abs(e[m]) <= epsilon * dd:
+                if abs(e[m]) <= epsilon * max(dd, norm):
                     break
                 m += 1
             if m == low:
