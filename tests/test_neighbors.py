@@ -397,6 +397,27 @@ def test_estimated_metric_params_that_cannot_be_estimated_are_clear_errors():
         DistanceNeighbors(metric="mahalanobis").fit(nearly)
 
 
+def test_mahalanobis_takes_features_of_any_scale():
+    """Mahalanobis distances do not depend on the features' units, nor does the accuracy of
+    the covariance's Cholesky factor: features of scales far apart (the sum variance and the
+    difference variance of scikit-image's photographs, standard deviations 1e3 and 1e-3,
+    correlation's condition number 3) are no nearly singular covariance."""
+    from skimage import data
+
+    images = [data.camera(), data.coins(), data.moon(), data.page(), data.text(), data.brick(),
+              data.grass(), data.gravel(), data.clock(), data.cell()]
+    crops = [image[y:y + 64, x:x + 64] for image in images
+             for y in range(0, 129, 64) for x in range(0, 129, 64)]
+    X = HaralickFeaturizer(aggregate="mean").fit_transform(crops)[:, [6, 9]]
+    assert X.std(axis=0)[0] / X.std(axis=0)[1] > 1e5
+    fitted = DistanceNeighbors(metric="mahalanobis").fit(X)
+    np.testing.assert_allclose(fitted.dists_, squareform(pdist(X, "mahalanobis")), rtol=1e-12)
+    for units in ([1e-3, 1e3], [1e100, 1e-100]):  # the same distances in other units
+        np.testing.assert_allclose(
+            DistanceNeighbors(metric="mahalanobis").fit(X * units).dists_, fitted.dists_,
+            rtol=1e-12)
+
+
 def test_jensenshannon_rejects_rows_that_are_not_probability_vectors(sample_features):
     with pytest.raises(ValueError, match=r"jensenshannon.*non-negative.*row 0 \(and \d+ other "
                                          r"rows\) has negative values.*Standardized"):

@@ -645,8 +645,9 @@ def _fitted_metric_params(X, metric, metric_params):
     return params
 
 
-#: The largest condition number of the fitted rows' covariance that mahalanobis inverts: beyond
-#: it, fewer than 4 of the inverse's 16 digits are right, and the distances are mostly rounding.
+#: The largest condition number of the fitted rows' correlations (their covariance in units of
+#: each feature's standard deviation) for which mahalanobis inverts their covariance: beyond it,
+#: fewer than 4 of the inverse's 16 digits are right, and the distances are mostly rounding.
 MAX_COVARIANCE_CONDITION = 1e12
 
 
@@ -664,8 +665,13 @@ def _inverse_covariance(X):
         raise ValueError(
             "metric='mahalanobis' inverts the covariance of the fitted rows, which is "
             f"singular (some features are linear combinations of others); {advice}")
-    # the 1-norm condition number, from the inverse itself
-    condition = np.abs(covariance).sum(axis=0).max() * np.abs(inverse).sum(axis=0).max()
+    # the 1-norm condition number of the correlations (the covariance of the features in units
+    # of their standard deviations), from the inverse itself: the distances do not depend on
+    # the units, nor does the accuracy of the Cholesky factor
+    scale = np.sqrt(np.diag(covariance))
+    scales = scale[:, None] * scale[None, :]
+    condition = (np.abs(covariance / scales).sum(axis=0).max()
+                 * np.abs(inverse * scales).sum(axis=0).max())
     if not condition <= MAX_COVARIANCE_CONDITION:
         raise ValueError(
             "metric='mahalanobis' inverts the covariance of the fitted rows, whose condition "
