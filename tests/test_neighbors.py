@@ -388,8 +388,15 @@ def test_estimated_metric_params_that_cannot_be_estimated_are_clear_errors():
         DistanceNeighbors(metric="seuclidean").fit(X[:1])
     with pytest.raises(ValueError, match="mahalanobis.*singular with 4 rows of 4 features"):
         DistanceNeighbors(metric="mahalanobis").fit(X[:4])
-    with pytest.raises(ValueError, match="mahalanobis.*singular.*linear combinations"):
+    with pytest.raises(ValueError, match=r"mahalanobis.*singular.*linear combinations"):
+        DistanceNeighbors(metric="mahalanobis").fit(np.c_[X, X[:, 0] - 2 * X[:, 1]])
+    with pytest.raises(ValueError, match=r"mahalanobis.*singular: feature\(s\) \[4\] are const"):
         DistanceNeighbors(metric="mahalanobis").fit(np.c_[X, np.zeros(30)])
+    # features so large their products overflow, so small their squares underflow
+    with pytest.raises(ValueError, match=r"mahalanobis.*overflows float64.*as large as \d\.\de\+160"):
+        DistanceNeighbors(metric="mahalanobis").fit(X * 1e160)
+    with pytest.raises(ValueError, match=r"mahalanobis.*\[0, 1, 2, 3\] vary too little"):
+        DistanceNeighbors(metric="mahalanobis").fit(X * 1e-160)
     # nearly a combination: an inverse of rounding, whose distances and neighbours would
     # follow the machine
     nearly = np.c_[X, X[:, 0] + X[:, 1] + 1e-9 * X[:, 2]]

@@ -661,10 +661,31 @@ def _inverse_covariance(X):
     inverse = np.empty((n_features, n_features))
     advice = ("pass metric_params={'VI': ...} or reduce the features (e.g. "
               "sklearn.decomposition.PCA)")
-    if not inverse_covariance(np.ascontiguousarray(X, dtype=np.float64), covariance, inverse):
+    invertible = inverse_covariance(np.ascontiguousarray(X, dtype=np.float64), covariance,
+                                    inverse)
+    variances = np.diag(covariance)
+    what = "metric='mahalanobis' inverts the covariance of the fitted rows"
+    if not np.isfinite(covariance).all():
         raise ValueError(
-            "metric='mahalanobis' inverts the covariance of the fitted rows, which is "
-            f"singular (some features are linear combinations of others); {advice}")
+            f"{what}, which overflows float64 (features as large as {np.abs(X).max():.1e}): "
+            "scale them first (e.g. sklearn.preprocessing.StandardScaler), or pass "
+            "metric_params={'VI': ...}")
+    constant = np.flatnonzero(variances == 0)
+    if constant.size:
+        raise ValueError(
+            f"{what}, which is singular: feature(s) {_first(constant)} are constant "
+            f"(variance 0); drop them (e.g. sklearn.feature_selection.VarianceThreshold) or "
+            f"{advice}")
+    tiny = np.flatnonzero(variances < np.finfo(np.float64).tiny)
+    if tiny.size:
+        raise ValueError(
+            f"{what}, but feature(s) {_first(tiny)} vary too little for float64 to square "
+            f"(variance {variances[tiny[0]]:.1e}): scale them first (e.g. "
+            "sklearn.preprocessing.StandardScaler), or pass metric_params={'VI': ...}")
+    if not invertible:
+        raise ValueError(
+            f"{what}, which is singular (some features are linear combinations of others); "
+            f"{advice}")
     # the 1-norm condition number of the correlations (the covariance of the features in units
     # of their standard deviations), from the inverse itself: the distances do not depend on
     # the units, nor does the accuracy of the Cholesky factor
