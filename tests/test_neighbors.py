@@ -393,7 +393,8 @@ def test_estimated_metric_params_that_cannot_be_estimated_are_clear_errors():
     with pytest.raises(ValueError, match=r"mahalanobis.*singular: feature\(s\) \[4\] are const"):
         DistanceNeighbors(metric="mahalanobis").fit(np.c_[X, np.zeros(30)])
     # features so large their products overflow, so small their squares underflow
-    with pytest.raises(ValueError, match=r"mahalanobis.*overflows float64.*as large as \d\.\de\+160"):
+    overflow = r"mahalanobis.*overflows float64.*as large as \d\.\de\+160"
+    with pytest.raises(ValueError, match=overflow):
         DistanceNeighbors(metric="mahalanobis").fit(X * 1e160)
     with pytest.raises(ValueError, match=r"mahalanobis.*\[0, 1, 2, 3\] vary too little"):
         DistanceNeighbors(metric="mahalanobis").fit(X * 1e-160)
