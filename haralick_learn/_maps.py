@@ -19,8 +19,10 @@ from joblib import Parallel, delayed, effective_n_jobs
 from .preprocess.channels import channel_images
 from .io.decode import describe_source, load_color_pixels, load_gray, load_mask
 from ._aggregate import aggregate_windows
+# the features a window's sums cannot give (EIGENVALUE_FEATURES): they need its whole matrix
 from .texture.catalogue import (
-    GLCMStatistics, centred_moments, features_of_statistics,
+    EIGENVALUE_FEATURES, GLCMStatistics, centred_moments, eigenvalue_features,
+    features_of_statistics,
 )
 from .texture.counting import max_matrix_pairs
 from .texture.windowed import (
@@ -489,8 +491,6 @@ class _Scratch:
         return self._features[:n_names * n_matrices].reshape(n_names, n_matrices)
 
 
-#: The features a window's sums cannot give: they need its whole matrix.
-_WINDOW_MATRIX_FEATURES = frozenset({"maximal_correlation_coefficient", "ibsi_MCC"})
 #: pyradiomics's features of entropies with its eps: from the windows' matrices when they
 #: are computed anyway (then equal to pyradiomics's bits where HXY and HXY2 meet).
 _EPS_ENTROPY_FEATURES = frozenset({"ibsi_Imc1", "ibsi_Imc2", "ibsi_JointEntropy"})
@@ -577,10 +577,10 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
         cell_dtype = next(dtype for dtype in _CELL_DTYPES
                           if max_count // 2 <= np.iinfo(dtype).max)
     names = settings.features
-    by_matrix = [name for name in names if name in _WINDOW_MATRIX_FEATURES]
+    by_matrix = [name for name in names if name in EIGENVALUE_FEATURES]
     if by_matrix:  # the matrices are there: pyradiomics's own entropies (with its eps) too
         by_matrix = [name for name in names
-                     if name in _WINDOW_MATRIX_FEATURES or name in _EPS_ENTROPY_FEATURES]
+                     if name in EIGENVALUE_FEATURES or name in _EPS_ENTROPY_FEATURES]
     by_sums = [name for name in names if name not in by_matrix]
     want_level_sums = bool(set(names) & _LEVEL_SUM_FEATURES)
     track_max = "ibsi_MaximumProbability" in names
@@ -711,13 +711,18 @@ def _window_rows(acc, window_max, level_sums, matrices, settings, by_sums, by_ma
             features[:, [names.index(n) for n in by_sums]] = computed
     if by_matrix:
         n_cells = matrices.shape[-1]
-        stats = GLCMStatistics.from_matrices(matrices.reshape(-1, n_cells, n_cells),
-                                             settings.ignore_zeros)
+        cmats = matrices.reshape(-1, n_cells, n_cells)
         # a window's matrix spans the image's levels, as pyradiomics's voxel-based ones: a
         # window with one level has MCC 0 (Q's second eigenvalue) unless the image is flat
-        stats.flat_mcc = 1.0 if image_flat else 0.0
-        features[:, [names.index(n) for n in by_matrix]] = features_of_statistics(
-            stats, by_matrix, **options)
+        flat_mcc = 1.0 if image_flat else 0.0
+        eigen = [name for name in by_matrix if name in EIGENVALUE_FEATURES]
+        features[:, [names.index(n) for n in eigen]] = eigenvalue_features(
+            cmats, eigen, ignore_zeros=settings.ignore_zeros, flat_mcc=flat_mcc)
+        rest = [name for name in by_matrix if name not in EIGENVALUE_FEATURES]
+        if rest:  # pyradiomics's entropies, from the matrices' sums
+            stats = GLCMStatistics.from_matrices(cmats, settings.ignore_zeros)
+            features[:, [names.index(n) for n in rest]] = features_of_statistics(
+                stats, rest, **options)
     features = features.reshape(n_windows, -1, n_dir, len(names))
     rows = aggregate_windows(features, settings.aggregate,
                              n_directions if settings.offsets == "pyradiomics" else None)

@@ -412,3 +412,28 @@ def test_ibsi_mcc_of_many_matrices_is_each_matrix_alone(symmetric, ignore_zeros)
     np.testing.assert_array_equal(
         features_of_matrices(cmats[order], ["ibsi_MCC"], ignore_zeros=ignore_zeros)[:, 0],
         got[order])
+
+
+@pytest.mark.parametrize("ignore_zeros", [False, True])
+def test_eigenvalue_features_of_counts_alone_equal_the_catalogue(ignore_zeros):
+    """Maps take the 14th feature and MCC from the windows' counts alone, without their
+    sums: the catalogue's values bit for bit, NaN for a matrix without a pair."""
+    from haralick_learn.texture.catalogue import eigenvalue_features, features_of_matrices
+    from haralick_learn.texture.counting import cooccurrence
+
+    levels = (data.camera() // 16).astype(np.uint8)  # 16 levels
+
+    def matrices(crop):  # a crop's matrices span its levels: pad them to 16
+        counts = cooccurrence(crop)
+        counts = counts.reshape(-1, *counts.shape[-2:])
+        return np.pad(counts, ((0, 0), (0, 16 - counts.shape[1]), (0, 16 - counts.shape[2])))
+
+    crops = [levels[y:y + 9, x:x + 9] for y in range(0, 500, 37) for x in range(0, 500, 41)]
+    cmats = np.concatenate([matrices(crop) for crop in crops] + [np.zeros((1, 16, 16), int)])
+    names = ["maximal_correlation_coefficient", "ibsi_MCC"]
+    for flat_mcc in (0.0, 1.0):
+        expected = features_of_matrices(cmats, names, ignore_zeros=ignore_zeros,
+                                        flat_mcc=flat_mcc)
+        got = eigenvalue_features(cmats, names, ignore_zeros=ignore_zeros, flat_mcc=flat_mcc)
+        np.testing.assert_array_equal(got, expected)
+        assert np.isnan(got[-1]).all() and (got[:-1, 1] == flat_mcc).any()

@@ -33,7 +33,7 @@ from .libm import exp, log2, log2_plus
 from .._settings import DIRECTIONS_2D, DIRECTIONS_3D, FEATURE_NAMES
 
 __all__ = [
-    "FEATURES", "GLCMStatistics", "LEVEL_FEATURES", "MATRIX_FEATURES",
+    "EIGENVALUE_FEATURES", "FEATURES", "GLCMStatistics", "LEVEL_FEATURES", "MATRIX_FEATURES",
     "PADDED_MATRIX_FEATURES", "blas_limits", "centred_moments", "compacts_matrices",
     "covariance_of_sums", "statistics_suffice",
     "features_of_statistics", "haralick_features", "image_features", "image_sums",
@@ -527,6 +527,60 @@ def _ibsi_mcc(s):
     return out
 
 
+#: The features of :data:`MATRIX_FEATURES` that read the matrices' counts only, none of
+#: their sums: :func:`eigenvalue_features` computes them without the sums.
+EIGENVALUE_FEATURES = frozenset({"maximal_correlation_coefficient", "ibsi_MCC"})
+
+
+def eigenvalue_features(cmats, names, *, ignore_zeros=False, flat_mcc=1.0):
+    """The :data:`EIGENVALUE_FEATURES` ``names`` of each matrix, from its counts alone.
+
+    The values :func:`features_of_matrices` gives (a row of NaN for a matrix
+    without a pair), without the matrices' sums, which these features do not
+    read: the many small matrices of texture maps skip that pass.
+
+    Parameters
+    ----------
+    cmats : ndarray of int, shape (n_matrices, n_levels, n_levels)
+    names : list of str
+        Some of :data:`EIGENVALUE_FEATURES`.
+    ignore_zeros : bool, default=False
+    flat_mcc : float, default=1.0
+        IBSI's MCC of a matrix with fewer than two levels
+        (:attr:`GLCMStatistics.flat_mcc`).
+
+    Returns
+    -------
+    ndarray of float64, shape (n_matrices, len(names))
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cmats = np.array([[[2, 1, 0], [1, 4, 1], [0, 1, 3]], [[0, 0, 0], [0, 0, 0], [0, 0, 0]]])
+    >>> values = eigenvalue_features(cmats, ["ibsi_MCC"])
+    >>> bool(np.array_equal(values, features_of_matrices(cmats, ["ibsi_MCC"]), equal_nan=True))
+    True
+    """
+    cmats = np.ascontiguousarray(cmats, np.int64)
+    counted = cmats[:, 1:, 1:] if ignore_zeros else cmats
+    totals = np.ascontiguousarray(counted.sum(axis=(1, 2)))
+    out = np.empty((len(cmats), len(names)))
+    for column, name in enumerate(names):
+        if name == "ibsi_MCC":
+            values = out[:, column]
+            values[:] = flat_mcc
+            mcc = np.empty(len(cmats))
+            mcc[:] = flat_mcc
+            _mcc_of_counts(cmats, totals, np.full(len(cmats), bool(ignore_zeros)), _EPS, mcc)
+            out[:, column] = mcc
+        elif name == "maximal_correlation_coefficient":
+            _maximal_correlations(cmats, bool(ignore_zeros), out[:, column])
+        else:
+            raise ValueError(f"{name!r} is not one of {sorted(EIGENVALUE_FEATURES)}")
+    out[totals == 0] = np.nan
+    return out
+
+
 @numba.njit(nogil=True, cache=True, error_model="numpy")
 def _mcc_of_counts(cmats, totals, skip, eps, out):
     """``out[m]``: the MCC of the counts ``cmats[m]`` (their row and column 0 left out where
@@ -621,7 +675,9 @@ def _imc2(s):
 
 
 def _maximal_correlation(s):
-    return np.array([_maximal_correlation_coefficient(c, s.ignore_zeros) for c in s.cmats])
+    out = np.empty(len(s.cmats))
+    _maximal_correlations(np.ascontiguousarray(s.cmats, np.int64), bool(s.ignore_zeros), out)
+    return out
 
 
 #: The catalogue: feature name -> formula over :class:`GLCMStatistics` and the
@@ -762,23 +818,40 @@ def features_of_matrices(cmats, names, *, ignore_zeros=False, use_x_minus_y_vari
                                   preserve_haralick_bug=preserve_haralick_bug)
 
 
-def _maximal_correlation_coefficient(cmat, ignore_zeros):
-    """Feature 14 of one matrix, as mahotas computes it (its BLAS and LAPACK calls as
-    compiled loops: the same bits on every machine)."""
-    if ignore_zeros:
-        cmat = cmat.copy()
-        cmat[0] = 0
-        cmat[:, 0] = 0
-    total = cmat.sum()
-    if not total:
-        return np.nan
-    p = cmat / float(total)
-    px = p.sum(0)
-    nonzero = px != 0
-    nz_pmat = p[nonzero, :][:, nonzero]
-    if nz_pmat.shape[0] <= 2:
-        return 0.0
-    return _square_root_of_second_correlation(np.ascontiguousarray(nz_pmat))
+@numba.njit(nogil=True, cache=True, error_model="numpy")
+def _maximal_correlations(cmats, ignore_zeros, out):
+    """Feature 14 of each matrix, as mahotas computes it (its BLAS and LAPACK calls as
+    compiled loops: the same bits on every machine): over the levels whose column holds a
+    count (row and column 0 left out with ``ignore_zeros``), NaN for an empty matrix, 0 for
+    two levels or fewer."""
+    size = cmats.shape[1]
+    first = 1 if ignore_zeros else 0
+    col_sums = np.empty(size, np.int64)
+    levels = np.empty(size, np.intp)
+    for m in range(cmats.shape[0]):
+        total = 0
+        for k in range(size):
+            col_sums[k] = 0
+        for i in range(first, size):
+            for k in range(first, size):
+                col_sums[k] += cmats[m, i, k]
+        n = 0
+        for k in range(first, size):
+            total += col_sums[k]
+            if col_sums[k] != 0:
+                levels[n] = k
+                n += 1
+        if total == 0:
+            out[m] = np.nan
+            continue
+        if n <= 2:
+            out[m] = 0.0
+            continue
+        rows = np.empty((n, n))  # p over the levels kept, mahotas's p[nonzero][:, nonzero]
+        for i in range(n):
+            for k in range(n):
+                rows[i, k] = cmats[m, levels[i], levels[k]] / float(total)
+        out[m] = _square_root_of_second_correlation(rows)
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
