@@ -4,7 +4,7 @@ whole image and against Nyxus.
 Usage::
 
     apt-get install mate-backgrounds      # once: the real photograph used here
-    python benchmarks/bench_regions.py [--repeat 3] [--segments 1000] [--no-nyxus]
+    python benchmarks/bench_regions.py [--repeat 3] [--segments 1000] [--no-nyxus] [--stages]
 
 The photograph is a "nature" wallpaper of Debian's mate-backgrounds package
 (GPL-2+, see /usr/share/doc/mate-backgrounds/copyright), resized to 2000 x
@@ -28,6 +28,11 @@ Printed, one thread each (``n_jobs=1``, the BLAS limited to one thread):
 The variants of each comparison run interleaved in each of ``--repeat``
 rounds: seconds are the best round of each, a ratio the median over rounds of
 the ratio within the round, with its range.
+
+``--stages``: the default table's time stage by stage instead, each stage's
+calls timed inside the table (thread CPU time, the mean over 15 tables): the
+labels' survey, quantizing the regions' boxes, counting their pairs with the
+statistics of their matrices, the features of the statistics, and the rest.
 """
 
 import argparse
@@ -39,6 +44,51 @@ from PIL import Image
 from _machine import describe_machine, interleaved_rounds
 
 SOURCES = "/usr/share/backgrounds/mate/nature/*.jpg"
+
+
+#: The stages of a region table, as ``(module, function)``: each call is timed.
+STAGES = {
+    "the labels' survey": ("haralick_learn._regions", "_survey"),
+    "quantizing the boxes": ("haralick_learn._pipeline", "quantize_regions"),
+    "counting, filling and the statistics": ("haralick_learn._pipeline", "crop_sums"),
+    "the features of the statistics": ("haralick_learn._pipeline", "_features_of_sums"),
+}
+
+
+def stage_times(gray, labels, n_tables=15):
+    """Thread CPU seconds of each of :data:`STAGES` per table, and of the whole table."""
+    import importlib
+    import time
+
+    from haralick_learn import region_features
+
+    spent = dict.fromkeys(STAGES, 0.0)
+    originals = []
+    for name, (module_name, function) in STAGES.items():
+        module = importlib.import_module(module_name)
+        original = getattr(module, function)
+        originals.append((module, function, original))
+
+        def timed(*args, _original=original, _name=name, **kwargs):
+            start = time.thread_time()
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                spent[_name] += time.thread_time() - start
+
+        setattr(module, function, timed)
+    try:
+        region_features(gray, labels)
+        for name in spent:
+            spent[name] = 0.0
+        start = time.thread_time()
+        for _ in range(n_tables):
+            region_features(gray, labels)
+        total = (time.thread_time() - start) / n_tables
+    finally:
+        for module, function, original in originals:
+            setattr(module, function, original)
+    return {name: seconds / n_tables for name, seconds in spent.items()}, total
 
 
 def region_by_region(gray, labels, **params):
@@ -69,6 +119,8 @@ def main():
     parser.add_argument("--segments", type=int, default=1000)
     parser.add_argument("--size", type=int, default=2000)
     parser.add_argument("--no-nyxus", action="store_true", help="skip the Nyxus comparison")
+    parser.add_argument("--stages", action="store_true",
+                        help="the default table's time stage by stage, instead")
     args = parser.parse_args()
 
     import mahotas
@@ -96,6 +148,15 @@ def main():
     without_mcc = dict(features=[f for f in FEATURE_SETS["ibsi"] if f != "ibsi_MCC"], levels=64)
     with threadpool_limits(1):
         featurizer.fit_transform([gray[:64, :64]])  # compile or load the kernels
+        if args.stages:
+            stages, total = stage_times(gray, labels)
+            print("the default table stage by stage, one thread (thread CPU time, mean of 15):")
+            for name, seconds in stages.items():
+                print(f"  {name:<40} {1e3 * seconds:6.1f} ms")
+            print(f"  {'the rest (Python around the stages)':<40} "
+                  f"{1e3 * (total - sum(stages.values())):6.1f} ms")
+            print(f"  {'the whole table':<40} {1e3 * total:6.1f} ms")
+            return
         for params in ({}, ibsi):
             region_features(gray[:64, :64], labels[:64, :64], on_error="nan", **params)
         table = region_features(gray, labels)
