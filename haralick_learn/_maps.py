@@ -19,7 +19,6 @@ from joblib import Parallel, delayed, effective_n_jobs
 from .preprocess.channels import channel_images
 from .io.decode import describe_source, load_color_pixels, load_gray, load_mask
 from ._aggregate import aggregate_windows
-# the features a window's sums cannot give (EIGENVALUE_FEATURES): they need its whole matrix
 from .texture.catalogue import (
     EIGENVALUE_FEATURES, GLCMStatistics, centred_moments, eigenvalue_features,
     features_of_statistics,
@@ -577,6 +576,7 @@ def _map_levels(levels, window, step, n_jobs, settings, verbose=0, mask=None,
         cell_dtype = next(dtype for dtype in _CELL_DTYPES
                           if max_count // 2 <= np.iinfo(dtype).max)
     names = settings.features
+    # the features a window's sums cannot give: they need its whole matrix
     by_matrix = [name for name in names if name in EIGENVALUE_FEATURES]
     if by_matrix:  # the matrices are there: pyradiomics's own entropies (with its eps) too
         by_matrix = [name for name in names

@@ -366,12 +366,11 @@ def _look_up(values, low, table, out):
 def ordered_results(jobs, n_jobs):
     """Results of ``jobs`` in order, streamed where the joblib backend can."""
     try:
-        results = Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(jobs)
+        return Parallel(n_jobs=n_jobs, prefer="threads", return_as="generator")(jobs)
     except ValueError as exc:  # multiprocessing (and Ray's) backends: a list at the end
         if "return_as" not in str(exc):
             raise
-        results = Parallel(n_jobs=n_jobs, prefer="threads")(jobs)
-    yield from results
+    return Parallel(n_jobs=n_jobs, prefer="threads")(jobs)
 
 
 def check_region_settings(settings):

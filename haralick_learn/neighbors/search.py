@@ -689,15 +689,14 @@ def _inverse_covariance(X):
     # the 1-norm condition number of the correlations (the covariance of the features in units
     # of their standard deviations), from the inverse itself: the distances do not depend on
     # the units, nor does the accuracy of the Cholesky factor
-    scale = np.sqrt(np.diag(covariance))
+    scale = np.sqrt(variances)
     scales = scale[:, None] * scale[None, :]
     condition = (np.abs(covariance / scales).sum(axis=0).max()
                  * np.abs(inverse * scales).sum(axis=0).max())
     if not condition <= MAX_COVARIANCE_CONDITION:
         raise ValueError(
-            "metric='mahalanobis' inverts the covariance of the fitted rows, whose condition "
-            f"number is {condition:.1e} (some features are nearly linear combinations of "
-            f"others): its inverse would be mostly rounding; {advice}")
+            f"{what}, whose condition number is {condition:.1e} (some features are nearly "
+            f"linear combinations of others): its inverse would be mostly rounding; {advice}")
     return inverse
 
 

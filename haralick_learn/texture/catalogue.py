@@ -516,14 +516,19 @@ def _ibsi_mcc(s):
     over the product of two rare levels' probabilities) moves them by its
     square only (measured: 5e-15 relative at most, as LAPACK's rounding).
     """
-    out = np.empty(s.cmats.shape[0], dtype=np.float64)
-    out[:] = s.flat_mcc  # fewer than 2 levels: 1 for a flat region, else 0
-    lows = (np.zeros(len(out), np.int64) if s.matrix_lows is None
-            else np.ascontiguousarray(s.matrix_lows, np.int64))
+    lows = (np.zeros(len(s.cmats), np.int64) if s.matrix_lows is None
+            else np.asarray(s.matrix_lows))
     # level 0's row and column left out with ignore_zeros (index 0 when the matrix starts there)
-    skip = (lows == 0) & bool(s.ignore_zeros)
-    _mcc_of_counts(np.ascontiguousarray(s.cmats, np.int64),
-                   np.ascontiguousarray(s.total, np.int64), skip, _EPS, out)
+    return _mcc_of(s.cmats, s.total, (lows == 0) & bool(s.ignore_zeros), s.flat_mcc)
+
+
+def _mcc_of(cmats, totals, skip, flat_mcc):
+    """IBSI's MCC of each matrix of counts (:func:`_mcc_of_counts`); ``flat_mcc`` (one
+    value, or one per matrix) where fewer than two levels are present."""
+    out = np.empty(len(cmats))
+    out[:] = flat_mcc  # fewer than 2 levels: 1 for a flat region, else 0
+    _mcc_of_counts(np.ascontiguousarray(cmats, np.int64), np.ascontiguousarray(totals, np.int64),
+                   np.ascontiguousarray(skip, np.bool_), _EPS, out)
     return out
 
 
@@ -563,16 +568,12 @@ def eigenvalue_features(cmats, names, *, ignore_zeros=False, flat_mcc=1.0):
     """
     cmats = np.ascontiguousarray(cmats, np.int64)
     counted = cmats[:, 1:, 1:] if ignore_zeros else cmats
-    totals = np.ascontiguousarray(counted.sum(axis=(1, 2)))
+    totals = counted.sum(axis=(1, 2))
     out = np.empty((len(cmats), len(names)))
     for column, name in enumerate(names):
         if name == "ibsi_MCC":
-            values = out[:, column]
-            values[:] = flat_mcc
-            mcc = np.empty(len(cmats))
-            mcc[:] = flat_mcc
-            _mcc_of_counts(cmats, totals, np.full(len(cmats), bool(ignore_zeros)), _EPS, mcc)
-            out[:, column] = mcc
+            out[:, column] = _mcc_of(cmats, totals, np.full(len(cmats), bool(ignore_zeros)),
+                                     flat_mcc)
         elif name == "maximal_correlation_coefficient":
             _maximal_correlations(cmats, bool(ignore_zeros), out[:, column])
         else:
