@@ -14,6 +14,7 @@ that a small image does not pay numpy's fixed cost per call 13 times over.
 import numpy as np
 
 from ._aggregate import aggregate_directions
+from ._buffers import kept_array
 from .preprocess.channels import channel_images
 from .texture.counting import (
     LEVEL_STATISTICS, CooccurrenceSums, crop_matrices, crop_sums, max_matrix_pairs,
@@ -323,7 +324,11 @@ def rows_from_labels(gray, labels, boxes, numbers, settings):
     arithmetic needs more than 63 bits, or whose matrices may count more pairs
     than their exact sums hold.
     """
-    crops = quantize_regions(gray, labels, boxes, numbers, settings)
+    ndim = boxes.shape[1] // 2
+    # the crops in this thread's kept array: a new one each batch costs its page faults
+    size = int((boxes[:, ndim:] - boxes[:, :ndim]).prod(axis=1).sum())
+    crops = quantize_regions(gray, labels, boxes, numbers, settings,
+                             kept_array("region levels", size, np.uint16))
     offsets, counted = _region_offsets(settings, gray.ndim)
     rows = np.full((len(numbers), settings.n_features), np.nan)
     left = crops.status != REGION_DONE

@@ -25,9 +25,11 @@ from joblib import Parallel, delayed, effective_n_jobs
 
 from .preprocess.channels import channel_images
 from .preprocess.quantize import region_pass_arrays
+from .texture.catalogue import statistics_suffice
 from .texture.indexing import unsigned
 from .io.chunked import is_chunked
 from .io.decode import describe_source, load_color_pixels, load_gray
+from ._buffers import kept_array
 from ._params import parameter_names
 from ._pipeline import (
     covers_regions, row_from_channel_images, rows_from_gray, rows_from_labels,
@@ -38,8 +40,14 @@ from ._settings import TextureSettings
 __all__ = ["label_boxes", "present_labels", "region_box_names", "region_columns",
            "region_features", "region_rows"]
 
-#: Regions whose features are computed in one pass (the sums of 256 regions hold about 15 MB).
+#: Regions whose features are computed in one pass when their sums hold arrays by level (those
+#: of 256 regions hold about 15 MB).
 _BATCH = 256
+#: The same when each matrix's statistics are taken as it is counted (a few numbers per matrix).
+_STATISTICS_BATCH = 4096
+#: The most pixels of the regions' boxes in one pass (their levels take 2 bytes each), but
+#: always one region.
+_BATCH_PIXELS = 1 << 24
 
 
 def region_params():
@@ -243,7 +251,7 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
             f"labels of shape {labels.shape} do not match the image's gray shape {shape}"
         )
     # one compiled pass: the bounding box and pixel count of every region
-    ids, compact, corners, counts = _survey(labels)
+    ids, compact, corners, counts = _survey(labels, kept=True)
     names = settings.feature_names
     box_names = region_box_names(labels.ndim)
     if not len(ids):
@@ -253,11 +261,7 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
                              **{name: np.array([]) for name in names}})
     present = np.flatnonzero(counts)
     regions = _Regions(pixels, compact, corners, ids, settings, on_error == "nan")
-    n_workers = effective_n_jobs(n_jobs)
-    # Batches of regions, each of its features in one pass; at least four per worker so
-    # that the workers stay balanced. A row is the same in any batch.
-    size = max(1, min(_BATCH, -(-len(present) // (4 * n_workers))))
-    batches = [present[start : start + size] for start in range(0, len(present), size)]
+    batches = _batches(present, corners, settings, effective_n_jobs(n_jobs))
     progress = Progress(len(present), enabled=verbose > 0, label="Regions", unit="regions")
     results = []
     for batch, result in zip(batches, ordered_results(
@@ -274,6 +278,27 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
     columns["count"] = counts[present].astype(np.intp)
     # the features as one block (a column at a time costs pandas 0.3 ms per 1,000 rows)
     return pd.concat([pd.DataFrame(columns), pd.DataFrame(rows, columns=list(names))], axis=1)
+
+
+def _batches(present, corners, settings, n_workers):
+    """``present`` (indices into ``corners``) in consecutive batches, each in one pass.
+
+    As many regions as a pass holds (:data:`_BATCH` or :data:`_STATISTICS_BATCH`, boxes of
+    at most :data:`_BATCH_PIXELS` pixels), but at least four batches per worker when there
+    are several, so that they stay balanced. A row is the same in any batch.
+    """
+    most = _STATISTICS_BATCH if statistics_suffice(settings) else _BATCH
+    if n_workers > 1:
+        most = max(1, min(most, -(-len(present) // (4 * n_workers))))
+    ndim = corners.shape[1] // 2
+    ends = np.cumsum((corners[present, ndim:] - corners[present, :ndim]).prod(axis=1))
+    bounds = [0]
+    while bounds[-1] < len(present):
+        start = bounds[-1]
+        budget = (ends[start - 1] if start else 0) + _BATCH_PIXELS
+        fits = int(np.searchsorted(ends, budget, side="right"))
+        bounds.append(max(start + 1, min(start + most, fits)))
+    return [present[start:stop] for start, stop in zip(bounds[:-1], bounds[1:])]
 
 
 def region_box_names(ndim):
@@ -574,7 +599,7 @@ def _nonzero_range(values, top):
     return smallest, low, largest
 
 
-def _survey(labels):
+def _survey(labels, kept=False):
     """The regions of a label image, in one compiled pass over it.
 
     Returns ``(ids, compact, corners, counts)``: region ``k`` of ``compact``
@@ -585,7 +610,9 @@ def _survey(labels):
     the pixels), so the cost follows the pixels, never the ids. ``compact``
     is int64 labels' int32 copy, written in the same pass (the passes over
     the regions' boxes then read half the bytes); labels of other types in
-    the type the region pass reads them as (int32 or int64).
+    the type the region pass reads them as (int32 or int64). ``kept``: that
+    copy in this thread's kept array (:func:`~haralick_learn._buffers.kept_array`),
+    for a caller that lets it go before its next survey.
 
     Raises
     ------
@@ -599,7 +626,8 @@ def _survey(labels):
     n_pixels = labels.size
     narrow = _NO_NARROW
     if values.dtype == np.int64 and n_pixels <= np.iinfo(np.int32).max:
-        narrow = np.empty(values.shape, np.int32)
+        narrow = (kept_array("labels", values.shape, np.int32) if kept
+                  else np.empty(values.shape, np.int32))
     status, largest, table = _survey_pass(values, narrow, n_pixels, min(n_pixels, 1024), 1)
     if status == _SURVEYED:
         ids = np.arange(1, largest + 1, dtype=labels.dtype)

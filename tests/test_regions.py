@@ -15,7 +15,7 @@ from skimage.measure import regionprops
 from skimage.segmentation import slic
 
 from haralick_learn import HaralickFeaturizer, region_features
-from haralick_learn._regions import region_columns
+from haralick_learn._regions import region_box_names, region_columns
 
 from conftest import RTOL
 from test_volumes import VOLUMES
@@ -325,3 +325,63 @@ def test_eigenvalue_features_follow_no_n_jobs_nor_blas_threads(params):
         maps = texture_maps(image[:96, :96], 15, step=8, levels=64, n_jobs=2, **params)
     np.testing.assert_array_equal(
         maps, texture_maps(image[:96, :96], 15, step=8, levels=64, **params))
+
+
+def test_batches_hold_as_many_regions_as_their_pixels_allow(monkeypatch):
+    """Regions go through the pass in batches of boxes of at most so many pixels (one region
+    alone when its box is larger), four per worker with several workers; the rows are the
+    same in any batch, and in label order."""
+    import haralick_learn._regions as regions_module
+    from haralick_learn._pipeline import rows_from_labels
+
+    rgb = skimage.data.coffee()[60:260, 100:400]
+    labels = slic(rgb, n_segments=120, compactness=10, start_label=1)
+    expected = region_features(rgb, labels, levels=32)
+    boxes = expected[region_box_names(2)].to_numpy()
+    pixels = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    seen = []
+    # each batch's first region and size (threads may finish them in any order)
+    monkeypatch.setattr(regions_module, "rows_from_labels",
+                        lambda gray, labels, boxes, numbers, *args:
+                        seen.append((int(numbers[0]), len(boxes)))
+                        or rows_from_labels(gray, labels, boxes, numbers, *args))
+    for budget in (int(pixels.max()) // 2, 3 * int(pixels.max()), 10**9):
+        monkeypatch.setattr(regions_module, "_BATCH_PIXELS", budget)
+        for n_jobs in (1, 2):
+            seen.clear()
+            table = region_features(rgb, labels, levels=32, n_jobs=n_jobs)
+            pd.testing.assert_frame_equal(table, expected, check_exact=True)
+            # consecutive batches, each within the budget unless it is one region
+            sizes = [size for _, size in sorted(seen)]
+            ends = np.cumsum(sizes)
+            assert [first for first, _ in sorted(seen)] == list(np.r_[0, ends[:-1]] + 1)
+            for start, stop in zip(np.r_[0, ends[:-1]], ends):
+                assert stop - start == 1 or pixels[start:stop].sum() <= budget
+            if n_jobs == 2:
+                assert len(seen) >= 8
+            elif budget == 10**9:
+                assert sizes == [len(table)]  # one worker: one pass for all
+            elif budget < pixels.max():
+                assert 1 in sizes  # the largest box alone
+
+
+def test_a_second_table_reuses_its_working_arrays():
+    """The labels' int32 copy and the regions' levels are kept from one table to the next
+    (a new image-sized array each time costs its page faults): the second table of an
+    image allocates a fraction of them."""
+    import tracemalloc
+
+    rgb = skimage.data.astronaut()
+    gray = mahotas.colors.rgb2gray(rgb, dtype=np.uint8)
+    small = slic(rgb, n_segments=200, compactness=10, start_label=1)
+    # 1024 x 1024 pixels: a 4 MB copy of the labels, about as much of levels
+    gray, labels = (np.kron(a, np.ones((2, 2), a.dtype)) for a in (gray, small))
+    first = region_features(gray, labels)
+    tracemalloc.start()
+    try:
+        second = region_features(gray, labels)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    pd.testing.assert_frame_equal(second, first, check_exact=True)
+    assert peak < labels.size * 4 / 4, f"{peak / 2**20:.1f} MB at the peak"

@@ -321,7 +321,7 @@ class RegionCrops:
         self.n_levels, self.lowest, self.status = n_levels, lowest, status
 
 
-def quantize_regions(gray, labels, boxes, numbers, settings):
+def quantize_regions(gray, labels, boxes, numbers, settings, out=None):
     """The quantize stage of many regions of one image: :func:`quantize` of each, in one pass.
 
     Region ``i`` is the pixels of ``labels`` equal to ``numbers[i]`` inside
@@ -346,6 +346,9 @@ def quantize_regions(gray, labels, boxes, numbers, settings):
         of its label.
     settings : TextureSettings
         ``levels``, ``bin_width`` and ``gray_range``.
+    out : ndarray of uint16, default=None
+        Where to write the crops (at least the boxes' total size; the crops'
+        ``levels`` are then its start), rather than a new array.
 
     Returns
     -------
@@ -390,7 +393,11 @@ def quantize_regions(gray, labels, boxes, numbers, settings):
         rule = _BY_EDGES
         edges, bounds, shift, status = _region_edges(gray, labels, boxes, numbers, settings)
         shared = settings.bin_width is None and not isinstance(settings.gray_range, str)
-    levels = np.empty(int(sizes.sum()), np.uint16)
+    if out is not None and (out.dtype != np.uint16 or out.ndim != 1 or out.size < sizes.sum()
+                            or not out.flags.c_contiguous):
+        raise ValueError(f"out must be a contiguous uint16 array of at least {sizes.sum()} "
+                         f"elements")
+    levels = np.empty(int(sizes.sum()), np.uint16) if out is None else out[:sizes.sum()]
     n_levels = np.zeros(len(boxes), np.int64)
     lowest = np.zeros(len(boxes), np.int64)
     _quantize_crops(gray, labels, boxes, numbers, rule, n_bins, settings.levels is None,
