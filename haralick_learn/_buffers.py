@@ -1,18 +1,28 @@
 """Working arrays kept from one call to the next, a set per thread.
 
 A new array of many megabytes costs its first writes a page fault per page,
-and the kernel zeroes every page it hands out: for the two image-sized
-working arrays of a region table (the labels' int32 copy and the regions'
-levels), about a tenth of the table's time, spent again on every call. They
-are kept here instead, one of each name per thread, up to
-:data:`KEPT_BYTES` each (a larger one is allocated for the call, and freed).
+and the kernel zeroes every page it hands out; the C allocator gives large
+freed blocks back to the system, so the next batch of a pass pays that again.
+
+- :func:`kept_array`: the two image-sized working arrays of a region table
+  (the labels' int32 copy and the regions' levels), about a tenth of the
+  table's time, kept from table to table, one of each name per thread, up to
+  :data:`KEPT_BYTES` each (a larger one is allocated for the call, and freed).
+- :func:`reused_arrays` and :func:`working_array`: the arrays a batch of a
+  region table allocates by the dozen (the matrices' sums by level, their
+  probabilities and logarithms), served again to the next batch in the same
+  order, up to :data:`REUSED_BYTES` per thread, and let go at the end of the
+  table (:func:`release_reused_arrays`). Without, IBSI's features of 924
+  regions took 1.3x the time (``bin_width=25``; 1.2x at 64 levels).
 """
 
+import contextlib
 import threading
 
 import numpy as np
 
-__all__ = ["KEPT_BYTES", "kept_array"]
+__all__ = ["KEPT_BYTES", "REUSED_BYTES", "kept_array", "release_reused_arrays",
+           "reused_arrays", "working_array"]
 
 #: The largest working array kept (a 16-megapixel image's int32 labels).
 KEPT_BYTES = 64 << 20
@@ -46,3 +56,76 @@ def kept_array(name, shape, dtype):
         buffer = kept[name] = np.empty(min(KEPT_BYTES, n_bytes + n_bytes // 4) // 8 + 1,
                                        np.int64)
     return buffer.view(np.uint8)[:n_bytes].view(dtype).reshape(shape)
+
+
+#: The most bytes of arrays :func:`reused_arrays` keeps per thread.
+REUSED_BYTES = 128 << 20
+
+_REUSED = threading.local()
+
+
+@contextlib.contextmanager
+def reused_arrays():
+    """Serve this thread's :func:`working_array` calls from the arrays of its last block.
+
+    Inside the block, the ``k``-th call of :func:`working_array` in this
+    thread is served from the ``k``-th array of the previous block (grown
+    when too small): a batch of a pass asks for the same arrays as the one
+    before it. Every array handed out is the caller's until the next block
+    starts in this thread, so nothing computed in a block may outlive it but
+    copies. Blocks do not nest (an inner one continues the outer one).
+
+    Examples
+    --------
+    >>> with reused_arrays():
+    ...     first = working_array((2, 3), np.float64)
+    >>> with reused_arrays():
+    ...     again = working_array(4, np.int64, zeroed=True)
+    >>> np.shares_memory(first, again), again
+    (True, array([0, 0, 0, 0]))
+    >>> release_reused_arrays()
+    """
+    state = _REUSED.__dict__
+    if state.get("active"):
+        yield
+        return
+    state.setdefault("arrays", [])
+    state["active"], state["next"] = True, 0
+    try:
+        yield
+    finally:
+        state["active"] = False
+
+
+def working_array(shape, dtype, zeroed=False):
+    """An array for the work of a pass: ``np.zeros`` (``zeroed``) or ``np.empty``, or inside
+    :func:`reused_arrays` the same from this thread's arrays of its last block."""
+    state = _REUSED.__dict__
+    if not state.get("active"):
+        return np.zeros(shape, dtype) if zeroed else np.empty(shape, dtype)
+    dtype = np.dtype(dtype)
+    n_bytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    arrays, k = state["arrays"], state["next"]
+    state["next"] = k + 1
+    if k == len(arrays):
+        arrays.append(None)
+    buffer = arrays[k]
+    if buffer is None or buffer.nbytes < n_bytes:
+        held = sum(a.nbytes for a in arrays if a is not None) - (
+            0 if buffer is None else buffer.nbytes)
+        # a quarter more: the next batch's array may be a little larger
+        grown = min(n_bytes + n_bytes // 4, REUSED_BYTES - held)
+        if grown < n_bytes:
+            return np.zeros(shape, dtype) if zeroed else np.empty(shape, dtype)
+        buffer = arrays[k] = np.empty(grown // 8 + 1, np.int64)
+    out = buffer.view(np.uint8)[:n_bytes].view(dtype).reshape(shape)
+    if zeroed:
+        out.fill(0)
+    return out
+
+
+def release_reused_arrays():
+    """Let go of this thread's arrays of :func:`reused_arrays` (outside a block)."""
+    state = _REUSED.__dict__
+    if not state.get("active"):
+        state["arrays"] = []

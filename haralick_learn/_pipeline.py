@@ -14,7 +14,7 @@ that a small image does not pay numpy's fixed cost per call 13 times over.
 import numpy as np
 
 from ._aggregate import aggregate_directions
-from ._buffers import kept_array
+from ._buffers import kept_array, reused_arrays, working_array
 from .preprocess.channels import channel_images
 from .texture.counting import (
     LEVEL_STATISTICS, CooccurrenceSums, crop_matrices, crop_sums, max_matrix_pairs,
@@ -324,6 +324,13 @@ def rows_from_labels(gray, labels, boxes, numbers, settings):
     arithmetic needs more than 63 bits, or whose matrices may count more pairs
     than their exact sums hold.
     """
+    # the batch's working arrays (sums by level, probabilities...) from the last batch's
+    with reused_arrays():
+        return _rows_from_labels(gray, labels, boxes, numbers, settings)
+
+
+def _rows_from_labels(gray, labels, boxes, numbers, settings):
+    """:func:`rows_from_labels`, its working arrays from :func:`working_array`."""
     ndim = boxes.shape[1] // 2
     # the crops in this thread's kept array: a new one each batch costs its page faults
     size = int((boxes[:, ndim:] - boxes[:, :ndim]).prod(axis=1).sum())
@@ -352,7 +359,8 @@ def rows_from_labels(gray, labels, boxes, numbers, settings):
             if (PADDED_MATRIX_FEATURES & set(settings.features)
                     and len(group) * len(offsets) * width**2 <= _MATRIX_CELLS):
                 # the matrices over each region's range of levels, from the same pass
-                emitted = np.zeros((len(group) * len(offsets), width, width), np.int64)
+                emitted = working_array((len(group) * len(offsets), width, width), np.int64,
+                                        zeroed=True)
         # the level statistics as each matrix is counted, when they are all its features need
         statistics = (np.empty((len(group) * len(offsets), len(LEVEL_STATISTICS)))
                       if own_statistics else None)

@@ -385,3 +385,22 @@ def test_a_second_table_reuses_its_working_arrays():
         tracemalloc.stop()
     pd.testing.assert_frame_equal(second, first, check_exact=True)
     assert peak < labels.size * 4 / 4, f"{peak / 2**20:.1f} MB at the peak"
+
+
+@pytest.mark.parametrize("params", [{"features": "ibsi", "bin_width": 25},
+                                    {"features": ["haralick", "ibsi_MCC"], "levels": 32},
+                                    {"features": "skimage", "levels": 64}])
+def test_batches_reusing_working_arrays_give_each_regions_own_row(monkeypatch, params):
+    """Batch after batch in one thread, the matrices' sums, probabilities and logarithms come
+    from the arrays of the batch before (of other sizes: other regions' levels): every row is
+    still the region's own, and the arrays are let go with the table."""
+    import haralick_learn._buffers as buffers
+    import haralick_learn._regions as regions_module
+
+    rgb = skimage.data.coffee()[60:260, 100:400]
+    labels = slic(rgb, n_segments=60, compactness=10, start_label=1)
+    for name in ("_BATCH", "_STATISTICS_BATCH"):
+        monkeypatch.setattr(regions_module, name, 7)
+    table = assert_rows_equal_the_featurizer(rgb, labels, params)
+    assert len(table) > 3 * 7  # a few batches
+    assert buffers._REUSED.__dict__.get("arrays") == []

@@ -222,23 +222,6 @@ class GLCMStatistics:
         return self.sums.n_levels.astype(np.float64)
 
     @functools.cached_property
-    def probabilities(self):
-        """The normalised matrices ``p(i, j)`` (without row and column 0 if ``ignore_zeros``)."""
-        cmats = self.cmats
-        if self.ignore_zeros:
-            cmats = cmats.copy()
-            cmats[:, 0] = 0
-            cmats[:, :, 0] = 0
-        total = np.where(self.empty, 1.0, self.total)
-        return cmats / total[:, None, None]
-
-    @functools.cached_property
-    def outer_marginals(self):
-        """``px(i) py(j)``, ``i`` the row (pyradiomics's ``px`` are the row sums)."""
-        n = self.cmats.shape[-1]  # the marginals are padded beyond the matrices' levels
-        return self.py[:, :n, None] * self.px[:, None, :n]
-
-    @functools.cached_property
     def eps_entropies(self):
         """pyradiomics's entropies, ``-sum q log2(q + eps)`` with ``eps = numpy.spacing(1)``.
 

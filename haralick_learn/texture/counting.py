@@ -16,6 +16,7 @@ import threading
 import numba
 import numpy as np
 
+from .._buffers import working_array
 from .indexing import unsigned
 from .libm import log2
 from .._settings import DIRECTIONS_2D, DIRECTIONS_3D as _NAMED_3D
@@ -1070,10 +1071,10 @@ class CooccurrenceSums:
         self._integers = np.zeros((n_matrices, 3), np.int64)
         self._logs = np.zeros((n_matrices, 2))
         # one allocation for the five arrays by level (each a C-contiguous view)
-        by_level = np.zeros((5, n_matrices, length), np.int64)
+        by_level = working_array((5, n_matrices, length), np.int64, zeroed=True)
         (self.row_counts, self.col_counts, self.diff_counts, self.row_weights,
          self.col_weights) = by_level
-        self.sum_counts = np.zeros((n_matrices, 2 * length), np.int64)
+        self.sum_counts = working_array((n_matrices, 2 * length), np.int64, zeroed=True)
 
     total = property(lambda self: self._integers[:, 0])
     square_sum = property(lambda self: self._integers[:, 1])
@@ -2519,7 +2520,7 @@ def normalised_counts(counts, totals):
     array([[0.25, 0.  , 0.75]])
     """
     counts = np.ascontiguousarray(counts)
-    out = np.empty(counts.shape)
+    out = working_array(counts.shape, np.float64)
     _normalised_counts(counts.reshape(len(counts), -1),
                        np.ascontiguousarray(totals, np.float64), out.reshape(len(counts), -1))
     return out

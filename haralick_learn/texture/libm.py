@@ -16,6 +16,8 @@ import math
 import numba
 import numpy as np
 
+from .._buffers import working_array
+
 __all__ = ["exp", "log2", "log2_plus"]
 
 
@@ -136,7 +138,7 @@ def log2_plus(x, offset, zero):
         out = log2(x + offset, where=nonzero)
         out[~nonzero] = zero
         return out
-    out = np.empty(x.shape)
+    out = working_array(x.shape, np.float64)
     _log2_plus_into(np.ascontiguousarray(x).reshape(-1), float(offset), float(zero),
                     out.reshape(-1))
     return out
