@@ -29,7 +29,7 @@ from .texture.catalogue import statistics_suffice
 from .texture.indexing import unsigned
 from .io.chunked import is_chunked
 from .io.decode import describe_source, load_color_pixels, load_gray
-from ._buffers import kept_array, release_reused_arrays
+from ._buffers import kept_array
 from ._params import parameter_names
 from ._pipeline import (
     covers_regions, row_from_channel_images, rows_from_gray, rows_from_labels,
@@ -212,21 +212,13 @@ def region_features(image, labels, *, on_error="raise", n_jobs=None, verbose=0,
     >>> tiled.equals(table)
     True
     """
+    import pandas as pd
+
     _check_params(featurizer_params)
     if on_error not in ("raise", "nan"):
         raise ValueError(f"on_error must be 'raise' or 'nan', got {on_error!r}")
     settings = TextureSettings.from_params(**featurizer_params)
     check_region_settings(settings)
-    try:
-        return _table(image, labels, settings, on_error, n_jobs, verbose, tile_shape)
-    finally:
-        release_reused_arrays()  # the batches' working arrays, reused while the table runs
-
-
-def _table(image, labels, settings, on_error, n_jobs, verbose, tile_shape):
-    """:func:`region_features` of checked settings."""
-    import pandas as pd
-
     if tile_shape is not None or is_chunked(image) or is_chunked(labels):
         from ._region_tiles import RegionTiles  # it computes its batches with region_rows
 

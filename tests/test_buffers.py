@@ -3,13 +3,14 @@
 import numpy as np
 
 from haralick_learn import _buffers
-from haralick_learn._buffers import (
-    kept_array, release_reused_arrays, reused_arrays, working_array,
-)
+import threading
+
+from haralick_learn._buffers import kept_array, reused_arrays, working_array
 
 
-def test_reused_arrays_stop_at_their_limit_and_are_let_go(monkeypatch):
+def test_reused_arrays_stop_at_their_limit(monkeypatch):
     monkeypatch.setattr(_buffers, "REUSED_BYTES", 1000)
+    monkeypatch.setattr(_buffers, "_REUSED", threading.local())  # none of this thread's yet
     with reused_arrays():
         small = working_array(50, np.float64)  # 400 bytes, 500 with room to grow
         large = working_array(100, np.float64)  # beyond the limit: a fresh array
@@ -18,12 +19,18 @@ def test_reused_arrays_stop_at_their_limit_and_are_let_go(monkeypatch):
         assert not np.shares_memory(working_array(100, np.float64), large)
         zeros = working_array((3, 4), np.int32, zeroed=True)
         assert zeros.shape == (3, 4) and not zeros.any()
-    # outside a block, and after the arrays are let go: fresh arrays
+    # outside a block: fresh arrays
     assert not np.shares_memory(working_array(50, np.float64), small)
-    release_reused_arrays()
-    with reused_arrays():
-        assert not np.shares_memory(working_array(50, np.float64), small)
-    release_reused_arrays()
+    # another thread: arrays of its own
+    other = []
+
+    def work():
+        with reused_arrays():
+            other.append(working_array(50, np.float64))
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+    assert not np.shares_memory(other[0], small)
 
 
 def test_kept_arrays_grow_and_the_largest_are_not_kept(monkeypatch):

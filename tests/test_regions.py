@@ -391,9 +391,9 @@ def test_a_second_table_reuses_its_working_arrays():
                                     {"features": ["haralick", "ibsi_MCC"], "levels": 32},
                                     {"features": "skimage", "levels": 64}])
 def test_batches_reusing_working_arrays_give_each_regions_own_row(monkeypatch, params):
-    """Batch after batch in one thread, the matrices' sums, probabilities and logarithms come
-    from the arrays of the batch before (of other sizes: other regions' levels): every row is
-    still the region's own, and the arrays are let go with the table."""
+    """Batch after batch in one thread, and table after table, the matrices' sums,
+    probabilities and logarithms come from the arrays of the batch before (of other sizes:
+    other regions' levels): every row is still the region's own."""
     import haralick_learn._buffers as buffers
     import haralick_learn._regions as regions_module
 
@@ -403,4 +403,7 @@ def test_batches_reusing_working_arrays_give_each_regions_own_row(monkeypatch, p
         monkeypatch.setattr(regions_module, name, 7)
     table = assert_rows_equal_the_featurizer(rgb, labels, params)
     assert len(table) > 3 * 7  # a few batches
-    assert buffers._REUSED.__dict__.get("arrays") == []
+    kept = buffers._REUSED.__dict__["arrays"]
+    assert kept and sum(array.nbytes for array in kept) <= buffers.REUSED_BYTES
+    # the next table, from the same arrays (a crop: other regions, other levels)
+    assert_rows_equal_the_featurizer(rgb[20:], labels[20:], params)
