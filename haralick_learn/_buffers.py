@@ -45,17 +45,14 @@ def kept_array(name, shape, dtype):
     True
     """
     dtype = np.dtype(dtype)
-    n_bytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    n_bytes = _n_bytes(shape, dtype)
     if n_bytes > KEPT_BYTES:
         return np.empty(shape, dtype)
     kept = _KEPT.__dict__.setdefault("arrays", {})
     buffer = kept.get(name)
     if buffer is None or buffer.nbytes < n_bytes:
-        # int64: an aligned start for every type; a quarter more, for the next call's array
-        # a little larger (the boxes of another batch)
-        buffer = kept[name] = np.empty(min(KEPT_BYTES, n_bytes + n_bytes // 4) // 8 + 1,
-                                       np.int64)
-    return buffer.view(np.uint8)[:n_bytes].view(dtype).reshape(shape)
+        buffer = kept[name] = _buffer(n_bytes, KEPT_BYTES)
+    return _view(buffer, n_bytes, shape, dtype)
 
 
 #: The most bytes of arrays :func:`reused_arrays` keeps per thread.
@@ -103,22 +100,34 @@ def working_array(shape, dtype, zeroed=False):
     if not state.get("active"):
         return np.zeros(shape, dtype) if zeroed else np.empty(shape, dtype)
     dtype = np.dtype(dtype)
-    n_bytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    n_bytes = _n_bytes(shape, dtype)
     arrays, k = state["arrays"], state["next"]
     state["next"] = k + 1
     if k == len(arrays):
         arrays.append(None)
     buffer = arrays[k]
     if buffer is None or buffer.nbytes < n_bytes:
-        held = sum(a.nbytes for a in arrays if a is not None) - (
-            0 if buffer is None else buffer.nbytes)
-        # a quarter more: the next batch's array may be a little larger
-        grown = min(n_bytes + n_bytes // 4, REUSED_BYTES - held)
-        if grown < n_bytes:
+        others = sum(a.nbytes for a in arrays if a is not None and a is not buffer)
+        if others + n_bytes > REUSED_BYTES:
             return np.zeros(shape, dtype) if zeroed else np.empty(shape, dtype)
-        buffer = arrays[k] = np.empty(grown // 8 + 1, np.int64)
-    out = buffer.view(np.uint8)[:n_bytes].view(dtype).reshape(shape)
+        buffer = arrays[k] = _buffer(n_bytes, REUSED_BYTES - others)
+    out = _view(buffer, n_bytes, shape, dtype)
     if zeroed:
         out.fill(0)
     return out
 
+
+def _n_bytes(shape, dtype):
+    return int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+
+
+def _buffer(n_bytes, limit):
+    """A buffer of ``n_bytes`` and a quarter more (the next call's array may be a little
+    larger: the boxes of another batch), at most ``limit``; int64, an aligned start for
+    every type."""
+    return np.empty(min(limit, n_bytes + n_bytes // 4) // 8 + 1, np.int64)
+
+
+def _view(buffer, n_bytes, shape, dtype):
+    """The first ``n_bytes`` of ``buffer`` as an array of ``shape`` and ``dtype``."""
+    return buffer.view(np.uint8)[:n_bytes].view(dtype).reshape(shape)

@@ -602,7 +602,7 @@ def _mcc_of_counts(cmats, totals, skip, eps, out):
             for k in range(n):
                 weighted[i, k] = p[i, k] / (px * (col_sums[levels[k]] / total) + eps)
         # Q(i, j) = sum_k p(i, k) p(j, k) / (px(i) py(k) + eps)
-        products_with_rows(weighted, p, n, n, q, 0)
+        products_with_rows(weighted, p, n, n, q)
         # the symmetric part of D^(1/2) Q D^(-1/2) over the levels of a row: a level without
         # one has a row and a column of 0 in Q (its p(j, k) are 0), an eigenvalue 0
         kept = 0
@@ -852,7 +852,7 @@ def _square_root_of_second_correlation(rows):
         for k in range(length):
             centred[i, k] = rows[i, k] - mean
     work = np.empty((n, n))
-    products_with_rows(centred, centred, n, length, work, 0, True)
+    products_with_rows(centred, centred, n, length, work, True)
     factor = 1.0 / (length - 1)  # numpy.cov's ddof=1
     deviations = np.empty(n)
     for i in range(n):

@@ -170,8 +170,8 @@ def second_largest_symmetric_eigenvalue(z, n, d, e):
 
 
 @numba.njit(nogil=True, cache=True, error_model="numpy")
-def products_with_rows(a, b, n, length, out, offset, symmetric=False):
-    """``out[offset + i, offset + j] = sum_k a[i, k] b[j, k]`` for ``i, j < n``, ``k < length``:
+def products_with_rows(a, b, n, length, out, symmetric=False):
+    """``out[i, j] = sum_k a[i, k] b[j, k]`` for ``i, j < n``, ``k < length``:
     each sum in the order of ``k``. Row ``i`` of ``out`` gathers ``a[i, k]`` times row ``k``
     of ``b``'s transpose, ``k`` after ``k``: the same operations on every element, which the
     compiler may run side by side (vectors of any width: the same bits). ``symmetric``:
@@ -191,9 +191,9 @@ def products_with_rows(a, b, n, length, out, offset, symmetric=False):
             for j in range(stop):
                 row[unsigned(j)] += factor * transposed[unsigned(k), unsigned(j)]
         for j in range(stop):
-            out[unsigned(offset + i), unsigned(offset + j)] = row[unsigned(j)]
+            out[unsigned(i), unsigned(j)] = row[unsigned(j)]
             if symmetric:
-                out[unsigned(offset + j), unsigned(offset + i)] = row[unsigned(j)]
+                out[unsigned(j), unsigned(i)] = row[unsigned(j)]
 
 
 def symmetric_eigenvalues(a):
