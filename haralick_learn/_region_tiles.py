@@ -267,16 +267,16 @@ class RegionTiles:
         tile_index = np.ravel_multi_index(tuple((starts // tile).T), tuple(grid))
         alone = ((ends - starts) > tile).any(axis=1)  # larger than a tile: read by itself
         order = np.lexsort((*starts.T[::-1], alone, tile_index))
+        # each tile's regions in order: those within a tile in batches, then each larger one
+        groups = np.flatnonzero(np.diff(tile_index[order])) + 1
         batches = []
-        for _, members in itertools.groupby(order, key=lambda k: tile_index[k]):
-            members = list(members)
-            together = [k for k in members if not alone[k]]
+        for members in np.split(order, groups):
+            together, larger = members[~alone[members]], members[alone[members]]
             for start in range(0, len(together), BATCH_REGIONS):
-                part = np.array(together[start : start + BATCH_REGIONS])
+                part = together[start : start + BATCH_REGIONS]
                 batches.append(Batch(len(batches), part, _union_box(plan, part)))
-            for k in members:
-                if alone[k]:
-                    batches.append(Batch(len(batches), np.array([k]), plan.box(k)))
+            batches += [Batch(len(batches) + j, np.array([k]), plan.box(k))
+                        for j, k in enumerate(larger)]
         return batches
 
     def rows(self, plan, batches, n_jobs=None):
@@ -291,12 +291,11 @@ class RegionTiles:
         def jobs():
             for batch in batches:
                 corner = [part.start for part in batch.box]
-                boxes = [tuple(slice(part.start - c, part.stop - c)
-                               for part, c in zip(plan.box(k), corner))
-                         for k in batch.regions]
+                # the regions' boxes inside the batch's box
+                corners = plan.boxes[batch.regions] - np.array(corner + corner)
                 yield delayed(region_rows)(self.read_pixels(batch.box),
                                            self.labels.read(batch.box), plan.ids[batch.regions],
-                                           boxes, settings, catch)
+                                           corners, settings, catch)
 
         return zip(batches, ordered_results(jobs(), n_jobs))
 

@@ -327,14 +327,15 @@ def region_columns(ndim):
     return ["label", *region_box_names(ndim), "count"]
 
 
-def region_rows(pixels, labels, ids, boxes, settings, catch=False):
+def region_rows(pixels, labels, ids, corners, settings, catch=False):
     """The rows of the regions ``ids`` of ``labels``, each computed inside its box.
 
     What one batch of a region table computes, for callers that hold a crop
     of the image (a tile and its neighbourhood): ``pixels`` (the gray image,
     or the list of channel images) and ``labels`` are of one shape; region
-    ``ids[k]`` lies inside ``boxes[k]`` (a tuple of slices into them), and its
-    row is the one :func:`region_features` gives it on the whole image.
+    ``ids[k]`` lies inside the box ``corners[k]`` (its first index along every
+    axis of the crop, then its ends, exclusive), and its row is the one
+    :func:`region_features` gives it on the whole image.
 
     Returns
     -------
@@ -343,12 +344,40 @@ def region_rows(pixels, labels, ids, boxes, settings, catch=False):
         pair when ``catch`` (else that region's ``ValueError`` is raised).
     """
     ids = np.asarray(ids)
+    corners = np.asarray(corners, dtype=np.int64).reshape(len(ids), 2 * labels.ndim)
+    narrow = _narrowed_labels(labels)
+    if narrow is not None:  # each region's pixels hold its own id
+        return _Regions(pixels, narrow, corners, ids, settings, catch,
+                        numbers=ids.astype(narrow.dtype)).rows(np.arange(len(ids)))
     # Regions numbered 1, 2, ... in the order of ids (0 elsewhere): a pixel holds one label,
     # so each region's mask inside its box is that of its label.
     compact = _numbered_in_order(labels, ids)
-    corners = np.array([[axis.start for axis in box] + [axis.stop for axis in box]
-                        for box in boxes], dtype=np.int64).reshape(len(ids), 2 * labels.ndim)
     return _Regions(pixels, compact, corners, ids, settings, catch).rows(np.arange(len(ids)))
+
+
+def _narrowed_labels(labels):
+    """``labels`` as the int32 the region pass reads, values unchanged (32-bit ones viewed as
+    int32, one to one), or None when some label lies beyond int32's range."""
+    if labels.dtype.itemsize <= 4:
+        return region_pass_arrays(np.empty(0, np.uint8), labels)[1]
+    volume = labels.reshape((1,) * (3 - labels.ndim) + labels.shape).view(np.int64)
+    narrow = np.empty(volume.shape, np.int32)
+    return narrow.reshape(labels.shape) if _narrow(volume, narrow) else None
+
+
+@numba.njit(nogil=True, cache=True)
+def _narrow(values, out):
+    """``out = values`` as int32 (3-D arrays, ``values`` of any strides); whether every value
+    lay in int32's non-negative range."""
+    outside = False
+    for z in range(values.shape[0]):
+        for y in range(values.shape[1]):
+            row, narrow = values[z, y], out[z, y]
+            for x in range(row.shape[0]):  # branch-free
+                value = row[x]
+                narrow[x] = np.int32(value)
+                outside |= (value < 0) | (value > 2147483647)
+    return not outside
 
 
 def _numbered_in_order(labels, ids):
@@ -423,12 +452,15 @@ class _Regions:
     """The rows of batches of regions of one image (a task for a worker).
 
     ``corners``: each region's bounding box (first indices, then ends), a row
-    per region of ``compact`` (region ``k`` at row ``k - 1``).
+    per region; ``numbers``: the label its pixels hold in ``compact``, by
+    default region ``k`` (row ``k - 1``) holds ``k``.
     """
 
-    def __init__(self, pixels, compact, corners, ids, settings, catch):
+    def __init__(self, pixels, compact, corners, ids, settings, catch, numbers=None):
         self.pixels, self.compact, self.corners, self.ids = pixels, compact, corners, ids
         self.settings, self.catch = settings, catch
+        self.numbers = (np.arange(1, len(corners) + 1, dtype=np.int64) if numbers is None
+                        else numbers)
         # The compiled pass's types, converted once for every batch (the regions left to the
         # featurizer keep the image's own type)
         self.pass_arrays = (region_pass_arrays(pixels, compact)
@@ -444,8 +476,8 @@ class _Regions:
         batch = np.asarray(batch, dtype=np.intp)
         if not covers_regions(self.settings):
             return self.rows_one_by_one(batch)
-        out, left = rows_from_labels(*self.pass_arrays, self.corners[batch], batch + 1,
-                                     self.settings)
+        out, left = rows_from_labels(*self.pass_arrays, self.corners[batch],
+                                     self.numbers[batch], self.settings)
         if left.any():  # the same error, NaN row or row as one by one
             out[left] = self.rows_one_by_one(batch[left])
         return out
@@ -461,7 +493,7 @@ class _Regions:
         settings = self.settings
         out = np.empty((len(batch), settings.n_features))
         boxes = [self.box(index) for index in batch]
-        items = [(box, f"label {self.ids[index]}", self.compact[box] == index + 1)
+        items = [(box, f"label {self.ids[index]}", self.compact[box] == self.numbers[index])
                  for box, index in zip(boxes, batch)]
         if settings.color == "gray":
             results = rows_from_gray([(self.pixels[box], source, mask)

@@ -266,6 +266,23 @@ def test_ids_are_names_on_disk_too(coins, tmp_path):
     pd.testing.assert_frame_equal(table, expected, check_exact=True)
 
 
+def test_64_bit_labels_are_read_by_value(coins, tmp_path):
+    """64-bit labels: read as int32 when every one fits, else by their ids; a label of
+    2**32 + k among the pixels of label k (which int32 would read as k) keeps its own."""
+    image, labels = coins
+    small = labels.astype(np.int64)
+    k = np.bincount(small.ravel())[1:].argmax() + 1  # the largest coin: stripes of 4 rows
+    far = small.copy()
+    far[(small == k) & (np.arange(small.shape[0])[:, None] // 4 % 2 == 0)] = 2**32 + k
+    for ids in (small, far):
+        expected = region_features(image, ids, **SETTINGS)
+        for tile in (64, 512):  # many crops; one crop that holds both labels
+            table = region_features(image, write_zarr(tmp_path / f"ids{tile}.zarr", ids,
+                                                      (64, 64)), tile_shape=tile, **SETTINGS)
+            pd.testing.assert_frame_equal(table, expected, check_exact=True)
+    assert 2**32 + k in expected["label"].tolist() and k in expected["label"].tolist()
+
+
 def test_big_endian_inputs_are_read_by_value(coins):
     """Labels and images in big-endian byte order (Dask arrays of '>i4' and '>f8', as a
     big-endian .npy file or a Zarr v2 store gives them): the table of the same values."""
