@@ -358,8 +358,8 @@ def region_rows(pixels, labels, ids, corners, settings, catch=False):
 def _narrowed_labels(labels):
     """``labels`` as the int32 the region pass reads, values unchanged (32-bit ones viewed as
     int32, one to one), or None when some label lies beyond int32's range."""
-    if labels.dtype.itemsize <= 4:
-        return region_pass_arrays(np.empty(0, np.uint8), labels)[1]
+    if labels.dtype.itemsize <= 4:  # smaller types widened, uint32 wrapped one to one
+        return np.ascontiguousarray(labels.astype(np.int32, copy=False))
     volume = labels.reshape((1,) * (3 - labels.ndim) + labels.shape).view(np.int64)
     narrow = np.empty(volume.shape, np.int32)
     return narrow.reshape(labels.shape) if _narrow(volume, narrow) else None
