@@ -11,6 +11,7 @@ Licences (as stated by the shipping packages):
 
 import os
 import signal
+import time
 from contextlib import contextmanager
 
 import mahotas
@@ -42,6 +43,52 @@ def reference_gray(path):
 def reference_row(path, **options):
     """The tutorial's row: ``mahotas.features.haralick`` of the reference gray image."""
     return mahotas.features.haralick(reference_gray(path), **options).ravel()
+
+
+#: What each test worker compiles first, by worker (the first worker the first part, ...):
+#: the kernels most tests run, compiled by one worker and read by the others from numba's cache
+#: on disk, rather than compiled again by each (about a third of a cold run's compiling).
+_WARM_PARTS = ("regions", "maps")
+
+
+def _warm(part):
+    """Run the kernels of ``part`` once on small real images (their compiled code is cached)."""
+    import skimage.data
+
+    from haralick_learn import HaralickFeaturizer, region_features, texture_maps
+
+    image = skimage.data.coins()[:48, :64]
+    if part == "regions":
+        labels = (image > 110).astype(np.int32) + 1
+        for params in ({}, {"features": "ibsi", "bin_width": 25, "aggregate": "mean"},
+                       {"features": "ibsi", "levels": 64}):
+            region_features(image, labels, on_error="nan", **params)
+        HaralickFeaturizer().fit_transform([image])
+    else:
+        texture_maps(image[:24, :24], window=5)
+        texture_maps(image[:24, :24], window=5, symmetric=False)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _kernels_compiled_once(worker_id, tmp_path_factory):
+    """With several test workers, each compiles its part of :data:`_WARM_PARTS` first, then
+    waits (at most a few minutes) until the others have theirs in the cache."""
+    n_workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if worker_id == "master" or n_workers < 2:
+        yield
+        return
+    shared = tmp_path_factory.getbasetemp().parent  # one folder for the session's workers
+    part = _WARM_PARTS[int(worker_id.lstrip("gw")) % len(_WARM_PARTS)]
+    try:
+        _warm(part)
+    except Exception:  # noqa: BLE001 - a failure shows in the tests that run the same code
+        pass
+    (shared / f"{part}.{worker_id}.warm").touch()
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not all(
+            any(shared.glob(f"{other}.*.warm")) for other in _WARM_PARTS):
+        time.sleep(0.2)
+    yield
 
 
 @pytest.fixture(scope="session", autouse=True)
