@@ -70,11 +70,12 @@ def _warm(part):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _kernels_compiled_once(worker_id, tmp_path_factory):
-    """With several test workers, each compiles its part of :data:`_WARM_PARTS` first, then
-    waits (at most a few minutes) until the others have theirs in the cache."""
+def _kernels_compiled_once(request, worker_id, tmp_path_factory):
+    """With several test workers and most of the suite to run, each compiles its part of
+    :data:`_WARM_PARTS` first, then waits (at most a few minutes) until the others have theirs
+    in the cache. A few tests chosen by hand compile only what they run."""
     n_workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    if worker_id == "master" or n_workers < 2:
+    if worker_id == "master" or n_workers < 2 or len(request.session.items) < 200:
         yield
         return
     shared = tmp_path_factory.getbasetemp().parent  # one folder for the session's workers
