@@ -71,11 +71,16 @@ class RegionPlan:
 
 @dataclasses.dataclass(frozen=True)
 class Batch:
-    """Regions computed together: their positions in the plan and the box that holds them."""
+    """Regions computed together: their positions in the plan and the box that holds them.
+
+    ``tile``: the tile of the regions' first corners, whose batches are read
+    together (-1: a region larger than a tile, read by itself).
+    """
 
     index: int
     regions: np.ndarray
     box: tuple
+    tile: int = -1
 
 
 class RegionTiles:
@@ -274,7 +279,8 @@ class RegionTiles:
             together, larger = members[~alone[members]], members[alone[members]]
             for start in range(0, len(together), BATCH_REGIONS):
                 part = together[start : start + BATCH_REGIONS]
-                batches.append(Batch(len(batches), part, _union_box(plan, part)))
+                batches.append(Batch(len(batches), part, _union_box(plan, part),
+                                     int(tile_index[part[0]])))
             batches += [Batch(len(batches) + j, np.array([k]), plan.box(k))
                         for j, k in enumerate(larger)]
         return batches
@@ -282,20 +288,26 @@ class RegionTiles:
     def rows(self, plan, batches, n_jobs=None):
         """``(batch, rows)`` for each batch, in order, computed in parallel.
 
-        Each batch's box is read in this process; its rows are computed by a
-        joblib task (threads by default, or the active
-        :func:`joblib.parallel_config` backend, a Dask cluster included).
+        The batches of one tile are read in this process as one box (a chunk
+        is then decoded once for all of them, not once per batch); each
+        batch's rows are computed by a joblib task (threads by default, or
+        the active :func:`joblib.parallel_config` backend, a Dask cluster
+        included) on its part of that box.
         """
         settings, catch = self.settings, self.catch
 
         def jobs():
-            for batch in batches:
-                corner = [part.start for part in batch.box]
-                # the regions' boxes inside the batch's box
-                corners = plan.boxes[batch.regions] - np.array(corner + corner)
-                yield delayed(region_rows)(self.read_pixels(batch.box),
-                                           self.labels.read(batch.box), plan.ids[batch.regions],
-                                           corners, settings, catch)
+            for group in _read_together(batches):
+                box = _boxes_union([batch.box for batch in group])
+                pixels, labels = self.read_pixels(box), self.labels.read(box)
+                for batch in group:
+                    inside = tuple(slice(part.start - whole.start, part.stop - whole.start)
+                                   for part, whole in zip(batch.box, box))
+                    corner = [part.start for part in batch.box]
+                    # the regions' boxes inside the batch's box
+                    corners = plan.boxes[batch.regions] - np.array(corner + corner)
+                    yield delayed(region_rows)(_part(pixels, inside), labels[inside],
+                                               plan.ids[batch.regions], corners, settings, catch)
 
         return zip(batches, ordered_results(jobs(), n_jobs))
 
@@ -352,6 +364,29 @@ def _union_box(plan, members):
     low = plan.boxes[members, :ndim].min(axis=0)
     high = plan.boxes[members, ndim:].max(axis=0)
     return tuple(slice(int(a), int(b)) for a, b in zip(low, high))
+
+
+def _read_together(batches):
+    """``batches`` in runs of consecutive batches of one tile (each larger region alone)."""
+    group = []
+    for batch in batches:
+        if group and (batch.tile < 0 or batch.tile != group[-1].tile):
+            yield group
+            group = []
+        group.append(batch)
+    if group:
+        yield group
+
+
+def _boxes_union(boxes):
+    """The smallest box holding every box of ``boxes`` (tuples of slices)."""
+    return tuple(slice(min(part.start for part in parts), max(part.stop for part in parts))
+                 for parts in zip(*boxes))
+
+
+def _part(pixels, box):
+    """``box`` of the gray pixels, or of each channel image."""
+    return pixels[box] if isinstance(pixels, np.ndarray) else [image[box] for image in pixels]
 
 
 def _tile_summary(labels, box, name, pixels=None, image_name=None):

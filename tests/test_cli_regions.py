@@ -301,11 +301,18 @@ def work_directories(folder):
     return sorted(path for path in folder.iterdir() if path.name.endswith(".regions"))
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize("suffix, batch_regions", [(".csv", None), (".parquet", None),
+                                                  (".csv", 1)])
 def test_an_interrupted_run_resumes_where_it_stopped(capsys, slide, tmp_path, monkeypatch,
-                                                     suffix):
+                                                     suffix, batch_regions):
+    """Also with a batch per region: a tile read for its batches is then partly done when
+    interrupted, and the rerun reads it for the batches left."""
     if suffix == ".parquet":
         pytest.importorskip("pyarrow")
+    if batch_regions is not None:
+        from haralick_learn import _region_tiles
+
+        monkeypatch.setattr(_region_tiles, "BATCH_REGIONS", batch_regions)
     image_file, labels_store, image, labels = slide
     args = ["regions", image_file, labels_store, "--tile-shape", "64", "--aggregate", "mean"]
     whole = tmp_path / f"whole{suffix}"

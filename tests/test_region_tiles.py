@@ -253,6 +253,44 @@ def test_each_region_is_read_within_two_tiles_and_computed_once(coins, tmp_path,
     assert larger <= set(reads)  # each read alone
 
 
+def test_the_batches_of_a_tile_are_read_together(coins, tmp_path, monkeypatch):
+    """A tile whose regions make several batches is read once for all of them (each chunk
+    decoded once, not once per batch), each batch computed on its part of that box."""
+    from haralick_learn import _region_tiles
+    from haralick_learn.io import chunked as _chunked
+
+    image, labels = coins
+    monkeypatch.setattr(_region_tiles, "BATCH_REGIONS", 1)
+    reads, computed = {"image.zarr": 0, "labels.zarr": 0}, []
+    read, rows = _chunked.ChunkedArray.read, _region_tiles.region_rows
+
+    def counting_read(self, box):
+        reads[self.name.rsplit("/", 1)[-1].strip("'")] += 1
+        return read(self, box)
+
+    def recording_rows(pixels, labels, ids, *args):
+        computed.append(ids.tolist())
+        return rows(pixels, labels, ids, *args)
+
+    monkeypatch.setattr(_chunked.ChunkedArray, "read", counting_read)
+    monkeypatch.setattr(_region_tiles, "region_rows", recording_rows)
+    tile = 128
+    table = region_features(write_zarr(tmp_path / "image.zarr", image, (32, 32)),
+                            write_zarr(tmp_path / "labels.zarr", labels, (32, 32)),
+                            tile_shape=tile, **SETTINGS)
+    pd.testing.assert_frame_equal(table, region_features(image, labels, **SETTINGS),
+                                  check_exact=True)
+    assert sorted(sum(computed, [])) == table["label"].tolist()  # each region once
+    # a read per tile holding first corners of regions within a tile, and one per larger region
+    starts = table[["bbox_0_min", "bbox_1_min"]].to_numpy()
+    extents = table[["bbox_0_max", "bbox_1_max"]].to_numpy() - starts
+    larger = (extents > tile).any(axis=1)
+    n_reads = len({tuple(corner) for corner in (starts[~larger] // tile).tolist()}) + larger.sum()
+    assert len(computed) >= n_reads + 5  # several batches in some tiles
+    n_tiles = len(range(0, image.shape[0], tile)) * len(range(0, image.shape[1], tile))
+    assert reads == {"image.zarr": n_reads, "labels.zarr": n_tiles + n_reads}  # + the survey
+
+
 def test_ids_are_names_on_disk_too(coins, tmp_path):
     """Ids far apart (up to 2**40) and out of order, in uint64: the same rows, in label order."""
     image, labels = coins
