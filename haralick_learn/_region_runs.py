@@ -285,7 +285,10 @@ def _write_parquet(path, tables):
         for table in tables:
             arrow = pa.Table.from_pandas(table, preserve_index=False)
             if writer is None:
-                writer = pq.ParquetWriter(path, arrow.schema)
+                # no dictionaries: a table's features (and labels) are mostly distinct values,
+                # which Parquet's default tries to encode in dictionaries first (for a million
+                # rows, seconds and a larger file)
+                writer = pq.ParquetWriter(path, arrow.schema, use_dictionary=False)
             writer.write_table(arrow)
     finally:
         if writer is not None:
