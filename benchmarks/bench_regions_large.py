@@ -22,8 +22,7 @@ cells.
 6 x 6 tiles, 1026 x 1344 pixels, a band of chunks at a time: the slide is never whole in
 memory; not timed), and the process times ``haralick-learn regions image.zarr labels.zarr
 -o cells.parquet --n-jobs N`` from them: read tile by tile, the rows kept in a file as they
-come (a memory map, which the peak resident memory counts) and written to Parquet at the
-end. The stores and the table are removed after each size. The synthetic slide repeats its
+come and written to Parquet at the end. The stores and the table are removed after each size. The synthetic slide repeats its
 tile, so its stores and its table compress far better than a real slide's would.
 """
 

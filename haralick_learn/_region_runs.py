@@ -159,6 +159,7 @@ def _run(tiles, output, work, n_jobs, verbose, say):
                     progress.update(len(batch.regions))
                     if time.monotonic() - last > _SYNC_SECONDS:
                         _record(rows, log, finished)
+                        rows = _remapped(rows)
                         last = time.monotonic()
             finally:  # Ctrl-C included: the batches finished so far are kept
                 _record(rows, log, finished)
@@ -238,6 +239,27 @@ def _record(rows, log, finished):
     finished.clear()
 
 
+def _remapped(rows):
+    """The rows file mapped afresh, once its rows are on disk: the old map's pages leave the
+    process (the system keeps them as cached file pages, written out and dropped as it needs),
+    so that its resident memory follows the batches of a few seconds, not the table."""
+    return np.lib.format.open_memmap(rows.filename, mode="r+")
+
+
+def _rows_part(rows, part):
+    """A copy of the rows ``part`` (a slice), the file mapped for that part only: reading the
+    whole table a part at a time holds one part in memory."""
+    if not isinstance(rows, np.memmap):
+        return rows[part]
+    start, stop, _ = part.indices(len(rows))
+    if stop <= start:
+        return rows[part]
+    width = rows.shape[1]
+    mapped = np.memmap(rows.filename, dtype=rows.dtype, mode="r", shape=(stop - start, width),
+                       offset=rows.offset + start * width * rows.dtype.itemsize)
+    return np.array(mapped)
+
+
 def _finished(work, n_batches):
     """The batches the ``done`` list names (its last line only when whole)."""
     path = os.path.join(work, "done")
@@ -251,7 +273,7 @@ def _finished(work, n_batches):
 def _failed(plan, rows):
     """Labels whose row is all NaN, read a chunk at a time."""
     failed = [plan.ids[start : start + _CHUNK_ROWS][
-        np.isnan(rows[start : start + _CHUNK_ROWS]).all(axis=1)]
+        np.isnan(_rows_part(rows, slice(start, start + _CHUNK_ROWS))).all(axis=1)]
         for start in range(0, len(plan), _CHUNK_ROWS)]
     return np.concatenate(failed) if failed else plan.ids[:0]
 
@@ -264,7 +286,7 @@ def _chunks(plan, rows, feature_names):
     for start in range(0, len(plan), _CHUNK_ROWS):
         part = slice(start, start + _CHUNK_ROWS)
         yield region_table(RegionPlan(plan.ids[part], plan.boxes[part], plan.counts[part]),
-                           rows[part], feature_names)
+                           _rows_part(rows, part), feature_names)
 
 
 def _write(output, plan, rows, feature_names):

@@ -306,13 +306,15 @@ def work_directories(folder):
 def test_an_interrupted_run_resumes_where_it_stopped(capsys, slide, tmp_path, monkeypatch,
                                                      suffix, batch_regions):
     """Also with a batch per region: a tile read for its batches is then partly done when
-    interrupted, and the rerun reads it for the batches left."""
+    interrupted, and the rerun reads it for the batches left; and the rows synced (and their
+    file mapped afresh) after every batch."""
     if suffix == ".parquet":
         pytest.importorskip("pyarrow")
     if batch_regions is not None:
-        from haralick_learn import _region_tiles
+        from haralick_learn import _region_runs, _region_tiles
 
         monkeypatch.setattr(_region_tiles, "BATCH_REGIONS", batch_regions)
+        monkeypatch.setattr(_region_runs, "_SYNC_SECONDS", -1.0)
     image_file, labels_store, image, labels = slide
     args = ["regions", image_file, labels_store, "--tile-shape", "64", "--aggregate", "mean"]
     whole = tmp_path / f"whole{suffix}"
