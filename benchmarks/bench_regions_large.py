@@ -28,6 +28,7 @@ tile, so its stores and its table compress far better than a real slide's would.
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -99,8 +100,6 @@ CHUNK_TILES = 6
 def write_stores(n_cells, folder):
     """The slide as two Zarr stores in ``folder`` (``image.zarr``, ``labels.zarr``), written
     a band of chunks at a time (the slide is never whole in memory); their bytes on disk."""
-    import os
-
     import zarr
 
     layout = slide_layout(n_cells)
@@ -140,7 +139,6 @@ def measure_stores(folder, n_jobs):
     this process: a dict of the figures."""
     import contextlib
     import io
-    import os
 
     import zarr
 
@@ -219,7 +217,6 @@ def main():
 
 def from_stores(n_cells, folder, n_jobs):
     """One size from Zarr stores: written here, timed in a process of its own, then removed."""
-    import os
     import shutil
 
     import pyarrow.parquet as pq

@@ -298,7 +298,7 @@ class RegionTiles:
 
         def jobs():
             for group in _read_together(batches):
-                box = _boxes_union([batch.box for batch in group])
+                box = _union_box(plan, np.concatenate([batch.regions for batch in group]))
                 pixels, labels = self.read_pixels(box), self.labels.read(box)
                 for batch in group:
                     inside = tuple(slice(part.start - whole.start, part.stop - whole.start)
@@ -376,12 +376,6 @@ def _read_together(batches):
         group.append(batch)
     if group:
         yield group
-
-
-def _boxes_union(boxes):
-    """The smallest box holding every box of ``boxes`` (tuples of slices)."""
-    return tuple(slice(min(part.start for part in parts), max(part.stop for part in parts))
-                 for parts in zip(*boxes))
 
 
 def _part(pixels, box):
